@@ -1,0 +1,246 @@
+// Hive Gateway configuration of the CRM federation gateway.
+//
+// Start (from the repository root):
+//   gateway/node_modules/.bin/hive-gateway supergraph -c gateway/gateway.config.ts
+// Every setting comes from environment variables, read once here at start-up; see gateway/README.md.
+// Paths are resolved relative to this file, so the working directory does not matter.
+
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import {
+  createInlineSigningKeyProvider,
+  defineConfig,
+  JSONLogWriter,
+  Logger,
+  type GatewayPlugin,
+} from '@graphql-hive/gateway';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const env = process.env;
+
+function str(name: string, fallback: string): string {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? fallback : v.trim();
+}
+
+function int(name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------- settings (read once)
+
+const CRM_ENV = str('CRM_ENV', 'production');
+const DEV = CRM_ENV === 'development';
+const HOST = str('GATEWAY_HOST', '127.0.0.1');
+const PORT = int('GATEWAY_PORT', 4000);
+const SUPERGRAPH = (() => {
+  const p = str('GATEWAY_SUPERGRAPH', resolve(HERE, 'supergraph.graphql'));
+  return isAbsolute(p) ? p : resolve(process.cwd(), p);
+})();
+const JWT_PUBLIC_KEY_FILE = env.JWT_PUBLIC_KEY_FILE?.trim();
+const JWT_ISSUER = str('JWT_ISSUER', 'crm-dev');
+const JWT_AUDIENCE = str('JWT_AUDIENCE', 'crm');
+const MAX_DEPTH = int('GATEWAY_MAX_DEPTH', 10);
+const MAX_ALIASES = int('GATEWAY_MAX_ALIASES', 15);
+const MAX_TOKENS = int('GATEWAY_MAX_TOKENS', 2000);
+const MAX_BODY_BYTES = int('GATEWAY_MAX_BODY_BYTES', 1024 * 1024);
+const UPSTREAM_TIMEOUT_MS = int('GATEWAY_UPSTREAM_TIMEOUT_MS', 30_000);
+const CORS_ORIGINS = str('GATEWAY_CORS_ORIGINS', '*')
+  .split(',')
+  .map((o) => o.trim())
+  .filter(Boolean);
+const LOG_LEVEL = (() => {
+  const lvl = str('GATEWAY_LOG_LEVEL', str('LOG_LEVEL', 'info')).toLowerCase();
+  const known = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+  if (lvl === 'warning') return 'warn';
+  if (lvl === 'critical') return 'error';
+  return (known as readonly string[]).includes(lvl) ? (lvl as (typeof known)[number]) : 'info';
+})();
+const CORRELATION_HEADER = 'x-correlation-id';
+
+if (!JWT_PUBLIC_KEY_FILE) {
+  throw new Error('JWT_PUBLIC_KEY_FILE is required: the PEM public key (RS256) that verifies bearer tokens');
+}
+const JWT_PUBLIC_KEY = readFileSync(JWT_PUBLIC_KEY_FILE, 'utf8');
+if (!JWT_PUBLIC_KEY.includes('PUBLIC KEY')) {
+  throw new Error(`JWT_PUBLIC_KEY_FILE (${JWT_PUBLIC_KEY_FILE}) does not hold a PEM public key`);
+}
+
+// Subgraph URL overrides: <NAME>_URL (name upper-cased, non-alphanumerics as "_") replaces the URL
+// composed into the supergraph for subgraph <name>, e.g. CLIENTS_URL for "clients". Lets Kubernetes
+// point at in-cluster service URLs without recomposing.
+function subgraphNames(): string[] {
+  const sdl = readFileSync(SUPERGRAPH, 'utf8');
+  return [...sdl.matchAll(/@join__graph\(\s*name:\s*"([^"]+)"/g)].map((m) => m[1]);
+}
+const transportEntries: Record<string, { location: string }> = {};
+for (const name of subgraphNames()) {
+  const varName = `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
+  const url = env[varName]?.trim();
+  if (url) transportEntries[name] = { location: url };
+}
+
+// ---------------------------------------------------------------- small plugins
+
+function jsonError(status: number, code: string, message: string, extraHeaders: Record<string, string> = {}) {
+  return new Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...extraHeaders },
+  });
+}
+
+// Request body limit: 413 when Content-Length says too much, or when a body without one (chunked)
+// grows past the limit while it is read.
+function useBodyLimit(limit: number): GatewayPlugin {
+  const tooLarge = () =>
+    jsonError(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds the limit of ${limit} bytes`);
+  return {
+    onRequest({ request, endResponse }) {
+      const length = request.headers.get('content-length');
+      if (length !== null && Number(length) > limit) endResponse(tooLarge());
+    },
+    onRequestParse({ request, requestParser, setRequestParser }) {
+      if (!requestParser || !request.body || request.headers.get('content-length') !== null) return;
+      setRequestParser(async (req) => {
+        const reader = req.body!.getReader();
+        const chunks: Uint8Array[] = [];
+        let total = 0;
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          total += value.byteLength;
+          if (total > limit) {
+            await reader.cancel().catch(() => {});
+            return tooLarge();
+          }
+          chunks.push(value);
+        }
+        const body = Buffer.concat(chunks);
+        const headers = new Headers(req.headers);
+        headers.set('content-length', String(body.byteLength));
+        return requestParser(new Request(req.url, { method: req.method, headers, body }));
+      });
+    },
+  };
+}
+
+// Bearer token lookup. Anything that is not "Bearer <three base64url segments with a JSON header>"
+// counts as no token, so every authentication failure is the same HTTP 401 (the plugin's own lookup
+// answers 400 for a wrong prefix or an undecodable token).
+function bearerToken({ request }: { request: Request }) {
+  const header = request?.headers.get('authorization');
+  const match = header?.match(/^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\s*$/i);
+  if (!match) return undefined;
+  try {
+    const head = JSON.parse(Buffer.from(match[1].split('.')[0], 'base64url').toString('utf8'));
+    if (typeof head !== 'object' || head === null) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { token: match[1], prefix: 'Bearer' };
+}
+
+// Machine-readable codes on refusals that come without one:
+// - the JWT plugin answers HTTP 401 {"errors":[{"message":"Unauthenticated"}]} -> code UNAUTHENTICATED,
+//   plus the WWW-Authenticate challenge;
+// - graphql-armor's depth / alias / token limits answer "Syntax Error: ... limit of N exceeded" ->
+//   MAX_DEPTH_EXCEEDED / MAX_ALIASES_EXCEEDED / MAX_TOKENS_EXCEEDED.
+const LIMIT_CODES: [RegExp, string][] = [
+  [/Query depth limit of \d+ exceeded/, 'MAX_DEPTH_EXCEEDED'],
+  [/Aliases limit of \d+ exceeded/, 'MAX_ALIASES_EXCEEDED'],
+  [/Token limit of \d+ exceeded/, 'MAX_TOKENS_EXCEEDED'],
+];
+function useErrorCodes(): GatewayPlugin {
+  return {
+    onResultProcess({ result }) {
+      const results = Array.isArray(result) ? result : [result];
+      for (const r of results as any[]) {
+        for (const err of r?.errors ?? []) {
+          if (!err || typeof err !== 'object') continue;
+          const ext = err.extensions ?? {};
+          let code: string | undefined;
+          if (ext.http?.status === 401 && !ext.code) code = 'UNAUTHENTICATED';
+          for (const [pattern, limitCode] of LIMIT_CODES) {
+            if (pattern.test(String(err.message))) code = limitCode;
+          }
+          if (code) err.extensions = { ...ext, code };
+        }
+      }
+    },
+    onResponse({ response }) {
+      if (response.status === 401 && !response.headers.has('www-authenticate')) {
+        response.headers.set('www-authenticate', 'Bearer realm="crm"');
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------- the configuration
+
+export const gatewayConfig = defineConfig({
+  supergraph: SUPERGRAPH,
+  host: HOST,
+  port: PORT,
+  fork: 1,
+  logging: new Logger({ level: LOG_LEVEL, writers: [new JSONLogWriter()] }),
+
+  transportEntries,
+  upstreamTimeout: UPSTREAM_TIMEOUT_MS,
+
+  jwt: {
+    signingKeyProviders: [createInlineSigningKeyProvider(JWT_PUBLIC_KEY)],
+    tokenVerification: {
+      algorithms: ['RS256'],
+      issuer: JWT_ISSUER,
+      audience: JWT_AUDIENCE,
+    },
+    tokenLookupLocations: [bearerToken],
+    reject: { missingToken: true, invalidToken: true },
+    // The subgraphs verify the forwarded Authorization header themselves; no JWT payload in extensions.
+    forward: { payload: false, token: false },
+  },
+  propagateHeaders: {
+    fromClientToSubgraphs({ request }) {
+      return { authorization: request.headers.get('authorization') };
+    },
+  },
+  // x-correlation-id: the client's value if sent, else a fresh UUID; sent to every subgraph fetch,
+  // echoed in the response and attached to the gateway's log lines as "requestId".
+  requestId: { headerName: CORRELATION_HEADER },
+
+  maxDepth: MAX_DEPTH,
+  maxTokens: MAX_TOKENS,
+  blockFieldSuggestions: !DEV,
+
+  cors: {
+    origin: CORS_ORIGINS.includes('*') ? '*' : CORS_ORIGINS,
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: ['authorization', 'content-type', CORRELATION_HEADER],
+    exposedHeaders: [CORRELATION_HEADER],
+    credentials: false,
+    maxAge: 600,
+  },
+
+  prometheus: { metrics: true, endpoint: '/metrics' },
+  healthCheckEndpoint: '/healthcheck',
+  readinessCheckEndpoint: '/readiness',
+
+  graphiql: DEV,
+  landingPage: DEV,
+  ...(DEV ? {} : { disableIntrospection: {} }),
+  maskedErrors: !DEV,
+
+  plugins: () => [
+    useBodyLimit(MAX_BODY_BYTES),
+    maxAliasesPlugin({ n: MAX_ALIASES }) as GatewayPlugin,
+    useErrorCodes(),
+  ],
+});

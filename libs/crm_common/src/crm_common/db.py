@@ -1,0 +1,51 @@
+"""The async SQLAlchemy engine of a service and helpers to create its database."""
+
+from __future__ import annotations
+
+import asyncpg
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine, AsyncSession
+
+
+def make_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        database_url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"application_name": "crm"}},
+    )
+
+
+def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def _server_dsn(database_url: str, database: str = "postgres") -> tuple[str, str]:
+    url = make_url(database_url)
+    name = url.database or ""
+    server = url.set(drivername="postgresql", database=database)
+    return server.render_as_string(hide_password=False), name
+
+
+async def create_database_if_missing(database_url: str) -> bool:
+    """Create the database named in ``database_url``; returns True when it was created."""
+    dsn, name = _server_dsn(database_url)
+    conn = await asyncpg.connect(dsn)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if exists:
+            return False
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        return True
+    finally:
+        await conn.close()
+
+
+async def drop_database(database_url: str) -> None:
+    dsn, name = _server_dsn(database_url)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()

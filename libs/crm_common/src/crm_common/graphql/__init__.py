@@ -1,0 +1,1 @@
+"""GraphQL helpers shared by the subgraphs: userErrors, keyset connections, limits, masking."""

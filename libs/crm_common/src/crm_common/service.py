@@ -1,0 +1,173 @@
+"""Builds a service's ASGI app: GraphQL, health, metrics, relay and consumers in one lifespan.
+
+A service's ``app.py`` calls :func:`create_service_app` with its settings, its schema and two
+callbacks (the per-request GraphQL context, and the consumer registrations). Resources (engine,
+broker connections) are created in the lifespan and handed down; nothing is built at import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from crm_common.auth import Principal, TokenVerifier
+from crm_common.db import make_engine, make_session_factory
+from crm_common.http import BodyTooLarge, ServiceMiddleware
+from crm_common.logging import configure_logging
+from crm_common.messaging.consumer import ConsumerRunner
+from crm_common.messaging.relay import OutboxRelay
+from crm_common.metrics import metrics_endpoint
+from crm_common.settings import Settings
+
+log = logging.getLogger("crm.service")
+
+
+@dataclass
+class Runtime:
+    """What a running service holds: handed to the GraphQL context and consumers."""
+
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    relay: OutboxRelay | None = None
+    consumers: ConsumerRunner | None = None
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+ContextFactory = Callable[[Request, Principal, Runtime], Awaitable[Any] | Any]
+ConsumerSetup = Callable[[ConsumerRunner, Runtime], None]
+
+
+class _GraphQLApp(GraphQL):  # type: ignore[type-arg]
+    def __init__(self, schema: strawberry.Schema, runtime_ref: dict[str, Runtime],
+                 make_context: ContextFactory, development: bool) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if development else None,
+            allow_queries_via_get=False,
+        )
+        self._runtime_ref = runtime_ref
+        self._make_context = make_context
+
+    async def get_context(self, request: Request, response: Any) -> Any:  # type: ignore[override]
+        principal: Principal = request.scope["state"]["principal"]
+        ctx = self._make_context(request, principal, self._runtime_ref["runtime"])
+        if asyncio.iscoroutine(ctx):
+            ctx = await ctx
+        return ctx
+
+    async def handle(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except BodyTooLarge as exc:
+            await JSONResponse(
+                {"errors": [{"message": str(exc), "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]},
+                status_code=413,
+            )(scope, receive, send)
+
+
+def create_service_app(
+    settings: Settings,
+    schema: strawberry.Schema,
+    *,
+    make_context: ContextFactory,
+    setup_consumers: ConsumerSetup | None = None,
+) -> ServiceMiddleware:
+    configure_logging(settings.service_name, settings.log_level)
+    runtime_ref: dict[str, Runtime] = {}
+    verifier = TokenVerifier(settings.jwt_public_key, settings.jwt_issuer, settings.jwt_audience)
+    graphql_app = _GraphQLApp(schema, runtime_ref, make_context, settings.development)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        runtime = Runtime(settings, engine, make_session_factory(engine))
+        runtime_ref["runtime"] = runtime
+        if settings.run_relay:
+            runtime.relay = OutboxRelay(
+                engine, settings.amqp_url, exchange=settings.events_exchange
+            )
+            runtime.tasks.append(asyncio.create_task(runtime.relay.run(runtime.stop)))
+        if settings.run_consumers and setup_consumers is not None:
+            runtime.consumers = ConsumerRunner(
+                engine,
+                settings.amqp_url,
+                exchange=settings.events_exchange,
+                service_name=settings.service_name,
+            )
+            setup_consumers(runtime.consumers, runtime)
+            runtime.tasks.append(asyncio.create_task(runtime.consumers.run(runtime.stop)))
+        log.info("service %s started on %s:%s", settings.service_name, settings.host, settings.port)
+        try:
+            yield
+        finally:
+            runtime.stop.set()
+            if runtime.tasks:
+                done, pending = await asyncio.wait(runtime.tasks, timeout=10)
+                for task in pending:
+                    task.cancel()
+            await engine.dispose()
+            log.info("service %s stopped", settings.service_name)
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "alive", "service": settings.service_name})
+
+    async def readyz(_request: Request) -> Response:
+        runtime = runtime_ref.get("runtime")
+        checks: dict[str, bool] = {"database": False, "broker": False, "consumers": False}
+        if runtime is not None:
+            try:
+                async with runtime.engine.connect() as conn:
+                    await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=2)
+                checks["database"] = True
+            except Exception:  # noqa: BLE001 - readiness reports, it does not raise
+                log.warning("readiness: database unreachable", exc_info=True)
+            checks["broker"] = runtime.relay.healthy if runtime.relay is not None else True
+            checks["consumers"] = (
+                runtime.consumers.attached if runtime.consumers is not None else True
+            )
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+            Route("/graphql", _GraphQLEndpoint(graphql_app), methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )
+    return ServiceMiddleware(
+        app,
+        service=settings.service_name,
+        verifier=verifier,
+        max_body_bytes=settings.max_body_bytes,
+    )
+
+
+class _GraphQLEndpoint:
+    """A plain ASGI endpoint, so that Starlette's Route passes scope/receive/send through."""
+
+    def __init__(self, graphql_app: _GraphQLApp) -> None:
+        self.graphql_app = graphql_app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.graphql_app.handle(scope, receive, send)

@@ -1,0 +1,254 @@
+"""Integration tests of the outbox and its relay against real PostgreSQL and RabbitMQ."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shutil
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from crm_common.messaging import (
+    ConsumerRunner,
+    DomainEvent,
+    OutboxRelay,
+    to_cloudevent,
+    write_to_outbox,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
+
+EVENT_TYPE = "crm.test.thing.created"
+
+
+async def write_thing(db: AsyncEngine, h, n: int, *, commit: bool = True) -> str:
+    """Insert a business row and its event in one transaction; return the event id."""
+    async with AsyncSession(db) as session:
+        await session.execute(sa.insert(h.things).values(id=n, name=f"thing {n}"))
+        envelope = to_cloudevent(
+            DomainEvent(EVENT_TYPE, str(n), {"n": n, "price": Decimal("9.99")}),
+            source="crm/test",
+            actor_id="tester",
+            correlation_id=f"corr-{n}",
+        )
+        await write_to_outbox(session, [envelope])
+        if commit:
+            await session.commit()
+        else:
+            await session.rollback()
+    return envelope["id"]
+
+
+async def unpublished(db: AsyncEngine, h) -> int:
+    async with db.connect() as conn:
+        return await conn.scalar(
+            sa.select(sa.func.count()).where(h.outbox.c.published_at.is_(None))
+        )
+
+
+async def test_every_committed_change_is_published_and_no_rolled_back_one(db, rabbit, h):
+    queue = f"{rabbit.prefix}.all"
+    relay = OutboxRelay(db, rabbit.url, rabbit.exchange, idle_poll_seconds=60.0)
+    rabbit.track(relay.archive_queue_name)
+    await rabbit.bind_queue(queue, ["#"])
+    committed: list[str] = []
+    async with h.running(relay.run):
+        await h.wait_until(lambda: _true(relay.healthy), 10, "relay healthy")
+        for n in range(40):
+            event_id = await write_thing(db, h, n, commit=n % 3 != 0)
+            if n % 3 != 0:
+                committed.append(event_id)
+        # idle_poll is 60 s: only the NOTIFY at commit can wake the relay this fast
+        await h.wait_until(lambda: _eq(rabbit.count(queue), len(committed)), 15, "delivery")
+        await h.wait_until(lambda: _eq(unpublished(db, h), 0), 5, "marked published")
+    messages = await rabbit.drain(queue)
+    assert [m.message_id for m in messages] == committed  # exact, and in commit order
+    first = messages[0]
+    body = json.loads(first.body)
+    assert body["id"] == first.message_id and body["type"] == EVENT_TYPE == first.type
+    assert body["data"]["price"] == "9.99"
+    assert first.content_type == "application/cloudevents+json"
+    assert first.delivery_mode == 2  # persistent
+    assert first.correlation_id == body["correlationid"] == first.headers["correlationid"]
+    assert first.routing_key == EVENT_TYPE
+    async with db.connect() as conn:
+        rows = (await conn.execute(sa.select(h.outbox))).all()
+        things = await conn.scalar(sa.select(sa.func.count()).select_from(h.things))
+    assert sorted(str(r.id) for r in rows) == sorted(committed)
+    assert things == len(committed)
+    assert all(r.published_at is not None and r.attempts == 0 for r in rows)
+    assert await rabbit.count(relay.archive_queue_name) == len(committed)
+
+
+async def _rabbitmqctl(*args: str) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        "rabbitmqctl", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 0, f"rabbitmqctl {' '.join(args)}: {out.decode()}"
+
+
+@pytest.mark.skipif(shutil.which("rabbitmqctl") is None, reason="needs rabbitmqctl")
+async def test_relay_keeps_going_across_a_broker_restart(db, rabbit, h, caplog):
+    caplog.set_level(logging.INFO, logger="crm_common.messaging.relay")
+    queue = f"{rabbit.prefix}.durable"
+    await rabbit.bind_queue(queue, ["#"])  # durable quorum queue, bound before the restart
+    relay = OutboxRelay(
+        db,
+        rabbit.url,
+        rabbit.exchange,
+        idle_poll_seconds=0.5,
+        archive=False,
+        reconnect_max_seconds=1.0,
+    )
+    written: list[str] = []
+
+    async def apply(session: AsyncSession, env: dict) -> None:
+        await session.execute(sa.insert(h.applied).values(event_id=env["id"], consumer="c"))
+
+    runner = ConsumerRunner(  # a consumer living through the same restart
+        db,
+        rabbit.url,
+        rabbit.exchange,
+        service_name=f"{rabbit.prefix}.svc",
+        dead_letter_exchange=rabbit.dlx,
+        reconnect_max_seconds=1.0,
+    )
+    runner.register("apply", [EVENT_TYPE], apply)
+    rabbit.track(*runner.queue_names())
+
+    async def produce(count: int, pause: float) -> None:
+        for _ in range(count):
+            written.append(await write_thing(db, h, len(written)))
+            await asyncio.sleep(pause)
+
+    broker_stopped = False
+    try:
+        async with h.running(relay.run), h.running(runner.run):
+            await h.wait_until(lambda: _true(relay.healthy and runner.attached), 10, "ready")
+            producer = asyncio.ensure_future(produce(30, 0.1))  # keeps writing throughout
+            await asyncio.sleep(0.5)
+            broker_stopped = True
+            await _rabbitmqctl("stop_app")
+            written_before_outage = len(written)
+            await asyncio.sleep(1.0)  # the broker is down; the service keeps committing
+            written_during_outage = len(written) - written_before_outage
+            await _rabbitmqctl("start_app")
+            await _rabbitmqctl("await_startup")
+            broker_stopped = False
+            await asyncio.wait_for(producer, timeout=30)
+            await produce(5, 0.0)
+            await h.wait_until(lambda: _eq(unpublished(db, h), 0), 45, "outbox drained")
+            assert relay.healthy
+            await h.wait_until(lambda: _eq(_applied(db, h), 35), 30, "consumer applied all")
+            assert runner.attached
+    finally:
+        if broker_stopped:
+            await _rabbitmqctl("start_app")
+            await _rabbitmqctl("await_startup")
+    await rabbit.reset_connection()  # the test's own connection died with the broker
+    received = {m.message_id for m in await rabbit.drain(queue)}
+    assert len(written) == 35
+    assert written_during_outage >= 3
+    connects = [r for r in caplog.records if "connected to broker" in r.getMessage()]
+    assert len(connects) >= 2  # it really lost the broker and came back
+    assert set(written) <= received, f"missing: {set(written) - received}"
+    assert received <= set(written)
+    async with db.connect() as conn:
+        attempts = await conn.scalar(sa.select(sa.func.sum(h.outbox.c.attempts)))
+    async with db.connect() as conn:  # applied exactly once each, duplicates or not
+        applied_ids = list(await conn.scalars(sa.select(h.applied.c.event_id)))
+    assert sorted(applied_ids) == sorted(written)
+    print(f"restart test: {len(written)} events, {attempts} failed publish attempts recorded")
+
+
+async def test_unroutable_event_is_not_marked_sent_and_is_retried(db, rabbit, h):
+    relay = OutboxRelay(
+        db,
+        rabbit.url,
+        rabbit.exchange,
+        idle_poll_seconds=0.2,
+        archive=False,
+        retry_backoff_seconds=0.1,
+        max_retry_backoff_seconds=0.3,
+    )
+    async with h.running(relay.run):
+        await h.wait_until(lambda: _true(relay.healthy), 10, "relay healthy")
+        event_id = await write_thing(db, h, 1)  # nothing is bound to the exchange
+
+        async def failed_twice() -> bool:
+            row = await _row(db, h, event_id)
+            return row.attempts >= 2
+
+        await h.wait_until(failed_twice, 10, "unroutable retries")
+        row = await _row(db, h, event_id)
+        assert row.published_at is None
+        assert "unroutable" in row.last_error
+        assert relay.healthy  # a refused message is not a relay fault
+        queue = f"{rabbit.prefix}.late"
+        await rabbit.bind_queue(queue, [EVENT_TYPE])  # a subscriber appears
+        await h.wait_until(lambda: _eq(unpublished(db, h), 0), 10, "published after binding")
+    assert [m.message_id for m in await rabbit.drain(queue)] == [event_id]
+
+
+async def test_nacked_event_is_not_marked_sent_and_is_retried(db, rabbit, h):
+    queue = f"{rabbit.prefix}.tiny"
+    await rabbit.bind_queue(  # holds one message and nacks publishes beyond that
+        queue, ["#"], {"x-max-length": 1, "x-overflow": "reject-publish"}
+    )
+    relay = OutboxRelay(
+        db,
+        rabbit.url,
+        rabbit.exchange,
+        idle_poll_seconds=0.2,
+        archive=False,
+        retry_backoff_seconds=0.1,
+        max_retry_backoff_seconds=0.3,
+    )
+    async with h.running(relay.run):
+        first = await write_thing(db, h, 1)
+        second = await write_thing(db, h, 2)
+
+        async def second_refused() -> bool:
+            return (await _row(db, h, second)).attempts >= 1
+
+        await h.wait_until(second_refused, 10, "nack recorded")
+        assert (await _row(db, h, first)).published_at is not None
+        row = await _row(db, h, second)
+        assert row.published_at is None and "nack" in row.last_error
+        assert [m.message_id for m in await rabbit.drain(queue, max_messages=1)] == [first]
+        await h.wait_until(lambda: _eq(unpublished(db, h), 0), 10, "second published on retry")
+    assert [m.message_id for m in await rabbit.drain(queue)] == [second]
+
+
+async def test_archive_queue_takes_events_without_subscribers_and_is_capped(db, rabbit, h):
+    relay = OutboxRelay(
+        db, rabbit.url, rabbit.exchange, idle_poll_seconds=0.2, archive_max_length=3
+    )
+    rabbit.track(relay.archive_queue_name)
+    async with h.running(relay.run):
+        ids = [await write_thing(db, h, n) for n in range(5)]
+        await h.wait_until(lambda: _eq(unpublished(db, h), 0), 10, "all published")
+    archived = [m.message_id for m in await rabbit.drain(relay.archive_queue_name)]
+    assert archived == ids[-3:]  # x-max-length 3, drop-head
+
+
+async def _applied(db: AsyncEngine, h) -> int:
+    async with db.connect() as conn:
+        return await conn.scalar(sa.select(sa.func.count()).select_from(h.applied))
+
+
+async def _row(db: AsyncEngine, h, event_id: str):
+    async with db.connect() as conn:
+        return (await conn.execute(sa.select(h.outbox).where(h.outbox.c.id == event_id))).one()
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _eq(awaitable, expected) -> bool:
+    return await awaitable == expected

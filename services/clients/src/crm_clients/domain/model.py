@@ -1,0 +1,321 @@
+"""The client aggregate's rules: what a valid client, address and contact person is.
+
+Pure functions over plain values: no I/O, no SQLAlchemy, no GraphQL. The service layer feeds them
+the raw input and gets back either normalised values or a list of problems naming each field.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from crm_clients.domain.identifiers import (
+    InvalidValue,
+    clean_text,
+    normalize_bic,
+    normalize_country,
+    normalize_currency,
+    normalize_eik,
+    normalize_iban,
+    normalize_email,
+    normalize_phone,
+    normalize_postal_code,
+    normalize_url,
+    normalize_vat,
+)
+
+
+class ClientKind(enum.Enum):
+    COMPANY = "company"
+    INDIVIDUAL = "individual"
+
+
+class ClientStatus(enum.Enum):
+    PROSPECT = "prospect"
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    ARCHIVED = "archived"
+
+
+class AddressKind(enum.Enum):
+    REGISTERED = "registered"
+    CORRESPONDENCE = "correspondence"
+    DELIVERY = "delivery"
+    BILLING = "billing"
+    OFFICE = "office"
+
+
+# Limits on free text and lists; documented in docs/clients.md.
+MAX_NAME = 300
+MAX_SHORT = 200
+MAX_NOTES = 10_000
+MAX_TAG = 50
+MAX_TAGS = 50
+MAX_PHONES = 20
+MAX_EMAILS = 20
+MAX_ADDRESSES_ON_CREATE = 50
+MAX_CONTACTS_ON_CREATE = 200
+MAX_BANK_ACCOUNTS_ON_CREATE = 20
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: tuple[str, ...]
+    code: str
+    message: str
+
+
+class Problems(Exception):
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(f"{'.'.join(p.field)}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+class _Collector:
+    def __init__(self, prefix: tuple[str, ...]) -> None:
+        self.prefix = prefix
+        self.problems: list[FieldProblem] = []
+
+    def add(self, name: str | tuple[str, ...], code: str, message: str) -> None:
+        path = (name,) if isinstance(name, str) else name
+        self.problems.append(FieldProblem(self.prefix + path, code, message))
+
+    def run(self, name: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except InvalidValue as exc:
+            self.add(name, exc.code, exc.message)
+            return None
+
+
+def _text(c: _Collector, data: Mapping[str, Any], key: str, out: dict[str, Any], *,
+          max_length: int, required: bool = False, multiline: bool = False) -> None:
+    if key not in data:
+        return
+    value = data[key]
+    if value is not None and not isinstance(value, str):
+        c.add(key, "INVALID_TYPE", f"{key} must be text")
+        return
+    out[key] = c.run(
+        key,
+        lambda: clean_text(value, max_length=max_length, required=required, multiline=multiline),
+    )
+
+
+def _list(c: _Collector, data: Mapping[str, Any], key: str, out: dict[str, Any], *,
+          limit: int, item: Callable[[str], str]) -> None:
+    if key not in data:
+        return
+    values = data[key]
+    if values is None:
+        out[key] = []
+        return
+    if not isinstance(values, list):
+        c.add(key, "INVALID_TYPE", f"{key} must be a list")
+        return
+    if len(values) > limit:
+        c.add(key, "TOO_MANY", f"at most {limit} {key} are allowed")
+        return
+    result: list[str] = []
+    for i, raw in enumerate(values):
+        try:
+            if not isinstance(raw, str):
+                raise InvalidValue("INVALID_TYPE", "must be text")
+            value = item(raw)
+        except InvalidValue as exc:
+            c.add((key, str(i)), exc.code, exc.message)
+            continue
+        if value not in result:
+            result.append(value)
+    out[key] = result
+
+
+def _tag(raw: str) -> str:
+    value = clean_text(raw, max_length=MAX_TAG, required=True)
+    assert value is not None
+    return value.lower()
+
+
+def _enum(c: _Collector, data: Mapping[str, Any], key: str, out: dict[str, Any],
+          enum_cls: type[enum.Enum], *, required: bool = False) -> None:
+    if key not in data:
+        if required:
+            c.add(key, "REQUIRED", f"{key} is required")
+        return
+    value = data[key]
+    if value is None:
+        if required:
+            c.add(key, "REQUIRED", f"{key} is required")
+        return
+    if isinstance(value, enum_cls):
+        out[key] = value.value
+        return
+    try:
+        out[key] = enum_cls(str(value).lower()).value
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_cls)
+        c.add(key, "INVALID_VALUE", f"{key} must be one of: {allowed}")
+
+
+def validate_client(data: Mapping[str, Any], *, creating: bool,
+                    prefix: tuple[str, ...] = ("input",)) -> dict[str, Any]:
+    """Normalise client fields. On create, missing required fields are problems; on update only
+    the keys present are checked (absent = unchanged, None = cleared). Raises ``Problems``."""
+    c = _Collector(prefix)
+    out: dict[str, Any] = {}
+    if creating:
+        _enum(c, data, "kind", out, ClientKind, required=True)
+    _text(c, data, "legal_name", out, max_length=MAX_NAME, required=creating or "legal_name" in data)
+    _text(c, data, "trade_name", out, max_length=MAX_NAME)
+    if "eik" in data and data["eik"] not in (None, ""):
+        out["eik"] = c.run("eik", lambda: normalize_eik(data["eik"]))
+    elif "eik" in data:
+        out["eik"] = None
+    if "vat_number" in data and data["vat_number"] not in (None, ""):
+        out["vat_number"] = c.run("vat_number", lambda: normalize_vat(data["vat_number"]))
+    elif "vat_number" in data:
+        out["vat_number"] = None
+    if "status" in data:
+        _enum(c, data, "status", out, ClientStatus, required=True)
+        if out.get("status") == ClientStatus.ARCHIVED.value:
+            c.add("status", "INVALID_VALUE", "use archiveClient to archive a client")
+    elif creating:
+        out["status"] = ClientStatus.PROSPECT.value
+    _list(c, data, "phones", out, limit=MAX_PHONES, item=normalize_phone)
+    _list(c, data, "emails", out, limit=MAX_EMAILS, item=normalize_email)
+    if "website" in data and data["website"] not in (None, ""):
+        out["website"] = c.run("website", lambda: normalize_url(data["website"]))
+    elif "website" in data:
+        out["website"] = None
+    _text(c, data, "notes", out, max_length=MAX_NOTES, multiline=True)
+    _list(c, data, "tags", out, limit=MAX_TAGS, item=_tag)
+    if "owner_id" in data and data["owner_id"] is not None:
+        try:
+            out["owner_id"] = uuid.UUID(str(data["owner_id"]))
+        except ValueError:
+            c.add("owner_id", "INVALID_ID", "owner_id must be an employee id (UUID)")
+    kind = out.get("kind")
+    eik_failed = any(p.field[-1] == "eik" for p in c.problems)
+    if kind == ClientKind.COMPANY.value and out.get("eik") is None and not eik_failed and \
+            out.get("status") not in (None, ClientStatus.PROSPECT.value):
+        c.add("eik", "REQUIRED", "a company that is not a prospect needs its EIK/BULSTAT")
+    vat, eik = out.get("vat_number"), out.get("eik")
+    if vat and eik and vat.startswith("BG") and vat[2:] not in (eik, eik[:9]):
+        c.add("vat_number", "VAT_EIK_MISMATCH", "a Bulgarian VAT number is BG followed by the EIK")
+    if c.problems:
+        raise Problems(c.problems)
+    return out
+
+
+def validate_address(data: Mapping[str, Any], *, creating: bool,
+                     prefix: tuple[str, ...]) -> dict[str, Any]:
+    c = _Collector(prefix)
+    out: dict[str, Any] = {}
+    if creating or "kind" in data:
+        _enum(c, data, "kind", out, AddressKind, required=True)
+    if creating or "country" in data:
+        raw_country = data.get("country") or "BG"
+        out["country"] = c.run("country", lambda: normalize_country(raw_country))
+    _text(c, data, "city", out, max_length=MAX_SHORT, required=creating or "city" in data)
+    _text(c, data, "street", out, max_length=MAX_NAME, required=creating or "street" in data)
+    if "postal_code" in data and data["postal_code"] not in (None, ""):
+        country = out.get("country") or data.get("country") or "BG"
+        out["postal_code"] = c.run(
+            "postal_code", lambda: normalize_postal_code(data["postal_code"], country)
+        )
+    elif "postal_code" in data:
+        out["postal_code"] = None
+    if "is_default" in data:
+        out["is_default"] = bool(data["is_default"])
+    elif creating:
+        out["is_default"] = False
+    if c.problems:
+        raise Problems(c.problems)
+    return out
+
+
+def validate_contact(data: Mapping[str, Any], *, creating: bool,
+                     prefix: tuple[str, ...]) -> dict[str, Any]:
+    c = _Collector(prefix)
+    out: dict[str, Any] = {}
+    _text(c, data, "name", out, max_length=MAX_SHORT, required=creating or "name" in data)
+    _text(c, data, "position", out, max_length=MAX_SHORT)
+    _list(c, data, "phones", out, limit=MAX_PHONES, item=normalize_phone)
+    _list(c, data, "emails", out, limit=MAX_EMAILS, item=normalize_email)
+    _text(c, data, "notes", out, max_length=MAX_NOTES, multiline=True)
+    if "is_primary" in data:
+        out["is_primary"] = bool(data["is_primary"])
+    elif creating:
+        out["is_primary"] = False
+    if c.problems:
+        raise Problems(c.problems)
+    return out
+
+
+def validate_bank_account(data: Mapping[str, Any], *, creating: bool,
+                          prefix: tuple[str, ...]) -> dict[str, Any]:
+    """IBAN checked by MOD-97 (spaces and lower case accepted, stored compact upper case)."""
+    c = _Collector(prefix)
+    out: dict[str, Any] = {}
+    if creating or "iban" in data:
+        raw = data.get("iban")
+        if not isinstance(raw, str) or not raw.strip():
+            c.add("iban", "REQUIRED", "iban is required")
+        else:
+            out["iban"] = c.run("iban", lambda: normalize_iban(raw))
+    if "bic" in data and data["bic"] not in (None, ""):
+        out["bic"] = c.run("bic", lambda: normalize_bic(data["bic"]))
+    elif "bic" in data:
+        out["bic"] = None
+    _text(c, data, "bank_name", out, max_length=MAX_SHORT)
+    if creating or "currency" in data:
+        raw_currency = data.get("currency") or "EUR"
+        out["currency"] = c.run("currency", lambda: normalize_currency(raw_currency))
+    if "is_default" in data:
+        out["is_default"] = bool(data["is_default"])
+    elif creating:
+        out["is_default"] = False
+    if c.problems:
+        raise Problems(c.problems)
+    return out
+
+
+def validate_children(items: list[Mapping[str, Any]] | None, *, key: str, limit: int,
+                      validator: Callable[..., dict[str, Any]]) -> list[dict[str, Any]]:
+    """Validate the addresses or contact persons given with a new client, all problems at once."""
+    if not items:
+        return []
+    if len(items) > limit:
+        raise Problems([FieldProblem(("input", key), "TOO_MANY", f"at most {limit} {key} at once")])
+    problems: list[FieldProblem] = []
+    result: list[dict[str, Any]] = []
+    for i, item in enumerate(items):
+        try:
+            result.append(validator(item, creating=True, prefix=("input", key, str(i))))
+        except Problems as exc:
+            problems.extend(exc.problems)
+    flag = "is_primary" if key == "contact_persons" else "is_default"
+    scope = {"addresses": "kind", "bank_accounts": "currency"}.get(key)
+    if scope is not None:
+        seen: set[str] = set()
+        for i, item in enumerate(result):
+            if item.get(flag):
+                if item[scope] in seen:
+                    problems.append(FieldProblem(("input", key, str(i), flag), "DUPLICATE_DEFAULT",
+                                                 f"only one default per {scope}"))
+                seen.add(item[scope])
+        if key == "bank_accounts":
+            ibans = [item["iban"] for item in result]
+            for i, iban in enumerate(ibans):
+                if iban in ibans[:i]:
+                    problems.append(FieldProblem(("input", key, str(i), "iban"), "DUPLICATE",
+                                                 "this IBAN is listed twice"))
+    elif sum(1 for item in result if item.get(flag)) > 1:
+        problems.append(FieldProblem(("input", key), "DUPLICATE_PRIMARY",
+                                     "only one contact person can be primary"))
+    if problems:
+        raise Problems(problems)
+    return result

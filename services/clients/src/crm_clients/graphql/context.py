@@ -1,0 +1,65 @@
+"""The per-request GraphQL context: the principal, the runtime and fresh DataLoaders."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from crm_common.auth import Principal
+from crm_common.service import Runtime
+from crm_common.uow import UnitOfWork
+
+from crm_clients.service_layer import queries
+
+
+@dataclass
+class Loaders:
+    client: DataLoader[uuid.UUID, Any]
+    addresses: DataLoader[uuid.UUID, list[Any]]
+    contacts: DataLoader[uuid.UUID, list[Any]]
+    bank_accounts: DataLoader[uuid.UUID, list[Any]]
+
+
+@dataclass
+class Context:
+    principal: Principal
+    runtime: Runtime
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        factory = self.runtime.session_factory
+        principal = self.principal
+
+        async def load_clients(ids: list[uuid.UUID]) -> list[Any]:
+            return await queries.clients_by_ids(factory, principal, ids)
+
+        async def load_addresses(ids: list[uuid.UUID]) -> list[list[Any]]:
+            return await queries.addresses_by_client(factory, ids)
+
+        async def load_contacts(ids: list[uuid.UUID]) -> list[list[Any]]:
+            return await queries.contacts_by_client(factory, ids)
+
+        async def load_accounts(ids: list[uuid.UUID]) -> list[list[Any]]:
+            return await queries.bank_accounts_by_client(factory, ids)
+
+        self.loaders = Loaders(
+            client=DataLoader(load_fn=load_clients, max_batch_size=500),
+            addresses=DataLoader(load_fn=load_addresses, max_batch_size=500),
+            contacts=DataLoader(load_fn=load_contacts, max_batch_size=500),
+            bank_accounts=DataLoader(load_fn=load_accounts, max_batch_size=500),
+        )
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.runtime.session_factory, source=self.runtime.settings.source,
+                          actor_id=self.principal.subject)
+
+    @property
+    def max_page_size(self) -> int:
+        return self.runtime.settings.max_page_size
+
+
+def make_context(_request: Any, principal: Principal, runtime: Runtime) -> Context:
+    return Context(principal=principal, runtime=runtime)

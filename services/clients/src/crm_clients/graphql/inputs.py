@@ -1,0 +1,184 @@
+"""GraphQL input types and their conversion to the plain dicts the service layer validates."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Any
+
+import strawberry
+
+from crm_clients.graphql.types import AddressKind, ClientKind, ClientStatus
+
+
+def to_raw(obj: Any) -> dict[str, Any]:
+    """Input object → dict of the fields the caller sent (UNSET fields left out)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if value is strawberry.UNSET:
+            continue
+        if isinstance(value, list):
+            value = [to_raw(v) if dataclasses.is_dataclass(v) else v for v in value]
+        elif dataclasses.is_dataclass(value):
+            value = to_raw(value)
+        elif isinstance(value, enum.Enum):
+            value = value.value
+        out[f.name] = value
+    return out
+
+
+@strawberry.input
+class AddressInput:
+    kind: AddressKind
+    city: str
+    street: str
+    country: str | None = "BG"
+    postal_code: str | None = strawberry.UNSET
+    is_default: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class ContactPersonInput:
+    name: str
+    position: str | None = strawberry.UNSET
+    phones: list[str] | None = strawberry.UNSET
+    emails: list[str] | None = strawberry.UNSET
+    is_primary: bool | None = strawberry.UNSET
+    notes: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class BankAccountInput:
+    iban: str = strawberry.field(description="Spaces and lower case accepted.")
+    bic: str | None = strawberry.UNSET
+    bank_name: str | None = strawberry.UNSET
+    currency: str | None = "EUR"
+    is_default: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class AddBankAccountInput:
+    client_id: strawberry.ID
+    bank_account: BankAccountInput
+
+
+@strawberry.input
+class UpdateBankAccountInput:
+    id: strawberry.ID
+    version: int
+    iban: str | None = strawberry.UNSET
+    bic: str | None = strawberry.UNSET
+    bank_name: str | None = strawberry.UNSET
+    currency: str | None = strawberry.UNSET
+    is_default: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class CreateClientInput:
+    kind: ClientKind
+    legal_name: str
+    trade_name: str | None = strawberry.UNSET
+    eik: str | None = strawberry.UNSET
+    vat_number: str | None = strawberry.UNSET
+    status: ClientStatus | None = strawberry.UNSET
+    owner_id: strawberry.ID | None = strawberry.UNSET
+    phones: list[str] | None = strawberry.UNSET
+    emails: list[str] | None = strawberry.UNSET
+    website: str | None = strawberry.UNSET
+    notes: str | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
+    addresses: list[AddressInput] | None = strawberry.UNSET
+    contact_persons: list[ContactPersonInput] | None = strawberry.UNSET
+    bank_accounts: list[BankAccountInput] | None = strawberry.UNSET
+
+
+@strawberry.input(description="Fields left out stay as they are; null clears an optional field.")
+class UpdateClientInput:
+    id: strawberry.ID
+    version: int
+    legal_name: str | None = strawberry.UNSET
+    trade_name: str | None = strawberry.UNSET
+    eik: str | None = strawberry.UNSET
+    vat_number: str | None = strawberry.UNSET
+    status: ClientStatus | None = strawberry.UNSET
+    phones: list[str] | None = strawberry.UNSET
+    emails: list[str] | None = strawberry.UNSET
+    website: str | None = strawberry.UNSET
+    notes: str | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
+
+
+@strawberry.input
+class ArchiveClientInput:
+    id: strawberry.ID
+    version: int
+    reason: str | None = None
+
+
+@strawberry.input
+class AddAddressInput:
+    client_id: strawberry.ID
+    address: AddressInput
+
+
+@strawberry.input
+class UpdateAddressInput:
+    id: strawberry.ID
+    version: int
+    kind: AddressKind | None = strawberry.UNSET
+    country: str | None = strawberry.UNSET
+    city: str | None = strawberry.UNSET
+    postal_code: str | None = strawberry.UNSET
+    street: str | None = strawberry.UNSET
+    is_default: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class RemoveInput:
+    id: strawberry.ID
+    version: int
+
+
+@strawberry.input
+class AddContactPersonInput:
+    client_id: strawberry.ID
+    contact_person: ContactPersonInput
+
+
+@strawberry.input
+class UpdateContactPersonInput:
+    id: strawberry.ID
+    version: int
+    name: str | None = strawberry.UNSET
+    position: str | None = strawberry.UNSET
+    phones: list[str] | None = strawberry.UNSET
+    emails: list[str] | None = strawberry.UNSET
+    is_primary: bool | None = strawberry.UNSET
+    notes: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class ClientFilterInput:
+    status: ClientStatus | None = None
+    owner_id: strawberry.ID | None = None
+    city: str | None = None
+
+
+@strawberry.enum
+class ClientOrderField(enum.Enum):
+    NAME = "NAME"
+    CODE = "CODE"
+    CREATED_AT = "CREATED_AT"
+
+
+@strawberry.enum
+class OrderDirection(enum.Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.input
+class ClientOrder:
+    field: ClientOrderField = ClientOrderField.NAME
+    direction: OrderDirection = OrderDirection.ASC

@@ -1,0 +1,327 @@
+"""The clients subgraph: queries and mutations. Resolvers parse, call the service layer, map."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import strawberry
+from strawberry.extensions import SchemaExtension
+
+from crm_common.graphql.connections import PageInfo, clamp_page_size
+from crm_common.graphql.cursors import InvalidCursor
+from crm_common.graphql.errors import UserError
+from crm_common.metrics import USER_ERRORS
+
+from crm_clients.domain.model import FieldProblem, Problems
+from crm_clients.graphql.inputs import (
+    AddAddressInput,
+    AddBankAccountInput,
+    AddContactPersonInput,
+    ArchiveClientInput,
+    ClientFilterInput,
+    ClientOrder,
+    CreateClientInput,
+    OrderDirection,
+    RemoveInput,
+    UpdateAddressInput,
+    UpdateBankAccountInput,
+    UpdateClientInput,
+    UpdateContactPersonInput,
+    to_raw,
+)
+from crm_clients.graphql.types import (
+    Address,
+    BankAccount,
+    Client,
+    ClientConnection,
+    ClientEdge,
+    ContactPerson,
+)
+from crm_clients.service_layer import handlers, queries
+from crm_clients.service_layer.state import camel
+
+
+def _user_errors(problems: list[FieldProblem]) -> list[UserError]:
+    out = []
+    for p in problems:
+        USER_ERRORS.labels("clients", p.code).inc()
+        out.append(UserError(field=[camel(part) for part in p.field], message=p.message,
+                             code=p.code))
+    return out
+
+
+def _parse_id(value: Any, field: tuple[str, ...]) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise Problems([FieldProblem(field, "INVALID_ID", "not a valid id")]) from None
+
+
+async def _client(info: strawberry.Info, client_id: uuid.UUID) -> Client | None:
+    info.context.loaders.client.clear(client_id)
+    row = await info.context.loaders.client.load(client_id)
+    return Client.from_row(row) if row is not None else None
+
+
+async def _run(action: Callable[[], Awaitable[Any]]) -> tuple[Any, list[UserError]]:
+    try:
+        return await action(), []
+    except Problems as exc:
+        return None, _user_errors(exc.problems)
+
+
+@strawberry.type
+class ClientPayload:
+    client: Client | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class AddressPayload:
+    address: Address | None
+    client: Client | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class ContactPersonPayload:
+    contact_person: ContactPerson | None
+    client: Client | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class BankAccountPayload:
+    bank_account: BankAccount | None
+    client: Client | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class RemovePayload:
+    removed_id: strawberry.ID | None
+    client: Client | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One client's dossier; null when it does not exist or you may "
+                                  "not see it.")
+    async def client(self, info: strawberry.Info, id: strawberry.ID) -> Client | None:
+        try:
+            key = uuid.UUID(str(id))
+        except ValueError:
+            return None
+        return await _client(info, key)
+
+    @strawberry.field(description="Clients you may see, keyset-paged (first ≤ the page size cap).")
+    async def clients(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: ClientFilterInput | None = None,
+        order_by: ClientOrder | None = None,
+    ) -> ClientConnection:
+        try:
+            size = clamp_page_size(first, info.context.max_page_size)
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
+        flt = filter or ClientFilterInput()
+        owner = None
+        if flt.owner_id is not None:
+            try:
+                owner = uuid.UUID(str(flt.owner_id))
+            except ValueError:
+                raise ValueError("filter.ownerId is not a valid id") from None
+        city = flt.city.strip()[:200] if flt.city else None
+        order = order_by or ClientOrder()
+        try:
+            page = await queries.list_clients(
+                info.context.runtime.session_factory, info.context.principal,
+                queries.ClientFilter(status=flt.status.value if flt.status else None,
+                                     owner_id=owner, city=city or None),
+                first=size, after=after, order=order.field.value,
+                descending=order.direction is OrderDirection.DESC,
+            )
+        except InvalidCursor as exc:
+            raise ValueError(f"after: {exc}") from None
+        for row in page.rows:
+            info.context.loaders.client.prime(row["id"], row)
+        return ClientConnection(
+            edges=[ClientEdge(cursor=c, node=Client.from_row(r))
+                   for r, c in zip(page.rows, page.cursors, strict=True)],
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+        )
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Create a client with its addresses and contact persons.")
+    async def create_client(self, info: strawberry.Info, input: CreateClientInput) -> ClientPayload:
+        ctx = info.context
+
+        async def act() -> uuid.UUID:
+            async with ctx.uow() as uow:
+                return await handlers.create_client(uow, ctx.principal, to_raw(input))
+
+        client_id, errors = await _run(act)
+        return ClientPayload(client=await _client(info, client_id) if client_id else None,
+                             user_errors=errors)
+
+    @strawberry.mutation(description="Change a client's fields; send the version you read.")
+    async def update_client(self, info: strawberry.Info, input: UpdateClientInput) -> ClientPayload:
+        ctx = info.context
+        raw = to_raw(input)
+
+        async def act() -> uuid.UUID:
+            cid = _parse_id(raw.pop("id"), ("input", "id"))
+            version = raw.pop("version")
+            async with ctx.uow() as uow:
+                return await handlers.update_client(uow, ctx.principal, cid, version, raw)
+
+        client_id, errors = await _run(act)
+        return ClientPayload(client=await _client(info, client_id) if client_id else None,
+                             user_errors=errors)
+
+    @strawberry.mutation(description="Archive a client (managers and admins). Nothing is deleted.")
+    async def archive_client(self, info: strawberry.Info,
+                             input: ArchiveClientInput) -> ClientPayload:
+        ctx = info.context
+
+        async def act() -> uuid.UUID:
+            cid = _parse_id(input.id, ("input", "id"))
+            reason = input.reason[:2000] if input.reason else None
+            async with ctx.uow() as uow:
+                return await handlers.archive_client(uow, ctx.principal, cid, input.version,
+                                                     reason)
+
+        client_id, errors = await _run(act)
+        return ClientPayload(client=await _client(info, client_id) if client_id else None,
+                             user_errors=errors)
+
+    @strawberry.mutation
+    async def add_address(self, info: strawberry.Info, input: AddAddressInput) -> AddressPayload:
+        return await _add(info, "address", input.client_id, to_raw(input.address))
+
+    @strawberry.mutation
+    async def update_address(self, info: strawberry.Info,
+                             input: UpdateAddressInput) -> AddressPayload:
+        return await _update(info, "address", to_raw(input))
+
+    @strawberry.mutation(description="Remove an address; its last state stays in the history.")
+    async def remove_address(self, info: strawberry.Info, input: RemoveInput) -> RemovePayload:
+        return await _remove(info, "address", input)
+
+    @strawberry.mutation
+    async def add_contact_person(self, info: strawberry.Info,
+                                 input: AddContactPersonInput) -> ContactPersonPayload:
+        return await _add(info, "contact_person", input.client_id, to_raw(input.contact_person))
+
+    @strawberry.mutation
+    async def update_contact_person(self, info: strawberry.Info,
+                                    input: UpdateContactPersonInput) -> ContactPersonPayload:
+        return await _update(info, "contact_person", to_raw(input))
+
+    @strawberry.mutation(description="Remove a contact person; the last state stays in history.")
+    async def remove_contact_person(self, info: strawberry.Info,
+                                    input: RemoveInput) -> RemovePayload:
+        return await _remove(info, "contact_person", input)
+
+    @strawberry.mutation(description="Add a bank account (IBAN checked; one default per currency).")
+    async def add_bank_account(self, info: strawberry.Info,
+                               input: AddBankAccountInput) -> BankAccountPayload:
+        return await _add(info, "bank_account", input.client_id, to_raw(input.bank_account))
+
+    @strawberry.mutation
+    async def update_bank_account(self, info: strawberry.Info,
+                                  input: UpdateBankAccountInput) -> BankAccountPayload:
+        return await _update(info, "bank_account", to_raw(input))
+
+    @strawberry.mutation(description="Remove a bank account; the last state stays in history.")
+    async def remove_bank_account(self, info: strawberry.Info,
+                                  input: RemoveInput) -> RemovePayload:
+        return await _remove(info, "bank_account", input)
+
+
+_CHILD_LOADER = {"address": "addresses", "contact_person": "contacts",
+                 "bank_account": "bank_accounts"}
+
+
+async def _child_row(info: strawberry.Info, kind: str, child_id: uuid.UUID,
+                     client_id: uuid.UUID) -> Any:
+    loader = getattr(info.context.loaders, _CHILD_LOADER[kind])
+    loader.clear(client_id)
+    rows = await loader.load(client_id)
+    return next((r for r in rows if r["id"] == child_id), None)
+
+
+async def _child_payload(info: strawberry.Info, kind: str, child_id: uuid.UUID | None,
+                         client_id: uuid.UUID | None, errors: list[UserError]) -> Any:
+    client = await _client(info, client_id) if client_id else None
+    row = await _child_row(info, kind, child_id, client_id) if client and child_id else None
+    if kind == "address":
+        return AddressPayload(address=Address.from_row(row) if row else None, client=client,
+                              user_errors=errors)
+    if kind == "bank_account":
+        return BankAccountPayload(bank_account=BankAccount.from_row(row) if row else None,
+                                  client=client, user_errors=errors)
+    return ContactPersonPayload(contact_person=ContactPerson.from_row(row) if row else None,
+                                client=client, user_errors=errors)
+
+
+async def _add(info: strawberry.Info, kind: str, client_id_raw: Any, raw: dict[str, Any]) -> Any:
+    ctx = info.context
+
+    async def act() -> tuple[uuid.UUID, uuid.UUID]:
+        cid = _parse_id(client_id_raw, ("input", "clientId"))
+        async with ctx.uow() as uow:
+            return await handlers.add_child(uow, ctx.principal, kind, cid, raw), cid
+
+    result, errors = await _run(act)
+    child_id, client_id = result if result else (None, None)
+    return await _child_payload(info, kind, child_id, client_id, errors)
+
+
+async def _update(info: strawberry.Info, kind: str, raw: dict[str, Any]) -> Any:
+    ctx = info.context
+
+    async def act() -> tuple[uuid.UUID, uuid.UUID]:
+        child_id = _parse_id(raw.pop("id"), ("input", "id"))
+        version = raw.pop("version")
+        async with ctx.uow() as uow:
+            client_id = await handlers.update_child(uow, ctx.principal, kind, child_id, version,
+                                                    raw)
+        return child_id, client_id
+
+    result, errors = await _run(act)
+    child_id, client_id = result if result else (None, None)
+    return await _child_payload(info, kind, child_id, client_id, errors)
+
+
+async def _remove(info: strawberry.Info, kind: str, input: RemoveInput) -> RemovePayload:
+    ctx = info.context
+
+    async def act() -> tuple[uuid.UUID, uuid.UUID]:
+        child_id = _parse_id(input.id, ("input", "id"))
+        async with ctx.uow() as uow:
+            client_id = await handlers.remove_child(uow, ctx.principal, kind, child_id,
+                                                    input.version)
+        return child_id, client_id
+
+    result, errors = await _run(act)
+    child_id, client_id = result if result else (None, None)
+    return RemovePayload(
+        removed_id=strawberry.ID(str(child_id)) if child_id else None,
+        client=await _client(info, client_id) if client_id else None, user_errors=errors)
+
+
+def build_schema(extensions: list[SchemaExtension | type[SchemaExtension]] | None = None
+                 ) -> strawberry.Schema:
+    return strawberry.federation.Schema(
+        query=Query, mutation=Mutation, types=[Client],
+        extensions=extensions or [],
+    )

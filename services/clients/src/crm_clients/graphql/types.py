@@ -1,0 +1,211 @@
+"""GraphQL object types of the clients subgraph; thin mappings of service-layer rows."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from crm_common.graphql.connections import PageInfo, clamp_page_size
+from crm_common.graphql.cursors import InvalidCursor
+
+from crm_clients.domain import model
+from crm_clients.service_layer import queries
+
+
+@strawberry.enum(description="Company (legal entity) or individual.")
+class ClientKind(enum.Enum):
+    COMPANY = "company"
+    INDIVIDUAL = "individual"
+
+
+@strawberry.enum
+class ClientStatus(enum.Enum):
+    PROSPECT = "prospect"
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    ARCHIVED = "archived"
+
+
+@strawberry.enum
+class AddressKind(enum.Enum):
+    REGISTERED = "registered"
+    CORRESPONDENCE = "correspondence"
+    DELIVERY = "delivery"
+    BILLING = "billing"
+    OFFICE = "office"
+
+
+assert {m.value for m in ClientKind} == {m.value for m in model.ClientKind}
+assert {m.value for m in ClientStatus} == {m.value for m in model.ClientStatus}
+assert {m.value for m in AddressKind} == {m.value for m in model.AddressKind}
+
+
+@strawberry.type
+class Address:
+    id: strawberry.ID
+    kind: AddressKind
+    country: str
+    city: str
+    postal_code: str | None
+    street: str
+    is_default: bool
+    version: int
+
+    @classmethod
+    def from_row(cls, r: Mapping[str, Any]) -> Address:
+        return cls(id=strawberry.ID(str(r["id"])), kind=AddressKind(r["kind"]),
+                   country=r["country"], city=r["city"], postal_code=r["postal_code"],
+                   street=r["street"], is_default=r["is_default"], version=r["version"])
+
+
+@strawberry.type
+class ContactPerson:
+    id: strawberry.ID
+    name: str
+    position: str | None
+    phones: list[str]
+    emails: list[str]
+    is_primary: bool
+    notes: str | None
+    version: int
+
+    @classmethod
+    def from_row(cls, r: Mapping[str, Any]) -> ContactPerson:
+        return cls(id=strawberry.ID(str(r["id"])), name=r["name"], position=r["position"],
+                   phones=list(r["phones"]), emails=list(r["emails"]),
+                   is_primary=r["is_primary"], notes=r["notes"], version=r["version"])
+
+
+@strawberry.type
+class BankAccount:
+    id: strawberry.ID
+    iban: str = strawberry.field(description="Compact upper-case IBAN, MOD-97 checked.")
+    bic: str | None
+    bank_name: str | None
+    currency: str
+    is_default: bool = strawberry.field(description="At most one default per currency.")
+    version: int
+
+    @classmethod
+    def from_row(cls, r: Mapping[str, Any]) -> BankAccount:
+        return cls(id=strawberry.ID(str(r["id"])), iban=r["iban"], bic=r["bic"],
+                   bank_name=r["bank_name"], currency=r["currency"],
+                   is_default=r["is_default"], version=r["version"])
+
+
+@strawberry.type(description="One recorded change: who, when, which operation, old → new.")
+class HistoryEntry:
+    at: datetime
+    actor_id: strawberry.ID | None
+    operation: str = strawberry.field(description="create, update, archive or remove.")
+    entity_type: str = strawberry.field(
+        description="client, address, contact_person or bank_account.")
+    entity_id: strawberry.ID
+    changes: JSON = strawberry.field(
+        description="For updates {field: [old, new]}; for create {new: …}; for remove {old: …}.")
+
+
+@strawberry.type
+class HistoryEdge:
+    cursor: str
+    node: HistoryEntry
+
+
+@strawberry.type
+class HistoryConnection:
+    edges: list[HistoryEdge]
+    page_info: PageInfo
+
+
+@strawberry.federation.type(keys=["id"], description="A client (customer) and its dossier.")
+class Client:
+    id: strawberry.ID
+    code: str = strawberry.field(description="Generated, human-friendly code, e.g. C000042.")
+    kind: ClientKind
+    legal_name: str
+    trade_name: str | None
+    eik: str | None = strawberry.field(description="EIK/BULSTAT, 9 or 13 digits.")
+    vat_number: str | None
+    status: ClientStatus
+    owner_id: strawberry.ID | None = strawberry.field(description="Employee id of the owner.")
+    phones: list[str] = strawberry.field(description="E.164 phone numbers.")
+    emails: list[str]
+    website: str | None
+    notes: str | None
+    tags: list[str]
+    version: int = strawberry.field(
+        description="Optimistic-concurrency version: send it back with an update.")
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+
+    @classmethod
+    def from_row(cls, r: Mapping[str, Any]) -> Client:
+        return cls(
+            id=strawberry.ID(str(r["id"])), code=r["code"], kind=ClientKind(r["kind"]),
+            legal_name=r["legal_name"], trade_name=r["trade_name"], eik=r["eik"],
+            vat_number=r["vat_number"], status=ClientStatus(r["status"]),
+            owner_id=strawberry.ID(str(r["owner_id"])) if r["owner_id"] else None,
+            phones=list(r["phones"]), emails=list(r["emails"]), website=r["website"],
+            notes=r["notes"], tags=list(r["tags"]), version=r["version"],
+            created_at=r["created_at"], updated_at=r["updated_at"], archived_at=r["archived_at"],
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Client | None:
+        try:
+            key = uuid.UUID(str(id))
+        except ValueError:
+            return None
+        row = await info.context.loaders.client.load(key)
+        return cls.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Addresses, the default ones first.")
+    async def addresses(self, info: strawberry.Info) -> list[Address]:
+        rows = await info.context.loaders.addresses.load(uuid.UUID(str(self.id)))
+        return [Address.from_row(r) for r in rows]
+
+    @strawberry.field(description="Bank accounts, the default ones first.")
+    async def bank_accounts(self, info: strawberry.Info) -> list[BankAccount]:
+        rows = await info.context.loaders.bank_accounts.load(uuid.UUID(str(self.id)))
+        return [BankAccount.from_row(r) for r in rows]
+
+    @strawberry.field(description="Audit history of the client and its dossier, newest first.")
+    async def history(self, info: strawberry.Info, first: int | None = None,
+                      after: str | None = None) -> HistoryConnection:
+        size = clamp_page_size(first, info.context.max_page_size)
+        try:
+            page = await queries.client_history(info.context.runtime.session_factory,
+                                                uuid.UUID(str(self.id)), first=size, after=after)
+        except InvalidCursor as exc:
+            raise ValueError(f"after: {exc}") from None
+        return HistoryConnection(
+            edges=[HistoryEdge(cursor=c, node=HistoryEntry(
+                at=r["at"], actor_id=strawberry.ID(str(r["actor_id"])) if r["actor_id"] else None,
+                operation=r["operation"], entity_type=r["entity_type"],
+                entity_id=strawberry.ID(str(r["entity_id"])), changes=r["changes"]))
+                for r, c in zip(page.rows, page.cursors, strict=True)],
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
+
+    @strawberry.field(description="Contact persons, the primary one first.")
+    async def contact_persons(self, info: strawberry.Info) -> list[ContactPerson]:
+        rows = await info.context.loaders.contacts.load(uuid.UUID(str(self.id)))
+        return [ContactPerson.from_row(r) for r in rows]
+
+
+@strawberry.type
+class ClientEdge:
+    cursor: str
+    node: Client
+
+
+@strawberry.type
+class ClientConnection:
+    edges: list[ClientEdge]
+    page_info: PageInfo

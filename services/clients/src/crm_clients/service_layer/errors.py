@@ -1,0 +1,24 @@
+"""Expected failures of the service layer, reported to GraphQL as userErrors."""
+
+from __future__ import annotations
+
+from crm_clients.domain.model import FieldProblem, Problems
+
+
+def not_found(field: tuple[str, ...] = ("input", "id"), what: str = "client") -> Problems:
+    return Problems([FieldProblem(field, "NOT_FOUND", f"{what} not found")])
+
+
+def conflict(field: tuple[str, ...] = ("input", "version"), what: str = "client") -> Problems:
+    return Problems([FieldProblem(
+        field, "CONFLICT",
+        f"the {what} was changed by someone else since you read it; reload and try again",
+    )])
+
+
+def forbidden(field: tuple[str, ...] | None, message: str) -> Problems:
+    return Problems([FieldProblem(field or ("input",), "FORBIDDEN", message)])
+
+
+def problem(field: tuple[str, ...], code: str, message: str) -> Problems:
+    return Problems([FieldProblem(field, code, message)])

@@ -1,0 +1,347 @@
+"""Commands on the client aggregate: small functions of (unit of work, principal, input).
+
+Each handler validates with the domain, checks access (here, not only in resolvers), changes rows,
+writes the audit history and records the event, then commits. Any ``Problems`` raised before the
+commit leaves the database untouched (the unit of work rolls back).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, insert, select, update, delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_common.auth import Principal
+from crm_common.correlation import correlation_id
+from crm_common.messaging.envelope import DomainEvent
+from crm_common.uow import UnitOfWork
+
+from crm_clients.adapters.tables import (
+    addresses,
+    bank_accounts,
+    client_code_seq,
+    clients,
+    contact_persons,
+    history,
+)
+from crm_clients.domain import access
+from crm_clients.domain.access import Decision
+from crm_clients.domain.model import (
+    MAX_ADDRESSES_ON_CREATE,
+    MAX_BANK_ACCOUNTS_ON_CREATE,
+    MAX_CONTACTS_ON_CREATE,
+    ClientStatus,
+    validate_address,
+    validate_bank_account,
+    validate_children,
+    validate_client,
+    validate_contact,
+)
+from crm_clients.service_layer.errors import conflict, forbidden, not_found, problem
+from crm_clients.service_layer.state import (
+    ADDRESS_FIELDS,
+    BANK_ACCOUNT_FIELDS,
+    CLIENT_FIELDS,
+    CONTACT_FIELDS,
+    client_snapshot,
+    jsonable,
+    row_dict,
+)
+
+EVENT_CREATED = "crm.clients.client.created"
+EVENT_UPDATED = "crm.clients.client.updated"
+EVENT_ARCHIVED = "crm.clients.client.archived"
+
+
+async def _history(session: AsyncSession, actor: uuid.UUID, client_id: uuid.UUID,
+                   entity_type: str, entity_id: uuid.UUID, operation: str,
+                   changes: dict[str, Any]) -> None:
+    await session.execute(insert(history).values(
+        client_id=client_id, entity_type=entity_type, entity_id=entity_id, operation=operation,
+        actor_id=actor, correlation_id=correlation_id.get(), changes=jsonable(changes),
+    ))
+
+
+def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
+    return {k: [jsonable(old[k]), jsonable(v)] for k, v in new.items() if old[k] != v}
+
+
+async def _event(uow: UnitOfWork, type_: str, client_id: uuid.UUID, **extra: Any) -> None:
+    snap = await client_snapshot(uow.session, client_id)
+    uow.record(DomainEvent(type=type_, subject=str(client_id), data={"client": snap, **extra}))
+
+
+async def _lock_client(session: AsyncSession, client_id: uuid.UUID) -> Mapping[str, Any] | None:
+    return (await session.execute(
+        select(clients).where(clients.c.id == client_id).with_for_update()
+    )).mappings().one_or_none()
+
+
+def _check(decision: Decision, field: tuple[str, ...] = ("input", "id")) -> None:
+    if decision is Decision.NOT_FOUND:
+        raise not_found(field)
+    if decision is Decision.FORBIDDEN:
+        raise forbidden(field, "you may not change this client")
+
+
+async def _duplicate_eik(session: AsyncSession, eik: str | None,
+                         exclude: uuid.UUID | None = None) -> Mapping[str, Any] | None:
+    if not eik:
+        return None
+    stmt = select(clients.c.id, clients.c.code, clients.c.legal_name).where(
+        clients.c.eik == eik, clients.c.status != ClientStatus.ARCHIVED.value)
+    if exclude is not None:
+        stmt = stmt.where(clients.c.id != exclude)
+    return (await session.execute(stmt.limit(1))).mappings().one_or_none()
+
+
+def _duplicate_problem(field: str, dup: Mapping[str, Any]) -> Exception:
+    return problem(("input", field), "DUPLICATE",
+                   f"client {dup['code']} ({dup['legal_name']}, id {dup['id']}) already has this "
+                   f"{'EIK' if field == 'eik' else 'VAT number'}")
+
+
+async def create_client(uow: UnitOfWork, principal: Principal, raw: Mapping[str, Any]) -> uuid.UUID:
+    data = validate_client(raw, creating=True)
+    address_rows = validate_children(raw.get("addresses"), key="addresses",
+                                     limit=MAX_ADDRESSES_ON_CREATE, validator=validate_address)
+    contact_rows = validate_children(raw.get("contact_persons"), key="contact_persons",
+                                     limit=MAX_CONTACTS_ON_CREATE, validator=validate_contact)
+    account_rows = validate_children(raw.get("bank_accounts"), key="bank_accounts",
+                                     limit=MAX_BANK_ACCOUNTS_ON_CREATE,
+                                     validator=validate_bank_account)
+    decision, owner = access.owner_on_create(principal, data.pop("owner_id", None))
+    if decision is not Decision.ALLOW:
+        raise forbidden(("input", "ownerId"), "a sales rep creates clients they own")
+    session = uow.session
+    if (dup := await _duplicate_eik(session, data.get("eik"))) is not None:
+        raise _duplicate_problem("eik", dup)
+    client_id = uuid.uuid4()
+    seq = await session.scalar(client_code_seq.next_value())
+    values = {
+        "id": client_id, "code": f"C{seq:06d}", "owner_id": owner,
+        "created_by": principal.subject, "updated_by": principal.subject, **data,
+    }
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(clients).values(**values))
+    except IntegrityError:
+        # a concurrent create with the same EIK won the race (unique index)
+        dup = await _duplicate_eik(session, data.get("eik"))
+        if dup is not None:
+            raise _duplicate_problem("eik", dup) from None
+        raise
+    for row in address_rows:
+        await session.execute(insert(addresses).values(id=uuid.uuid4(), client_id=client_id, **row))
+    for row in contact_rows:
+        await session.execute(
+            insert(contact_persons).values(id=uuid.uuid4(), client_id=client_id, **row))
+    for row in account_rows:
+        await session.execute(
+            insert(bank_accounts).values(id=uuid.uuid4(), client_id=client_id, **row))
+    snap = await client_snapshot(session, client_id)
+    await _history(session, principal.subject, client_id, "client", client_id, "create",
+                   {"new": snap})
+    uow.record(DomainEvent(type=EVENT_CREATED, subject=str(client_id), data={"client": snap}))
+    await uow.commit()
+    return client_id
+
+
+async def update_client(uow: UnitOfWork, principal: Principal, client_id: uuid.UUID,
+                        version: int, raw: Mapping[str, Any]) -> uuid.UUID:
+    data = validate_client(raw, creating=False)
+    if "owner_id" in data:
+        raise problem(("input", "ownerId"), "NOT_SUPPORTED",
+                      "the owner is changed by reassigning the client, not by updating it")
+    session = uow.session
+    row = await _lock_client(session, client_id)
+    if row is None or not access.can_see(principal, row["owner_id"]):
+        raise not_found()
+    _check(access.can_edit(principal, row["owner_id"]))
+    if row["version"] != version:
+        raise conflict()
+    if row["status"] == ClientStatus.ARCHIVED.value:
+        raise problem(("input", "id"), "ARCHIVED", "an archived client cannot be changed")
+    if "eik" in data and (dup := await _duplicate_eik(session, data["eik"], exclude=client_id)):
+        raise _duplicate_problem("eik", dup)
+    check = validate_client({**{k: row[k] for k in ("kind", "legal_name", "eik", "vat_number",
+                                                      "status")}, **data}, creating=True)
+    del check
+    changes = _diff(row, data)
+    if not changes:
+        return client_id
+    await session.execute(
+        update(clients).where(clients.c.id == client_id, clients.c.version == version).values(
+            **data, version=clients.c.version + 1, updated_at=func.now(),
+            updated_by=principal.subject))
+    await _history(session, principal.subject, client_id, "client", client_id, "update", changes)
+    await _event(uow, EVENT_UPDATED, client_id, changed=sorted(changes))
+    await uow.commit()
+    return client_id
+
+
+async def archive_client(uow: UnitOfWork, principal: Principal, client_id: uuid.UUID,
+                         version: int, reason: str | None) -> uuid.UUID:
+    session = uow.session
+    row = await _lock_client(session, client_id)
+    if row is None or not access.can_see(principal, row["owner_id"]):
+        raise not_found()
+    _check(access.can_archive(principal, row["owner_id"]))
+    if row["version"] != version:
+        raise conflict()
+    if row["status"] == ClientStatus.ARCHIVED.value:
+        raise problem(("input", "id"), "ARCHIVED", "the client is already archived")
+    await session.execute(update(clients).where(clients.c.id == client_id).values(
+        status=ClientStatus.ARCHIVED.value, archived_at=func.now(), updated_at=func.now(),
+        updated_by=principal.subject, version=clients.c.version + 1))
+    await _history(session, principal.subject, client_id, "client", client_id, "archive",
+                   {"status": [row["status"], "archived"], "reason": reason})
+    await _event(uow, EVENT_ARCHIVED, client_id, reason=reason)
+    await uow.commit()
+    return client_id
+
+
+# --- addresses and contact persons -----------------------------------------------------------
+
+_CHILDREN = {
+    "address": (addresses, ADDRESS_FIELDS, validate_address, "is_default", ("kind",)),
+    "contact_person": (contact_persons, CONTACT_FIELDS, validate_contact, "is_primary", ()),
+    "bank_account": (bank_accounts, BANK_ACCOUNT_FIELDS, validate_bank_account, "is_default",
+                     ("currency",)),
+}
+
+
+# Columns unique within one client: a second row with the same value is a userError, not a fault.
+_UNIQUE_PER_CLIENT = {"bank_account": "iban"}
+
+
+async def _check_unique(session: AsyncSession, kind: str, client_id: uuid.UUID,
+                        values: Mapping[str, Any], exclude: uuid.UUID | None,
+                        prefix: tuple[str, ...]) -> None:
+    column = _UNIQUE_PER_CLIENT.get(kind)
+    if column is None or values.get(column) is None:
+        return
+    table = _CHILDREN[kind][0]
+    stmt = select(table.c.id).where(table.c.client_id == client_id,
+                                    table.c[column] == values[column])
+    if exclude is not None:
+        stmt = stmt.where(table.c.id != exclude)
+    if await session.scalar(stmt.limit(1)) is not None:
+        raise problem(prefix + (column,), "DUPLICATE",
+                      f"this client already has a {kind.replace('_', ' ')} with this {column}")
+
+
+async def _editable_client(uow: UnitOfWork, principal: Principal, client_id: uuid.UUID,
+                           field: tuple[str, ...]) -> Mapping[str, Any]:
+    row = await _lock_client(uow.session, client_id)
+    if row is None or not access.can_see(principal, row["owner_id"]):
+        raise not_found(field)
+    _check(access.can_edit(principal, row["owner_id"]), field)
+    if row["status"] == ClientStatus.ARCHIVED.value:
+        raise problem(field, "ARCHIVED", "an archived client cannot be changed")
+    return row
+
+
+async def _clear_flag(session: AsyncSession, kind: str, client_id: uuid.UUID,
+                      keep: uuid.UUID, values: Mapping[str, Any],
+                      row: Mapping[str, Any] | None) -> None:
+    table, _, _, flag, scope = _CHILDREN[kind]
+    stmt = update(table).where(table.c.client_id == client_id, table.c.id != keep,
+                               table.c[flag].is_(True))
+    for col in scope:
+        stmt = stmt.where(table.c[col] == (values.get(col) or (row[col] if row else None)))
+    await session.execute(stmt.values(**{flag: False}, version=table.c.version + 1,
+                                      updated_at=func.now()))
+
+
+async def add_child(uow: UnitOfWork, principal: Principal, kind: str, client_id: uuid.UUID,
+                    raw: Mapping[str, Any]) -> uuid.UUID:
+    table, fields, validator, flag, _ = _CHILDREN[kind]
+    values = validator(raw, creating=True, prefix=("input", _input_key(kind)))
+    await _editable_client(uow, principal, client_id, ("input", "clientId"))
+    child_id = uuid.uuid4()
+    session = uow.session
+    await _check_unique(session, kind, client_id, values, None, ("input", _input_key(kind)))
+    if values.get(flag):
+        await _clear_flag(session, kind, client_id, child_id, values, None)
+    await session.execute(insert(table).values(id=child_id, client_id=client_id, **values))
+    new = (await session.execute(select(table).where(table.c.id == child_id))).mappings().one()
+    await _history(session, principal.subject, client_id, kind, child_id, "create",
+                   {"new": row_dict(new, fields)})
+    await _event(uow, EVENT_UPDATED, client_id, changed=[_plural(kind)])
+    await uow.commit()
+    return child_id
+
+
+async def _locked_child(uow: UnitOfWork, principal: Principal, kind: str,
+                        child_id: uuid.UUID, version: int) -> Mapping[str, Any]:
+    table = _CHILDREN[kind][0]
+    session = uow.session
+    client_id = await session.scalar(select(table.c.client_id).where(table.c.id == child_id))
+    if client_id is None:
+        raise not_found(what=kind.replace("_", " "))
+    await _editable_client(uow, principal, client_id, ("input", "id"))
+    row = (await session.execute(
+        select(table).where(table.c.id == child_id).with_for_update()
+    )).mappings().one_or_none()
+    if row is None:
+        raise not_found(what=kind.replace("_", " "))
+    if row["version"] != version:
+        raise conflict(what=kind.replace("_", " "))
+    return row
+
+
+async def update_child(uow: UnitOfWork, principal: Principal, kind: str, child_id: uuid.UUID,
+                       version: int, raw: Mapping[str, Any]) -> uuid.UUID:
+    """Returns the id of the client the child belongs to."""
+    table, fields, validator, flag, _ = _CHILDREN[kind]
+    values = validator(raw, creating=False, prefix=("input",))
+    row = await _locked_child(uow, principal, kind, child_id, version)
+    changes = _diff(row, values)
+    if not changes:
+        return row["client_id"]
+    session = uow.session
+    await _check_unique(session, kind, row["client_id"], values, child_id, ("input",))
+    if values.get(flag):
+        await _clear_flag(session, kind, row["client_id"], child_id, values, row)
+    await session.execute(update(table).where(table.c.id == child_id).values(
+        **values, version=table.c.version + 1, updated_at=func.now()))
+    await _history(session, principal.subject, row["client_id"], kind, child_id, "update", changes)
+    await _event(uow, EVENT_UPDATED, row["client_id"], changed=[_plural(kind)])
+    await uow.commit()
+    return row["client_id"]
+
+
+async def remove_child(uow: UnitOfWork, principal: Principal, kind: str, child_id: uuid.UUID,
+                       version: int) -> uuid.UUID:
+    """Removes the row; its last state stays in the client's history (nothing is lost)."""
+    table, fields, _, _, _ = _CHILDREN[kind]
+    row = await _locked_child(uow, principal, kind, child_id, version)
+    session = uow.session
+    await session.execute(delete(table).where(table.c.id == child_id))
+    await _history(session, principal.subject, row["client_id"], kind, child_id, "remove",
+                   {"old": row_dict(row, fields)})
+    await _event(uow, EVENT_UPDATED, row["client_id"], changed=[_plural(kind)])
+    await uow.commit()
+    return row["client_id"]
+
+
+def _plural(kind: str) -> str:
+    return {"address": "addresses", "contact_person": "contactPersons",
+            "bank_account": "bankAccounts"}[kind]
+
+
+def _input_key(kind: str) -> str:
+    return {"address": "address", "contact_person": "contactPerson",
+            "bank_account": "bankAccount"}[kind]
+
+
+__all__ = [
+    "EVENT_ARCHIVED", "EVENT_CREATED", "EVENT_UPDATED", "CLIENT_FIELDS",
+    "add_child", "archive_client", "create_client", "remove_child", "update_child",
+    "update_client",
+]

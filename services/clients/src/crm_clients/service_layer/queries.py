@@ -1,0 +1,160 @@
+"""Read side: query functions, not aggregates. Access is applied here, in the service layer.
+
+Each function opens its own session so that DataLoaders running concurrently never share one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from crm_common.auth import Principal
+from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
+
+from crm_clients.adapters.tables import addresses, bank_accounts, clients, contact_persons, history
+from crm_clients.domain import access
+
+Row = Mapping[str, Any]
+
+
+async def clients_by_ids(factory: async_sessionmaker[AsyncSession], principal: Principal,
+                         ids: Sequence[uuid.UUID]) -> list[Row | None]:
+    """One statement for any number of ids; invisible clients come back as None (not found)."""
+    async with factory() as session:
+        rows = (await session.execute(select(clients).where(clients.c.id.in_(ids)))).mappings()
+        found = {r["id"]: r for r in rows}
+    return [r if r is not None and access.can_see(principal, r["owner_id"]) else None
+            for r in (found.get(i) for i in ids)]
+
+
+async def _children_by_client(factory: async_sessionmaker[AsyncSession], table: Any,
+                              order: Sequence[Any], client_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
+    async with factory() as session:
+        rows = (await session.execute(
+            select(table).where(table.c.client_id.in_(client_ids)).order_by(*order)
+        )).mappings()
+        grouped: dict[uuid.UUID, list[Row]] = defaultdict(list)
+        for r in rows:
+            grouped[r["client_id"]].append(r)
+    return [grouped.get(i, []) for i in client_ids]
+
+
+async def addresses_by_client(factory: async_sessionmaker[AsyncSession],
+                              client_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
+    """Callers pass only ids of clients the principal may see (resolved through the client)."""
+    return await _children_by_client(
+        factory, addresses,
+        (addresses.c.is_default.desc(), addresses.c.created_at, addresses.c.id), client_ids)
+
+
+async def contacts_by_client(factory: async_sessionmaker[AsyncSession],
+                             client_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
+    return await _children_by_client(
+        factory, contact_persons,
+        (contact_persons.c.is_primary.desc(), contact_persons.c.created_at, contact_persons.c.id),
+        client_ids)
+
+
+async def bank_accounts_by_client(factory: async_sessionmaker[AsyncSession],
+                                  client_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
+    return await _children_by_client(
+        factory, bank_accounts,
+        (bank_accounts.c.is_default.desc(), bank_accounts.c.created_at, bank_accounts.c.id),
+        client_ids)
+
+
+async def client_history(factory: async_sessionmaker[AsyncSession], client_id: uuid.UUID, *,
+                         first: int, after: str | None) -> Page:
+    """A client's audit history (client and everything hanging off it), newest first.
+    The caller has already checked that the principal may see the client."""
+    stmt = select(history).where(history.c.client_id == client_id)
+    if after:
+        (raw_id,) = decode_cursor(after, 1)
+        if not isinstance(raw_id, int):
+            raise InvalidCursor("malformed cursor")
+        stmt = stmt.where(history.c.id < raw_id)
+    stmt = stmt.order_by(history.c.id.desc()).limit(first + 1)
+    async with factory() as session:
+        rows = list((await session.execute(stmt)).mappings())
+    has_next = len(rows) > first
+    rows = rows[:first]
+    cursors = [encode_cursor([r["id"]]) for r in rows]
+    return Page(rows, has_next, cursors[-1] if cursors else None, cursors)
+
+
+@dataclass(frozen=True)
+class ClientFilter:
+    status: str | None = None
+    owner_id: uuid.UUID | None = None
+    city: str | None = None
+
+
+ORDERINGS = {
+    "NAME": (clients.c.legal_name, clients.c.id),
+    "CODE": (clients.c.code, clients.c.id),
+    "CREATED_AT": (clients.c.created_at, clients.c.id),
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    has_next: bool
+    end_cursor: str | None
+    cursors: list[str]
+
+
+def _cursor_values(row: Row, order: str) -> list[Any]:
+    first = row[ORDERINGS[order][0].key]
+    return [first.isoformat() if order == "CREATED_AT" else first, str(row["id"])]
+
+
+async def list_clients(factory: async_sessionmaker[AsyncSession], principal: Principal,
+                       flt: ClientFilter, *, first: int, after: str | None,
+                       order: str = "NAME", descending: bool = False) -> Page:
+    """A keyset page: ``WHERE (key, id) > (cursor)`` over an index, so page 10,000 costs what
+    page 1 costs. Raises ``InvalidCursor`` for a cursor that is not ours."""
+    key, id_col = ORDERINGS[order]
+    stmt = select(clients)
+    if not principal.sees_all_clients:
+        stmt = stmt.where(clients.c.owner_id == principal.subject)
+    if flt.status:
+        stmt = stmt.where(clients.c.status == flt.status)
+    if flt.owner_id:
+        stmt = stmt.where(clients.c.owner_id == flt.owner_id)
+    if flt.city:
+        stmt = stmt.where(exists().where(
+            addresses.c.client_id == clients.c.id,
+            func.lower(addresses.c.city) == flt.city.lower()))
+    if after:
+        raw_key, raw_id = decode_cursor(after, 2)
+        try:
+            cursor_id = uuid.UUID(str(raw_id))
+            if order == "CREATED_AT":
+                cursor_key: Any = datetime.fromisoformat(str(raw_key))
+            else:
+                cursor_key = str(raw_key)
+        except ValueError as exc:
+            raise InvalidCursor("malformed cursor") from exc
+        cmp = tuple_(key, id_col) < tuple_(cursor_key, cursor_id) if descending \
+            else tuple_(key, id_col) > tuple_(cursor_key, cursor_id)
+        stmt = stmt.where(cmp)
+    ordering = (key.desc(), id_col.desc()) if descending else (key, id_col)
+    stmt = stmt.order_by(*ordering).limit(first + 1)
+    async with factory() as session:
+        rows = list((await session.execute(stmt)).mappings())
+    has_next = len(rows) > first
+    rows = rows[:first]
+    cursors = [encode_cursor(_cursor_values(r, order)) for r in rows]
+    return Page(rows, has_next, cursors[-1] if cursors else None, cursors)
+
+
+__all__ = ["ClientFilter", "Page", "addresses_by_client", "bank_accounts_by_client",
+           "client_history", "clients_by_ids", "contacts_by_client", "list_clients"]
