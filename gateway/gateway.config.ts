@@ -132,6 +132,38 @@ function useBodyLimit(limit: number): GatewayPlugin {
   };
 }
 
+// x-correlation-id: the client's value when it is a sane token (same rule as crm_common.correlation:
+// 1-128 of [A-Za-z0-9._:-]), otherwise a new one (uuid4 hex, as the services make them). It is sent
+// on every subgraph fetch, echoed in the response, and attached to the gateway's log lines as
+// "correlationId". (The gateway's built-in requestId feature would forward any client value as is.)
+const SAFE_CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+function useCorrelationId(): GatewayPlugin {
+  const byRequest = new WeakMap<Request, string>();
+  return {
+    onRequest({ request, serverContext }) {
+      const sent = request.headers.get(CORRELATION_HEADER);
+      const cid =
+        sent && SAFE_CORRELATION_ID.test(sent) ? sent : crypto.randomUUID().replace(/-/g, '');
+      byRequest.set(request, cid);
+      const ctx = serverContext as any;
+      if (ctx?.log?.child) ctx.log = ctx.log.child({ correlationId: cid });
+    },
+    onFetch({ context, options, setOptions }) {
+      const request = (context as any)?.request as Request | undefined;
+      const cid = request && byRequest.get(request);
+      if (cid) {
+        const headers = new Headers(options.headers as HeadersInit | undefined);
+        headers.set(CORRELATION_HEADER, cid);
+        setOptions({ ...options, headers: Object.fromEntries(headers) });
+      }
+    },
+    onResponse({ request, response }) {
+      const cid = byRequest.get(request);
+      if (cid) response.headers.set(CORRELATION_HEADER, cid);
+    },
+  };
+}
+
 // Bearer token lookup. Anything that is not "Bearer <three base64url segments with a JSON header>"
 // counts as no token, so every authentication failure is the same HTTP 401 (the plugin's own lookup
 // answers 400 for a wrong prefix or an undecodable token).
@@ -212,9 +244,8 @@ export const gatewayConfig = defineConfig({
       return { authorization: request.headers.get('authorization') };
     },
   },
-  // x-correlation-id: the client's value if sent, else a fresh UUID; sent to every subgraph fetch,
-  // echoed in the response and attached to the gateway's log lines as "requestId".
-  requestId: { headerName: CORRELATION_HEADER },
+  // Correlation ids are handled by useCorrelationId() below.
+  requestId: false,
 
   maxDepth: MAX_DEPTH,
   maxTokens: MAX_TOKENS,
@@ -239,6 +270,7 @@ export const gatewayConfig = defineConfig({
   maskedErrors: !DEV,
 
   plugins: () => [
+    useCorrelationId(),
     useBodyLimit(MAX_BODY_BYTES),
     maxAliasesPlugin({ n: MAX_ALIASES }) as GatewayPlugin,
     useErrorCodes(),

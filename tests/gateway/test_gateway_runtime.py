@@ -298,6 +298,25 @@ def test_correlation_id_is_generated_when_missing(client, keys):
     assert response.headers["x-correlation-id"] == sent
 
 
+def test_unsafe_correlation_id_is_replaced(client, keys):
+    response = _post(
+        client,
+        "{ received { correlationId } }",
+        keys.token(),
+        headers={"x-correlation-id": "no spaces/or slashes " + "x" * 200},
+    )
+    assert response.status_code == 200, response.text
+    sent = response.json()["data"]["received"]["correlationId"]
+    assert uuid.UUID(sent)
+    assert response.headers["x-correlation-id"] == sent
+
+
+def test_refusals_carry_a_correlation_id(client):
+    response = _post(client, "{ node { level } }", headers={"x-correlation-id": "corr-401"})
+    assert response.status_code == 401
+    assert response.headers["x-correlation-id"] == "corr-401"
+
+
 # ------------------------------------------------------------------ limits
 
 

@@ -63,7 +63,7 @@ async def engine(suffix: str) -> AsyncIterator[AsyncEngine]:
     finally:
         await admin.close()
     base = sa.make_url(PG_ADMIN_DSN.replace("postgresql://", "postgresql+asyncpg://", 1))
-    eng = create_async_engine(base.set(database=name), pool_size=10)
+    eng = create_async_engine(base.set(database=name), pool_size=10, pool_pre_ping=True)
     try:
         async with eng.begin() as conn:
             await conn.run_sync(metadata.create_all)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import shutil
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ from crm_common.messaging import (
     to_cloudevent,
     write_to_outbox,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
@@ -92,6 +93,10 @@ async def _rabbitmqctl(*args: str) -> None:
 
 
 @pytest.mark.skipif(shutil.which("rabbitmqctl") is None, reason="needs rabbitmqctl")
+@pytest.mark.skipif(
+    os.environ.get("CRM_TEST_BROKER_RESTART", "1") == "0",
+    reason="CRM_TEST_BROKER_RESTART=0: do not restart the shared broker",
+)
 async def test_relay_keeps_going_across_a_broker_restart(db, rabbit, h, caplog):
     caplog.set_level(logging.INFO, logger="crm_common.messaging.relay")
     queue = f"{rabbit.prefix}.durable"
@@ -252,3 +257,32 @@ async def _true(value: bool) -> bool:
 
 async def _eq(awaitable, expected) -> bool:
     return await awaitable == expected
+
+
+async def test_relay_recovers_from_a_database_blip(db, rabbit, h, engine):
+    queue = f"{rabbit.prefix}.blip"
+    await rabbit.bind_queue(queue, ["#"])
+    relay_engine = create_async_engine(engine.url)  # no pre-ping: the relay must cope itself
+    relay = OutboxRelay(relay_engine, rabbit.url, rabbit.exchange, idle_poll_seconds=60.0)
+    rabbit.track(relay.archive_queue_name)
+    try:
+        async with h.running(relay.run):
+            first = await write_thing(db, h, 1)
+            await h.wait_until(lambda: _eq(rabbit.count(queue), 1), 10, "first event")
+            async with db.connect() as conn:  # kill every other session of the test database
+                await conn.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+            await asyncio.sleep(0.2)
+            second = await write_thing(db, h, 2)
+            # idle_poll is 60 s: only a re-established LISTEN delivers this in time
+            await h.wait_until(lambda: _eq(rabbit.count(queue), 2), 15, "event after the blip")
+            await h.wait_until(lambda: _true(relay.healthy and relay.listening), 5, "recovered")
+            third = await write_thing(db, h, 3)  # LISTEN is back: woken by NOTIFY, not polling
+            await h.wait_until(lambda: _eq(rabbit.count(queue), 3), 10, "event via LISTEN")
+    finally:
+        await relay_engine.dispose()
+    assert [m.message_id for m in await rabbit.drain(queue)] == [first, second, third]

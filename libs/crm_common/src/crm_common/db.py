@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncpg
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine, AsyncSession
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+    AsyncSession,
+)
 
 
 def make_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:

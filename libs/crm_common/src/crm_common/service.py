@@ -53,8 +53,13 @@ ConsumerSetup = Callable[[ConsumerRunner, Runtime], None]
 
 
 class _GraphQLApp(GraphQL):  # type: ignore[type-arg]
-    def __init__(self, schema: strawberry.Schema, runtime_ref: dict[str, Runtime],
-                 make_context: ContextFactory, development: bool) -> None:
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        runtime_ref: dict[str, Runtime],
+        make_context: ContextFactory,
+        development: bool,
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if development else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from graphql.error import GraphQLError
 from strawberry.extensions import (
@@ -55,13 +56,14 @@ class TraceMaskErrors(MaskErrors):
         )
 
 
-def schema_extensions(settings: Settings) -> list[SchemaExtension | type[SchemaExtension]]:
-    extensions: list[SchemaExtension | type[SchemaExtension]] = [
-        QueryDepthLimiter(max_depth=settings.max_depth),
-        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        MaxTokensLimiter(max_token_count=settings.max_tokens),
+def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Factories, so that each request gets fresh extension instances."""
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
     ]
     if not settings.development:
-        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
-        extensions.append(TraceMaskErrors())
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+        extensions.append(TraceMaskErrors)
     return extensions

@@ -24,7 +24,9 @@ Failures and retries (decision)
     dead-letters it. So a poison message is tried exactly ``max_attempts`` times; the queue's
     ``x-delivery-limit`` is the broker-side backstop (e.g. a consumer crashing mid-handler).
     An ack/nack that fails because the channel died is ignored: the broker redelivers and the
-    inbox turns the redelivery into a no-op.
+    inbox turns the redelivery into a no-op. Infrastructure failures (the service's own database
+    down) count as attempts too: an outage longer than the back-off sum dead-letters the messages
+    that arrive meanwhile; they are intact in the DLQ and can be shovelled back.
 
 Concurrency and order
     Up to ``prefetch`` messages per queue are handled concurrently, so consumers must not rely on

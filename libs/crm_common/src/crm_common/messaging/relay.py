@@ -117,6 +117,11 @@ class OutboxRelay:
         """True while the broker channel is open and the last database round trip succeeded."""
         return self._db_ok and self._link is not None and self._link.usable
 
+    @property
+    def listening(self) -> bool:
+        """True while the LISTEN connection is up (otherwise the relay polls every second)."""
+        return self._listen_raw is not None and not self._listen_raw.is_closed()
+
     # -- main loop ---------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -150,7 +155,9 @@ class OutboxRelay:
         if self._link is not None:
             waiters.append(asyncio.ensure_future(self._link.lost.wait()))
         try:
-            await asyncio.wait(waiters, timeout=self._idle_poll, return_when="FIRST_COMPLETED")
+            # without a working LISTEN, poll often and retry LISTEN soon
+            timeout = self._idle_poll if self._listen_raw is not None else min(self._idle_poll, 1.0)
+            await asyncio.wait(waiters, timeout=timeout, return_when="FIRST_COMPLETED")
         finally:
             for waiter in waiters:
                 waiter.cancel()
@@ -306,8 +313,13 @@ class OutboxRelay:
         try:
             conn = await self._engine.connect()
             try:
+                # a pooled connection may be dead (server restart, terminated backend): ping it,
+                # and commit so that the LISTEN below is not deferred by an open transaction
+                await conn.exec_driver_sql("SELECT 1")
+                await conn.commit()
                 raw = (await conn.get_raw_connection()).driver_connection
                 await raw.add_listener(NOTIFY_CHANNEL, self._on_notify)
+                raw.add_termination_listener(self._on_listener_lost)
             except BaseException:
                 await conn.invalidate()
                 await conn.close()
@@ -321,14 +333,20 @@ class OutboxRelay:
     def _on_notify(self, *_: Any) -> None:
         self._wakeup.set()
 
+    def _on_listener_lost(self, *_: Any) -> None:
+        log.warning("LISTEN connection lost; re-establishing")
+        self._wakeup.set()
+
     async def _close_listener(self) -> None:
         conn, raw = self._listen_conn, self._listen_raw
         self._listen_conn = self._listen_raw = None
         if conn is None:
             return
         try:
-            if raw is not None and not raw.is_closed():
-                await raw.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+            if raw is not None:
+                raw.remove_termination_listener(self._on_listener_lost)
+                if not raw.is_closed():
+                    await raw.remove_listener(NOTIFY_CHANNEL, self._on_notify)
             await conn.invalidate()  # never hand a LISTENing connection back to the pool
             await conn.close()
         except Exception:

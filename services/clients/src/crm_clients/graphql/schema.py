@@ -59,8 +59,16 @@ def _parse_id(value: Any, field: tuple[str, ...]) -> uuid.UUID:
         raise Problems([FieldProblem(field, "INVALID_ID", "not a valid id")]) from None
 
 
+def _forget(loader: Any, key: uuid.UUID) -> None:
+    """Drop a cached value so that a mutation's payload shows the state after the change."""
+    try:
+        loader.clear(key)
+    except KeyError:  # not loaded in this request yet
+        pass
+
+
 async def _client(info: strawberry.Info, client_id: uuid.UUID) -> Client | None:
-    info.context.loaders.client.clear(client_id)
+    _forget(info.context.loaders.client, client_id)
     row = await info.context.loaders.client.load(client_id)
     return Client.from_row(row) if row is not None else None
 
@@ -254,7 +262,7 @@ _CHILD_LOADER = {"address": "addresses", "contact_person": "contacts",
 async def _child_row(info: strawberry.Info, kind: str, child_id: uuid.UUID,
                      client_id: uuid.UUID) -> Any:
     loader = getattr(info.context.loaders, _CHILD_LOADER[kind])
-    loader.clear(client_id)
+    _forget(loader, client_id)
     rows = await loader.load(client_id)
     return next((r for r in rows if r["id"] == child_id), None)
 

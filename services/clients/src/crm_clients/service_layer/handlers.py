@@ -35,6 +35,8 @@ from crm_clients.domain.model import (
     MAX_BANK_ACCOUNTS_ON_CREATE,
     MAX_CONTACTS_ON_CREATE,
     ClientStatus,
+    FieldProblem,
+    Problems,
     validate_address,
     validate_bank_account,
     validate_children,
@@ -106,14 +108,24 @@ def _duplicate_problem(field: str, dup: Mapping[str, Any]) -> Exception:
 
 
 async def create_client(uow: UnitOfWork, principal: Principal, raw: Mapping[str, Any]) -> uuid.UUID:
-    data = validate_client(raw, creating=True)
-    address_rows = validate_children(raw.get("addresses"), key="addresses",
-                                     limit=MAX_ADDRESSES_ON_CREATE, validator=validate_address)
-    contact_rows = validate_children(raw.get("contact_persons"), key="contact_persons",
-                                     limit=MAX_CONTACTS_ON_CREATE, validator=validate_contact)
-    account_rows = validate_children(raw.get("bank_accounts"), key="bank_accounts",
-                                     limit=MAX_BANK_ACCOUNTS_ON_CREATE,
-                                     validator=validate_bank_account)
+    problems: list[FieldProblem] = []
+
+    def collect(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Problems as exc:
+            problems.extend(exc.problems)
+            return None
+
+    data = collect(validate_client, raw, creating=True)
+    address_rows = collect(validate_children, raw.get("addresses"), key="addresses",
+                           limit=MAX_ADDRESSES_ON_CREATE, validator=validate_address)
+    contact_rows = collect(validate_children, raw.get("contact_persons"), key="contact_persons",
+                           limit=MAX_CONTACTS_ON_CREATE, validator=validate_contact)
+    account_rows = collect(validate_children, raw.get("bank_accounts"), key="bank_accounts",
+                           limit=MAX_BANK_ACCOUNTS_ON_CREATE, validator=validate_bank_account)
+    if problems:
+        raise Problems(problems)
     decision, owner = access.owner_on_create(principal, data.pop("owner_id", None))
     if decision is not Decision.ALLOW:
         raise forbidden(("input", "ownerId"), "a sales rep creates clients they own")

@@ -1,0 +1,212 @@
+"""Process supervision: children in their own process groups, output to log files, orderly stop.
+
+Each child is started with ``start_new_session=True`` (so its pid is its process group id and a
+terminal Ctrl-C reaches only us); stopping sends SIGTERM to every group, waits up to ``grace``
+seconds, then SIGKILLs whatever is left of each group (grandchildren included).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STOP_GRACE_SECONDS = 10.0
+
+
+@dataclass
+class Child:
+    name: str
+    proc: subprocess.Popen
+    log: Path | None
+    expected_exit: bool = field(default=False)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def group_alive(self) -> bool:
+        """Whether any process of the child's group is still there (the leader may be gone)."""
+        self.proc.poll()  # reap the leader if it exited
+        try:
+            os.killpg(self.proc.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
+def tail(path: Path | None, lines: int = 30) -> str:
+    """The last ``lines`` lines of a log file ('' if there is none)."""
+    if path is None or not path.exists():
+        return ""
+    with path.open("rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 64 * 1024))
+        data = fh.read().decode("utf-8", "replace")
+    return "\n".join(data.splitlines()[-lines:])
+
+
+def _open_log(log: Path | None, argv: Sequence[str]):
+    if log is None:
+        return subprocess.DEVNULL
+    log.parent.mkdir(parents=True, exist_ok=True)
+    fh = log.open("ab", buffering=0)
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    fh.write(f"\n===== {stamp} start: {' '.join(map(str, argv))}\n".encode())
+    return fh
+
+
+def spawn(
+    name: str,
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    log: Path | None = None,
+) -> Child:
+    """Start ``argv`` in its own process group, stdout and stderr appended to ``log``."""
+    out = _open_log(log, argv)
+    try:
+        proc = subprocess.Popen(
+            list(map(str, argv)),
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    finally:
+        if out is not subprocess.DEVNULL:
+            out.close()
+    return Child(name, proc, log)
+
+
+def stop(children: Sequence[Child], grace: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM every child's process group, wait up to ``grace`` s in all, then SIGKILL the rest."""
+    for child in children:
+        _killpg(child, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    pending = [c for c in children if c.group_alive()]
+    while pending and time.monotonic() < deadline:
+        time.sleep(0.05)
+        pending = [c for c in pending if c.group_alive()]
+    for child in pending:
+        _killpg(child, signal.SIGKILL)
+    for child in children:
+        try:
+            child.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - unkillable (D state)
+            pass
+    # The leader is reaped; members of its group that were SIGKILLed vanish with it.
+    end = time.monotonic() + 5
+    while any(c.group_alive() for c in children) and time.monotonic() < end:
+        time.sleep(0.05)
+
+
+def _killpg(child: Child, sig: int) -> None:
+    try:
+        os.killpg(child.proc.pid, sig)
+    except ProcessLookupError:
+        pass
+    except PermissionError:  # pragma: no cover - the pgid was reused by someone else
+        pass
+
+
+class Supervisor:
+    """The children started by one command, stopped together in reverse start order."""
+
+    def __init__(self) -> None:
+        self.children: list[Child] = []
+
+    def spawn(self, name: str, argv: Sequence[str], **kwargs) -> Child:
+        child = spawn(name, argv, **kwargs)
+        self.children.append(child)
+        return child
+
+    def run(self, name: str, argv: Sequence[str], *, timeout: float | None = None,
+            **kwargs) -> int:
+        """Run a short-lived child to completion (stoppable like the others); its exit code."""
+        child = self.spawn(name, argv, **kwargs)
+        child.expected_exit = True
+        try:
+            return child.proc.wait(timeout=timeout)
+        finally:
+            if child.alive():
+                stop([child])
+            self.children.remove(child)
+
+    def dead(self) -> Child | None:
+        """The first long-running child that has exited, if any."""
+        for child in self.children:
+            if not child.expected_exit and not child.alive():
+                return child
+        return None
+
+    def stop_all(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        children = list(reversed(self.children))
+        self.children.clear()
+        stop(children, grace)
+
+
+# ------------------------------------------------------------------------------------------------
+# ports
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    """Whether something accepts TCP connections at host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether ``port`` is taken on ``host``: something listens, or it cannot be bound."""
+    if port_open(host, port, timeout=0.3):
+        return True
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now (the kernel's choice)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate, *, timeout: float, child: Child | None = None, what: str = "") -> None:
+    """Poll ``predicate()`` until true; raise if ``child`` exits first or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return
+        if child is not None and not child.alive():
+            raise ChildDied(child)
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what or 'condition'} not met after {timeout:.0f} s")
+        time.sleep(0.1)
+
+
+class ChildDied(RuntimeError):
+    def __init__(self, child: Child) -> None:
+        self.child = child
+        super().__init__(f"{child.name} exited with code {child.proc.returncode}")
