@@ -59,7 +59,9 @@ class TraceMaskErrors(MaskErrors):
 def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Factories, so that each request gets fresh extension instances."""
     extensions: list[Callable[[], SchemaExtension]] = [
-        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
+        # Strawberry counts the root field as depth 0, the gateway (graphql-armor) as 1: subtract
+        # one so that the same number means the same limit in both places.
+        lambda: QueryDepthLimiter(max_depth=settings.max_depth - 1),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
     ]

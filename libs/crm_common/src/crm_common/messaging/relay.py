@@ -163,18 +163,17 @@ class OutboxRelay:
                 waiter.cancel()
 
     async def _drain(self, stop: asyncio.Event) -> None:
-        """Publish batches until the due backlog is empty or a message was refused."""
+        """Publish batches until no due row is left (refused rows are deferred, so this ends)."""
         while not stop.is_set():
-            selected, refused = await self._publish_batch()
-            if selected < self._batch_size or refused:
+            if await self._publish_batch() < self._batch_size:
                 return
 
     # -- one batch ---------------------------------------------------------------------------
 
-    async def _publish_batch(self) -> tuple[int, int]:
+    async def _publish_batch(self) -> int:
+        """Publish one batch; return how many rows it selected."""
         t = outbox_table
         broker_error: BaseException | None = None
-        refused = 0
         try:
             async with self._engine.begin() as conn:
                 rows = (
@@ -198,7 +197,6 @@ class OutboxRelay:
                     try:
                         await self._publish(row.envelope, row.routing_key)
                     except _PerMessageFailure as exc:
-                        refused += 1
                         log.warning("event %s not accepted by the broker: %s", row.id, exc)
                         delay = min(self._max_retry_backoff, self._retry_backoff * 2**row.attempts)
                         await self._record_failure(conn, row.id, str(exc), delay)
@@ -219,7 +217,7 @@ class OutboxRelay:
             log.debug("outbox batch: %d selected, %d published", len(rows), len(published))
         if broker_error is not None:
             raise broker_error
-        return len(rows), refused
+        return len(rows)
 
     async def _record_failure(
         self, conn: AsyncConnection, row_id: Any, error: str, delay: float | None

@@ -332,4 +332,6 @@ def build_schema(extensions: list[SchemaExtension | type[SchemaExtension]] | Non
     return strawberry.federation.Schema(
         query=Query, mutation=Mutation, types=[Client],
         extensions=extensions or [],
+        # the highest federation version @theguild/federation-composition composes
+        federation_version="2.7",
     )
