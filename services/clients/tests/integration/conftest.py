@@ -18,6 +18,7 @@ import uvicorn
 
 from crm_common.db import drop_database
 from crm_common.devkeys import generate_key_pair, mint_token
+from crm_common.messaging.catalogue import Catalogue
 from crm_common.settings import Settings
 
 from crm_clients.app import create_app
@@ -53,6 +54,7 @@ class EventTap:
     """A queue bound to the test exchange that records every event the service publishes."""
 
     received: list[dict[str, Any]] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
 
     def of_type(self, type_: str) -> list[dict[str, Any]]:
         return [e for e in self.received if e["type"] == type_]
@@ -88,13 +90,25 @@ async def tap(exchange_name: str) -> AsyncIterator[EventTap]:
     queue = await channel.declare_queue(exclusive=True, auto_delete=True)
     await queue.bind(exchange, "#")
 
+    catalogue = Catalogue()
+
     async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
         async with message.process():
-            tap.received.append(json.loads(message.body))
+            envelope = json.loads(message.body)
+            tap.received.append(envelope)
+            try:
+                catalogue.validate(envelope)
+            except Exception as exc:  # noqa: BLE001 - collected and reported at teardown
+                tap.invalid.append(f"{envelope.get('type')}: {exc}")
 
     await queue.consume(on_message)
     yield tap
     await conn.close()
+    # every event the service published during the run matches the AsyncAPI catalogue
+    assert tap.received, "the service published no event during the integration tests"
+    assert not tap.invalid, "events that do not match events/asyncapi.yaml:\n" + "\n".join(
+        tap.invalid[:5])
+    assert {e["type"] for e in tap.received} == catalogue.event_types_of("clients")
 
 
 @dataclass

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 STOP_GRACE_SECONDS = 10.0
+_HEADER = "====="
 
 
 @dataclass
@@ -54,7 +55,13 @@ def tail(path: Path | None, lines: int = 30) -> str:
         size = fh.tell()
         fh.seek(max(0, size - 64 * 1024))
         data = fh.read().decode("utf-8", "replace")
-    return "\n".join(data.splitlines()[-lines:])
+    text = data.splitlines()
+    # Only the latest run: from the last "===== <time> start:" header that spawn() writes.
+    for i in range(len(text) - 1, -1, -1):
+        if text[i].startswith(_HEADER):
+            text = text[i:]
+            break
+    return "\n".join(text[-lines:])
 
 
 def _open_log(log: Path | None, argv: Sequence[str]):
@@ -63,7 +70,7 @@ def _open_log(log: Path | None, argv: Sequence[str]):
     log.parent.mkdir(parents=True, exist_ok=True)
     fh = log.open("ab", buffering=0)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    fh.write(f"\n===== {stamp} start: {' '.join(map(str, argv))}\n".encode())
+    fh.write(f"\n{_HEADER} {stamp} start: {' '.join(map(str, argv))}\n".encode())
     return fh
 
 

@@ -1,0 +1,74 @@
+-- wrk script for bench/load.py: POSTs a random pre-built GraphQL body (one JSON document per line
+-- of the bodies file) on every request, with a bearer token, and counts bad answers.
+--
+--   wrk -t1 -c16 -d20s --latency -s bench/wrk_graphql.lua http://127.0.0.1:18101/graphql \
+--       -- BODIES_FILE TOKEN_FILE
+--
+-- A bad answer: HTTP status other than 200, or a body with "errors", "data":null or "client":null.
+-- done() prints one line "BENCH_JSON {...}" that load.py parses.
+
+local threads = {}
+local counter = 0
+
+function setup(thread)
+  counter = counter + 1
+  thread:set("tid", counter)
+  table.insert(threads, thread)
+end
+
+local bodies = {}
+local nbodies = 0
+local headers = {}
+
+bad = 0          -- globals: read by done() through thread:get()
+sample = ""
+
+function init(args)
+  local bodies_file, token_file = args[1], args[2]
+  for line in io.lines(bodies_file) do
+    if #line > 0 then
+      nbodies = nbodies + 1
+      bodies[nbodies] = line
+    end
+  end
+  local f = assert(io.open(token_file, "r"))
+  local token = f:read("*l")
+  f:close()
+  headers["Content-Type"] = "application/json"
+  headers["Accept"] = "application/json"
+  headers["Authorization"] = "Bearer " .. token
+  math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
+end
+
+function request()
+  return wrk.format("POST", nil, headers, bodies[math.random(nbodies)])
+end
+
+function response(status, hdrs, body)
+  if status ~= 200 or body:find('"errors"', 1, true) or body:find('"data":null', 1, true)
+      or body:find('"client":null', 1, true) then
+    bad = bad + 1
+    if sample == "" then
+      sample = tostring(status) .. " " .. body:sub(1, 300)
+    end
+  end
+end
+
+function done(summary, latency, requests)
+  local bad_total = 0
+  local first_sample = ""
+  for _, t in ipairs(threads) do
+    bad_total = bad_total + (t:get("bad") or 0)
+    local s = t:get("sample")
+    if first_sample == "" and s and s ~= "" then first_sample = s end
+  end
+  first_sample = first_sample:gsub('[%c"\\]', " ")
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests":%d,"duration_us":%d,"bytes":%d,"p50_us":%d,"p90_us":%d,' ..
+    '"p99_us":%d,"max_us":%d,"mean_us":%.1f,"bad_responses":%d,"connect_errors":%d,' ..
+    '"read_errors":%d,"write_errors":%d,"status_errors":%d,"timeouts":%d,"bad_sample":"%s"}\n',
+    summary.requests, summary.duration, summary.bytes, latency:percentile(50),
+    latency:percentile(90), latency:percentile(99), latency.max, latency.mean, bad_total,
+    e.connect, e.read, e.write, e.status, e.timeout, first_sample))
+end
