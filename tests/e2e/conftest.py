@@ -144,5 +144,6 @@ def platform() -> Iterator[Platform]:
             "    c = await aio_pika.connect('amqp://guest:guest@127.0.0.1:5672/')\n"
             "    async with c:\n"
             "        ch = await c.channel()\n"
+            f"        await ch.queue_delete('crm.events.e2e.{RUN}.archive')\n"
             f"        await ch.exchange_delete('crm.events.e2e.{RUN}')\n"
             "asyncio.run(main())")], check=False)

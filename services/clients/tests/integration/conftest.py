@@ -77,6 +77,7 @@ async def exchange_name() -> AsyncIterator[str]:
     conn = await aio_pika.connect(AMQP_URL)
     async with conn:
         channel = await conn.channel()
+        await channel.queue_delete(f"{name}.archive")  # declared by the outbox relay
         await channel.exchange_delete(name)
 
 
