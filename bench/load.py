@@ -344,7 +344,8 @@ def stack(dataset: str, database_url: str, keys_dir: Path, args: argparse.Namesp
           logs: Path) -> Iterator[dict[str, Any]]:
     """The clients service and the gateway in front of it; both stopped on exit, always."""
     exe = Path(sys.executable).parent / "crm-clients"
-    if not exe.exists():
+    command = args.service_cmd.split() if args.service_cmd else [str(exe), "serve"]
+    if not args.service_cmd and not exe.exists():
         raise SystemExit(f"{exe} missing: run with `uv run python bench/load.py`")
     env = {k: v for k, v in os.environ.items()
            if k not in {"PORT", "HOST", "SERVICE_HOST", "LOG_LEVEL"}}
@@ -358,7 +359,7 @@ def stack(dataset: str, database_url: str, keys_dir: Path, args: argparse.Namesp
     svc_log = open(logs / f"service-{dataset}.log", "w")  # noqa: SIM115
     gw_log = open(logs / f"gateway-{dataset}.log", "w")  # noqa: SIM115
     try:
-        service = subprocess.Popen([str(exe), "serve"], env=env, cwd=ROOT, stdout=svc_log,
+        service = subprocess.Popen(command, env=env, cwd=ROOT, stdout=svc_log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
         wait_http(f"http://127.0.0.1:{args.service_port}/readyz", service, 60, "clients service")
         gateway = gateway_process.start_gateway(
@@ -412,6 +413,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gateway-port", type=int, default=14000)
     p.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672/")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--service-cmd", default="",
+                   help="alternative service command line (experiments); default crm-clients serve")
     p.add_argument("--out", type=Path, default=BENCH / "results" / "latest.json")
     args = p.parse_args(argv)
     if not (1 <= args.concurrency <= 256 and 1 <= args.duration <= 600 and

@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
-from crm_common.devkeys import generate_key_pair, mint_token
 from crm_clients.domain.identifiers import eik_check_digit
+from crm_common.devkeys import generate_key_pair, mint_token
 
 from .conftest import Platform
 
@@ -113,9 +112,9 @@ def test_a_query_past_the_depth_limit_is_refused(platform: Platform) -> None:
     """The e2e platform runs with a depth limit of 4 (default 10) so that a real query of this
     schema can pass it: the gateway refuses it, and so does the subgraph reached directly."""
     token = platform.token("manager")
-    shallow = platform.post(token, '{ client(id: "%s") { addresses { city } } }' % uuid.uuid4())
+    shallow = platform.post(token, f'{{ client(id: "{uuid.uuid4()}") {{ addresses {{ city }} }} }}')
     assert shallow.json() == {"data": {"client": None}}
-    deep = '{ client(id: "%s") { history { edges { node { at } } } } }' % uuid.uuid4()
+    deep = f'{{ client(id: "{uuid.uuid4()}") {{ history {{ edges {{ node {{ at }} }} }} }} }}'
     body = platform.post(token, deep).json()
     assert body.get("data") is None
     assert any(e.get("extensions", {}).get("code") == "MAX_DEPTH_EXCEEDED"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+
 from crm_common.messaging.context import correlation_id
 
 __all__ = ["correlation_id", "accept_or_new"]

@@ -21,7 +21,6 @@ def _database_url() -> str:
 def migrate(database_url: str) -> None:
     from alembic import command
     from alembic.config import Config
-
     from crm_common.db import create_database_if_missing
 
     asyncio.run(create_database_if_missing(database_url))
@@ -46,7 +45,6 @@ def main(argv: list[str] | None = None) -> int:
         migrate(_database_url())
         return 0
     import uvicorn
-
     from crm_common.settings import Settings
 
     from crm_clients.app import create_app

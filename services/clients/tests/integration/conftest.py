@@ -15,14 +15,12 @@ import aio_pika
 import httpx
 import pytest
 import uvicorn
-
+from crm_clients.app import create_app
+from crm_clients.cli import migrate
 from crm_common.db import drop_database
 from crm_common.devkeys import generate_key_pair, mint_token
 from crm_common.messaging.catalogue import Catalogue
 from crm_common.settings import Settings
-
-from crm_clients.app import create_app
-from crm_clients.cli import migrate
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 RUN = uuid.uuid4().hex[:10]
@@ -59,9 +57,9 @@ class EventTap:
     def of_type(self, type_: str) -> list[dict[str, Any]]:
         return [e for e in self.received if e["type"] == type_]
 
-    async def wait_for(self, predicate: Any, timeout: float = 15.0) -> list[dict[str, Any]]:
+    async def wait_for(self, predicate: Any, within: float = 15.0) -> list[dict[str, Any]]:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         while loop.time() < deadline:
             found = [e for e in self.received if predicate(e)]
             if found:

@@ -30,7 +30,8 @@ mutation($input: UpdateClientInput!) {{
 
 ARCHIVE = f"""
 mutation($input: ArchiveClientInput!) {{
-  archiveClient(input: $input) {{ client {{ {CLIENT_FIELDS} }} userErrors {{ field message code }} }}
+  archiveClient(input: $input) {{
+    client {{ {CLIENT_FIELDS} }} userErrors {{ field message code }} }}
 }}"""
 
 GET = f"""query($id: ID!) {{ client(id: $id) {{ {CLIENT_FIELDS} }} }}"""

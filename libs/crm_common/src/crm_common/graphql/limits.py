@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from graphql.error import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -14,7 +15,6 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
-from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from crm_common.correlation import correlation_id
 from crm_common.settings import Settings

@@ -44,7 +44,9 @@ def can_archive(principal: Principal, owner_id: uuid.UUID | None) -> Decision:
     return Decision.FORBIDDEN if can_see(principal, owner_id) else Decision.NOT_FOUND
 
 
-def owner_on_create(principal: Principal, requested: uuid.UUID | None) -> tuple[Decision, uuid.UUID | None]:
+def owner_on_create(
+    principal: Principal, requested: uuid.UUID | None
+) -> tuple[Decision, uuid.UUID | None]:
     """A rep's new client is theirs; a manager may name any owner (or none)."""
     if principal.sees_all_clients:
         return Decision.ALLOW, requested

@@ -672,7 +672,9 @@ def normalize_currency(value: str) -> str:
         raise InvalidValue("REQUIRED", "A currency is required.")
     code = value.strip().upper()
     if len(code) != 3 or code not in CURRENCIES:
-        raise InvalidValue("INVALID_CURRENCY", "Use a three-letter ISO 4217 currency code such as EUR.")
+        raise InvalidValue(
+            "INVALID_CURRENCY", "Use a three-letter ISO 4217 currency code such as EUR."
+        )
     return code
 
 
@@ -688,4 +690,7 @@ def normalize_bic(value: str) -> str:
     try:
         return bic.validate(value)
     except ValidationError:
-        raise InvalidValue("INVALID_BIC", "This BIC is not valid: it has 8 or 11 letters and digits, e.g. UNCRBGSF.") from None
+        raise InvalidValue(
+            "INVALID_BIC",
+            "This BIC is not valid: it has 8 or 11 letters and digits, e.g. UNCRBGSF.",
+        ) from None

@@ -19,8 +19,8 @@ from crm_clients.domain.identifiers import (
     normalize_country,
     normalize_currency,
     normalize_eik,
-    normalize_iban,
     normalize_email,
+    normalize_iban,
     normalize_phone,
     normalize_postal_code,
     normalize_url,
@@ -168,7 +168,8 @@ def validate_client(data: Mapping[str, Any], *, creating: bool,
     out: dict[str, Any] = {}
     if creating:
         _enum(c, data, "kind", out, ClientKind, required=True)
-    _text(c, data, "legal_name", out, max_length=MAX_NAME, required=creating or "legal_name" in data)
+    _text(c, data, "legal_name", out, max_length=MAX_NAME,
+          required=creating or "legal_name" in data)
     _text(c, data, "trade_name", out, max_length=MAX_NAME)
     if "eik" in data and data["eik"] not in (None, ""):
         out["eik"] = c.run("eik", lambda: normalize_eik(data["eik"]))

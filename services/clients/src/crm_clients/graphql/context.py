@@ -6,11 +6,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from strawberry.dataloader import DataLoader
-
 from crm_common.auth import Principal
 from crm_common.service import Runtime
 from crm_common.uow import UnitOfWork
+from strawberry.dataloader import DataLoader
 
 from crm_clients.service_layer import queries
 

@@ -7,12 +7,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
-from strawberry.extensions import SchemaExtension
-
 from crm_common.graphql.connections import PageInfo, clamp_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError
 from crm_common.metrics import USER_ERRORS
+from strawberry.extensions import SchemaExtension
 
 from crm_clients.domain.model import FieldProblem, Problems
 from crm_clients.graphql.inputs import (

@@ -9,10 +9,9 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from strawberry.scalars import JSON
-
 from crm_common.graphql.connections import PageInfo, clamp_page_size
 from crm_common.graphql.cursors import InvalidCursor
+from strawberry.scalars import JSON
 
 from crm_clients.domain import model
 from crm_clients.service_layer import queries

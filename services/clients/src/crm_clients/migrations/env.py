@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from crm_clients.adapters.tables import metadata
+from sqlalchemy.ext.asyncio import create_async_engine
 
 config = context.config
 

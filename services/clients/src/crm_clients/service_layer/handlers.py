@@ -11,14 +11,13 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, insert, select, update, delete
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from crm_common.auth import Principal
 from crm_common.correlation import correlation_id
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.uow import UnitOfWork
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_clients.adapters.tables import (
     addresses,

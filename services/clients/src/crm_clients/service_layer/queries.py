@@ -6,17 +6,16 @@ Each function opens its own session so that DataLoaders running concurrently nev
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
-
-from sqlalchemy import exists, func, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_common.auth import Principal
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
+from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_clients.adapters.tables import addresses, bank_accounts, clients, contact_persons, history
 from crm_clients.domain import access
@@ -34,8 +33,10 @@ async def clients_by_ids(factory: async_sessionmaker[AsyncSession], principal: P
             for r in (found.get(i) for i in ids)]
 
 
-async def _children_by_client(factory: async_sessionmaker[AsyncSession], table: Any,
-                              order: Sequence[Any], client_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
+async def _children_by_client(
+    factory: async_sessionmaker[AsyncSession], table: Any, order: Sequence[Any],
+    client_ids: Sequence[uuid.UUID],
+) -> list[list[Row]]:
     async with factory() as session:
         rows = (await session.execute(
             select(table).where(table.c.client_id.in_(client_ids)).order_by(*order)
