@@ -20,18 +20,17 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-from sqlalchemy.engine import make_url
-
 from crm_clients.domain.identifiers import eik_check_digit
+from sqlalchemy.engine import make_url
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/crm_clients_bench"
 ROOT = Path(__file__).resolve().parent.parent
 
-# ---------------------------------------------------------------------------------------- word lists
+# --------------------------------------------------------------------- word lists
 
 NAME_FIRST = (
     "Балкан Витоша Родопи Странджа Пирин Рила Тракия Дунав Черноморие Хемус Одесос Марица Искър "
@@ -138,11 +137,11 @@ def _cum(weights: list[int]) -> list[int]:
     return out
 
 
-# ------------------------------------------------------------------------------------------ generate
+# --------------------------------------------------------------------- generate
 
 def generate(count: int, seed: int) -> dict[str, list[tuple]]:
     rng = random.Random(seed)
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     span = int(timedelta(days=6 * 365).total_seconds())
     reps = [uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(20)]
     city_cum = _cum([c[1] for c in CITIES])
@@ -231,7 +230,11 @@ COLUMNS = {
 def self_check(data: dict[str, list[tuple]]) -> None:
     """Run a sample of the generated values through the service's own validators."""
     from crm_clients.domain.identifiers import (
-        normalize_eik, normalize_email, normalize_iban, normalize_phone, normalize_postal_code,
+        normalize_eik,
+        normalize_email,
+        normalize_iban,
+        normalize_phone,
+        normalize_postal_code,
         normalize_vat,
     )
     rng = random.Random(1)
@@ -251,7 +254,7 @@ def self_check(data: dict[str, list[tuple]]) -> None:
         assert normalize_iban(row[2]) == row[2], row
 
 
-# ------------------------------------------------------------------------------------------- load it
+# --------------------------------------------------------------------- load it
 
 def recreate(database_url: str) -> None:
     from crm_common.db import drop_database

@@ -89,7 +89,7 @@ def load_gateway_process() -> Any:
 gateway_process = load_gateway_process()
 
 
-# ------------------------------------------------------------------------------------------- helpers
+# --------------------------------------------------------------------- helpers
 
 def ensure_wrk() -> str:
     found = shutil.which("wrk")
@@ -194,7 +194,7 @@ def stop_group(proc: subprocess.Popen, timeout: float = 15) -> None:
         pass
 
 
-# --------------------------------------------------------------------------------------- CPU account
+# --------------------------------------------------------------------- CPU account
 
 def _proc_ticks(pid: int) -> int:
     try:
@@ -264,7 +264,7 @@ def cpu_delta(a: CpuSnapshot, b: CpuSnapshot) -> dict[str, float]:
     return out
 
 
-# ------------------------------------------------------------------------------------------- running
+# --------------------------------------------------------------------- running
 
 @dataclass
 class Result:
@@ -407,6 +407,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--duration", type=float, default=20, help="measured seconds per run")
     p.add_argument("--warmup", type=float, default=3, help="discarded seconds before each run")
+    p.add_argument("--overhead-concurrency", type=int, default=1,
+                   help="also run every 100k case at this concurrency to read the gateway's "
+                        "overhead without queueing (0: skip)")
+    p.add_argument("--overhead-duration", type=float, default=10)
     p.add_argument("--threads", type=int, default=1, help="wrk threads (one is plenty)")
     p.add_argument("--bodies", type=int, default=20000, help="distinct request bodies per case")
     p.add_argument("--service-port", type=int, default=18101)
@@ -464,6 +468,19 @@ def main(argv: list[str] | None = None) -> int:
                             results.append(measure(wrk, dataset, case, target, st[target],
                                                    files[case], token_file, args,
                                                    st["groups"]))
+                    if dataset == "100k" and args.overhead_concurrency:
+                        # unloaded latency: the gateway's own cost without queueing behind a
+                        # saturated service
+                        quiet = argparse.Namespace(**{**vars(args),
+                                                      "concurrency": args.overhead_concurrency,
+                                                      "threads": 1,
+                                                      "duration": args.overhead_duration,
+                                                      "warmup": min(args.warmup, 2)})
+                        for case in ds_cases:
+                            for target in targets:
+                                results.append(measure(wrk, dataset, case, target, st[target],
+                                                       files[case], token_file, quiet,
+                                                       st["groups"]))
             except BaseException:
                 for log in sorted(logs.glob(f"*-{dataset}.log")):
                     print(f"--- {log.name} (tail)\n{log.read_text()[-3000:]}", file=sys.stderr)
@@ -483,18 +500,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_summary(results: list[Result]) -> None:
-    print("\n| data | case | target | req/s | p50 ms | p99 ms | errors |")
-    print("|---|---|---|---:|---:|---:|---:|")
+    print("\n| data | case | target | concurrency | req/s | p50 ms | p99 ms | errors |")
+    print("|---|---|---|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r.dataset} | {r.case} | {r.target} | {r.rps:.0f} | {r.p50_ms:.2f} | "
-              f"{r.p99_ms:.2f} | {r.errors} |")
-    by = {(r.dataset, r.case, r.target): r for r in results}
-    for case in ("dossier", "list"):
-        d, g = by.get(("100k", case, "direct")), by.get(("100k", case, "gateway"))
-        if d and g:
-            print(f"gateway overhead at p50, {case}: {g.p50_ms - d.p50_ms:+.2f} ms")
+        print(f"| {r.dataset} | {r.case} | {r.target} | {r.concurrency} | {r.rps:.0f} | "
+              f"{r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} |")
+    by = {(r.dataset, r.case, r.target, r.concurrency): r for r in results}
+    for conc in sorted({r.concurrency for r in results}):
+        for case in ("dossier", "list"):
+            d = by.get(("100k", case, "direct", conc))
+            g = by.get(("100k", case, "gateway", conc))
+            if d and g:
+                print(f"gateway overhead at p50, {case}, concurrency {conc}: "
+                      f"{g.p50_ms - d.p50_ms:+.2f} ms")
     for target in ("direct", "gateway"):
-        big, small = by.get(("100k", "list", target)), by.get(("1k", "list", target))
+        big = next((r for r in results
+                    if (r.dataset, r.case, r.target) == ("100k", "list", target)), None)
+        small = by.get(("1k", "list", target, big.concurrency)) if big else None
         if big and small:
             print(f"list page 100k/1k ({target}): p50 x{big.p50_ms / small.p50_ms:.2f}, "
                   f"throughput x{small.rps / big.rps:.2f} (1k req/s / 100k req/s)")

@@ -248,3 +248,59 @@ async def test_requests_without_a_valid_token_are_refused(service: Service) -> N
     other_private, _ = generate_key_pair()
     forged = mint_token(other_private, subject=uuid.uuid4(), roles=["admin"])
     assert (await service.gql(forged, GET, {"id": str(uuid.uuid4())})).status_code == 401
+
+
+async def test_a_chunked_body_past_the_limit_is_refused(service: Service) -> None:
+    async def chunks():  # no Content-Length: the service counts while reading
+        yield b'{"query": "{ clients(first: 1) { edges { node { id } } } }", "x": "'
+        for _ in range(20):
+            yield b"y" * 65_536
+        yield b'"}'
+
+    response = await service.client.post(
+        f"{service.url}/graphql", content=chunks(),
+        headers={"authorization": f"Bearer {service.token('manager')}",
+                 "content-type": "application/json"})
+    assert response.status_code == 413
+
+
+async def test_health_readiness_and_metrics(service: Service) -> None:
+    alive = await service.client.get(f"{service.url}/healthz")
+    assert alive.status_code == 200 and alive.json()["status"] == "alive"
+    ready = await service.client.get(f"{service.url}/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": True, "broker": True, "consumers": True}
+    metrics = await service.client.get(f"{service.url}/metrics")
+    assert metrics.status_code == 200
+    assert 'crm_http_requests_total{path="/graphql",service="clients",status="200"}' in metrics.text
+
+
+async def test_readiness_fails_while_the_database_is_unreachable(service: Service) -> None:
+    import asyncio
+    import dataclasses
+
+    import uvicorn
+
+    from crm_clients.app import create_app
+
+    from .conftest import free_port
+
+    port = free_port()
+    settings = dataclasses.replace(
+        service.settings, port=port, run_relay=False,
+        database_url="postgresql+asyncpg://postgres@127.0.0.1:5432/crm_clients_missing_db")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                           log_config=None, lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            await asyncio.sleep(0.05)
+        assert (await service.client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
+        ready = await service.client.get(f"http://127.0.0.1:{port}/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["database"] is False
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=20)
