@@ -126,7 +126,8 @@ class Query:
 
     @strawberry.field
     def refused(self) -> str:
-        raise ValueError("after: malformed cursor")
+        from crm_common.graphql.errors import bad_input
+        raise bad_input("after: malformed cursor")
 
 
 def schema_for(**env: str) -> strawberry.Schema:
@@ -144,6 +145,9 @@ async def test_faults_are_masked_in_production_with_a_trace_id() -> None:
     assert result.errors[0].extensions == {"code": "INTERNAL", "traceId": "trace-42"}
     dev = await schema_for(CRM_ENV="development").execute("{ boom }")
     assert dev.errors and "hunter2" in dev.errors[0].message
+    refused = await schema_for().execute("{ refused }")
+    assert refused.errors and refused.errors[0].message == "after: malformed cursor"
+    assert refused.errors[0].extensions == {"code": "BAD_USER_INPUT"}
 
 
 async def test_limits_refuse_deep_aliased_and_long_documents() -> None:

@@ -234,8 +234,11 @@ async def test_list_is_keyset_paged_and_filtered(service: Service) -> None:
     desc = (await service.data(manager, LIST, {"first": 2, "filter": {"ownerId": owner},
                                                "orderBy": {"field": "NAME", "direction": "DESC"}}))
     assert [e["node"]["legalName"] for e in desc["clients"]["edges"]] == names[::-1][:2]
-    bad = await service.gql(manager, LIST, {"first": 2, "after": "not-a-cursor"})
-    assert "errors" in bad.json()
+    bad = (await service.gql(manager, LIST, {"first": 2, "after": "not-a-cursor"})).json()
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert bad["errors"][0]["message"].startswith("after:")
+    negative = (await service.gql(manager, LIST, {"first": -1})).json()
+    assert negative["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     too_many = (await service.data(manager, LIST, {"first": 100000}))["clients"]["edges"]
     assert len(too_many) <= service.settings.max_page_size
 

@@ -43,3 +43,11 @@ class ProblemsError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(p.message for p in problems))
         self.problems = problems
+
+
+def bad_input(message: str) -> Exception:
+    """A malformed argument (bad cursor, page size): a GraphQL error that is shown as it is,
+    never masked, with code BAD_USER_INPUT. Validation of mutation input is a userError instead."""
+    from graphql import GraphQLError
+
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 from crm_common.graphql.connections import PageInfo, clamp_page_size
 from crm_common.graphql.cursors import InvalidCursor
-from crm_common.graphql.errors import UserError
+from crm_common.graphql.errors import UserError, bad_input
 from crm_common.metrics import USER_ERRORS
 from strawberry.extensions import SchemaExtension
 
@@ -136,14 +136,14 @@ class Query:
         try:
             size = clamp_page_size(first, info.context.max_page_size)
         except ValueError as exc:
-            raise ValueError(str(exc)) from None
+            raise bad_input(f"first: {exc}") from None
         flt = filter or ClientFilterInput()
         owner = None
         if flt.owner_id is not None:
             try:
                 owner = uuid.UUID(str(flt.owner_id))
             except ValueError:
-                raise ValueError("filter.ownerId is not a valid id") from None
+                raise bad_input("filter.ownerId is not a valid id") from None
         city = flt.city.strip()[:200] if flt.city else None
         order = order_by or ClientOrder()
         try:
@@ -155,7 +155,7 @@ class Query:
                 descending=order.direction is OrderDirection.DESC,
             )
         except InvalidCursor as exc:
-            raise ValueError(f"after: {exc}") from None
+            raise bad_input(f"after: {exc}") from None
         for row in page.rows:
             info.context.loaders.client.prime(row["id"], row)
         return ClientConnection(

@@ -11,6 +11,7 @@ from typing import Any
 import strawberry
 from crm_common.graphql.connections import PageInfo, clamp_page_size
 from crm_common.graphql.cursors import InvalidCursor
+from crm_common.graphql.errors import bad_input
 from strawberry.scalars import JSON
 
 from crm_clients.domain import model
@@ -178,12 +179,12 @@ class Client:
     @strawberry.field(description="Audit history of the client and its dossier, newest first.")
     async def history(self, info: strawberry.Info, first: int | None = None,
                       after: str | None = None) -> HistoryConnection:
-        size = clamp_page_size(first, info.context.max_page_size)
         try:
+            size = clamp_page_size(first, info.context.max_page_size)
             page = await queries.client_history(info.context.runtime.session_factory,
                                                 uuid.UUID(str(self.id)), first=size, after=after)
-        except InvalidCursor as exc:
-            raise ValueError(f"after: {exc}") from None
+        except (InvalidCursor, ValueError) as exc:
+            raise bad_input(f"history: {exc}") from None
         return HistoryConnection(
             edges=[HistoryEdge(cursor=c, node=HistoryEntry(
                 at=r["at"], actor_id=strawberry.ID(str(r["actor_id"])) if r["actor_id"] else None,
