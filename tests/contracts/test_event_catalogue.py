@@ -11,8 +11,9 @@ import re
 from pathlib import Path
 
 import pytest
-from crm_common.messaging.catalogue import Catalogue, UnknownEventType
 from jsonschema import ValidationError
+
+from crm_common.messaging.catalogue import Catalogue, UnknownEventType
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENT_TYPE = re.compile(r"^crm\.[a-z]+\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")

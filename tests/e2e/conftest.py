@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from crm_common.devkeys import generate_key_pair, mint_token
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from crm_clients.domain.identifiers import eik_check_digit
 from crm_common.devkeys import generate_key_pair, mint_token
 

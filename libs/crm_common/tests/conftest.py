@@ -21,8 +21,9 @@ import aio_pika
 import asyncpg
 import pytest
 import sqlalchemy as sa
-from crm_common.messaging import define_inbox_table, define_outbox_table
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from crm_common.messaging import define_inbox_table, define_outbox_table
 
 PG_ADMIN_DSN = os.environ.get(
     "CRM_TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -6,6 +6,8 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from crm_common.messaging import (
     ConsumerRunner,
     DomainEvent,
@@ -13,7 +15,6 @@ from crm_common.messaging import (
     dlq_name,
     to_cloudevent,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

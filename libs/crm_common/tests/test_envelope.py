@@ -8,6 +8,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+
 from crm_common.messaging import (
     DomainEvent,
     InvalidEnvelope,

@@ -11,6 +11,8 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
 from crm_common.messaging import (
     ConsumerRunner,
     DomainEvent,
@@ -18,7 +20,6 @@ from crm_common.messaging import (
     to_cloudevent,
     write_to_outbox,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 

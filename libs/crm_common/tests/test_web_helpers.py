@@ -110,7 +110,7 @@ class Node:
     name: str = "n"
 
     @strawberry.field
-    def child(self) -> "Node":
+    def child(self) -> Node:
         return Node()
 
 

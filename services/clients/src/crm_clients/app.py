@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from crm_clients.graphql.context import make_context
+from crm_clients.graphql.schema import build_schema
 from crm_common.graphql.limits import schema_extensions
 from crm_common.service import create_service_app
 from crm_common.settings import Settings
-
-from crm_clients.graphql.context import make_context
-from crm_clients.graphql.schema import build_schema
 
 SERVICE = "clients"
 DEFAULT_PORT = 8101

@@ -21,6 +21,7 @@ def _database_url() -> str:
 def migrate(database_url: str) -> None:
     from alembic import command
     from alembic.config import Config
+
     from crm_common.db import create_database_if_missing
 
     asyncio.run(create_database_if_missing(database_url))
@@ -45,9 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         migrate(_database_url())
         return 0
     import uvicorn
-    from crm_common.settings import Settings
 
     from crm_clients.app import create_app
+    from crm_common.settings import Settings
 
     settings = Settings.from_env(SERVICE, DEFAULT_PORT)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,

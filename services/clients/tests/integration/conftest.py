@@ -15,6 +15,7 @@ import aio_pika
 import httpx
 import pytest
 import uvicorn
+
 from crm_clients.app import create_app
 from crm_clients.cli import migrate
 from crm_common.db import drop_database

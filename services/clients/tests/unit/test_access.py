@@ -6,8 +6,6 @@ import uuid
 
 import pytest
 
-from crm_common.auth import Principal
-
 from crm_clients.domain.access import (
     Decision,
     can_archive,
@@ -15,6 +13,7 @@ from crm_clients.domain.access import (
     can_see,
     owner_on_create,
 )
+from crm_common.auth import Principal
 
 ME = uuid.UUID("00000000-0000-0000-0000-000000000001")
 SOMEONE = uuid.UUID("00000000-0000-0000-0000-000000000002")

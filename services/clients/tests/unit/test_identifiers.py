@@ -7,6 +7,8 @@ import unicodedata
 from collections.abc import Callable
 
 import pytest
+from stdnum.bg import vat as stdnum_bg_vat
+
 from crm_clients.domain.identifiers import (
     COUNTRY_CODES,
     InvalidValue,
@@ -22,7 +24,6 @@ from crm_clients.domain.identifiers import (
     normalize_url,
     normalize_vat,
 )
-from stdnum.bg import vat as stdnum_bg_vat
 
 ONE_MB = "9" * (1024 * 1024)
 

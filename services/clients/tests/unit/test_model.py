@@ -83,7 +83,8 @@ def test_children_defaults_and_duplicates() -> None:
                           key="contact_persons", limit=200, validator=validate_contact)
     assert fields(exc.value) == {("input", "contact_persons"): "DUPLICATE_PRIMARY"}
     with pytest.raises(Problems) as exc:
-        validate_children([{"iban": "BG80BNBG96611020345678"}, {"iban": "bg80 bnbg 9661 1020 3456 78"}],
+        validate_children([{"iban": "BG80BNBG96611020345678"},
+                           {"iban": "bg80 bnbg 9661 1020 3456 78"}],
                           key="bank_accounts", limit=20, validator=validate_bank_account)
     assert fields(exc.value) == {("input", "bank_accounts", "1", "iban"): "DUPLICATE"}
     with pytest.raises(Problems) as exc:

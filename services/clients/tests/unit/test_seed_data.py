@@ -10,6 +10,8 @@ import uuid
 from typing import Any
 
 import pytest
+from stdnum.bg import vat as stdnum_bg_vat
+
 from crm_clients.domain.identifiers import (
     clean_text,
     normalize_country,
@@ -22,7 +24,6 @@ from crm_clients.domain.identifiers import (
 )
 from crm_dev import seed_data
 from crm_dev.seed_data import CLIENTS, EMPLOYEES, SEED_NAMESPACE, eik_check_digit, make_eik
-from stdnum.bg import vat as stdnum_bg_vat
 
 CLIENT_KEYS = {
     "kind", "legalName", "tradeName", "eik", "vatNumber", "status", "ownerId", "phones", "emails",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from crm_common.messaging.inbox import define_inbox_table
-from crm_common.messaging.outbox import define_outbox_table
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -20,6 +18,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+
+from crm_common.messaging.inbox import define_inbox_table
+from crm_common.messaging.outbox import define_outbox_table
 
 metadata = MetaData()
 

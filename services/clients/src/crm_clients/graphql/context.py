@@ -6,12 +6,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from crm_common.auth import Principal
-from crm_common.service import Runtime
-from crm_common.uow import UnitOfWork
 from strawberry.dataloader import DataLoader
 
 from crm_clients.service_layer import queries
+from crm_common.auth import Principal
+from crm_common.service import Runtime
+from crm_common.uow import UnitOfWork
 
 
 @dataclass

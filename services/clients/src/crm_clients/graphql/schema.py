@@ -7,10 +7,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
-from crm_common.graphql.connections import PageInfo, clamp_page_size
-from crm_common.graphql.cursors import InvalidCursor
-from crm_common.graphql.errors import UserError, bad_input
-from crm_common.metrics import USER_ERRORS
 from strawberry.extensions import SchemaExtension
 
 from crm_clients.domain.model import FieldProblem, Problems
@@ -40,6 +36,10 @@ from crm_clients.graphql.types import (
 )
 from crm_clients.service_layer import handlers, queries
 from crm_clients.service_layer.state import camel
+from crm_common.graphql.connections import PageInfo, clamp_page_size
+from crm_common.graphql.cursors import InvalidCursor
+from crm_common.graphql.errors import UserError, bad_input
+from crm_common.metrics import USER_ERRORS
 
 
 def _user_errors(problems: list[FieldProblem]) -> list[UserError]:

@@ -9,13 +9,13 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from crm_common.graphql.connections import PageInfo, clamp_page_size
-from crm_common.graphql.cursors import InvalidCursor
-from crm_common.graphql.errors import bad_input
 from strawberry.scalars import JSON
 
 from crm_clients.domain import model
 from crm_clients.service_layer import queries
+from crm_common.graphql.connections import PageInfo, clamp_page_size
+from crm_common.graphql.cursors import InvalidCursor
+from crm_common.graphql.errors import bad_input
 
 
 @strawberry.enum(description="Company (legal entity) or individual.")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from crm_clients.adapters.tables import metadata
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from crm_clients.adapters.tables import metadata
 
 config = context.config
 

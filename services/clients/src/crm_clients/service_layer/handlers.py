@@ -11,10 +11,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from crm_common.auth import Principal
-from crm_common.correlation import correlation_id
-from crm_common.messaging.envelope import DomainEvent
-from crm_common.uow import UnitOfWork
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +48,10 @@ from crm_clients.service_layer.state import (
     jsonable,
     row_dict,
 )
+from crm_common.auth import Principal
+from crm_common.correlation import correlation_id
+from crm_common.messaging.envelope import DomainEvent
+from crm_common.uow import UnitOfWork
 
 EVENT_CREATED = "crm.clients.client.created"
 EVENT_UPDATED = "crm.clients.client.updated"

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from crm_common.auth import Principal
-from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
 from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_clients.adapters.tables import addresses, bank_accounts, clients, contact_persons, history
 from crm_clients.domain import access
+from crm_common.auth import Principal
+from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
 
 Row = Mapping[str, Any]
 
