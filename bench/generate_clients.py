@@ -24,8 +24,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-from crm_clients.domain.identifiers import eik_check_digit
 from sqlalchemy.engine import make_url
+
+from crm_clients.domain.identifiers import eik_check_digit
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/crm_clients_bench"
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,13 +13,23 @@ from sqlalchemy.ext.asyncio import (
 
 
 def make_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """The service's engine. No pre-ping (it costs a round trip per checkout): when PostgreSQL
+    restarts, the first statement on a stale connection fails, SQLAlchemy invalidates the whole
+    pool, and the next request connects afresh; writes in that one request roll back whole."""
     return create_async_engine(
         database_url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=False,
+        pool_recycle=1800,
         connect_args={"server_settings": {"application_name": "crm"}},
     )
+
+
+def make_reader(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool in autocommit mode, for read queries: one statement, one round trip, no
+    BEGIN/ROLLBACK around it. Reads that need a consistent snapshot use a session instead."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

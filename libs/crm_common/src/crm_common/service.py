@@ -24,7 +24,7 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from crm_common.auth import Principal, TokenVerifier
-from crm_common.db import make_engine, make_session_factory
+from crm_common.db import make_engine, make_reader, make_session_factory
 from crm_common.http import BodyTooLarge, ServiceMiddleware
 from crm_common.logging import configure_logging
 from crm_common.messaging.consumer import ConsumerRunner
@@ -42,6 +42,7 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
+    reader: AsyncEngine
     relay: OutboxRelay | None = None
     consumers: ConsumerRunner | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -100,7 +101,7 @@ def create_service_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
-        runtime = Runtime(settings, engine, make_session_factory(engine))
+        runtime = Runtime(settings, engine, make_session_factory(engine), make_reader(engine))
         runtime_ref["runtime"] = runtime
         if settings.run_relay:
             runtime.relay = OutboxRelay(

@@ -29,20 +29,20 @@ class Context:
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        factory = self.runtime.session_factory
+        reader = self.runtime.reader
         principal = self.principal
 
         async def load_clients(ids: list[uuid.UUID]) -> list[Any]:
-            return await queries.clients_by_ids(factory, principal, ids)
+            return await queries.clients_by_ids(reader, principal, ids)
 
         async def load_addresses(ids: list[uuid.UUID]) -> list[list[Any]]:
-            return await queries.addresses_by_client(factory, ids)
+            return await queries.addresses_by_client(reader, ids)
 
         async def load_contacts(ids: list[uuid.UUID]) -> list[list[Any]]:
-            return await queries.contacts_by_client(factory, ids)
+            return await queries.contacts_by_client(reader, ids)
 
         async def load_accounts(ids: list[uuid.UUID]) -> list[list[Any]]:
-            return await queries.bank_accounts_by_client(factory, ids)
+            return await queries.bank_accounts_by_client(reader, ids)
 
         self.loaders = Loaders(
             client=DataLoader(load_fn=load_clients, max_batch_size=500),

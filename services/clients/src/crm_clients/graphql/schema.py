@@ -148,7 +148,7 @@ class Query:
         order = order_by or ClientOrder()
         try:
             page = await queries.list_clients(
-                info.context.runtime.session_factory, info.context.principal,
+                info.context.runtime.reader, info.context.principal,
                 queries.ClientFilter(status=flt.status.value if flt.status else None,
                                      owner_id=owner, city=city or None),
                 first=size, after=after, order=order.field.value,

@@ -181,7 +181,7 @@ class Client:
                       after: str | None = None) -> HistoryConnection:
         try:
             size = clamp_page_size(first, info.context.max_page_size)
-            page = await queries.client_history(info.context.runtime.session_factory,
+            page = await queries.client_history(info.context.runtime.reader,
                                                 uuid.UUID(str(self.id)), first=size, after=after)
         except (InvalidCursor, ValueError) as exc:
             raise bad_input(f"history: {exc}") from None

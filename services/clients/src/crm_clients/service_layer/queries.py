@@ -1,6 +1,7 @@
 """Read side: query functions, not aggregates. Access is applied here, in the service layer.
 
-Each function opens its own session so that DataLoaders running concurrently never share one.
+Each function takes the autocommit reader engine and checks out its own connection, so that
+DataLoaders running concurrently never share one, and a read costs one round trip.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import exists, func, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_clients.adapters.tables import addresses, bank_accounts, clients, contact_persons, history
 from crm_clients.domain import access
@@ -23,10 +24,10 @@ from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_curs
 Row = Mapping[str, Any]
 
 
-async def clients_by_ids(factory: async_sessionmaker[AsyncSession], principal: Principal,
+async def clients_by_ids(reader: AsyncEngine, principal: Principal,
                          ids: Sequence[uuid.UUID]) -> list[Row | None]:
     """One statement for any number of ids; invisible clients come back as None (not found)."""
-    async with factory() as session:
+    async with reader.connect() as session:
         rows = (await session.execute(select(clients).where(clients.c.id.in_(ids)))).mappings()
         found = {r["id"]: r for r in rows}
     return [r if r is not None and access.can_see(principal, r["owner_id"]) else None
@@ -34,10 +35,10 @@ async def clients_by_ids(factory: async_sessionmaker[AsyncSession], principal: P
 
 
 async def _children_by_client(
-    factory: async_sessionmaker[AsyncSession], table: Any, order: Sequence[Any],
+    reader: AsyncEngine, table: Any, order: Sequence[Any],
     client_ids: Sequence[uuid.UUID],
 ) -> list[list[Row]]:
-    async with factory() as session:
+    async with reader.connect() as session:
         rows = (await session.execute(
             select(table).where(table.c.client_id.in_(client_ids)).order_by(*order)
         )).mappings()
@@ -47,31 +48,31 @@ async def _children_by_client(
     return [grouped.get(i, []) for i in client_ids]
 
 
-async def addresses_by_client(factory: async_sessionmaker[AsyncSession],
+async def addresses_by_client(reader: AsyncEngine,
                               client_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
     """Callers pass only ids of clients the principal may see (resolved through the client)."""
     return await _children_by_client(
-        factory, addresses,
+        reader, addresses,
         (addresses.c.is_default.desc(), addresses.c.created_at, addresses.c.id), client_ids)
 
 
-async def contacts_by_client(factory: async_sessionmaker[AsyncSession],
+async def contacts_by_client(reader: AsyncEngine,
                              client_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
     return await _children_by_client(
-        factory, contact_persons,
+        reader, contact_persons,
         (contact_persons.c.is_primary.desc(), contact_persons.c.created_at, contact_persons.c.id),
         client_ids)
 
 
-async def bank_accounts_by_client(factory: async_sessionmaker[AsyncSession],
+async def bank_accounts_by_client(reader: AsyncEngine,
                                   client_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
     return await _children_by_client(
-        factory, bank_accounts,
+        reader, bank_accounts,
         (bank_accounts.c.is_default.desc(), bank_accounts.c.created_at, bank_accounts.c.id),
         client_ids)
 
 
-async def client_history(factory: async_sessionmaker[AsyncSession], client_id: uuid.UUID, *,
+async def client_history(reader: AsyncEngine, client_id: uuid.UUID, *,
                          first: int, after: str | None) -> Page:
     """A client's audit history (client and everything hanging off it), newest first.
     The caller has already checked that the principal may see the client."""
@@ -82,7 +83,7 @@ async def client_history(factory: async_sessionmaker[AsyncSession], client_id: u
             raise InvalidCursor("malformed cursor")
         stmt = stmt.where(history.c.id < raw_id)
     stmt = stmt.order_by(history.c.id.desc()).limit(first + 1)
-    async with factory() as session:
+    async with reader.connect() as session:
         rows = list((await session.execute(stmt)).mappings())
     has_next = len(rows) > first
     rows = rows[:first]
@@ -117,7 +118,7 @@ def _cursor_values(row: Row, order: str) -> list[Any]:
     return [first.isoformat() if order == "CREATED_AT" else first, str(row["id"])]
 
 
-async def list_clients(factory: async_sessionmaker[AsyncSession], principal: Principal,
+async def list_clients(reader: AsyncEngine, principal: Principal,
                        flt: ClientFilter, *, first: int, after: str | None,
                        order: str = "NAME", descending: bool = False) -> Page:
     """A keyset page: ``WHERE (key, id) > (cursor)`` over an index, so page 10,000 costs what
@@ -149,7 +150,7 @@ async def list_clients(factory: async_sessionmaker[AsyncSession], principal: Pri
         stmt = stmt.where(cmp)
     ordering = (key.desc(), id_col.desc()) if descending else (key, id_col)
     stmt = stmt.order_by(*ordering).limit(first + 1)
-    async with factory() as session:
+    async with reader.connect() as session:
         rows = list((await session.execute(stmt)).mappings())
     has_next = len(rows) > first
     rows = rows[:first]
