@@ -39,7 +39,7 @@ def run_compose_mjs(root: Path, *args: str) -> int:
     if not script.exists():
         raise ComposeError(f"{script} does not exist yet")
     if not (root / "gateway" / "node_modules").is_dir():
-        raise ComposeError("gateway/node_modules is missing: run ./crm (it runs npm ci in gateway/)")
+        raise ComposeError("gateway/node_modules is missing: run ./crm (it runs `npm ci` there)")
     sys.stdout.flush()
     return subprocess.run([node, str(script), *args], cwd=root, stdin=subprocess.DEVNULL).returncode
 
@@ -61,8 +61,8 @@ def compose(root: Path, *, check: bool = False, services: Sequence[Service] = SE
     listed = _listed_subgraphs(root)
     for service in services:
         if listed and service.name not in listed:
-            print(f"compose: note: {service.name} is not listed in gateway/subgraphs.json, so it is "
-                  "not part of the supergraph", file=sys.stderr)
+            print(f"compose: note: {service.name} is not listed in gateway/subgraphs.json, so "
+                  "it is not part of the supergraph", file=sys.stderr)
     if not check:
         subgraphs_dir.mkdir(parents=True, exist_ok=True)
         for service in services:

@@ -45,8 +45,8 @@ def ensure_postgres(say=print) -> None:
         if Path("/etc/postgresql").is_dir() else []
     notes = []
     if shutil.which("pg_ctlcluster") and versions:
-        ok, out = _run(["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"],
-                       timeout=60)
+        argv = ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"]
+        ok, out = _run(argv, timeout=60)
         notes.append(out)
         if _wait_port(PG_HOST, PG_PORT, 30):
             say("PostgreSQL started")
@@ -78,7 +78,8 @@ def ensure_rabbitmq(say=print) -> None:
         notes.append("rabbitmq-server / rabbitmqctl not found")
     raise InfraError(
         f"RabbitMQ is not reachable at {AMQP_HOST}:{AMQP_PORT} and could not be started "
-        f"({'; '.join(n for n in notes if n) or 'no output'}). Start it (user guest/guest) and retry."
+        f"({'; '.join(n for n in notes if n) or 'no output'}). Start it (user guest/guest) and "
+        "retry."
     )
 
 

@@ -17,6 +17,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 STOP_GRACE_SECONDS = 10.0
+PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl():
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl
+    except (OSError, AttributeError):  # not Linux
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
+def _in_child() -> None:
+    """In the forked child: get SIGTERM if we die without stopping it (e.g. SIGKILL of crm-dev)."""
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
 _HEADER = "====="
 
 
@@ -93,6 +113,7 @@ def spawn(
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_in_child,
         )
     finally:
         if out is not subprocess.DEVNULL:

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from crm_common.devkeys import ensure_key_files, mint_token
-
 from crm_dev.workspace import JWT_AUDIENCE, JWT_ISSUER, keys_dir
 
 ROLES = ("admin", "manager", "sales_rep")

@@ -83,8 +83,8 @@ def check_ports(gateway_port: int) -> None:
     for port, what in wanted:
         if procs.port_in_use(port):
             raise UpError(
-                f"port {port} (for {what}) is already in use on 127.0.0.1; is another `./crm up` or "
-                f"the service itself running? See who holds it: ss -ltnp 'sport = :{port}'"
+                f"port {port} (for {what}) is already in use on 127.0.0.1; is another `./crm up` "
+                f"or the service itself running? See who holds it: ss -ltnp 'sport = :{port}'"
             )
 
 
