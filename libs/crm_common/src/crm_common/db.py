@@ -12,14 +12,18 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-def make_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+def make_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
     """The service's engine. No pre-ping (it costs a round trip per checkout): when PostgreSQL
     restarts, the first statement on a stale connection fails, SQLAlchemy invalidates the whole
-    pool, and the next request connects afresh; writes in that one request roll back whole."""
+    pool, and the next request connects afresh; writes in that one request roll back whole.
+
+    The pool is sized for the concurrency one process serves (DataLoaders of one request check
+    out connections in parallel): connections beyond ``pool_size`` are closed when returned, and
+    opening them again under load cost a third of the throughput (docs/benchmarks.md)."""
     return create_async_engine(
         database_url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size // 2,
         pool_pre_ping=False,
         pool_recycle=1800,
         connect_args={"server_settings": {"application_name": "crm"}},

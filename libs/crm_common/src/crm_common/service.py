@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -100,7 +101,7 @@ def create_service_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         runtime = Runtime(settings, engine, make_session_factory(engine), make_reader(engine))
         runtime_ref["runtime"] = runtime
         if settings.run_relay:
@@ -117,6 +118,11 @@ def create_service_app(
             )
             setup_consumers(runtime.consumers, runtime)
             runtime.tasks.append(asyncio.create_task(runtime.consumers.run(runtime.stop)))
+        # Objects alive after start-up (schema, modules) live as long as the process: move them
+        # out of the collector's view so that full collections, which stall the event loop,
+        # scan only what requests allocate.
+        gc.collect()
+        gc.freeze()
         log.info("service %s started on %s:%s", settings.service_name, settings.host, settings.port)
         try:
             yield
