@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -17,33 +16,10 @@ from crm_common.graphql.connections import PageInfo, clamp_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
 
-
-@strawberry.enum(description="Company (legal entity) or individual.")
-class ClientKind(enum.Enum):
-    COMPANY = "company"
-    INDIVIDUAL = "individual"
-
-
-@strawberry.enum
-class ClientStatus(enum.Enum):
-    PROSPECT = "prospect"
-    ACTIVE = "active"
-    INACTIVE = "inactive"
-    ARCHIVED = "archived"
-
-
-@strawberry.enum
-class AddressKind(enum.Enum):
-    REGISTERED = "registered"
-    CORRESPONDENCE = "correspondence"
-    DELIVERY = "delivery"
-    BILLING = "billing"
-    OFFICE = "office"
-
-
-assert {m.value for m in ClientKind} == {m.value for m in model.ClientKind}
-assert {m.value for m in ClientStatus} == {m.value for m in model.ClientStatus}
-assert {m.value for m in AddressKind} == {m.value for m in model.AddressKind}
+# The domain's enums, exposed as they are: GraphQL names are the members (COMPANY, ACTIVE, ...).
+ClientKind = strawberry.enum(model.ClientKind, description="Company (legal entity) or individual.")
+ClientStatus = strawberry.enum(model.ClientStatus)
+AddressKind = strawberry.enum(model.AddressKind)
 
 
 @strawberry.type
