@@ -238,3 +238,16 @@ async def test_middleware_refuses_large_bodies_with_and_without_length() -> None
         await _call(middleware(), "/graphql", {"authorization": token}, b"y" * 300, chunks=3)
     status, _, body = await _call(middleware(), "/graphql", {"authorization": token}, b"z" * 99)
     assert status == 200 and body["len"] == 99
+
+
+async def test_bad_variables_are_reported_not_masked() -> None:
+    @strawberry.type
+    class Q:
+        @strawberry.field
+        def echo(self, n: int) -> int:
+            return n
+
+    schema = strawberry.Schema(query=Q, extensions=schema_extensions(settings()))
+    result = await schema.execute("query($n: Int!) { echo(n: $n) }", variable_values={"n": "x"})
+    assert result.errors and "Internal error" not in result.errors[0].message
+    assert "Int" in result.errors[0].message

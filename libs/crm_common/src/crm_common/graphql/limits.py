@@ -32,8 +32,11 @@ SAFE_CODES = frozenset({"BAD_USER_INPUT", "UNAUTHENTICATED", "GRAPHQL_VALIDATION
 
 
 def _is_fault(error: GraphQLError) -> bool:
-    if error.original_error is None:
-        return False  # parse/validation errors: about the request, safe to show
+    """A fault is an exception our code did not mean to raise. Parse, validation and variable
+    coercion errors (GraphQLErrors, with or without an original) are about the request."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return False
     code = (error.extensions or {}).get("code")
     return code not in SAFE_CODES
 
