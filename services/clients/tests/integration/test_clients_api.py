@@ -307,3 +307,19 @@ async def test_readiness_fails_while_the_database_is_unreachable(service: Servic
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=20)
+
+
+async def test_history_is_append_only(service: Service) -> None:
+    import asyncpg
+
+    await service.data(service.token("manager"), CREATE, {"input": company("Архив ООД")})
+    conn = await asyncpg.connect(
+        service.settings.database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM history") > 0
+        for statement in ("UPDATE history SET operation = 'x'", "DELETE FROM history",
+                          "TRUNCATE history"):
+            with pytest.raises(asyncpg.RaiseError, match="append-only"):
+                await conn.execute(statement)
+    finally:
+        await conn.close()

@@ -59,6 +59,17 @@ def upgrade() -> None:
     )
     op.create_index('ix_history_client', 'history', ['client_id', sa.literal_column('id DESC')], unique=False)
     op.create_index('ix_history_entity', 'history', ['entity_id', sa.literal_column('id DESC')], unique=False)
+    # the audit history is append-only: no UPDATE or DELETE, whoever asks
+    op.execute("""
+        CREATE FUNCTION history_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION 'history is append-only (% refused)', TG_OP;
+        END $$;
+    """)
+    op.execute("""
+        CREATE TRIGGER history_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON history
+        FOR EACH STATEMENT EXECUTE FUNCTION history_append_only();
+    """)
     op.create_table('inbox',
     sa.Column('consumer', sa.Text(), nullable=False),
     sa.Column('event_id', sa.Text(), nullable=False),
@@ -149,6 +160,8 @@ def downgrade() -> None:
     op.drop_table('inbox')
     op.drop_index('ix_history_entity', table_name='history')
     op.drop_index('ix_history_client', table_name='history')
+    op.execute("DROP TRIGGER history_append_only ON history")
+    op.execute("DROP FUNCTION history_append_only()")
     op.drop_table('history')
     op.drop_index('ux_clients_eik_live', table_name='clients', postgresql_where=sa.text("eik IS NOT NULL AND status <> 'archived'"))
     op.drop_index('ix_clients_status_name', table_name='clients')
