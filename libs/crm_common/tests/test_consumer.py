@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
+import uuid
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from prometheus_client import REGISTRY
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_common.messaging import (
     ConsumerRunner,
     DomainEvent,
     correlation_id,
     dlq_name,
+    purge_inbox,
     to_cloudevent,
 )
 
@@ -130,3 +135,127 @@ async def _true(value: bool) -> bool:
 
 async def _eq(awaitable, expected) -> bool:
     return await awaitable == expected
+
+
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_consumed_metrics_count_each_outcome(db, rabbit, h):
+    async def handler(session: AsyncSession, env: dict) -> None:
+        await session.execute(sa.insert(h.applied).values(event_id=env["id"], consumer="m"))
+        if env["type"].endswith(".failed"):
+            raise RuntimeError("this handler always fails")
+
+    runner = make_runner(db, rabbit, max_attempts=2)
+    queue = runner.register("metrics", ["crm.test.#"], handler)
+    rabbit.track(*runner.queue_names())
+    service = runner.service_name
+
+    def consumed(outcome: str) -> float:
+        return metric("crm_events_consumed_total", service=service, queue=queue, outcome=outcome)
+
+    good, poison = envelope("crm.test.thing.created", 1), envelope("crm.test.thing.failed", 2)
+    async with h.running(runner.run):
+        await h.wait_until(lambda: _true(runner.attached), 10, "consumer attached")
+        assert metric("crm_broker_connected", service=service, role="consumer") == 1
+        await publish(rabbit, good)
+        await h.wait_until(lambda: _true(consumed("applied") == 1), 10, "applied")
+        await publish(rabbit, good)  # a duplicate
+        await publish(rabbit, poison)  # fails once, then dead-lettered (max_attempts 2)
+        await rabbit.publish(b"{not json", "crm.test.thing.created", message_id="garbage")
+        await h.wait_until(lambda: _eq(rabbit.count(dlq_name(queue)), 2), 15, "dead-lettered")
+    assert consumed("applied") == 1
+    assert consumed("duplicate") == 1
+    assert consumed("failed") == 1
+    assert consumed("dead_lettered") == 2
+    assert metric("crm_broker_connected", service=service, role="consumer") == 0
+
+
+async def test_consumer_reattaches_after_the_broker_cancels_it(db, rabbit, h, caplog):
+    async def handler(session: AsyncSession, env: dict) -> None:
+        await session.execute(sa.insert(h.applied).values(event_id=env["id"], consumer="c"))
+
+    runner = make_runner(db, rabbit)
+    queue = runner.register("cancelled", ["crm.test.#"], handler)
+    other = runner.register("untouched", ["crm.test.#"], handler)
+    rabbit.track(*runner.queue_names())
+    async with h.running(runner.run):
+        await h.wait_until(lambda: _true(runner.attached), 10, "consumer attached")
+        channel = await rabbit.channel()
+        await channel.queue_delete(queue)  # the broker cancels the consumer (basic.cancel)
+        await channel.close()
+        await h.wait_until(lambda: _true(not runner.attached), 5, "detached", interval=0.005)
+        await h.wait_until(lambda: _true(runner.attached), 10, "re-attached")
+        assert await rabbit.count(queue) == 0  # re-declared (passive declare succeeds)
+        later = envelope("crm.test.thing.created", 7)
+        await publish(rabbit, later)
+        for consumer_queue in (queue, other):
+            await h.wait_until(
+                lambda q=consumer_queue: _eq(_claimed(db, h, q, later["id"]), True),
+                10,
+                f"event consumed from {consumer_queue}",
+            )
+    assert any("cancelled the consumer" in r.getMessage() for r in caplog.records)
+
+
+async def _claimed(db, h, consumer: str, event_id: str) -> bool:
+    async with db.connect() as conn:
+        found = await conn.scalar(
+            sa.select(sa.func.count()).where(
+                h.inbox.c.consumer == consumer, h.inbox.c.event_id == event_id
+            )
+        )
+    return found == 1
+
+
+# -- inbox retention ---------------------------------------------------------------------------
+
+
+async def insert_inbox_row(db, h, consumer: str, age: dt.timedelta) -> str:
+    event_id = str(uuid.uuid4())
+    async with db.begin() as conn:
+        await conn.execute(
+            sa.insert(h.inbox).values(
+                consumer=consumer, event_id=event_id, processed_at=sa.func.now() - age
+            )
+        )
+    return event_id
+
+
+async def inbox_ids(db, h) -> set[str]:
+    async with db.connect() as conn:
+        return set(await conn.scalars(sa.select(h.inbox.c.event_id)))
+
+
+async def test_purge_inbox_deletes_old_rows_in_batches(db, h):
+    day = dt.timedelta(days=1)
+    old = {await insert_inbox_row(db, h, f"svc.q{n % 2}", 31 * day) for n in range(5)}
+    recent = {await insert_inbox_row(db, h, "svc.q0", 29 * day)}
+    recent.add(await insert_inbox_row(db, h, "svc.q1", dt.timedelta(0)))
+    assert await purge_inbox(db, 30 * day, batch_size=2) == len(old)
+    assert await inbox_ids(db, h) == recent
+
+
+async def test_runner_purges_the_inbox_periodically(db, h):
+    service = f"inbox-retention-{uuid.uuid4().hex[:8]}"
+    hour = dt.timedelta(hours=1)
+    runner = ConsumerRunner(
+        async_sessionmaker(db),  # a session factory bound to the engine works too
+        "amqp://guest:guest@127.0.0.1:1/",  # no broker: the purge does not need one
+        service_name=service,
+        reconnect_max_seconds=0.3,
+        inbox_retention_seconds=3600,
+        purge_interval_seconds=0.2,
+        purge_batch_size=2,
+    )
+    runner.register("noop", ["crm.test.#"], lambda session, env: asyncio.sleep(0))
+    old = {await insert_inbox_row(db, h, f"{service}.noop", 2 * hour) for _ in range(3)}
+    recent = await insert_inbox_row(db, h, f"{service}.noop", hour / 2)
+    async with h.running(runner.run):
+        await h.wait_until(lambda: _eq(inbox_ids(db, h), {recent}), 10, "first purge")
+        await insert_inbox_row(db, h, f"{service}.noop", 2 * hour)
+        await h.wait_until(lambda: _eq(inbox_ids(db, h), {recent}), 10, "periodic purge")
+        assert not runner.attached
+    assert metric("crm_inbox_purged_total", service=service) == len(old) + 1
+    assert metric("crm_broker_connected", service=service, role="consumer") == 0

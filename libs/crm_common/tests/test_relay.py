@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import os
 import shutil
+import uuid
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from crm_common.messaging import (
     ConsumerRunner,
     DomainEvent,
     OutboxRelay,
+    purge_published,
     to_cloudevent,
     write_to_outbox,
 )
@@ -287,3 +291,131 @@ async def test_relay_recovers_from_a_database_blip(db, rabbit, h, engine):
     finally:
         await relay_engine.dispose()
     assert [m.message_id for m in await rabbit.drain(queue)] == [first, second, third]
+
+
+# -- retention -------------------------------------------------------------------------------
+
+CLOSED_BROKER = "amqp://guest:guest@127.0.0.1:1/"  # nothing listens: the relay never connects
+
+
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def insert_outbox_row(
+    db: AsyncEngine, h, *, created_ago: dt.timedelta, published_ago: dt.timedelta | None
+) -> str:
+    """An outbox row created / published that long ago (None: not published yet)."""
+    event_id = str(uuid.uuid4())
+    envelope = {"id": event_id, "type": EVENT_TYPE, "specversion": "1.0", "source": "crm/test"}
+    async with db.begin() as conn:
+        await conn.execute(
+            sa.insert(h.outbox).values(
+                id=uuid.UUID(event_id),
+                event_type=EVENT_TYPE,
+                routing_key=EVENT_TYPE,
+                envelope=envelope,
+                created_at=sa.func.now() - created_ago,
+                published_at=None if published_ago is None else sa.func.now() - published_ago,
+            )
+        )
+    return event_id
+
+
+async def outbox_ids(db: AsyncEngine, h) -> set[str]:
+    async with db.connect() as conn:
+        return {str(i) for i in await conn.scalars(sa.select(h.outbox.c.id))}
+
+
+async def test_purge_deletes_old_published_rows_only_in_batches(db, h):
+    day = dt.timedelta(days=1)
+    old = [
+        await insert_outbox_row(db, h, created_ago=9 * day, published_ago=8 * day) for _ in range(5)
+    ]
+    recent = await insert_outbox_row(db, h, created_ago=day, published_ago=dt.timedelta(hours=1))
+    stuck = await insert_outbox_row(db, h, created_ago=60 * day, published_ago=None)
+    new = await insert_outbox_row(db, h, created_ago=dt.timedelta(0), published_ago=None)
+    # batch size 2: three statements (2, 2, 1) delete the five old rows
+    assert await purge_published(db, 7 * day, batch_size=2) == 5
+    assert await outbox_ids(db, h) == {recent, stuck, new}
+    assert await purge_published(db, 7 * day, batch_size=2) == 0
+    assert set(old).isdisjoint(await outbox_ids(db, h))
+
+
+async def test_relay_purges_periodically_and_reports_the_backlog_without_a_broker(db, h):
+    service = f"relay-retention-{uuid.uuid4().hex[:8]}"
+    hour = dt.timedelta(hours=1)
+    relay = OutboxRelay(
+        db,
+        CLOSED_BROKER,
+        idle_poll_seconds=0.2,
+        reconnect_max_seconds=0.3,
+        service_name=service,
+        retention_seconds=3600,
+        purge_interval_seconds=0.2,
+        purge_batch_size=2,
+    )
+    old = [
+        await insert_outbox_row(db, h, created_ago=3 * hour, published_ago=2 * hour)
+        for _ in range(3)
+    ]
+    recent = await insert_outbox_row(db, h, created_ago=hour, published_ago=hour / 6)
+    unpublished = await insert_outbox_row(db, h, created_ago=5 * hour, published_ago=None)
+    async with h.running(relay.run):
+        await h.wait_until(lambda: _eq(outbox_ids(db, h), {recent, unpublished}), 10, "first purge")
+        # the purge repeats: a row that becomes old later goes too
+        later = await insert_outbox_row(db, h, created_ago=3 * hour, published_ago=2 * hour)
+        await h.wait_until(
+            lambda: _eq(outbox_ids(db, h), {recent, unpublished}), 10, "periodic purge"
+        )
+        # the broker is unreachable, yet the backlog is counted
+        await h.wait_until(
+            lambda: _true(metric("crm_outbox_pending", service=service) == 1), 10, "backlog"
+        )
+        assert metric("crm_broker_connected", service=service, role="relay") == 0
+        assert not relay.healthy
+    assert metric("crm_outbox_purged_total", service=service) == len(old) + 1
+    assert later not in await outbox_ids(db, h)
+
+
+async def test_relay_metrics_follow_publishes_and_refusals(db, rabbit, h):
+    service = f"{rabbit.prefix}.svc"
+    relay = OutboxRelay(
+        db,
+        rabbit.url,
+        rabbit.exchange,
+        idle_poll_seconds=0.2,
+        archive=False,
+        retry_backoff_seconds=0.1,
+        max_retry_backoff_seconds=0.3,
+        service_name=service,
+    )
+    published = {"service": service, "type": EVENT_TYPE}
+    unroutable = {"service": service, "reason": "unroutable"}
+    async with h.running(relay.run):
+        await h.wait_until(lambda: _true(relay.healthy), 10, "relay healthy")
+        assert metric("crm_broker_connected", service=service, role="relay") == 1
+        await write_thing(db, h, 1)  # nothing bound yet: unroutable, stays pending
+
+        async def refused_and_pending() -> bool:
+            return (
+                metric("crm_events_publish_failures_total", **unroutable) >= 1
+                and metric("crm_outbox_pending", service=service) == 1
+            )
+
+        await h.wait_until(refused_and_pending, 10, "refusal counted, backlog 1")
+        assert metric("crm_events_published_total", **published) == 0
+        queue = f"{rabbit.prefix}.metrics"
+        await rabbit.bind_queue(queue, [EVENT_TYPE])
+        await write_thing(db, h, 2)
+        await write_thing(db, h, 3)
+
+        async def all_published() -> bool:
+            return (
+                metric("crm_events_published_total", **published) == 3
+                and metric("crm_outbox_pending", service=service) == 0
+            )
+
+        await h.wait_until(all_published, 10, "published counted, backlog 0")
+    assert metric("crm_broker_connected", service=service, role="relay") == 0
+    assert len(await rabbit.drain(queue)) == 3

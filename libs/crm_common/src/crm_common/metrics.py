@@ -1,8 +1,30 @@
-"""Prometheus metrics of a service, exposed at ``/metrics``."""
+"""Prometheus metrics of a service, exposed at ``/metrics``.
+
+Every metric is registered once, at import, in the default registry, and carries a ``service``
+label. Event plumbing (see docs/events.md, "Metrics"):
+
+``crm_outbox_pending{service}``
+    Unpublished outbox rows, counted by the relay (capped, see
+    :class:`~crm_common.messaging.relay.OutboxRelay`) after every relay cycle.
+``crm_events_published_total{service,type}``
+    Events whose ``published_at`` was committed after a broker confirm.
+``crm_events_publish_failures_total{service,reason}``
+    Failed publish attempts; ``reason`` is ``unroutable``, ``nacked``, ``unconfirmed``,
+    ``timeout`` or ``connection``.
+``crm_events_consumed_total{service,queue,outcome}``
+    Deliveries handled by a consumer; ``outcome`` is ``applied``, ``duplicate`` (already in the
+    inbox), ``failed`` (handler failed, will be retried) or ``dead_lettered`` (malformed, or failed
+    the last allowed attempt).
+``crm_broker_connected{service,role}``
+    1 while the relay (``role="relay"``) has an open publishing channel, or the consumers
+    (``role="consumer"``) are attached to every queue; evaluated at scrape time.
+``crm_outbox_purged_total{service}`` / ``crm_inbox_purged_total{service}``
+    Rows deleted by the retention purges.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -16,6 +38,36 @@ HTTP_LATENCY = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 USER_ERRORS = Counter("crm_graphql_user_errors_total", "userErrors returned", ["service", "code"])
+
+# -- event plumbing ----------------------------------------------------------------------------
+
+OUTBOX_PENDING = Gauge(
+    "crm_outbox_pending",
+    "Unpublished outbox rows (counted by the relay after each cycle, capped)",
+    ["service"],
+)
+EVENTS_PUBLISHED = Counter(
+    "crm_events_published_total",
+    "Events published and confirmed by the broker",
+    ["service", "type"],
+)
+EVENT_PUBLISH_FAILURES = Counter(
+    "crm_events_publish_failures_total", "Failed event publish attempts", ["service", "reason"]
+)
+EVENTS_CONSUMED = Counter(
+    "crm_events_consumed_total",
+    "Event deliveries handled by consumers, by outcome",
+    ["service", "queue", "outcome"],
+)
+BROKER_CONNECTED = Gauge(
+    "crm_broker_connected",
+    "1 while the relay / the consumers are connected to the broker",
+    ["service", "role"],
+)
+OUTBOX_PURGED = Counter(
+    "crm_outbox_purged_total", "Published outbox rows deleted by retention", ["service"]
+)
+INBOX_PURGED = Counter("crm_inbox_purged_total", "Inbox rows deleted by retention", ["service"])
 
 
 async def metrics_endpoint(_request: Request) -> Response:

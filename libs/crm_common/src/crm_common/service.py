@@ -106,7 +106,8 @@ def create_service_app(
         runtime_ref["runtime"] = runtime
         if settings.run_relay:
             runtime.relay = OutboxRelay(
-                engine, settings.amqp_url, exchange=settings.events_exchange
+                engine, settings.amqp_url, exchange=settings.events_exchange,
+                service_name=settings.service_name,
             )
             runtime.tasks.append(asyncio.create_task(runtime.relay.run(runtime.stop)))
         if settings.run_consumers and setup_consumers is not None:

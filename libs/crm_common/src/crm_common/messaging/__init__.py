@@ -15,8 +15,8 @@ from .envelope import (
     to_cloudevent,
     validate_envelope,
 )
-from .inbox import claim, define_inbox_table
-from .outbox import define_outbox_table, write_to_outbox
+from .inbox import claim, define_inbox_table, purge_inbox
+from .outbox import define_outbox_table, purge_published, write_to_outbox
 from .relay import OutboxRelay
 
 __all__ = [
@@ -32,6 +32,8 @@ __all__ = [
     "dlq_name",
     "json_default",
     "parse_envelope",
+    "purge_inbox",
+    "purge_published",
     "to_cloudevent",
     "validate_envelope",
     "write_to_outbox",

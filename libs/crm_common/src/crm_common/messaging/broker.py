@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
+from aio_pika.connection import make_url
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +86,17 @@ class BrokerLink:
         connect_timeout: float = 10.0,
         name: str | None = None,
     ) -> BrokerLink:
-        connection = await aio_pika.connect(
-            url, timeout=connect_timeout, client_properties={"connection_name": name or "crm"}
+        # Not aio_pika.connect(): when connecting fails it drops a Connection that was never
+        # closed, whose __del__ later creates a close() coroutine; collected outside the event
+        # loop, that coroutine is never awaited (RuntimeWarning). Close it here instead.
+        connection = aio_pika.Connection(
+            make_url(url), client_properties={"connection_name": name or "crm"}
         )
+        try:
+            await connection.connect(timeout=connect_timeout)
+        except BaseException:
+            await _close_quietly(connection)
+            raise
         try:
             channel = await connection.channel(
                 publisher_confirms=publisher_confirms, on_return_raises=on_return_raises
@@ -94,7 +104,7 @@ class BrokerLink:
             if prefetch:
                 await channel.set_qos(prefetch_count=prefetch)
         except BaseException:
-            await connection.close()
+            await _close_quietly(connection)
             raise
         return cls(connection, channel)
 
@@ -107,7 +117,50 @@ class BrokerLink:
 
     async def close(self) -> None:
         self.lost.set()
+        await _close_quietly(self.connection)
+
+
+async def _close_quietly(connection: AbstractConnection, seconds: float = 5.0) -> None:
+    """Close ``connection``, ignoring errors, and make sure aio-pika considers it closed.
+
+    ``Connection.close()`` marks the connection closed only when closing the transport succeeds;
+    if that fails (broker gone, timeout) a second call, which has no transport left to close,
+    does. Otherwise ``Connection.__del__`` would schedule yet another ``close()`` at collection
+    time, which is never awaited when that happens outside the event loop.
+    """
+    try:
+        await asyncio.wait_for(connection.close(), timeout=seconds)
+    except Exception:  # already gone, or the broker is not answering
+        log.debug("error while closing AMQP connection", exc_info=True)
+    if not connection.is_closed:
         try:
-            await asyncio.wait_for(self.connection.close(), timeout=5.0)
-        except Exception:  # already gone, or the broker is not answering
-            log.debug("error while closing AMQP connection", exc_info=True)
+            await asyncio.wait_for(connection.close(), timeout=seconds)
+        except Exception:
+            log.debug("error while closing AMQP connection (second try)", exc_info=True)
+
+
+async def run_periodically(
+    stop: asyncio.Event, interval: float, job: Callable[[], Awaitable[Any]], what: str
+) -> None:
+    """Run ``job()`` now and then every ``interval`` seconds until ``stop``; log its failures."""
+    while not stop.is_set():
+        try:
+            await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("%s failed (%r); next try in %.0fs", what, exc, interval)
+        if await sleep_unless(stop, interval):
+            return
+
+
+async def finish_task(task: asyncio.Task[Any], grace: float) -> None:
+    """Give ``task`` (which watches the same stop event) ``grace`` seconds, then cancel it."""
+    try:
+        if not task.done():
+            await asyncio.wait({task}, timeout=grace)
+    finally:
+        task.cancel()  # no-op when it is done
+        (result,) = await asyncio.gather(task, return_exceptions=True)
+        if isinstance(result, Exception):
+            log.debug("background task failed: %r", result)

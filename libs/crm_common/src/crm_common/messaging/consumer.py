@@ -35,18 +35,43 @@ Concurrency and order
 Broker restarts
     The runner notices the lost connection, backs off (jittered, exponential), reconnects,
     re-declares the topology and re-attaches every consumer. ``attached`` is False meanwhile.
+
+Consumers cancelled by the broker
+    RabbitMQ cancels a consumer (``basic.cancel`` from the server, e.g. when its queue is deleted)
+    without closing the channel. The runner listens for these notifications on the channel
+    (aiormq's ``on_consumer_cancel_callbacks``): ``attached`` turns False at once, and after a
+    short jittered back-off (growing while cancellations keep coming) the runner re-declares that
+    registration's topology (queue, bindings, DLQ) and consumes again on the same channel. If
+    that fails, it falls back to a full reconnect.
+
+Inbox retention
+    A background task deletes inbox rows older than ``inbox_retention_seconds`` (30 days by
+    default, ``None`` keeps them) at start-up and every ``purge_interval_seconds``, in batches
+    (see :func:`~crm_common.messaging.inbox.purge_inbox`). An event redelivered after its inbox
+    row was purged would be applied again, so the retention must be longer than any redelivery
+    window (DLQ shovel-back, archive replay) you intend to use.
+
+Metrics (``crm_common.metrics``, label ``service`` = ``service_name``)
+    ``crm_events_consumed_total{queue,outcome}`` with outcome ``applied``, ``duplicate``,
+    ``failed`` (will be retried) or ``dead_lettered``; ``crm_broker_connected{role="consumer"}``
+    (= ``attached``, evaluated at scrape time); ``crm_inbox_purged_total``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, ConsumerTag
+import aiormq
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, ConsumerTag
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from crm_common.metrics import BROKER_CONNECTED, EVENTS_CONSUMED, INBOX_PURGED
 
 from .broker import (
     DEFAULT_DLX,
@@ -54,16 +79,22 @@ from .broker import (
     Backoff,
     BrokerLink,
     declare_events_exchange,
+    finish_task,
     quorum_arguments,
+    run_periodically,
     sleep_unless,
 )
 from .context import correlation_id
 from .envelope import InvalidEnvelope, parse_envelope
-from .inbox import claim
+from .inbox import PURGE_BATCH_SIZE, claim, purge_inbox
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+
+DEFAULT_INBOX_RETENTION_SECONDS = 30 * 24 * 3600.0
+#: a cancellation this long after the previous one starts the re-attach back-off afresh
+_CANCEL_QUIET_SECONDS = 60.0
 
 
 @dataclass
@@ -93,14 +124,26 @@ class ConsumerRunner:
         max_retry_backoff_seconds: float = 10.0,
         reconnect_max_seconds: float = 30.0,
         shutdown_grace_seconds: float = 10.0,
+        inbox_retention_seconds: float | None = DEFAULT_INBOX_RETENTION_SECONDS,
+        purge_interval_seconds: float = 600.0,
+        purge_batch_size: int = PURGE_BATCH_SIZE,
     ) -> None:
         if not service_name:
             raise ValueError("service_name is required (it prefixes the queue names)")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if inbox_retention_seconds is not None and inbox_retention_seconds <= 0:
+            raise ValueError("inbox_retention_seconds must be positive (or None to keep rows)")
         if isinstance(sessions, AsyncEngine):
+            self._engine: AsyncEngine | None = sessions
             sessions = async_sessionmaker(sessions, expire_on_commit=False)
+        else:
+            bind = sessions.kw.get("bind")
+            self._engine = bind if isinstance(bind, AsyncEngine) else None
         self._sessions = sessions
+        self._inbox_retention = inbox_retention_seconds
+        self._purge_interval = purge_interval_seconds
+        self._purge_batch_size = purge_batch_size
         self._amqp_url = amqp_url
         self.exchange_name = exchange
         self.service_name = service_name
@@ -110,6 +153,9 @@ class ConsumerRunner:
         self._retry_backoff = retry_backoff_seconds
         self._max_retry_backoff = max_retry_backoff_seconds
         self._reconnect = Backoff(maximum=reconnect_max_seconds)
+        self._reattach = Backoff(maximum=reconnect_max_seconds)
+        self._last_cancel_at = float("-inf")
+        self._cancelled = asyncio.Event()
         self._grace = shutdown_grace_seconds
         self._registrations: dict[str, _Registration] = {}
         self._link: BrokerLink | None = None
@@ -152,15 +198,22 @@ class ConsumerRunner:
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set. Never raises except on cancellation."""
         self._running = True
+        connected = BROKER_CONNECTED.labels(self.service_name, "consumer")
+        connected.set_function(lambda: float(self.attached))
+        purger: asyncio.Task[None] | None = None
+        if self._inbox_retention is not None:
+            if self._engine is None:
+                log.warning("inbox purge disabled: the session factory is not bound to an engine")
+            else:
+                purger = asyncio.create_task(
+                    run_periodically(stop, self._purge_interval, self.purge, "inbox purge")
+                )
         try:
             while not stop.is_set():
                 try:
                     await self._attach()
                     self._reconnect.reset()
-                    assert self._link is not None
-                    await _first(stop.wait(), self._link.lost.wait())
-                    if not stop.is_set():
-                        log.warning("consumers of %s lost the broker", self.service_name)
+                    await self._watch(stop)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
@@ -169,18 +222,89 @@ class ConsumerRunner:
                 if not stop.is_set():
                     await sleep_unless(stop, self._reconnect.next_delay())
         finally:
-            await self._detach(graceful=False)
-            self._running = False
+            try:
+                await self._detach(graceful=False)
+                if purger is not None:
+                    await finish_task(purger, grace=5.0)
+            finally:
+                if purger is not None:
+                    purger.cancel()  # in case we were cancelled before finish_task
+                connected.set_function(lambda: 0.0)  # and drop the reference to this runner
+                self._running = False
+
+    async def purge(self) -> int:
+        """Delete inbox rows older than ``inbox_retention_seconds`` now; return how many."""
+        if self._inbox_retention is None or self._engine is None:
+            return 0
+        deleted = await purge_inbox(
+            self._engine,
+            dt.timedelta(seconds=self._inbox_retention),
+            batch_size=self._purge_batch_size,
+        )
+        INBOX_PURGED.labels(self.service_name).inc(deleted)
+        if deleted:
+            log.info("inbox purge: deleted %d rows", deleted)
+        return deleted
+
+    async def _watch(self, stop: asyncio.Event) -> None:
+        """Return on ``stop`` or a lost link; re-attach consumers the broker cancelled."""
+        link = self._link
+        assert link is not None
+        while True:
+            await _first(stop.wait(), link.lost.wait(), self._cancelled.wait())
+            if stop.is_set():
+                return
+            if link.lost.is_set():
+                log.warning("consumers of %s lost the broker", self.service_name)
+                return
+            self._cancelled.clear()
+            now = time.monotonic()
+            if now - self._last_cancel_at > _CANCEL_QUIET_SECONDS:
+                self._reattach.reset()
+            self._last_cancel_at = now
+            await _first(stop.wait(), link.lost.wait(), asyncio.sleep(self._reattach.next_delay()))
+            if stop.is_set() or link.lost.is_set():
+                continue
+            cancelled = [r for r in self._registrations.values() if r.consumer_tag is None]
+            await self._declare(link.channel, cancelled)
+            await self._consume(cancelled)
+            log.info(
+                "consumers of %s re-attached: %s",
+                self.service_name,
+                ", ".join(r.queue_name for r in cancelled),
+            )
+
+    def _on_consumer_cancel(self, frame: aiormq.spec.Basic.Cancel) -> None:
+        """The broker cancelled a consumer (its queue was deleted, …): re-attach it."""
+        for reg in self._registrations.values():
+            if reg.consumer_tag is not None and reg.consumer_tag == frame.consumer_tag:
+                log.warning(
+                    "broker cancelled the consumer of %s (queue deleted?); re-attaching",
+                    reg.queue_name,
+                )
+                reg.consumer_tag = None
+                self._cancelled.set()
 
     async def _attach(self) -> None:
         link = await BrokerLink.open(
             self._amqp_url, prefetch=self._prefetch, name=f"crm-{self.service_name}-consumers"
         )
         self._link = link
-        channel = link.channel
+        self._cancelled.clear()
+        underlay = await link.channel.get_underlay_channel()
+        underlay.on_consumer_cancel_callbacks.add(self._on_consumer_cancel)
+        registrations = list(self._registrations.values())
+        await self._declare(link.channel, registrations)
+        await self._consume(registrations)
+        log.info("consumers of %s attached: %s", self.service_name, ", ".join(self.queue_names()))
+
+    async def _declare(self, channel: AbstractChannel, registrations: list[_Registration]) -> None:
+        """Declare the exchanges, and the queues, DLQs and bindings of ``registrations``."""
+        if not registrations:
+            return
         exchange = await declare_events_exchange(channel, self.exchange_name)
         dlx = await channel.declare_exchange(self.dead_letter_exchange, "direct", durable=True)
-        for reg in self._registrations.values():
+        for reg in registrations:
             dead = dlq_name(reg.queue_name)
             dlq = await channel.declare_queue(dead, durable=True, arguments=quorum_arguments())
             await dlq.bind(dlx, routing_key=dead)
@@ -198,10 +322,11 @@ class ConsumerRunner:
             for key in reg.routing_keys:
                 await queue.bind(exchange, routing_key=key)
             reg.queue = queue
-        for reg in self._registrations.values():
+
+    async def _consume(self, registrations: list[_Registration]) -> None:
+        for reg in registrations:
             assert reg.queue is not None
             reg.consumer_tag = await reg.queue.consume(self._callback(reg))
-        log.info("consumers of %s attached: %s", self.service_name, ", ".join(self.queue_names()))
 
     async def _detach(self, *, graceful: bool) -> None:
         link, self._link = self._link, None
@@ -240,18 +365,22 @@ class ConsumerRunner:
                 reg.queue_name,
                 exc,
             )
+            self._count(reg, "dead_lettered")
             await _settle(message.reject(requeue=False))
             return
         attempt = _delivery_count(message) + 1
         token = correlation_id.set(envelope.get("correlationid"))
+        duplicate = False
         try:
             async with self._sessions() as session, session.begin():
                 if await claim(session, reg.queue_name, envelope["id"]):
                     await reg.handler(session, envelope)
                 else:
+                    duplicate = True
                     log.info("skipping duplicate event %s on %s", envelope["id"], reg.queue_name)
         except Exception:
             if attempt >= self._max_attempts:
+                self._count(reg, "dead_lettered")
                 log.exception(
                     "event %s (%s) failed on %s, attempt %d/%d; dead-lettering",
                     envelope["id"],
@@ -271,13 +400,18 @@ class ConsumerRunner:
                     self._max_attempts,
                     exc_info=True,
                 )
+                self._count(reg, "failed")
                 delay = min(self._max_retry_backoff, self._retry_backoff * 2 ** (attempt - 1))
                 await asyncio.sleep(delay)
                 await _settle(message.nack(requeue=True))
             return
         finally:
             correlation_id.reset(token)
+        self._count(reg, "duplicate" if duplicate else "applied")
         await _settle(message.ack())
+
+    def _count(self, reg: _Registration, outcome: str) -> None:
+        EVENTS_CONSUMED.labels(self.service_name, reg.queue_name, outcome).inc()
 
 
 def dlq_name(queue_name: str) -> str:

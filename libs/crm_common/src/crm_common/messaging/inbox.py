@@ -2,15 +2,25 @@
 
 Each consumer records ``(consumer, event_id)`` in the same transaction as the effect of the event.
 A redelivered event finds its row and is skipped; a rolled-back attempt leaves no row.
+
+Retention (decision): rows older than a retention period are deleted by :func:`purge_inbox`
+(the :class:`~crm_common.messaging.consumer.ConsumerRunner` runs it periodically; 30 days by
+default). The retention must exceed any redelivery window: an event redelivered *after* its inbox
+row was purged (e.g. shovelled back from a DLQ months later, or replayed from the archive) is
+applied again. Handlers that must stay idempotent beyond the retention compare versions.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 INBOX_TABLE = "inbox"
+#: rows deleted per statement by :func:`purge_inbox`
+PURGE_BATCH_SIZE = 10_000
 
 
 def define_inbox_table(metadata: sa.MetaData) -> sa.Table:
@@ -49,3 +59,30 @@ async def claim(session: AsyncSession, consumer: str, event_id: str) -> bool:
     )
     result = await session.execute(statement)
     return result.first() is not None
+
+
+async def purge_inbox(
+    engine: AsyncEngine, older_than: dt.timedelta, *, batch_size: int = PURGE_BATCH_SIZE
+) -> int:
+    """Delete inbox rows processed more than ``older_than`` ago; return how many.
+
+    Batches of ``batch_size`` rows, each in its own short transaction, until a batch comes back
+    short; rows locked by someone else are skipped. See the module docstring for the trade-off.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    t = inbox_table
+    victims = (
+        sa.select(t.c.consumer, t.c.event_id)
+        .where(t.c.processed_at < sa.func.now() - older_than)
+        .limit(batch_size)
+        .with_for_update(skip_locked=True)
+    )
+    statement = sa.delete(t).where(sa.tuple_(t.c.consumer, t.c.event_id).in_(victims))
+    total = 0
+    while True:
+        async with engine.begin() as conn:
+            deleted = (await conn.execute(statement)).rowcount or 0
+        total += deleted
+        if deleted < batch_size:
+            return total

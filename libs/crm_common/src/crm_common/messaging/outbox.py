@@ -13,23 +13,27 @@ the :class:`~crm_common.messaging.relay.OutboxRelay` without polling.
 Table ``outbox``: ``id`` (uuid, = envelope id), ``event_type``, ``routing_key`` (= event type),
 ``envelope`` (jsonb), ``created_at``, ``published_at`` (null until the broker confirmed),
 ``attempts`` / ``last_error`` (failed publish attempts), ``next_attempt_at`` (back-off after a
-per-message failure such as an unroutable or nacked publish). Published rows are kept (they are
-the service's event log); pruning old published rows is left to a maintenance job.
+per-message failure such as an unroutable or nacked publish). Published rows are kept for a
+retention period (a short event log for diagnosis), then deleted by :func:`purge_published`,
+which the relay runs periodically. Unpublished rows are never deleted, however old.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from .envelope import validate_envelope
 
 OUTBOX_TABLE = "outbox"
 NOTIFY_CHANNEL = "outbox"
+#: rows deleted per statement by the purges (short transactions, short locks)
+PURGE_BATCH_SIZE = 10_000
 
 
 def define_outbox_table(metadata: sa.MetaData) -> sa.Table:
@@ -83,3 +87,44 @@ async def write_to_outbox(session: AsyncSession, envelopes: list[dict[str, Any]]
         )
     await session.execute(sa.insert(outbox_table), rows)
     await session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
+
+
+async def purge_published(
+    engine: AsyncEngine, older_than: dt.timedelta, *, batch_size: int = PURGE_BATCH_SIZE
+) -> int:
+    """Delete outbox rows published more than ``older_than`` ago; return how many.
+
+    Unpublished rows (``published_at IS NULL``) are never touched. Deletes in batches of
+    ``batch_size`` rows, each in its own short transaction, until a batch comes back short; rows
+    locked by someone else (another replica purging) are skipped, never waited for.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    t = outbox_table
+    cutoff = sa.func.now() - older_than
+    victims = (
+        sa.select(t.c.id)
+        .where(t.c.published_at.is_not(None), t.c.published_at < cutoff)
+        .limit(batch_size)
+        .with_for_update(skip_locked=True)
+    )
+    statement = sa.delete(t).where(t.c.id.in_(victims.scalar_subquery()))
+    total = 0
+    while True:
+        async with engine.begin() as conn:
+            deleted = (await conn.execute(statement)).rowcount or 0
+        total += deleted
+        if deleted < batch_size:
+            return total
+
+
+async def count_unpublished(engine: AsyncEngine, *, cap: int | None = None) -> int:
+    """Number of unpublished outbox rows, counting at most ``cap`` (uses the partial index)."""
+    t = outbox_table
+    pending = sa.select(sa.literal(1)).select_from(t).where(t.c.published_at.is_(None))
+    if cap is not None:
+        pending = pending.limit(cap)
+    async with engine.connect() as conn:
+        return int(
+            await conn.scalar(sa.select(sa.func.count()).select_from(pending.subquery())) or 0
+        )

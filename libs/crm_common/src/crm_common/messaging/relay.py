@@ -34,6 +34,26 @@ Unroutable events (decision)
     for replay by integrations that start later; "unroutable" then only happens when the archive
     was removed (or ``archive=False``), and is treated as *not sent* as DESIGN §5 requires:
     retried with back-off until some queue is bound, visible in ``attempts``/``last_error``.
+
+Retention
+    Published rows are deleted once ``published_at`` is older than ``retention_seconds`` (7 days
+    by default; ``None`` keeps them forever) by a purge that runs in its own task, at start-up
+    and then every ``purge_interval_seconds`` (600), in statements of at most
+    ``purge_batch_size`` rows (10,000), each its own short transaction, skipping rows locked by
+    another replica's purge. Unpublished rows are never deleted. The purge needs no broker.
+
+Metrics (``crm_common.metrics``, label ``service`` = ``service_name``)
+    ``crm_events_published_total{type}`` after the commit of ``published_at``;
+    ``crm_events_publish_failures_total{reason}`` per failed attempt (``unroutable``, ``nacked``,
+    ``unconfirmed``, ``timeout``, ``connection``); ``crm_broker_connected{role="relay"}``
+    evaluated at scrape time; ``crm_outbox_purged_total``; and ``crm_outbox_pending``, the
+    number of unpublished rows (including those waiting for a retry), counted (decision) by the
+    relay itself at the end of every cycle — i.e. after each wake-up (NOTIFY, poll interval) or
+    failed attempt — and every ``backlog_refresh_seconds`` during a long drain. The count is
+    one index-only scan of the partial index on unpublished rows, capped at
+    ``backlog_count_cap`` (100,000: the gauge then reads "at least that many"). It is not done
+    on scrape because a Prometheus collector is synchronous and must not wait for the database.
+    While the database is unreachable the gauge keeps its last value.
 """
 
 from __future__ import annotations
@@ -42,6 +62,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import time
 from typing import Any
 
 import aio_pika
@@ -51,16 +72,32 @@ from aio_pika.abc import AbstractExchange
 from aio_pika.exceptions import DeliveryError, PublishError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from crm_common.metrics import (
+    BROKER_CONNECTED,
+    EVENT_PUBLISH_FAILURES,
+    EVENTS_PUBLISHED,
+    OUTBOX_PENDING,
+    OUTBOX_PURGED,
+)
+
 from .broker import (
     DEFAULT_EXCHANGE,
     Backoff,
     BrokerLink,
     declare_events_exchange,
+    finish_task,
     quorum_arguments,
+    run_periodically,
     sleep_unless,
 )
 from .envelope import dumps
-from .outbox import NOTIFY_CHANNEL, outbox_table
+from .outbox import (
+    NOTIFY_CHANNEL,
+    PURGE_BATCH_SIZE,
+    count_unpublished,
+    outbox_table,
+    purge_published,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +105,15 @@ CONTENT_TYPE = "application/cloudevents+json"
 _ERROR_TEXT_LIMIT = 2000
 
 
+DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600.0
+
+
 class _PerMessageFailure(Exception):
     """The broker refused this one message (nack or return); the channel is fine."""
+
+    def __init__(self, reason: str, text: str) -> None:
+        super().__init__(text)
+        self.reason = reason  # metric label: unroutable, nacked, unconfirmed
 
 
 class OutboxRelay:
@@ -89,8 +133,23 @@ class OutboxRelay:
         retry_backoff_seconds: float = 1.0,
         max_retry_backoff_seconds: float = 300.0,
         reconnect_max_seconds: float = 30.0,
+        service_name: str = "unknown",
+        retention_seconds: float | None = DEFAULT_RETENTION_SECONDS,
+        purge_interval_seconds: float = 600.0,
+        purge_batch_size: int = PURGE_BATCH_SIZE,
+        backlog_count_cap: int = 100_000,
+        backlog_refresh_seconds: float = 5.0,
     ) -> None:
+        if retention_seconds is not None and retention_seconds <= 0:
+            raise ValueError("retention_seconds must be positive (or None to keep rows)")
         self._engine = engine
+        self.service_name = service_name or "unknown"
+        self._retention = retention_seconds
+        self._purge_interval = purge_interval_seconds
+        self._purge_batch_size = purge_batch_size
+        self._backlog_cap = backlog_count_cap
+        self._backlog_refresh = backlog_refresh_seconds
+        self._backlog_counted_at = 0.0
         self._amqp_url = amqp_url
         self.exchange_name = exchange
         self._batch_size = batch_size
@@ -122,15 +181,29 @@ class OutboxRelay:
         """True while the LISTEN connection is up (otherwise the relay polls every second)."""
         return self._listen_raw is not None and not self._listen_raw.is_closed()
 
+    @property
+    def broker_connected(self) -> bool:
+        """True while the publishing channel is open."""
+        return self._link is not None and self._link.usable
+
     # -- main loop ---------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set. Never raises except on cancellation."""
         log.info("outbox relay starting (exchange %s)", self.exchange_name)
+        connected = BROKER_CONNECTED.labels(self.service_name, "relay")
+        connected.set_function(lambda: float(self.broker_connected))
+        purger: asyncio.Task[None] | None = None
+        if self._retention is not None:
+            purger = asyncio.create_task(
+                run_periodically(stop, self._purge_interval, self.purge, "outbox purge")
+            )
         try:
             while not stop.is_set():
+                broker_step = True
                 try:
                     await self._ensure_broker()
+                    broker_step = False
                     await self._ensure_listener()
                     self._wakeup.clear()
                     await self._drain(stop)
@@ -141,13 +214,49 @@ class OutboxRelay:
                     delay = self._reconnect.next_delay()
                     log.warning("outbox relay cycle failed (%r); retrying in %.1fs", exc, delay)
                     await self._drop_broker_if_broken(exc)
+                    if broker_step or self._db_ok:  # the broker failed: show the backlog grow
+                        await self._refresh_backlog()
                     await sleep_unless(stop, delay)
                     continue
+                await self._refresh_backlog()
                 await self._idle(stop)
         finally:
-            await self._close_listener()
-            await self._close_broker()
-            log.info("outbox relay stopped")
+            try:
+                await self._close_listener()
+                await self._close_broker()
+                if purger is not None:
+                    await finish_task(purger, grace=5.0)
+            finally:
+                if purger is not None:
+                    purger.cancel()  # in case we were cancelled before finish_task
+                connected.set_function(lambda: 0.0)  # and drop the reference to this relay
+                log.info("outbox relay stopped")
+
+    async def purge(self) -> int:
+        """Delete rows published more than ``retention_seconds`` ago now; return how many."""
+        if self._retention is None:
+            return 0
+        deleted = await purge_published(
+            self._engine,
+            dt.timedelta(seconds=self._retention),
+            batch_size=self._purge_batch_size,
+        )
+        OUTBOX_PURGED.labels(self.service_name).inc(deleted)
+        if deleted:
+            log.info("outbox purge: deleted %d published rows", deleted)
+        return deleted
+
+    async def _refresh_backlog(self) -> None:
+        """Update ``crm_outbox_pending`` (best effort)."""
+        self._backlog_counted_at = time.monotonic()
+        try:
+            pending = await asyncio.wait_for(
+                count_unpublished(self._engine, cap=self._backlog_cap), timeout=5.0
+            )
+        except Exception as exc:
+            log.debug("could not count the outbox backlog: %r", exc)
+            return
+        OUTBOX_PENDING.labels(self.service_name).set(pending)
 
     async def _idle(self, stop: asyncio.Event) -> None:
         """Wait for a NOTIFY, the poll interval, a broker loss or ``stop``."""
@@ -167,6 +276,8 @@ class OutboxRelay:
         while not stop.is_set():
             if await self._publish_batch() < self._batch_size:
                 return
+            if time.monotonic() - self._backlog_counted_at >= self._backlog_refresh:
+                await self._refresh_backlog()
 
     # -- one batch ---------------------------------------------------------------------------
 
@@ -178,7 +289,9 @@ class OutboxRelay:
             async with self._engine.begin() as conn:
                 rows = (
                     await conn.execute(
-                        sa.select(t.c.id, t.c.routing_key, t.c.envelope, t.c.attempts)
+                        sa.select(
+                            t.c.id, t.c.event_type, t.c.routing_key, t.c.envelope, t.c.attempts
+                        )
                         .where(
                             t.c.published_at.is_(None),
                             sa.or_(
@@ -198,26 +311,37 @@ class OutboxRelay:
                         await self._publish(row.envelope, row.routing_key)
                     except _PerMessageFailure as exc:
                         log.warning("event %s not accepted by the broker: %s", row.id, exc)
+                        self._count_failure(exc.reason)
                         delay = min(self._max_retry_backoff, self._retry_backoff * 2**row.attempts)
                         await self._record_failure(conn, row.id, str(exc), delay)
                         continue
                     except Exception as exc:  # channel/connection problem or confirm timeout
                         broker_error = exc
+                        self._count_failure(
+                            "timeout" if isinstance(exc, TimeoutError) else "connection"
+                        )
                         await self._record_failure(conn, row.id, _describe(exc), None)
                         break
-                    published.append(row.id)
+                    published.append(row)
                 if published:
                     await conn.execute(
-                        sa.update(t).where(t.c.id.in_(published)).values(published_at=sa.func.now())
+                        sa.update(t)
+                        .where(t.c.id.in_([r.id for r in published]))
+                        .values(published_at=sa.func.now())
                     )
         except Exception:
             self._db_ok = False
             raise
+        for row in published:  # committed: count each event once
+            EVENTS_PUBLISHED.labels(self.service_name, row.event_type).inc()
         if rows:
             log.debug("outbox batch: %d selected, %d published", len(rows), len(published))
         if broker_error is not None:
             raise broker_error
         return len(rows)
+
+    def _count_failure(self, reason: str) -> None:
+        EVENT_PUBLISH_FAILURES.labels(self.service_name, reason).inc()
 
     async def _record_failure(
         self, conn: AsyncConnection, row_id: Any, error: str, delay: float | None
@@ -257,11 +381,13 @@ class OutboxRelay:
                 message, routing_key, mandatory=True, timeout=self._publish_timeout
             )
         except PublishError as exc:  # basic.return: no queue matched the routing key
-            raise _PerMessageFailure(f"unroutable (returned by broker): {_describe(exc)}") from exc
+            raise _PerMessageFailure(
+                "unroutable", f"unroutable (returned by broker): {_describe(exc)}"
+            ) from exc
         except DeliveryError as exc:  # basic.nack
-            raise _PerMessageFailure(f"nacked by broker: {_describe(exc)}") from exc
+            raise _PerMessageFailure("nacked", f"nacked by broker: {_describe(exc)}") from exc
         if not isinstance(result, aiormq.spec.Basic.Ack):  # returned without raising
-            raise _PerMessageFailure(f"not confirmed by broker: {result!r}")
+            raise _PerMessageFailure("unconfirmed", f"not confirmed by broker: {result!r}")
 
     # -- broker ------------------------------------------------------------------------------
 
