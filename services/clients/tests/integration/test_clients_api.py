@@ -273,9 +273,12 @@ async def test_health_readiness_and_metrics(service: Service) -> None:
     ready = await service.client.get(f"{service.url}/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": True, "broker": True, "consumers": True}
+    await service.data(service.token("manager"), CREATE, {"input": company("Метрики ООД")})
     metrics = await service.client.get(f"{service.url}/metrics")
     assert metrics.status_code == 200
     assert 'crm_http_requests_total{path="/graphql",service="clients",status="200"}' in metrics.text
+    assert 'crm_broker_connected{role="relay",service="clients"} 1.0' in metrics.text
+    assert 'crm_outbox_pending{service="clients"}' in metrics.text
 
 
 async def test_readiness_fails_while_the_database_is_unreachable(service: Service) -> None:
