@@ -4,6 +4,11 @@ Run as a script: ``python tests/gateway/stub_subgraph.py --port N`` serves Graph
 ``python tests/gateway/stub_subgraph.py --sdl`` prints its SDL (composed by the test with
 gateway/compose.mjs). It does not verify tokens: it reports the headers it received, so the test can
 check what the gateway forwards.
+
+``fault`` and ``badInput`` fail the way the real services do: ``fault`` like a masked fault
+(crm_common.graphql.limits.TraceMaskErrors: "Unexpected error.", code INTERNAL_SERVER_ERROR and the request's
+x-correlation-id as traceId), ``badInput`` like an error about the request (code BAD_USER_INPUT,
+message kept).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import argparse
 import sys
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
 
@@ -58,6 +64,17 @@ class Query:
         return Received(
             authorization=headers.get("authorization"),
             correlation_id=headers.get("x-correlation-id"),
+        )
+
+    @strawberry.field
+    def fault(self, info: Info) -> int | None:
+        trace = info.context["request"].headers.get("x-correlation-id") or "-"
+        raise GraphQLError("Unexpected error.", extensions={"code": "INTERNAL_SERVER_ERROR", "traceId": trace})
+
+    @strawberry.field
+    def bad_input(self, value: int = 0) -> int | None:
+        raise GraphQLError(
+            f"value must be positive, got {value}", extensions={"code": "BAD_USER_INPUT"}
         )
 
 

@@ -3,7 +3,9 @@ front of a stand-in Strawberry subgraph (tests/gateway/stub_subgraph.py), with a
 pair.
 
 The supergraph is composed for the test with gateway/compose.mjs from the stub's SDL, with a wrong
-URL for the subgraph; STUB_URL points the gateway at the real one (the <NAME>_URL override).
+URL for the subgraph; STUB_URL points the gateway at the real one (the <NAME>_URL override). A
+second gateway (``gateway_down``) points STUB_URL at a port nothing listens on: an unreachable
+subgraph.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -158,10 +161,10 @@ def supergraph(workdir: Path) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def gateway(workdir: Path, keys: Keys, stub_url: str, supergraph: Path) -> Iterator[str]:
+@contextmanager
+def _running_gateway(log_file: Path, keys: Keys, supergraph: Path, stub_url: str) -> Iterator[str]:
     port = _free_port()
-    log = open(workdir / "gateway.log", "wb")
+    log = open(log_file, "wb")
     proc = gateway_process.start_gateway(
         port=port,
         env={
@@ -182,12 +185,26 @@ def gateway(workdir: Path, keys: Keys, stub_url: str, supergraph: Path) -> Itera
             gateway_process.wait_ready(proc, port=port, timeout=45)
         except Exception:
             log.flush()
-            pytest.fail(f"gateway did not start:\n{(workdir / 'gateway.log').read_text()[-4000:]}")
+            pytest.fail(f"gateway did not start:\n{log_file.read_text()[-4000:]}")
         yield f"http://127.0.0.1:{port}"
     finally:
         gateway_process.stop_gateway(proc)
         log.close()
     assert proc.poll() is not None
+
+
+@pytest.fixture(scope="module")
+def gateway(workdir: Path, keys: Keys, stub_url: str, supergraph: Path) -> Iterator[str]:
+    with _running_gateway(workdir / "gateway.log", keys, supergraph, stub_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def gateway_down(workdir: Path, keys: Keys, supergraph: Path) -> Iterator[str]:
+    """A gateway whose subgraph URL has nothing listening behind it; its log is gateway_down.log."""
+    dead_url = f"http://127.0.0.1:{_free_port()}/graphql"
+    with _running_gateway(workdir / "gateway_down.log", keys, supergraph, dead_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -415,8 +432,17 @@ def test_metrics_are_prometheus_text(client, keys):
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    assert "# TYPE graphql_" in response.text
-    assert "graphql_gateway_subgraph_execute_duration" in response.text
+    text = response.text
+    assert "# TYPE graphql_yoga_http_duration histogram" in text
+    # request count and latency, per operation and status
+    assert "graphql_yoga_http_duration_count{" in text
+    assert "graphql_yoga_http_duration_sum{" in text
+    assert "graphql_yoga_http_duration_bucket{" in text
+    assert "graphql_gateway_subgraph_execute_duration" in text
+    # no request URL as a label (a new series per query string), no per-phase / per-field metrics
+    assert 'url="' not in text
+    assert "graphql_envelop_deprecated_field" not in text
+    assert "graphql_envelop_phase_" not in text
 
 
 def test_cors_preflight(client):
@@ -431,3 +457,97 @@ def test_cors_preflight(client):
     assert response.status_code in (200, 204)
     assert response.headers["access-control-allow-origin"] in ("*", "https://app.example")
     assert "authorization" in response.headers["access-control-allow-headers"].lower()
+
+
+# ------------------------------------------------------------------ errors and trace ids
+
+
+def _log_lines(path: Path) -> list[dict]:
+    lines = []
+    for line in path.read_text().splitlines():
+        try:
+            lines.append(json.loads(line))
+        except ValueError:
+            continue
+    return lines
+
+
+def test_unreachable_subgraph_is_masked_with_the_correlation_id_as_trace_id(
+    gateway_down, keys, workdir
+):
+    with httpx.Client(base_url=gateway_down, timeout=15) as c:
+        response = _post(
+            c, "{ node { level } }", keys.token(), headers={"x-correlation-id": "corr-down-1"}
+        )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["data"] is None
+    assert body["errors"] == [
+        {
+            "message": "Unexpected error.",
+            "path": ["node"],
+            "extensions": {"code": "INTERNAL_SERVER_ERROR", "traceId": "corr-down-1"},
+        }
+    ]
+    assert response.headers["x-correlation-id"] == "corr-down-1"
+    assert "ECONNREFUSED" not in response.text
+    # the operator finds the cause in the log by the trace id the user reports
+    logged = [
+        line
+        for line in _log_lines(workdir / "gateway_down.log")
+        if line.get("correlationId") == "corr-down-1" and line.get("level") == "error"
+    ]
+    assert logged, (workdir / "gateway_down.log").read_text()[-2000:]
+    assert "ECONNREFUSED" in json.dumps(logged)
+
+
+def test_generated_correlation_id_is_the_trace_id_of_a_masked_error(gateway_down, keys):
+    with httpx.Client(base_url=gateway_down, timeout=15) as c:
+        response = _post(c, "{ node { level } }", keys.token())
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    trace_id = error["extensions"]["traceId"]
+    assert uuid.UUID(trace_id)
+    assert response.headers["x-correlation-id"] == trace_id
+
+
+def test_refusals_of_the_gateway_keep_their_messages_when_the_subgraph_is_down(gateway_down, keys):
+    with httpx.Client(base_url=gateway_down, timeout=15) as c:
+        _assert_unauthenticated(_post(c, "{ node { level } }"))
+        body = _post(c, _deep_query(11), keys.token()).json()
+    assert body["errors"][0]["extensions"]["code"] == "MAX_DEPTH_EXCEEDED"
+    assert "traceId" not in body["errors"][0]["extensions"]
+
+
+def test_subgraph_fault_passes_through_with_its_trace_id(client, keys):
+    response = _post(
+        client,
+        "{ fault node { level } }",
+        keys.token(),
+        headers={"x-correlation-id": "corr-fault-1"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["data"] == {"fault": None, "node": {"level": 1}}
+    [error] = body["errors"]
+    assert error["message"] == "Unexpected error."
+    assert error["path"] == ["fault"]
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert error["extensions"]["traceId"] == "corr-fault-1"
+    assert response.headers["x-correlation-id"] == "corr-fault-1"
+
+
+def test_subgraph_bad_user_input_keeps_its_message(client, keys):
+    body = _post(client, "{ badInput(value: -3) }", keys.token()).json()
+    assert body["data"] == {"badInput": None}
+    [error] = body["errors"]
+    assert error["message"] == "value must be positive, got -3"
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "traceId" not in error["extensions"]
+
+
+def test_validation_error_keeps_its_message(client, keys):
+    body = _post(client, "{ node { nope } }", keys.token()).json()
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "nope" in error["message"]

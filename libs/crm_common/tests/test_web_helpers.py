@@ -141,8 +141,8 @@ async def test_faults_are_masked_in_production_with_a_trace_id() -> None:
         result = await schema_for().execute("{ boom }")
     finally:
         correlation_id.reset(token)
-    assert result.errors and result.errors[0].message == "Internal error."
-    assert result.errors[0].extensions == {"code": "INTERNAL", "traceId": "trace-42"}
+    assert result.errors and result.errors[0].message == "Unexpected error."
+    assert result.errors[0].extensions == {"code": "INTERNAL_SERVER_ERROR", "traceId": "trace-42"}
     dev = await schema_for(CRM_ENV="development").execute("{ boom }")
     assert dev.errors and "hunter2" in dev.errors[0].message
     refused = await schema_for().execute("{ refused }")
@@ -249,5 +249,5 @@ async def test_bad_variables_are_reported_not_masked() -> None:
 
     schema = strawberry.Schema(query=Q, extensions=schema_extensions(settings()))
     result = await schema.execute("query($n: Int!) { echo(n: $n) }", variable_values={"n": "x"})
-    assert result.errors and "Internal error" not in result.errors[0].message
+    assert result.errors and "Unexpected error" not in result.errors[0].message
     assert "Int" in result.errors[0].message

@@ -42,7 +42,7 @@ def _is_fault(error: GraphQLError) -> bool:
 
 
 class TraceMaskErrors(MaskErrors):
-    """Masks faults as 'Internal error' plus the correlation id as a trace id; logs the original."""
+    """Masks faults as 'Unexpected error.' plus the correlation id as a trace id; logs the original."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=_is_fault)
@@ -56,12 +56,12 @@ class TraceMaskErrors(MaskErrors):
             extra={"trace_id": trace},
         )
         return GraphQLError(
-            message="Internal error.",
+            message="Unexpected error.",
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
-            extensions={"code": "INTERNAL", "traceId": trace},
+            extensions={"code": "INTERNAL_SERVER_ERROR", "traceId": trace},
         )
 
 
