@@ -6,9 +6,9 @@ gateway/compose.mjs). It does not verify tokens: it reports the headers it recei
 check what the gateway forwards.
 
 ``fault`` and ``badInput`` fail the way the real services do: ``fault`` like a masked fault
-(crm_common.graphql.limits.TraceMaskErrors: "Unexpected error.", code INTERNAL_SERVER_ERROR and the request's
-x-correlation-id as traceId), ``badInput`` like an error about the request (code BAD_USER_INPUT,
-message kept).
+(crm_common.graphql.limits.TraceMaskErrors: "Unexpected error.", code INTERNAL_SERVER_ERROR and
+the request's x-correlation-id as traceId), ``badInput`` like an error about the request
+(code BAD_USER_INPUT, message kept).
 """
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ class Query:
     @strawberry.field
     def fault(self, info: Info) -> int | None:
         trace = info.context["request"].headers.get("x-correlation-id") or "-"
-        raise GraphQLError("Unexpected error.", extensions={"code": "INTERNAL_SERVER_ERROR", "traceId": trace})
+        raise GraphQLError("Unexpected error.",
+                           extensions={"code": "INTERNAL_SERVER_ERROR", "traceId": trace})
 
     @strawberry.field
     def bad_input(self, value: int = 0) -> int | None:

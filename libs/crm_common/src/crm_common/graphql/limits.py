@@ -42,7 +42,8 @@ def _is_fault(error: GraphQLError) -> bool:
 
 
 class TraceMaskErrors(MaskErrors):
-    """Masks faults as 'Unexpected error.' plus the correlation id as a trace id; logs the original."""
+    """Masks faults as 'Unexpected error.' (code INTERNAL_SERVER_ERROR, as the gateway does) with
+    the correlation id as a trace id; logs the original."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=_is_fault)
