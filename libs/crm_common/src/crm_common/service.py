@@ -54,7 +54,7 @@ ContextFactory = Callable[[Request, Principal, Runtime], Awaitable[Any] | Any]
 ConsumerSetup = Callable[[ConsumerRunner, Runtime], None]
 
 
-class _GraphQLApp(GraphQL):  # type: ignore[type-arg]
+class _GraphQLApp(GraphQL[Any, Any]):
     def __init__(
         self,
         schema: strawberry.Schema,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from crm_dev import procs
@@ -37,7 +38,7 @@ def _wait_port(host: str, port: int, timeout: float) -> bool:
     return procs.port_open(host, port)
 
 
-def ensure_postgres(say=print) -> None:
+def ensure_postgres(say: Callable[[str], object] = print) -> None:
     if procs.port_open(PG_HOST, PG_PORT):
         return
     say(f"PostgreSQL does not answer at {PG_HOST}:{PG_PORT}; trying to start it")
@@ -60,7 +61,7 @@ def ensure_postgres(say=print) -> None:
     )
 
 
-def ensure_rabbitmq(say=print) -> None:
+def ensure_rabbitmq(say: Callable[[str], object] = print) -> None:
     if procs.port_open(AMQP_HOST, AMQP_PORT):
         return
     say(f"RabbitMQ does not answer at {AMQP_HOST}:{AMQP_PORT}; trying to start it")
@@ -83,6 +84,6 @@ def ensure_rabbitmq(say=print) -> None:
     )
 
 
-def ensure_servers(say=print) -> None:
+def ensure_servers(say: Callable[[str], object] = print) -> None:
     ensure_postgres(say)
     ensure_rabbitmq(say)

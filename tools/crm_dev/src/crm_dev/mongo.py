@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from crm_dev import procs
 from crm_dev.workspace import venv_script
@@ -59,7 +60,9 @@ def ping(url: str, timeout: float = 1.0) -> bool:
     from pymongo.errors import PyMongoError
 
     ms = int(timeout * 1000)
-    client = MongoClient(url, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms, socketTimeoutMS=ms)
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        url, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms, socketTimeoutMS=ms
+    )
     try:
         client.admin.command("ping")
         return True

@@ -12,15 +12,16 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from io import FileIO
 from pathlib import Path
 
 STOP_GRACE_SECONDS = 10.0
 PR_SET_PDEATHSIG = 1
 
 
-def _load_prctl():
+def _load_prctl() -> Callable[..., object] | None:
     try:
         import ctypes
 
@@ -43,7 +44,7 @@ _HEADER = "====="
 @dataclass
 class Child:
     name: str
-    proc: subprocess.Popen
+    proc: subprocess.Popen[bytes]
     log: Path | None
     expected_exit: bool = field(default=False)
 
@@ -84,7 +85,7 @@ def tail(path: Path | None, lines: int = 30) -> str:
     return "\n".join(text[-lines:])
 
 
-def _open_log(log: Path | None, argv: Sequence[str]):
+def _open_log(log: Path | None, argv: Sequence[str]) -> int | FileIO:
     if log is None:
         return subprocess.DEVNULL
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -116,7 +117,7 @@ def spawn(
             preexec_fn=_in_child,
         )
     finally:
-        if out is not subprocess.DEVNULL:
+        if isinstance(out, FileIO):  # not subprocess.DEVNULL
             out.close()
     return Child(name, proc, log)
 
@@ -158,15 +159,31 @@ class Supervisor:
     def __init__(self) -> None:
         self.children: list[Child] = []
 
-    def spawn(self, name: str, argv: Sequence[str], **kwargs) -> Child:
-        child = spawn(name, argv, **kwargs)
+    def spawn(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        log: Path | None = None,
+    ) -> Child:
+        child = spawn(name, argv, env=env, cwd=cwd, log=log)
         self.children.append(child)
         return child
 
-    def run(self, name: str, argv: Sequence[str], *, timeout: float | None = None,
-            **kwargs) -> int:
+    def run(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        timeout: float | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        log: Path | None = None,
+    ) -> int:
         """Run a short-lived child to completion (stoppable like the others); its exit code."""
-        child = self.spawn(name, argv, **kwargs)
+        child = self.spawn(name, argv, env=env, cwd=cwd, log=log)
         child.expected_exit = True
         try:
             return child.proc.wait(timeout=timeout)
@@ -218,10 +235,17 @@ def free_port(host: str = "127.0.0.1") -> int:
     """A port nobody listens on right now (the kernel's choice)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]  # (host, port) for AF_INET
+        return port
 
 
-def wait_for(predicate, *, timeout: float, child: Child | None = None, what: str = "") -> None:
+def wait_for(
+    predicate: Callable[[], object],
+    *,
+    timeout: float,
+    child: Child | None = None,
+    what: str = "",
+) -> None:
     """Poll ``predicate()`` until true; raise if ``child`` exits first or time runs out."""
     deadline = time.monotonic() + timeout
     while True:

@@ -9,6 +9,8 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
+from typing import NoReturn
 
 from crm_dev import infra, mongo, procs
 from crm_dev.tokens import ensure_keys
@@ -37,7 +39,7 @@ class _Terminated(Exception):
     pass
 
 
-def _on_sigterm(signum, frame):
+def _on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
     raise _Terminated()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,7 @@ def print_report(report: SeedReport, url: str) -> None:
     print_employees(seed_data.EMPLOYEES)
 
 
-def print_employees(employees) -> None:
+def print_employees(employees: Iterable[Mapping[str, str]]) -> None:
     print("employees (tokens: run the command):")
     for employee in employees:
         print(f"  {employee['name']} ({employee['role']}) {employee['id']}")

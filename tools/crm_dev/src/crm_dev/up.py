@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import importlib.util
 import os
 import signal
@@ -11,8 +12,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
+from types import FrameType, ModuleType
+from typing import NoReturn
 
 from crm_dev import compose, infra, mongo, procs
 from crm_dev.tokens import ensure_keys
@@ -47,13 +50,14 @@ def say(message: str = "") -> None:
 def http_ok(url: str, timeout: float = 1.0) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status == 200
+            status: int = response.status  # typeshed types urlopen()'s result as Any
+            return status == 200
     except (urllib.error.URLError, OSError, ValueError):
         return False
 
 
 @contextlib.contextmanager
-def single_instance(run_dir: Path):
+def single_instance(run_dir: Path) -> Iterator[None]:
     """An exclusive lock on ``.crm/run/up.lock`` for as long as this ``up`` runs."""
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / "up.lock"
@@ -134,7 +138,7 @@ def _fail_with_log(child: procs.Child, root: Path, headline: str) -> UpError:
     return UpError(f"{headline}\n--- last lines of {where} ---\n{text}\n--- end of {where} ---")
 
 
-def _raise_shutdown(signum, frame):
+def _raise_shutdown(signum: int, frame: FrameType | None) -> NoReturn:
     raise Shutdown(signal.Signals(signum).name)
 
 
@@ -213,7 +217,7 @@ def _start_and_watch(root: Path, supervisor: procs.Supervisor, gateway_port: int
     for service, child in started:
         url = f"http://127.0.0.1:{service.port}/readyz"
         try:
-            procs.wait_for(lambda url=url: http_ok(url), timeout=READY_TIMEOUT, child=child,
+            procs.wait_for(functools.partial(http_ok, url), timeout=READY_TIMEOUT, child=child,
                            what=f"GET {url} = 200")
         except procs.ChildDied as exc:
             raise _fail_with_log(exc.child, root, f"{service.name} exited while starting: {exc}") \
@@ -271,15 +275,18 @@ def _banner(root: Path, gateway_port: int, mongodb_url: str) -> None:
     say(f"  mongo      {mongodb_url}  (data: .crm/mongo/, log: {logs}/mongo.log)")
     say("A token:   ./crm token --role manager --employee <uuid> [--name NAME]")
     say("           then send it as  Authorization: Bearer <token>")
+    employees: list[dict[str, str]] | None
     try:
         from crm_dev import seed_data
     except Exception:  # noqa: BLE001 - seed data is optional here
-        seed_data = None
-    if seed_data is not None:
+        employees = None
+    else:
+        employees = seed_data.EMPLOYEES
+    if employees is not None:
         from crm_dev.seed import print_employees
 
         say("Demo data: ./crm seed   (re-runnable)")
-        print_employees(seed_data.EMPLOYEES)
+        print_employees(employees)
     say("Stop with Ctrl-C.")
     say("=" * 78)
     sys.stdout.flush()

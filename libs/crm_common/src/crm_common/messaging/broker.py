@@ -161,6 +161,7 @@ async def finish_task(task: asyncio.Task[Any], grace: float) -> None:
             await asyncio.wait({task}, timeout=grace)
     finally:
         task.cancel()  # no-op when it is done
-        (result,) = await asyncio.gather(task, return_exceptions=True)
+        results: tuple[object] = await asyncio.gather(task, return_exceptions=True)
+        (result,) = results
         if isinstance(result, Exception):
             log.debug("background task failed: %r", result)

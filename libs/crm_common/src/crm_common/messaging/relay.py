@@ -355,9 +355,9 @@ class OutboxRelay:
             values["next_attempt_at"] = sa.func.now() + dt.timedelta(seconds=delay)
         await conn.execute(sa.update(t).where(t.c.id == row_id).values(**values))
 
-    async def _publish(self, envelope: dict[str, Any] | str, routing_key: str) -> None:
-        if isinstance(envelope, str):  # tolerate a json column that was not decoded
-            envelope = json.loads(envelope)
+    async def _publish(self, stored: dict[str, Any] | str, routing_key: str) -> None:
+        # tolerate a json column that was not decoded
+        envelope: dict[str, Any] = json.loads(stored) if isinstance(stored, str) else stored
         assert self._exchange is not None
         headers: dict[str, Any] = {
             "ce-specversion": envelope.get("specversion"),
@@ -442,6 +442,8 @@ class OutboxRelay:
                 await conn.exec_driver_sql("SELECT 1")
                 await conn.commit()
                 raw = (await conn.get_raw_connection()).driver_connection
+                if raw is None:  # the pool handed out an invalidated connection
+                    raise ConnectionError("no driver connection behind the pooled connection")
                 await raw.add_listener(NOTIFY_CHANNEL, self._on_notify)
                 raw.add_termination_listener(self._on_listener_lost)
             except BaseException:

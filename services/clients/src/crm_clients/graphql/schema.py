@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, cast
 
 import strawberry
 from strawberry.extensions import SchemaExtension
@@ -212,12 +212,13 @@ class Mutation:
 
     @strawberry.mutation
     async def add_address(self, info: strawberry.Info, input: AddAddressInput) -> AddressPayload:
-        return await _add(info, "address", input.client_id, to_raw(input.address))
+        payload = await _add(info, "address", input.client_id, to_raw(input.address))
+        return cast(AddressPayload, payload)
 
     @strawberry.mutation
     async def update_address(self, info: strawberry.Info,
                              input: UpdateAddressInput) -> AddressPayload:
-        return await _update(info, "address", to_raw(input))
+        return cast(AddressPayload, await _update(info, "address", to_raw(input)))
 
     @strawberry.mutation(description="Remove an address; its last state stays in the history.")
     async def remove_address(self, info: strawberry.Info, input: RemoveInput) -> RemovePayload:
@@ -226,12 +227,13 @@ class Mutation:
     @strawberry.mutation
     async def add_contact_person(self, info: strawberry.Info,
                                  input: AddContactPersonInput) -> ContactPersonPayload:
-        return await _add(info, "contact_person", input.client_id, to_raw(input.contact_person))
+        payload = await _add(info, "contact_person", input.client_id, to_raw(input.contact_person))
+        return cast(ContactPersonPayload, payload)
 
     @strawberry.mutation
     async def update_contact_person(self, info: strawberry.Info,
                                     input: UpdateContactPersonInput) -> ContactPersonPayload:
-        return await _update(info, "contact_person", to_raw(input))
+        return cast(ContactPersonPayload, await _update(info, "contact_person", to_raw(input)))
 
     @strawberry.mutation(description="Remove a contact person; the last state stays in history.")
     async def remove_contact_person(self, info: strawberry.Info,
@@ -241,12 +243,13 @@ class Mutation:
     @strawberry.mutation(description="Add a bank account (IBAN checked; one default per currency).")
     async def add_bank_account(self, info: strawberry.Info,
                                input: AddBankAccountInput) -> BankAccountPayload:
-        return await _add(info, "bank_account", input.client_id, to_raw(input.bank_account))
+        payload = await _add(info, "bank_account", input.client_id, to_raw(input.bank_account))
+        return cast(BankAccountPayload, payload)
 
     @strawberry.mutation
     async def update_bank_account(self, info: strawberry.Info,
                                   input: UpdateBankAccountInput) -> BankAccountPayload:
-        return await _update(info, "bank_account", to_raw(input))
+        return cast(BankAccountPayload, await _update(info, "bank_account", to_raw(input)))
 
     @strawberry.mutation(description="Remove a bank account; the last state stays in history.")
     async def remove_bank_account(self, info: strawberry.Info,
@@ -269,7 +272,8 @@ async def _child_row(info: strawberry.Info, kind: str, child_id: uuid.UUID,
 async def _child_payload(info: strawberry.Info, kind: str, child_id: uuid.UUID | None,
                          client_id: uuid.UUID | None, errors: list[UserError]) -> Any:
     client = await _client(info, client_id) if client_id else None
-    row = await _child_row(info, kind, child_id, client_id) if client and child_id else None
+    row = await _child_row(info, kind, child_id, client_id) \
+        if client and child_id and client_id else None
     if kind == "address":
         return AddressPayload(address=Address.from_row(row) if row else None, client=client,
                               user_errors=errors)
@@ -326,8 +330,9 @@ async def _remove(info: strawberry.Info, kind: str, input: RemoveInput) -> Remov
         client=await _client(info, client_id) if client_id else None, user_errors=errors)
 
 
-def build_schema(extensions: list[SchemaExtension | type[SchemaExtension]] | None = None
-                 ) -> strawberry.Schema:
+def build_schema(
+    extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] | None = None,
+) -> strawberry.Schema:
     return strawberry.federation.Schema(
         query=Query, mutation=Mutation, types=[Client],
         extensions=extensions or [],

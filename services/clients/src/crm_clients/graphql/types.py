@@ -17,9 +17,12 @@ from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
 
 # The domain's enums, exposed as they are: GraphQL names are the members (COMPANY, ACTIVE, ...).
-ClientKind = strawberry.enum(model.ClientKind, description="Company (legal entity) or individual.")
-ClientStatus = strawberry.enum(model.ClientStatus)
-AddressKind = strawberry.enum(model.AddressKind)
+ClientKind = model.ClientKind
+ClientStatus = model.ClientStatus
+AddressKind = model.AddressKind
+strawberry.enum(ClientKind, description="Company (legal entity) or individual.")
+strawberry.enum(ClientStatus)
+strawberry.enum(AddressKind)
 
 
 @strawberry.type
@@ -34,7 +37,7 @@ class Address:
     version: int
 
     @classmethod
-    def from_row(cls, r: Mapping[str, Any]) -> Address:
+    def from_row(cls, r: Mapping[Any, Any]) -> Address:
         return cls(id=strawberry.ID(str(r["id"])), kind=AddressKind(r["kind"]),
                    country=r["country"], city=r["city"], postal_code=r["postal_code"],
                    street=r["street"], is_default=r["is_default"], version=r["version"])
@@ -52,7 +55,7 @@ class ContactPerson:
     version: int
 
     @classmethod
-    def from_row(cls, r: Mapping[str, Any]) -> ContactPerson:
+    def from_row(cls, r: Mapping[Any, Any]) -> ContactPerson:
         return cls(id=strawberry.ID(str(r["id"])), name=r["name"], position=r["position"],
                    phones=list(r["phones"]), emails=list(r["emails"]),
                    is_primary=r["is_primary"], notes=r["notes"], version=r["version"])
@@ -69,7 +72,7 @@ class BankAccount:
     version: int
 
     @classmethod
-    def from_row(cls, r: Mapping[str, Any]) -> BankAccount:
+    def from_row(cls, r: Mapping[Any, Any]) -> BankAccount:
         return cls(id=strawberry.ID(str(r["id"])), iban=r["iban"], bic=r["bic"],
                    bank_name=r["bank_name"], currency=r["currency"],
                    is_default=r["is_default"], version=r["version"])
@@ -122,7 +125,7 @@ class Client:
     archived_at: datetime | None
 
     @classmethod
-    def from_row(cls, r: Mapping[str, Any]) -> Client:
+    def from_row(cls, r: Mapping[Any, Any]) -> Client:
         return cls(
             id=strawberry.ID(str(r["id"])), code=r["code"], kind=ClientKind(r["kind"]),
             legal_name=r["legal_name"], trade_name=r["trade_name"], eik=r["eik"],

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import RowMapping, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,7 +67,7 @@ async def _history(session: AsyncSession, actor: uuid.UUID, client_id: uuid.UUID
     ))
 
 
-def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
+def _diff(old: Mapping[Any, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
     return {k: [jsonable(old[k]), jsonable(v)] for k, v in new.items() if old[k] != v}
 
 
@@ -76,7 +76,7 @@ async def _event(uow: UnitOfWork, type_: str, client_id: uuid.UUID, **extra: Any
     uow.record(DomainEvent(type=type_, subject=str(client_id), data={"client": snap, **extra}))
 
 
-async def _lock_client(session: AsyncSession, client_id: uuid.UUID) -> Mapping[str, Any] | None:
+async def _lock_client(session: AsyncSession, client_id: uuid.UUID) -> RowMapping | None:
     return (await session.execute(
         select(clients).where(clients.c.id == client_id).with_for_update()
     )).mappings().one_or_none()
@@ -90,7 +90,7 @@ def _check(decision: Decision, field: tuple[str, ...] = ("input", "id")) -> None
 
 
 async def _duplicate_eik(session: AsyncSession, eik: str | None,
-                         exclude: uuid.UUID | None = None) -> Mapping[str, Any] | None:
+                         exclude: uuid.UUID | None = None) -> RowMapping | None:
     if not eik:
         return None
     stmt = select(clients.c.id, clients.c.code, clients.c.legal_name).where(
@@ -100,7 +100,7 @@ async def _duplicate_eik(session: AsyncSession, eik: str | None,
     return (await session.execute(stmt.limit(1))).mappings().one_or_none()
 
 
-def _duplicate_problem(field: str, dup: Mapping[str, Any]) -> Exception:
+def _duplicate_problem(field: str, dup: Mapping[Any, Any]) -> Exception:
     return problem(("input", field), "DUPLICATE",
                    f"client {dup['code']} ({dup['legal_name']}, id {dup['id']}) already has this "
                    f"{'EIK' if field == 'eik' else 'VAT number'}")
@@ -247,7 +247,7 @@ async def _check_unique(session: AsyncSession, kind: str, client_id: uuid.UUID,
 
 
 async def _editable_client(uow: UnitOfWork, principal: Principal, client_id: uuid.UUID,
-                           field: tuple[str, ...]) -> Mapping[str, Any]:
+                           field: tuple[str, ...]) -> RowMapping:
     row = await _lock_client(uow.session, client_id)
     if row is None or not access.can_see(principal, row["owner_id"]):
         raise not_found(field)
@@ -259,7 +259,7 @@ async def _editable_client(uow: UnitOfWork, principal: Principal, client_id: uui
 
 async def _clear_flag(session: AsyncSession, kind: str, client_id: uuid.UUID,
                       keep: uuid.UUID, values: Mapping[str, Any],
-                      row: Mapping[str, Any] | None) -> None:
+                      row: Mapping[Any, Any] | None) -> None:
     table, _, _, flag, scope = _CHILDREN[kind]
     stmt = update(table).where(table.c.client_id == client_id, table.c.id != keep,
                                table.c[flag].is_(True))
@@ -289,7 +289,7 @@ async def add_child(uow: UnitOfWork, principal: Principal, kind: str, client_id:
 
 
 async def _locked_child(uow: UnitOfWork, principal: Principal, kind: str,
-                        child_id: uuid.UUID, version: int) -> Mapping[str, Any]:
+                        child_id: uuid.UUID, version: int) -> RowMapping:
     table = _CHILDREN[kind][0]
     session = uow.session
     client_id = await session.scalar(select(table.c.client_id).where(table.c.id == child_id))
@@ -313,18 +313,19 @@ async def update_child(uow: UnitOfWork, principal: Principal, kind: str, child_i
     values = validator(raw, creating=False, prefix=("input",))
     row = await _locked_child(uow, principal, kind, child_id, version)
     changes = _diff(row, values)
+    client_id: uuid.UUID = row["client_id"]
     if not changes:
-        return row["client_id"]
+        return client_id
     session = uow.session
-    await _check_unique(session, kind, row["client_id"], values, child_id, ("input",))
+    await _check_unique(session, kind, client_id, values, child_id, ("input",))
     if values.get(flag):
-        await _clear_flag(session, kind, row["client_id"], child_id, values, row)
+        await _clear_flag(session, kind, client_id, child_id, values, row)
     await session.execute(update(table).where(table.c.id == child_id).values(
         **values, version=table.c.version + 1, updated_at=func.now()))
-    await _history(session, principal.subject, row["client_id"], kind, child_id, "update", changes)
-    await _event(uow, EVENT_UPDATED, row["client_id"], changed=[_plural(kind)])
+    await _history(session, principal.subject, client_id, kind, child_id, "update", changes)
+    await _event(uow, EVENT_UPDATED, client_id, changed=[_plural(kind)])
     await uow.commit()
-    return row["client_id"]
+    return client_id
 
 
 async def remove_child(uow: UnitOfWork, principal: Principal, kind: str, child_id: uuid.UUID,
@@ -332,13 +333,14 @@ async def remove_child(uow: UnitOfWork, principal: Principal, kind: str, child_i
     """Removes the row; its last state stays in the client's history (nothing is lost)."""
     table, fields, _, _, _ = _CHILDREN[kind]
     row = await _locked_child(uow, principal, kind, child_id, version)
+    client_id: uuid.UUID = row["client_id"]
     session = uow.session
     await session.execute(delete(table).where(table.c.id == child_id))
-    await _history(session, principal.subject, row["client_id"], kind, child_id, "remove",
+    await _history(session, principal.subject, client_id, kind, child_id, "remove",
                    {"old": row_dict(row, fields)})
-    await _event(uow, EVENT_UPDATED, row["client_id"], changed=[_plural(kind)])
+    await _event(uow, EVENT_UPDATED, client_id, changed=[_plural(kind)])
     await uow.commit()
-    return row["client_id"]
+    return client_id
 
 
 def _plural(kind: str) -> str:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import RowMapping, exists, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_clients.adapters.tables import addresses, bank_accounts, clients, contact_persons, history
@@ -21,7 +21,7 @@ from crm_clients.domain import access
 from crm_common.auth import Principal
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
 
-Row = Mapping[str, Any]
+Row = RowMapping
 
 
 async def clients_by_ids(reader: AsyncEngine, principal: Principal,

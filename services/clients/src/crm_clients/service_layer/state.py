@@ -34,7 +34,7 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def row_dict(row: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+def row_dict(row: Mapping[Any, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     return {f: jsonable(row[f]) for f in fields}
 
 
