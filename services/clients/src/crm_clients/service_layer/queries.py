@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, exists, func, select, tuple_
+from sqlalchemy import RowMapping, Select, any_, bindparam, exists, func, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_clients.adapters.tables import addresses, bank_accounts, clients, contact_persons, history
@@ -23,25 +24,42 @@ from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_curs
 
 Row = RowMapping
 
+# The DataLoaders' statements are built once and take the ids as one array parameter
+# (``= ANY(:ids)``): the SQL text is the same for any number of ids, so SQLAlchemy's compiled
+# cache and asyncpg's prepared statements are reused (an ``IN`` list is re-rendered per call).
+_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
+_CLIENTS_BY_IDS = select(clients).where(clients.c.id == any_(_IDS))
+
+
+def _children_statement(table: Any, *order: Any) -> Select[Any]:
+    return select(table).where(table.c.client_id == any_(_IDS)).order_by(*order)
+
+
+_ADDRESSES = _children_statement(
+    addresses, addresses.c.is_default.desc(), addresses.c.created_at, addresses.c.id)
+_CONTACTS = _children_statement(
+    contact_persons, contact_persons.c.is_primary.desc(), contact_persons.c.created_at,
+    contact_persons.c.id)
+_BANK_ACCOUNTS = _children_statement(
+    bank_accounts, bank_accounts.c.is_default.desc(), bank_accounts.c.created_at,
+    bank_accounts.c.id)
+
 
 async def clients_by_ids(reader: AsyncEngine, principal: Principal,
                          ids: Sequence[uuid.UUID]) -> list[Row | None]:
     """One statement for any number of ids; invisible clients come back as None (not found)."""
     async with reader.connect() as session:
-        rows = (await session.execute(select(clients).where(clients.c.id.in_(ids)))).mappings()
+        rows = (await session.execute(_CLIENTS_BY_IDS, {"ids": list(ids)})).mappings()
         found = {r["id"]: r for r in rows}
     return [r if r is not None and access.can_see(principal, r["owner_id"]) else None
             for r in (found.get(i) for i in ids)]
 
 
 async def _children_by_client(
-    reader: AsyncEngine, table: Any, order: Sequence[Any],
-    client_ids: Sequence[uuid.UUID],
+    reader: AsyncEngine, statement: Select[Any], client_ids: Sequence[uuid.UUID],
 ) -> list[list[Row]]:
     async with reader.connect() as session:
-        rows = (await session.execute(
-            select(table).where(table.c.client_id.in_(client_ids)).order_by(*order)
-        )).mappings()
+        rows = (await session.execute(statement, {"ids": list(client_ids)})).mappings()
         grouped: dict[uuid.UUID, list[Row]] = defaultdict(list)
         for r in rows:
             grouped[r["client_id"]].append(r)
@@ -51,25 +69,17 @@ async def _children_by_client(
 async def addresses_by_client(reader: AsyncEngine,
                               client_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
     """Callers pass only ids of clients the principal may see (resolved through the client)."""
-    return await _children_by_client(
-        reader, addresses,
-        (addresses.c.is_default.desc(), addresses.c.created_at, addresses.c.id), client_ids)
+    return await _children_by_client(reader, _ADDRESSES, client_ids)
 
 
 async def contacts_by_client(reader: AsyncEngine,
                              client_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
-    return await _children_by_client(
-        reader, contact_persons,
-        (contact_persons.c.is_primary.desc(), contact_persons.c.created_at, contact_persons.c.id),
-        client_ids)
+    return await _children_by_client(reader, _CONTACTS, client_ids)
 
 
 async def bank_accounts_by_client(reader: AsyncEngine,
                                   client_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
-    return await _children_by_client(
-        reader, bank_accounts,
-        (bank_accounts.c.is_default.desc(), bank_accounts.c.created_at, bank_accounts.c.id),
-        client_ids)
+    return await _children_by_client(reader, _BANK_ACCOUNTS, client_ids)
 
 
 async def client_history(reader: AsyncEngine, client_id: uuid.UUID, *,
