@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
+from sqlalchemy import Delete
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -34,6 +35,21 @@ def make_reader(engine: AsyncEngine) -> AsyncEngine:
     """The same pool in autocommit mode, for read queries: one statement, one round trip, no
     BEGIN/ROLLBACK around it. Reads that need a consistent snapshot use a session instead."""
     return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+async def delete_in_batches(engine: AsyncEngine, statement: Delete, batch_size: int) -> int:
+    """Run a DELETE whose victims are limited to ``batch_size`` rows (``... IN (SELECT ... LIMIT
+    n FOR UPDATE SKIP LOCKED)``) again and again, each time in its own short transaction, until
+    a run deletes fewer than ``batch_size``; return how many rows went in all."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    total = 0
+    while True:
+        async with engine.begin() as conn:
+            deleted = (await conn.execute(statement)).rowcount or 0
+        total += deleted
+        if deleted < batch_size:
+            return total
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

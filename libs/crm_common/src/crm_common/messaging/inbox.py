@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from crm_common.db import delete_in_batches
+
 INBOX_TABLE = "inbox"
 #: rows deleted per statement by :func:`purge_inbox`
 PURGE_BATCH_SIZE = 10_000
@@ -69,8 +71,6 @@ async def purge_inbox(
     Batches of ``batch_size`` rows, each in its own short transaction, until a batch comes back
     short; rows locked by someone else are skipped. See the module docstring for the trade-off.
     """
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
     t = inbox_table
     victims = (
         sa.select(t.c.consumer, t.c.event_id)
@@ -79,10 +79,4 @@ async def purge_inbox(
         .with_for_update(skip_locked=True)
     )
     statement = sa.delete(t).where(sa.tuple_(t.c.consumer, t.c.event_id).in_(victims))
-    total = 0
-    while True:
-        async with engine.begin() as conn:
-            deleted = (await conn.execute(statement)).rowcount or 0
-        total += deleted
-        if deleted < batch_size:
-            return total
+    return await delete_in_batches(engine, statement, batch_size)

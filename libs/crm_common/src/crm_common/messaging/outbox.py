@@ -28,6 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from crm_common.db import delete_in_batches
+
 from .envelope import validate_envelope
 
 OUTBOX_TABLE = "outbox"
@@ -98,8 +100,6 @@ async def purge_published(
     ``batch_size`` rows, each in its own short transaction, until a batch comes back short; rows
     locked by someone else (another replica purging) are skipped, never waited for.
     """
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
     t = outbox_table
     cutoff = sa.func.now() - older_than
     victims = (
@@ -109,13 +109,7 @@ async def purge_published(
         .with_for_update(skip_locked=True)
     )
     statement = sa.delete(t).where(t.c.id.in_(victims.scalar_subquery()))
-    total = 0
-    while True:
-        async with engine.begin() as conn:
-            deleted = (await conn.execute(statement)).rowcount or 0
-        total += deleted
-        if deleted < batch_size:
-            return total
+    return await delete_in_batches(engine, statement, batch_size)
 
 
 async def count_unpublished(engine: AsyncEngine, *, cap: int | None = None) -> int:
