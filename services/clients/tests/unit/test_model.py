@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from crm_clients.domain.model import (
-    Problems,
     validate_address,
     validate_bank_account,
     validate_children,
     validate_client,
     validate_contact,
 )
+from crm_common.problems import Problems
 
 
 def fields(exc: Problems) -> dict[tuple[str, ...], str]:

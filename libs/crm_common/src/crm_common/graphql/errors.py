@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 import strawberry
+
+from crm_common.metrics import USER_ERRORS
+from crm_common.problems import FieldProblem, camel
 
 
 @strawberry.federation.type(
@@ -21,28 +24,15 @@ class UserError:
     )
 
 
-@dataclass
-class Problem:
-    """A user error as the service layer reports it (no GraphQL import needed there)."""
-
-    code: str
-    message: str
-    field: tuple[str, ...] | None = None
-
-    def to_graphql(self) -> UserError:
-        return UserError(
-            field=list(self.field) if self.field is not None else None,
-            message=self.message,
-            code=self.code,
-        )
-
-
-class ProblemsError(Exception):
-    """Raised inside the service layer to abort a unit of work with user errors."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(p.message for p in problems))
-        self.problems = problems
+def user_errors(problems: Iterable[FieldProblem], service: str) -> list[UserError]:
+    """The problems as ``userErrors``: field paths in GraphQL's camelCase, each counted in the
+    ``crm_graphql_user_errors_total`` metric."""
+    out = []
+    for p in problems:
+        USER_ERRORS.labels(service, p.code).inc()
+        out.append(UserError(field=[camel(part) for part in p.field], message=p.message,
+                             code=p.code))
+    return out
 
 
 def bad_input(message: str) -> Exception:

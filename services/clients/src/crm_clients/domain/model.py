@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from crm_clients.domain.identifiers import (
@@ -26,6 +25,7 @@ from crm_clients.domain.identifiers import (
     normalize_url,
     normalize_vat,
 )
+from crm_common.problems import FieldProblem, Problems
 
 
 class ClientKind(enum.Enum):
@@ -59,19 +59,6 @@ MAX_EMAILS = 20
 MAX_ADDRESSES_ON_CREATE = 50
 MAX_CONTACTS_ON_CREATE = 200
 MAX_BANK_ACCOUNTS_ON_CREATE = 20
-
-
-@dataclass(frozen=True)
-class FieldProblem:
-    field: tuple[str, ...]
-    code: str
-    message: str
-
-
-class Problems(Exception):
-    def __init__(self, problems: list[FieldProblem]) -> None:
-        super().__init__("; ".join(f"{'.'.join(p.field)}: {p.message}" for p in problems))
-        self.problems = problems
 
 
 class _Collector:

@@ -9,7 +9,6 @@ from typing import Any, cast
 import strawberry
 from strawberry.extensions import SchemaExtension
 
-from crm_clients.domain.model import FieldProblem, Problems
 from crm_clients.graphql.inputs import (
     AddAddressInput,
     AddBankAccountInput,
@@ -35,20 +34,10 @@ from crm_clients.graphql.types import (
     ContactPerson,
 )
 from crm_clients.service_layer import handlers, queries
-from crm_clients.service_layer.state import camel
 from crm_common.graphql.connections import PageInfo, clamp_page_size
 from crm_common.graphql.cursors import InvalidCursor
-from crm_common.graphql.errors import UserError, bad_input
-from crm_common.metrics import USER_ERRORS
-
-
-def _user_errors(problems: list[FieldProblem]) -> list[UserError]:
-    out = []
-    for p in problems:
-        USER_ERRORS.labels("clients", p.code).inc()
-        out.append(UserError(field=[camel(part) for part in p.field], message=p.message,
-                             code=p.code))
-    return out
+from crm_common.graphql.errors import UserError, bad_input, user_errors
+from crm_common.problems import FieldProblem, Problems
 
 
 def _parse_id(value: Any, field: tuple[str, ...]) -> uuid.UUID:
@@ -76,7 +65,7 @@ async def _run(action: Callable[[], Awaitable[Any]]) -> tuple[Any, list[UserErro
     try:
         return await action(), []
     except Problems as exc:
-        return None, _user_errors(exc.problems)
+        return None, user_errors(exc.problems, "clients")
 
 
 @strawberry.type

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm_clients.domain.model import FieldProblem, Problems
+from crm_common.problems import FieldProblem, Problems
 
 
 def not_found(field: tuple[str, ...] = ("input", "id"), what: str = "client") -> Problems:

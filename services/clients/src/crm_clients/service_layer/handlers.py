@@ -30,8 +30,6 @@ from crm_clients.domain.model import (
     MAX_BANK_ACCOUNTS_ON_CREATE,
     MAX_CONTACTS_ON_CREATE,
     ClientStatus,
-    FieldProblem,
-    Problems,
     validate_address,
     validate_bank_account,
     validate_children,
@@ -51,6 +49,7 @@ from crm_clients.service_layer.state import (
 from crm_common.auth import Principal
 from crm_common.correlation import correlation_id
 from crm_common.messaging.envelope import DomainEvent
+from crm_common.problems import FieldProblem, Problems
 from crm_common.uow import UnitOfWork
 
 EVENT_CREATED = "crm.clients.client.created"

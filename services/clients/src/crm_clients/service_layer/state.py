@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_clients.adapters.tables import addresses, bank_accounts, clients, contact_persons
+from crm_common.problems import camel
 
 CLIENT_FIELDS = (
     "id", "code", "kind", "legal_name", "trade_name", "eik", "vat_number", "status", "owner_id",
@@ -36,11 +37,6 @@ def jsonable(value: Any) -> Any:
 
 def row_dict(row: Mapping[Any, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     return {f: jsonable(row[f]) for f in fields}
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def camel_keys(data: Mapping[str, Any]) -> dict[str, Any]:
