@@ -326,3 +326,20 @@ async def test_history_is_append_only(service: Service) -> None:
                 await conn.execute(statement)
     finally:
         await conn.close()
+
+
+async def test_rules_across_fields_apply_to_the_client_after_the_change(service: Service) -> None:
+    manager = service.token("manager")
+    prospect = (await service.data(manager, CREATE, {"input": company("Проспект ООД")}))[
+        "createClient"]["client"]
+    activate = (await service.data(manager, UPDATE, {"input": {
+        "id": prospect["id"], "version": 1, "status": "ACTIVE"}}))["updateClient"]
+    assert [(e["field"], e["code"]) for e in activate["userErrors"]] == [
+        (["input", "eik"], "REQUIRED")]
+    eik = fresh_eik()
+    active = (await service.data(manager, CREATE, {"input": company("Активна ООД", eik)}))[
+        "createClient"]["client"]
+    other_vat = (await service.data(manager, UPDATE, {"input": {
+        "id": active["id"], "version": 1, "vatNumber": "BG121759222"}}))["updateClient"]
+    assert [(e["field"], e["code"]) for e in other_vat["userErrors"]] == [
+        (["input", "vatNumber"], "VAT_EIK_MISMATCH")]

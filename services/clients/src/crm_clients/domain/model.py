@@ -185,17 +185,27 @@ def validate_client(data: Mapping[str, Any], *, creating: bool,
             out["owner_id"] = uuid.UUID(str(data["owner_id"]))
         except ValueError:
             c.add("owner_id", "INVALID_ID", "owner_id must be an employee id (UUID)")
-    kind = out.get("kind")
-    eik_failed = any(p.field[-1] == "eik" for p in c.problems)
-    if kind == ClientKind.COMPANY.value and out.get("eik") is None and not eik_failed and \
-            out.get("status") not in (None, ClientStatus.PROSPECT.value):
-        c.add("eik", "REQUIRED", "a company that is not a prospect needs its EIK/BULSTAT")
-    vat, eik = out.get("vat_number"), out.get("eik")
-    if vat and eik and vat.startswith("BG") and vat[2:] not in (eik, eik[:9]):
-        c.add("vat_number", "VAT_EIK_MISMATCH", "a Bulgarian VAT number is BG followed by the EIK")
+    if not any(p.field[-1] == "eik" for p in c.problems):  # a bad EIK is reported already
+        c.problems.extend(client_rule_problems(out, prefix))
     if c.problems:
         raise Problems(c.problems)
     return out
+
+
+def client_rule_problems(values: Mapping[str, Any],
+                         prefix: tuple[str, ...] = ("input",)) -> list[FieldProblem]:
+    """Rules across a client's fields, over normalised values: those of a new client, or a
+    stored client merged with a change (a rule whose fields are absent does not apply)."""
+    problems = []
+    if values.get("kind") == ClientKind.COMPANY.value and values.get("eik") is None and \
+            values.get("status") not in (None, ClientStatus.PROSPECT.value):
+        problems.append(FieldProblem(prefix + ("eik",), "REQUIRED",
+                                     "a company that is not a prospect needs its EIK/BULSTAT"))
+    vat, eik = values.get("vat_number"), values.get("eik")
+    if vat and eik and vat.startswith("BG") and vat[2:] not in (eik, eik[:9]):
+        problems.append(FieldProblem(prefix + ("vat_number",), "VAT_EIK_MISMATCH",
+                                     "a Bulgarian VAT number is BG followed by the EIK"))
+    return problems
 
 
 def validate_address(data: Mapping[str, Any], *, creating: bool,

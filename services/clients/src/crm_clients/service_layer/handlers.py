@@ -30,6 +30,7 @@ from crm_clients.domain.model import (
     MAX_BANK_ACCOUNTS_ON_CREATE,
     MAX_CONTACTS_ON_CREATE,
     ClientStatus,
+    client_rule_problems,
     validate_address,
     validate_bank_account,
     validate_children,
@@ -178,9 +179,8 @@ async def update_client(uow: UnitOfWork, principal: Principal, client_id: uuid.U
         raise problem(("input", "id"), "ARCHIVED", "an archived client cannot be changed")
     if "eik" in data and (dup := await _duplicate_eik(session, data["eik"], exclude=client_id)):
         raise _duplicate_problem("eik", dup)
-    check = validate_client({**{k: row[k] for k in ("kind", "legal_name", "eik", "vat_number",
-                                                      "status")}, **data}, creating=True)
-    del check
+    if rule_problems := client_rule_problems({**row, **data}):  # the rules on the result
+        raise Problems(rule_problems)
     changes = _diff(row, data)
     if not changes:
         return client_id
