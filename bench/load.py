@@ -29,12 +29,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.util
 import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -49,6 +47,9 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
+
+from crm_dev import procs
+from crm_dev.up import gateway_launch
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -75,18 +76,6 @@ LIST_QUERY = """query ClientList($first: Int, $after: String, $filter: ClientFil
     pageInfo { hasNextPage endCursor }
   }
 }"""
-
-
-def load_gateway_process() -> Any:
-    path = ROOT / "gateway" / "gateway_process.py"
-    spec = importlib.util.spec_from_file_location("gateway_process", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gateway_process = load_gateway_process()
 
 
 # --------------------------------------------------------------------- helpers
@@ -154,44 +143,6 @@ def http_json(url: str, body: str, token: str, timeout: float = 10) -> tuple[int
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()[:300]
-
-
-def wait_http(url: str, proc: subprocess.Popen, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with code {proc.returncode} before it was ready")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not ready at {url} after {timeout} s")
-        time.sleep(0.2)
-
-
-def stop_group(proc: subprocess.Popen, timeout: float = 15) -> None:
-    """SIGTERM the process group we started (start_new_session=True), SIGKILL it if it lingers."""
-    if proc.poll() is not None:
-        return
-    try:
-        pgid = os.getpgid(proc.pid)
-    except ProcessLookupError:
-        return
-    if pgid != proc.pid:  # never signal a group that is not the one we created
-        proc.terminate()
-        proc.wait(timeout)
-        return
-    try:
-        os.killpg(pgid, signal.SIGTERM)
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(pgid, signal.SIGKILL)
-        proc.wait(timeout=timeout)
-    except ProcessLookupError:
-        pass
 
 
 # --------------------------------------------------------------------- CPU account
@@ -296,7 +247,7 @@ def run_wrk(wrk: str, url: str, bodies_file: Path, token_file: Path, *, concurre
     try:
         out, err = proc.communicate(timeout=seconds + 60)
     except subprocess.TimeoutExpired:
-        stop_group(proc)
+        procs.stop([procs.Child("wrk", proc, None)])
         raise
     after = CpuSnapshot.take(groups)
     # wrk has exited; its CPU time is in our children's rusage (delta over this run)
@@ -355,31 +306,26 @@ def stack(dataset: str, database_url: str, keys_dir: Path, args: argparse.Namesp
         "AMQP_URL": args.amqp_url, "JWT_PUBLIC_KEY_FILE": str(keys_dir / "jwt_public.pem"),
         "EVENTS_EXCHANGE": "crm.events.bench", "LOG_LEVEL": "WARNING",
     })
-    service = gateway = None
-    svc_log = open(logs / f"service-{dataset}.log", "w")  # noqa: SIM115
-    gw_log = open(logs / f"gateway-{dataset}.log", "w")  # noqa: SIM115
+    children: list[procs.Child] = []
     try:
-        service = subprocess.Popen(command, env=env, cwd=ROOT, stdout=svc_log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-        wait_http(f"http://127.0.0.1:{args.service_port}/readyz", service, 60, "clients service")
-        gateway = gateway_process.start_gateway(
-            port=args.gateway_port,
-            env={"CRM_ENV": "production",
-                 "JWT_PUBLIC_KEY_FILE": str(keys_dir / "jwt_public.pem"),
-                 "CLIENTS_URL": f"http://127.0.0.1:{args.service_port}/graphql",
-                 "GATEWAY_LOG_LEVEL": "warn", "GATEWAY_HOST": "127.0.0.1"},
-            stdout=gw_log, stderr=subprocess.STDOUT)
-        gateway_process.wait_ready(gateway, args.gateway_port, timeout=60)
+        service = procs.spawn("clients", command, env=env, cwd=ROOT,
+                              log=logs / f"service-{dataset}.log")
+        children.append(service)
+        procs.wait_http(f"http://127.0.0.1:{args.service_port}/readyz", timeout=60, child=service)
+        argv, gateway_env = gateway_launch(ROOT, args.gateway_port, {
+            "CRM_ENV": "production",
+            "JWT_PUBLIC_KEY_FILE": str(keys_dir / "jwt_public.pem"),
+            "CLIENTS_URL": f"http://127.0.0.1:{args.service_port}/graphql",
+            "GATEWAY_LOG_LEVEL": "warn", "GATEWAY_HOST": "127.0.0.1"})
+        gateway = procs.spawn("gateway", argv, env=gateway_env, log=logs / f"gateway-{dataset}.log")
+        children.append(gateway)
+        procs.wait_http(f"http://127.0.0.1:{args.gateway_port}/readiness", timeout=60,
+                        child=gateway)
         yield {"direct": f"http://127.0.0.1:{args.service_port}/graphql",
                "gateway": f"http://127.0.0.1:{args.gateway_port}/graphql",
                "groups": {"service": service.pid, "gateway": gateway.pid}}
     finally:
-        if gateway is not None:
-            gateway_process.stop_gateway(gateway)
-        if service is not None:
-            stop_group(service)
-        svc_log.close()
-        gw_log.close()
+        procs.stop(list(reversed(children)))
 
 
 def smoke(urls: dict[str, str], bodies: dict[str, list[str]], token: str) -> dict[str, int]:
@@ -486,7 +432,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"--- {log.name} (tail)\n{log.read_text()[-3000:]}", file=sys.stderr)
                 raise
             for log in sorted(logs.glob(f"*-{dataset}.log")):
-                text = log.read_text().strip()
+                # what the process wrote, below the start line procs.spawn puts in each log
+                text = log.read_text().strip().partition("\n")[2]
                 if text:
                     print(f"--- {log.name}: {len(text.splitlines())} lines; tail:\n"
                           f"{text[-1500:]}", flush=True)

@@ -4,15 +4,10 @@ a running development stack or a parallel run is not disturbed."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,48 +18,11 @@ import httpx
 import pytest
 
 from crm_common.devkeys import generate_key_pair, mint_token
+from crm_dev import procs
+from crm_dev.up import gateway_launch
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = uuid.uuid4().hex[:10]
-
-_spec = importlib.util.spec_from_file_location("gateway_process",
-                                               ROOT / "gateway" / "gateway_process.py")
-assert _spec and _spec.loader
-gateway_process = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gateway_process)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url}: process exited\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"{url} not ready\n{log.read_text()[-3000:]}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
-
 
 @dataclass
 class Platform:
@@ -96,7 +54,7 @@ def platform() -> Iterator[Platform]:
     private, public = generate_key_pair()
     (workdir / "jwt_public.pem").write_text(public)
     database_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/crm_clients_e2e_{RUN}"
-    service_port, gateway_port = free_port(), free_port()
+    service_port, gateway_port = procs.free_port(), procs.free_port()
     env = {
         **os.environ,
         "CRM_ENV": "production",
@@ -110,31 +68,30 @@ def platform() -> Iterator[Platform]:
         "GRAPHQL_MAX_DEPTH": "4",
     }
     subprocess.run([sys.executable, "-m", "crm_clients.cli", "migrate"], env=env, check=True)
-    service_log = workdir / "clients.log"
-    gateway_log = workdir / "gateway.log"
-    procs: list[subprocess.Popen[bytes]] = []
+    children: list[procs.Child] = []
+
+    def start(name: str, argv: list[str], child_env: dict[str, str], ready_url: str) -> None:
+        child = procs.spawn(name, argv, env=child_env, log=workdir / f"{name}.log")
+        children.append(child)
+        try:
+            procs.wait_http(ready_url, timeout=60, child=child)
+        except (procs.ChildDied, TimeoutError) as exc:
+            raise RuntimeError(f"{exc}\n{procs.tail(child.log, 60)}") from None
+
     try:
-        with open(service_log, "wb") as out:
-            service = subprocess.Popen([sys.executable, "-m", "crm_clients.cli", "serve"],
-                                       env=env, stdout=out, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
-        procs.append(service)
-        _wait_http(f"http://127.0.0.1:{service_port}/readyz", service, service_log)
-        with open(gateway_log, "wb") as out:
-            gateway = gateway_process.start_gateway(gateway_port, {
-                "CRM_ENV": "production",
-                "JWT_PUBLIC_KEY_FILE": str(workdir / "jwt_public.pem"),
-                "CLIENTS_URL": f"http://127.0.0.1:{service_port}/graphql",
-                "LOG_LEVEL": "warn",
-                "GATEWAY_MAX_DEPTH": "4",
-            }, stdout=out, stderr=subprocess.STDOUT)
-        procs.append(gateway)
-        _wait_http(f"http://127.0.0.1:{gateway_port}/readiness", gateway, gateway_log)
+        start("clients", [sys.executable, "-m", "crm_clients.cli", "serve"], env,
+              f"http://127.0.0.1:{service_port}/readyz")
+        start("gateway", *gateway_launch(ROOT, gateway_port, {
+            "CRM_ENV": "production",
+            "JWT_PUBLIC_KEY_FILE": str(workdir / "jwt_public.pem"),
+            "CLIENTS_URL": f"http://127.0.0.1:{service_port}/graphql",
+            "LOG_LEVEL": "warn",
+            "GATEWAY_MAX_DEPTH": "4",
+        }), f"http://127.0.0.1:{gateway_port}/readiness")
         yield Platform(f"http://127.0.0.1:{gateway_port}/graphql",
                        f"http://127.0.0.1:{service_port}/graphql", private, workdir)
     finally:
-        for proc in reversed(procs):
-            _stop(proc)
+        procs.stop(list(reversed(children)))
         subprocess.run([sys.executable, "-c", (
             "import asyncio; from crm_common.db import drop_database; "
             f"asyncio.run(drop_database('{database_url}'))")], check=False)

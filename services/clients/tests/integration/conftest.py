@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -22,17 +21,12 @@ from crm_common.db import drop_database
 from crm_common.devkeys import generate_key_pair, mint_token
 from crm_common.messaging.catalogue import Catalogue
 from crm_common.settings import Settings
+from crm_dev import procs
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 RUN = uuid.uuid4().hex[:10]
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -142,7 +136,7 @@ class Service:
 async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
                   tap: EventTap) -> AsyncIterator[Service]:
     private, public = keys
-    port = free_port()
+    port = procs.free_port()
     settings = Settings.from_env("clients", port, environ={
         "CRM_ENV": "test",
         "SERVICE_PORT": str(port),

@@ -288,10 +288,9 @@ async def test_readiness_fails_while_the_database_is_unreachable(service: Servic
     import uvicorn
 
     from crm_clients.app import create_app
+    from crm_dev import procs
 
-    from .conftest import free_port
-
-    port = free_port()
+    port = procs.free_port()
     settings = dataclasses.replace(
         service.settings, port=port, run_relay=False,
         database_url="postgresql+asyncpg://postgres@127.0.0.1:5432/crm_clients_missing_db")

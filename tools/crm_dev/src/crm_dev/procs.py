@@ -7,11 +7,14 @@ seconds, then SIGKILLs whatever is left of each group (grandchildren included).
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from io import FileIO
@@ -256,6 +259,22 @@ def wait_for(
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what or 'condition'} not met after {timeout:.0f} s")
         time.sleep(0.1)
+
+
+def http_ok(url: str, timeout: float = 1.0) -> bool:
+    """Whether ``GET url`` answers 200 right now."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            status: int = response.status  # typeshed types urlopen()'s result as Any
+            return status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def wait_http(url: str, *, timeout: float, child: Child | None = None) -> None:
+    """Wait until ``GET url`` answers 200; raise ChildDied if ``child`` exits first."""
+    wait_for(functools.partial(http_ok, url), timeout=timeout, child=child,
+             what=f"GET {url} = 200")
 
 
 class ChildDied(RuntimeError):

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import functools
 import importlib.util
 import os
 import signal
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType, ModuleType
+from types import FrameType
 from typing import NoReturn
 
 from crm_dev import compose, infra, mongo, procs
@@ -45,15 +42,6 @@ class UpError(RuntimeError):
 
 def say(message: str = "") -> None:
     print(message, flush=True)
-
-
-def http_ok(url: str, timeout: float = 1.0) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            status: int = response.status  # typeshed types urlopen()'s result as Any
-            return status == 200
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
 
 
 @contextlib.contextmanager
@@ -92,29 +80,19 @@ def check_ports(gateway_port: int) -> None:
             )
 
 
-def _load_gateway_process(root: Path) -> ModuleType | None:
-    path = root / "gateway" / "gateway_process.py"
-    if not path.exists():
-        return None
-    spec = importlib.util.spec_from_file_location("crm_gateway_process", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def gateway_launch(root: Path, port: int, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
-    """The gateway's command line and environment (from gateway/gateway_process.py when present)."""
+    """The gateway's command line and environment, as gateway/gateway_process.py defines them."""
     gateway_dir = root / "gateway"
     binary = gateway_dir / "node_modules" / ".bin" / "hive-gateway"
     if not binary.exists():
         raise UpError(f"{binary.relative_to(root)} is missing: run ./crm again (it runs `npm ci` "
                       "in gateway/) or `npm ci` in gateway/ yourself")
-    module = _load_gateway_process(root)
-    if module is not None:
-        return module.gateway_command(), module.gateway_env(port, env)
-    merged = {**os.environ, **env, "GATEWAY_PORT": str(port)}
-    return [str(binary), "supergraph", str(gateway_dir / "supergraph.graphql")], merged
+    spec = importlib.util.spec_from_file_location("crm_gateway_process",
+                                                  gateway_dir / "gateway_process.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.gateway_command(), module.gateway_env(port, env)
 
 
 def service_env(root: Path, service: Service, mongodb_url: str) -> dict[str, str]:
@@ -217,8 +195,7 @@ def _start_and_watch(root: Path, supervisor: procs.Supervisor, gateway_port: int
     for service, child in started:
         url = f"http://127.0.0.1:{service.port}/readyz"
         try:
-            procs.wait_for(functools.partial(http_ok, url), timeout=READY_TIMEOUT, child=child,
-                           what=f"GET {url} = 200")
+            procs.wait_http(url, timeout=READY_TIMEOUT, child=child)
         except procs.ChildDied as exc:
             raise _fail_with_log(exc.child, root, f"{service.name} exited while starting: {exc}") \
                 from None
@@ -245,8 +222,7 @@ def _start_and_watch(root: Path, supervisor: procs.Supervisor, gateway_port: int
                                cwd=root / "gateway")
     ready = f"http://127.0.0.1:{gateway_port}/readiness"
     try:
-        procs.wait_for(lambda: http_ok(ready), timeout=READY_TIMEOUT, child=gateway,
-                       what=f"GET {ready} = 200")
+        procs.wait_http(ready, timeout=READY_TIMEOUT, child=gateway)
     except procs.ChildDied as exc:
         raise _fail_with_log(exc.child, root, f"the gateway exited while starting: {exc}") from None
     except TimeoutError as exc:
