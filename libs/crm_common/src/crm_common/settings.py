@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -45,7 +45,6 @@ class Settings:
     max_page_size: int = 100
     max_body_bytes: int = 1_048_576
     db_pool_size: int = 20
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def development(self) -> bool:
@@ -103,5 +102,4 @@ class Settings:
             max_page_size=int(env.get("GRAPHQL_MAX_PAGE_SIZE", "100")),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", "1048576")),
             db_pool_size=int(env.get("DB_POOL_SIZE", "20")),
-            extra={k: v for k, v in env.items() if k.startswith(service_name.upper() + "_")},
         )

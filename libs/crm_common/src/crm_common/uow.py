@@ -63,10 +63,6 @@ class UnitOfWork:
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)
 
-    @property
-    def pending_events(self) -> list[DomainEvent]:
-        return list(self._events)
-
     async def commit(self) -> None:
         envelopes = [
             to_cloudevent(
