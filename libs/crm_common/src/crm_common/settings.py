@@ -24,6 +24,19 @@ def _bool(value: str) -> bool:
     raise SettingsError(f"not a boolean: {value!r}")
 
 
+def _non_negative_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from exc
+    if value < 0 or value != value:
+        raise SettingsError(f"{name} must be zero or more, not {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     service_name: str
@@ -45,6 +58,8 @@ class Settings:
     max_page_size: int = 100
     max_body_bytes: int = 1_048_576
     db_pool_size: int = 20
+    #: how long after a meeting's end the rep keeps access to the client (DESIGN §6)
+    access_grace_hours: float = 24.0
 
     @property
     def development(self) -> bool:
@@ -102,4 +117,5 @@ class Settings:
             max_page_size=int(env.get("GRAPHQL_MAX_PAGE_SIZE", "100")),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", "1048576")),
             db_pool_size=int(env.get("DB_POOL_SIZE", "20")),
+            access_grace_hours=_non_negative_float(env, "ACCESS_GRACE_HOURS", 24.0),
         )

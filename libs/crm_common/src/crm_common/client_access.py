@@ -1,0 +1,338 @@
+"""Who may see which client, as every service keeps it (DESIGN §6), built from events.
+
+The rule: admins and managers see every client; a sales rep sees a client they own, or one with
+which they have a meeting that is scheduled (from the moment the scheduling event arrives until
+the meeting's end plus a grace period; cancelling revokes it at once). Anything else reads as not
+found. The clients service owns clients and their owners; the activities service owns meetings.
+Each service keeps the projections it needs, in its own database:
+
+``access_clients``
+    one row per client (id, code, name, owner, status, version) from ``crm.clients.client.*``
+    events (every such event carries the full ``client`` snapshot). Used by services that do not
+    own clients (activities, tasks) to check that a client exists and who owns it.
+``access_meeting_grants``
+    one row per meeting (client, employee, start, end, status, version) from
+    ``crm.activities.meeting.*`` events. Used by every service, the clients service included.
+``access_employees``
+    one row per employee (name, e-mail, role, manager, active, version) from
+    ``crm.clients.employee.*`` events, for services that check assignees.
+
+Events may arrive out of order or twice (the inbox drops exact duplicates); every upsert here
+keeps the row with the highest ``version``, so a late, older event changes nothing.
+
+Wiring, in a service's ``app.py``::
+
+    tables = define_client_access_tables(metadata)      # in adapters/tables.py (and a migration)
+    register_client_access(runner, tables)              # in setup_consumers
+
+and in queries, ``visible_client_condition(tables, principal, client_col, now, grace)`` (or
+:func:`can_see_client`) applies the rule in SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from crm_common.auth import Principal
+
+CLIENT_EVENTS = "crm.clients.client.*"
+MEETING_EVENTS = "crm.activities.meeting.*"
+EMPLOYEE_EVENTS = "crm.clients.employee.*"
+
+#: meeting statuses as the activities service publishes them; only ``cancelled`` revokes
+MEETING_CANCELLED = "cancelled"
+
+DEFAULT_GRACE = dt.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class ClientAccessTables:
+    clients: sa.Table
+    grants: sa.Table
+    employees: sa.Table
+
+
+def _tz() -> sa.DateTime:
+    return sa.DateTime(timezone=True)
+
+
+def define_client_access_tables(metadata: sa.MetaData) -> ClientAccessTables:
+    """Add (or return the already defined) projection tables to ``metadata``.
+
+    A service's Alembic migration must create the same tables; copy the DDL from here (the
+    migration tests compare ``tables.py`` with the migrated schema).
+    """
+    if "access_clients" in metadata.tables:
+        return ClientAccessTables(
+            metadata.tables["access_clients"],
+            metadata.tables["access_meeting_grants"],
+            metadata.tables["access_employees"],
+        )
+    clients = sa.Table(
+        "access_clients",
+        metadata,
+        sa.Column("client_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("code", sa.Text, nullable=False),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("owner_id", UUID(as_uuid=True), nullable=True),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("updated_at", _tz(), nullable=False, server_default=sa.func.now()),
+        sa.Index("ix_access_clients_owner", "owner_id"),
+    )
+    grants = sa.Table(
+        "access_meeting_grants",
+        metadata,
+        sa.Column("meeting_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("client_id", UUID(as_uuid=True), nullable=False),
+        sa.Column("employee_id", UUID(as_uuid=True), nullable=False),
+        sa.Column("starts_at", _tz(), nullable=False),
+        sa.Column("ends_at", _tz(), nullable=False),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("updated_at", _tz(), nullable=False, server_default=sa.func.now()),
+        sa.Index("ix_access_meeting_grants_employee", "employee_id", "client_id"),
+    )
+    employees = sa.Table(
+        "access_employees",
+        metadata,
+        sa.Column("employee_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("full_name", sa.Text, nullable=False),
+        sa.Column("email", sa.Text, nullable=True),
+        sa.Column("role", sa.Text, nullable=False),
+        sa.Column("manager_id", UUID(as_uuid=True), nullable=True),
+        sa.Column("active", sa.Boolean, nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("updated_at", _tz(), nullable=False, server_default=sa.func.now()),
+    )
+    return ClientAccessTables(clients, grants, employees)
+
+
+# -- applying events ---------------------------------------------------------------------------
+
+
+class MalformedEvent(ValueError):
+    """An event whose payload lacks what the projection needs (it goes to the DLQ)."""
+
+
+def _uuid(data: dict[str, Any], key: str, *, optional: bool = False) -> uuid.UUID | None:
+    raw = data.get(key)
+    if raw is None and optional:
+        return None
+    try:
+        return uuid.UUID(str(raw))
+    except (TypeError, ValueError) as exc:
+        raise MalformedEvent(f"{key} is not a UUID: {raw!r}") from exc
+
+
+def _moment(data: dict[str, Any], key: str) -> dt.datetime:
+    raw = data.get(key)
+    try:
+        moment = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise MalformedEvent(f"{key} is not a timestamp: {raw!r}") from exc
+    if moment.tzinfo is None:
+        raise MalformedEvent(f"{key} has no time zone: {raw!r}")
+    return moment
+
+
+def _version(data: dict[str, Any]) -> int:
+    raw = data.get("version")
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 1:
+        raise MalformedEvent(f"version is not a positive integer: {raw!r}")
+    return raw
+
+
+async def _upsert_newer(
+    session: AsyncSession, table: sa.Table, key: str, values: dict[str, Any]
+) -> None:
+    """Insert, or overwrite only when the incoming version is higher than the stored one."""
+    values = {**values, "updated_at": sa.func.now()}
+    statement = insert(table).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[key],
+        set_={name: statement.excluded[name] for name in values if name != key},
+        where=table.c.version < statement.excluded.version,
+    )
+    await session.execute(statement)
+
+
+async def apply_client_event(
+    session: AsyncSession, tables: ClientAccessTables, envelope: dict[str, Any]
+) -> None:
+    """Any ``crm.clients.client.*`` event: keep the client's code, name, owner and status."""
+    client = envelope.get("data", {}).get("client")
+    if not isinstance(client, dict):
+        raise MalformedEvent(f"{envelope.get('type')} carries no client snapshot")
+    name = client.get("tradeName") or client.get("legalName")
+    if not isinstance(name, str) or not isinstance(client.get("code"), str):
+        raise MalformedEvent("client snapshot lacks code or name")
+    await _upsert_newer(session, tables.clients, "client_id", {
+        "client_id": _uuid(client, "id"),
+        "code": client["code"],
+        "name": name,
+        "owner_id": _uuid(client, "ownerId", optional=True),
+        "status": str(client.get("status", "active")),
+        "version": _version(client),
+    })
+
+
+async def apply_meeting_event(
+    session: AsyncSession, tables: ClientAccessTables, envelope: dict[str, Any]
+) -> None:
+    """Any ``crm.activities.meeting.*`` event: keep who meets which client, when, and whether
+    the meeting still stands (``status`` ``cancelled`` revokes the grant)."""
+    data = envelope.get("data")
+    if not isinstance(data, dict):
+        raise MalformedEvent(f"{envelope.get('type')} carries no data")
+    starts_at, ends_at = _moment(data, "startsAt"), _moment(data, "endsAt")
+    status = data.get("status")
+    if not isinstance(status, str):
+        raise MalformedEvent(f"status is not a string: {status!r}")
+    await _upsert_newer(session, tables.grants, "meeting_id", {
+        "meeting_id": _uuid(data, "meetingId"),
+        "client_id": _uuid(data, "clientId"),
+        "employee_id": _uuid(data, "employeeId"),
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "status": status,
+        "version": _version(data),
+    })
+
+
+async def apply_employee_event(
+    session: AsyncSession, tables: ClientAccessTables, envelope: dict[str, Any]
+) -> None:
+    """Any ``crm.clients.employee.*`` event: keep the employee's name, role and whether active."""
+    employee = envelope.get("data", {}).get("employee")
+    if not isinstance(employee, dict):
+        raise MalformedEvent(f"{envelope.get('type')} carries no employee snapshot")
+    if not isinstance(employee.get("fullName"), str) or not isinstance(employee.get("role"), str):
+        raise MalformedEvent("employee snapshot lacks fullName or role")
+    await _upsert_newer(session, tables.employees, "employee_id", {
+        "employee_id": _uuid(employee, "id"),
+        "full_name": employee["fullName"],
+        "email": employee.get("email"),
+        "role": employee["role"],
+        "manager_id": _uuid(employee, "managerId", optional=True),
+        "active": bool(employee.get("active", True)),
+        "version": _version(employee),
+    })
+
+
+Handler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+
+
+class Registrar(Protocol):
+    """What :func:`register_client_access` needs of a ``ConsumerRunner``."""
+
+    def register(self, name: str, routing_keys: list[str], handler: Handler) -> str: ...
+
+
+def register_client_access(
+    runner: Registrar,
+    tables: ClientAccessTables,
+    *,
+    clients: bool = True,
+    meetings: bool = True,
+    employees: bool = True,
+) -> list[str]:
+    """Register the projection handlers on a ``ConsumerRunner``; return the queue names.
+
+    Queues: ``<service>.access-clients``, ``<service>.access-meetings``,
+    ``<service>.access-employees``.
+    """
+    queues: list[str] = []
+
+    def bind(apply: Callable[[AsyncSession, ClientAccessTables, dict[str, Any]], Awaitable[None]]
+             ) -> Handler:
+        async def handle(session: AsyncSession, envelope: dict[str, Any]) -> None:
+            await apply(session, tables, envelope)
+        return handle
+
+    if clients:
+        queues.append(runner.register("access-clients", [CLIENT_EVENTS], bind(apply_client_event)))
+    if meetings:
+        queues.append(
+            runner.register("access-meetings", [MEETING_EVENTS], bind(apply_meeting_event))
+        )
+    if employees:
+        queues.append(
+            runner.register("access-employees", [EMPLOYEE_EVENTS], bind(apply_employee_event))
+        )
+    return queues
+
+
+# -- the rule ----------------------------------------------------------------------------------
+
+
+def granted_client_ids(
+    tables: ClientAccessTables, employee_id: uuid.UUID, now: dt.datetime, grace: dt.timedelta
+) -> sa.Select[tuple[uuid.UUID]]:
+    """The clients ``employee_id`` has a standing meeting grant for at ``now``."""
+    g = tables.grants
+    return sa.select(g.c.client_id).where(
+        g.c.employee_id == employee_id,
+        g.c.status != MEETING_CANCELLED,
+        g.c.ends_at + grace > now,
+    )
+
+
+def visible_client_condition(
+    tables: ClientAccessTables,
+    principal: Principal,
+    client_id: sa.ColumnElement[Any],
+    now: dt.datetime,
+    grace: dt.timedelta = DEFAULT_GRACE,
+    *,
+    owner_id: sa.ColumnElement[Any] | None = None,
+) -> sa.ColumnElement[bool]:
+    """A SQL condition: the row whose client is ``client_id`` is visible to ``principal``.
+
+    ``owner_id`` is the owner column where the caller has it (the clients service); otherwise the
+    owner comes from ``access_clients``.
+    """
+    if principal.sees_all_clients:
+        return sa.true()
+    me = principal.subject
+    if owner_id is not None:
+        owned: sa.ColumnElement[bool] = owner_id == me
+    else:
+        c = tables.clients
+        owned = client_id.in_(sa.select(c.c.client_id).where(c.c.owner_id == me))
+    return sa.or_(owned, client_id.in_(granted_client_ids(tables, me, now, grace)))
+
+
+async def can_see_client(
+    conn: AsyncConnection | AsyncSession,
+    tables: ClientAccessTables,
+    principal: Principal,
+    client_id: uuid.UUID,
+    now: dt.datetime | None = None,
+    grace: dt.timedelta = DEFAULT_GRACE,
+) -> bool:
+    """True if the client is known to the projection and visible to ``principal``."""
+    now = now or dt.datetime.now(dt.UTC)
+    c = tables.clients
+    statement = sa.select(sa.literal(1)).where(
+        c.c.client_id == client_id,
+        visible_client_condition(tables, principal, c.c.client_id, now, grace),
+    )
+    return (await conn.execute(statement)).first() is not None
+
+
+async def active_employee(
+    conn: AsyncConnection | AsyncSession, tables: ClientAccessTables, employee_id: uuid.UUID
+) -> bool:
+    """True if the staff directory projection knows ``employee_id`` as an active employee."""
+    e = tables.employees
+    statement = sa.select(e.c.active).where(e.c.employee_id == employee_id)
+    return bool((await conn.execute(statement)).scalar())

@@ -1,0 +1,1 @@
+"""CRM activities service: contact history, scheduled meetings, competitor tracking."""

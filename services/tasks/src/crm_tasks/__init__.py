@@ -1,0 +1,1 @@
+"""CRM tasks service: tasks and commitments, their workflow, attachments in GridFS."""
