@@ -116,6 +116,7 @@ def create_service_app(
                 settings.amqp_url,
                 exchange=settings.events_exchange,
                 service_name=settings.service_name,
+                queue_prefix=settings.queue_prefix,
             )
             setup_consumers(runtime.consumers, runtime)
             runtime.tasks.append(asyncio.create_task(runtime.consumers.run(runtime.stop)))

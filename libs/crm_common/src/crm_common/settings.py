@@ -60,6 +60,8 @@ class Settings:
     db_pool_size: int = 20
     #: how long after a meeting's end the rep keeps access to the client (DESIGN §6)
     access_grace_hours: float = 24.0
+    #: prepended to the names of the queues this service consumes from (tests use their own)
+    queue_prefix: str = ""
 
     @property
     def development(self) -> bool:
@@ -118,4 +120,5 @@ class Settings:
             max_body_bytes=int(env.get("MAX_BODY_BYTES", "1048576")),
             db_pool_size=int(env.get("DB_POOL_SIZE", "20")),
             access_grace_hours=_non_negative_float(env, "ACCESS_GRACE_HOURS", 24.0),
+            queue_prefix=env.get("QUEUE_PREFIX", ""),
         )

@@ -127,6 +127,7 @@ class ConsumerRunner:
         inbox_retention_seconds: float | None = DEFAULT_INBOX_RETENTION_SECONDS,
         purge_interval_seconds: float = 600.0,
         purge_batch_size: int = PURGE_BATCH_SIZE,
+        queue_prefix: str = "",
     ) -> None:
         if not service_name:
             raise ValueError("service_name is required (it prefixes the queue names)")
@@ -147,6 +148,9 @@ class ConsumerRunner:
         self._amqp_url = amqp_url
         self.exchange_name = exchange
         self.service_name = service_name
+        #: prepended to every queue name, so that a test run's consumers never share queues with
+        #: a development stack on the same broker (``QUEUE_PREFIX``)
+        self.queue_prefix = queue_prefix
         self.dead_letter_exchange = dead_letter_exchange
         self._max_attempts = max_attempts
         self._prefetch = prefetch
@@ -172,7 +176,7 @@ class ConsumerRunner:
             raise ValueError(f"handler {name!r} is already registered")
         if not routing_keys:
             raise ValueError("at least one routing key is required")
-        queue_name = f"{self.service_name}.{name}"
+        queue_name = f"{self.queue_prefix}{self.service_name}.{name}"
         self._registrations[name] = _Registration(name, queue_name, list(routing_keys), handler)
         return queue_name
 
