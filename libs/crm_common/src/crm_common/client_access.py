@@ -55,28 +55,50 @@ DEFAULT_GRACE = dt.timedelta(hours=24)
 
 @dataclass(frozen=True)
 class ClientAccessTables:
-    clients: sa.Table
     grants: sa.Table
-    employees: sa.Table
+    #: absent in the clients service, which owns clients and employees
+    clients: sa.Table | None = None
+    employees: sa.Table | None = None
+
+    def require_clients(self) -> sa.Table:
+        if self.clients is None:
+            raise RuntimeError("this service keeps no access_clients projection")
+        return self.clients
+
+    def require_employees(self) -> sa.Table:
+        if self.employees is None:
+            raise RuntimeError("this service keeps no access_employees projection")
+        return self.employees
 
 
 def _tz() -> sa.DateTime:
     return sa.DateTime(timezone=True)
 
 
-def define_client_access_tables(metadata: sa.MetaData) -> ClientAccessTables:
-    """Add (or return the already defined) projection tables to ``metadata``.
+def define_client_access_tables(
+    metadata: sa.MetaData, *, clients: bool = True, employees: bool = True
+) -> ClientAccessTables:
+    """Add (or return the already defined) projection tables to ``metadata``: always the meeting
+    grants; the client and employee projections unless the service owns those.
 
     A service's Alembic migration must create the same tables; copy the DDL from here (the
     migration tests compare ``tables.py`` with the migrated schema).
     """
-    if "access_clients" in metadata.tables:
+    if "access_meeting_grants" in metadata.tables:
         return ClientAccessTables(
-            metadata.tables["access_clients"],
             metadata.tables["access_meeting_grants"],
-            metadata.tables["access_employees"],
+            metadata.tables.get("access_clients"),
+            metadata.tables.get("access_employees"),
         )
-    clients = sa.Table(
+    return ClientAccessTables(
+        _grants_table(metadata),
+        _clients_table(metadata) if clients else None,
+        _employees_table(metadata) if employees else None,
+    )
+
+
+def _clients_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
         "access_clients",
         metadata,
         sa.Column("client_id", UUID(as_uuid=True), primary_key=True),
@@ -88,7 +110,10 @@ def define_client_access_tables(metadata: sa.MetaData) -> ClientAccessTables:
         sa.Column("updated_at", _tz(), nullable=False, server_default=sa.func.now()),
         sa.Index("ix_access_clients_owner", "owner_id"),
     )
-    grants = sa.Table(
+
+
+def _grants_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
         "access_meeting_grants",
         metadata,
         sa.Column("meeting_id", UUID(as_uuid=True), primary_key=True),
@@ -101,7 +126,10 @@ def define_client_access_tables(metadata: sa.MetaData) -> ClientAccessTables:
         sa.Column("updated_at", _tz(), nullable=False, server_default=sa.func.now()),
         sa.Index("ix_access_meeting_grants_employee", "employee_id", "client_id"),
     )
-    employees = sa.Table(
+
+
+def _employees_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
         "access_employees",
         metadata,
         sa.Column("employee_id", UUID(as_uuid=True), primary_key=True),
@@ -113,7 +141,6 @@ def define_client_access_tables(metadata: sa.MetaData) -> ClientAccessTables:
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("updated_at", _tz(), nullable=False, server_default=sa.func.now()),
     )
-    return ClientAccessTables(clients, grants, employees)
 
 
 # -- applying events ---------------------------------------------------------------------------
@@ -175,7 +202,7 @@ async def apply_client_event(
     name = client.get("tradeName") or client.get("legalName")
     if not isinstance(name, str) or not isinstance(client.get("code"), str):
         raise MalformedEvent("client snapshot lacks code or name")
-    await _upsert_newer(session, tables.clients, "client_id", {
+    await _upsert_newer(session, tables.require_clients(), "client_id", {
         "client_id": _uuid(client, "id"),
         "code": client["code"],
         "name": name,
@@ -217,7 +244,7 @@ async def apply_employee_event(
         raise MalformedEvent(f"{envelope.get('type')} carries no employee snapshot")
     if not isinstance(employee.get("fullName"), str) or not isinstance(employee.get("role"), str):
         raise MalformedEvent("employee snapshot lacks fullName or role")
-    await _upsert_newer(session, tables.employees, "employee_id", {
+    await _upsert_newer(session, tables.require_employees(), "employee_id", {
         "employee_id": _uuid(employee, "id"),
         "full_name": employee["fullName"],
         "email": employee.get("email"),
@@ -258,13 +285,13 @@ def register_client_access(
             await apply(session, tables, envelope)
         return handle
 
-    if clients:
+    if clients and tables.clients is not None:
         queues.append(runner.register("access-clients", [CLIENT_EVENTS], bind(apply_client_event)))
     if meetings:
         queues.append(
             runner.register("access-meetings", [MEETING_EVENTS], bind(apply_meeting_event))
         )
-    if employees:
+    if employees and tables.employees is not None:
         queues.append(
             runner.register("access-employees", [EMPLOYEE_EVENTS], bind(apply_employee_event))
         )
@@ -306,7 +333,7 @@ def visible_client_condition(
     if owner_id is not None:
         owned: sa.ColumnElement[bool] = owner_id == me
     else:
-        c = tables.clients
+        c = tables.require_clients()
         owned = client_id.in_(sa.select(c.c.client_id).where(c.c.owner_id == me))
     return sa.or_(owned, client_id.in_(granted_client_ids(tables, me, now, grace)))
 
@@ -321,7 +348,7 @@ async def can_see_client(
 ) -> bool:
     """True if the client is known to the projection and visible to ``principal``."""
     now = now or dt.datetime.now(dt.UTC)
-    c = tables.clients
+    c = tables.require_clients()
     statement = sa.select(sa.literal(1)).where(
         c.c.client_id == client_id,
         visible_client_condition(tables, principal, c.c.client_id, now, grace),
@@ -333,6 +360,6 @@ async def active_employee(
     conn: AsyncConnection | AsyncSession, tables: ClientAccessTables, employee_id: uuid.UUID
 ) -> bool:
     """True if the staff directory projection knows ``employee_id`` as an active employee."""
-    e = tables.employees
+    e = tables.require_employees()
     statement = sa.select(e.c.active).where(e.c.employee_id == employee_id)
     return bool((await conn.execute(statement)).scalar())

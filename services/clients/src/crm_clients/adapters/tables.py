@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
+from crm_common.client_access import define_client_access_tables
 from crm_common.messaging.inbox import define_inbox_table
 from crm_common.messaging.outbox import define_outbox_table
 
@@ -141,3 +142,9 @@ Index("ix_history_entity", history.c.entity_id, history.c.id.desc())
 
 outbox = define_outbox_table(metadata)
 inbox = define_inbox_table(metadata)
+
+#: meeting grants (crm.activities.meeting.* events); clients and employees are owned here
+access = define_client_access_tables(metadata, clients=False, employees=False)
+meeting_grants = access.grants
+
+# --- contracts (tables of the contracts module; keep them below this line) ---

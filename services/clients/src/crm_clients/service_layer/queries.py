@@ -10,16 +10,36 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, any_, bindparam, exists, func, select, tuple_
+from sqlalchemy import (
+    DateTime,
+    Interval,
+    RowMapping,
+    Select,
+    any_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crm_clients.adapters.tables import addresses, bank_accounts, clients, contact_persons, history
-from crm_clients.domain import access
+from crm_clients.adapters.tables import (
+    addresses,
+    bank_accounts,
+    clients,
+    contact_persons,
+    history,
+    meeting_grants,
+)
+from crm_clients.service_layer.visibility import visible_clients
 from crm_common.auth import Principal
+from crm_common.client_access import MEETING_CANCELLED
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
 
 Row = RowMapping
@@ -29,6 +49,20 @@ Row = RowMapping
 # cache and asyncpg's prepared statements are reused (an ``IN`` list is re-rendered per call).
 _IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
 _CLIENTS_BY_IDS = select(clients).where(clients.c.id == any_(_IDS))
+# A rep's variant: owned, or granted by a standing meeting (DESIGN §6; see visibility.py).
+_ME = bindparam("me", type_=UUID(as_uuid=True))
+_NOW = bindparam("now", type_=DateTime(timezone=True))
+_GRACE = bindparam("grace", type_=Interval())
+_VISIBLE_CLIENTS_BY_IDS = _CLIENTS_BY_IDS.where(or_(
+    clients.c.owner_id == _ME,
+    exists().where(
+        meeting_grants.c.client_id == clients.c.id,
+        meeting_grants.c.employee_id == _ME,
+        meeting_grants.c.status != MEETING_CANCELLED,
+        meeting_grants.c.ends_at + _GRACE > _NOW,
+    ),
+))
+DEFAULT_GRACE = timedelta(hours=24)
 
 
 def _children_statement(table: Any, *order: Any) -> Select[Any]:
@@ -46,13 +80,22 @@ _BANK_ACCOUNTS = _children_statement(
 
 
 async def clients_by_ids(reader: AsyncEngine, principal: Principal,
-                         ids: Sequence[uuid.UUID]) -> list[Row | None]:
-    """One statement for any number of ids; invisible clients come back as None (not found)."""
+                         ids: Sequence[uuid.UUID], *,
+                         grace: timedelta = DEFAULT_GRACE) -> list[Row | None]:
+    """One statement for any number of ids; clients the principal may not see (DESIGN §6) come
+    back as None, exactly as unknown ids do (not found)."""
+    params: dict[str, Any] = {"ids": list(ids)}
+    if principal.sees_all_clients:
+        statement = _CLIENTS_BY_IDS
+    elif "sales_rep" in principal.roles:
+        statement = _VISIBLE_CLIENTS_BY_IDS
+        params.update(me=principal.subject, grace=grace, now=datetime.now(UTC))
+    else:
+        return [None for _ in ids]
     async with reader.connect() as session:
-        rows = (await session.execute(_CLIENTS_BY_IDS, {"ids": list(ids)})).mappings()
+        rows = (await session.execute(statement, params)).mappings()
         found = {r["id"]: r for r in rows}
-    return [r if r is not None and access.can_see(principal, r["owner_id"]) else None
-            for r in (found.get(i) for i in ids)]
+    return [found.get(i) for i in ids]
 
 
 async def _children_by_client(
@@ -130,13 +173,14 @@ def _cursor_values(row: Row, order: str) -> list[Any]:
 
 async def list_clients(reader: AsyncEngine, principal: Principal,
                        flt: ClientFilter, *, first: int, after: str | None,
-                       order: str = "NAME", descending: bool = False) -> Page:
+                       order: str = "NAME", descending: bool = False,
+                       grace: timedelta = DEFAULT_GRACE) -> Page:
     """A keyset page: ``WHERE (key, id) > (cursor)`` over an index, so page 10,000 costs what
     page 1 costs. Raises ``InvalidCursor`` for a cursor that is not ours."""
     key, id_col = ORDERINGS[order]
     stmt = select(clients)
     if not principal.sees_all_clients:
-        stmt = stmt.where(clients.c.owner_id == principal.subject)
+        stmt = stmt.where(visible_clients(principal, grace=grace))
     if flt.status:
         stmt = stmt.where(clients.c.status == flt.status)
     if flt.owner_id:
