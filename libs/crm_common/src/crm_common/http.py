@@ -59,12 +59,15 @@ class ServiceMiddleware:
         verifier: TokenVerifier,
         max_body_bytes: int,
         protected_prefixes: tuple[str, ...] = ("/graphql",),
+        body_limit_exempt: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.service = service
         self.verifier = verifier
         self.max_body_bytes = max_body_bytes
         self.protected = protected_prefixes
+        #: path prefixes whose routes enforce their own body limit while streaming (uploads)
+        self.body_limit_exempt = body_limit_exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -86,6 +89,9 @@ class ServiceMiddleware:
             await send(message)
 
         try:
+            if self.body_limit_exempt and path.startswith(self.body_limit_exempt):
+                await self.app(scope, receive, send_wrapper)
+                return
             length = _header(scope, b"content-length")
             if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
                 status_holder["status"] = 413

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from strawberry.asgi import GraphQL
 
 from crm_common.auth import Principal, TokenVerifier
@@ -52,6 +52,8 @@ class Runtime:
 
 ContextFactory = Callable[[Request, Principal, Runtime], Awaitable[Any] | Any]
 ConsumerSetup = Callable[[ConsumerRunner, Runtime], None]
+#: entered once the runtime exists, left before the engine is disposed (own resources, workers)
+ExtraLifespan = Callable[[Runtime], contextlib.AbstractAsyncContextManager[None]]
 
 
 class _GraphQLApp(GraphQL[Any, Any]):
@@ -93,7 +95,14 @@ def create_service_app(
     *,
     make_context: ContextFactory,
     setup_consumers: ConsumerSetup | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+    extra_lifespan: ExtraLifespan | None = None,
+    body_limit_exempt: tuple[str, ...] = (),
 ) -> ServiceMiddleware:
+    """``extra_routes`` are served beside ``/graphql`` (no bearer token is checked on them: they
+    authorise requests themselves); ``extra_lifespan(runtime)`` is entered after the runtime is
+    built and left before it is torn down; paths starting with a prefix in ``body_limit_exempt``
+    are not held to ``MAX_BODY_BYTES`` (their route enforces its own limit while reading)."""
     configure_logging(settings.service_name, settings.log_level)
     runtime_ref: dict[str, Runtime] = {}
     verifier = TokenVerifier(settings.jwt_public_key, settings.jwt_issuer, settings.jwt_audience)
@@ -127,7 +136,11 @@ def create_service_app(
         gc.freeze()
         log.info("service %s started on %s:%s", settings.service_name, settings.host, settings.port)
         try:
-            yield
+            if extra_lifespan is None:
+                yield
+            else:
+                async with extra_lifespan(runtime):
+                    yield
         finally:
             runtime.stop.set()
             if runtime.tasks:
@@ -166,6 +179,7 @@ def create_service_app(
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/graphql", _GraphQLEndpoint(graphql_app), methods=["GET", "POST"]),
+            *extra_routes,
         ],
         lifespan=lifespan,
     )
@@ -174,6 +188,7 @@ def create_service_app(
         service=settings.service_name,
         verifier=verifier,
         max_body_bytes=settings.max_body_bytes,
+        body_limit_exempt=body_limit_exempt,
     )
 
 

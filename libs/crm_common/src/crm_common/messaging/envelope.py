@@ -28,8 +28,10 @@ from .context import correlation_id as _correlation_id_var
 
 SPECVERSION = "1.0"
 DATACONTENTTYPE = "application/json"
-#: ``crm.<service>.<entity>.<past-tense verb>``, lower case, ``_`` allowed inside a segment.
-EVENT_TYPE_RE = re.compile(r"^crm(\.[a-z][a-z0-9_]*){3}$")
+#: ``crm.<service>.<entity>.<past-tense verb>``, lower case, ``_`` allowed inside a segment; or
+#: ``crm.<service>.<entity>.<sub-entity>.<verb>``
+#: (``crm.activities.competitor.observation.recorded``).
+EVENT_TYPE_RE = re.compile(r"^crm(\.[a-z][a-z0-9_]*){3,4}$")
 _ATTRIBUTE_NAME_RE = re.compile(r"^[a-z0-9]{1,20}$")
 _REQUIRED = ("specversion", "id", "source", "type")
 _OPTIONAL_STRINGS = ("subject", "datacontenttype", "time", "actorid", "correlationid")
