@@ -7,7 +7,8 @@
 The database is DROPPED and recreated (``crm-clients migrate``) first, so only point it at a bench
 database. Every client gets 1-5 contact persons, 1-3 addresses and 0-2 bank accounts; identifiers
 (EIK, VAT, phones, e-mails, postal codes, IBANs) are valid for the service's own validators. The
-history table stays empty (nothing was "changed"). Deterministic for a given ``--seed``.
+history table stays empty (nothing was "changed"); each client's search document is built with
+the service's own SQL function. Deterministic for a given ``--seed``.
 """
 
 from __future__ import annotations
@@ -275,7 +276,9 @@ async def copy_in(database_url: str, data: dict[str, list[tuple]], count: int) -
                 await conn.copy_records_to_table(table, records=data[table],
                                                  columns=list(COLUMNS[table]))
             await conn.execute("SELECT setval('client_code_seq', $1)", max(count, 1))
-        await conn.execute("ANALYZE")
+            # the search documents, as the service's handlers maintain them (migration 0002)
+            await conn.execute("SELECT crm_refresh_search(id) FROM clients")
+        await conn.execute("VACUUM ANALYZE")
         return {t: await conn.fetchval(f"SELECT count(*) FROM {t}")
                 for t in ("clients", "contact_persons", "addresses", "bank_accounts", "history")}
     finally:

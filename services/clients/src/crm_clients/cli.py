@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from crm_clients.app import DEFAULT_PORT, SERVICE
@@ -37,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", help="run the service (GraphQL, outbox relay, consumers)")
     sub.add_parser("migrate", help="create the database if missing and migrate it to head")
     sub.add_parser("sdl", help="print the subgraph SDL")
+    job = sub.add_parser("contracts-job", help="run the daily contract job once (renew, expire, "
+                                               "expiry notices); the relay of a running service "
+                                               "publishes its events")
+    job.add_argument("--today", type=date.fromisoformat, default=None,
+                     help="the day to run for, YYYY-MM-DD (default: today in Sofia)")
     args = parser.parse_args(argv)
     if args.command == "sdl":
         from crm_clients.graphql.schema import build_schema
@@ -44,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "migrate":
         migrate(_database_url())
+        return 0
+    if args.command == "contracts-job":
+        from crm_clients.service_layer.contract_jobs import run_standalone
+        result = asyncio.run(run_standalone(_database_url(), args.today))
+        sys.stdout.write(f"{result}\n")
         return 0
     import uvicorn
 

@@ -25,8 +25,14 @@ from crm_dev import procs
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 RUN = uuid.uuid4().hex[:10]
+QUEUE_PREFIX = f"test.{RUN}."
 
 pytestmark = pytest.mark.integration
+
+CREATE_EMPLOYEE = """
+mutation($input: CreateEmployeeInput!) {
+  createEmployee(input: $input) { employee { id } userErrors { field code message } }
+}"""
 
 
 @pytest.fixture(scope="session")
@@ -123,6 +129,16 @@ class Service:
                                       json={"query": query, "variables": variables or {}},
                                       headers=h)
 
+    async def employee(self, role: str = "sales_rep", name: str | None = None,
+                       **extra: Any) -> uuid.UUID:
+        """A new active employee of the staff directory (created by an admin)."""
+        employee_id = uuid.uuid4()
+        payload = (await self.data(self.token("admin"), CREATE_EMPLOYEE, {"input": {
+            "id": str(employee_id), "fullName": name or f"Служител {employee_id.hex[:6]}",
+            "role": role.upper(), **extra}}))["createEmployee"]
+        assert payload["userErrors"] == [], payload
+        return employee_id
+
     async def data(self, token: str, query: str, variables: dict[str, Any] | None = None
                    ) -> dict[str, Any]:
         response = await self.gql(token, query, variables)
@@ -144,6 +160,7 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
         "AMQP_URL": AMQP_URL,
         "EVENTS_EXCHANGE": exchange_name,
         "JWT_PUBLIC_KEY": public,
+        "QUEUE_PREFIX": QUEUE_PREFIX,
     })
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                                            log_config=None, access_log=False, lifespan="on"))
@@ -157,3 +174,8 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
         yield Service(f"http://127.0.0.1:{port}", private, settings, client)
     server.should_exit = True
     await asyncio.wait_for(task, timeout=20)
+    conn = await aio_pika.connect(AMQP_URL)
+    async with conn:
+        channel = await conn.channel()
+        for name in ("clients.access-meetings", "clients.access-meetings.dlq"):
+            await channel.queue_delete(QUEUE_PREFIX + name)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from .conftest import Service
@@ -14,7 +12,7 @@ pytestmark = pytest.mark.integration
 
 async def test_rep_sees_own_clients_only(service: Service) -> None:
     manager = service.token("manager")
-    rep_a, rep_b = uuid.uuid4(), uuid.uuid4()
+    rep_a, rep_b = await service.employee(), await service.employee()
     client = (await service.data(manager, CREATE, {"input": company(
         "Достъп ООД", owner=str(rep_a))}))["createClient"]["client"]
     token_a = service.token("sales_rep", rep_a)
@@ -39,7 +37,7 @@ async def test_rep_sees_own_clients_only(service: Service) -> None:
 
 async def test_rep_changes_own_client_but_not_others_and_cannot_archive(service: Service) -> None:
     manager = service.token("manager")
-    rep_a, rep_b = uuid.uuid4(), uuid.uuid4()
+    rep_a, rep_b = await service.employee(), await service.employee()
     client = (await service.data(manager, CREATE, {"input": company(
         "Промени ООД", owner=str(rep_a))}))["createClient"]["client"]
     token_a = service.token("sales_rep", rep_a)
@@ -62,12 +60,12 @@ async def test_rep_changes_own_client_but_not_others_and_cannot_archive(service:
 
 
 async def test_rep_creates_clients_for_self_only(service: Service) -> None:
-    rep = uuid.uuid4()
+    rep = await service.employee()
     token = service.token("sales_rep", rep)
     mine = (await service.data(token, CREATE, {"input": company("Моя ООД")}))["createClient"]
     assert mine["client"]["ownerId"] == str(rep)
     theirs = (await service.data(token, CREATE, {"input": company(
-        "Чужда ООД", owner=str(uuid.uuid4()))}))["createClient"]
+        "Чужда ООД", owner=str(await service.employee()))}))["createClient"]
     assert theirs["client"] is None
     assert theirs["userErrors"][0] == {"field": ["input", "ownerId"], "code": "FORBIDDEN",
                                        "message": theirs["userErrors"][0]["message"]}

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 async def test_manager_creates_a_full_client_and_reads_it_back(service: Service) -> None:
     manager = service.token("manager")
-    rep_id = uuid.uuid4()
+    rep_id = await service.employee()
     eik = fresh_eik()
     data = await service.data(manager, CREATE, {"input": company(
         "Агрополис ЕООД", eik, owner=str(rep_id), tradeName="Agropolis",
@@ -212,7 +212,7 @@ async def test_addresses_contacts_and_accounts_lifecycle(service: Service) -> No
 
 async def test_list_is_keyset_paged_and_filtered(service: Service) -> None:
     manager = service.token("manager")
-    owner = str(uuid.uuid4())
+    owner = str(await service.employee())
     names = [f"Страница {i:02d} ООД" for i in range(7)]
     for i, name in enumerate(names):
         city = "Пловдив" if i % 2 else "Бургас"

@@ -8,8 +8,6 @@ import uuid
 import asyncpg
 import pytest
 
-from crm_common.messaging.catalogue import Catalogue
-
 from .conftest import EventTap, Service
 from .fragments import ARCHIVE, CREATE, UPDATE, company, fresh_eik
 
@@ -98,8 +96,7 @@ async def test_an_event_for_every_committed_change_and_none_for_the_rest(
     assert updated["data"]["changed"] == ["notes"]
     assert archived_event["data"]["client"]["status"] == "archived"
     assert not tap.invalid  # each validated against events/asyncapi.yaml on arrival
-    assert {created["type"], updated["type"], archived_event["type"]} == \
-        Catalogue().event_types_of("clients")
+    # (test_directory.py checks that every clients event type of the catalogue is published)
     for envelope in (created, updated, archived_event):
         assert envelope["specversion"] == "1.0" and envelope["source"] == "crm/clients"
         assert envelope["actorid"] and envelope["correlationid"]

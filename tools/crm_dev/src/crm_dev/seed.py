@@ -23,6 +23,15 @@ mutation Seed($input: CreateClientInput!) {
 }
 """
 
+CREATE_EMPLOYEE = """
+mutation SeedEmployee($input: CreateEmployeeInput!) {
+  createEmployee(input: $input) {
+    employee { id }
+    userErrors { field message code }
+  }
+}
+"""
+
 
 class SeedError(RuntimeError):
     pass
@@ -44,9 +53,10 @@ def _label(client: dict[str, Any]) -> str:
     return f"{name} (EIK {client.get('eik')})" if client.get("eik") else str(name)
 
 
-def _post(http: httpx.Client, url: str, variables: dict[str, Any]) -> dict[str, Any]:
+def _post(http: httpx.Client, url: str, variables: dict[str, Any],
+          query: str = CREATE_CLIENT) -> dict[str, Any]:
     try:
-        response = http.post(url, json={"query": CREATE_CLIENT, "variables": variables})
+        response = http.post(url, json={"query": query, "variables": variables})
     except httpx.TransportError as exc:
         raise SeedError(
             f"the GraphQL API at {url} is not reachable ({exc.__class__.__name__}: {exc}); "
@@ -86,9 +96,37 @@ def classify(client: dict[str, Any], body: dict[str, Any], report: SeedReport) -
         report.failed.append((label, why))
 
 
+def seed_employees(root: Path, url: str, timeout: float) -> None:
+    """The staff directory first: clients' owners must be active employees. An employee that
+    exists already (same id) is left as it is."""
+    from crm_dev import seed_data
+
+    bearer = token(root, roles=["admin"], employee=SEED_ADMIN, name="crm-dev seed")
+    headers = {"Authorization": f"Bearer {bearer}", "x-correlation-id": "crm-dev-seed"}
+    manager_id = seed_data.MANAGER["id"]
+    with httpx.Client(timeout=timeout, headers=headers) as http:
+        for employee in seed_data.EMPLOYEES:
+            variables = {"input": {
+                "id": employee["id"], "fullName": employee["name"],
+                "role": employee["role"].upper(),
+                **({"managerId": manager_id} if employee["id"] != manager_id else {}),
+            }}
+            body = _post(http, url, variables, CREATE_EMPLOYEE)
+            payload = (body.get("data") or {}).get("createEmployee") or {}
+            errors = payload.get("userErrors") or []
+            if body.get("errors") or (errors and errors[0].get("code") != "DUPLICATE"):
+                raise SeedError(f"could not create employee {employee['name']}: "
+                                f"{body.get('errors') or errors}")
+
+
+#: the subject of the admin token the seeding runs with (not itself in the directory)
+SEED_ADMIN = "00000000-0000-4000-8000-000000005eed"
+
+
 def seed(root: Path, url: str = DEFAULT_URL, *, timeout: float = 30.0) -> SeedReport:
     from crm_dev import seed_data
 
+    seed_employees(root, url, timeout)
     manager = seed_data.MANAGER
     bearer = token(root, roles=["manager"], employee=manager["id"], name=manager["name"])
     report = SeedReport()

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     Sequence,
     Table,
     Text,
@@ -26,6 +27,38 @@ from crm_common.messaging.outbox import define_outbox_table
 metadata = MetaData()
 
 client_code_seq = Sequence("client_code_seq", metadata=metadata)
+
+client_groups = Table(
+    "client_groups",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("code", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("description", Text),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("archived_at", DateTime(timezone=True)),
+)
+
+#: the staff directory; ``id`` is the employee's token subject
+employees = Table(
+    "employees",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("full_name", Text, nullable=False),
+    Column("email", Text),
+    Column("phone", Text),
+    Column("role", Text, nullable=False),
+    Column("manager_id", UUID(as_uuid=True), ForeignKey("employees.id")),
+    Column("active", Boolean, nullable=False, server_default="true"),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_employees_name", employees.c.full_name, employees.c.id)
+Index("ux_employees_email", func.lower(employees.c.email), unique=True,
+      postgresql_where=text("email IS NOT NULL"))
 
 clients = Table(
     "clients",
@@ -50,8 +83,30 @@ clients = Table(
     Column("created_by", UUID(as_uuid=True)),
     Column("updated_by", UUID(as_uuid=True)),
     Column("archived_at", DateTime(timezone=True)),
+    # commercial terms
+    Column("group_id", UUID(as_uuid=True), ForeignKey("client_groups.id")),
+    Column("payment_term_days", Integer),
+    Column("currency", Text, nullable=False, server_default="EUR"),
+    Column("credit_limit", Numeric(14, 2)),
+    Column("document_descriptions", JSONB, nullable=False, server_default="{}"),
+    # maintained by the SQL function crm_refresh_search() (migration 0002; see search.py):
+    # names (client's and contact persons', with their Latin transliteration) for typo-tolerant
+    # matching, and those plus identifiers, phones and e-mails for substring matching
+    Column("search_names", Text, nullable=False, server_default=""),
+    Column("search_document", Text, nullable=False, server_default=""),
 )
 Index("ix_clients_name", clients.c.legal_name, clients.c.id)
+Index("ix_clients_group_name", clients.c.group_id, clients.c.legal_name, clients.c.id)
+Index("ix_clients_search", clients.c.search_document, postgresql_using="gin",
+      postgresql_ops={"search_document": "gin_trgm_ops"})
+Index("ix_clients_search_names", clients.c.search_names, postgresql_using="gin",
+      postgresql_ops={"search_names": "gin_trgm_ops"})
+Index("ix_clients_name_trgm", func.lower(clients.c.legal_name), postgresql_using="gin",
+      postgresql_ops={"lower_1": "gin_trgm_ops"})
+Index(
+    "ux_clients_vat_live", clients.c.vat_number, unique=True,
+    postgresql_where=text("vat_number IS NOT NULL AND status <> 'archived'"),
+)
 Index("ix_clients_status_name", clients.c.status, clients.c.legal_name, clients.c.id)
 Index("ix_clients_owner_name", clients.c.owner_id, clients.c.legal_name, clients.c.id)
 Index("ix_clients_created", clients.c.created_at, clients.c.id)
@@ -128,7 +183,8 @@ history = Table(
     "history",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("client_id", UUID(as_uuid=True), nullable=False),
+    # null for entities outside any client's dossier (employees, client groups)
+    Column("client_id", UUID(as_uuid=True)),
     Column("entity_type", Text, nullable=False),
     Column("entity_id", UUID(as_uuid=True), nullable=False),
     Column("operation", Text, nullable=False),
@@ -148,3 +204,69 @@ access = define_client_access_tables(metadata, clients=False, employees=False)
 meeting_grants = access.grants
 
 # --- contracts (tables of the contracts module; keep them below this line) ---
+import sqlalchemy as sa  # noqa: E402  (the contracts module's block stays below the marker)
+
+contracts = Table(
+    "contracts",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("client_id", UUID(as_uuid=True), ForeignKey("clients.id"), nullable=False),
+    Column("number", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("signed_on", sa.Date),
+    Column("valid_from", sa.Date, nullable=False),
+    Column("valid_until", sa.Date),  # null: open-ended
+    Column("payment_term_days", Integer),
+    Column("currency", Text, nullable=False, server_default="EUR"),
+    Column("price_terms", Text),
+    Column("other_terms", Text),
+    Column("auto_renew", Boolean, nullable=False, server_default="false"),
+    Column("renewal_term_months", Integer, nullable=False, server_default="12"),
+    Column("notice_period_days", Integer, nullable=False, server_default="30"),
+    Column("client_signatory", Text),
+    Column("our_signatory_id", UUID(as_uuid=True)),
+    Column("activated_on", sa.Date),  # first activation; null while it never was in force
+    Column("terminated_on", sa.Date),  # last day in force of a terminated contract
+    Column("termination_reason", Text),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_by", UUID(as_uuid=True)),
+    Column("updated_by", UUID(as_uuid=True)),
+    sa.CheckConstraint("valid_until IS NULL OR valid_until >= valid_from",
+                       name="ck_contracts_validity"),
+)
+Index("ux_contracts_number", func.lower(contracts.c.number), unique=True)
+Index("ix_contracts_client", contracts.c.client_id, contracts.c.valid_from, contracts.c.id)
+Index("ix_contracts_status_until", contracts.c.status, contracts.c.valid_until)
+Index("ix_contracts_number", contracts.c.number, contracts.c.id)
+
+contract_discounts = Table(
+    "contract_discounts",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("contract_id", UUID(as_uuid=True), ForeignKey("contracts.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("product_group_code", Text),
+    Column("product_code", Text),
+    Column("percent", sa.Numeric(5, 2), nullable=False),
+    Column("valid_from", sa.Date),
+    Column("valid_until", sa.Date),
+    sa.CheckConstraint("(product_group_code IS NULL) <> (product_code IS NULL)",
+                       name="ck_contract_discounts_target"),
+    sa.CheckConstraint("percent > 0 AND percent <= 100", name="ck_contract_discounts_percent"),
+)
+Index("ix_contract_discounts_contract", contract_discounts.c.contract_id,
+      contract_discounts.c.position)
+
+#: "expiring" notices sent: once per contract, threshold and end date (a renewal may notify again)
+contract_notices = Table(
+    "contract_notices",
+    metadata,
+    Column("contract_id", UUID(as_uuid=True), ForeignKey("contracts.id"), primary_key=True),
+    Column("threshold_days", Integer, primary_key=True),
+    Column("valid_until", sa.Date, primary_key=True),
+    Column("sent_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

@@ -1,8 +1,9 @@
 """Who may see and change which client (DESIGN section 6), as pure functions.
 
-A sales rep sees a client they own; record-level grants through scheduled meetings come with the
-activities service (issue 3 builds the grant store). Anything a principal may not see reads as not
-found, so callers never learn that it exists.
+A sales rep sees a client they own, or one they have a standing meeting grant for (``granted``,
+looked up by the service layer in the grant store fed by the activities service's meeting
+events). Anything a principal may not see reads as not found, so callers never learn that it
+exists.
 """
 
 from __future__ import annotations
@@ -28,20 +29,23 @@ def can_see(principal: Principal, owner_id: uuid.UUID | None,
     return False
 
 
-def can_edit(principal: Principal, owner_id: uuid.UUID | None) -> Decision:
-    """Managers and admins edit any client; a rep edits the clients they own."""
+def can_edit(principal: Principal, owner_id: uuid.UUID | None,
+             granted: bool = False) -> Decision:
+    """Managers and admins edit any client; a rep edits the clients they own. A rep who sees a
+    client through a meeting grant reads it but is told changing it is forbidden."""
     if principal.sees_all_clients:
         return Decision.ALLOW
-    if can_see(principal, owner_id):
+    if can_see(principal, owner_id, granted):
         return Decision.ALLOW if owner_id == principal.subject else Decision.FORBIDDEN
     return Decision.NOT_FOUND
 
 
-def can_archive(principal: Principal, owner_id: uuid.UUID | None) -> Decision:
+def can_archive(principal: Principal, owner_id: uuid.UUID | None,
+                granted: bool = False) -> Decision:
     """Archiving is for managers and admins; a rep who sees the client is told it is forbidden."""
     if principal.sees_all_clients:
         return Decision.ALLOW
-    return Decision.FORBIDDEN if can_see(principal, owner_id) else Decision.NOT_FOUND
+    return Decision.FORBIDDEN if can_see(principal, owner_id, granted) else Decision.NOT_FOUND
 
 
 def owner_on_create(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from crm_clients.domain.identifiers import (
@@ -48,6 +49,16 @@ class AddressKind(enum.Enum):
     OFFICE = "office"
 
 
+class DocumentKind(enum.Enum):
+    """The documents a client may want its own description on."""
+
+    INVOICE = "invoice"
+    OFFER = "offer"
+    DELIVERY_NOTE = "delivery_note"
+    ORDER_CONFIRMATION = "order_confirmation"
+    OTHER = "other"
+
+
 # Limits on free text and lists; documented in docs/clients.md.
 MAX_NAME = 300
 MAX_SHORT = 200
@@ -59,6 +70,9 @@ MAX_EMAILS = 20
 MAX_ADDRESSES_ON_CREATE = 50
 MAX_CONTACTS_ON_CREATE = 200
 MAX_BANK_ACCOUNTS_ON_CREATE = 20
+MAX_DOCUMENT_DESCRIPTION = 2_000
+MAX_PAYMENT_TERM_DAYS = 365
+MAX_CREDIT_LIMIT = Decimal("999999999999.99")
 
 
 class _Collector:
@@ -185,11 +199,103 @@ def validate_client(data: Mapping[str, Any], *, creating: bool,
             out["owner_id"] = uuid.UUID(str(data["owner_id"]))
         except ValueError:
             c.add("owner_id", "INVALID_ID", "owner_id must be an employee id (UUID)")
+    _terms(c, data, out)
     if not any(p.field[-1] == "eik" for p in c.problems):  # a bad EIK is reported already
         c.problems.extend(client_rule_problems(out, prefix))
     if c.problems:
         raise Problems(c.problems)
     return out
+
+
+def _terms(c: _Collector, data: Mapping[str, Any], out: dict[str, Any]) -> None:
+    """Commercial terms: payment term, currency, credit limit, group, document descriptions."""
+    if "group_id" in data:
+        if data["group_id"] is None:
+            out["group_id"] = None
+        else:
+            try:
+                out["group_id"] = uuid.UUID(str(data["group_id"]))
+            except ValueError:
+                c.add("group_id", "INVALID_ID", "group_id must be a client group id")
+    if "payment_term_days" in data:
+        days = data["payment_term_days"]
+        if days is None:
+            out["payment_term_days"] = None
+        elif not isinstance(days, int) or isinstance(days, bool):
+            c.add("payment_term_days", "INVALID_TYPE", "payment_term_days must be a whole number")
+        elif not 0 <= days <= MAX_PAYMENT_TERM_DAYS:
+            c.add("payment_term_days", "OUT_OF_RANGE",
+                  f"payment_term_days must be between 0 and {MAX_PAYMENT_TERM_DAYS}")
+        else:
+            out["payment_term_days"] = days
+    if "currency" in data:
+        raw_currency = data["currency"] or "EUR"
+        out["currency"] = c.run("currency", lambda: normalize_currency(raw_currency))
+    if "credit_limit" in data:
+        out["credit_limit"] = c.run("credit_limit", lambda: money(data["credit_limit"]))
+    if "document_descriptions" in data:
+        out["document_descriptions"] = _document_descriptions(c, data["document_descriptions"])
+
+
+def money(raw: Any, *, maximum: Decimal = MAX_CREDIT_LIMIT) -> Decimal | None:
+    """A non-negative amount with at most two decimals (``None`` stays ``None``)."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise InvalidValue("INVALID_TYPE", "must be an amount")
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise InvalidValue("INVALID_VALUE", "must be an amount such as 12500.00") from None
+    if not value.is_finite():
+        raise InvalidValue("INVALID_VALUE", "must be a finite amount")
+    if value < 0:
+        raise InvalidValue("OUT_OF_RANGE", "must not be negative")
+    if value > maximum:
+        raise InvalidValue("OUT_OF_RANGE", f"must not exceed {maximum}")
+    if value != value.quantize(Decimal("0.01")):
+        raise InvalidValue("INVALID_VALUE", "at most two decimal places")
+    return value.quantize(Decimal("0.01"))
+
+
+def _document_descriptions(c: _Collector, raw: Any) -> dict[str, str] | None:
+    """A list of {kind, text}, one per document kind → {kind: text} (null clears all)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, list):
+        c.add("document_descriptions", "INVALID_TYPE", "document_descriptions must be a list")
+        return None
+    result: dict[str, str] = {}
+    for i, item in enumerate(raw):
+        path = ("document_descriptions", str(i))
+        if not isinstance(item, Mapping):
+            c.add(path, "INVALID_TYPE", "each entry is {kind, text}")
+            continue
+        kind = item.get("kind")
+        if isinstance(kind, DocumentKind):
+            kind = kind.value
+        try:
+            kind = DocumentKind(str(kind).lower()).value
+        except ValueError:
+            allowed = ", ".join(k.value for k in DocumentKind)
+            c.add(path + ("kind",), "INVALID_VALUE", f"kind must be one of: {allowed}")
+            continue
+        if kind in result:
+            c.add(path + ("kind",), "DUPLICATE", "one description per document kind")
+            continue
+        text_raw = item.get("text")
+        if not isinstance(text_raw, str):
+            c.add(path + ("text",), "REQUIRED", "text is required")
+            continue
+        try:
+            text = clean_text(text_raw, max_length=MAX_DOCUMENT_DESCRIPTION, required=True,
+                              multiline=True)
+        except InvalidValue as exc:
+            c.add(path + ("text",), exc.code, exc.message)
+            continue
+        assert text is not None
+        result[kind] = text
+    return result
 
 
 def client_rule_problems(values: Mapping[str, Any],

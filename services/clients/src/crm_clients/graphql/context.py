@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from crm_clients.service_layer import queries
+from crm_clients.graphql.contract_types import contract_loaders
+from crm_clients.service_layer import groups, queries, staff
 from crm_common.auth import Principal
 from crm_common.service import Runtime
 from crm_common.uow import UnitOfWork
@@ -20,6 +22,12 @@ class Loaders:
     addresses: DataLoader[uuid.UUID, list[Any]]
     contacts: DataLoader[uuid.UUID, list[Any]]
     bank_accounts: DataLoader[uuid.UUID, list[Any]]
+    employee: DataLoader[uuid.UUID, Any]
+    group: DataLoader[uuid.UUID, Any]
+    # contracts (the contracts module)
+    contract: DataLoader[uuid.UUID, Any]
+    contracts_by_client: DataLoader[uuid.UUID, list[Any]]
+    contract_discounts: DataLoader[uuid.UUID, list[Any]]
 
 
 @dataclass
@@ -44,11 +52,21 @@ class Context:
         async def load_accounts(ids: list[uuid.UUID]) -> list[list[Any]]:
             return await queries.bank_accounts_by_client(reader, ids)
 
+        async def load_employees(ids: list[uuid.UUID]) -> list[Any]:
+            return await staff.employees_by_ids(reader, ids)
+
+        async def load_groups(ids: list[uuid.UUID]) -> list[Any]:
+            return await groups.groups_by_ids(reader, ids)
+
         self.loaders = Loaders(
             client=DataLoader(load_fn=load_clients, max_batch_size=500),
             addresses=DataLoader(load_fn=load_addresses, max_batch_size=500),
             contacts=DataLoader(load_fn=load_contacts, max_batch_size=500),
             bank_accounts=DataLoader(load_fn=load_accounts, max_batch_size=500),
+            employee=DataLoader(load_fn=load_employees, max_batch_size=500),
+            group=DataLoader(load_fn=load_groups, max_batch_size=500),
+            **contract_loaders(reader, principal,
+                               dt.timedelta(hours=self.runtime.settings.access_grace_hours)),
         )
 
     def uow(self) -> UnitOfWork:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from decimal import Decimal
 from typing import Any
 
 import strawberry
 
-from crm_clients.graphql.types import AddressKind, ClientKind, ClientStatus
+from crm_clients.domain.staff import EmployeeRole
+from crm_clients.graphql.types import AddressKind, ClientKind, ClientStatus, DocumentKind
 
 
 def to_raw(obj: Any) -> dict[str, Any]:
@@ -75,6 +77,12 @@ class UpdateBankAccountInput:
 
 
 @strawberry.input
+class DocumentDescriptionInput:
+    kind: DocumentKind
+    text: str
+
+
+@strawberry.input
 class CreateClientInput:
     kind: ClientKind
     legal_name: str
@@ -88,6 +96,13 @@ class CreateClientInput:
     website: str | None = strawberry.UNSET
     notes: str | None = strawberry.UNSET
     tags: list[str] | None = strawberry.UNSET
+    group_id: strawberry.ID | None = strawberry.UNSET
+    payment_term_days: int | None = strawberry.UNSET
+    currency: str | None = strawberry.UNSET
+    credit_limit: Decimal | None = strawberry.UNSET
+    document_descriptions: list[DocumentDescriptionInput] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="One per document kind; the list replaces all descriptions, null clears.")
     addresses: list[AddressInput] | None = strawberry.UNSET
     contact_persons: list[ContactPersonInput] | None = strawberry.UNSET
     bank_accounts: list[BankAccountInput] | None = strawberry.UNSET
@@ -107,6 +122,13 @@ class UpdateClientInput:
     website: str | None = strawberry.UNSET
     notes: str | None = strawberry.UNSET
     tags: list[str] | None = strawberry.UNSET
+    group_id: strawberry.ID | None = strawberry.UNSET
+    payment_term_days: int | None = strawberry.UNSET
+    currency: str | None = strawberry.UNSET
+    credit_limit: Decimal | None = strawberry.UNSET
+    document_descriptions: list[DocumentDescriptionInput] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="One per document kind; the list replaces all descriptions, null clears.")
 
 
 @strawberry.input
@@ -159,10 +181,79 @@ class UpdateContactPersonInput:
 
 
 @strawberry.input
+class ReassignClientOwnerInput:
+    id: strawberry.ID
+    version: int
+    owner_id: strawberry.ID | None = strawberry.field(
+        description="An active employee; null leaves the client without an owner.")
+    reason: str | None = None
+
+
+@strawberry.input
 class ClientFilterInput:
+    search: str | None = strawberry.field(
+        default=None,
+        description="Free text matched against names, EIK, VAT number, phones, e-mails and "
+                    "contact persons; Cyrillic or Latin, typo-tolerant; results best match first.")
     status: ClientStatus | None = None
     owner_id: strawberry.ID | None = None
+    group_id: strawberry.ID | None = None
     city: str | None = None
+    has_contract_in_force: bool | None = strawberry.field(
+        default=None, description="Only clients with (true) or without (false) an active "
+                                  "contract valid today.")
+
+
+@strawberry.input
+class EmployeeFilterInput:
+    active: bool | None = None
+    role: EmployeeRole | None = None
+    manager_id: strawberry.ID | None = None
+    name: str | None = strawberry.field(default=None, description="Part of the full name.")
+
+
+@strawberry.input
+class CreateEmployeeInput:
+    id: strawberry.ID = strawberry.field(description="The subject of the employee's tokens.")
+    full_name: str
+    role: EmployeeRole
+    email: str | None = strawberry.UNSET
+    phone: str | None = strawberry.UNSET
+    manager_id: strawberry.ID | None = strawberry.UNSET
+
+
+@strawberry.input
+class UpdateEmployeeInput:
+    id: strawberry.ID
+    version: int
+    full_name: str | None = strawberry.UNSET
+    role: EmployeeRole | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    phone: str | None = strawberry.UNSET
+    manager_id: strawberry.ID | None = strawberry.UNSET
+    active: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class VersionedIdInput:
+    id: strawberry.ID
+    version: int
+
+
+@strawberry.input
+class CreateClientGroupInput:
+    code: str
+    name: str
+    description: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class UpdateClientGroupInput:
+    id: strawberry.ID
+    version: int
+    code: str | None = strawberry.UNSET
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
 
 
 @strawberry.enum

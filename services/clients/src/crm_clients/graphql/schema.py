@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import strawberry
 from strawberry.extensions import SchemaExtension
 
+from crm_clients.graphql.common import forget, parse_id, run
+from crm_clients.graphql.contract_schema import ContractMutation, ContractQuery
+from crm_clients.graphql.directory_schema import DirectoryMutation, DirectoryQuery
+from crm_clients.graphql.directory_types import Employee
 from crm_clients.graphql.inputs import (
     AddAddressInput,
     AddBankAccountInput,
@@ -18,6 +22,7 @@ from crm_clients.graphql.inputs import (
     ClientOrder,
     CreateClientInput,
     OrderDirection,
+    ReassignClientOwnerInput,
     RemoveInput,
     UpdateAddressInput,
     UpdateBankAccountInput,
@@ -34,25 +39,13 @@ from crm_clients.graphql.types import (
     ContactPerson,
 )
 from crm_clients.service_layer import handlers, queries
+from crm_clients.service_layer.search import normalise_term
 from crm_common.graphql.connections import PageInfo, clamp_page_size
 from crm_common.graphql.cursors import InvalidCursor
-from crm_common.graphql.errors import UserError, bad_input, user_errors
-from crm_common.problems import FieldProblem, Problems
+from crm_common.graphql.errors import UserError, bad_input
 
-
-def _parse_id(value: Any, field: tuple[str, ...]) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise Problems([FieldProblem(field, "INVALID_ID", "not a valid id")]) from None
-
-
-def _forget(loader: Any, key: uuid.UUID) -> None:
-    """Drop a cached value so that a mutation's payload shows the state after the change."""
-    try:
-        loader.clear(key)
-    except KeyError:  # not loaded in this request yet
-        pass
+_parse_id = parse_id
+_forget = forget
 
 
 async def _client(info: strawberry.Info, client_id: uuid.UUID) -> Client | None:
@@ -61,11 +54,16 @@ async def _client(info: strawberry.Info, client_id: uuid.UUID) -> Client | None:
     return Client.from_row(row) if row is not None else None
 
 
-async def _run(action: Callable[[], Awaitable[Any]]) -> tuple[Any, list[UserError]]:
+_run = run
+
+
+def _filter_id(value: strawberry.ID | None, name: str) -> uuid.UUID | None:
+    if value is None:
+        return None
     try:
-        return await action(), []
-    except Problems as exc:
-        return None, user_errors(exc.problems, "clients")
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise bad_input(f"filter.{name} is not a valid id") from None
 
 
 @strawberry.type
@@ -102,8 +100,25 @@ class RemovePayload:
     user_errors: list[UserError]
 
 
+@strawberry.type(description="A client whose name is very similar to the one being created.")
+class DuplicateCandidate:
+    id: strawberry.ID
+    code: str
+    legal_name: str
+    similarity: float = strawberry.field(description="Trigram similarity of the names, 0–1.")
+
+
 @strawberry.type
-class Query:
+class CreateClientPayload:
+    client: Client | None
+    user_errors: list[UserError]
+    duplicate_warnings: list[DuplicateCandidate] = strawberry.field(
+        description="Existing clients with a very similar name: a warning, the client was "
+                    "created all the same.")
+
+
+@strawberry.type
+class Query(DirectoryQuery, ContractQuery):
     @strawberry.field(description="One client's dossier; null when it does not exist or you may "
                                   "not see it.")
     async def client(self, info: strawberry.Info, id: strawberry.ID) -> Client | None:
@@ -127,19 +142,23 @@ class Query:
         except ValueError as exc:
             raise bad_input(f"first: {exc}") from None
         flt = filter or ClientFilterInput()
-        owner = None
-        if flt.owner_id is not None:
+        owner = _filter_id(flt.owner_id, "ownerId")
+        group = _filter_id(flt.group_id, "groupId")
+        term = None
+        if flt.search is not None and flt.search.strip():
             try:
-                owner = uuid.UUID(str(flt.owner_id))
-            except ValueError:
-                raise bad_input("filter.ownerId is not a valid id") from None
+                term = normalise_term(flt.search)
+            except ValueError as exc:
+                raise bad_input(f"filter.search: {exc}") from None
         city = flt.city.strip()[:200] if flt.city else None
         order = order_by or ClientOrder()
         try:
             page = await queries.list_clients(
                 info.context.runtime.reader, info.context.principal,
                 queries.ClientFilter(status=flt.status.value if flt.status else None,
-                                     owner_id=owner, city=city or None),
+                                     owner_id=owner, city=city or None, group_id=group,
+                                     search=term,
+                                     has_contract_in_force=flt.has_contract_in_force),
                 first=size, after=after, order=order.field.value,
                 descending=order.direction is OrderDirection.DESC,
             )
@@ -155,14 +174,43 @@ class Query:
 
 
 @strawberry.type
-class Mutation:
-    @strawberry.mutation(description="Create a client with its addresses and contact persons.")
-    async def create_client(self, info: strawberry.Info, input: CreateClientInput) -> ClientPayload:
+class Mutation(DirectoryMutation, ContractMutation):
+    @strawberry.mutation(description="Create a client with its addresses, contact persons and "
+                                     "bank accounts. Refused when a non-archived client has the "
+                                     "same EIK or VAT number; a very similar name is a warning.")
+    async def create_client(self, info: strawberry.Info,
+                            input: CreateClientInput) -> CreateClientPayload:
         ctx = info.context
 
         async def act() -> uuid.UUID:
             async with ctx.uow() as uow:
                 return await handlers.create_client(uow, ctx.principal, to_raw(input))
+
+        client_id, errors = await _run(act)
+        warnings = []
+        if client_id is not None:
+            similar = await queries.similar_clients(ctx.runtime.reader, input.legal_name,
+                                                    exclude=client_id)
+            warnings = [DuplicateCandidate(id=strawberry.ID(str(r["id"])), code=r["code"],
+                                           legal_name=r["legal_name"],
+                                           similarity=float(r["similarity"])) for r in similar]
+        return CreateClientPayload(
+            client=await _client(info, client_id) if client_id else None,
+            user_errors=errors, duplicate_warnings=warnings)
+
+    @strawberry.mutation(description="Give a client to another employee (managers, admins).")
+    async def reassign_client_owner(self, info: strawberry.Info,
+                                    input: ReassignClientOwnerInput) -> ClientPayload:
+        ctx = info.context
+
+        async def act() -> uuid.UUID:
+            cid = _parse_id(input.id, ("input", "id"))
+            owner = _parse_id(input.owner_id, ("input", "ownerId")) \
+                if input.owner_id is not None else None
+            reason = input.reason[:2000] if input.reason else None
+            async with ctx.uow() as uow:
+                return await handlers.reassign_owner(uow, ctx.principal, cid, input.version,
+                                                     owner, reason)
 
         client_id, errors = await _run(act)
         return ClientPayload(client=await _client(info, client_id) if client_id else None,
@@ -323,7 +371,7 @@ def build_schema(
     extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] | None = None,
 ) -> strawberry.Schema:
     return strawberry.federation.Schema(
-        query=Query, mutation=Mutation, types=[Client],
+        query=Query, mutation=Mutation, types=[Client, Employee],
         extensions=extensions or [],
         # the highest federation version @theguild/federation-composition composes
         federation_version="2.7",

@@ -5,16 +5,28 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import strawberry
-from strawberry.scalars import JSON
 
 from crm_clients.domain import model
+from crm_clients.graphql.contract_types import Contract, ContractStatus, client_contracts
+from crm_clients.graphql.directory_types import ClientGroup, Employee
+from crm_clients.graphql.history import (  # re-exported for the contract types
+    HistoryConnection as HistoryConnection,
+)
+from crm_clients.graphql.history import (
+    HistoryEdge as HistoryEdge,
+)
+from crm_clients.graphql.history import (
+    HistoryEntry as HistoryEntry,
+)
+from crm_clients.graphql.history import (
+    history_connection as history_connection,
+)
 from crm_clients.service_layer import queries
-from crm_common.graphql.connections import PageInfo, clamp_page_size
-from crm_common.graphql.cursors import InvalidCursor
-from crm_common.graphql.errors import bad_input
+from crm_common.graphql.connections import PageInfo
 
 # The domain's enums, exposed as they are: GraphQL names are the members (COMPANY, ACTIVE, ...).
 ClientKind = model.ClientKind
@@ -23,6 +35,8 @@ AddressKind = model.AddressKind
 strawberry.enum(ClientKind, description="Company (legal entity) or individual.")
 strawberry.enum(ClientStatus)
 strawberry.enum(AddressKind)
+DocumentKind = model.DocumentKind
+strawberry.enum(DocumentKind)
 
 
 @strawberry.type
@@ -78,28 +92,10 @@ class BankAccount:
                    is_default=r["is_default"], version=r["version"])
 
 
-@strawberry.type(description="One recorded change: who, when, which operation, old → new.")
-class HistoryEntry:
-    at: datetime
-    actor_id: strawberry.ID | None
-    operation: str = strawberry.field(description="create, update, archive or remove.")
-    entity_type: str = strawberry.field(
-        description="client, address, contact_person or bank_account.")
-    entity_id: strawberry.ID
-    changes: JSON = strawberry.field(
-        description="For updates {field: [old, new]}; for create {new: …}; for remove {old: …}.")
-
-
-@strawberry.type
-class HistoryEdge:
-    cursor: str
-    node: HistoryEntry
-
-
-@strawberry.type
-class HistoryConnection:
-    edges: list[HistoryEdge]
-    page_info: PageInfo
+@strawberry.type(description="A text the client wants on one kind of its documents.")
+class DocumentDescription:
+    kind: DocumentKind
+    text: str
 
 
 @strawberry.federation.type(keys=["id"], description="A client (customer) and its dossier.")
@@ -123,6 +119,13 @@ class Client:
     created_at: datetime
     updated_at: datetime
     archived_at: datetime | None
+    group_id: strawberry.ID | None
+    payment_term_days: int | None = strawberry.field(
+        description="Preferred payment term in days.")
+    currency: str = strawberry.field(description="Default currency (ISO 4217).")
+    credit_limit: Decimal | None = strawberry.field(description="In the default currency.")
+    document_descriptions: list[DocumentDescription] = strawberry.field(
+        description="The texts the client wants on its documents, one per document kind.")
 
     @classmethod
     def from_row(cls, r: Mapping[Any, Any]) -> Client:
@@ -134,6 +137,12 @@ class Client:
             phones=list(r["phones"]), emails=list(r["emails"]), website=r["website"],
             notes=r["notes"], tags=list(r["tags"]), version=r["version"],
             created_at=r["created_at"], updated_at=r["updated_at"], archived_at=r["archived_at"],
+            group_id=strawberry.ID(str(r["group_id"])) if r["group_id"] else None,
+            payment_term_days=r["payment_term_days"], currency=r["currency"],
+            credit_limit=r["credit_limit"],
+            document_descriptions=[
+                DocumentDescription(kind=DocumentKind(k), text=v)
+                for k, v in sorted(r["document_descriptions"].items())],
         )
 
     @classmethod
@@ -155,27 +164,37 @@ class Client:
         rows = await info.context.loaders.bank_accounts.load(uuid.UUID(str(self.id)))
         return [BankAccount.from_row(r) for r in rows]
 
-    @strawberry.field(description="Audit history of the client and its dossier, newest first.")
+    @strawberry.field(description="Audit history of the client and its dossier (contracts "
+                                  "included), newest first.")
     async def history(self, info: strawberry.Info, first: int | None = None,
                       after: str | None = None) -> HistoryConnection:
-        try:
-            size = clamp_page_size(first, info.context.max_page_size)
-            page = await queries.client_history(info.context.runtime.reader,
-                                                uuid.UUID(str(self.id)), first=size, after=after)
-        except (InvalidCursor, ValueError) as exc:
-            raise bad_input(f"history: {exc}") from None
-        return HistoryConnection(
-            edges=[HistoryEdge(cursor=c, node=HistoryEntry(
-                at=r["at"], actor_id=strawberry.ID(str(r["actor_id"])) if r["actor_id"] else None,
-                operation=r["operation"], entity_type=r["entity_type"],
-                entity_id=strawberry.ID(str(r["entity_id"])), changes=r["changes"]))
-                for r, c in zip(page.rows, page.cursors, strict=True)],
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
+        return await history_connection(info, queries.client_history, uuid.UUID(str(self.id)),
+                                        first, after)
+
+    @strawberry.field(description="The employee who owns the client.")
+    async def owner(self, info: strawberry.Info) -> Employee | None:
+        if self.owner_id is None:
+            return None
+        row = await info.context.loaders.employee.load(uuid.UUID(str(self.owner_id)))
+        return Employee.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The client's group, if any.")
+    async def group(self, info: strawberry.Info) -> ClientGroup | None:
+        if self.group_id is None:
+            return None
+        row = await info.context.loaders.group.load(uuid.UUID(str(self.group_id)))
+        return ClientGroup.from_row(row) if row is not None else None
 
     @strawberry.field(description="Contact persons, the primary one first.")
     async def contact_persons(self, info: strawberry.Info) -> list[ContactPerson]:
         rows = await info.context.loaders.contacts.load(uuid.UUID(str(self.id)))
         return [ContactPerson.from_row(r) for r in rows]
+
+    @strawberry.field(description="The client's contracts, latest validity first; optionally "
+                                  "only those of one status.")
+    async def contracts(self, info: strawberry.Info,
+                        status: ContractStatus | None = None) -> list[Contract]:
+        return await client_contracts(info, str(self.id), status)
 
 
 @strawberry.type

@@ -21,7 +21,6 @@ from crm_clients.adapters.tables import (
     client_code_seq,
     clients,
     contact_persons,
-    history,
 )
 from crm_clients.domain import access
 from crm_clients.domain.access import Decision
@@ -37,7 +36,11 @@ from crm_clients.domain.model import (
     validate_client,
     validate_contact,
 )
+from crm_clients.service_layer.audit import diff, record_history
 from crm_clients.service_layer.errors import conflict, forbidden, not_found, problem
+from crm_clients.service_layer.groups import usable_group
+from crm_clients.service_layer.search import refresh_search_document
+from crm_clients.service_layer.staff import active_employee
 from crm_clients.service_layer.state import (
     ADDRESS_FIELDS,
     BANK_ACCOUNT_FIELDS,
@@ -47,8 +50,8 @@ from crm_clients.service_layer.state import (
     jsonable,
     row_dict,
 )
+from crm_clients.service_layer.visibility import has_grant
 from crm_common.auth import Principal
-from crm_common.correlation import correlation_id
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.problems import FieldProblem, Problems
 from crm_common.uow import UnitOfWork
@@ -56,19 +59,11 @@ from crm_common.uow import UnitOfWork
 EVENT_CREATED = "crm.clients.client.created"
 EVENT_UPDATED = "crm.clients.client.updated"
 EVENT_ARCHIVED = "crm.clients.client.archived"
+EVENT_OWNER_REASSIGNED = "crm.clients.client.owner_reassigned"
 
 
-async def _history(session: AsyncSession, actor: uuid.UUID, client_id: uuid.UUID,
-                   entity_type: str, entity_id: uuid.UUID, operation: str,
-                   changes: dict[str, Any]) -> None:
-    await session.execute(insert(history).values(
-        client_id=client_id, entity_type=entity_type, entity_id=entity_id, operation=operation,
-        actor_id=actor, correlation_id=correlation_id.get(), changes=jsonable(changes),
-    ))
-
-
-def _diff(old: Mapping[Any, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
-    return {k: [jsonable(old[k]), jsonable(v)] for k, v in new.items() if old[k] != v}
+_history = record_history
+_diff = diff
 
 
 async def _event(uow: UnitOfWork, type_: str, client_id: uuid.UUID, **extra: Any) -> None:
@@ -82,6 +77,24 @@ async def _lock_client(session: AsyncSession, client_id: uuid.UUID) -> RowMappin
     )).mappings().one_or_none()
 
 
+async def _visible(session: AsyncSession, principal: Principal, row: Mapping[Any, Any]) -> bool:
+    """May ``principal`` see this client (owned, or through a standing meeting grant)?"""
+    if access.can_see(principal, row["owner_id"]):
+        return True
+    return "sales_rep" in principal.roles and await has_grant(session, principal.subject, row["id"])
+
+
+async def _check_refs(session: AsyncSession, data: Mapping[str, Any]) -> None:
+    """The group and the owner a change names must exist and be usable."""
+    group_id = data.get("group_id")
+    if group_id is not None and not await usable_group(session, group_id):
+        raise problem(("input", "groupId"), "NOT_FOUND", "no active client group with this id")
+    owner_id = data.get("owner_id")
+    if owner_id is not None and not await active_employee(session, owner_id):
+        raise problem(("input", "ownerId"), "NOT_FOUND",
+                      "the owner must be an active employee of the staff directory")
+
+
 def _check(decision: Decision, field: tuple[str, ...] = ("input", "id")) -> None:
     if decision is Decision.NOT_FOUND:
         raise not_found(field)
@@ -89,12 +102,13 @@ def _check(decision: Decision, field: tuple[str, ...] = ("input", "id")) -> None
         raise forbidden(field, "you may not change this client")
 
 
-async def _duplicate_eik(session: AsyncSession, eik: str | None,
-                         exclude: uuid.UUID | None = None) -> RowMapping | None:
-    if not eik:
+async def _duplicate(session: AsyncSession, field: str, value: str | None,
+                     exclude: uuid.UUID | None = None) -> RowMapping | None:
+    """A non-archived client with the same EIK or VAT number."""
+    if not value:
         return None
     stmt = select(clients.c.id, clients.c.code, clients.c.legal_name).where(
-        clients.c.eik == eik, clients.c.status != ClientStatus.ARCHIVED.value)
+        clients.c[field] == value, clients.c.status != ClientStatus.ARCHIVED.value)
     if exclude is not None:
         stmt = stmt.where(clients.c.id != exclude)
     return (await session.execute(stmt.limit(1))).mappings().one_or_none()
@@ -129,8 +143,11 @@ async def create_client(uow: UnitOfWork, principal: Principal, raw: Mapping[str,
     if decision is not Decision.ALLOW:
         raise forbidden(("input", "ownerId"), "a sales rep creates clients they own")
     session = uow.session
-    if (dup := await _duplicate_eik(session, data.get("eik"))) is not None:
-        raise _duplicate_problem("eik", dup)
+    # a manager's named owner must be in the staff directory; a rep's own id is their token's
+    await _check_refs(session, {**data, "owner_id": owner if principal.sees_all_clients else None})
+    for field in ("eik", "vat_number"):
+        if (dup := await _duplicate(session, field, data.get(field))) is not None:
+            raise _duplicate_problem(field, dup)
     client_id = uuid.uuid4()
     seq = await session.scalar(client_code_seq.next_value())
     values = {
@@ -141,10 +158,10 @@ async def create_client(uow: UnitOfWork, principal: Principal, raw: Mapping[str,
         async with session.begin_nested():
             await session.execute(insert(clients).values(**values))
     except IntegrityError:
-        # a concurrent create with the same EIK won the race (unique index)
-        dup = await _duplicate_eik(session, data.get("eik"))
-        if dup is not None:
-            raise _duplicate_problem("eik", dup) from None
+        # a concurrent create with the same EIK or VAT number won the race (unique indexes)
+        for field in ("eik", "vat_number"):
+            if (dup := await _duplicate(session, field, data.get(field))) is not None:
+                raise _duplicate_problem(field, dup) from None
         raise
     for row in address_rows:
         await session.execute(insert(addresses).values(id=uuid.uuid4(), client_id=client_id, **row))
@@ -154,6 +171,7 @@ async def create_client(uow: UnitOfWork, principal: Principal, raw: Mapping[str,
     for row in account_rows:
         await session.execute(
             insert(bank_accounts).values(id=uuid.uuid4(), client_id=client_id, **row))
+    await refresh_search_document(session, client_id)
     snap = await client_snapshot(session, client_id)
     await _history(session, principal.subject, client_id, "client", client_id, "create",
                    {"new": snap})
@@ -170,15 +188,19 @@ async def update_client(uow: UnitOfWork, principal: Principal, client_id: uuid.U
                       "the owner is changed by reassigning the client, not by updating it")
     session = uow.session
     row = await _lock_client(session, client_id)
-    if row is None or not access.can_see(principal, row["owner_id"]):
+    if row is None or not await _visible(session, principal, row):
         raise not_found()
-    _check(access.can_edit(principal, row["owner_id"]))
+    _check(access.can_edit(principal, row["owner_id"], granted=True))  # visible: owned or granted
     if row["version"] != version:
         raise conflict()
     if row["status"] == ClientStatus.ARCHIVED.value:
         raise problem(("input", "id"), "ARCHIVED", "an archived client cannot be changed")
-    if "eik" in data and (dup := await _duplicate_eik(session, data["eik"], exclude=client_id)):
-        raise _duplicate_problem("eik", dup)
+    for field in ("eik", "vat_number"):
+        if field in data and (dup := await _duplicate(session, field, data[field],
+                                                      exclude=client_id)):
+            raise _duplicate_problem(field, dup)
+    if data.get("group_id") is not None and data["group_id"] != row["group_id"]:
+        await _check_refs(session, {"group_id": data["group_id"]})
     if rule_problems := client_rule_problems({**row, **data}):  # the rules on the result
         raise Problems(rule_problems)
     changes = _diff(row, data)
@@ -188,6 +210,7 @@ async def update_client(uow: UnitOfWork, principal: Principal, client_id: uuid.U
         update(clients).where(clients.c.id == client_id, clients.c.version == version).values(
             **data, version=clients.c.version + 1, updated_at=func.now(),
             updated_by=principal.subject))
+    await refresh_search_document(session, client_id)
     await _history(session, principal.subject, client_id, "client", client_id, "update", changes)
     await _event(uow, EVENT_UPDATED, client_id, changed=sorted(changes))
     await uow.commit()
@@ -198,9 +221,9 @@ async def archive_client(uow: UnitOfWork, principal: Principal, client_id: uuid.
                          version: int, reason: str | None) -> uuid.UUID:
     session = uow.session
     row = await _lock_client(session, client_id)
-    if row is None or not access.can_see(principal, row["owner_id"]):
+    if row is None or not await _visible(session, principal, row):
         raise not_found()
-    _check(access.can_archive(principal, row["owner_id"]))
+    _check(access.can_archive(principal, row["owner_id"], granted=True))
     if row["version"] != version:
         raise conflict()
     if row["status"] == ClientStatus.ARCHIVED.value:
@@ -211,6 +234,38 @@ async def archive_client(uow: UnitOfWork, principal: Principal, client_id: uuid.
     await _history(session, principal.subject, client_id, "client", client_id, "archive",
                    {"status": [row["status"], "archived"], "reason": reason})
     await _event(uow, EVENT_ARCHIVED, client_id, reason=reason)
+    await uow.commit()
+    return client_id
+
+
+async def reassign_owner(uow: UnitOfWork, principal: Principal, client_id: uuid.UUID,
+                         version: int, owner_id: uuid.UUID | None,
+                         reason: str | None) -> uuid.UUID:
+    """Give the client to another employee (managers and admins); recorded and published as
+    ``crm.clients.client.owner_reassigned``. ``owner_id`` None leaves the client unowned."""
+    session = uow.session
+    row = await _lock_client(session, client_id)
+    if row is None or not await _visible(session, principal, row):
+        raise not_found()
+    if not principal.sees_all_clients:
+        raise forbidden(("input", "id"), "only managers and admins reassign clients")
+    if row["version"] != version:
+        raise conflict()
+    if row["status"] == ClientStatus.ARCHIVED.value:
+        raise problem(("input", "id"), "ARCHIVED", "an archived client cannot be changed")
+    if owner_id is not None and not await active_employee(session, owner_id):
+        raise problem(("input", "ownerId"), "NOT_FOUND",
+                      "the owner must be an active employee of the staff directory")
+    if owner_id == row["owner_id"]:
+        return client_id
+    await session.execute(update(clients).where(clients.c.id == client_id).values(
+        owner_id=owner_id, version=clients.c.version + 1, updated_at=func.now(),
+        updated_by=principal.subject))
+    await _history(session, principal.subject, client_id, "client", client_id, "reassign",
+                   {"owner_id": [jsonable(row["owner_id"]), jsonable(owner_id)],
+                    "reason": reason})
+    await _event(uow, EVENT_OWNER_REASSIGNED, client_id,
+                 previousOwnerId=jsonable(row["owner_id"]), reason=reason)
     await uow.commit()
     return client_id
 
@@ -248,9 +303,9 @@ async def _check_unique(session: AsyncSession, kind: str, client_id: uuid.UUID,
 async def _editable_client(uow: UnitOfWork, principal: Principal, client_id: uuid.UUID,
                            field: tuple[str, ...]) -> RowMapping:
     row = await _lock_client(uow.session, client_id)
-    if row is None or not access.can_see(principal, row["owner_id"]):
+    if row is None or not await _visible(uow.session, principal, row):
         raise not_found(field)
-    _check(access.can_edit(principal, row["owner_id"]), field)
+    _check(access.can_edit(principal, row["owner_id"], granted=True), field)
     if row["status"] == ClientStatus.ARCHIVED.value:
         raise problem(field, "ARCHIVED", "an archived client cannot be changed")
     return row
@@ -280,6 +335,7 @@ async def add_child(uow: UnitOfWork, principal: Principal, kind: str, client_id:
         await _clear_flag(session, kind, client_id, child_id, values, None)
     await session.execute(insert(table).values(id=child_id, client_id=client_id, **values))
     new = (await session.execute(select(table).where(table.c.id == child_id))).mappings().one()
+    await refresh_search_document(session, client_id)
     await _history(session, principal.subject, client_id, kind, child_id, "create",
                    {"new": row_dict(new, fields)})
     await _event(uow, EVENT_UPDATED, client_id, changed=[_plural(kind)])
@@ -321,6 +377,7 @@ async def update_child(uow: UnitOfWork, principal: Principal, kind: str, child_i
         await _clear_flag(session, kind, client_id, child_id, values, row)
     await session.execute(update(table).where(table.c.id == child_id).values(
         **values, version=table.c.version + 1, updated_at=func.now()))
+    await refresh_search_document(session, client_id)
     await _history(session, principal.subject, client_id, kind, child_id, "update", changes)
     await _event(uow, EVENT_UPDATED, client_id, changed=[_plural(kind)])
     await uow.commit()
@@ -335,6 +392,7 @@ async def remove_child(uow: UnitOfWork, principal: Principal, kind: str, child_i
     client_id: uuid.UUID = row["client_id"]
     session = uow.session
     await session.execute(delete(table).where(table.c.id == child_id))
+    await refresh_search_document(session, client_id)
     await _history(session, principal.subject, client_id, kind, child_id, "remove",
                    {"old": row_dict(row, fields)})
     await _event(uow, EVENT_UPDATED, client_id, changed=[_plural(kind)])
@@ -353,7 +411,7 @@ def _input_key(kind: str) -> str:
 
 
 __all__ = [
-    "EVENT_ARCHIVED", "EVENT_CREATED", "EVENT_UPDATED", "CLIENT_FIELDS",
-    "add_child", "archive_client", "create_client", "remove_child", "update_child",
-    "update_client",
+    "EVENT_ARCHIVED", "EVENT_CREATED", "EVENT_OWNER_REASSIGNED", "EVENT_UPDATED", "CLIENT_FIELDS",
+    "add_child", "archive_client", "create_client", "reassign_owner", "remove_child",
+    "update_child", "update_client",
 ]

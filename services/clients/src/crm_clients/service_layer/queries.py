@@ -10,16 +10,20 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     DateTime,
+    Float,
     Interval,
     RowMapping,
     Select,
+    and_,
     any_,
     bindparam,
+    cast,
     exists,
     func,
     or_,
@@ -34,10 +38,12 @@ from crm_clients.adapters.tables import (
     bank_accounts,
     clients,
     contact_persons,
+    contracts,
     history,
     meeting_grants,
 )
-from crm_clients.service_layer.visibility import visible_clients
+from crm_clients.domain.contracts import ContractStatus, business_today
+from crm_clients.service_layer.visibility import grace_period, visible_clients
 from crm_common.auth import Principal
 from crm_common.client_access import MEETING_CANCELLED
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
@@ -62,7 +68,6 @@ _VISIBLE_CLIENTS_BY_IDS = _CLIENTS_BY_IDS.where(or_(
         meeting_grants.c.ends_at + _GRACE > _NOW,
     ),
 ))
-DEFAULT_GRACE = timedelta(hours=24)
 
 
 def _children_statement(table: Any, *order: Any) -> Select[Any]:
@@ -81,7 +86,7 @@ _BANK_ACCOUNTS = _children_statement(
 
 async def clients_by_ids(reader: AsyncEngine, principal: Principal,
                          ids: Sequence[uuid.UUID], *,
-                         grace: timedelta = DEFAULT_GRACE) -> list[Row | None]:
+                         grace: timedelta | None = None) -> list[Row | None]:
     """One statement for any number of ids; clients the principal may not see (DESIGN §6) come
     back as None, exactly as unknown ids do (not found)."""
     params: dict[str, Any] = {"ids": list(ids)}
@@ -89,7 +94,8 @@ async def clients_by_ids(reader: AsyncEngine, principal: Principal,
         statement = _CLIENTS_BY_IDS
     elif "sales_rep" in principal.roles:
         statement = _VISIBLE_CLIENTS_BY_IDS
-        params.update(me=principal.subject, grace=grace, now=datetime.now(UTC))
+        params.update(me=principal.subject, grace=grace_period() if grace is None else grace,
+                      now=datetime.now(UTC))
     else:
         return [None for _ in ids]
     async with reader.connect() as session:
@@ -129,7 +135,18 @@ async def client_history(reader: AsyncEngine, client_id: uuid.UUID, *,
                          first: int, after: str | None) -> Page:
     """A client's audit history (client and everything hanging off it), newest first.
     The caller has already checked that the principal may see the client."""
-    stmt = select(history).where(history.c.client_id == client_id)
+    return await _history_page(reader, history.c.client_id == client_id, first, after)
+
+
+async def entity_history(reader: AsyncEngine, entity_id: uuid.UUID, *,
+                         first: int, after: str | None) -> Page:
+    """One entity's audit history (an employee, a group, a contract), newest first."""
+    return await _history_page(reader, history.c.entity_id == entity_id, first, after)
+
+
+async def _history_page(reader: AsyncEngine, condition: ColumnElement[bool], first: int,
+                        after: str | None) -> Page:
+    stmt = select(history).where(condition)
     if after:
         (raw_id,) = decode_cursor(after, 1)
         if not isinstance(raw_id, int):
@@ -149,6 +166,11 @@ class ClientFilter:
     status: str | None = None
     owner_id: uuid.UUID | None = None
     city: str | None = None
+    group_id: uuid.UUID | None = None
+    #: a normalised search term (search.normalise_term); ordering is then by relevance
+    search: str | None = None
+    #: only clients with (True) or without (False) a contract in force today
+    has_contract_in_force: bool | None = None
 
 
 ORDERINGS = {
@@ -156,6 +178,9 @@ ORDERINGS = {
     "CODE": (clients.c.code, clients.c.id),
     "CREATED_AT": (clients.c.created_at, clients.c.id),
 }
+_SCORE = Float()
+#: words shorter than this do not filter search results, they only rank them
+SIGNIFICANT_WORD = 4
 
 
 @dataclass(frozen=True)
@@ -166,6 +191,108 @@ class Page:
     cursors: list[str]
 
 
+# A contract that was in force on a day: activated once (expired and terminated ones were),
+# its validity covers the day and it was not terminated before it. A suspended contract is not.
+_EVER_ACTIVE = (ContractStatus.ACTIVE.value, ContractStatus.EXPIRED.value,
+                ContractStatus.TERMINATED.value)
+
+
+def contract_in_force(day: date) -> ColumnElement[bool]:
+    """A condition on ``contracts``: the contract is in force on ``day``."""
+    c = contracts.c
+    return and_(c.status.in_(_EVER_ACTIVE), c.activated_on.is_not(None), c.valid_from <= day,
+                or_(c.valid_until.is_(None), c.valid_until >= day),
+                or_(c.terminated_on.is_(None), c.terminated_on >= day))
+
+
+def contract_in_force_condition(day: date) -> ColumnElement[bool]:
+    """A condition on ``clients``: the client has a contract in force on ``day``."""
+    return exists().where(contracts.c.client_id == clients.c.id, contract_in_force(day))
+
+
+def _relevance(term: str) -> ColumnElement[float]:
+    return func.word_similarity(term, clients.c.search_names)
+
+
+def _word_matches(word: str) -> ColumnElement[bool]:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(clients.c.search_names.op("%>")(word),
+               clients.c.search_document.like(f"%{escaped}%", escape="\\"))
+
+
+def _matches(term: str) -> ColumnElement[bool]:
+    """Every word of four letters or more must match (similar or as a substring); shorter
+    words only rank. ANDing the words lets the trigram index intersect their candidates, so a
+    term of two common words rechecks tens of rows, not thousands (bench/search_clients.py)."""
+    words = [w for w in dict.fromkeys(term.split()) if len(w) >= SIGNIFICANT_WORD]
+    return and_(*(_word_matches(w) for w in words)) if words else _word_matches(term)
+
+
+def _apply_filters(stmt: Select[Any], flt: ClientFilter) -> Select[Any]:
+    if flt.status:
+        stmt = stmt.where(clients.c.status == flt.status)
+    if flt.owner_id:
+        stmt = stmt.where(clients.c.owner_id == flt.owner_id)
+    if flt.group_id:
+        stmt = stmt.where(clients.c.group_id == flt.group_id)
+    if flt.city:
+        stmt = stmt.where(exists().where(
+            addresses.c.client_id == clients.c.id,
+            func.lower(addresses.c.city) == flt.city.lower()))
+    if flt.has_contract_in_force is not None:
+        in_force = contract_in_force_condition(business_today())
+        stmt = stmt.where(in_force if flt.has_contract_in_force else ~in_force)
+    if flt.search:
+        stmt = stmt.where(_matches(flt.search))
+    return stmt
+
+
+async def _search_page(reader: AsyncEngine, stmt: Select[Any], term: str, *, first: int,
+                       after: str | None) -> Page:
+    """Best match first: keyset on (relevance DESC, legal name, id)."""
+    score = _relevance(term)
+    stmt = stmt.add_columns(score.label("relevance"))
+    if after:
+        raw_score, raw_name, raw_id = decode_cursor(after, 3)
+        try:
+            cursor_score = float(raw_score)
+            cursor_id = uuid.UUID(str(raw_id))
+        except (TypeError, ValueError) as exc:
+            raise InvalidCursor("malformed cursor") from exc
+        score_param = bindparam("cursor_score", cursor_score, type_=_SCORE)
+        stmt = stmt.where(or_(
+            cast(score, _SCORE) < score_param,
+            and_(cast(score, _SCORE) == score_param,
+                 tuple_(clients.c.legal_name, clients.c.id) > tuple_(str(raw_name), cursor_id)),
+        ))
+    stmt = stmt.order_by(score.desc(), clients.c.legal_name, clients.c.id).limit(first + 1)
+    async with reader.connect() as conn:
+        rows = list((await conn.execute(stmt)).mappings())
+    has_next = len(rows) > first
+    rows = rows[:first]
+    cursors = [encode_cursor([float(r["relevance"]), r["legal_name"], str(r["id"])])
+               for r in rows]
+    return Page(rows, has_next, cursors[-1] if cursors else None, cursors)
+
+
+async def similar_clients(reader: AsyncEngine, legal_name: str, *,
+                          exclude: uuid.UUID | None = None, limit: int = 5,
+                          threshold: float = 0.6) -> list[Row]:
+    """Non-archived clients whose legal name is very similar (trigram similarity ≥
+    ``threshold``), most similar first: the duplicate warnings of createClient."""
+    name = legal_name.lower()
+    similarity = func.similarity(func.lower(clients.c.legal_name), name)
+    stmt = (select(clients.c.id, clients.c.code, clients.c.legal_name,
+                   similarity.label("similarity"))
+            .where(func.lower(clients.c.legal_name).op("%")(name), similarity >= threshold,
+                   clients.c.status != "archived")
+            .order_by(similarity.desc(), clients.c.id).limit(limit))
+    if exclude is not None:
+        stmt = stmt.where(clients.c.id != exclude)
+    async with reader.connect() as conn:
+        return list((await conn.execute(stmt)).mappings())
+
+
 def _cursor_values(row: Row, order: str) -> list[Any]:
     first = row[ORDERINGS[order][0].key]
     return [first.isoformat() if order == "CREATED_AT" else first, str(row["id"])]
@@ -174,21 +301,16 @@ def _cursor_values(row: Row, order: str) -> list[Any]:
 async def list_clients(reader: AsyncEngine, principal: Principal,
                        flt: ClientFilter, *, first: int, after: str | None,
                        order: str = "NAME", descending: bool = False,
-                       grace: timedelta = DEFAULT_GRACE) -> Page:
+                       grace: timedelta | None = None) -> Page:
     """A keyset page: ``WHERE (key, id) > (cursor)`` over an index, so page 10,000 costs what
     page 1 costs. Raises ``InvalidCursor`` for a cursor that is not ours."""
     key, id_col = ORDERINGS[order]
     stmt = select(clients)
     if not principal.sees_all_clients:
         stmt = stmt.where(visible_clients(principal, grace=grace))
-    if flt.status:
-        stmt = stmt.where(clients.c.status == flt.status)
-    if flt.owner_id:
-        stmt = stmt.where(clients.c.owner_id == flt.owner_id)
-    if flt.city:
-        stmt = stmt.where(exists().where(
-            addresses.c.client_id == clients.c.id,
-            func.lower(addresses.c.city) == flt.city.lower()))
+    stmt = _apply_filters(stmt, flt)
+    if flt.search:
+        return await _search_page(reader, stmt, flt.search, first=first, after=after)
     if after:
         raw_key, raw_id = decode_cursor(after, 2)
         try:
@@ -213,4 +335,5 @@ async def list_clients(reader: AsyncEngine, principal: Principal,
 
 
 __all__ = ["ClientFilter", "Page", "addresses_by_client", "bank_accounts_by_client",
-           "client_history", "clients_by_ids", "contacts_by_client", "list_clients"]
+           "client_history", "clients_by_ids", "contacts_by_client", "entity_history",
+           "list_clients", "similar_clients"]

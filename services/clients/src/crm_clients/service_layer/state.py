@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +17,8 @@ from crm_common.problems import camel
 CLIENT_FIELDS = (
     "id", "code", "kind", "legal_name", "trade_name", "eik", "vat_number", "status", "owner_id",
     "phones", "emails", "website", "notes", "tags", "version", "created_at", "updated_at",
-    "archived_at",
+    "archived_at", "group_id", "payment_term_days", "currency", "credit_limit",
+    "document_descriptions",
 )
 ADDRESS_FIELDS = ("id", "kind", "country", "city", "postal_code", "street", "is_default", "version")
 BANK_ACCOUNT_FIELDS = ("id", "iban", "bic", "bank_name", "currency", "is_default", "version")
@@ -28,6 +30,8 @@ def jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
     if isinstance(value, Mapping):

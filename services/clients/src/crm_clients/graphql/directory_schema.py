@@ -1,0 +1,197 @@
+"""Staff directory and client groups: queries and mutations (merged into the clients schema)."""
+
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+
+from crm_clients.graphql.common import forget, parse_id, run
+from crm_clients.graphql.directory_types import ClientGroup, Employee
+from crm_clients.graphql.inputs import (
+    CreateClientGroupInput,
+    CreateEmployeeInput,
+    EmployeeFilterInput,
+    UpdateClientGroupInput,
+    UpdateEmployeeInput,
+    VersionedIdInput,
+    to_raw,
+)
+from crm_clients.service_layer import groups, staff
+from crm_common.graphql.connections import PageInfo, clamp_page_size
+from crm_common.graphql.cursors import InvalidCursor
+from crm_common.graphql.errors import UserError, bad_input
+
+
+@strawberry.type
+class EmployeeEdge:
+    cursor: str
+    node: Employee
+
+
+@strawberry.type
+class EmployeeConnection:
+    edges: list[EmployeeEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class EmployeePayload:
+    employee: Employee | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class ClientGroupPayload:
+    group: ClientGroup | None
+    user_errors: list[UserError]
+
+
+async def _employee(info: strawberry.Info, employee_id: uuid.UUID | None) -> Employee | None:
+    if employee_id is None:
+        return None
+    loader = info.context.loaders.employee
+    forget(loader, employee_id)
+    row = await loader.load(employee_id)
+    return Employee.from_row(row) if row is not None else None
+
+
+async def _group(info: strawberry.Info, group_id: uuid.UUID | None) -> ClientGroup | None:
+    if group_id is None:
+        return None
+    loader = info.context.loaders.group
+    forget(loader, group_id)
+    row = await loader.load(group_id)
+    return ClientGroup.from_row(row) if row is not None else None
+
+
+@strawberry.type
+class DirectoryQuery:
+    @strawberry.field(description="The staff directory entry of the caller (token subject).")
+    async def me(self, info: strawberry.Info) -> Employee | None:
+        return await _employee(info, info.context.principal.subject)
+
+    @strawberry.field(description="One employee; null when unknown.")
+    async def employee(self, info: strawberry.Info, id: strawberry.ID) -> Employee | None:
+        try:
+            return await _employee(info, uuid.UUID(str(id)))
+        except ValueError:
+            return None
+
+    @strawberry.field(description="The staff directory, by name, keyset-paged.")
+    async def employees(self, info: strawberry.Info, first: int | None = None,
+                        after: str | None = None,
+                        filter: EmployeeFilterInput | None = None) -> EmployeeConnection:
+        flt = filter or EmployeeFilterInput()
+        try:
+            size = clamp_page_size(first, info.context.max_page_size)
+            manager = uuid.UUID(str(flt.manager_id)) if flt.manager_id else None
+            rows, has_next, cursors = await staff.list_employees(
+                info.context.runtime.reader, first=size, after=after, active=flt.active,
+                role=flt.role.value if flt.role else None, manager_id=manager,
+                name=flt.name.strip()[:200] if flt.name else None)
+        except (InvalidCursor, ValueError) as exc:
+            raise bad_input(f"employees: {exc}") from None
+        return EmployeeConnection(
+            edges=[EmployeeEdge(cursor=c, node=Employee.from_row(r))
+                   for r, c in zip(rows, cursors, strict=True)],
+            page_info=PageInfo(has_next_page=has_next,
+                               end_cursor=cursors[-1] if cursors else None))
+
+    @strawberry.field(description="Client groups by code (archived ones on request).")
+    async def client_groups(self, info: strawberry.Info,
+                            include_archived: bool = False) -> list[ClientGroup]:
+        rows = await groups.list_groups(info.context.runtime.reader,
+                                        include_archived=include_archived)
+        return [ClientGroup.from_row(r) for r in rows]
+
+    @strawberry.field
+    async def client_group(self, info: strawberry.Info, id: strawberry.ID) -> ClientGroup | None:
+        try:
+            return await _group(info, uuid.UUID(str(id)))
+        except ValueError:
+            return None
+
+
+@strawberry.type
+class DirectoryMutation:
+    @strawberry.mutation(description="Add an employee to the staff directory (admins).")
+    async def create_employee(self, info: strawberry.Info,
+                              input: CreateEmployeeInput) -> EmployeePayload:
+        ctx = info.context
+
+        async def act() -> uuid.UUID:
+            async with ctx.uow() as uow:
+                return await staff.create_employee(uow, ctx.principal, to_raw(input))
+
+        employee_id, errors = await run(act)
+        return EmployeePayload(employee=await _employee(info, employee_id), user_errors=errors)
+
+    @strawberry.mutation(description="Change an employee (admins); `active: false` deactivates.")
+    async def update_employee(self, info: strawberry.Info,
+                              input: UpdateEmployeeInput) -> EmployeePayload:
+        ctx = info.context
+        raw = to_raw(input)
+
+        async def act() -> uuid.UUID:
+            employee_id = parse_id(raw.pop("id"), ("input", "id"))
+            version = raw.pop("version")
+            async with ctx.uow() as uow:
+                return await staff.update_employee(uow, ctx.principal, employee_id, version, raw)
+
+        employee_id, errors = await run(act)
+        return EmployeePayload(employee=await _employee(info, employee_id), user_errors=errors)
+
+    @strawberry.mutation(description="The employee left: inactive, kept in the directory.")
+    async def deactivate_employee(self, info: strawberry.Info,
+                                  input: VersionedIdInput) -> EmployeePayload:
+        ctx = info.context
+
+        async def act() -> uuid.UUID:
+            employee_id = parse_id(input.id, ("input", "id"))
+            async with ctx.uow() as uow:
+                return await staff.deactivate_employee(uow, ctx.principal, employee_id,
+                                                       input.version)
+
+        employee_id, errors = await run(act)
+        return EmployeePayload(employee=await _employee(info, employee_id), user_errors=errors)
+
+    @strawberry.mutation(description="Create a client group (managers, admins).")
+    async def create_client_group(self, info: strawberry.Info,
+                                  input: CreateClientGroupInput) -> ClientGroupPayload:
+        ctx = info.context
+
+        async def act() -> uuid.UUID:
+            async with ctx.uow() as uow:
+                return await groups.create_group(uow, ctx.principal, to_raw(input))
+
+        group_id, errors = await run(act)
+        return ClientGroupPayload(group=await _group(info, group_id), user_errors=errors)
+
+    @strawberry.mutation
+    async def update_client_group(self, info: strawberry.Info,
+                                  input: UpdateClientGroupInput) -> ClientGroupPayload:
+        ctx = info.context
+        raw = to_raw(input)
+
+        async def act() -> uuid.UUID:
+            group_id = parse_id(raw.pop("id"), ("input", "id"))
+            version = raw.pop("version")
+            async with ctx.uow() as uow:
+                return await groups.update_group(uow, ctx.principal, group_id, version, raw)
+
+        group_id, errors = await run(act)
+        return ClientGroupPayload(group=await _group(info, group_id), user_errors=errors)
+
+    @strawberry.mutation(description="Archive an empty client group (managers, admins).")
+    async def archive_client_group(self, info: strawberry.Info,
+                                   input: VersionedIdInput) -> ClientGroupPayload:
+        ctx = info.context
+
+        async def act() -> uuid.UUID:
+            group_id = parse_id(input.id, ("input", "id"))
+            async with ctx.uow() as uow:
+                return await groups.archive_group(uow, ctx.principal, group_id, input.version)
+
+        group_id, errors = await run(act)
+        return ClientGroupPayload(group=await _group(info, group_id), user_errors=errors)

@@ -1,0 +1,87 @@
+"""GraphQL types of the staff directory and client groups."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from crm_clients.domain.staff import EmployeeRole
+from crm_clients.graphql.history import HistoryConnection, history_connection
+from crm_clients.service_layer import queries
+
+strawberry.enum(EmployeeRole)
+
+
+@strawberry.federation.type(
+    keys=["id"],
+    description="An employee of the staff directory; `id` is the subject of their tokens.")
+class Employee:
+    id: strawberry.ID
+    full_name: str
+    email: str | None
+    phone: str | None = strawberry.field(description="E.164.")
+    role: EmployeeRole
+    manager_id: strawberry.ID | None
+    active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, r: Mapping[Any, Any]) -> Employee:
+        return cls(id=strawberry.ID(str(r["id"])), full_name=r["full_name"], email=r["email"],
+                   phone=r["phone"], role=EmployeeRole(r["role"]),
+                   manager_id=strawberry.ID(str(r["manager_id"])) if r["manager_id"] else None,
+                   active=r["active"], version=r["version"], created_at=r["created_at"],
+                   updated_at=r["updated_at"])
+
+    @classmethod
+    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Employee | None:
+        try:
+            key = uuid.UUID(str(id))
+        except ValueError:
+            return None
+        row = await info.context.loaders.employee.load(key)
+        return cls.from_row(row) if row is not None else None
+
+    @strawberry.field
+    async def manager(self, info: strawberry.Info) -> Employee | None:
+        if self.manager_id is None:
+            return None
+        row = await info.context.loaders.employee.load(uuid.UUID(str(self.manager_id)))
+        return Employee.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Changes to this employee, newest first.")
+    async def history(self, info: strawberry.Info, first: int | None = None,
+                      after: str | None = None) -> HistoryConnection:
+        return await history_connection(info, queries.entity_history, uuid.UUID(str(self.id)),
+                                        first, after)
+
+
+@strawberry.type(description="A group of clients (the pricing service discounts by group).")
+class ClientGroup:
+    id: strawberry.ID
+    code: str
+    name: str
+    description: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+
+    @classmethod
+    def from_row(cls, r: Mapping[Any, Any]) -> ClientGroup:
+        return cls(id=strawberry.ID(str(r["id"])), code=r["code"], name=r["name"],
+                   description=r["description"], version=r["version"],
+                   created_at=r["created_at"], updated_at=r["updated_at"],
+                   archived_at=r["archived_at"])
+
+    @strawberry.field(description="Changes to this group, newest first.")
+    async def history(self, info: strawberry.Info, first: int | None = None,
+                      after: str | None = None) -> HistoryConnection:
+        return await history_connection(info, queries.entity_history, uuid.UUID(str(self.id)),
+                                        first, after)

@@ -1,0 +1,153 @@
+"""Read side of contracts. Access goes through the client: a contract is visible exactly when its
+client is (``queries.clients_by_ids`` for single contracts, ``visibility.visible_clients`` as a
+SQL condition for lists across clients).
+
+Each function checks out its own connection from the autocommit reader, so DataLoaders running
+concurrently never share one; the batched ones take the ids as one array parameter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import RowMapping, any_, bindparam, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from crm_clients.adapters.tables import clients, contract_discounts, contracts, history
+from crm_clients.domain.contracts import ContractStatus
+from crm_clients.service_layer import queries
+from crm_clients.service_layer.queries import Page
+from crm_clients.service_layer.queries import contract_in_force as in_force_condition
+from crm_clients.service_layer.visibility import visible_clients
+from crm_common.auth import Principal
+from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
+
+Row = RowMapping
+
+_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
+_CONTRACTS_BY_IDS = select(contracts).where(contracts.c.id == any_(_IDS))
+_CONTRACTS_BY_CLIENT = select(contracts).where(contracts.c.client_id == any_(_IDS)).order_by(
+    contracts.c.valid_from.desc(), contracts.c.number, contracts.c.id)
+_DISCOUNTS_BY_CONTRACT = select(contract_discounts).where(
+    contract_discounts.c.contract_id == any_(_IDS)).order_by(
+    contract_discounts.c.contract_id, contract_discounts.c.position)
+
+#: a contract is in force on a day when it was activated, its validity covers the day, it was not
+#: terminated before the day, and it is not suspended (suspension periods are not kept)
+_RUNNING = (ContractStatus.ACTIVE.value, ContractStatus.SUSPENDED.value)
+MAX_DAYS_AHEAD = 3650
+
+
+async def contracts_by_ids(reader: AsyncEngine, principal: Principal,
+                           ids: Sequence[uuid.UUID], *, grace: dt.timedelta) -> list[Row | None]:
+    """Two statements for any number of ids: the contracts, then their clients through the
+    access rule; a contract whose client the principal may not see is None (not found)."""
+    async with reader.connect() as conn:
+        found = {r["id"]: r for r in (await conn.execute(
+            _CONTRACTS_BY_IDS, {"ids": list(ids)})).mappings()}
+    client_ids = list({r["client_id"] for r in found.values()})
+    visible: set[uuid.UUID] = set()
+    if client_ids:
+        rows = await queries.clients_by_ids(reader, principal, client_ids, grace=grace)
+        visible = {r["id"] for r in rows if r is not None}
+    return [r if (r := found.get(i)) is not None and r["client_id"] in visible else None
+            for i in ids]
+
+
+async def contracts_by_client(reader: AsyncEngine,
+                              client_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
+    """Callers pass only ids of clients the principal may see (resolved through the client).
+    Newest validity first."""
+    async with reader.connect() as conn:
+        grouped: dict[uuid.UUID, list[Row]] = defaultdict(list)
+        for r in (await conn.execute(_CONTRACTS_BY_CLIENT, {"ids": list(client_ids)})).mappings():
+            grouped[r["client_id"]].append(r)
+    return [grouped.get(i, []) for i in client_ids]
+
+
+async def discounts_by_contract(reader: AsyncEngine,
+                                contract_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
+    """Callers pass only ids of contracts already read through the access rule."""
+    async with reader.connect() as conn:
+        grouped: dict[uuid.UUID, list[Row]] = defaultdict(list)
+        for r in (await conn.execute(_DISCOUNTS_BY_CONTRACT,
+                                     {"ids": list(contract_ids)})).mappings():
+            grouped[r["contract_id"]].append(r)
+    return [grouped.get(i, []) for i in contract_ids]
+
+
+async def contract_history(reader: AsyncEngine, contract_id: uuid.UUID, *,
+                           first: int, after: str | None) -> Page:
+    """One contract's audit history, newest first (``ix_history_entity``). The caller has
+    already read the contract through the access rule."""
+    stmt = select(history).where(history.c.entity_id == contract_id,
+                                 history.c.entity_type == "contract")
+    if after:
+        (raw_id,) = decode_cursor(after, 1)
+        if not isinstance(raw_id, int) or isinstance(raw_id, bool):
+            raise InvalidCursor("malformed cursor")
+        stmt = stmt.where(history.c.id < raw_id)
+    stmt = stmt.order_by(history.c.id.desc()).limit(first + 1)
+    async with reader.connect() as conn:
+        rows = list((await conn.execute(stmt)).mappings())
+    has_next = len(rows) > first
+    rows = rows[:first]
+    cursors = [encode_cursor([r["id"]]) for r in rows]
+    return Page(rows, has_next, cursors[-1] if cursors else None, cursors)
+
+
+@dataclass(frozen=True)
+class ContractFilter:
+    client_id: uuid.UUID | None = None
+    status: str | None = None
+    in_force_on: dt.date | None = None
+    #: active or suspended contracts whose end falls within ``today`` .. ``today`` + N days
+    expiring_within_days: int | None = None
+
+
+async def list_contracts(reader: AsyncEngine, principal: Principal, flt: ContractFilter, *,
+                         first: int, after: str | None, today: dt.date,
+                         grace: dt.timedelta) -> Page:
+    """Contracts of the clients the principal may see, keyset-paged by number
+    (``WHERE number > :cursor`` over ``ix_contracts_number``). Raises ``InvalidCursor``."""
+    c = contracts.c
+    stmt = select(contracts)
+    if not principal.sees_all_clients:
+        stmt = stmt.join(clients, clients.c.id == c.client_id).where(
+            visible_clients(principal, grace=grace))
+    if flt.client_id is not None:
+        stmt = stmt.where(c.client_id == flt.client_id)
+    if flt.status is not None:
+        stmt = stmt.where(c.status == flt.status)
+    if flt.in_force_on is not None:
+        stmt = stmt.where(in_force_condition(flt.in_force_on))
+    if flt.expiring_within_days is not None:
+        if not 0 <= flt.expiring_within_days <= MAX_DAYS_AHEAD:
+            raise ValueError(f"expiringWithinDays must be between 0 and {MAX_DAYS_AHEAD}")
+        stmt = stmt.where(c.status.in_(_RUNNING), c.valid_until >= today,
+                          c.valid_until <= today + dt.timedelta(days=flt.expiring_within_days))
+    if after:
+        raw_number, raw_id = decode_cursor(after, 2)
+        try:
+            cursor_id = uuid.UUID(str(raw_id))
+        except ValueError as exc:
+            raise InvalidCursor("malformed cursor") from exc
+        if not isinstance(raw_number, str):
+            raise InvalidCursor("malformed cursor")
+        stmt = stmt.where(tuple_(c.number, c.id) > tuple_(raw_number, cursor_id))
+    stmt = stmt.order_by(c.number, c.id).limit(first + 1)
+    async with reader.connect() as conn:
+        rows = list((await conn.execute(stmt)).mappings())
+    has_next = len(rows) > first
+    rows = rows[:first]
+    cursors = [encode_cursor([r["number"], str(r["id"])]) for r in rows]
+    return Page(rows, has_next, cursors[-1] if cursors else None, cursors)
+
+
+__all__ = ["ContractFilter", "contract_history", "contracts_by_client", "contracts_by_ids",
+           "discounts_by_contract", "in_force_condition", "list_contracts"]
