@@ -1,0 +1,134 @@
+"""The per-request GraphQL context: the principal, the runtime, the access moment and fresh
+DataLoaders (one statement per batch, whatever the number of rows)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from crm_activities.service_layer import (
+    activity_queries,
+    competitor_queries,
+    meeting_queries,
+)
+from crm_activities.service_layer.paging import Access, Page
+from crm_common.auth import Principal
+from crm_common.service import Runtime
+from crm_common.uow import UnitOfWork
+
+#: (parent id, first, after, extra filter key) → a page
+PageKey = tuple[uuid.UUID, int, str | None, Any]
+
+
+def _grouped(load: Any) -> Any:
+    """A DataLoader function for keys (parent, first, after, extra): one query per distinct
+    (first, after, extra) — in practice one — for all the parents."""
+    async def load_fn(keys: list[PageKey]) -> list[Any]:
+        groups: dict[tuple[int, str | None, Any], list[uuid.UUID]] = {}
+        for parent, first, after, extra in keys:
+            groups.setdefault((first, after, extra), []).append(parent)
+        results: dict[PageKey, Any] = {}
+        for (first, after, extra), parents in groups.items():
+            values = await load(parents, first, after, extra)
+            for parent, value in zip(parents, values, strict=True):
+                results[(parent, first, after, extra)] = value
+        return [results[k] for k in keys]
+    return load_fn
+
+
+@dataclass
+class Loaders:
+    activity: DataLoader[uuid.UUID, Any]
+    meeting: DataLoader[uuid.UUID, Any]
+    competitor: DataLoader[uuid.UUID, Any]
+    client_activities: DataLoader[PageKey, Page]
+    client_observations: DataLoader[PageKey, Page]
+    competitor_observations: DataLoader[PageKey, Page]
+    last_contact: DataLoader[uuid.UUID, dt.datetime | None]
+    next_meeting: DataLoader[uuid.UUID, Any]
+    agenda: DataLoader[tuple[uuid.UUID, dt.datetime, dt.datetime], list[Any]]
+
+
+@dataclass
+class Context:
+    principal: Principal
+    runtime: Runtime
+    calendar_base_url: str
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    loaders: Loaders = field(init=False)
+
+    @property
+    def grace(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.runtime.settings.access_grace_hours)
+
+    @property
+    def access(self) -> Access:
+        return Access(self.principal, self.now, self.grace)
+
+    @property
+    def max_page_size(self) -> int:
+        return self.runtime.settings.max_page_size
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.runtime.session_factory, source=self.runtime.settings.source,
+                          actor_id=self.principal.subject)
+
+    def __post_init__(self) -> None:
+        reader, who = self.runtime.reader, self.access
+
+        async def activities(ids: list[uuid.UUID]) -> list[Any]:
+            return await activity_queries.activities_by_ids(reader, who, ids)
+
+        async def meetings(ids: list[uuid.UUID]) -> list[Any]:
+            return await meeting_queries.meetings_by_ids(reader, who, ids)
+
+        async def competitors(ids: list[uuid.UUID]) -> list[Any]:
+            return await competitor_queries.competitors_by_ids(reader, ids)
+
+        async def client_activities(ids: list[uuid.UUID], first: int, after: str | None,
+                                    flt: Any) -> list[Page]:
+            return await activity_queries.activities_by_client(
+                reader, who, ids, flt or activity_queries.ActivityFilter(), first=first,
+                after=after)
+
+        def observations(parent: str) -> Any:
+            async def load(ids: list[uuid.UUID], first: int, after: str | None,
+                           _extra: Any) -> list[Page]:
+                return await competitor_queries.observations_by_parent(
+                    reader, who, parent, ids, first=first, after=after)
+            return load
+
+        async def last_contact(ids: list[uuid.UUID]) -> list[dt.datetime | None]:
+            return await activity_queries.last_contact_by_client(reader, who, ids)
+
+        async def next_meeting(ids: list[uuid.UUID]) -> list[Any]:
+            return await meeting_queries.next_meeting_by_client(reader, who, ids)
+
+        async def agenda(keys: list[tuple[uuid.UUID, dt.datetime, dt.datetime]]) -> list[Any]:
+            windows: dict[tuple[dt.datetime, dt.datetime], list[uuid.UUID]] = {}
+            for employee, start, end in keys:
+                windows.setdefault((start, end), []).append(employee)
+            found: dict[tuple[uuid.UUID, dt.datetime, dt.datetime], Any] = {}
+            for window, employees in windows.items():
+                rows = await meeting_queries.agendas(reader, who, employees, window)
+                for employee, meetings_of in zip(employees, rows, strict=True):
+                    found[(employee, *window)] = meetings_of
+            return [found[k] for k in keys]
+
+        self.loaders = Loaders(
+            activity=DataLoader(load_fn=activities, max_batch_size=500),
+            meeting=DataLoader(load_fn=meetings, max_batch_size=500),
+            competitor=DataLoader(load_fn=competitors, max_batch_size=500),
+            client_activities=DataLoader(load_fn=_grouped(client_activities), max_batch_size=500),
+            client_observations=DataLoader(load_fn=_grouped(observations("client")),
+                                           max_batch_size=500),
+            competitor_observations=DataLoader(load_fn=_grouped(observations("competitor")),
+                                               max_batch_size=500),
+            last_contact=DataLoader(load_fn=last_contact, max_batch_size=500),
+            next_meeting=DataLoader(load_fn=next_meeting, max_batch_size=500),
+            agenda=DataLoader(load_fn=agenda, max_batch_size=500),
+        )

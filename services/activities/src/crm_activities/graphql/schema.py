@@ -1,0 +1,410 @@
+"""The activities subgraph: queries and mutations. Resolvers parse, call the service layer, map."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import strawberry
+from strawberry.extensions import SchemaExtension
+
+from crm_activities.domain.fields import Collector
+from crm_activities.domain.values import parse_uuid
+from crm_activities.graphql.inputs import (
+    ActivityFilterInput,
+    CancelMeetingInput,
+    CompetitorFilterInput,
+    CompetitorObservationFilterInput,
+    CompleteMeetingInput,
+    CreateCompetitorInput,
+    LogActivityInput,
+    MeetingFilterInput,
+    RecordCompetitorObservationInput,
+    RescheduleMeetingInput,
+    RotateCalendarFeedInput,
+    ScheduleMeetingInput,
+    UpdateCompetitorInput,
+    to_raw,
+)
+from crm_activities.graphql.types import (
+    Activity,
+    ActivityConnection,
+    Client,
+    Competitor,
+    CompetitorConnection,
+    CompetitorObservation,
+    CompetitorObservationConnection,
+    Employee,
+    Meeting,
+    MeetingConnection,
+    activity_connection,
+    competitor_connection,
+    meeting_connection,
+    observation_connection,
+    page_size,
+)
+from crm_activities.service_layer import (
+    activities,
+    activity_queries,
+    calendar_feeds,
+    competitor_queries,
+    competitors,
+    meeting_queries,
+    meetings,
+)
+from crm_common.graphql.cursors import InvalidCursor
+from crm_common.graphql.errors import UserError, bad_input, user_errors
+from crm_common.problems import Problems
+
+SERVICE = "activities"
+
+
+async def _run(action: Callable[[], Awaitable[Any]]) -> tuple[Any, list[UserError]]:
+    try:
+        return await action(), []
+    except Problems as exc:
+        return None, user_errors(exc.problems, SERVICE)
+
+
+def _target(raw: dict[str, Any]) -> tuple[uuid.UUID, Any]:
+    """The ``id`` (and ``version``) an update names: REQUIRED / INVALID_ID userErrors."""
+    c = Collector(raw)
+    entity_id = c.run("id", lambda: parse_uuid(raw["id"])) if c.required("id") else None
+    c.required("version")
+    c.done()
+    assert entity_id is not None
+    return entity_id, raw["version"]
+
+
+def _opt_uuid(value: Any, name: str) -> uuid.UUID | None:
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise bad_input(f"filter.{name} is not a valid id") from None
+
+
+def _aware(value: dt.datetime | None, name: str) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise bad_input(f"filter.{name}: give the time with its UTC offset")
+    return value
+
+
+async def _page(fn: Callable[[], Awaitable[Any]]) -> Any:
+    try:
+        return await fn()
+    except InvalidCursor as exc:
+        raise bad_input(f"after: {exc}") from None
+
+
+async def _row(loader: Any, key: uuid.UUID | None) -> Any:
+    if key is None:
+        return None
+    try:
+        loader.clear(key)  # a mutation's payload shows the state after the change
+    except KeyError:
+        pass
+    return await loader.load(key)
+
+
+def _key(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+@strawberry.type
+class ActivityPayload:
+    activity: Activity | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class MeetingPayload:
+    meeting: Meeting | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class CompleteMeetingPayload:
+    meeting: Meeting | None
+    activity: Activity | None = strawberry.field(description="The done contact it became.")
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class CompetitorPayload:
+    competitor: Competitor | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class CompetitorObservationPayload:
+    observation: CompetitorObservation | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class CalendarFeedPayload:
+    url: str | None = strawberry.field(
+        description="The secret iCalendar URL (served by the activities service itself, not the "
+                    "gateway). Shown once; rotating again replaces it.")
+    employee_id: strawberry.ID | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One done contact; null when unknown or not yours to see.")
+    async def activity(self, info: strawberry.Info, id: strawberry.ID) -> Activity | None:
+        row = await _row(info.context.loaders.activity, _key(id))
+        return Activity.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Contact history, newest first (a client's timeline with "
+                                  "filter.clientId; an employee's contacts with employeeId).")
+    async def activities(self, info: strawberry.Info, filter: ActivityFilterInput | None = None,
+                         first: int | None = None, after: str | None = None
+                         ) -> ActivityConnection:
+        size = page_size(info, first)
+        f = filter or ActivityFilterInput()
+        flt = activity_queries.ActivityFilter(
+            client_id=_opt_uuid(f.client_id, "clientId"),
+            employee_id=_opt_uuid(f.employee_id, "employeeId"),
+            kinds=tuple(k.value for k in f.kinds or []),
+            occurred_from=_aware(f.from_, "from"), occurred_to=_aware(f.to, "to"))
+        page = await _page(lambda: activity_queries.list_activities(
+            info.context.runtime.reader, info.context.access, flt, first=size, after=after))
+        return activity_connection(page)
+
+    @strawberry.field(description="One meeting; null when unknown or not yours to see.")
+    async def meeting(self, info: strawberry.Info, id: strawberry.ID) -> Meeting | None:
+        row = await _row(info.context.loaders.meeting, _key(id))
+        return Meeting.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Meetings you may see, earliest first.")
+    async def meetings(self, info: strawberry.Info, filter: MeetingFilterInput | None = None,
+                       first: int | None = None, after: str | None = None) -> MeetingConnection:
+        size = page_size(info, first)
+        f = filter or MeetingFilterInput()
+        flt = meeting_queries.MeetingFilter(
+            client_id=_opt_uuid(f.client_id, "clientId"),
+            employee_id=_opt_uuid(f.employee_id, "employeeId"),
+            statuses=tuple(s.value for s in f.statuses or []),
+            starts_from=_aware(f.from_, "from"), starts_to=_aware(f.to, "to"))
+        page = await _page(lambda: meeting_queries.list_meetings(
+            info.context.runtime.reader, info.context.access, flt, first=size, after=after))
+        return meeting_connection(page)
+
+    @strawberry.field(description="Competitors by name.")
+    async def competitors(self, info: strawberry.Info,
+                          filter: CompetitorFilterInput | None = None, first: int | None = None,
+                          after: str | None = None) -> CompetitorConnection:
+        size = page_size(info, first)
+        f = filter or CompetitorFilterInput()
+        search = f.search.strip()[:300] if f.search else None
+        group = f.product_group.strip()[:100] if f.product_group else None
+        page = await _page(lambda: competitor_queries.list_competitors(
+            info.context.runtime.reader, search=search or None, product_group=group or None,
+            first=size, after=after))
+        return competitor_connection(page)
+
+    @strawberry.field
+    async def competitor(self, info: strawberry.Info, id: strawberry.ID) -> Competitor | None:
+        row = await _row(info.context.loaders.competitor, _key(id))
+        return Competitor.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Observations of competitors, newest first, by competitor, "
+                                  "client, kind, product group and period.")
+    async def competitor_observations(
+        self, info: strawberry.Info, filter: CompetitorObservationFilterInput | None = None,
+        first: int | None = None, after: str | None = None,
+    ) -> CompetitorObservationConnection:
+        size = page_size(info, first)
+        f = filter or CompetitorObservationFilterInput()
+        flt = competitor_queries.ObservationFilter(
+            competitor_id=_opt_uuid(f.competitor_id, "competitorId"),
+            client_id=_opt_uuid(f.client_id, "clientId"),
+            kinds=tuple(k.value for k in f.kinds or []),
+            product_group=f.product_group.strip()[:100] if f.product_group else None,
+            observed_from=f.from_, observed_to=f.to)
+        page = await _page(lambda: competitor_queries.list_observations(
+            info.context.runtime.reader, info.context.access, flt, first=size, after=after))
+        return observation_connection(page)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Record a done contact (visit, call, e-mail, ...).")
+    async def log_activity(self, info: strawberry.Info, input: LogActivityInput
+                           ) -> ActivityPayload:
+        ctx = info.context
+
+        async def act() -> uuid.UUID:
+            async with ctx.uow() as uow:
+                return await activities.log_activity(uow, ctx.principal, to_raw(input),
+                                                     now=ctx.now, grace=ctx.grace)
+
+        activity_id, errors = await _run(act)
+        row = await _row(ctx.loaders.activity, activity_id)
+        return ActivityPayload(activity=Activity.from_row(row) if row else None,
+                               user_errors=errors)
+
+    @strawberry.mutation(description="Schedule a meeting. One that overlaps another meeting of "
+                                     "the same employee is refused unless allowOverlap is true.")
+    async def schedule_meeting(self, info: strawberry.Info, input: ScheduleMeetingInput
+                               ) -> MeetingPayload:
+        ctx = info.context
+
+        async def act() -> uuid.UUID:
+            async with ctx.uow() as uow:
+                return await meetings.schedule_meeting(uow, ctx.principal, to_raw(input),
+                                                       now=ctx.now, grace=ctx.grace)
+
+        return await _meeting_payload(info, act)
+
+    @strawberry.mutation(description="Move a meeting in time, to another place, or to another "
+                                     "employee (managers).")
+    async def reschedule_meeting(self, info: strawberry.Info, input: RescheduleMeetingInput
+                                 ) -> MeetingPayload:
+        ctx = info.context
+
+        async def act() -> uuid.UUID:
+            raw = to_raw(input)
+            meeting_id, version = _target(raw)
+            async with ctx.uow() as uow:
+                return await meetings.reschedule_meeting(uow, ctx.principal, meeting_id, version,
+                                                         raw, now=ctx.now)
+
+        return await _meeting_payload(info, act)
+
+    @strawberry.mutation(description="Cancel a meeting, giving a reason; the access it gave to "
+                                     "the client ends at once.")
+    async def cancel_meeting(self, info: strawberry.Info, input: CancelMeetingInput
+                             ) -> MeetingPayload:
+        ctx = info.context
+
+        async def act() -> uuid.UUID:
+            raw = to_raw(input)
+            meeting_id, version = _target(raw)
+            async with ctx.uow() as uow:
+                return await meetings.cancel_meeting(uow, ctx.principal, meeting_id, version, raw)
+
+        return await _meeting_payload(info, act)
+
+    @strawberry.mutation(description="The meeting took place: record it as a done contact.")
+    async def complete_meeting(self, info: strawberry.Info, input: CompleteMeetingInput
+                               ) -> CompleteMeetingPayload:
+        ctx = info.context
+
+        async def act() -> tuple[uuid.UUID, uuid.UUID]:
+            raw = to_raw(input)
+            meeting_id, version = _target(raw)
+            async with ctx.uow() as uow:
+                return await meetings.complete_meeting(uow, ctx.principal, meeting_id, version,
+                                                       raw, now=ctx.now)
+
+        result, errors = await _run(act)
+        meeting_id, activity_id = result if result else (None, None)
+        meeting = await _row(ctx.loaders.meeting, meeting_id)
+        activity = await _row(ctx.loaders.activity, activity_id)
+        return CompleteMeetingPayload(
+            meeting=Meeting.from_row(meeting) if meeting else None,
+            activity=Activity.from_row(activity) if activity else None, user_errors=errors)
+
+    @strawberry.mutation
+    async def create_competitor(self, info: strawberry.Info, input: CreateCompetitorInput
+                                ) -> CompetitorPayload:
+        ctx = info.context
+
+        async def act() -> uuid.UUID:
+            async with ctx.uow() as uow:
+                return await competitors.create_competitor(uow, ctx.principal, to_raw(input))
+
+        return await _competitor_payload(info, act)
+
+    @strawberry.mutation(description="Change a competitor; send the version you read.")
+    async def update_competitor(self, info: strawberry.Info, input: UpdateCompetitorInput
+                                ) -> CompetitorPayload:
+        ctx = info.context
+
+        async def act() -> uuid.UUID:
+            raw = to_raw(input)
+            competitor_id, version = _target(raw)
+            raw.pop("id"), raw.pop("version")
+            async with ctx.uow() as uow:
+                return await competitors.update_competitor(uow, ctx.principal, competitor_id,
+                                                           version, raw)
+
+        return await _competitor_payload(info, act)
+
+    @strawberry.mutation(description="Record a change seen in a competitor's strategy.")
+    async def record_competitor_observation(
+        self, info: strawberry.Info, input: RecordCompetitorObservationInput,
+    ) -> CompetitorObservationPayload:
+        ctx = info.context
+
+        async def act() -> uuid.UUID:
+            async with ctx.uow() as uow:
+                return await competitors.record_observation(uow, ctx.principal, to_raw(input),
+                                                            now=ctx.now, grace=ctx.grace)
+
+        observation_id, errors = await _run(act)
+        row = None
+        if observation_id is not None:
+            (row,) = await competitor_queries.observations_by_ids(
+                ctx.runtime.reader, ctx.access, [observation_id])
+        return CompetitorObservationPayload(
+            observation=CompetitorObservation.from_row(row) if row else None, user_errors=errors)
+
+    @strawberry.mutation(description="A new secret iCalendar URL for your meetings; the old "
+                                     "one stops working.")
+    async def rotate_calendar_feed(self, info: strawberry.Info,
+                                   input: RotateCalendarFeedInput | None = None
+                                   ) -> CalendarFeedPayload:
+        ctx = info.context
+
+        async def act() -> tuple[uuid.UUID, str]:
+            raw = to_raw(input) if input is not None else {}
+            c = Collector(raw)
+            employee = c.run("employee_id", lambda: parse_uuid(raw["employee_id"])) \
+                if c.has("employee_id") else None
+            c.done()
+            async with ctx.uow() as uow:
+                return await calendar_feeds.rotate_feed(uow, ctx.principal, employee)
+
+        result, errors = await _run(act)
+        if result is None:
+            return CalendarFeedPayload(url=None, employee_id=None, user_errors=errors)
+        employee, token = result
+        return CalendarFeedPayload(url=f"{ctx.calendar_base_url}/calendar/{token}.ics",
+                                   employee_id=strawberry.ID(str(employee)), user_errors=[])
+
+
+async def _meeting_payload(info: strawberry.Info,
+                           act: Callable[[], Awaitable[uuid.UUID]]) -> MeetingPayload:
+    meeting_id, errors = await _run(act)
+    row = await _row(info.context.loaders.meeting, meeting_id)
+    return MeetingPayload(meeting=Meeting.from_row(row) if row else None, user_errors=errors)
+
+
+async def _competitor_payload(info: strawberry.Info,
+                              act: Callable[[], Awaitable[uuid.UUID]]) -> CompetitorPayload:
+    competitor_id, errors = await _run(act)
+    row = await _row(info.context.loaders.competitor, competitor_id)
+    return CompetitorPayload(competitor=Competitor.from_row(row) if row else None,
+                             user_errors=errors)
+
+
+def build_schema(
+    extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] | None = None,
+) -> strawberry.Schema:
+    return strawberry.federation.Schema(
+        query=Query, mutation=Mutation, types=[Client, Employee],
+        extensions=extensions or [],
+        # the highest federation version @theguild/federation-composition composes
+        federation_version="2.7",
+    )

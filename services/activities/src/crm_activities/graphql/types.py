@@ -1,0 +1,409 @@
+"""GraphQL object types of the activities subgraph: thin mappings of service-layer rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from crm_activities.graphql.enums import (
+    ActivityKind,
+    Direction,
+    Impact,
+    MeetingStatus,
+    ObservationKind,
+)
+from crm_activities.service_layer import history_queries
+from crm_activities.service_layer.activity_queries import ActivityFilter
+from crm_activities.service_layer.paging import Page
+from crm_common.graphql.connections import PageInfo, clamp_page_size
+from crm_common.graphql.cursors import InvalidCursor
+from crm_common.graphql.errors import bad_input
+
+
+def _id(value: Any) -> strawberry.ID:
+    return strawberry.ID(str(value))
+
+
+def _opt_id(value: Any) -> strawberry.ID | None:
+    return strawberry.ID(str(value)) if value is not None else None
+
+
+def page_size(info: strawberry.Info, first: int | None) -> int:
+    try:
+        return clamp_page_size(first, info.context.max_page_size)
+    except ValueError as exc:
+        raise bad_input(f"first: {exc}") from None
+
+
+@strawberry.type(description="One recorded change: who, when, which operation, old → new.")
+class AuditEntry:
+    at: dt.datetime
+    actor_id: strawberry.ID | None
+    operation: str = strawberry.field(
+        description="create, reschedule, cancel, complete, update or rotate.")
+    changes: JSON = strawberry.field(
+        description="For updates {field: [old, new]}; for create {new: …}.")
+
+
+@strawberry.type
+class AuditEdge:
+    cursor: str
+    node: AuditEntry
+
+
+@strawberry.type
+class AuditConnection:
+    edges: list[AuditEdge]
+    page_info: PageInfo
+
+
+async def _history(info: strawberry.Info, entity_id: str, first: int | None,
+                   after: str | None) -> AuditConnection:
+    size = page_size(info, first)
+    try:
+        page = await history_queries.history_of(info.context.runtime.reader,
+                                                uuid.UUID(entity_id), first=size, after=after)
+    except InvalidCursor as exc:
+        raise bad_input(f"after: {exc}") from None
+    return AuditConnection(
+        edges=[AuditEdge(cursor=c, node=AuditEntry(
+            at=r["at"], actor_id=_opt_id(r["actor_id"]), operation=r["operation"],
+            changes=r["changes"])) for r, c in zip(page.rows, page.cursors, strict=True)],
+        page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
+
+
+@strawberry.federation.type(keys=["id"], description="An employee (the clients service owns "
+                                                      "the staff directory).")
+class Employee:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Employee:
+        return cls(id=id)
+
+    @strawberry.field(description="The employee's meetings overlapping [from, to) (at most 93 "
+                                  "days), earliest first; cancelled ones left out. A rep sees "
+                                  "the meetings they may see.")
+    async def agenda(
+        self, info: strawberry.Info,
+        from_: Annotated[dt.datetime, strawberry.argument(name="from")], to: dt.datetime,
+    ) -> list[Meeting]:
+        if from_.tzinfo is None or to.tzinfo is None:
+            raise bad_input("agenda: give from and to with their UTC offset")
+        if to <= from_ or to - from_ > dt.timedelta(days=93):
+            raise bad_input("agenda: to must be after from, at most 93 days later")
+        try:
+            employee = uuid.UUID(str(self.id))
+        except ValueError:
+            return []
+        rows = await info.context.loaders.agenda.load((employee, from_, to))
+        return [Meeting.from_row(r) for r in rows]
+
+
+@strawberry.type(description="A done contact: visit, meeting, call, e-mail or message.")
+class Activity:
+    id: strawberry.ID
+    client_id: strawberry.ID
+    contact_person_id: strawberry.ID | None = strawberry.field(
+        description="A contact person of the client (the clients service's ContactPerson id).")
+    employee_id: strawberry.ID = strawberry.field(description="Who made the contact.")
+    kind: ActivityKind
+    direction: Direction
+    occurred_at: dt.datetime
+    duration_minutes: int
+    location: str | None
+    subject: str | None
+    notes: str
+    agreements: str | None = strawberry.field(description="Agreements reached.")
+    next_steps: str | None
+    meeting_id: strawberry.ID | None = strawberry.field(
+        description="The meeting this contact completed, if any.")
+    created_by: strawberry.ID = strawberry.field(description="Who logged it.")
+    created_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, r: Mapping[Any, Any]) -> Activity:
+        return cls(
+            id=_id(r["id"]), client_id=_id(r["client_id"]),
+            contact_person_id=_opt_id(r["contact_person_id"]), employee_id=_id(r["employee_id"]),
+            kind=ActivityKind(r["kind"]), direction=Direction(r["direction"]),
+            occurred_at=r["occurred_at"], duration_minutes=r["duration_minutes"],
+            location=r["location"], subject=r["subject"], notes=r["notes"],
+            agreements=r["agreements"], next_steps=r["next_steps"],
+            meeting_id=_opt_id(r["meeting_id"]), created_by=_id(r["created_by"]),
+            created_at=r["created_at"])
+
+    @strawberry.field
+    def client(self) -> Client:
+        return Client(id=self.client_id)
+
+    @strawberry.field
+    def employee(self) -> Employee:
+        return Employee(id=self.employee_id)
+
+    @strawberry.field
+    async def history(self, info: strawberry.Info, first: int | None = None,
+                      after: str | None = None) -> AuditConnection:
+        return await _history(info, str(self.id), first, after)
+
+
+@strawberry.type(description="A meeting with a client, scheduled for an employee.")
+class Meeting:
+    id: strawberry.ID
+    client_id: strawberry.ID
+    employee_id: strawberry.ID
+    contact_person_ids: list[strawberry.ID]
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    place: str | None
+    purpose: str | None
+    status: MeetingStatus
+    cancel_reason: str | None
+    activity_id: strawberry.ID | None = strawberry.field(
+        description="The done contact a completed meeting became.")
+    version: int = strawberry.field(description="Send it back with a change.")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, r: Mapping[Any, Any]) -> Meeting:
+        return cls(
+            id=_id(r["id"]), client_id=_id(r["client_id"]), employee_id=_id(r["employee_id"]),
+            contact_person_ids=[_id(i) for i in r["contact_person_ids"]],
+            starts_at=r["starts_at"], ends_at=r["ends_at"], place=r["place"],
+            purpose=r["purpose"], status=MeetingStatus(r["status"]),
+            cancel_reason=r["cancel_reason"], activity_id=_opt_id(r["activity_id"]),
+            version=r["version"], created_at=r["created_at"], updated_at=r["updated_at"])
+
+    @strawberry.field
+    def client(self) -> Client:
+        return Client(id=self.client_id)
+
+    @strawberry.field
+    def employee(self) -> Employee:
+        return Employee(id=self.employee_id)
+
+    @strawberry.field
+    async def activity(self, info: strawberry.Info) -> Activity | None:
+        if self.activity_id is None:
+            return None
+        row = await info.context.loaders.activity.load(uuid.UUID(str(self.activity_id)))
+        return Activity.from_row(row) if row is not None else None
+
+    @strawberry.field
+    async def history(self, info: strawberry.Info, first: int | None = None,
+                      after: str | None = None) -> AuditConnection:
+        return await _history(info, str(self.id), first, after)
+
+
+@strawberry.type(description="A change in a competitor's strategy, as an employee saw it.")
+class CompetitorObservation:
+    id: strawberry.ID
+    competitor_id: strawberry.ID
+    observed_on: dt.date
+    kind: ObservationKind
+    description: str
+    client_id: strawberry.ID | None = strawberry.field(description="Where it was seen.")
+    product_group: str | None
+    source: str | None
+    impact: Impact
+    reported_by: strawberry.ID
+    created_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, r: Mapping[Any, Any]) -> CompetitorObservation:
+        return cls(
+            id=_id(r["id"]), competitor_id=_id(r["competitor_id"]), observed_on=r["observed_on"],
+            kind=ObservationKind(r["kind"]), description=r["description"],
+            client_id=_opt_id(r["client_id"]), product_group=r["product_group"],
+            source=r["source"], impact=Impact(r["impact"]), reported_by=_id(r["reported_by"]),
+            created_at=r["created_at"])
+
+    @strawberry.field
+    async def competitor(self, info: strawberry.Info) -> Competitor | None:
+        row = await info.context.loaders.competitor.load(uuid.UUID(str(self.competitor_id)))
+        return Competitor.from_row(row) if row is not None else None
+
+    @strawberry.field
+    def client(self) -> Client | None:
+        return Client(id=self.client_id) if self.client_id is not None else None
+
+
+@strawberry.type(description="A competitor: who they are and the product groups they compete in.")
+class Competitor:
+    id: strawberry.ID
+    name: str
+    eik: str | None
+    website: str | None
+    product_groups: list[str]
+    notes: str | None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, r: Mapping[Any, Any]) -> Competitor:
+        return cls(id=_id(r["id"]), name=r["name"], eik=r["eik"], website=r["website"],
+                   product_groups=list(r["product_groups"]), notes=r["notes"],
+                   version=r["version"], created_at=r["created_at"], updated_at=r["updated_at"])
+
+    @strawberry.field(description="Observations of this competitor, newest first.")
+    async def observations(self, info: strawberry.Info, first: int | None = None,
+                           after: str | None = None) -> CompetitorObservationConnection:
+        size = page_size(info, first)
+        page = await load_page(info.context.loaders.competitor_observations,
+                               (uuid.UUID(str(self.id)), size, after, None))
+        return observation_connection(page)
+
+    @strawberry.field
+    async def history(self, info: strawberry.Info, first: int | None = None,
+                      after: str | None = None) -> AuditConnection:
+        return await _history(info, str(self.id), first, after)
+
+
+async def load_page(loader: Any, key: Any) -> Page:
+    try:
+        page: Page = await loader.load(key)
+    except InvalidCursor as exc:
+        raise bad_input(f"after: {exc}") from None
+    return page
+
+
+@strawberry.type
+class ActivityEdge:
+    cursor: str
+    node: Activity
+
+
+@strawberry.type
+class ActivityConnection:
+    edges: list[ActivityEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class MeetingEdge:
+    cursor: str
+    node: Meeting
+
+
+@strawberry.type
+class MeetingConnection:
+    edges: list[MeetingEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class CompetitorEdge:
+    cursor: str
+    node: Competitor
+
+
+@strawberry.type
+class CompetitorConnection:
+    edges: list[CompetitorEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class CompetitorObservationEdge:
+    cursor: str
+    node: CompetitorObservation
+
+
+@strawberry.type
+class CompetitorObservationConnection:
+    edges: list[CompetitorObservationEdge]
+    page_info: PageInfo
+
+
+def _info(page: Page) -> PageInfo:
+    return PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor)
+
+
+def activity_connection(page: Page) -> ActivityConnection:
+    return ActivityConnection(edges=[ActivityEdge(cursor=c, node=Activity.from_row(r))
+                                     for r, c in zip(page.rows, page.cursors, strict=True)],
+                              page_info=_info(page))
+
+
+def meeting_connection(page: Page) -> MeetingConnection:
+    return MeetingConnection(edges=[MeetingEdge(cursor=c, node=Meeting.from_row(r))
+                                    for r, c in zip(page.rows, page.cursors, strict=True)],
+                             page_info=_info(page))
+
+
+def competitor_connection(page: Page) -> CompetitorConnection:
+    return CompetitorConnection(edges=[CompetitorEdge(cursor=c, node=Competitor.from_row(r))
+                                       for r, c in zip(page.rows, page.cursors, strict=True)],
+                                page_info=_info(page))
+
+
+def observation_connection(page: Page) -> CompetitorObservationConnection:
+    return CompetitorObservationConnection(
+        edges=[CompetitorObservationEdge(cursor=c, node=CompetitorObservation.from_row(r))
+               for r, c in zip(page.rows, page.cursors, strict=True)],
+        page_info=_info(page))
+
+
+@strawberry.federation.type(keys=["id"], description="A client (the clients service owns it).")
+class Client:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Client:
+        return cls(id=id)
+
+    def _key(self) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(str(self.id))
+        except ValueError:
+            return None
+
+    @strawberry.field(description="The contact history, newest first: what you may see (a rep: "
+                                  "all of a client they may see, else only their own).")
+    async def activities(self, info: strawberry.Info, first: int | None = None,
+                         after: str | None = None,
+                         kinds: list[ActivityKind] | None = None) -> ActivityConnection:
+        size = page_size(info, first)
+        key = self._key()
+        if key is None:
+            return activity_connection(Page([], False, None, []))
+        flt = ActivityFilter(kinds=tuple(k.value for k in kinds or []))
+        page = await load_page(info.context.loaders.client_activities, (key, size, after, flt))
+        return activity_connection(page)
+
+    @strawberry.field(description="When the latest contact you may see took place.")
+    async def last_contact_at(self, info: strawberry.Info) -> dt.datetime | None:
+        key = self._key()
+        return await info.context.loaders.last_contact.load(key) if key else None
+
+    @strawberry.field(description="The next (or current) scheduled meeting you may see.")
+    async def next_meeting(self, info: strawberry.Info) -> Meeting | None:
+        key = self._key()
+        row = await info.context.loaders.next_meeting.load(key) if key else None
+        return Meeting.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Competitor observations made at this client, newest first.")
+    async def competitor_observations(self, info: strawberry.Info, first: int | None = None,
+                                      after: str | None = None
+                                      ) -> CompetitorObservationConnection:
+        size = page_size(info, first)
+        key = self._key()
+        if key is None:
+            return observation_connection(Page([], False, None, []))
+        page = await load_page(info.context.loaders.client_observations,
+                               (key, size, after, None))
+        return observation_connection(page)
+
+
+__all__ = ["Activity", "ActivityConnection", "AuditConnection", "Client", "Competitor",
+           "CompetitorConnection", "CompetitorObservation", "CompetitorObservationConnection",
+           "Employee", "Meeting", "MeetingConnection", "activity_connection",
+           "competitor_connection", "load_page", "meeting_connection", "observation_connection",
+           "page_size"]

@@ -1,0 +1,108 @@
+"""Read side of meetings: one meeting, lists, an employee's agenda, a client's next meeting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import RowMapping, Select, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from crm_activities.adapters.tables import meetings
+from crm_activities.domain.meeting import MeetingStatus
+from crm_activities.service_layer.paging import (
+    Access,
+    Page,
+    after_condition,
+    by_ids,
+    fetch_page,
+    pages_by_parent,
+)
+from crm_activities.service_layer.visibility import meeting_visible
+
+_ORDER = (meetings.c.starts_at, meetings.c.id)
+#: the most meetings one agenda answer holds (the window is capped too)
+AGENDA_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class MeetingFilter:
+    client_id: uuid.UUID | None = None
+    employee_id: uuid.UUID | None = None
+    statuses: tuple[str, ...] = ()
+    starts_from: dt.datetime | None = None
+    starts_to: dt.datetime | None = None
+
+
+async def meetings_by_ids(reader: AsyncEngine, who: Access,
+                          ids: Sequence[uuid.UUID]) -> list[RowMapping | None]:
+    return await by_ids(reader, meetings, meeting_visible(who.principal, who.now, who.grace), ids)
+
+
+async def list_meetings(reader: AsyncEngine, who: Access, flt: MeetingFilter, *, first: int,
+                        after: str | None) -> Page:
+    """Meetings one may see, earliest first."""
+    statement = select(meetings).where(meeting_visible(who.principal, who.now, who.grace))
+    if flt.client_id is not None:
+        statement = statement.where(meetings.c.client_id == flt.client_id)
+    if flt.employee_id is not None:
+        statement = statement.where(meetings.c.employee_id == flt.employee_id)
+    if flt.statuses:
+        statement = statement.where(meetings.c.status.in_(flt.statuses))
+    if flt.starts_from is not None:
+        statement = statement.where(meetings.c.starts_at >= flt.starts_from)
+    if flt.starts_to is not None:
+        statement = statement.where(meetings.c.starts_at < flt.starts_to)
+    if after:
+        statement = statement.where(after_condition(
+            after, meetings.c.starts_at, dt.datetime, meetings.c.id, descending=False))
+    return await fetch_page(reader, statement.order_by(*_ORDER), first, "starts_at")
+
+
+_EMPLOYEES = bindparam("employees", type_=ARRAY(UUID(as_uuid=True)))
+
+
+async def agendas(reader: AsyncEngine, who: Access, employee_ids: Sequence[uuid.UUID],
+                  window: tuple[dt.datetime, dt.datetime]) -> list[list[RowMapping]]:
+    """Each employee's meetings that overlap ``window`` (cancelled ones left out), earliest
+    first; one statement for all the employees."""
+    start, end = window
+    statement = (
+        select(meetings)
+        .where(meetings.c.employee_id == any_(_EMPLOYEES),
+               meetings.c.status != MeetingStatus.CANCELLED.value,
+               meetings.c.starts_at < end, meetings.c.ends_at > start,
+               meeting_visible(who.principal, who.now, who.grace))
+        .order_by(meetings.c.employee_id, *_ORDER)
+    )
+    grouped: dict[uuid.UUID, list[RowMapping]] = defaultdict(list)
+    async with reader.connect() as conn:
+        rows = (await conn.execute(statement, {"employees": list(employee_ids)})).mappings()
+        for row in rows:
+            if len(grouped[row["employee_id"]]) < AGENDA_LIMIT:
+                grouped[row["employee_id"]].append(row)
+    return [grouped.get(e, []) for e in employee_ids]
+
+
+def _upcoming(who: Access) -> Select[tuple[object, ...]]:
+    return (select(meetings)
+            .where(meetings.c.status == MeetingStatus.SCHEDULED.value,
+                   meetings.c.ends_at > who.now,
+                   meeting_visible(who.principal, who.now, who.grace))
+            .order_by(*_ORDER))
+
+
+async def next_meeting_by_client(reader: AsyncEngine, who: Access,
+                                 client_ids: Sequence[uuid.UUID]) -> list[RowMapping | None]:
+    """The next (or current) scheduled meeting with each client that one may see."""
+    pages = await pages_by_parent(reader, client_ids, meetings.c.client_id, _upcoming(who), 1,
+                                  "starts_at")
+    return [p.rows[0] if p.rows else None for p in pages]
+
+
+__all__ = ["AGENDA_LIMIT", "MeetingFilter", "Page", "agendas", "list_meetings",
+           "meetings_by_ids", "next_meeting_by_client"]

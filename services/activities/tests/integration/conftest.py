@@ -1,0 +1,260 @@
+"""A real activities service for the integration tests: its own database (created and dropped),
+its own events exchange and queue prefix, real PostgreSQL and RabbitMQ, served by uvicorn on a
+free port. The other services' events (clients, employees) are published by the tests themselves
+onto the test exchange, as CloudEvents checked against the catalogue."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aio_pika
+import httpx
+import pytest
+import uvicorn
+
+from crm_activities.app import create_app
+from crm_activities.cli import migrate
+from crm_common.db import drop_database
+from crm_common.devkeys import generate_key_pair, mint_token
+from crm_common.messaging.catalogue import Catalogue
+from crm_common.messaging.envelope import DomainEvent, to_cloudevent
+from crm_common.settings import Settings
+from crm_dev import procs
+
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+RUN = uuid.uuid4().hex[:10]
+QUEUE_PREFIX = f"test.{RUN}."
+QUEUES = [f"{QUEUE_PREFIX}activities.{name}{suffix}"
+          for name in ("access-clients", "access-meetings", "access-employees")
+          for suffix in ("", ".dlq")]
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def keys() -> tuple[str, str]:
+    return generate_key_pair()
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/crm_activities_test_{RUN}"
+    await asyncio.to_thread(migrate, url)
+    yield url
+    await drop_database(url)
+
+
+@dataclass
+class EventTap:
+    """A queue bound to the test exchange that records every event published on it."""
+
+    received: list[dict[str, Any]] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+
+    def of_type(self, type_: str) -> list[dict[str, Any]]:
+        return [e for e in self.received if e["type"] == type_]
+
+    async def wait_for(self, predicate: Any, within: float = 15.0) -> list[dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while loop.time() < deadline:
+            found = [e for e in self.received if predicate(e)]
+            if found:
+                return found
+            await asyncio.sleep(0.05)
+        raise AssertionError("expected event did not arrive in time")
+
+
+@pytest.fixture(scope="session")
+async def exchange_name() -> AsyncIterator[str]:
+    name = f"crm.events.test.{RUN}"
+    yield name
+    conn = await aio_pika.connect(AMQP_URL)
+    async with conn:
+        channel = await conn.channel()
+        for queue in [f"{name}.archive", *QUEUES]:
+            await channel.queue_delete(queue)
+        await channel.exchange_delete(name)
+
+
+@pytest.fixture(scope="session")
+async def tap(exchange_name: str) -> AsyncIterator[EventTap]:
+    tap = EventTap()
+    conn = await aio_pika.connect(AMQP_URL)
+    channel = await conn.channel()
+    exchange = await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.TOPIC,
+                                              durable=True)
+    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+    await queue.bind(exchange, "#")
+    catalogue = Catalogue()
+
+    async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        async with message.process():
+            envelope = json.loads(message.body)
+            tap.received.append(envelope)
+            try:
+                catalogue.validate(envelope)
+            except Exception as exc:  # noqa: BLE001 - collected and reported at teardown
+                tap.invalid.append(f"{envelope.get('type')}: {exc}")
+
+    await queue.consume(on_message)
+    yield tap
+    await conn.close()
+    assert not tap.invalid, "events that do not match events/asyncapi.yaml:\n" + "\n".join(
+        tap.invalid[:5])
+
+
+class Publisher:
+    """Publishes the events other services would (client and employee snapshots)."""
+
+    def __init__(self, exchange: aio_pika.abc.AbstractExchange) -> None:
+        self.exchange = exchange
+        self.catalogue = Catalogue()
+
+    async def publish(self, type_: str, subject: str, data: dict[str, Any],
+                      source: str = "crm/clients") -> dict[str, Any]:
+        envelope = to_cloudevent(DomainEvent(type=type_, subject=subject, data=data),
+                                 source=source, actor_id="system", correlation_id="test")
+        self.catalogue.validate(envelope)
+        await self.exchange.publish(
+            aio_pika.Message(json.dumps(envelope).encode(), message_id=envelope["id"],
+                             content_type="application/cloudevents+json",
+                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+            routing_key=type_)
+        return envelope
+
+    async def client(self, client_id: uuid.UUID, *, owner: uuid.UUID | None, version: int = 1,
+                     name: str = "Тракия Дистрибуция АД", status: str = "active",
+                     type_: str = "crm.clients.client.created") -> dict[str, Any]:
+        now = dt.datetime.now(dt.UTC).isoformat()
+        snapshot = {
+            "id": str(client_id), "code": f"C{uuid.uuid4().int % 10**6:06d}",
+            "kind": "company", "legalName": name, "tradeName": None, "eik": None,
+            "vatNumber": None, "status": status, "ownerId": str(owner) if owner else None,
+            "phones": [], "emails": [], "website": None, "notes": None, "tags": [],
+            "version": version, "createdAt": now, "updatedAt": now, "archivedAt": None,
+            "addresses": [], "contactPersons": [], "bankAccounts": [], "groupId": None,
+            "paymentTermDays": None, "currency": "EUR", "creditLimit": None,
+            "documentDescriptions": {},
+        }
+        data: dict[str, Any] = {"client": snapshot}
+        if type_.endswith(".updated"):
+            data["changed"] = ["ownerId"]
+        if type_.endswith(".archived"):
+            data["reason"] = None
+        return await self.publish(type_, str(client_id), data)
+
+    async def employee(self, employee_id: uuid.UUID, *, role: str = "sales_rep",
+                       active: bool = True, version: int = 1,
+                       name: str = "Иван Петров") -> dict[str, Any]:
+        now = dt.datetime.now(dt.UTC).isoformat()
+        type_ = "crm.clients.employee.created" if active else "crm.clients.employee.deactivated"
+        return await self.publish(type_, str(employee_id), {"employee": {
+            "id": str(employee_id), "fullName": name, "email": None, "phone": None, "role": role,
+            "managerId": None, "active": active, "version": version, "createdAt": now,
+            "updatedAt": now}})
+
+
+@pytest.fixture(scope="session")
+async def publisher(exchange_name: str) -> AsyncIterator[Publisher]:
+    conn = await aio_pika.connect(AMQP_URL)
+    channel = await conn.channel(publisher_confirms=True)
+    exchange = await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.TOPIC,
+                                              durable=True)
+    yield Publisher(exchange)
+    await conn.close()
+
+
+@dataclass
+class Service:
+    url: str
+    private_key: str
+    settings: Settings
+    client: httpx.AsyncClient
+    database_url: str
+    server: uvicorn.Server | None = None
+    task: asyncio.Task[None] | None = None
+
+    def token(self, role: str, subject: uuid.UUID | None = None, **kw: Any) -> str:
+        return mint_token(self.private_key, subject=subject or uuid.uuid4(), roles=[role], **kw)
+
+    async def gql(self, token: str | None, query: str, variables: dict[str, Any] | None = None
+                  ) -> httpx.Response:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        return await self.client.post(f"{self.url}/graphql",
+                                      json={"query": query, "variables": variables or {}},
+                                      headers=headers)
+
+    async def data(self, token: str, query: str, variables: dict[str, Any] | None = None
+                   ) -> dict[str, Any]:
+        response = await self.gql(token, query, variables)
+        body = response.json()
+        assert response.status_code == 200, body
+        assert "errors" not in body, body
+        return body["data"]
+
+    async def start(self) -> None:
+        port = self.settings.port
+        self.server = uvicorn.Server(uvicorn.Config(
+            create_app(self.settings), host="127.0.0.1", port=port, log_config=None,
+            access_log=False, lifespan="on"))
+        self.task = asyncio.create_task(self.server.serve())
+        for _ in range(200):
+            if self.server.started:
+                break
+            await asyncio.sleep(0.05)
+        assert self.server.started, "activities service did not start"
+        # consumers attached (queues declared and bound) before the tests publish
+        for _ in range(300):
+            ready = await self.client.get(f"{self.url}/readyz")
+            if ready.status_code == 200:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"activities service not ready: {ready.text}")
+
+    async def stop(self) -> None:
+        assert self.server is not None and self.task is not None
+        self.server.should_exit = True
+        await asyncio.wait_for(self.task, timeout=20)
+        self.server = self.task = None
+
+
+@pytest.fixture(scope="session")
+async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
+                  tap: EventTap) -> AsyncIterator[Service]:
+    private, public = keys
+    port = procs.free_port()
+    settings = Settings.from_env("activities", port, environ={
+        "CRM_ENV": "test",
+        "SERVICE_PORT": str(port),
+        "DATABASE_URL": database_url,
+        "AMQP_URL": AMQP_URL,
+        "EVENTS_EXCHANGE": exchange_name,
+        "QUEUE_PREFIX": QUEUE_PREFIX,
+        "JWT_PUBLIC_KEY": public,
+    })
+    async with httpx.AsyncClient(timeout=30) as client:
+        svc = Service(f"http://127.0.0.1:{port}", private, settings, client, database_url)
+        await svc.start()
+        yield svc
+        if svc.server is not None:
+            await svc.stop()
+
+
+async def wait_until(check: Any, within: float = 15.0) -> Any:
+    """Poll an async ``check`` until it returns something truthy (events are asynchronous)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)

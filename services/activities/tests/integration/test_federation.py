@@ -1,0 +1,108 @@
+"""The fields this subgraph adds to Client and Employee: values, the access rule, and a statement
+count that does not grow with the number of entities or rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .conftest import Publisher, Service
+from .helpers import LOG, SCHEDULE, make_world
+
+pytestmark = pytest.mark.integration
+
+ENTITIES = """query($reps: [_Any!]!) { _entities(representations: $reps) {
+  ... on Client { id lastContactAt nextMeeting { id startsAt }
+                  activities(first: 3) { edges { node { id kind } } pageInfo { hasNextPage } }
+                  competitorObservations(first: 2) { edges { node { id } } } }
+  ... on Employee { id agenda(from: $from, to: $to) { id clientId startsAt } } } }"""
+ENTITIES = ENTITIES.replace("query($reps: [_Any!]!)",
+                            "query($reps: [_Any!]!, $from: DateTime!, $to: DateTime!)")
+
+
+def _now(**kw: float) -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(**kw)
+
+
+async def _populate(service: Service, manager: str, client: uuid.UUID, employee: uuid.UUID,
+                    n: int) -> None:
+    for i in range(n):
+        result = await service.data(manager, LOG, {"input": {
+            "clientId": str(client), "employeeId": str(employee), "kind": "PHONE_CALL",
+            "durationMinutes": 3, "occurredAt": _now(hours=-(i + 1)).isoformat(),
+            "notes": f"#{i}"}})
+        assert result["logActivity"]["userErrors"] == []
+    start = _now(days=1, hours=n)
+    result = await service.data(manager, SCHEDULE, {"input": {
+        "clientId": str(client), "employeeId": str(employee), "startsAt": start.isoformat(),
+        "endsAt": (start + dt.timedelta(hours=1)).isoformat(), "allowOverlap": True}})
+    assert result["scheduleMeeting"]["userErrors"] == []
+
+
+async def _entities(service: Service, token: str, reps: list[dict[str, str]]
+                    ) -> tuple[list[Any], int]:
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
+        if not statement.lstrip().upper().startswith(("SELECT 1", "LISTEN", "NOTIFY")):
+            seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        data = await service.data(token, ENTITIES, {
+            "reps": reps, "from": _now(days=-1).isoformat(), "to": _now(days=30).isoformat()})
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    ours = [s for s in seen if "outbox" not in s and "inbox" not in s and "access_" not in s[:60]]
+    return data["_entities"], len(ours)
+
+
+async def test_client_and_employee_fields(service: Service, publisher: Publisher) -> None:
+    w = await make_world(service, publisher)
+    manager = service.token("manager", w.manager)
+    await _populate(service, manager, w.rep_client, w.rep, 4)
+    await _populate(service, manager, w.other_client, w.other_rep, 1)
+    reps = [{"__typename": "Client", "id": str(w.rep_client)},
+            {"__typename": "Client", "id": str(w.other_client)},
+            {"__typename": "Employee", "id": str(w.rep)}]
+    entities, _ = await _entities(service, manager, reps)
+    mine, other, employee = entities
+    assert [e["node"]["kind"] for e in mine["activities"]["edges"]] == ["PHONE_CALL"] * 3
+    assert mine["activities"]["pageInfo"]["hasNextPage"] is True
+    # the newest of the four calls, logged an hour before the test ran
+    assert abs(dt.datetime.fromisoformat(mine["lastContactAt"]) - _now(hours=-1)) < \
+        dt.timedelta(minutes=5)
+    assert mine["nextMeeting"] is not None and other["nextMeeting"] is not None
+    assert len(other["activities"]["edges"]) == 1
+    assert {m["clientId"] for m in employee["agenda"]} == {str(w.rep_client)}
+
+    # a rep asking about a client they may not see gets nothing of it
+    rep_view, _ = await _entities(service, service.token("sales_rep", w.rep), reps)
+    assert rep_view[1] == {"id": str(w.other_client), "lastContactAt": None,
+                           "nextMeeting": None,
+                           "activities": {"edges": [], "pageInfo": {"hasNextPage": False}},
+                           "competitorObservations": {"edges": []}}
+    assert len(rep_view[0]["activities"]["edges"]) == 3
+
+
+async def test_statement_count_does_not_grow_with_entities_or_rows(
+        service: Service, publisher: Publisher) -> None:
+    w = await make_world(service, publisher)
+    manager = service.token("manager", w.manager)
+    await _populate(service, manager, w.rep_client, w.rep, 1)
+    await _populate(service, manager, w.free_client, w.rep, 6)
+    await _populate(service, manager, w.other_client, w.other_rep, 6)
+    one = [{"__typename": "Client", "id": str(w.rep_client)},
+           {"__typename": "Employee", "id": str(w.rep)}]
+    many = [*({"__typename": "Client", "id": str(c)}
+              for c in (w.rep_client, w.free_client, w.other_client)),
+            *({"__typename": "Employee", "id": str(e)} for e in (w.rep, w.other_rep))]
+    for token in (manager, service.token("sales_rep", w.rep)):
+        _, small = await _entities(service, token, one)
+        _, large = await _entities(service, token, many)
+        assert small == large == 5  # activities, last contact, next meeting, observations, agenda
