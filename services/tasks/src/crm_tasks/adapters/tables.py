@@ -1,0 +1,132 @@
+"""Table definitions of the tasks database (SQLAlchemy Core). Alembic migrations mirror them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Sequence,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+
+from crm_common.client_access import define_client_access_tables
+from crm_common.messaging.inbox import define_inbox_table
+from crm_common.messaging.outbox import define_outbox_table
+
+metadata = MetaData()
+
+task_number_seq = Sequence("task_number_seq", metadata=metadata)
+
+OPEN_STATUS_SQL = "status IN ('assigned', 'in_progress', 'in_production', 'on_hold')"
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("number", Text, nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("description", Text),
+    Column("kind", Text, nullable=False),
+    Column("commitment_type", Text),
+    Column("client_id", UUID(as_uuid=True)),
+    Column("activity_id", UUID(as_uuid=True)),
+    Column("meeting_id", UUID(as_uuid=True)),
+    Column("contract_id", UUID(as_uuid=True)),
+    Column("assignee_id", UUID(as_uuid=True), nullable=False),
+    Column("assigned_by", UUID(as_uuid=True), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("priority", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("outcome", Text),
+    Column("refusal_reason", Text),
+    Column("watchers", ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}"),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("closed_at", DateTime(timezone=True)),
+)
+# every list is ordered by (due_date, id): one index per way in
+Index("ix_tasks_assignee_due", tasks.c.assignee_id, tasks.c.due_date, tasks.c.id)
+Index("ix_tasks_assigned_by_due", tasks.c.assigned_by, tasks.c.due_date, tasks.c.id)
+Index("ix_tasks_client_due", tasks.c.client_id, tasks.c.due_date, tasks.c.id,
+      postgresql_where=text("client_id IS NOT NULL"))
+Index("ix_tasks_due", tasks.c.due_date, tasks.c.id)
+Index("ix_tasks_open_due", tasks.c.due_date, tasks.c.id, postgresql_where=text(OPEN_STATUS_SQL))
+
+task_history = Table(
+    "task_history",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("task_id", UUID(as_uuid=True), ForeignKey("tasks.id"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("actor_id", UUID(as_uuid=True)),
+    Column("operation", Text, nullable=False),
+    Column("from_status", Text),
+    Column("to_status", Text),
+    Column("comment", Text),
+    Column("changes", JSONB, nullable=False, server_default="{}"),
+    Column("correlation_id", Text),
+)
+Index("ix_task_history_task", task_history.c.task_id, task_history.c.id)
+
+# "once per task and due date": the primary key makes a second send a no-op
+task_reminders = Table(
+    "task_reminders",
+    metadata,
+    Column("task_id", UUID(as_uuid=True), ForeignKey("tasks.id"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("task_id", "kind", "due_date", name="pk_task_reminders"),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("task_id", UUID(as_uuid=True), ForeignKey("tasks.id"), nullable=False),
+    # the GridFS file id (ObjectId hex), chosen and recorded before a byte is written
+    Column("file_id", Text, nullable=False, unique=True),
+    Column("file_name", Text, nullable=False),
+    Column("declared_type", Text),
+    Column("detected_type", Text),
+    Column("size", BigInteger),
+    Column("sha256", Text),
+    # business state: pending → uploading → stored → removed; or failed
+    Column("status", Text, nullable=False),
+    # the GridFS file: none → writing → present → to_delete → deleted
+    Column("file_state", Text, nullable=False),
+    Column("created_by", UUID(as_uuid=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("upload_expires_at", DateTime(timezone=True), nullable=False),
+    Column("upload_started_at", DateTime(timezone=True)),
+    Column("stored_at", DateTime(timezone=True)),
+    Column("removed_at", DateTime(timezone=True)),
+    Column("removed_by", UUID(as_uuid=True)),
+    Column("failure", Text),
+    Column("delete_attempts", Integer, nullable=False, server_default="0"),
+    Column("next_delete_at", DateTime(timezone=True)),
+    Column("last_delete_error", Text),
+    Column("version", Integer, nullable=False, server_default="1"),
+)
+Index("ix_attachments_task", attachments.c.task_id, attachments.c.created_at)
+Index("ix_attachments_sweep", attachments.c.file_state, attachments.c.next_delete_at,
+      postgresql_where=text("file_state IN ('writing', 'to_delete')"))
+Index("ix_attachments_pending", attachments.c.upload_expires_at,
+      postgresql_where=text("status = 'pending'"))
+
+outbox = define_outbox_table(metadata)
+inbox = define_inbox_table(metadata)
+access = define_client_access_tables(metadata)

@@ -1,0 +1,87 @@
+"""The one place that wires the tasks service together (settings → schema → ASGI app)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from crm_common.graphql.limits import schema_extensions
+from crm_common.http import ServiceMiddleware
+from crm_common.service import Runtime, create_service_app
+from crm_common.settings import Settings
+from crm_tasks.adapters.files import AttachmentStore
+from crm_tasks.config import TasksSettings
+from crm_tasks.consumers import setup_consumers
+from crm_tasks.graphql.context import context_factory
+from crm_tasks.graphql.schema import build_schema
+from crm_tasks.http.content import PREFIX, ContentRoutes
+from crm_tasks.resources import Resources
+from crm_tasks.service_layer import reminders, sweeper
+
+SERVICE = "tasks"
+DEFAULT_PORT = 8103
+
+log = logging.getLogger("crm.tasks")
+
+
+async def _every(seconds: float, stop: asyncio.Event, name: str,
+                 job: Callable[[], Awaitable[object]]) -> None:
+    """Run ``job`` now and then every ``seconds`` until ``stop``; a failure is logged and the
+    next round runs as planned."""
+    while not stop.is_set():
+        try:
+            await job()
+        except Exception:  # noqa: BLE001 - a background job must outlive a bad round
+            log.exception("%s failed; retrying in %.0f s", name, seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+def create_app(settings: Settings | None = None,
+               tasks_settings: TasksSettings | None = None) -> ServiceMiddleware:
+    settings = settings or Settings.from_env(SERVICE, DEFAULT_PORT)
+    resources = Resources(tasks_settings or TasksSettings.from_env(settings))
+    content = ContentRoutes(resources)
+    cfg = resources.settings
+
+    @contextlib.asynccontextmanager
+    async def lifespan(runtime: Runtime) -> AsyncIterator[None]:
+        resources.store = AttachmentStore.connect(cfg.mongodb_url, cfg.mongodb_database)
+        content.runtime = runtime
+        stop = asyncio.Event()
+        workers: list[asyncio.Task[None]] = []
+        if cfg.run_scheduler:
+            store = resources.store
+
+            async def remind() -> object:
+                return await reminders.send_due_reminders(
+                    runtime.engine, source=settings.source, tz=cfg.timezone,
+                    lead=cfg.reminder_lead, now=dt.datetime.now(dt.UTC))
+
+            async def sweep() -> object:
+                return await sweeper.sweep(runtime.engine, store, now=dt.datetime.now(dt.UTC),
+                                           upload_ttl=cfg.upload_url_ttl,
+                                           stale_after=cfg.stale_upload_after)
+
+            workers = [
+                asyncio.create_task(_every(cfg.reminder_interval, stop, "reminders", remind)),
+                asyncio.create_task(_every(cfg.sweeper_interval, stop, "sweeper", sweep)),
+            ]
+        try:
+            yield
+        finally:
+            stop.set()
+            if workers:
+                await asyncio.wait(workers, timeout=10)
+            await resources.store.close()
+            resources.store = None
+
+    schema = build_schema(schema_extensions(settings))
+    return create_service_app(
+        settings, schema, make_context=context_factory(resources),
+        setup_consumers=setup_consumers, extra_routes=content.routes(),
+        extra_lifespan=lifespan, body_limit_exempt=(PREFIX,),
+    )

@@ -1,0 +1,76 @@
+"""The per-request GraphQL context: the principal, the runtime, the service's own resources and
+fresh DataLoaders (one set per request)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from crm_common.auth import Principal
+from crm_common.service import Runtime
+from crm_common.uow import UnitOfWork
+from crm_tasks.domain.reminders import today_in
+from crm_tasks.resources import Resources
+from crm_tasks.service_layer import queries
+
+
+@dataclass
+class Loaders:
+    task: DataLoader[uuid.UUID, Any]
+    attachments: DataLoader[uuid.UUID, list[Any]]
+    owner_tasks: DataLoader[queries.OwnerKey, list[Any]]
+
+
+@dataclass
+class Context:
+    principal: Principal
+    runtime: Runtime
+    resources: Resources
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        reader = self.runtime.reader
+        principal = self.principal
+        grace = self.grace
+
+        async def load_tasks(ids: list[uuid.UUID]) -> list[Any]:
+            return await queries.tasks_by_ids(reader, principal, ids, grace=grace)
+
+        async def load_attachments(ids: list[uuid.UUID]) -> list[list[Any]]:
+            return await queries.attachments_by_task(reader, ids)
+
+        async def load_owner_tasks(keys: list[queries.OwnerKey]) -> list[list[Any]]:
+            return await queries.tasks_by_owner(reader, principal, keys, grace=grace)
+
+        self.loaders = Loaders(
+            task=DataLoader(load_fn=load_tasks, max_batch_size=500),
+            attachments=DataLoader(load_fn=load_attachments, max_batch_size=500),
+            owner_tasks=DataLoader(load_fn=load_owner_tasks, max_batch_size=500),
+        )
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.runtime.session_factory, source=self.runtime.settings.source,
+                          actor_id=self.principal.subject)
+
+    @property
+    def grace(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.runtime.settings.access_grace_hours)
+
+    @property
+    def max_page_size(self) -> int:
+        return self.runtime.settings.max_page_size
+
+    @property
+    def today(self) -> dt.date:
+        return today_in(self.resources.settings.timezone)
+
+
+def context_factory(resources: Resources) -> Any:
+    def make_context(_request: Any, principal: Principal, runtime: Runtime) -> Context:
+        return Context(principal=principal, runtime=runtime, resources=resources)
+
+    return make_context

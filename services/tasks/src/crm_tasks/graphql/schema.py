@@ -1,0 +1,328 @@
+"""The tasks subgraph: queries and mutations. Resolvers parse, call the service layer, map."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import strawberry
+from strawberry.extensions import SchemaExtension
+
+from crm_common.graphql.connections import PageInfo
+from crm_common.graphql.cursors import InvalidCursor
+from crm_common.graphql.errors import UserError, bad_input, user_errors
+from crm_common.problems import FieldProblem, Problems
+from crm_tasks.domain import model
+from crm_tasks.domain.signing import Action
+from crm_tasks.graphql.inputs import (
+    ChangeTaskPriorityInput,
+    ChangeTaskStatusInput,
+    CloseTaskInput,
+    CreateTaskInput,
+    ReassignTaskInput,
+    RemoveAttachmentInput,
+    ReopenTaskInput,
+    RequestAttachmentUploadInput,
+    RescheduleTaskInput,
+    TaskFilterInput,
+    UpdateTaskInput,
+    to_raw,
+)
+from crm_tasks.graphql.types import (
+    Attachment,
+    Client,
+    Employee,
+    Task,
+    TaskBoard,
+    TaskConnection,
+    TaskEdge,
+    TaskStatusCount,
+    _first,
+)
+from crm_tasks.service_layer import attachments, handlers, queries, sweeper
+
+SERVICE = "tasks"
+MAX_DUE_WITHIN_DAYS = 3660
+
+
+def _parse_id(value: Any, field: tuple[str, ...]) -> uuid.UUID:
+    try:
+        return model.parse_id(value)
+    except ValueError:
+        raise Problems([FieldProblem(field, "INVALID_ID", "not a valid id")]) from None
+
+
+async def _run(action: Callable[[], Awaitable[Any]]) -> tuple[Any, list[UserError]]:
+    try:
+        return await action(), []
+    except Problems as exc:
+        return None, user_errors(exc.problems, SERVICE)
+
+
+async def _task(info: strawberry.Info, task_id: uuid.UUID | None) -> Task | None:
+    if task_id is None:
+        return None
+    loader = info.context.loaders.task
+    with contextlib.suppress(KeyError):  # drop a cached row: show the state after the change
+        loader.clear(task_id)
+    row = await loader.load(task_id)
+    return Task.from_row(row) if row is not None else None
+
+
+@strawberry.type
+class TaskPayload:
+    task: Task | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class AttachmentUploadPayload:
+    upload_url: str | None = strawberry.field(
+        description="PUT the bytes here (one upload; the body is the file).")
+    expires_at: dt.datetime | None
+    attachment: Attachment | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class RemoveAttachmentPayload:
+    removed_id: strawberry.ID | None
+    task: Task | None
+    user_errors: list[UserError]
+
+
+def _filter(info: strawberry.Info, flt: TaskFilterInput | None) -> queries.TaskFilter:
+    """Query filters are arguments: a malformed one is a GraphQL error (BAD_USER_INPUT)."""
+    raw = to_raw(flt) if flt is not None else {}
+    me = info.context.principal.subject
+
+    def ident(key: str) -> uuid.UUID | None:
+        if raw.get(key) is None:
+            return None
+        try:
+            return model.parse_id(raw[key])
+        except ValueError:
+            raise bad_input(f"filter.{key}: not a valid id") from None
+
+    def day(key: str) -> dt.date | None:
+        if raw.get(key) is None:
+            return None
+        try:
+            return model.parse_due_date(raw[key])
+        except ValueError as exc:
+            raise bad_input(f"filter.{key}: {exc}") from None
+
+    within = raw.get("due_within_days")
+    if within is not None and not 0 <= within <= MAX_DUE_WITHIN_DAYS:
+        raise bad_input(f"filter.dueWithinDays: between 0 and {MAX_DUE_WITHIN_DAYS}")
+    assignee = ident("assignee_id")
+    assigner = ident("assigned_by_id")
+    if raw.get("assigned_to_me"):
+        assignee = me if assignee in (None, me) else uuid.UUID(int=0)
+    if raw.get("assigned_by_me"):
+        assigner = me if assigner in (None, me) else uuid.UUID(int=0)
+    return queries.TaskFilter(
+        assignee_id=assignee, assigned_by=assigner, client_id=ident("client_id"),
+        statuses=tuple(sorted(set(raw.get("statuses") or []))),
+        kinds=tuple(sorted(set(raw.get("kinds") or []))),
+        commitment_types=tuple(sorted(set(raw.get("commitment_types") or []))),
+        overdue=raw.get("overdue"), due_within_days=within,
+        due_from=day("due_from"), due_to=day("due_to"), open_only=bool(raw.get("open_only")),
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One task; null when it does not exist or you may not see "
+                                  "it.")
+    async def task(self, info: strawberry.Info, id: strawberry.ID) -> Task | None:  # noqa: A002
+        try:
+            key = model.parse_id(str(id))
+        except ValueError:
+            return None
+        return await _task(info, key)
+
+    @strawberry.field(description="Tasks you may see, soonest due first, keyset-paged. "
+                                  "'My tasks': filter {assignedToMe: true}.")
+    async def tasks(self, info: strawberry.Info, first: int | None = None,
+                    after: str | None = None,
+                    filter: TaskFilterInput | None = None) -> TaskConnection:  # noqa: A002
+        ctx = info.context
+        size = _first(info, first)
+        try:
+            page = await queries.list_tasks(ctx.runtime.reader, ctx.principal,
+                                            _filter(info, filter), first=size, after=after,
+                                            today=ctx.today, grace=ctx.grace)
+        except InvalidCursor as exc:
+            raise bad_input(f"after: {exc}") from None
+        for row in page.rows:
+            ctx.loaders.task.prime(row["id"], row)
+        return TaskConnection(
+            edges=[TaskEdge(cursor=c, node=Task.from_row(r))
+                   for r, c in zip(page.rows, page.cursors, strict=True)],
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
+
+    @strawberry.field(description="How many tasks you may see are in each status (the filter's "
+                                  "statuses are ignored: every status is counted).")
+    async def task_board(self, info: strawberry.Info,
+                         filter: TaskFilterInput | None = None) -> TaskBoard:  # noqa: A002
+        ctx = info.context
+        counts = await queries.board(ctx.runtime.reader, ctx.principal, _filter(info, filter),
+                                     today=ctx.today, grace=ctx.grace)
+        return TaskBoard(columns=[TaskStatusCount(status=model.TaskStatus(s), count=n)
+                                  for s, n in counts.items()], total=sum(counts.values()))
+
+
+def _status_raw(input: ChangeTaskStatusInput) -> dict[str, Any]:  # noqa: A002
+    raw = to_raw(input)
+    if input.to is model.TaskStatus.CLOSED_CONFIRMED:
+        raw["outcome"] = model.Outcome.CONFIRMED.value
+    elif input.to is model.TaskStatus.CLOSED_REFUSED:
+        raw["outcome"] = model.Outcome.REFUSED.value
+    return raw
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Create a task or a commitment; you are its assigner.")
+    async def create_task(self, info: strawberry.Info, input: CreateTaskInput  # noqa: A002
+                          ) -> TaskPayload:
+        ctx = info.context
+
+        async def act() -> uuid.UUID:
+            async with ctx.uow() as uow:
+                return await handlers.create_task(uow, ctx.principal, to_raw(input),
+                                                  grace=ctx.grace)
+
+        task_id, errors = await _run(act)
+        return TaskPayload(task=await _task(info, task_id), user_errors=errors)
+
+    @strawberry.mutation(description="Change title, description or watchers.")
+    async def update_task(self, info: strawberry.Info, input: UpdateTaskInput  # noqa: A002
+                          ) -> TaskPayload:
+        raw = to_raw(input)
+        return await _change(info, raw, lambda uow, p, tid, v: handlers.update_task(
+            uow, p, tid, v, raw, grace=info.context.grace))
+
+    @strawberry.mutation(description="Move a task along the workflow (see TaskStatus).")
+    async def change_task_status(self, info: strawberry.Info,
+                                 input: ChangeTaskStatusInput) -> TaskPayload:  # noqa: A002
+        raw = _status_raw(input)
+        return await _change(info, raw, lambda uow, p, tid, v: handlers.change_status(
+            uow, p, tid, v, input.to, raw, grace=info.context.grace))
+
+    @strawberry.mutation(description="Close with the client's outcome: confirmed, or refused "
+                                     "with a reason.")
+    async def close_task(self, info: strawberry.Info, input: CloseTaskInput  # noqa: A002
+                         ) -> TaskPayload:
+        raw = to_raw(input)
+
+        async def run(uow: Any, p: Any, tid: uuid.UUID, v: Any) -> uuid.UUID:
+            outcome, _ = model.validate_closing(raw)
+            return await handlers.change_status(uow, p, tid, v, model.closed_status(outcome),
+                                                raw, grace=info.context.grace,
+                                                field=("input", "id"))
+
+        return await _change(info, raw, run)
+
+    @strawberry.mutation(description="Reopen a closed or cancelled task (managers, admins).")
+    async def reopen_task(self, info: strawberry.Info, input: ReopenTaskInput  # noqa: A002
+                          ) -> TaskPayload:
+        raw = to_raw(input)
+        return await _change(info, raw, lambda uow, p, tid, v: handlers.change_status(
+            uow, p, tid, v, model.TaskStatus.ASSIGNED, raw, grace=info.context.grace,
+            field=("input", "id")))
+
+    @strawberry.mutation(description="Give the task to another active employee.")
+    async def reassign_task(self, info: strawberry.Info, input: ReassignTaskInput  # noqa: A002
+                            ) -> TaskPayload:
+        raw = to_raw(input)
+        return await _change(info, raw, lambda uow, p, tid, v: handlers.reassign_task(
+            uow, p, tid, v, raw, grace=info.context.grace))
+
+    @strawberry.mutation(description="Change the due date.")
+    async def reschedule_task(self, info: strawberry.Info,
+                              input: RescheduleTaskInput) -> TaskPayload:  # noqa: A002
+        raw = to_raw(input)
+        return await _change(info, raw, lambda uow, p, tid, v: handlers.reschedule_task(
+            uow, p, tid, v, raw, grace=info.context.grace))
+
+    @strawberry.mutation(description="Change the priority.")
+    async def change_task_priority(self, info: strawberry.Info,
+                                   input: ChangeTaskPriorityInput) -> TaskPayload:  # noqa: A002
+        raw = to_raw(input)
+        return await _change(info, raw, lambda uow, p, tid, v: handlers.change_priority(
+            uow, p, tid, v, raw, grace=info.context.grace))
+
+    @strawberry.mutation(description="A short-lived signed URL to PUT a file's bytes to; the "
+                                     "attachment appears on the task once they are stored.")
+    async def request_attachment_upload(
+        self, info: strawberry.Info, input: RequestAttachmentUploadInput  # noqa: A002
+    ) -> AttachmentUploadPayload:
+        ctx = info.context
+        settings = ctx.resources.settings
+
+        async def act() -> attachments.UploadGrant:
+            async with ctx.uow() as uow:
+                return await attachments.request_upload(
+                    uow, ctx.principal, to_raw(input), max_bytes=settings.max_attachment_bytes,
+                    ttl=settings.upload_url_ttl, now=dt.datetime.now(dt.UTC), grace=ctx.grace)
+
+        grant, errors = await _run(act)
+        if grant is None:
+            return AttachmentUploadPayload(upload_url=None, expires_at=None, attachment=None,
+                                           user_errors=errors)
+        url, expires = ctx.resources.signed_url(Action.UPLOAD, grant.attachment_id,
+                                                grant.expires_at)
+        row = await queries.attachment_by_id(ctx.runtime.reader, grant.attachment_id)
+        return AttachmentUploadPayload(upload_url=url, expires_at=expires,
+                                       attachment=Attachment.from_row(row) if row else None,
+                                       user_errors=[])
+
+    @strawberry.mutation(description="Remove an attachment; its file is deleted.")
+    async def remove_attachment(self, info: strawberry.Info,
+                                input: RemoveAttachmentInput) -> RemoveAttachmentPayload:  # noqa: A002
+        ctx = info.context
+
+        async def act() -> Any:
+            async with ctx.uow() as uow:
+                return await attachments.remove_attachment(uow, ctx.principal, to_raw(input),
+                                                           grace=ctx.grace)
+
+        row, errors = await _run(act)
+        if row is None:
+            return RemoveAttachmentPayload(removed_id=None, task=None, user_errors=errors)
+        await sweeper.delete_now(ctx.runtime.engine, ctx.resources.require_store(), row["id"],
+                                 row["file_id"], dt.datetime.now(dt.UTC))
+        return RemoveAttachmentPayload(removed_id=strawberry.ID(str(row["id"])),
+                                       task=await _task(info, row["task_id"]), user_errors=[])
+
+
+Change = Callable[[Any, Any, uuid.UUID, Any], Awaitable[uuid.UUID]]
+
+
+async def _change(info: strawberry.Info, raw: dict[str, Any], change: Change) -> TaskPayload:
+    ctx = info.context
+
+    async def act() -> uuid.UUID:
+        task_id = _parse_id(raw.pop("id", None), ("input", "id"))
+        version = raw.pop("version", None)
+        async with ctx.uow() as uow:
+            return await change(uow, ctx.principal, task_id, version)
+
+    task_id, errors = await _run(act)
+    return TaskPayload(task=await _task(info, task_id), user_errors=errors)
+
+
+def build_schema(
+    extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] | None = None,
+) -> strawberry.Schema:
+    return strawberry.federation.Schema(
+        query=Query, mutation=Mutation, types=[Client, Employee],
+        extensions=extensions or [],
+        # the highest federation version @theguild/federation-composition composes
+        federation_version="2.7",
+    )

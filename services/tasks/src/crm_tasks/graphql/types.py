@@ -1,0 +1,290 @@
+"""GraphQL object types of the tasks subgraph; thin mappings of service-layer rows.
+
+``Client`` and ``Employee`` belong to the clients service: this subgraph declares them as
+entities with just their key and adds ``tasks``. Their ``resolve_reference`` builds the object
+from the id without a query; ``tasks`` goes through a per-request DataLoader (one statement for
+any number of clients or employees) and applies the access rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import strawberry
+
+from crm_common.graphql.connections import PageInfo, clamp_page_size
+from crm_common.graphql.cursors import InvalidCursor
+from crm_common.graphql.errors import bad_input
+from crm_tasks.domain import model
+from crm_tasks.domain.signing import Action
+from crm_tasks.domain.workflow import targets
+from crm_tasks.service_layer import queries
+from crm_tasks.service_layer.visibility import relations
+
+# The domain's enums, exposed as they are: GraphQL names are the members (IN_PROGRESS, ...).
+TaskKind = model.TaskKind
+CommitmentType = model.CommitmentType
+Priority = model.Priority
+TaskStatus = model.TaskStatus
+TaskOutcome = model.Outcome
+strawberry.enum(TaskKind, description="A general task or a commitment to a client.")
+strawberry.enum(CommitmentType)
+strawberry.enum(Priority)
+strawberry.enum(TaskStatus, description=(
+    "ASSIGNED → IN_PROGRESS / IN_PRODUCTION (samples, test products) / ON_HOLD → "
+    "CLOSED_CONFIRMED / CLOSED_REFUSED (the client's outcome), or CANCELLED. Closed and "
+    "cancelled are final; a manager may reopen (back to ASSIGNED)."))
+strawberry.enum(TaskOutcome, name="TaskOutcome", description="The client's answer.")
+
+
+@strawberry.enum(description="Which of an employee's tasks: assigned to them, or by them.")
+class EmployeeTaskRole(enum.Enum):
+    ASSIGNEE = "assignee"
+    ASSIGNER = "assigner"
+
+
+def _first(info: strawberry.Info, first: int | None) -> int:
+    try:
+        return clamp_page_size(first, info.context.max_page_size)
+    except ValueError as exc:
+        raise bad_input(f"first: {exc}") from None
+
+
+async def _owner_tasks(info: strawberry.Info, key: queries.OwnerKey) -> list[Task]:
+    rows = await info.context.loaders.owner_tasks.load(key)
+    for r in rows:
+        info.context.loaders.task.prime(r["id"], r)
+    return [Task.from_row(r) for r in rows]
+
+
+def _statuses(values: list[model.TaskStatus] | None) -> tuple[str, ...]:
+    return tuple(sorted({s.value for s in values or []}))
+
+
+@strawberry.federation.type(keys=["id"], description="A client (owned by the clients service); "
+                                                     "this subgraph adds its tasks.")
+class Client:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Client:  # noqa: A002 - federation's name
+        return cls(id=id)
+
+    @strawberry.field(description="The client's tasks you may see, soonest due first "
+                                  "(first ≤ the page size cap; page with Query.tasks).")
+    async def tasks(self, info: strawberry.Info, first: int | None = None,
+                    statuses: list[TaskStatus] | None = None,
+                    open_only: bool = False) -> list[Task]:
+        try:
+            owner = uuid.UUID(str(self.id))
+        except ValueError:
+            return []
+        return await _owner_tasks(info, queries.OwnerKey(
+            owner, _first(info, first), _statuses(statuses), open_only, "client"))
+
+
+@strawberry.federation.type(keys=["id"], description="An employee (owned by the clients "
+                                                     "service); this subgraph adds their tasks.")
+class Employee:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Employee:  # noqa: A002
+        return cls(id=id)
+
+    @strawberry.field(description="The employee's tasks you may see (assigned to them by "
+                                  "default, or by them), soonest due first.")
+    async def tasks(self, info: strawberry.Info, first: int | None = None,
+                    role: EmployeeTaskRole = EmployeeTaskRole.ASSIGNEE,
+                    statuses: list[TaskStatus] | None = None,
+                    open_only: bool = False) -> list[Task]:
+        try:
+            owner = uuid.UUID(str(self.id))
+        except ValueError:
+            return []
+        return await _owner_tasks(info, queries.OwnerKey(
+            owner, _first(info, first), _statuses(statuses), open_only, role.value))
+
+
+def _ref(value: Any) -> Employee:
+    return Employee(id=strawberry.ID(str(value)))
+
+
+@strawberry.type
+class TaskHistoryEntry:
+    id: strawberry.ID
+    at: dt.datetime
+    actor: Employee | None
+    operation: str = strawberry.field(description="created, status_changed, closed, reopened, "
+                                                  "reassigned, rescheduled, priority_changed, "
+                                                  "updated, attachment_added, "
+                                                  "attachment_removed")
+    from_status: TaskStatus | None
+    to_status: TaskStatus | None
+    comment: str | None
+    changes: strawberry.scalars.JSON
+
+    @classmethod
+    def from_row(cls, r: Mapping[Any, Any]) -> TaskHistoryEntry:
+        return cls(id=strawberry.ID(str(r["id"])), at=r["at"],
+                   actor=_ref(r["actor_id"]) if r["actor_id"] else None,
+                   operation=r["operation"],
+                   from_status=model.TaskStatus(r["from_status"]) if r["from_status"] else None,
+                   to_status=model.TaskStatus(r["to_status"]) if r["to_status"] else None,
+                   comment=r["comment"], changes=r["changes"])
+
+
+@strawberry.type
+class TaskHistoryEdge:
+    cursor: str
+    node: TaskHistoryEntry
+
+
+@strawberry.type
+class TaskHistoryConnection:
+    edges: list[TaskHistoryEdge]
+    page_info: PageInfo
+
+
+@strawberry.type(description="A file attached to a task. Bytes go over plain HTTP: upload to "
+                             "the URL requestAttachmentUpload returns, download from "
+                             "downloadUrl.")
+class Attachment:
+    id: strawberry.ID
+    task_id: strawberry.ID
+    file_name: str = strawberry.field(description="The name sent, made safe: last path segment, "
+                                                  "no control characters, ≤ 255 characters.")
+    declared_content_type: str | None = strawberry.field(
+        description="The content type the uploader declared (not trusted).")
+    detected_content_type: str | None = strawberry.field(
+        description="The type detected from the content; null when not recognised.")
+    size: int | None
+    sha256: str | None
+    status: str = strawberry.field(description="pending, uploading, stored, failed, removed")
+    created_by: Employee
+    created_at: dt.datetime
+    stored_at: dt.datetime | None
+    version: int
+
+    @strawberry.field(description="A short-lived signed URL that streams the file with its "
+                                  "original name; null unless stored.")
+    def download_url(self, info: strawberry.Info) -> str | None:
+        if self.status != "stored":
+            return None
+        url, _ = info.context.resources.signed_url(Action.DOWNLOAD, uuid.UUID(str(self.id)))
+        return url  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_row(cls, r: Mapping[Any, Any]) -> Attachment:
+        return cls(id=strawberry.ID(str(r["id"])), task_id=strawberry.ID(str(r["task_id"])),
+                   file_name=r["file_name"], declared_content_type=r["declared_type"],
+                   detected_content_type=r["detected_type"], size=r["size"],
+                   sha256=r["sha256"], status=r["status"], created_by=_ref(r["created_by"]),
+                   created_at=r["created_at"], stored_at=r["stored_at"], version=r["version"])
+
+
+@strawberry.type(description="A task or a commitment to a client.")
+class Task:
+    id: strawberry.ID
+    number: str = strawberry.field(description="T000123")
+    title: str
+    description: str | None
+    kind: TaskKind
+    commitment_type: CommitmentType | None
+    status: TaskStatus
+    outcome: TaskOutcome | None
+    refusal_reason: str | None
+    client: Client | None
+    activity_id: strawberry.ID | None
+    meeting_id: strawberry.ID | None
+    contract_id: strawberry.ID | None
+    assignee: Employee
+    assigned_by: Employee
+    due_date: dt.date
+    priority: Priority
+    watchers: list[Employee]
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    closed_at: dt.datetime | None
+    _row: strawberry.Private[Mapping[Any, Any]]
+
+    @classmethod
+    def from_row(cls, r: Mapping[Any, Any]) -> Task:
+        def opt(v: Any) -> strawberry.ID | None:
+            return strawberry.ID(str(v)) if v is not None else None
+
+        return cls(
+            id=strawberry.ID(str(r["id"])), number=r["number"], title=r["title"],
+            description=r["description"], kind=model.TaskKind(r["kind"]),
+            commitment_type=model.CommitmentType(r["commitment_type"])
+            if r["commitment_type"] else None,
+            status=model.TaskStatus(r["status"]),
+            outcome=model.Outcome(r["outcome"]) if r["outcome"] else None,
+            refusal_reason=r["refusal_reason"],
+            client=Client(id=strawberry.ID(str(r["client_id"]))) if r["client_id"] else None,
+            activity_id=opt(r["activity_id"]), meeting_id=opt(r["meeting_id"]),
+            contract_id=opt(r["contract_id"]), assignee=_ref(r["assignee_id"]),
+            assigned_by=_ref(r["assigned_by"]), due_date=r["due_date"],
+            priority=model.Priority(r["priority"]), watchers=[_ref(w) for w in r["watchers"]],
+            version=r["version"], created_at=r["created_at"], updated_at=r["updated_at"],
+            closed_at=r["closed_at"], _row=r,
+        )
+
+    @strawberry.field(description="Past its due date and still open.")
+    def overdue(self, info: strawberry.Info) -> bool:
+        return model.is_overdue(self.due_date, self.status, info.context.today)
+
+    @strawberry.field(description="The statuses you may move this task to now.")
+    def next_statuses(self, info: strawberry.Info) -> list[TaskStatus]:
+        rel = relations(info.context.principal, self._row["assignee_id"],
+                        self._row["assigned_by"])
+        return targets(self.status, rel, produces=self.commitment_type in model.PRODUCED)
+
+    @strawberry.field(description="Stored attachments, oldest first.")
+    async def attachments(self, info: strawberry.Info) -> list[Attachment]:
+        rows = await info.context.loaders.attachments.load(uuid.UUID(str(self.id)))
+        return [Attachment.from_row(r) for r in rows]
+
+    @strawberry.field(description="Every change: who, when, from, to, comment; oldest first.")
+    async def history(self, info: strawberry.Info, first: int | None = None,
+                      after: str | None = None) -> TaskHistoryConnection:
+        size = _first(info, first)
+        try:
+            page = await queries.task_history_page(info.context.runtime.reader,
+                                                   uuid.UUID(str(self.id)), first=size,
+                                                   after=after)
+        except InvalidCursor as exc:
+            raise bad_input(f"after: {exc}") from None
+        return TaskHistoryConnection(
+            edges=[TaskHistoryEdge(cursor=c, node=TaskHistoryEntry.from_row(r))
+                   for r, c in zip(page.rows, page.cursors, strict=True)],
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
+
+
+@strawberry.type
+class TaskEdge:
+    cursor: str
+    node: Task
+
+
+@strawberry.type
+class TaskConnection:
+    edges: list[TaskEdge]
+    page_info: PageInfo
+
+
+@strawberry.type(description="How many tasks are in one status.")
+class TaskStatusCount:
+    status: TaskStatus
+    count: int
+
+
+@strawberry.type
+class TaskBoard:
+    columns: list[TaskStatusCount]
+    total: int

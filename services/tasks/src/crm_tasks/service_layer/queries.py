@@ -1,0 +1,234 @@
+"""Read side: query functions, not aggregates. Access is applied here, in the service layer.
+
+Each function takes the autocommit reader engine and checks out its own connection, so that
+DataLoaders running concurrently never share one. Lists are keyset pages over (due date, id).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    func,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from crm_common.auth import Principal
+from crm_common.client_access import DEFAULT_GRACE
+from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
+from crm_tasks.adapters.tables import attachments, task_history, tasks
+from crm_tasks.domain.model import OPEN_STATUSES, TaskStatus
+from crm_tasks.service_layer.visibility import visible_tasks
+
+Row = RowMapping
+_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
+_OPEN = [s.value for s in OPEN_STATUSES]
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    assignee_id: uuid.UUID | None = None
+    assigned_by: uuid.UUID | None = None
+    client_id: uuid.UUID | None = None
+    statuses: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    commitment_types: tuple[str, ...] = ()
+    overdue: bool | None = None
+    due_within_days: int | None = None
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
+    open_only: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    has_next: bool
+    end_cursor: str | None
+    cursors: list[str]
+
+
+def _conditions(flt: TaskFilter, today: dt.date, *, statuses: bool = True
+                ) -> list[ColumnElement[bool]]:
+    t = tasks.c
+    out: list[ColumnElement[bool]] = []
+    if flt.assignee_id:
+        out.append(t.assignee_id == flt.assignee_id)
+    if flt.assigned_by:
+        out.append(t.assigned_by == flt.assigned_by)
+    if flt.client_id:
+        out.append(t.client_id == flt.client_id)
+    if statuses and flt.statuses:
+        out.append(t.status.in_(flt.statuses))
+    if flt.kinds:
+        out.append(t.kind.in_(flt.kinds))
+    if flt.commitment_types:
+        out.append(t.commitment_type.in_(flt.commitment_types))
+    if flt.open_only or flt.overdue or flt.due_within_days is not None:
+        out.append(t.status.in_(_OPEN))
+    if flt.overdue is True:
+        out.append(t.due_date < today)
+    elif flt.overdue is False:
+        out.append(t.due_date >= today)
+    if flt.due_within_days is not None:
+        out.append(and_(t.due_date >= today,
+                        t.due_date <= today + dt.timedelta(days=flt.due_within_days)))
+    if flt.due_from:
+        out.append(t.due_date >= flt.due_from)
+    if flt.due_to:
+        out.append(t.due_date <= flt.due_to)
+    return out
+
+
+def _visible(principal: Principal, grace: dt.timedelta) -> ColumnElement[bool]:
+    return true() if principal.sees_all_clients else visible_tasks(principal, grace=grace)
+
+
+async def tasks_by_ids(reader: AsyncEngine, principal: Principal, ids: Sequence[uuid.UUID], *,
+                       grace: dt.timedelta = DEFAULT_GRACE) -> list[Row | None]:
+    """One statement for any number of ids; invisible tasks come back as None (not found)."""
+    statement = select(tasks).where(tasks.c.id == any_(_IDS), _visible(principal, grace))
+    async with reader.connect() as conn:
+        found = {r["id"]: r for r in (await conn.execute(statement, {"ids": list(ids)}))
+                 .mappings()}
+    return [found.get(i) for i in ids]
+
+
+def _decode_after(after: str) -> tuple[dt.date, uuid.UUID]:
+    raw_due, raw_id = decode_cursor(after, 2)
+    try:
+        return dt.date.fromisoformat(str(raw_due)), uuid.UUID(str(raw_id))
+    except ValueError as exc:
+        raise InvalidCursor("malformed cursor") from exc
+
+
+async def list_tasks(reader: AsyncEngine, principal: Principal, flt: TaskFilter, *,
+                     first: int, after: str | None, today: dt.date,
+                     grace: dt.timedelta = DEFAULT_GRACE) -> Page:
+    """A keyset page ordered by (due date, id): ``WHERE (due_date, id) > cursor`` over an
+    index, so page 10,000 costs what page 1 costs."""
+    stmt = select(tasks).where(_visible(principal, grace), *_conditions(flt, today))
+    if after:
+        due, last = _decode_after(after)
+        stmt = stmt.where(tuple_(tasks.c.due_date, tasks.c.id) > tuple_(due, last))
+    stmt = stmt.order_by(tasks.c.due_date, tasks.c.id).limit(first + 1)
+    async with reader.connect() as conn:
+        rows = list((await conn.execute(stmt)).mappings())
+    has_next = len(rows) > first
+    rows = rows[:first]
+    cursors = [encode_cursor([r["due_date"].isoformat(), str(r["id"])]) for r in rows]
+    return Page(rows, has_next, cursors[-1] if cursors else None, cursors)
+
+
+def list_statement(principal: Principal, flt: TaskFilter, first: int, today: dt.date
+                   ) -> Select[Any]:
+    """The first page's statement (for EXPLAIN in the benchmarks)."""
+    return (select(tasks).where(_visible(principal, DEFAULT_GRACE), *_conditions(flt, today))
+            .order_by(tasks.c.due_date, tasks.c.id).limit(first + 1))
+
+
+async def board(reader: AsyncEngine, principal: Principal, flt: TaskFilter, *, today: dt.date,
+                grace: dt.timedelta = DEFAULT_GRACE) -> dict[str, int]:
+    """How many visible tasks are in each status (every status listed, zeros included)."""
+    stmt = (select(tasks.c.status, func.count())
+            .where(_visible(principal, grace), *_conditions(flt, today, statuses=False))
+            .group_by(tasks.c.status))
+    async with reader.connect() as conn:
+        counts = {s: int(n) for s, n in (await conn.execute(stmt)).all()}
+    return {s.value: counts.get(s.value, 0) for s in TaskStatus}
+
+
+async def task_history_page(reader: AsyncEngine, task_id: uuid.UUID, *, first: int,
+                            after: str | None) -> Page:
+    """A task's history, oldest first. The caller has checked that the task is visible."""
+    stmt = select(task_history).where(task_history.c.task_id == task_id)
+    if after:
+        (raw,) = decode_cursor(after, 1)
+        if not isinstance(raw, int) or isinstance(raw, bool):
+            raise InvalidCursor("malformed cursor")
+        stmt = stmt.where(task_history.c.id > raw)
+    stmt = stmt.order_by(task_history.c.id).limit(first + 1)
+    async with reader.connect() as conn:
+        rows = list((await conn.execute(stmt)).mappings())
+    has_next = len(rows) > first
+    rows = rows[:first]
+    cursors = [encode_cursor([r["id"]]) for r in rows]
+    return Page(rows, has_next, cursors[-1] if cursors else None, cursors)
+
+
+_STORED_BY_TASK = (select(attachments)
+                   .where(attachments.c.task_id == any_(_IDS), attachments.c.status == "stored")
+                   .order_by(attachments.c.created_at, attachments.c.id))
+
+
+async def attachments_by_task(reader: AsyncEngine, task_ids: Sequence[uuid.UUID]
+                              ) -> list[list[Row]]:
+    """Stored attachments of tasks the caller already resolved (so may see)."""
+    async with reader.connect() as conn:
+        grouped: dict[uuid.UUID, list[Row]] = defaultdict(list)
+        for r in (await conn.execute(_STORED_BY_TASK, {"ids": list(task_ids)})).mappings():
+            grouped[r["task_id"]].append(r)
+    return [grouped.get(i, []) for i in task_ids]
+
+
+async def attachment_by_id(reader: AsyncEngine, attachment_id: uuid.UUID) -> Row | None:
+    async with reader.connect() as conn:
+        return (await conn.execute(select(attachments).where(attachments.c.id == attachment_id))
+                ).mappings().one_or_none()
+
+
+@dataclass(frozen=True)
+class OwnerKey:
+    """One ``Client.tasks`` / ``Employee.tasks`` request: whose tasks, and which."""
+
+    owner_id: uuid.UUID
+    first: int
+    statuses: tuple[str, ...] = ()
+    open_only: bool = False
+    #: ``assignee`` or ``assigner`` (employees) or ``client``
+    side: str = "client"
+
+
+_OWNER_COLUMNS = {"client": tasks.c.client_id, "assignee": tasks.c.assignee_id,
+                  "assigner": tasks.c.assigned_by}
+
+
+async def tasks_by_owner(reader: AsyncEngine, principal: Principal, keys: Sequence[OwnerKey],
+                         *, grace: dt.timedelta = DEFAULT_GRACE) -> list[list[Row]]:
+    """The first tasks (by due date) of many clients or employees: one statement per distinct
+    (side, page size, statuses), whatever the number of owners (a LATERAL join per owner over
+    the owner's index)."""
+    groups: dict[tuple[str, int, tuple[str, ...], bool], list[uuid.UUID]] = defaultdict(list)
+    for k in keys:
+        groups[(k.side, k.first, k.statuses, k.open_only)].append(k.owner_id)
+    found: dict[tuple[str, int, tuple[str, ...], bool, uuid.UUID], list[Row]] = defaultdict(list)
+    async with reader.connect() as conn:
+        for (side, first, statuses, open_only), owners in groups.items():
+            column = _OWNER_COLUMNS[side]
+            owner = func.unnest(_IDS).table_valued("owner_id").render_derived(name="o")
+            inner = select(tasks).where(column == owner.c.owner_id, _visible(principal, grace))
+            if statuses:
+                inner = inner.where(tasks.c.status.in_(statuses))
+            if open_only:
+                inner = inner.where(tasks.c.status.in_(_OPEN))
+            lateral = inner.order_by(tasks.c.due_date, tasks.c.id).limit(first).lateral("t")
+            stmt = select(lateral).select_from(owner.join(lateral, true()))
+            for r in (await conn.execute(stmt, {"ids": list(dict.fromkeys(owners))})).mappings():
+                found[(side, first, statuses, open_only, r[column.key])].append(r)
+    return [found.get((k.side, k.first, k.statuses, k.open_only, k.owner_id), [])
+            for k in keys]

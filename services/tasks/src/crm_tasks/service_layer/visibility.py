@@ -1,0 +1,46 @@
+"""The access rule for tasks (DESIGN §6): managers and admins see every task; a sales rep sees
+the tasks assigned to them, the ones they assigned, and those of clients they may see (owned,
+or a standing meeting grant). Attachments follow their task. Anything else reads as not found.
+
+Watchers are told about a task (events) but being a watcher grants no visibility: otherwise a
+rep could show another rep a client that rep may not see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ColumnElement, and_, or_, true
+
+from crm_common.auth import Principal
+from crm_common.client_access import DEFAULT_GRACE, visible_client_condition
+from crm_tasks.adapters.tables import access, tasks
+from crm_tasks.domain.workflow import Relation
+
+
+def visible_tasks(principal: Principal, now: dt.datetime | None = None,
+                  grace: dt.timedelta = DEFAULT_GRACE) -> ColumnElement[bool]:
+    """A condition on ``tasks``: the row is visible to ``principal`` at ``now``."""
+    if principal.sees_all_clients:
+        return true()
+    me = principal.subject
+    return or_(
+        tasks.c.assignee_id == me,
+        tasks.c.assigned_by == me,
+        and_(tasks.c.client_id.is_not(None),
+             visible_client_condition(access, principal, tasks.c.client_id,
+                                      now or dt.datetime.now(dt.UTC), grace)),
+    )
+
+
+def relations(principal: Principal, assignee_id: object,
+              assigned_by: object) -> frozenset[Relation]:
+    """How ``principal`` stands to a task (the workflow table is keyed by these)."""
+    found = set()
+    if principal.sees_all_clients:
+        found.add(Relation.MANAGER)
+    if assignee_id == principal.subject:
+        found.add(Relation.ASSIGNEE)
+    if assigned_by == principal.subject:
+        found.add(Relation.ASSIGNER)
+    return frozenset(found)

@@ -1,0 +1,72 @@
+"""``Client.tasks`` and ``Employee.tasks`` through ``_entities``: access applied, and the number of
+SQL statements does not grow with the number of clients or tasks."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .conftest import Publisher, Service, World, wait_until
+from .helpers import commitment
+
+pytestmark = pytest.mark.integration
+
+ENTITIES = """query($reps: [_Any!]!) { _entities(representations: $reps) {
+  ... on Client { id tasks(first: 50) { id number status assignee { id } client { id } } }
+  ... on Employee { id tasks(first: 50, role: ASSIGNEE, openOnly: true) { id } } } }"""
+
+
+async def _count(service: Service, token: str, reps: list[dict[str, str]]
+                 ) -> tuple[int, dict[str, object]]:
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
+        if "outbox" not in statement and "inbox" not in statement \
+                and not statement.lstrip().upper().startswith(("SELECT 1", "LISTEN")):
+            seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        data = await service.data(token, ENTITIES, {"reps": reps})
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    return len(seen), data
+
+
+async def test_client_and_employee_tasks_in_constant_statements(
+        service: Service, world: World, publisher: Publisher) -> None:
+    clients = [uuid.uuid4() for _ in range(6)]
+    for c in clients:
+        await publisher.client(c, owner=world.rep, name=f"Клиент {c.hex[:4]}")
+
+    async def known() -> bool:
+        rows = await service.sql("SELECT count(*) AS n FROM access_clients WHERE client_id = "
+                                 "ANY(:ids)", ids=clients)
+        return rows[0]["n"] == len(clients)
+
+    await wait_until(known)
+    for i, c in enumerate(clients):
+        for _ in range(1 if i == 0 else 4):
+            await commitment(service, world, client=c)
+    manager = service.token("manager", world.manager)
+    small, data = await _count(service, manager, [
+        {"__typename": "Client", "id": str(clients[0])},
+        {"__typename": "Employee", "id": str(world.rep)}])
+    large, data = await _count(service, manager, [
+        *({"__typename": "Client", "id": str(c)} for c in clients),
+        {"__typename": "Employee", "id": str(world.rep)},
+        {"__typename": "Employee", "id": str(world.other_rep)}])
+    assert small == large <= 2, (small, large)
+    entities = data["_entities"]
+    assert [len(e["tasks"]) for e in entities[:6]] == [1, 4, 4, 4, 4, 4]  # type: ignore[index]
+    assert all(t["client"]["id"] == str(clients[1]) for t in entities[1]["tasks"])  # type: ignore[index]
+    # access: another rep sees none of those clients' tasks, and never an error
+    _, data = await _count(service, service.token("sales_rep", world.other_rep), [
+        {"__typename": "Client", "id": str(c)} for c in clients])
+    assert all(e["tasks"] == [] for e in data["_entities"])  # type: ignore[union-attr]
+    # a malformed id reads as no tasks
+    _, data = await _count(service, manager, [{"__typename": "Client", "id": "nope"}])
+    assert data["_entities"] == [{"id": "nope", "tasks": []}]

@@ -1,0 +1,30 @@
+"""The attachment URL secret: required in production, a per-process key elsewhere."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm_common.settings import Settings, SettingsError
+from crm_tasks.config import MIN_SECRET_BYTES, TasksSettings
+
+
+def _base(env: str) -> Settings:
+    return Settings.from_env("tasks", 8103, environ={"CRM_ENV": env, "JWT_PUBLIC_KEY": "k"})
+
+
+def test_production_refuses_to_start_without_a_shared_secret() -> None:
+    with pytest.raises(SettingsError, match="ATTACHMENT_URL_SECRET is required"):
+        TasksSettings.from_env(_base("production"), {"CRM_ENV": "production"})
+
+
+def test_a_short_secret_is_refused() -> None:
+    with pytest.raises(SettingsError, match="at least"):
+        TasksSettings.from_env(_base("production"), {"ATTACHMENT_URL_SECRET": "short"})
+
+
+@pytest.mark.parametrize("env", ["development", "test"])
+def test_outside_production_a_random_key_is_used(env: str) -> None:
+    one = TasksSettings.from_env(_base(env), {})
+    two = TasksSettings.from_env(_base(env), {})
+    assert one.url_secret != two.url_secret
+    assert len(one.url_secret) >= MIN_SECRET_BYTES
