@@ -16,7 +16,8 @@ from jsonschema import ValidationError
 from crm_common.messaging.catalogue import Catalogue, UnknownEventType
 
 ROOT = Path(__file__).resolve().parents[2]
-EVENT_TYPE = re.compile(r"^crm\.[a-z]+\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+# crm.<service>.<entity>.<verb>, or crm.<service>.<entity>.<sub-entity>.<verb>
+EVENT_TYPE = re.compile(r"^crm\.[a-z]+(\.[a-z][a-z0-9_]*){2,3}$")
 
 
 def published_event_types() -> set[str]:
@@ -63,7 +64,9 @@ def _envelope(**data_overrides: object) -> dict[str, object]:
         "phones": ["+359888123456"], "emails": ["office@agropolis.bg"], "website": None,
         "notes": None, "tags": [], "version": 1, "createdAt": "2026-01-05T10:00:00+00:00",
         "updatedAt": "2026-01-05T10:00:00+00:00", "archivedAt": None, "addresses": [],
-        "contactPersons": [], "bankAccounts": [],
+        "contactPersons": [], "bankAccounts": [], "groupId": None, "paymentTermDays": 30,
+        "currency": "EUR", "creditLimit": "15000.00",
+        "documentDescriptions": {"invoice": "Доставка по договор 12/2026"},
     }
     client.update(data_overrides)
     return {
@@ -82,5 +85,9 @@ def test_schemas_accept_a_good_event_and_refuse_bad_ones() -> None:
         catalogue.validate(_envelope(status="deleted"))
     with pytest.raises(ValidationError):
         catalogue.validate(_envelope(phones=["0888 123 456"]))
+    with pytest.raises(ValidationError):
+        catalogue.validate(_envelope(creditLimit=15000.5))  # amounts are strings, not floats
+    with pytest.raises(ValidationError):
+        catalogue.validate(_envelope(documentDescriptions={"receipt": "x"}))
     with pytest.raises(UnknownEventType):
         catalogue.validate({**_envelope(), "type": "crm.clients.client.vanished"})

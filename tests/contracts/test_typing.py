@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ["libs/crm_common/src", "services/clients/src", "tools/crm_dev/src"]
+SOURCES = ["libs/crm_common/src", "services/clients/src", "services/activities/src",
+           "services/tasks/src", "tools/crm_dev/src"]
 
 
 def test_sources_type_check() -> None:

@@ -26,6 +26,8 @@ from crm_dev.workspace import SERVICES, Service
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = uuid.uuid4().hex[:10]
+CREATE_EMPLOYEE = """mutation($input: CreateEmployeeInput!) {
+  createEmployee(input: $input) { employee { id } userErrors { field code message } } }"""
 
 @dataclass
 class Platform:
@@ -56,6 +58,16 @@ class Platform:
         assert response.status_code == 200 and "errors" not in body, body
         return body["data"]
 
+    def employee(self, role: str = "sales_rep", name: str | None = None) -> uuid.UUID:
+        """A new active employee in the clients service's staff directory (made by an admin),
+        so that it can own clients; other services learn of it from its event."""
+        employee_id = uuid.uuid4()
+        payload = self.data(self.token("admin"), CREATE_EMPLOYEE, {"input": {
+            "id": str(employee_id), "fullName": name or f"Служител {employee_id.hex[:6]}",
+            "role": role.upper()}})["createEmployee"]
+        assert payload["userErrors"] == [], payload
+        return employee_id
+
 
 def _module(service: Service) -> str:
     return f"crm_{service.name}.cli"
@@ -75,6 +87,7 @@ def platform() -> Iterator[Platform]:
         "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/",
         "EVENTS_EXCHANGE": exchange,
         "QUEUE_PREFIX": queue_prefix,
+        "ATTACHMENT_URL_SECRET": uuid.uuid4().hex + uuid.uuid4().hex,  # the tasks service's
         "JWT_PUBLIC_KEY_FILE": str(workdir / "jwt_public.pem"),
         "LOG_LEVEL": "WARNING",
         # a low depth limit so that a real query of this schema can exceed it

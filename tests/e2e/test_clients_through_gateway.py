@@ -29,7 +29,7 @@ def _eik(n: int) -> str:
 
 
 def test_manager_creates_owner_reads_other_rep_does_not(platform: Platform) -> None:
-    rep, other_rep = uuid.uuid4(), uuid.uuid4()
+    rep, other_rep = platform.employee(), platform.employee()
     eik = _eik(1)
     created = platform.data(platform.token("manager"), CREATE, {"input": {
         "kind": "COMPANY", "legalName": "Тракия Дистрибуция АД", "tradeName": "Trakia",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import importlib.util
 import os
 import signal
@@ -107,7 +108,17 @@ def service_env(root: Path, service: Service, mongodb_url: str) -> dict[str, str
         "JWT_ISSUER": JWT_ISSUER,
         "JWT_AUDIENCE": JWT_AUDIENCE,
         "MONGODB_URL": mongodb_url,
+        # the tasks service signs attachment URLs with it; derived from the dev key so that URLs
+        # survive a restart of `./crm up` (production sets its own, docs/tasks.md)
+        "ATTACHMENT_URL_SECRET": dev_url_secret(root),
     }
+
+
+def dev_url_secret(root: Path) -> str:
+    """A stable development secret: a hash of the development JWT private key."""
+    key = state_dir(root) / "keys" / "jwt_private.pem"
+    material = key.read_bytes() if key.is_file() else b"crm-dev-no-key"
+    return hashlib.sha256(b"crm-dev-attachment-urls\n" + material).hexdigest()
 
 
 def _fail_with_log(child: procs.Child, root: Path, headline: str) -> UpError:

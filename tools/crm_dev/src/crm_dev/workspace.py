@@ -44,8 +44,8 @@ class Service:
 #: Every service ``./crm up`` runs and ``./crm compose`` takes SDL from (docs/conventions.md ports).
 SERVICES: tuple[Service, ...] = (
     Service("clients", 8101),
-    # Service("activities", 8102),
-    # Service("tasks", 8103),
+    Service("activities", 8102),
+    Service("tasks", 8103),
     # Service("pricing", 8104),
     # Service("analytics", 8105),
 )
