@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from pathlib import Path
@@ -18,22 +17,11 @@ def _database_url() -> str:
                           f"postgresql+asyncpg://postgres@127.0.0.1:5432/crm_{SERVICE}")
 
 
-def alembic_config(database_url: str) -> object:
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(HERE / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", database_url)
-    return cfg
-
-
 def migrate(database_url: str) -> None:
-    from alembic import command
+    """Create the database if missing and migrate it to head."""
+    from crm_common.migrations import upgrade
 
-    from crm_common.db import create_database_if_missing
-
-    asyncio.run(create_database_if_missing(database_url))
-    command.upgrade(alembic_config(database_url), "head")  # type: ignore[arg-type]
+    upgrade(database_url, HERE / "migrations")
 
 
 def main(argv: list[str] | None = None) -> int:

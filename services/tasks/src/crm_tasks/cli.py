@@ -21,16 +21,10 @@ def _database_url() -> str:
 
 
 def migrate(database_url: str) -> None:
-    from alembic import command
-    from alembic.config import Config
+    """Create the database if missing and migrate it to head."""
+    from crm_common.migrations import upgrade
 
-    from crm_common.db import create_database_if_missing
-
-    asyncio.run(create_database_if_missing(database_url))
-    cfg = Config()
-    cfg.set_main_option("script_location", str(HERE / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", database_url)
-    command.upgrade(cfg, "head")
+    upgrade(database_url, HERE / "migrations")
 
 
 def _moment(value: str) -> dt.datetime:

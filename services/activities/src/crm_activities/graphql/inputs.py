@@ -6,9 +6,7 @@ input, rather than a request error that stops at the first one."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import enum
 from typing import Any
 
 import strawberry
@@ -20,23 +18,11 @@ from crm_activities.graphql.enums import (
     MeetingStatus,
     ObservationKind,
 )
+from crm_common.graphql.inputs import to_raw as to_raw
 
 UNSET: Any = strawberry.UNSET
 
 
-def to_raw(obj: Any) -> dict[str, Any]:
-    """Input object → dict of the fields the caller sent (UNSET left out, enums as values)."""
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        if value is strawberry.UNSET:
-            continue
-        if isinstance(value, list):
-            value = [v.value if isinstance(v, enum.Enum) else v for v in value]
-        elif isinstance(value, enum.Enum):
-            value = value.value
-        out[f.name] = value
-    return out
 
 
 @strawberry.input(description="A done contact. Required: clientId, kind, occurredAt (not in the "

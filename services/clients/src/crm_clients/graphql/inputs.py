@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from decimal import Decimal
-from typing import Any
 
 import strawberry
 
 from crm_clients.domain.staff import EmployeeRole
 from crm_clients.graphql.types import AddressKind, ClientKind, ClientStatus, DocumentKind
-
-
-def to_raw(obj: Any) -> dict[str, Any]:
-    """Input object → dict of the fields the caller sent (UNSET fields left out)."""
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        if value is strawberry.UNSET:
-            continue
-        if isinstance(value, list):
-            value = [to_raw(v) if dataclasses.is_dataclass(v) else v for v in value]
-        elif dataclasses.is_dataclass(value):
-            value = to_raw(value)
-        elif isinstance(value, enum.Enum):
-            value = value.value
-        out[f.name] = value
-    return out
+from crm_common.graphql.inputs import to_raw as to_raw
 
 
 @strawberry.input

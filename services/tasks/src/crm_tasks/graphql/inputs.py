@@ -5,28 +5,10 @@ Dates and ids are taken as strings so that a malformed one is a userError naming
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-from typing import Any
-
 import strawberry
 
+from crm_common.graphql.inputs import to_raw as to_raw
 from crm_tasks.graphql.types import CommitmentType, Priority, TaskKind, TaskOutcome, TaskStatus
-
-
-def to_raw(obj: Any) -> dict[str, Any]:
-    """Input object → dict of the fields the caller sent (UNSET fields left out)."""
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        if value is strawberry.UNSET:
-            continue
-        if isinstance(value, list):
-            value = [v.value if isinstance(v, enum.Enum) else v for v in value]
-        elif isinstance(value, enum.Enum):
-            value = value.value
-        out[f.name] = value
-    return out
 
 
 @strawberry.input
