@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import aio_pika
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -13,6 +17,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from crm_common.db import drop_database
+from crm_common.messaging.catalogue import Catalogue
+from crm_common.messaging.envelope import DomainEvent, dumps, to_cloudevent
 from crm_common.migrations import alembic_config, upgrade
 
 
@@ -38,3 +44,74 @@ async def check_migrations(service: str, migrations: Path, metadata: sa.MetaData
     finally:
         await engine.dispose()
         await drop_database(url)
+
+
+# -- the events exchange of a test run ---------------------------------------------------------
+
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+@dataclass
+class CaughtEvents:
+    """Every event a tap received, and those that did not match the catalogue."""
+
+    received: list[dict[str, Any]] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+
+    def assert_all_valid(self) -> None:
+        assert not self.invalid, "events that do not match events/asyncapi.yaml:\n" + \
+            "\n".join(self.invalid[:5])
+
+
+async def open_tap(exchange_name: str, caught: CaughtEvents, binding: str = "#",
+                   amqp_url: str = AMQP_URL) -> aio_pika.abc.AbstractConnection:
+    """Bind an exclusive queue to the run's exchange (declaring it) and record every event that
+    arrives in ``caught``, each validated against the catalogue. Close the connection to stop."""
+    catalogue = Catalogue()
+    conn = await aio_pika.connect(amqp_url)
+    channel = await conn.channel()
+    exchange = await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.TOPIC,
+                                              durable=True)
+    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+    await queue.bind(exchange, binding)
+
+    async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        async with message.process():
+            envelope = json.loads(message.body)
+            caught.received.append(envelope)
+            try:
+                catalogue.validate(envelope)
+            except Exception as exc:  # noqa: BLE001 - collected, reported by the caller
+                caught.invalid.append(f"{envelope.get('type')}: {exc}")
+
+    await queue.consume(on_message)
+    return conn
+
+
+async def publish_event(exchange_name: str, type_: str, subject: str, data: dict[str, Any], *,
+                        source: str, amqp_url: str = AMQP_URL) -> dict[str, Any]:
+    """Publish an event as another service's relay would (persistent, confirmed), after
+    checking it against the catalogue; returns the envelope."""
+    envelope = to_cloudevent(DomainEvent(type=type_, subject=subject, data=data),
+                             source=source, actor_id="system")
+    Catalogue().validate(envelope)
+    conn = await aio_pika.connect(amqp_url)
+    async with conn:
+        channel = await conn.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange(exchange_name)
+        await exchange.publish(aio_pika.Message(
+            dumps(envelope), message_id=envelope["id"], type=type_,
+            content_type="application/cloudevents+json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=type_)
+    return envelope
+
+
+async def delete_broker_objects(exchange_name: str, queues: list[str],
+                                amqp_url: str = AMQP_URL) -> None:
+    """Remove a run's exchange, the relay's archive queue of it, and the given queues."""
+    conn = await aio_pika.connect(amqp_url)
+    async with conn:
+        channel = await conn.channel()
+        for queue in [f"{exchange_name}.archive", *queues]:
+            await channel.queue_delete(queue)
+        await channel.exchange_delete(exchange_name)

@@ -4,13 +4,11 @@ its own events exchange, real PostgreSQL and RabbitMQ, served by uvicorn on a fr
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import aio_pika
 import httpx
 import pytest
 import uvicorn
@@ -19,8 +17,8 @@ from crm_clients.app import create_app
 from crm_clients.cli import migrate
 from crm_common.db import drop_database
 from crm_common.devkeys import generate_key_pair, mint_token
-from crm_common.messaging.catalogue import Catalogue
 from crm_common.settings import Settings
+from crm_common.testing import CaughtEvents, delete_broker_objects, open_tap
 from crm_dev import procs
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -49,11 +47,9 @@ async def database_url() -> AsyncIterator[str]:
 
 
 @dataclass
-class EventTap:
+class EventTap(CaughtEvents):
     """A queue bound to the test exchange that records every event the service publishes."""
 
-    received: list[dict[str, Any]] = field(default_factory=list)
-    invalid: list[str] = field(default_factory=list)
 
     def of_type(self, type_: str) -> list[dict[str, Any]]:
         return [e for e in self.received if e["type"] == type_]
@@ -73,41 +69,17 @@ class EventTap:
 async def exchange_name() -> AsyncIterator[str]:
     name = f"crm.events.test.{RUN}"
     yield name
-    conn = await aio_pika.connect(AMQP_URL)
-    async with conn:
-        channel = await conn.channel()
-        await channel.queue_delete(f"{name}.archive")  # declared by the outbox relay
-        await channel.exchange_delete(name)
+    await delete_broker_objects(name, [QUEUE_PREFIX + q for q in (
+        "clients.access-meetings", "clients.access-meetings.dlq")])
 
 
 @pytest.fixture(scope="session")
 async def tap(exchange_name: str) -> AsyncIterator[EventTap]:
     tap = EventTap()
-    conn = await aio_pika.connect(AMQP_URL)
-    channel = await conn.channel()
-    exchange = await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.TOPIC,
-                                              durable=True)
-    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-    await queue.bind(exchange, "#")
-
-    catalogue = Catalogue()
-
-    async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-        async with message.process():
-            envelope = json.loads(message.body)
-            tap.received.append(envelope)
-            try:
-                catalogue.validate(envelope)
-            except Exception as exc:  # noqa: BLE001 - collected and reported at teardown
-                tap.invalid.append(f"{envelope.get('type')}: {exc}")
-
-    await queue.consume(on_message)
+    conn = await open_tap(exchange_name, tap, binding="#")
     yield tap
     await conn.close()
-    # every event the service published during the run matches the AsyncAPI catalogue
-    # (test_concurrency_and_events makes sure each type of the catalogue is published)
-    assert not tap.invalid, "events that do not match events/asyncapi.yaml:\n" + "\n".join(
-        tap.invalid[:5])
+    tap.assert_all_valid()  # every event published during the run matches the catalogue
 
 
 @dataclass
@@ -174,8 +146,3 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
         yield Service(f"http://127.0.0.1:{port}", private, settings, client)
     server.should_exit = True
     await asyncio.wait_for(task, timeout=20)
-    conn = await aio_pika.connect(AMQP_URL)
-    async with conn:
-        channel = await conn.channel()
-        for name in ("clients.access-meetings", "clients.access-meetings.dlq"):
-            await channel.queue_delete(QUEUE_PREFIX + name)

@@ -10,16 +10,14 @@ import datetime as dt
 import uuid
 from typing import Any
 
-import aio_pika
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from crm_clients.adapters.tables import meeting_grants
-from crm_common.messaging.catalogue import Catalogue
-from crm_common.messaging.envelope import DomainEvent, dumps, to_cloudevent
+from crm_common.testing import publish_event
 
-from .conftest import AMQP_URL, Service
+from .conftest import Service
 from .fragments import CREATE, company, fresh_eik
 
 pytestmark = pytest.mark.integration
@@ -50,7 +48,6 @@ class Meetings:
     def __init__(self, service: Service, exchange: str) -> None:
         self.service, self.exchange = service, exchange
         self.versions: dict[uuid.UUID, int] = {}
-        self.catalogue = Catalogue()
 
     async def publish(self, status: str, meeting_id: uuid.UUID, client_id: str,
                       employee_id: uuid.UUID, starts_at: dt.datetime, ends_at: dt.datetime,
@@ -60,20 +57,12 @@ class Meetings:
         verb = {"scheduled": "scheduled", "cancelled": "cancelled",
                 "completed": "completed"}[status] if version == 1 or status != "scheduled" \
             else "rescheduled"
-        envelope = to_cloudevent(DomainEvent(
-            type=f"crm.activities.meeting.{verb}", subject=str(meeting_id),
-            data={"meetingId": str(meeting_id), "clientId": client_id,
-                  "employeeId": str(employee_id), "startsAt": starts_at.isoformat(),
-                  "endsAt": ends_at.isoformat(), "status": status, "version": version},
-        ), source="crm/activities", actor_id="system")
-        self.catalogue.validate(envelope)  # what we publish is what the contract says
-        conn = await aio_pika.connect(AMQP_URL)
-        async with conn:
-            channel = await conn.channel(publisher_confirms=True)
-            exchange = await channel.get_exchange(self.exchange)
-            await exchange.publish(aio_pika.Message(
-                dumps(envelope), content_type="application/cloudevents+json",
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=envelope["type"])
+        # checked against the catalogue: what we publish is what the contract says
+        await publish_event(self.exchange, f"crm.activities.meeting.{verb}", str(meeting_id), {
+            "meetingId": str(meeting_id), "clientId": client_id,
+            "employeeId": str(employee_id), "startsAt": starts_at.isoformat(),
+            "endsAt": ends_at.isoformat(), "status": status, "version": version,
+        }, source="crm/activities")
 
     async def wait_applied(self, meeting_id: uuid.UUID, version: int) -> dict[str, Any]:
         engine = create_async_engine(self.service.settings.database_url)

@@ -30,6 +30,7 @@ from crm_common.devkeys import generate_key_pair, mint_token
 from crm_common.messaging.catalogue import Catalogue
 from crm_common.messaging.envelope import DomainEvent, to_cloudevent
 from crm_common.settings import Settings
+from crm_common.testing import CaughtEvents, delete_broker_objects, open_tap
 from crm_dev import mongo, procs
 from crm_tasks.adapters.files import AttachmentStore
 from crm_tasks.app import create_app
@@ -111,9 +112,8 @@ async def store(mongodb_url: str, mongodb_database: str) -> AsyncIterator[Attach
 
 
 @dataclass
-class EventTap:
-    received: list[dict[str, Any]] = field(default_factory=list)
-    invalid: list[str] = field(default_factory=list)
+class EventTap(CaughtEvents):
+    """Every event published on the run's exchange (validated against the catalogue)."""
 
     def of_type(self, type_: str, subject: str | None = None) -> list[dict[str, Any]]:
         return [e for e in self.received
@@ -132,41 +132,17 @@ class EventTap:
 async def exchange_name() -> AsyncIterator[str]:
     name = f"crm.events.test.{RUN}"
     yield name
-    conn = await aio_pika.connect(AMQP_URL)
-    async with conn:
-        channel = await conn.channel()
-        await channel.queue_delete(f"{name}.archive")
-        for queue in QUEUES:
-            await channel.queue_delete(QUEUE_PREFIX + queue)
-            await channel.queue_delete(QUEUE_PREFIX + queue + ".dlq")
-        await channel.exchange_delete(name)
+    await delete_broker_objects(name, [QUEUE_PREFIX + q + suffix for q in QUEUES
+                                       for suffix in ("", ".dlq")])
 
 
 @pytest.fixture(scope="session")
 async def tap(exchange_name: str) -> AsyncIterator[EventTap]:
     tap = EventTap()
-    conn = await aio_pika.connect(AMQP_URL)
-    channel = await conn.channel()
-    exchange = await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.TOPIC,
-                                              durable=True)
-    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-    await queue.bind(exchange, "crm.tasks.#")
-    catalogue = Catalogue()
-
-    async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-        async with message.process():
-            envelope = json.loads(message.body)
-            tap.received.append(envelope)
-            try:
-                catalogue.validate(envelope)
-            except Exception as exc:  # noqa: BLE001 - reported at teardown
-                tap.invalid.append(f"{envelope.get('type')}: {exc}")
-
-    await queue.consume(on_message)
+    conn = await open_tap(exchange_name, tap, binding="crm.tasks.#")
     yield tap
     await conn.close()
-    assert not tap.invalid, "events that do not match events/asyncapi.yaml:\n" + "\n".join(
-        tap.invalid[:5])
+    tap.assert_all_valid()  # every event published during the run matches the catalogue
 
 
 @dataclass
