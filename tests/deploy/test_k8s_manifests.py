@@ -402,6 +402,11 @@ def test_gateway_env() -> None:
         assert url.port in {p["port"] for p in svc["spec"]["ports"]}
 
 
+#: services that serve a route of their own through the ingress (ingress.yaml), not via the gateway
+PUBLIC_ROUTES = {"tasks": "/attachments/", "activities": "/calendar/"}
+INGRESS_NAMESPACE = {"kubernetes.io/metadata.name": "ingress-nginx"}
+
+
 def test_network_policies_admit_only_the_gateway_to_services() -> None:
     policies = _of_kind("NetworkPolicy")
     deny = [p for p in policies if p["spec"]["podSelector"] == {} and not p["spec"].get("ingress")]
@@ -423,6 +428,9 @@ def test_network_policies_admit_only_the_gateway_to_services() -> None:
                         # a pod peer in this namespace: only the gateway
                         assert _matches(peer["podSelector"]["matchLabels"], gw_labels), peer
                         from_gateway = True
+                    elif peer["namespaceSelector"]["matchLabels"] == INGRESS_NAMESPACE:
+                        # the ingress controller, only to a service with a public route
+                        assert dep["metadata"]["name"] in PUBLIC_ROUTES, peer
                     else:
                         # a namespace peer: only the monitoring namespace (Prometheus)
                         assert peer["namespaceSelector"]["matchLabels"] == {
@@ -430,6 +438,30 @@ def test_network_policies_admit_only_the_gateway_to_services() -> None:
                 for port in rule["ports"]:
                     assert _container_port(_main(dep), port["port"]) is not None, port
         assert from_gateway
+
+
+def test_the_ingress_routes_the_api_and_the_public_routes() -> None:
+    (ingress,) = _of_kind("Ingress")
+    services = {svc["metadata"]["name"]: svc for svc in _of_kind("Service")}
+    (rule,) = ingress["spec"]["rules"]
+    routes = {p["path"]: p["backend"]["service"] for p in rule["http"]["paths"]}
+    assert routes["/graphql"]["name"] == "gateway"
+    for name, path in PUBLIC_ROUTES.items():
+        assert routes[path]["name"] == name
+    for backend in routes.values():
+        ports = {p["name"] for p in services[backend["name"]]["spec"]["ports"]}
+        assert backend["port"]["name"] in ports
+    # the base URLs the services sign and print are the ingress host, the paths unchanged
+    host = f"https://{rule['host']}"
+    env = {d["metadata"]["name"]: {e["name"]: e.get("value") for e in _main(d).get("env", [])}
+           for d in SERVICE_DEPLOYMENTS}
+    assert env["tasks"]["PUBLIC_BASE_URL"] == host
+    assert env["activities"]["CALENDAR_BASE_URL"] == host
+    admitted = {p["spec"]["podSelector"]["matchLabels"].get("app.kubernetes.io/name")
+                for p in _of_kind("NetworkPolicy")
+                if any(peer.get("namespaceSelector", {}).get("matchLabels") == INGRESS_NAMESPACE
+                       for r in p["spec"].get("ingress", []) for peer in r.get("from", []))}
+    assert admitted == set(PUBLIC_ROUTES)
 
 
 def test_clients_yaml_is_a_template_for_a_new_service(tmp_path: Path) -> None:
