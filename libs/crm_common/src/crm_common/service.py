@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +52,7 @@ class Runtime:
 
 ContextFactory = Callable[[Request, Principal, Runtime], Awaitable[Any] | Any]
 ConsumerSetup = Callable[[ConsumerRunner, Runtime], None]
+ReadyCheck = Callable[[], Awaitable[bool]]
 #: entered once the runtime exists, left before the engine is disposed (own resources, workers)
 ExtraLifespan = Callable[[Runtime], contextlib.AbstractAsyncContextManager[None]]
 
@@ -98,11 +99,14 @@ def create_service_app(
     extra_routes: Sequence[BaseRoute] = (),
     extra_lifespan: ExtraLifespan | None = None,
     body_limit_exempt: tuple[str, ...] = (),
+    ready_checks: Mapping[str, ReadyCheck] | None = None,
 ) -> ServiceMiddleware:
     """``extra_routes`` are served beside ``/graphql`` (no bearer token is checked on them: they
     authorise requests themselves); ``extra_lifespan(runtime)`` is entered after the runtime is
     built and left before it is torn down; paths starting with a prefix in ``body_limit_exempt``
-    are not held to ``MAX_BODY_BYTES`` (their route enforces its own limit while reading)."""
+    are not held to ``MAX_BODY_BYTES`` (their route enforces its own limit while reading);
+    ``ready_checks`` are more dependencies ``/readyz`` reports (name → async check returning
+    True when usable; an exception or 2 s without an answer counts as not ready)."""
     configure_logging(settings.service_name, settings.log_level)
     runtime_ref: dict[str, Runtime] = {}
     verifier = TokenVerifier(settings.jwt_public_key, settings.jwt_issuer, settings.jwt_audience)
@@ -167,6 +171,12 @@ def create_service_app(
             checks["consumers"] = (
                 runtime.consumers.attached if runtime.consumers is not None else True
             )
+        for name, check in (ready_checks or {}).items():
+            try:
+                checks[name] = bool(await asyncio.wait_for(check(), timeout=2))
+            except Exception:  # noqa: BLE001 - readiness reports, it does not raise
+                log.warning("readiness: %s unreachable", name, exc_info=True)
+                checks[name] = False
         ready = all(checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks},

@@ -79,9 +79,13 @@ def create_app(settings: Settings | None = None,
             await resources.store.close()
             resources.store = None
 
+    async def mongodb_ready() -> bool:
+        return resources.store is not None and await resources.store.ping()
+
     schema = build_schema(schema_extensions(settings))
     return create_service_app(
         settings, schema, make_context=context_factory(resources),
         setup_consumers=setup_consumers, extra_routes=content.routes(),
         extra_lifespan=lifespan, body_limit_exempt=(PREFIX,),
+        ready_checks={"mongodb": mongodb_ready},
     )
