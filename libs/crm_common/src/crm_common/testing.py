@@ -28,9 +28,9 @@ async def check_migrations(service: str, migrations: Path, metadata: sa.MetaData
     url = (f"postgresql+asyncpg://postgres@127.0.0.1:5432/"
            f"crm_{service}_mig_{uuid.uuid4().hex[:8]}")
     config = alembic_config(url, migrations)
-    await asyncio.to_thread(upgrade, url, migrations)
     engine = create_async_engine(url)
     try:
+        await asyncio.to_thread(upgrade, url, migrations)
         async with engine.connect() as conn:
             diff = await conn.run_sync(
                 lambda sync: compare_metadata(MigrationContext.configure(sync), metadata))
