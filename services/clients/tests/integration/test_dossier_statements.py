@@ -97,3 +97,30 @@ async def test_full_dossier_statement_count_does_not_grow(service: Service) -> N
     # client, owner, its manager, group, addresses, contacts, accounts, contracts, discounts,
     # history: one each at most
     assert small <= 10
+
+
+async def test_history_on_a_list_is_one_statement(service: Service) -> None:
+    """clients { history } for a page of clients: one history statement, not one per client."""
+    manager = service.token("manager")
+    marker = fresh_eik()
+    for i in range(6):
+        await service.data(manager, CREATE, {"input": company(f"История{marker} {i}")})
+    listing = """query($f: ClientFilterInput) { clients(first: 10, filter: $f) { edges { node {
+      id history(first: 2) { edges { cursor node { operation } } pageInfo { hasNextPage } }
+    } } } }"""
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
+        if "FROM history" in statement:
+            seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        edges = (await service.data(manager, listing, {"f": {"search": f"история{marker}"}}))[
+            "clients"]["edges"]
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert len(edges) == 6 and len(seen) == 1
+    for edge in edges:
+        assert [e["node"]["operation"] for e in edge["node"]["history"]["edges"]] == ["create"]
+        assert edge["node"]["history"]["pageInfo"]["hasNextPage"] is False

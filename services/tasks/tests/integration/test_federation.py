@@ -70,3 +70,35 @@ async def test_client_and_employee_tasks_in_constant_statements(
     # a malformed id reads as no tasks
     _, data = await _count(service, manager, [{"__typename": "Client", "id": "nope"}])
     assert data["_entities"] == [{"id": "nope", "tasks": []}]
+
+
+async def test_history_on_a_list_of_tasks_is_one_statement(
+        service: Service, world: World, publisher: Publisher) -> None:
+    client = uuid.uuid4()
+    await publisher.client(client, owner=world.rep, name="История ООД")
+
+    async def known() -> bool:
+        rows = await service.sql("SELECT count(*) AS n FROM access_clients WHERE client_id = "
+                                 ":id", id=client)
+        return rows[0]["n"] == 1
+
+    await wait_until(known)
+    for _ in range(5):
+        await commitment(service, world, client=client)
+    query = """query($f: TaskFilterInput) { tasks(first: 10, filter: $f) { edges { node {
+      id history(first: 5) { edges { node { toStatus } } pageInfo { hasNextPage } } } } } }"""
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
+        if "task_history" in statement:
+            seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        data = await service.data(service.token("manager", world.manager), query,
+                                  {"f": {"clientId": str(client)}})
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    edges = data["tasks"]["edges"]
+    assert len(edges) == 5 and len(seen) == 1
+    assert all(e["node"]["history"]["edges"] for e in edges)

@@ -10,6 +10,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from crm_activities.adapters.tables import history
 from crm_activities.service_layer import (
     activity_queries,
     competitor_queries,
@@ -17,6 +18,7 @@ from crm_activities.service_layer import (
 )
 from crm_activities.service_layer.paging import Access, Page
 from crm_common.auth import Principal
+from crm_common.history import HistoryLoader
 from crm_common.service import Runtime
 from crm_common.uow import UnitOfWork
 
@@ -51,6 +53,7 @@ class Loaders:
     last_contact: DataLoader[uuid.UUID, dt.datetime | None]
     next_meeting: DataLoader[uuid.UUID, Any]
     agenda: DataLoader[tuple[uuid.UUID, dt.datetime, dt.datetime], list[Any]]
+    history: HistoryLoader
 
 
 @dataclass
@@ -131,4 +134,5 @@ class Context:
             last_contact=DataLoader(load_fn=last_contact, max_batch_size=500),
             next_meeting=DataLoader(load_fn=next_meeting, max_batch_size=500),
             agenda=DataLoader(load_fn=agenda, max_batch_size=500),
+            history=HistoryLoader(reader, history, "entity_id"),
         )

@@ -17,7 +17,6 @@ from crm_activities.graphql.enums import (
     MeetingStatus,
     ObservationKind,
 )
-from crm_activities.service_layer import history_queries
 from crm_activities.service_layer.activity_queries import ActivityFilter
 from crm_activities.service_layer.paging import Page
 from crm_common.graphql.connections import PageInfo, clamp_page_size
@@ -66,8 +65,7 @@ async def _history(info: strawberry.Info, entity_id: str, first: int | None,
                    after: str | None) -> AuditConnection:
     size = page_size(info, first)
     try:
-        page = await history_queries.history_of(info.context.runtime.reader,
-                                                uuid.UUID(entity_id), first=size, after=after)
+        page = await info.context.loaders.history.load((uuid.UUID(entity_id), size, after))
     except InvalidCursor as exc:
         raise bad_input(f"after: {exc}") from None
     return AuditConnection(

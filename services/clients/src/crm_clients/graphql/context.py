@@ -9,9 +9,11 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from crm_clients.adapters.tables import history
 from crm_clients.graphql.contract_types import contract_loaders
 from crm_clients.service_layer import groups, queries, staff
 from crm_common.auth import Principal
+from crm_common.history import HistoryLoader
 from crm_common.service import Runtime
 from crm_common.uow import UnitOfWork
 
@@ -23,6 +25,8 @@ class Loaders:
     contacts: DataLoader[uuid.UUID, list[Any]]
     bank_accounts: DataLoader[uuid.UUID, list[Any]]
     employee: DataLoader[uuid.UUID, Any]
+    client_history: HistoryLoader
+    entity_history: HistoryLoader
     group: DataLoader[uuid.UUID, Any]
     # contracts (the contracts module)
     contract: DataLoader[uuid.UUID, Any]
@@ -64,6 +68,8 @@ class Context:
             contacts=DataLoader(load_fn=load_contacts, max_batch_size=500),
             bank_accounts=DataLoader(load_fn=load_accounts, max_batch_size=500),
             employee=DataLoader(load_fn=load_employees, max_batch_size=500),
+            client_history=HistoryLoader(reader, history, "client_id"),
+            entity_history=HistoryLoader(reader, history, "entity_id"),
             group=DataLoader(load_fn=load_groups, max_batch_size=500),
             **contract_loaders(reader, principal,
                                dt.timedelta(hours=self.runtime.settings.access_grace_hours)),

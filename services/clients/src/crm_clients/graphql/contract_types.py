@@ -112,7 +112,7 @@ class Contract:
     @strawberry.field(description="Audit history of this contract, newest first.")
     async def history(self, info: strawberry.Info, first: int | None = None,
                       after: str | None = None) -> HistoryConnection:
-        return await history_connection(info, contract_queries.contract_history,
+        return await history_connection(info, info.context.loaders.entity_history,
                                         uuid.UUID(str(self.id)), first, after)
 
 

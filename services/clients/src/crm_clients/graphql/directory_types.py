@@ -11,7 +11,6 @@ import strawberry
 
 from crm_clients.domain.staff import EmployeeRole
 from crm_clients.graphql.history import HistoryConnection, history_connection
-from crm_clients.service_layer import queries
 
 strawberry.enum(EmployeeRole)
 
@@ -58,7 +57,8 @@ class Employee:
     @strawberry.field(description="Changes to this employee, newest first.")
     async def history(self, info: strawberry.Info, first: int | None = None,
                       after: str | None = None) -> HistoryConnection:
-        return await history_connection(info, queries.entity_history, uuid.UUID(str(self.id)),
+        return await history_connection(info, info.context.loaders.entity_history,
+                                        uuid.UUID(str(self.id)),
                                         first, after)
 
 
@@ -83,5 +83,6 @@ class ClientGroup:
     @strawberry.field(description="Changes to this group, newest first.")
     async def history(self, info: strawberry.Info, first: int | None = None,
                       after: str | None = None) -> HistoryConnection:
-        return await history_connection(info, queries.entity_history, uuid.UUID(str(self.id)),
+        return await history_connection(info, info.context.loaders.entity_history,
+                                        uuid.UUID(str(self.id)),
                                         first, after)

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import strawberry
 from strawberry.scalars import JSON
 
-from crm_clients.service_layer import queries
 from crm_common.graphql.connections import PageInfo, clamp_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
+from crm_common.history import HistoryLoader
 
 
 @strawberry.type(description="One recorded change: who, when, which operation, old → new.")
@@ -41,16 +40,14 @@ class HistoryConnection:
     page_info: PageInfo
 
 
-HistoryQuery = Callable[..., Awaitable[queries.Page]]
-
-
-async def history_connection(info: strawberry.Info, query: HistoryQuery, key: uuid.UUID,
+async def history_connection(info: strawberry.Info, loader: HistoryLoader, key: uuid.UUID,
                              first: int | None, after: str | None) -> HistoryConnection:
-    """Run a history query (``queries.client_history`` or ``queries.entity_history``) and map
-    the page; a bad ``first`` or cursor is a GraphQL BAD_USER_INPUT error."""
+    """A page of history through a per-request loader (``loaders.client_history`` by client,
+    ``loaders.entity_history`` by entity): one statement for every entity of a list. A bad
+    ``first`` or cursor is a GraphQL BAD_USER_INPUT error."""
     try:
         size = clamp_page_size(first, info.context.max_page_size)
-        page = await query(info.context.runtime.reader, key, first=size, after=after)
+        page = await loader.load((key, size, after))
     except (InvalidCursor, ValueError) as exc:
         raise bad_input(f"history: {exc}") from None
     return HistoryConnection(

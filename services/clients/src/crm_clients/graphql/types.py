@@ -25,7 +25,6 @@ from crm_clients.graphql.history import (
 from crm_clients.graphql.history import (
     history_connection as history_connection,
 )
-from crm_clients.service_layer import queries
 from crm_common.graphql.connections import PageInfo
 
 # The domain's enums, exposed as they are: GraphQL names are the members (COMPANY, ACTIVE, ...).
@@ -168,7 +167,8 @@ class Client:
                                   "included), newest first.")
     async def history(self, info: strawberry.Info, first: int | None = None,
                       after: str | None = None) -> HistoryConnection:
-        return await history_connection(info, queries.client_history, uuid.UUID(str(self.id)),
+        return await history_connection(info, info.context.loaders.client_history,
+                                        uuid.UUID(str(self.id)),
                                         first, after)
 
     @strawberry.field(description="The employee who owns the client.")

@@ -18,7 +18,7 @@ from sqlalchemy import RowMapping, any_, bindparam, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crm_clients.adapters.tables import clients, contract_discounts, contracts, history
+from crm_clients.adapters.tables import clients, contract_discounts, contracts
 from crm_clients.domain.contracts import ContractStatus
 from crm_clients.service_layer import queries
 from crm_clients.service_layer.queries import Page
@@ -81,26 +81,6 @@ async def discounts_by_contract(reader: AsyncEngine,
     return [grouped.get(i, []) for i in contract_ids]
 
 
-async def contract_history(reader: AsyncEngine, contract_id: uuid.UUID, *,
-                           first: int, after: str | None) -> Page:
-    """One contract's audit history, newest first (``ix_history_entity``). The caller has
-    already read the contract through the access rule."""
-    stmt = select(history).where(history.c.entity_id == contract_id,
-                                 history.c.entity_type == "contract")
-    if after:
-        (raw_id,) = decode_cursor(after, 1)
-        if not isinstance(raw_id, int) or isinstance(raw_id, bool):
-            raise InvalidCursor("malformed cursor")
-        stmt = stmt.where(history.c.id < raw_id)
-    stmt = stmt.order_by(history.c.id.desc()).limit(first + 1)
-    async with reader.connect() as conn:
-        rows = list((await conn.execute(stmt)).mappings())
-    has_next = len(rows) > first
-    rows = rows[:first]
-    cursors = [encode_cursor([r["id"]]) for r in rows]
-    return Page(rows, has_next, cursors[-1] if cursors else None, cursors)
-
-
 @dataclass(frozen=True)
 class ContractFilter:
     client_id: uuid.UUID | None = None
@@ -149,5 +129,5 @@ async def list_contracts(reader: AsyncEngine, principal: Principal, flt: Contrac
     return Page(rows, has_next, cursors[-1] if cursors else None, cursors)
 
 
-__all__ = ["ContractFilter", "contract_history", "contracts_by_client", "contracts_by_ids",
+__all__ = ["ContractFilter", "contracts_by_client", "contracts_by_ids",
            "discounts_by_contract", "in_force_condition", "list_contracts"]

@@ -39,7 +39,6 @@ from crm_clients.adapters.tables import (
     clients,
     contact_persons,
     contracts,
-    history,
     meeting_grants,
 )
 from crm_clients.domain.contracts import ContractStatus, business_today
@@ -129,36 +128,6 @@ async def contacts_by_client(reader: AsyncEngine,
 async def bank_accounts_by_client(reader: AsyncEngine,
                                   client_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
     return await _children_by_client(reader, _BANK_ACCOUNTS, client_ids)
-
-
-async def client_history(reader: AsyncEngine, client_id: uuid.UUID, *,
-                         first: int, after: str | None) -> Page:
-    """A client's audit history (client and everything hanging off it), newest first.
-    The caller has already checked that the principal may see the client."""
-    return await _history_page(reader, history.c.client_id == client_id, first, after)
-
-
-async def entity_history(reader: AsyncEngine, entity_id: uuid.UUID, *,
-                         first: int, after: str | None) -> Page:
-    """One entity's audit history (an employee, a group, a contract), newest first."""
-    return await _history_page(reader, history.c.entity_id == entity_id, first, after)
-
-
-async def _history_page(reader: AsyncEngine, condition: ColumnElement[bool], first: int,
-                        after: str | None) -> Page:
-    stmt = select(history).where(condition)
-    if after:
-        (raw_id,) = decode_cursor(after, 1)
-        if not isinstance(raw_id, int):
-            raise InvalidCursor("malformed cursor")
-        stmt = stmt.where(history.c.id < raw_id)
-    stmt = stmt.order_by(history.c.id.desc()).limit(first + 1)
-    async with reader.connect() as session:
-        rows = list((await session.execute(stmt)).mappings())
-    has_next = len(rows) > first
-    rows = rows[:first]
-    cursors = [encode_cursor([r["id"]]) for r in rows]
-    return Page(rows, has_next, cursors[-1] if cursors else None, cursors)
 
 
 @dataclass(frozen=True)
@@ -335,5 +304,4 @@ async def list_clients(reader: AsyncEngine, principal: Principal,
 
 
 __all__ = ["ClientFilter", "Page", "addresses_by_client", "bank_accounts_by_client",
-           "client_history", "clients_by_ids", "contacts_by_client", "entity_history",
-           "list_clients", "similar_clients"]
+           "clients_by_ids", "contacts_by_client", "list_clients", "similar_clients"]

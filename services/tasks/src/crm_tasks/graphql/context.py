@@ -11,8 +11,10 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from crm_common.auth import Principal
+from crm_common.history import HistoryLoader
 from crm_common.service import Runtime
 from crm_common.uow import UnitOfWork
+from crm_tasks.adapters.tables import task_history
 from crm_tasks.domain.reminders import today_in
 from crm_tasks.resources import Resources
 from crm_tasks.service_layer import queries
@@ -23,6 +25,7 @@ class Loaders:
     task: DataLoader[uuid.UUID, Any]
     attachments: DataLoader[uuid.UUID, list[Any]]
     owner_tasks: DataLoader[queries.OwnerKey, list[Any]]
+    task_history: HistoryLoader
 
 
 @dataclass
@@ -50,6 +53,7 @@ class Context:
             task=DataLoader(load_fn=load_tasks, max_batch_size=500),
             attachments=DataLoader(load_fn=load_attachments, max_batch_size=500),
             owner_tasks=DataLoader(load_fn=load_owner_tasks, max_batch_size=500),
+            task_history=HistoryLoader(reader, task_history, "task_id", newest_first=False),
         )
 
     def uow(self) -> UnitOfWork:

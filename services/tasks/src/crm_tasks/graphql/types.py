@@ -255,9 +255,8 @@ class Task:
                       after: str | None = None) -> TaskHistoryConnection:
         size = _first(info, first)
         try:
-            page = await queries.task_history_page(info.context.runtime.reader,
-                                                   uuid.UUID(str(self.id)), first=size,
-                                                   after=after)
+            page = await info.context.loaders.task_history.load(
+                (uuid.UUID(str(self.id)), size, after))
         except InvalidCursor as exc:
             raise bad_input(f"after: {exc}") from None
         return TaskHistoryConnection(

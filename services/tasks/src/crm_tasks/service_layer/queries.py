@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from crm_common.auth import Principal
 from crm_common.client_access import DEFAULT_GRACE
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
-from crm_tasks.adapters.tables import attachments, task_history, tasks
+from crm_tasks.adapters.tables import attachments, tasks
 from crm_tasks.domain.model import OPEN_STATUSES, TaskStatus
 from crm_tasks.service_layer.visibility import visible_tasks
 
@@ -151,24 +151,6 @@ async def board(reader: AsyncEngine, principal: Principal, flt: TaskFilter, *, t
     async with reader.connect() as conn:
         counts = {s: int(n) for s, n in (await conn.execute(stmt)).all()}
     return {s.value: counts.get(s.value, 0) for s in TaskStatus}
-
-
-async def task_history_page(reader: AsyncEngine, task_id: uuid.UUID, *, first: int,
-                            after: str | None) -> Page:
-    """A task's history, oldest first. The caller has checked that the task is visible."""
-    stmt = select(task_history).where(task_history.c.task_id == task_id)
-    if after:
-        (raw,) = decode_cursor(after, 1)
-        if not isinstance(raw, int) or isinstance(raw, bool):
-            raise InvalidCursor("malformed cursor")
-        stmt = stmt.where(task_history.c.id > raw)
-    stmt = stmt.order_by(task_history.c.id).limit(first + 1)
-    async with reader.connect() as conn:
-        rows = list((await conn.execute(stmt)).mappings())
-    has_next = len(rows) > first
-    rows = rows[:first]
-    cursors = [encode_cursor([r["id"]]) for r in rows]
-    return Page(rows, has_next, cursors[-1] if cursors else None, cursors)
 
 
 _STORED_BY_TASK = (select(attachments)
