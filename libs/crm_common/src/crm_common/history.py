@@ -15,7 +15,6 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,23 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
+from crm_common.paging import Page
 
 #: (entity key, page size, cursor or None)
 HistoryKey = tuple[uuid.UUID, int, str | None]
 
 
-@dataclass(frozen=True)
-class Page:
-    rows: list[sa.RowMapping]
-    has_next: bool
-    end_cursor: str | None
-    cursors: list[str]
-
-
-def _page(rows: list[sa.RowMapping], first: int) -> Page:
-    kept = rows[:first]
-    cursors = [encode_cursor([r["id"]]) for r in kept]
-    return Page(kept, len(rows) > first, cursors[-1] if cursors else None, cursors)
+def _cursor(row: sa.RowMapping) -> str:
+    return encode_cursor([row["id"]])
 
 
 def cursor_id(after: str) -> int:
@@ -69,7 +59,7 @@ async def history_pages(reader: AsyncEngine, table: sa.Table, key: str,
     async with reader.connect() as conn:
         for row in (await conn.execute(statement)).mappings():
             grouped[row[key]].append(row)
-    return [_page(grouped.get(k, []), first) for k in keys]
+    return [Page.of(grouped.get(k, []), first, _cursor) for k in keys]
 
 
 class HistoryLoader(DataLoader[HistoryKey, Page]):

@@ -16,9 +16,10 @@ from crm_activities.service_layer import (
     competitor_queries,
     meeting_queries,
 )
-from crm_activities.service_layer.paging import Access, Page
+from crm_activities.service_layer.paging import Access
 from crm_common.auth import Principal
 from crm_common.history import HistoryLoader
+from crm_common.paging import Page
 from crm_common.service import Runtime
 from crm_common.uow import UnitOfWork
 

@@ -18,10 +18,10 @@ from crm_activities.graphql.enums import (
     ObservationKind,
 )
 from crm_activities.service_layer.activity_queries import ActivityFilter
-from crm_activities.service_layer.paging import Page
 from crm_common.graphql.connections import PageInfo, clamp_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
+from crm_common.paging import Page
 
 
 def _id(value: Any) -> strawberry.ID:

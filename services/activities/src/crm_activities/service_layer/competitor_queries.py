@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from crm_activities.adapters.tables import competitors, observations
 from crm_activities.service_layer.paging import (
     Access,
-    Page,
     after_condition,
     by_ids,
     fetch_page,
     pages_by_parent,
 )
 from crm_activities.service_layer.visibility import observation_visible
+from crm_common.paging import Page
 
 _ORDER = (observations.c.observed_on.desc(), observations.c.id.desc())
 

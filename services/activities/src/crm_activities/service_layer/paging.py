@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_common.auth import Principal
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
+from crm_common.paging import Page
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,6 @@ class Access:
     principal: Principal
     now: dt.datetime
     grace: dt.timedelta
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[RowMapping]
-    has_next: bool
-    end_cursor: str | None
-    cursors: list[str]
 
 
 def _parse_key(raw: Any, kind: type) -> Any:
@@ -89,11 +82,7 @@ async def fetch_page(reader: AsyncEngine, statement: Select[Any], first: int,
 
 
 def page_of(rows: Sequence[RowMapping], first: int, key_name: str) -> Page:
-    has_next = len(rows) > first
-    kept = list(rows[:first])
-    cursor = _cursor_of(key_name)
-    cursors = [cursor(r) for r in kept]
-    return Page(kept, has_next, cursors[-1] if cursors else None, cursors)
+    return Page.of(rows, first, _cursor_of(key_name))
 
 
 _PARENTS = bindparam("parents", type_=ARRAY(UUID(as_uuid=True)))

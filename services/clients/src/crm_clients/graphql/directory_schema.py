@@ -86,7 +86,7 @@ class DirectoryQuery:
         try:
             size = clamp_page_size(first, info.context.max_page_size)
             manager = uuid.UUID(str(flt.manager_id)) if flt.manager_id else None
-            rows, has_next, cursors = await staff.list_employees(
+            page = await staff.list_employees(
                 info.context.runtime.reader, first=size, after=after, active=flt.active,
                 role=flt.role.value if flt.role else None, manager_id=manager,
                 name=flt.name.strip()[:200] if flt.name else None)
@@ -94,9 +94,8 @@ class DirectoryQuery:
             raise bad_input(f"employees: {exc}") from None
         return EmployeeConnection(
             edges=[EmployeeEdge(cursor=c, node=Employee.from_row(r))
-                   for r, c in zip(rows, cursors, strict=True)],
-            page_info=PageInfo(has_next_page=has_next,
-                               end_cursor=cursors[-1] if cursors else None))
+                   for r, c in zip(page.rows, page.cursors, strict=True)],
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
 
     @strawberry.field(description="Client groups by code (archived ones on request).")
     async def client_groups(self, info: strawberry.Info,

@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from crm_clients.adapters.tables import clients, contract_discounts, contracts
 from crm_clients.domain.contracts import ContractStatus
 from crm_clients.service_layer import queries
-from crm_clients.service_layer.queries import Page
 from crm_clients.service_layer.queries import contract_in_force as in_force_condition
 from crm_clients.service_layer.visibility import visible_clients
 from crm_common.auth import Principal
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
+from crm_common.paging import Page
 
 Row = RowMapping
 
@@ -123,10 +123,7 @@ async def list_contracts(reader: AsyncEngine, principal: Principal, flt: Contrac
     stmt = stmt.order_by(c.number, c.id).limit(first + 1)
     async with reader.connect() as conn:
         rows = list((await conn.execute(stmt)).mappings())
-    has_next = len(rows) > first
-    rows = rows[:first]
-    cursors = [encode_cursor([r["number"], str(r["id"])]) for r in rows]
-    return Page(rows, has_next, cursors[-1] if cursors else None, cursors)
+    return Page.of(rows, first, lambda r: encode_cursor([r["number"], str(r["id"])]))
 
 
 __all__ = ["ContractFilter", "contracts_by_client", "contracts_by_ids",

@@ -46,6 +46,7 @@ from crm_clients.service_layer.visibility import grace_period, visible_clients
 from crm_common.auth import Principal
 from crm_common.client_access import MEETING_CANCELLED
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
+from crm_common.paging import Page
 
 Row = RowMapping
 
@@ -152,14 +153,6 @@ _SCORE = Float()
 SIGNIFICANT_WORD = 4
 
 
-@dataclass(frozen=True)
-class Page:
-    rows: list[Row]
-    has_next: bool
-    end_cursor: str | None
-    cursors: list[str]
-
-
 # A contract that was in force on a day: activated once (expired and terminated ones were),
 # its validity covers the day and it was not terminated before it. A suspended contract is not.
 _EVER_ACTIVE = (ContractStatus.ACTIVE.value, ContractStatus.EXPIRED.value,
@@ -237,11 +230,8 @@ async def _search_page(reader: AsyncEngine, stmt: Select[Any], term: str, *, fir
     stmt = stmt.order_by(score.desc(), clients.c.legal_name, clients.c.id).limit(first + 1)
     async with reader.connect() as conn:
         rows = list((await conn.execute(stmt)).mappings())
-    has_next = len(rows) > first
-    rows = rows[:first]
-    cursors = [encode_cursor([float(r["relevance"]), r["legal_name"], str(r["id"])])
-               for r in rows]
-    return Page(rows, has_next, cursors[-1] if cursors else None, cursors)
+    return Page.of(rows, first, lambda r: encode_cursor(
+        [float(r["relevance"]), r["legal_name"], str(r["id"])]))
 
 
 async def similar_clients(reader: AsyncEngine, legal_name: str, *,
@@ -297,10 +287,7 @@ async def list_clients(reader: AsyncEngine, principal: Principal,
     stmt = stmt.order_by(*ordering).limit(first + 1)
     async with reader.connect() as session:
         rows = list((await session.execute(stmt)).mappings())
-    has_next = len(rows) > first
-    rows = rows[:first]
-    cursors = [encode_cursor(_cursor_values(r, order)) for r in rows]
-    return Page(rows, has_next, cursors[-1] if cursors else None, cursors)
+    return Page.of(rows, first, lambda r: encode_cursor(_cursor_values(r, order)))
 
 
 __all__ = ["ClientFilter", "Page", "addresses_by_client", "bank_accounts_by_client",

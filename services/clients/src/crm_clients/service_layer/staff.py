@@ -24,6 +24,7 @@ from crm_clients.service_layer.state import camel_keys, row_dict
 from crm_common.auth import Principal
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
 from crm_common.messaging.envelope import DomainEvent
+from crm_common.paging import Page
 from crm_common.uow import UnitOfWork
 
 EVENT_EMPLOYEE_CREATED = "crm.clients.employee.created"
@@ -182,7 +183,7 @@ async def active_employee(session: AsyncSession, employee_id: uuid.UUID) -> bool
 async def list_employees(reader: AsyncEngine, *, first: int, after: str | None,
                          active: bool | None = None, role: str | None = None,
                          manager_id: uuid.UUID | None = None, name: str | None = None,
-                         ) -> tuple[list[RowMapping], bool, list[str]]:
+                         ) -> Page:
     """Keyset page by (full name, id). Raises ``InvalidCursor``."""
     stmt = select(employees)
     if active is not None:
@@ -205,6 +206,4 @@ async def list_employees(reader: AsyncEngine, *, first: int, after: str | None,
     stmt = stmt.order_by(employees.c.full_name, employees.c.id).limit(first + 1)
     async with reader.connect() as conn:
         rows = list((await conn.execute(stmt)).mappings())
-    has_next = len(rows) > first
-    rows = rows[:first]
-    return rows, has_next, [encode_cursor([r["full_name"], str(r["id"])]) for r in rows]
+    return Page.of(rows, first, lambda r: encode_cursor([r["full_name"], str(r["id"])]))

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from crm_common.auth import Principal
 from crm_common.client_access import DEFAULT_GRACE
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
+from crm_common.paging import Page
 from crm_tasks.adapters.tables import attachments, tasks
 from crm_tasks.domain.model import OPEN_STATUSES, TaskStatus
 from crm_tasks.service_layer.visibility import visible_tasks
@@ -53,14 +54,6 @@ class TaskFilter:
     due_from: dt.date | None = None
     due_to: dt.date | None = None
     open_only: bool = False
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[Row]
-    has_next: bool
-    end_cursor: str | None
-    cursors: list[str]
 
 
 def _conditions(flt: TaskFilter, today: dt.date, *, statuses: bool = True
@@ -129,10 +122,8 @@ async def list_tasks(reader: AsyncEngine, principal: Principal, flt: TaskFilter,
     stmt = stmt.order_by(tasks.c.due_date, tasks.c.id).limit(first + 1)
     async with reader.connect() as conn:
         rows = list((await conn.execute(stmt)).mappings())
-    has_next = len(rows) > first
-    rows = rows[:first]
-    cursors = [encode_cursor([r["due_date"].isoformat(), str(r["id"])]) for r in rows]
-    return Page(rows, has_next, cursors[-1] if cursors else None, cursors)
+    return Page.of(rows, first,
+                   lambda r: encode_cursor([r["due_date"].isoformat(), str(r["id"])]))
 
 
 def list_statement(principal: Principal, flt: TaskFilter, first: int, today: dt.date
