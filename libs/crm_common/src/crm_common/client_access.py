@@ -301,16 +301,22 @@ def register_client_access(
 # -- the rule ----------------------------------------------------------------------------------
 
 
+def standing_grant(grants: sa.Table, employee_id: Any, now: Any,
+                   grace: Any) -> sa.ColumnElement[bool]:
+    """A condition on ``grants``: the row is a grant of ``employee_id`` that stands at ``now``
+    (not cancelled, and ``now`` before the meeting's end plus ``grace``). The arguments are
+    values or bind parameters."""
+    return sa.and_(grants.c.employee_id == employee_id,
+                   grants.c.status != MEETING_CANCELLED,
+                   grants.c.ends_at + grace > now)
+
+
 def granted_client_ids(
     tables: ClientAccessTables, employee_id: uuid.UUID, now: dt.datetime, grace: dt.timedelta
 ) -> sa.Select[tuple[uuid.UUID]]:
     """The clients ``employee_id`` has a standing meeting grant for at ``now``."""
     g = tables.grants
-    return sa.select(g.c.client_id).where(
-        g.c.employee_id == employee_id,
-        g.c.status != MEETING_CANCELLED,
-        g.c.ends_at + grace > now,
-    )
+    return sa.select(g.c.client_id).where(standing_grant(g, employee_id, now, grace))
 
 
 def visible_client_condition(

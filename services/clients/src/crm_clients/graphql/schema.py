@@ -44,17 +44,13 @@ from crm_common.graphql.connections import PageInfo, clamp_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 
-_parse_id = parse_id
-_forget = forget
-
 
 async def _client(info: strawberry.Info, client_id: uuid.UUID) -> Client | None:
-    _forget(info.context.loaders.client, client_id)
+    forget(info.context.loaders.client, client_id)
     row = await info.context.loaders.client.load(client_id)
     return Client.from_row(row) if row is not None else None
 
 
-_run = run
 
 
 def _filter_id(value: strawberry.ID | None, name: str) -> uuid.UUID | None:
@@ -186,7 +182,7 @@ class Mutation(DirectoryMutation, ContractMutation):
             async with ctx.uow() as uow:
                 return await handlers.create_client(uow, ctx.principal, to_raw(input))
 
-        client_id, errors = await _run(act)
+        client_id, errors = await run(act)
         warnings = []
         if client_id is not None:
             similar = await queries.similar_clients(ctx.runtime.reader, input.legal_name,
@@ -204,15 +200,15 @@ class Mutation(DirectoryMutation, ContractMutation):
         ctx = info.context
 
         async def act() -> uuid.UUID:
-            cid = _parse_id(input.id, ("input", "id"))
-            owner = _parse_id(input.owner_id, ("input", "ownerId")) \
+            cid = parse_id(input.id, ("input", "id"))
+            owner = parse_id(input.owner_id, ("input", "ownerId")) \
                 if input.owner_id is not None else None
             reason = input.reason[:2000] if input.reason else None
             async with ctx.uow() as uow:
                 return await handlers.reassign_owner(uow, ctx.principal, cid, input.version,
                                                      owner, reason)
 
-        client_id, errors = await _run(act)
+        client_id, errors = await run(act)
         return ClientPayload(client=await _client(info, client_id) if client_id else None,
                              user_errors=errors)
 
@@ -222,12 +218,12 @@ class Mutation(DirectoryMutation, ContractMutation):
         raw = to_raw(input)
 
         async def act() -> uuid.UUID:
-            cid = _parse_id(raw.pop("id"), ("input", "id"))
+            cid = parse_id(raw.pop("id"), ("input", "id"))
             version = raw.pop("version")
             async with ctx.uow() as uow:
                 return await handlers.update_client(uow, ctx.principal, cid, version, raw)
 
-        client_id, errors = await _run(act)
+        client_id, errors = await run(act)
         return ClientPayload(client=await _client(info, client_id) if client_id else None,
                              user_errors=errors)
 
@@ -237,13 +233,13 @@ class Mutation(DirectoryMutation, ContractMutation):
         ctx = info.context
 
         async def act() -> uuid.UUID:
-            cid = _parse_id(input.id, ("input", "id"))
+            cid = parse_id(input.id, ("input", "id"))
             reason = input.reason[:2000] if input.reason else None
             async with ctx.uow() as uow:
                 return await handlers.archive_client(uow, ctx.principal, cid, input.version,
                                                      reason)
 
-        client_id, errors = await _run(act)
+        client_id, errors = await run(act)
         return ClientPayload(client=await _client(info, client_id) if client_id else None,
                              user_errors=errors)
 
@@ -301,7 +297,7 @@ _CHILD_LOADER = {"address": "addresses", "contact_person": "contacts",
 async def _child_row(info: strawberry.Info, kind: str, child_id: uuid.UUID,
                      client_id: uuid.UUID) -> Any:
     loader = getattr(info.context.loaders, _CHILD_LOADER[kind])
-    _forget(loader, client_id)
+    forget(loader, client_id)
     rows = await loader.load(client_id)
     return next((r for r in rows if r["id"] == child_id), None)
 
@@ -325,11 +321,11 @@ async def _add(info: strawberry.Info, kind: str, client_id_raw: Any, raw: dict[s
     ctx = info.context
 
     async def act() -> tuple[uuid.UUID, uuid.UUID]:
-        cid = _parse_id(client_id_raw, ("input", "clientId"))
+        cid = parse_id(client_id_raw, ("input", "clientId"))
         async with ctx.uow() as uow:
             return await handlers.add_child(uow, ctx.principal, kind, cid, raw), cid
 
-    result, errors = await _run(act)
+    result, errors = await run(act)
     child_id, client_id = result if result else (None, None)
     return await _child_payload(info, kind, child_id, client_id, errors)
 
@@ -338,14 +334,14 @@ async def _update(info: strawberry.Info, kind: str, raw: dict[str, Any]) -> Any:
     ctx = info.context
 
     async def act() -> tuple[uuid.UUID, uuid.UUID]:
-        child_id = _parse_id(raw.pop("id"), ("input", "id"))
+        child_id = parse_id(raw.pop("id"), ("input", "id"))
         version = raw.pop("version")
         async with ctx.uow() as uow:
             client_id = await handlers.update_child(uow, ctx.principal, kind, child_id, version,
                                                     raw)
         return child_id, client_id
 
-    result, errors = await _run(act)
+    result, errors = await run(act)
     child_id, client_id = result if result else (None, None)
     return await _child_payload(info, kind, child_id, client_id, errors)
 
@@ -354,13 +350,13 @@ async def _remove(info: strawberry.Info, kind: str, input: RemoveInput) -> Remov
     ctx = info.context
 
     async def act() -> tuple[uuid.UUID, uuid.UUID]:
-        child_id = _parse_id(input.id, ("input", "id"))
+        child_id = parse_id(input.id, ("input", "id"))
         async with ctx.uow() as uow:
             client_id = await handlers.remove_child(uow, ctx.principal, kind, child_id,
                                                     input.version)
         return child_id, client_id
 
-    result, errors = await _run(act)
+    result, errors = await run(act)
     child_id, client_id = result if result else (None, None)
     return RemovePayload(
         removed_id=strawberry.ID(str(child_id)) if child_id else None,

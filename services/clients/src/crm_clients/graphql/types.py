@@ -13,18 +13,7 @@ import strawberry
 from crm_clients.domain import model
 from crm_clients.graphql.contract_types import Contract, ContractStatus, client_contracts
 from crm_clients.graphql.directory_types import ClientGroup, Employee
-from crm_clients.graphql.history import (  # re-exported for the contract types
-    HistoryConnection as HistoryConnection,
-)
-from crm_clients.graphql.history import (
-    HistoryEdge as HistoryEdge,
-)
-from crm_clients.graphql.history import (
-    HistoryEntry as HistoryEntry,
-)
-from crm_clients.graphql.history import (
-    history_connection as history_connection,
-)
+from crm_clients.graphql.history import HistoryConnection, history_connection
 from crm_common.graphql.connections import PageInfo
 
 # The domain's enums, exposed as they are: GraphQL names are the members (COMPANY, ACTIVE, ...).

@@ -62,8 +62,6 @@ EVENT_ARCHIVED = "crm.clients.client.archived"
 EVENT_OWNER_REASSIGNED = "crm.clients.client.owner_reassigned"
 
 
-_history = record_history
-_diff = diff
 
 
 async def _event(uow: UnitOfWork, type_: str, client_id: uuid.UUID, **extra: Any) -> None:
@@ -173,7 +171,7 @@ async def create_client(uow: UnitOfWork, principal: Principal, raw: Mapping[str,
             insert(bank_accounts).values(id=uuid.uuid4(), client_id=client_id, **row))
     await refresh_search_document(session, client_id)
     snap = await client_snapshot(session, client_id)
-    await _history(session, principal.subject, client_id, "client", client_id, "create",
+    await record_history(session, principal.subject, client_id, "client", client_id, "create",
                    {"new": snap})
     uow.record(DomainEvent(type=EVENT_CREATED, subject=str(client_id), data={"client": snap}))
     await uow.commit()
@@ -203,7 +201,7 @@ async def update_client(uow: UnitOfWork, principal: Principal, client_id: uuid.U
         await _check_refs(session, {"group_id": data["group_id"]})
     if rule_problems := client_rule_problems({**row, **data}):  # the rules on the result
         raise Problems(rule_problems)
-    changes = _diff(row, data)
+    changes = diff(row, data)
     if not changes:
         return client_id
     await session.execute(
@@ -211,7 +209,8 @@ async def update_client(uow: UnitOfWork, principal: Principal, client_id: uuid.U
             **data, version=clients.c.version + 1, updated_at=func.now(),
             updated_by=principal.subject))
     await refresh_search_document(session, client_id)
-    await _history(session, principal.subject, client_id, "client", client_id, "update", changes)
+    await record_history(session, principal.subject, client_id, "client", client_id, "update",
+                         changes)
     await _event(uow, EVENT_UPDATED, client_id, changed=sorted(changes))
     await uow.commit()
     return client_id
@@ -231,7 +230,7 @@ async def archive_client(uow: UnitOfWork, principal: Principal, client_id: uuid.
     await session.execute(update(clients).where(clients.c.id == client_id).values(
         status=ClientStatus.ARCHIVED.value, archived_at=func.now(), updated_at=func.now(),
         updated_by=principal.subject, version=clients.c.version + 1))
-    await _history(session, principal.subject, client_id, "client", client_id, "archive",
+    await record_history(session, principal.subject, client_id, "client", client_id, "archive",
                    {"status": [row["status"], "archived"], "reason": reason})
     await _event(uow, EVENT_ARCHIVED, client_id, reason=reason)
     await uow.commit()
@@ -261,7 +260,7 @@ async def reassign_owner(uow: UnitOfWork, principal: Principal, client_id: uuid.
     await session.execute(update(clients).where(clients.c.id == client_id).values(
         owner_id=owner_id, version=clients.c.version + 1, updated_at=func.now(),
         updated_by=principal.subject))
-    await _history(session, principal.subject, client_id, "client", client_id, "reassign",
+    await record_history(session, principal.subject, client_id, "client", client_id, "reassign",
                    {"owner_id": [jsonable(row["owner_id"]), jsonable(owner_id)],
                     "reason": reason})
     await _event(uow, EVENT_OWNER_REASSIGNED, client_id,
@@ -336,7 +335,7 @@ async def add_child(uow: UnitOfWork, principal: Principal, kind: str, client_id:
     await session.execute(insert(table).values(id=child_id, client_id=client_id, **values))
     new = (await session.execute(select(table).where(table.c.id == child_id))).mappings().one()
     await refresh_search_document(session, client_id)
-    await _history(session, principal.subject, client_id, kind, child_id, "create",
+    await record_history(session, principal.subject, client_id, kind, child_id, "create",
                    {"new": row_dict(new, fields)})
     await _event(uow, EVENT_UPDATED, client_id, changed=[_plural(kind)])
     await uow.commit()
@@ -367,7 +366,7 @@ async def update_child(uow: UnitOfWork, principal: Principal, kind: str, child_i
     table, fields, validator, flag, _ = _CHILDREN[kind]
     values = validator(raw, creating=False, prefix=("input",))
     row = await _locked_child(uow, principal, kind, child_id, version)
-    changes = _diff(row, values)
+    changes = diff(row, values)
     client_id: uuid.UUID = row["client_id"]
     if not changes:
         return client_id
@@ -378,7 +377,7 @@ async def update_child(uow: UnitOfWork, principal: Principal, kind: str, child_i
     await session.execute(update(table).where(table.c.id == child_id).values(
         **values, version=table.c.version + 1, updated_at=func.now()))
     await refresh_search_document(session, client_id)
-    await _history(session, principal.subject, client_id, kind, child_id, "update", changes)
+    await record_history(session, principal.subject, client_id, kind, child_id, "update", changes)
     await _event(uow, EVENT_UPDATED, client_id, changed=[_plural(kind)])
     await uow.commit()
     return client_id
@@ -393,7 +392,7 @@ async def remove_child(uow: UnitOfWork, principal: Principal, kind: str, child_i
     session = uow.session
     await session.execute(delete(table).where(table.c.id == child_id))
     await refresh_search_document(session, client_id)
-    await _history(session, principal.subject, client_id, kind, child_id, "remove",
+    await record_history(session, principal.subject, client_id, kind, child_id, "remove",
                    {"old": row_dict(row, fields)})
     await _event(uow, EVENT_UPDATED, client_id, changed=[_plural(kind)])
     await uow.commit()

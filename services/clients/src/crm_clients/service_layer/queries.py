@@ -44,7 +44,7 @@ from crm_clients.adapters.tables import (
 from crm_clients.domain.contracts import ContractStatus, business_today
 from crm_clients.service_layer.visibility import grace_period, visible_clients
 from crm_common.auth import Principal
-from crm_common.client_access import MEETING_CANCELLED
+from crm_common.client_access import standing_grant
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
 from crm_common.paging import Page
 
@@ -61,12 +61,8 @@ _NOW = bindparam("now", type_=DateTime(timezone=True))
 _GRACE = bindparam("grace", type_=Interval())
 _VISIBLE_CLIENTS_BY_IDS = _CLIENTS_BY_IDS.where(or_(
     clients.c.owner_id == _ME,
-    exists().where(
-        meeting_grants.c.client_id == clients.c.id,
-        meeting_grants.c.employee_id == _ME,
-        meeting_grants.c.status != MEETING_CANCELLED,
-        meeting_grants.c.ends_at + _GRACE > _NOW,
-    ),
+    exists().where(meeting_grants.c.client_id == clients.c.id,
+                   standing_grant(meeting_grants, _ME, _NOW, _GRACE)),
 ))
 
 

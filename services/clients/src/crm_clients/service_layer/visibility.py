@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_clients.adapters.tables import access, clients, meeting_grants
 from crm_common.auth import Principal
-from crm_common.client_access import DEFAULT_GRACE, MEETING_CANCELLED, visible_client_condition
+from crm_common.client_access import DEFAULT_GRACE, standing_grant, visible_client_condition
 
 _grace = DEFAULT_GRACE
 
@@ -51,5 +51,4 @@ async def has_grant(session: AsyncSession, employee_id: uuid.UUID, client_id: uu
     g = meeting_grants
     now = now or dt.datetime.now(dt.UTC)
     return bool(await session.scalar(select(exists().where(
-        g.c.employee_id == employee_id, g.c.client_id == client_id,
-        g.c.status != MEETING_CANCELLED, g.c.ends_at + _grace > now))))
+        g.c.client_id == client_id, standing_grant(g, employee_id, now, _grace)))))
