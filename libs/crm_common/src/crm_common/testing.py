@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,34 @@ class CaughtEvents:
 
     received: list[dict[str, Any]] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
+
+    def of_type(self, type_: str, subject: str | None = None) -> list[dict[str, Any]]:
+        return [e for e in self.received
+                if e["type"] == type_ and (subject is None or e["subject"] == subject)]
+
+    async def wait_for(self, predicate: Callable[[dict[str, Any]], bool],
+                       within: float = 15.0) -> list[dict[str, Any]]:
+        """The events matching ``predicate`` once there is at least one (AssertionError after
+        ``within`` seconds)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while loop.time() < deadline:
+            found = [e for e in self.received if predicate(e)]
+            if found:
+                return found
+            await asyncio.sleep(0.05)
+        raise AssertionError("expected event did not arrive in time")
+
+    async def wait_for_type(self, type_: str, subject: str | None = None, count: int = 1,
+                            within: float = 15.0) -> list[dict[str, Any]]:
+        """The events of ``type_`` (about ``subject``) once there are ``count`` of them."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while len(self.of_type(type_, subject)) < count:
+            if loop.time() >= deadline:
+                raise AssertionError(f"{count} × {type_} did not arrive in time")
+            await asyncio.sleep(0.05)
+        return self.of_type(type_, subject)
 
     def assert_all_valid(self) -> None:
         assert not self.invalid, "events that do not match events/asyncapi.yaml:\n" + \

@@ -46,23 +46,8 @@ async def database_url() -> AsyncIterator[str]:
     await drop_database(url)
 
 
-@dataclass
-class EventTap(CaughtEvents):
-    """A queue bound to the test exchange that records every event the service publishes."""
-
-
-    def of_type(self, type_: str) -> list[dict[str, Any]]:
-        return [e for e in self.received if e["type"] == type_]
-
-    async def wait_for(self, predicate: Any, within: float = 15.0) -> list[dict[str, Any]]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        while loop.time() < deadline:
-            found = [e for e in self.received if predicate(e)]
-            if found:
-                return found
-            await asyncio.sleep(0.05)
-        raise AssertionError("expected event did not arrive in time")
+#: every event published on the run's exchange, validated against the catalogue
+EventTap = CaughtEvents
 
 
 @pytest.fixture(scope="session")

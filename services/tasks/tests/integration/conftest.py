@@ -111,21 +111,8 @@ async def store(mongodb_url: str, mongodb_database: str) -> AsyncIterator[Attach
     await s.close()
 
 
-@dataclass
-class EventTap(CaughtEvents):
-    """Every event published on the run's exchange (validated against the catalogue)."""
-
-    def of_type(self, type_: str, subject: str | None = None) -> list[dict[str, Any]]:
-        return [e for e in self.received
-                if e["type"] == type_ and (subject is None or e["subject"] == subject)]
-
-    async def wait_for(self, type_: str, subject: str | None = None, count: int = 1,
-                       within: float = 15.0) -> list[dict[str, Any]]:
-        async def enough() -> bool:
-            return len(self.of_type(type_, subject)) >= count
-
-        await wait_until(enough, within)
-        return self.of_type(type_, subject)
+#: every event published on the run's exchange, validated against the catalogue
+EventTap = CaughtEvents
 
 
 @pytest.fixture(scope="session")

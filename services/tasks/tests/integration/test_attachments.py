@@ -104,7 +104,7 @@ async def test_upload_and_download_a_pdf(service: Service, world: World, tap: Ev
     assert disposition.startswith("attachment;") and "filename*=UTF-8''" in disposition
     assert "%D0%9E%D1%84%D0%B5%D1%80%D1%82%D0%B0%202026.pdf" in disposition
     assert response.headers["x-content-type-options"] == "nosniff"
-    (event,) = await tap.wait_for("crm.tasks.attachment.added", att["id"])
+    (event,) = await tap.wait_for_type("crm.tasks.attachment.added", att["id"])
     assert event["data"]["taskId"] == task["id"]
     assert event["data"]["attachment"]["sha256"] == att["sha256"]
     # the URL was for one upload only
@@ -299,7 +299,7 @@ async def test_removing_an_attachment_removes_its_file(service: Service, world: 
     assert row["status"] == "removed" and row["file_state"] == "deleted"
     assert not await store.exists(row["file_id"])
     assert (await service.client.get(download)).status_code == 404
-    await tap.wait_for("crm.tasks.attachment.removed", att["id"])
+    await tap.wait_for_type("crm.tasks.attachment.removed", att["id"])
     assert (await service.data(rep, GET, {"id": task["id"]}))["task"]["attachments"] == []
 
 

@@ -48,15 +48,15 @@ async def test_due_soon_and_overdue_once_per_task_and_due_date(
     evening = dt.datetime.combine(due1, dt.time(20), tzinfo=tz)
     first = await _run(service, evening)
     assert first.acted and first.due_soon >= 1
-    soon = await tap.wait_for("crm.tasks.task.due_soon", t1["id"])
+    soon = await tap.wait_for_type("crm.tasks.task.due_soon", t1["id"])
     assert soon[0]["data"]["dueDate"] == t1["dueDate"] and soon[0]["actorid"] == "system"
     await _run(service, evening + dt.timedelta(minutes=5))  # a second pass sends nothing new
     # two days later t1 is overdue and t2 due soon
     later = evening + dt.timedelta(days=1, hours=1)
     await _run(service, later)
     await _run(service, later)
-    await tap.wait_for("crm.tasks.task.overdue", t1["id"])
-    await tap.wait_for("crm.tasks.task.due_soon", t2["id"])
+    await tap.wait_for_type("crm.tasks.task.overdue", t1["id"])
+    await tap.wait_for_type("crm.tasks.task.due_soon", t2["id"])
     await asyncio.sleep(0.5)  # let any (wrong) duplicate arrive
     assert len(tap.of_type("crm.tasks.task.due_soon", t1["id"])) == 1
     assert len(tap.of_type("crm.tasks.task.overdue", t1["id"])) == 1
@@ -70,7 +70,7 @@ async def test_due_soon_and_overdue_once_per_task_and_due_date(
     ))["rescheduleTask"]
     assert moved["userErrors"] == []
     await _run(service, later + dt.timedelta(days=1))
-    again = await tap.wait_for("crm.tasks.task.due_soon", t1["id"], count=2)
+    again = await tap.wait_for_type("crm.tasks.task.due_soon", t1["id"], count=2)
     assert again[-1]["data"]["dueDate"] == moved["task"]["dueDate"]
     rows = await service.sql("SELECT kind, due_date FROM task_reminders WHERE task_id = :t "
                              "ORDER BY sent_at", t=uuid.UUID(t1["id"]))

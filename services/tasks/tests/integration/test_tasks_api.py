@@ -84,15 +84,15 @@ async def test_a_commitment_through_its_whole_workflow(service: Service, world: 
     assert history[1]["actor"]["id"] == str(world.rep)
     assert history[-1]["actor"]["id"] == str(world.manager)
     subject = task["id"]
-    await tap.wait_for("crm.tasks.task.created", subject)
-    changes = await tap.wait_for("crm.tasks.task.status_changed", subject, count=6)
+    await tap.wait_for_type("crm.tasks.task.created", subject)
+    changes = await tap.wait_for_type("crm.tasks.task.status_changed", subject, count=6)
     assert [(e["data"]["from"], e["data"]["to"]) for e in changes][-1] == (
         "closed_refused", "assigned")
-    (closed_event,) = await tap.wait_for("crm.tasks.task.closed", subject)
+    (closed_event,) = await tap.wait_for_type("crm.tasks.task.closed", subject)
     assert closed_event["data"]["outcome"] == "refused"
     assert closed_event["data"]["refusalReason"] == "Цената е висока"
     assert closed_event["actorid"] == str(world.rep)
-    (reopened_event,) = await tap.wait_for("crm.tasks.task.reopened", subject)
+    (reopened_event,) = await tap.wait_for_type("crm.tasks.task.reopened", subject)
     assert reopened_event["data"]["task"]["status"] == "assigned"
 
 
@@ -137,10 +137,10 @@ async def test_reassign_reschedule_and_priority_are_recorded_and_published(
                            version=urgent["task"]["version"],  # type: ignore[index]
                            title="Оферта — спешно", watchers=[str(world.rep)])
     assert renamed["task"]["title"] == "Оферта — спешно"  # type: ignore[index]
-    (assigned,) = await tap.wait_for("crm.tasks.task.assigned", task["id"])
+    (assigned,) = await tap.wait_for_type("crm.tasks.task.assigned", task["id"])
     assert assigned["data"]["previousAssigneeId"] == str(world.rep)
     assert assigned["data"]["comment"] == "Иван е в отпуск"
-    updates = await tap.wait_for("crm.tasks.task.updated", task["id"], count=3)
+    updates = await tap.wait_for_type("crm.tasks.task.updated", task["id"], count=3)
     assert [e["data"]["changed"] for e in updates] == [["dueDate"], ["priority"],
                                                        ["title", "watchers"]]
     assert updates[0]["data"]["previousDueDate"] == days(3)
