@@ -117,21 +117,28 @@ async def open_tap(exchange_name: str, caught: CaughtEvents, binding: str = "#",
     return conn
 
 
+def event_message(type_: str, subject: str, data: dict[str, Any], *, source: str,
+                  correlation_id: str | None = None) -> tuple[dict[str, Any], aio_pika.Message]:
+    """An event as another service's relay would send it (CloudEvent, persistent), checked
+    against the catalogue: the envelope and the message to publish with routing key ``type_``."""
+    envelope = to_cloudevent(DomainEvent(type=type_, subject=subject, data=data),
+                             source=source, actor_id="system", correlation_id=correlation_id)
+    Catalogue().validate(envelope)
+    return envelope, aio_pika.Message(
+        dumps(envelope), message_id=envelope["id"], type=type_,
+        content_type="application/cloudevents+json",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+
+
 async def publish_event(exchange_name: str, type_: str, subject: str, data: dict[str, Any], *,
                         source: str, amqp_url: str = AMQP_URL) -> dict[str, Any]:
-    """Publish an event as another service's relay would (persistent, confirmed), after
-    checking it against the catalogue; returns the envelope."""
-    envelope = to_cloudevent(DomainEvent(type=type_, subject=subject, data=data),
-                             source=source, actor_id="system")
-    Catalogue().validate(envelope)
+    """Publish one :func:`event_message` on its own confirmed connection; returns the envelope."""
+    envelope, message = event_message(type_, subject, data, source=source)
     conn = await aio_pika.connect(amqp_url)
     async with conn:
         channel = await conn.channel(publisher_confirms=True)
         exchange = await channel.get_exchange(exchange_name)
-        await exchange.publish(aio_pika.Message(
-            dumps(envelope), message_id=envelope["id"], type=type_,
-            content_type="application/cloudevents+json",
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=type_)
+        await exchange.publish(message, routing_key=type_)
     return envelope
 
 

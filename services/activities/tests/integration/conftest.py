@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,10 +21,8 @@ from crm_activities.app import create_app
 from crm_activities.cli import migrate
 from crm_common.db import drop_database
 from crm_common.devkeys import generate_key_pair, mint_token
-from crm_common.messaging.catalogue import Catalogue
-from crm_common.messaging.envelope import DomainEvent, to_cloudevent
 from crm_common.settings import Settings
-from crm_common.testing import CaughtEvents, delete_broker_objects, open_tap
+from crm_common.testing import CaughtEvents, delete_broker_objects, event_message, open_tap
 from crm_dev import procs
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -76,18 +73,12 @@ class Publisher:
 
     def __init__(self, exchange: aio_pika.abc.AbstractExchange) -> None:
         self.exchange = exchange
-        self.catalogue = Catalogue()
 
     async def publish(self, type_: str, subject: str, data: dict[str, Any],
                       source: str = "crm/clients") -> dict[str, Any]:
-        envelope = to_cloudevent(DomainEvent(type=type_, subject=subject, data=data),
-                                 source=source, actor_id="system", correlation_id="test")
-        self.catalogue.validate(envelope)
-        await self.exchange.publish(
-            aio_pika.Message(json.dumps(envelope).encode(), message_id=envelope["id"],
-                             content_type="application/cloudevents+json",
-                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-            routing_key=type_)
+        envelope, message = event_message(type_, subject, data, source=source,
+                                          correlation_id="test")
+        await self.exchange.publish(message, routing_key=type_)
         return envelope
 
     async def client(self, client_id: uuid.UUID, *, owner: uuid.UUID | None, version: int = 1,

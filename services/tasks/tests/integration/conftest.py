@@ -7,7 +7,6 @@ against the catalogue like every event the service publishes (``EventTap``)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 import tempfile
@@ -27,10 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from crm_common.db import drop_database
 from crm_common.devkeys import generate_key_pair, mint_token
-from crm_common.messaging.catalogue import Catalogue
-from crm_common.messaging.envelope import DomainEvent, to_cloudevent
 from crm_common.settings import Settings
-from crm_common.testing import CaughtEvents, delete_broker_objects, open_tap
+from crm_common.testing import CaughtEvents, delete_broker_objects, event_message, open_tap
 from crm_dev import mongo, procs
 from crm_tasks.adapters.files import AttachmentStore
 from crm_tasks.app import create_app
@@ -137,18 +134,12 @@ class Publisher:
     """Publishes the clients and activities services' events onto the test exchange."""
 
     exchange: aio_pika.abc.AbstractExchange
-    catalogue: Catalogue
     versions: dict[uuid.UUID, int] = field(default_factory=dict)
 
     async def publish(self, type_: str, subject: uuid.UUID, data: dict[str, Any],
                       source: str) -> None:
-        envelope = to_cloudevent(DomainEvent(type=type_, subject=str(subject), data=data),
-                                 source=source, actor_id="system")
-        self.catalogue.validate(envelope)
-        await self.exchange.publish(aio_pika.Message(
-            json.dumps(envelope).encode(), message_id=envelope["id"], type=type_,
-            content_type="application/cloudevents+json",
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=type_)
+        _, message = event_message(type_, str(subject), data, source=source)
+        await self.exchange.publish(message, routing_key=type_)
 
     def _next(self, key: uuid.UUID) -> int:
         self.versions[key] = self.versions.get(key, 0) + 1
@@ -188,7 +179,7 @@ async def publisher(exchange_name: str) -> AsyncIterator[Publisher]:
     channel = await conn.channel(publisher_confirms=True)
     exchange = await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.TOPIC,
                                               durable=True)
-    yield Publisher(exchange, Catalogue())
+    yield Publisher(exchange)
     await conn.close()
 
 
