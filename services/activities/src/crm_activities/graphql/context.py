@@ -16,7 +16,7 @@ from crm_activities.service_layer import (
     competitor_queries,
     meeting_queries,
 )
-from crm_activities.service_layer.paging import Access
+from crm_activities.service_layer.visibility import Access
 from crm_common.auth import Principal
 from crm_common.history import HistoryLoader
 from crm_common.paging import Page

@@ -16,15 +16,8 @@ from sqlalchemy import RowMapping, Select, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_activities.adapters.tables import activities
-from crm_activities.service_layer.paging import (
-    Access,
-    after_condition,
-    by_ids,
-    fetch_page,
-    pages_by_parent,
-)
-from crm_activities.service_layer.visibility import activity_visible
-from crm_common.paging import Page
+from crm_activities.service_layer.visibility import Access, activity_visible
+from crm_common.paging import Page, after_condition, by_ids, fetch_page, pages_by_parent
 
 _ORDER = (activities.c.occurred_at.desc(), activities.c.id.desc())
 

@@ -12,15 +12,8 @@ from sqlalchemy import RowMapping, Select, func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_activities.adapters.tables import competitors, observations
-from crm_activities.service_layer.paging import (
-    Access,
-    after_condition,
-    by_ids,
-    fetch_page,
-    pages_by_parent,
-)
-from crm_activities.service_layer.visibility import observation_visible
-from crm_common.paging import Page
+from crm_activities.service_layer.visibility import Access, observation_visible
+from crm_common.paging import Page, after_condition, by_ids, fetch_page, pages_by_parent
 
 _ORDER = (observations.c.observed_on.desc(), observations.c.id.desc())
 

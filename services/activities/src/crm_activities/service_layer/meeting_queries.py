@@ -14,15 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_activities.adapters.tables import meetings
 from crm_activities.domain.meeting import MeetingStatus
-from crm_activities.service_layer.paging import (
-    Access,
-    after_condition,
-    by_ids,
-    fetch_page,
-    pages_by_parent,
-)
-from crm_activities.service_layer.visibility import meeting_visible
-from crm_common.paging import Page
+from crm_activities.service_layer.visibility import Access, meeting_visible
+from crm_common.paging import Page, after_condition, by_ids, fetch_page, pages_by_parent
 
 _ORDER = (meetings.c.starts_at, meetings.c.id)
 #: the most meetings one agenda answer holds (the window is capped too)

@@ -9,6 +9,7 @@ they may see" is the shared rule over the projections (owned, or a standing meet
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, true
@@ -16,6 +17,15 @@ from sqlalchemy import ColumnElement, or_, true
 from crm_activities.adapters.tables import access, activities, meetings, observations
 from crm_common.auth import Principal
 from crm_common.client_access import visible_client_condition
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who asks, and the moment and grace period the access rule is evaluated with."""
+
+    principal: Principal
+    now: dt.datetime
+    grace: dt.timedelta
 
 
 def client_visible(principal: Principal, client_id: ColumnElement[Any], now: dt.datetime,

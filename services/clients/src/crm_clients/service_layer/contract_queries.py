@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import RowMapping, any_, bindparam, select, tuple_
+from sqlalchemy import RowMapping, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,8 +24,7 @@ from crm_clients.service_layer import queries
 from crm_clients.service_layer.queries import contract_in_force as in_force_condition
 from crm_clients.service_layer.visibility import visible_clients
 from crm_common.auth import Principal
-from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
-from crm_common.paging import Page
+from crm_common.paging import Page, keyset_page
 
 Row = RowMapping
 
@@ -111,19 +110,8 @@ async def list_contracts(reader: AsyncEngine, principal: Principal, flt: Contrac
             raise ValueError(f"expiringWithinDays must be between 0 and {MAX_DAYS_AHEAD}")
         stmt = stmt.where(c.status.in_(_RUNNING), c.valid_until >= today,
                           c.valid_until <= today + dt.timedelta(days=flt.expiring_within_days))
-    if after:
-        raw_number, raw_id = decode_cursor(after, 2)
-        try:
-            cursor_id = uuid.UUID(str(raw_id))
-        except ValueError as exc:
-            raise InvalidCursor("malformed cursor") from exc
-        if not isinstance(raw_number, str):
-            raise InvalidCursor("malformed cursor")
-        stmt = stmt.where(tuple_(c.number, c.id) > tuple_(raw_number, cursor_id))
-    stmt = stmt.order_by(c.number, c.id).limit(first + 1)
-    async with reader.connect() as conn:
-        rows = list((await conn.execute(stmt)).mappings())
-    return Page.of(rows, first, lambda r: encode_cursor([r["number"], str(r["id"])]))
+    return await keyset_page(reader, stmt, key=c.number, key_type=str, id_col=c.id,
+                             first=first, after=after)
 
 
 __all__ = ["ContractFilter", "contracts_by_client", "contracts_by_ids",

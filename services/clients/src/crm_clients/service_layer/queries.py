@@ -46,7 +46,7 @@ from crm_clients.service_layer.visibility import grace_period, visible_clients
 from crm_common.auth import Principal
 from crm_common.client_access import standing_grant
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
-from crm_common.paging import Page
+from crm_common.paging import Page, keyset_page
 
 Row = RowMapping
 
@@ -144,6 +144,7 @@ ORDERINGS = {
     "CODE": (clients.c.code, clients.c.id),
     "CREATED_AT": (clients.c.created_at, clients.c.id),
 }
+_KEY_TYPES: dict[str, type] = {"NAME": str, "CODE": str, "CREATED_AT": datetime}
 _SCORE = Float()
 #: words shorter than this do not filter search results, they only rank them
 SIGNIFICANT_WORD = 4
@@ -248,11 +249,6 @@ async def similar_clients(reader: AsyncEngine, legal_name: str, *,
         return list((await conn.execute(stmt)).mappings())
 
 
-def _cursor_values(row: Row, order: str) -> list[Any]:
-    first = row[ORDERINGS[order][0].key]
-    return [first.isoformat() if order == "CREATED_AT" else first, str(row["id"])]
-
-
 async def list_clients(reader: AsyncEngine, principal: Principal,
                        flt: ClientFilter, *, first: int, after: str | None,
                        order: str = "NAME", descending: bool = False,
@@ -266,25 +262,8 @@ async def list_clients(reader: AsyncEngine, principal: Principal,
     stmt = _apply_filters(stmt, flt)
     if flt.search:
         return await _search_page(reader, stmt, flt.search, first=first, after=after)
-    if after:
-        raw_key, raw_id = decode_cursor(after, 2)
-        try:
-            cursor_id = uuid.UUID(str(raw_id))
-            if order == "CREATED_AT":
-                cursor_key: Any = datetime.fromisoformat(str(raw_key))
-            else:
-                cursor_key = str(raw_key)
-        except ValueError as exc:
-            raise InvalidCursor("malformed cursor") from exc
-        cmp = tuple_(key, id_col) < tuple_(cursor_key, cursor_id) if descending \
-            else tuple_(key, id_col) > tuple_(cursor_key, cursor_id)
-        stmt = stmt.where(cmp)
-    ordering = (key.desc(), id_col.desc()) if descending else (key, id_col)
-    stmt = stmt.order_by(*ordering).limit(first + 1)
-    async with reader.connect() as session:
-        rows = list((await session.execute(stmt)).mappings())
-    return Page.of(rows, first, lambda r: encode_cursor(_cursor_values(r, order)))
-
+    return await keyset_page(reader, stmt, key=key, key_type=_KEY_TYPES[order], id_col=id_col,
+                             first=first, after=after, descending=descending)
 
 __all__ = ["ClientFilter", "Page", "addresses_by_client", "bank_accounts_by_client",
            "clients_by_ids", "contacts_by_client", "list_clients", "similar_clients"]

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, any_, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import RowMapping, any_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -22,9 +22,8 @@ from crm_clients.service_layer.audit import diff, record_history
 from crm_clients.service_layer.errors import conflict, forbidden, not_found, problem
 from crm_clients.service_layer.state import camel_keys, row_dict
 from crm_common.auth import Principal
-from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
 from crm_common.messaging.envelope import DomainEvent
-from crm_common.paging import Page
+from crm_common.paging import Page, keyset_page
 from crm_common.uow import UnitOfWork
 
 EVENT_EMPLOYEE_CREATED = "crm.clients.employee.created"
@@ -195,15 +194,5 @@ async def list_employees(reader: AsyncEngine, *, first: int, after: str | None,
     if name:
         escaped = name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(func.lower(employees.c.full_name).like(f"%{escaped}%", escape="\\"))
-    if after:
-        raw_name, raw_id = decode_cursor(after, 2)
-        try:
-            cursor_id = uuid.UUID(str(raw_id))
-        except ValueError as exc:
-            raise InvalidCursor("malformed cursor") from exc
-        stmt = stmt.where(tuple_(employees.c.full_name, employees.c.id)
-                          > tuple_(str(raw_name), cursor_id))
-    stmt = stmt.order_by(employees.c.full_name, employees.c.id).limit(first + 1)
-    async with reader.connect() as conn:
-        rows = list((await conn.execute(stmt)).mappings())
-    return Page.of(rows, first, lambda r: encode_cursor([r["full_name"], str(r["id"])]))
+    return await keyset_page(reader, stmt, key=employees.c.full_name, key_type=str,
+                             id_col=employees.c.id, first=first, after=after)

@@ -23,15 +23,13 @@ from sqlalchemy import (
     func,
     select,
     true,
-    tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_common.auth import Principal
 from crm_common.client_access import DEFAULT_GRACE
-from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
-from crm_common.paging import Page
+from crm_common.paging import Page, keyset_page
 from crm_tasks.adapters.tables import attachments, tasks
 from crm_tasks.domain.model import OPEN_STATUSES, TaskStatus
 from crm_tasks.service_layer.visibility import visible_tasks
@@ -102,28 +100,14 @@ async def tasks_by_ids(reader: AsyncEngine, principal: Principal, ids: Sequence[
     return [found.get(i) for i in ids]
 
 
-def _decode_after(after: str) -> tuple[dt.date, uuid.UUID]:
-    raw_due, raw_id = decode_cursor(after, 2)
-    try:
-        return dt.date.fromisoformat(str(raw_due)), uuid.UUID(str(raw_id))
-    except ValueError as exc:
-        raise InvalidCursor("malformed cursor") from exc
-
-
 async def list_tasks(reader: AsyncEngine, principal: Principal, flt: TaskFilter, *,
                      first: int, after: str | None, today: dt.date,
                      grace: dt.timedelta = DEFAULT_GRACE) -> Page:
     """A keyset page ordered by (due date, id): ``WHERE (due_date, id) > cursor`` over an
     index, so page 10,000 costs what page 1 costs."""
     stmt = select(tasks).where(_visible(principal, grace), *_conditions(flt, today))
-    if after:
-        due, last = _decode_after(after)
-        stmt = stmt.where(tuple_(tasks.c.due_date, tasks.c.id) > tuple_(due, last))
-    stmt = stmt.order_by(tasks.c.due_date, tasks.c.id).limit(first + 1)
-    async with reader.connect() as conn:
-        rows = list((await conn.execute(stmt)).mappings())
-    return Page.of(rows, first,
-                   lambda r: encode_cursor([r["due_date"].isoformat(), str(r["id"])]))
+    return await keyset_page(reader, stmt, key=tasks.c.due_date, key_type=dt.date,
+                             id_col=tasks.c.id, first=first, after=after)
 
 
 def list_statement(principal: Principal, flt: TaskFilter, first: int, today: dt.date
