@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from crm_activities.adapters.tables import access, calendar_feeds, meetings
 from crm_activities.domain import access as rules
 from crm_activities.service_layer.common import write_history
-from crm_activities.service_layer.errors import forbidden
 from crm_common.auth import Principal
+from crm_common.problems import forbidden
 from crm_common.uow import UnitOfWork
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -41,8 +41,8 @@ async def rotate_feed(uow: UnitOfWork, principal: Principal,
     """A new secret for the employee's feed (created on first use); returns (employee, secret)."""
     employee = employee_id or principal.subject
     if not rules.may_rotate_feed(principal, employee):
-        raise forbidden(("input", "employeeId"),
-                        "each employee rotates their own calendar URL (admins any)")
+        raise forbidden("each employee rotates their own calendar URL (admins any)",
+                        field=("input", "employeeId"))
     token = secrets.token_urlsafe(32)
     statement = insert(calendar_feeds).values(employee_id=employee, token_hash=token_hash(token),
                                               rotated_by=principal.subject)

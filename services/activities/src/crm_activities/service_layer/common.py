@@ -14,11 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_activities.adapters.tables import access, history
 from crm_activities.domain import access as rules
-from crm_activities.service_layer.errors import forbidden, not_found, problem
 from crm_common.auth import Principal
 from crm_common.client_access import active_employee, can_see_client
 from crm_common.correlation import correlation_id
-from crm_common.problems import camel
+from crm_common.problems import camel, forbidden, not_found, problem
 
 #: a client in this status takes no new meetings
 CLIENT_ARCHIVED = "archived"
@@ -68,7 +67,7 @@ async def check_client(session: AsyncSession, principal: Principal, client_id: u
     same answer for both, so that a rep learns nothing of clients they may not see."""
     row = await client_row(session, client_id)
     if row is None or not await can_see_client(session, access, principal, client_id, now, grace):
-        raise not_found(field, "client")
+        raise not_found("client", field=field)
     return row
 
 
@@ -79,7 +78,7 @@ async def check_employee(session: AsyncSession, principal: Principal,
     if employee_id == principal.subject:
         return
     if not rules.may_act_as(principal, employee_id):
-        raise forbidden(field, "a sales rep records and schedules only for themself")
+        raise forbidden("a sales rep records and schedules only for themself", field=field)
     if not await active_employee(session, access, employee_id):
         raise problem(field, "UNKNOWN_EMPLOYEE",
                       "no active employee with this id in the staff directory")

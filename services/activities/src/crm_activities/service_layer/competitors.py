@@ -20,9 +20,9 @@ from crm_activities.adapters.tables import competitors, observations
 from crm_activities.domain import access as rules
 from crm_activities.domain.competitor import validate_competitor, validate_observation
 from crm_activities.service_layer.common import check_client, diff, snapshot, write_history
-from crm_activities.service_layer.errors import conflict, forbidden, not_found, problem
 from crm_common.auth import Principal
 from crm_common.messaging.envelope import DomainEvent
+from crm_common.problems import conflict, forbidden, not_found, problem
 from crm_common.uow import UnitOfWork
 
 EVENT_OBSERVATION_RECORDED = "crm.activities.competitor.observation.recorded"
@@ -76,7 +76,7 @@ async def _row(session: AsyncSession, competitor_id: uuid.UUID, *,
     row = (await session.execute(statement.with_for_update() if lock else statement)
            ).mappings().one_or_none()
     if row is None:
-        raise not_found(what="competitor")
+        raise not_found("competitor")
     return row
 
 
@@ -86,8 +86,8 @@ async def update_competitor(uow: UnitOfWork, principal: Principal, competitor_id
     session = uow.session
     row = await _row(session, competitor_id, lock=True)
     if not (rules.acts_for_others(principal) or row["created_by"] == principal.subject):
-        raise forbidden(("input", "id"),
-                        "a competitor is changed by managers or the employee who added it")
+        raise forbidden("a competitor is changed by managers or the employee who added it",
+                        field=("input", "id"))
     if not isinstance(version, int) or isinstance(version, bool) or row["version"] != version:
         raise conflict("competitor")
     changes = diff(row, values)
@@ -112,7 +112,7 @@ async def record_observation(uow: UnitOfWork, principal: Principal, raw: Mapping
         select(competitors.c.id, competitors.c.name)
         .where(competitors.c.id == values.competitor_id))).mappings().one_or_none()
     if competitor is None:
-        raise not_found(("input", "competitorId"), "competitor")
+        raise not_found("competitor", field=("input", "competitorId"))
     if values.client_id is not None:
         await check_client(session, principal, values.client_id, ("input", "clientId"), now,
                            grace)

@@ -40,10 +40,10 @@ from crm_activities.service_layer.common import (
     snapshot,
     write_history,
 )
-from crm_activities.service_layer.errors import conflict, forbidden, not_found, problem
 from crm_common.auth import Principal
 from crm_common.client_access import apply_meeting_event
 from crm_common.messaging.envelope import DomainEvent
+from crm_common.problems import conflict, forbidden, not_found, problem
 from crm_common.uow import UnitOfWork
 
 EVENT_SCHEDULED = "crm.activities.meeting.scheduled"
@@ -158,7 +158,7 @@ async def _locked(uow: UnitOfWork, principal: Principal, meeting_id: uuid.UUID, 
     )).mappings().one_or_none()
     if row is None or not (rules.acts_for_others(principal)
                            or row["employee_id"] == principal.subject):
-        raise not_found()
+        raise not_found("meeting")
     if not isinstance(version, int) or isinstance(version, bool) or row["version"] != version:
         raise conflict("meeting")
     if row["status"] != MeetingStatus.SCHEDULED.value:
@@ -176,8 +176,8 @@ async def reschedule_meeting(uow: UnitOfWork, principal: Principal, meeting_id: 
     employee = values.employee_id or row["employee_id"]
     if employee != row["employee_id"]:
         if not rules.acts_for_others(principal):
-            raise forbidden(("input", "employeeId"),
-                            "a sales rep cannot hand a meeting to someone else")
+            raise forbidden("a sales rep cannot hand a meeting to someone else",
+                            field=("input", "employeeId"))
         await check_employee(session, principal, employee, ("input", "employeeId"))
     times = values.times or MeetingTimes(row["starts_at"], row["ends_at"])
     changes: dict[str, Any] = {"starts_at": times.starts_at, "ends_at": times.ends_at,

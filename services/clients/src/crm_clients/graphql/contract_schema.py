@@ -28,10 +28,10 @@ from crm_clients.graphql.contract_types import (
 from crm_clients.graphql.inputs import to_raw
 from crm_clients.service_layer import contract_jobs, contract_queries
 from crm_clients.service_layer import contracts as handlers
-from crm_clients.service_layer.errors import forbidden
 from crm_common.graphql.connections import PageInfo, clamp_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
+from crm_common.problems import forbidden
 
 
 def _grace(info: strawberry.Info) -> dt.timedelta:
@@ -172,7 +172,7 @@ class ContractMutation:
 
         async def act() -> contract_jobs.MaintenanceResult:
             if not ctx.principal.is_admin:
-                raise forbidden(("input",), "only admins run the contract job")
+                raise forbidden("only admins run the contract job")
             today = input.today if input is not None and input.today else business_today()
             async with ctx.uow() as uow:
                 uow.actor_id = ctx.principal.subject

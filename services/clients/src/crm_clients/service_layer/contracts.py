@@ -22,13 +22,20 @@ from crm_clients.domain import contracts as domain
 from crm_clients.domain.access import Decision
 from crm_clients.domain.contracts import Action, ContractStatus
 from crm_clients.domain.model import ClientStatus
-from crm_clients.service_layer.errors import conflict, forbidden, not_found, problem
 from crm_clients.service_layer.state import camel_keys, jsonable, row_dict
 from crm_clients.service_layer.visibility import visible_clients
 from crm_common.auth import Principal
 from crm_common.correlation import correlation_id
 from crm_common.messaging.envelope import DomainEvent
-from crm_common.problems import FieldProblem, Problems, camel
+from crm_common.problems import (
+    FieldProblem,
+    Problems,
+    camel,
+    conflict,
+    forbidden,
+    not_found,
+    problem,
+)
 from crm_common.uow import UnitOfWork
 
 EVENT_CREATED = "crm.clients.contract.created"
@@ -111,18 +118,18 @@ async def _locked_contract(session: AsyncSession, principal: Principal, contract
         select(contracts).where(contracts.c.id == contract_id).with_for_update()
     )).mappings().one_or_none()
     if row is None:
-        raise not_found(what=WHAT)
+        raise not_found(WHAT)
     client, visible = await _client(session, principal, row["client_id"], grace, lock=False)
     if client is None or not visible:
-        raise not_found(what=WHAT)
+        raise not_found(WHAT)
     return row, client
 
 
 def _check(decision: Decision, field: tuple[str, ...], message: str) -> None:
     if decision is Decision.NOT_FOUND:
-        raise not_found(field, what="client" if field[-1] == "client_id" else WHAT)
+        raise not_found("client" if field[-1] == "client_id" else WHAT, field=field)
     if decision is Decision.FORBIDDEN:
-        raise forbidden(field, message)
+        raise forbidden(message, field=field)
 
 
 async def _number_taken(session: AsyncSession, number: str,
@@ -220,7 +227,7 @@ async def update_contract(uow: UnitOfWork, principal: Principal, contract_id: uu
                          status=status),
            ("input", "id"), "a sales rep changes only draft contracts of clients they own")
     if row["version"] != version:
-        raise conflict(what=WHAT)
+        raise conflict(WHAT)
     if status not in domain.OPEN:
         raise problem(("input", "id"), "INVALID_STATUS",
                       f"an {status.value} contract cannot be changed (it stays readable)")
@@ -290,7 +297,7 @@ async def change_status(uow: UnitOfWork, principal: Principal, contract_id: uuid
                          status=status),
            ("input", "id"), f"only managers and admins {action.value} contracts")
     if row["version"] != version:
-        raise conflict(what=WHAT)
+        raise conflict(WHAT)
     target = domain.transition(status, action)
     if target is None:
         raise problem(("input", "id"), "INVALID_TRANSITION",

@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from crm_clients.adapters.tables import client_groups, clients
 from crm_clients.domain.groups import may_manage_groups, validate_group
 from crm_clients.service_layer.audit import diff, record_history
-from crm_clients.service_layer.errors import conflict, forbidden, not_found, problem
 from crm_clients.service_layer.state import camel_keys, row_dict
 from crm_common.auth import Principal
 from crm_common.messaging.envelope import DomainEvent
+from crm_common.problems import conflict, forbidden, not_found, problem
 from crm_common.uow import UnitOfWork
 
 EVENT_GROUP_CREATED = "crm.clients.group.created"
@@ -42,7 +42,7 @@ async def _record(uow: UnitOfWork, type_: str, group_id: uuid.UUID) -> None:
 
 def _require_manager(principal: Principal) -> None:
     if not may_manage_groups(principal):
-        raise forbidden(("input",), "only managers and admins manage client groups")
+        raise forbidden("only managers and admins manage client groups")
 
 
 async def _code_taken(session: AsyncSession, code: str, exclude: uuid.UUID | None) -> None:
@@ -76,9 +76,9 @@ async def _locked(session: AsyncSession, group_id: uuid.UUID, version: int) -> R
     row = (await session.execute(select(client_groups).where(
         client_groups.c.id == group_id).with_for_update())).mappings().one_or_none()
     if row is None:
-        raise not_found(what="client group")
+        raise not_found("client group")
     if row["version"] != version:
-        raise conflict(what="client group")
+        raise conflict("client group")
     if row["archived_at"] is not None:
         raise problem(("input", "id"), "ARCHIVED", "an archived group cannot be changed")
     return row

@@ -37,7 +37,6 @@ from crm_clients.domain.model import (
     validate_contact,
 )
 from crm_clients.service_layer.audit import diff, record_history
-from crm_clients.service_layer.errors import conflict, forbidden, not_found, problem
 from crm_clients.service_layer.groups import usable_group
 from crm_clients.service_layer.search import refresh_search_document
 from crm_clients.service_layer.staff import active_employee
@@ -53,7 +52,7 @@ from crm_clients.service_layer.state import (
 from crm_clients.service_layer.visibility import has_grant
 from crm_common.auth import Principal
 from crm_common.messaging.envelope import DomainEvent
-from crm_common.problems import FieldProblem, Problems
+from crm_common.problems import FieldProblem, Problems, conflict, forbidden, not_found, problem
 from crm_common.uow import UnitOfWork
 
 EVENT_CREATED = "crm.clients.client.created"
@@ -95,9 +94,9 @@ async def _check_refs(session: AsyncSession, data: Mapping[str, Any]) -> None:
 
 def _check(decision: Decision, field: tuple[str, ...] = ("input", "id")) -> None:
     if decision is Decision.NOT_FOUND:
-        raise not_found(field)
+        raise not_found("client", field=field)
     if decision is Decision.FORBIDDEN:
-        raise forbidden(field, "you may not change this client")
+        raise forbidden("you may not change this client", field=field)
 
 
 async def _duplicate(session: AsyncSession, field: str, value: str | None,
@@ -139,7 +138,7 @@ async def create_client(uow: UnitOfWork, principal: Principal, raw: Mapping[str,
         raise Problems(problems)
     decision, owner = access.owner_on_create(principal, data.pop("owner_id", None))
     if decision is not Decision.ALLOW:
-        raise forbidden(("input", "ownerId"), "a sales rep creates clients they own")
+        raise forbidden("a sales rep creates clients they own", field=("input", "ownerId"))
     session = uow.session
     # a manager's named owner must be in the staff directory; a rep's own id is their token's
     await _check_refs(session, {**data, "owner_id": owner if principal.sees_all_clients else None})
@@ -187,10 +186,10 @@ async def update_client(uow: UnitOfWork, principal: Principal, client_id: uuid.U
     session = uow.session
     row = await _lock_client(session, client_id)
     if row is None or not await _visible(session, principal, row):
-        raise not_found()
+        raise not_found("client")
     _check(access.can_edit(principal, row["owner_id"], granted=True))  # visible: owned or granted
     if row["version"] != version:
-        raise conflict()
+        raise conflict("client")
     if row["status"] == ClientStatus.ARCHIVED.value:
         raise problem(("input", "id"), "ARCHIVED", "an archived client cannot be changed")
     for field in ("eik", "vat_number"):
@@ -221,10 +220,10 @@ async def archive_client(uow: UnitOfWork, principal: Principal, client_id: uuid.
     session = uow.session
     row = await _lock_client(session, client_id)
     if row is None or not await _visible(session, principal, row):
-        raise not_found()
+        raise not_found("client")
     _check(access.can_archive(principal, row["owner_id"], granted=True))
     if row["version"] != version:
-        raise conflict()
+        raise conflict("client")
     if row["status"] == ClientStatus.ARCHIVED.value:
         raise problem(("input", "id"), "ARCHIVED", "the client is already archived")
     await session.execute(update(clients).where(clients.c.id == client_id).values(
@@ -245,11 +244,11 @@ async def reassign_owner(uow: UnitOfWork, principal: Principal, client_id: uuid.
     session = uow.session
     row = await _lock_client(session, client_id)
     if row is None or not await _visible(session, principal, row):
-        raise not_found()
+        raise not_found("client")
     if not principal.sees_all_clients:
-        raise forbidden(("input", "id"), "only managers and admins reassign clients")
+        raise forbidden("only managers and admins reassign clients", field=("input", "id"))
     if row["version"] != version:
-        raise conflict()
+        raise conflict("client")
     if row["status"] == ClientStatus.ARCHIVED.value:
         raise problem(("input", "id"), "ARCHIVED", "an archived client cannot be changed")
     if owner_id is not None and not await active_employee(session, owner_id):
@@ -303,7 +302,7 @@ async def _editable_client(uow: UnitOfWork, principal: Principal, client_id: uui
                            field: tuple[str, ...]) -> RowMapping:
     row = await _lock_client(uow.session, client_id)
     if row is None or not await _visible(uow.session, principal, row):
-        raise not_found(field)
+        raise not_found("client", field=field)
     _check(access.can_edit(principal, row["owner_id"], granted=True), field)
     if row["status"] == ClientStatus.ARCHIVED.value:
         raise problem(field, "ARCHIVED", "an archived client cannot be changed")
@@ -348,15 +347,15 @@ async def _locked_child(uow: UnitOfWork, principal: Principal, kind: str,
     session = uow.session
     client_id = await session.scalar(select(table.c.client_id).where(table.c.id == child_id))
     if client_id is None:
-        raise not_found(what=kind.replace("_", " "))
+        raise not_found(kind.replace("_", " "))
     await _editable_client(uow, principal, client_id, ("input", "id"))
     row = (await session.execute(
         select(table).where(table.c.id == child_id).with_for_update()
     )).mappings().one_or_none()
     if row is None:
-        raise not_found(what=kind.replace("_", " "))
+        raise not_found(kind.replace("_", " "))
     if row["version"] != version:
-        raise conflict(what=kind.replace("_", " "))
+        raise conflict(kind.replace("_", " "))
     return row
 
 

@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from crm_clients.adapters.tables import employees
 from crm_clients.domain.staff import may_manage_staff, validate_employee
 from crm_clients.service_layer.audit import diff, record_history
-from crm_clients.service_layer.errors import conflict, forbidden, not_found, problem
 from crm_clients.service_layer.state import camel_keys, row_dict
 from crm_common.auth import Principal
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.paging import Page, keyset_page
+from crm_common.problems import conflict, forbidden, not_found, problem
 from crm_common.uow import UnitOfWork
 
 EVENT_EMPLOYEE_CREATED = "crm.clients.employee.created"
@@ -47,7 +47,7 @@ async def _record(uow: UnitOfWork, type_: str, employee_id: uuid.UUID) -> None:
 
 def _require_admin(principal: Principal) -> None:
     if not may_manage_staff(principal):
-        raise forbidden(("input",), "only admins manage the staff directory")
+        raise forbidden("only admins manage the staff directory")
 
 
 async def _check_manager(session: AsyncSession, manager_id: uuid.UUID | None,
@@ -108,9 +108,9 @@ async def _locked(session: AsyncSession, employee_id: uuid.UUID, version: int) -
     row = (await session.execute(select(employees).where(
         employees.c.id == employee_id).with_for_update())).mappings().one_or_none()
     if row is None:
-        raise not_found(what="employee")
+        raise not_found("employee")
     if row["version"] != version:
-        raise conflict(what="employee")
+        raise conflict("employee")
     return row
 
 

@@ -27,13 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from crm_common.auth import Principal
 from crm_common.client_access import DEFAULT_GRACE
 from crm_common.messaging.envelope import DomainEvent
+from crm_common.problems import forbidden, not_found, problem
 from crm_common.uow import UnitOfWork
 from crm_tasks.adapters.files import new_file_id
 from crm_tasks.adapters.tables import attachments, tasks
 from crm_tasks.domain.model import parse_id
 from crm_tasks.domain.text import safe_file_name
 from crm_tasks.domain.workflow import WORKERS
-from crm_tasks.service_layer.errors import forbidden, not_found, problem
 from crm_tasks.service_layer.handlers import history
 from crm_tasks.service_layer.state import attachment_snapshot
 from crm_tasks.service_layer.visibility import relations, visible_tasks
@@ -87,7 +87,7 @@ async def request_upload(uow: UnitOfWork, principal: Principal, raw: Mapping[str
         select(tasks.c.id).where(tasks.c.id == task_id, visible_tasks(principal, grace=grace))
     )).first()
     if visible is None:
-        raise not_found(("input", "taskId"))
+        raise not_found("task", field=("input", "taskId"))
     attachment_id = uuid.uuid4()
     expires = now + ttl
     await session.execute(insert(attachments).values(
@@ -172,15 +172,15 @@ async def remove_attachment(uow: UnitOfWork, principal: Principal, raw: Mapping[
         .with_for_update(of=attachments)
     )).mappings().one_or_none()
     if row is None:
-        raise not_found(("input", "id"), "attachment")
+        raise not_found("attachment", field=("input", "id"))
     version = raw.get("version")
     if version is not None and version != row["version"]:
         raise problem(("input", "version"), "CONFLICT", "the attachment was changed since you "
                                                         "read it")
     if row["created_by"] != principal.subject and not (
             relations(principal, row["assignee_id"], row["assigned_by"]) & WORKERS):
-        raise forbidden(("input", "id"), "only the uploader, the assignee, the one who assigned "
-                                         "the task or a manager may remove an attachment")
+        raise forbidden("only the uploader, the assignee, the one who assigned the task or a "
+                        "manager may remove an attachment", field=("input", "id"))
     new: RowMapping = (await session.execute(
         update(attachments).where(attachments.c.id == attachment_id)
         .values(status="removed", file_state="to_delete", removed_at=func.now(),

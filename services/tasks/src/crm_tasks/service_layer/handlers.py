@@ -19,13 +19,12 @@ from crm_common.auth import Principal
 from crm_common.client_access import DEFAULT_GRACE, active_employee, can_see_client
 from crm_common.correlation import correlation_id
 from crm_common.messaging.envelope import DomainEvent
-from crm_common.problems import FieldProblem, Problems
+from crm_common.problems import FieldProblem, Problems, conflict, forbidden, not_found, problem
 from crm_common.uow import UnitOfWork
 from crm_tasks.adapters.tables import access, task_history, task_number_seq, tasks
 from crm_tasks.domain import model
 from crm_tasks.domain.model import PRODUCED, CommitmentType, TaskStatus
 from crm_tasks.domain.workflow import Change, Relation, Verdict, decide, may_change, rule
-from crm_tasks.service_layer.errors import conflict, forbidden, not_found, problem
 from crm_tasks.service_layer.state import jsonable, task_snapshot
 from crm_tasks.service_layer.visibility import relations, visible_tasks
 
@@ -125,9 +124,9 @@ async def _lock(session: AsyncSession, principal: Principal, task_id: uuid.UUID,
         .with_for_update(of=tasks)
     )).mappings().one_or_none()
     if row is None:
-        raise not_found(ID)
+        raise not_found("task", field=ID)
     if not isinstance(version, int) or isinstance(version, bool) or version != row["version"]:
-        raise conflict()
+        raise conflict("task")
     return row
 
 
@@ -145,7 +144,7 @@ def _rights(principal: Principal, row: Mapping[Any, Any], change: Change) -> Non
         raise problem(ID, "TASK_CLOSED", "the task is closed or cancelled; a manager may reopen "
                                          "it")
     if not may_change(change, relations(principal, row["assignee_id"], row["assigned_by"])):
-        raise forbidden(ID, f"you may not {change.value} this task")
+        raise forbidden(f"you may not {change.value} this task", field=ID)
 
 
 async def update_task(uow: UnitOfWork, principal: Principal, task_id: uuid.UUID, version: Any,
@@ -243,8 +242,8 @@ def _verdict_problem(verdict: Verdict, current: TaskStatus, target: TaskStatus,
     if verdict is Verdict.FORBIDDEN:
         who = rule(current, target)
         needed = ", ".join(sorted(r.value for r in who.who)) if who else "nobody"
-        return forbidden(ID, f"only the {needed} may move a task from {current.value} to "
-                             f"{target.value}")
+        return forbidden(f"only the {needed} may move a task from {current.value} to "
+                             f"{target.value}", field=ID)
     if verdict is Verdict.NOT_APPLICABLE:
         return problem(field, "NOT_APPLICABLE",
                        "only samples and test products go in production")
