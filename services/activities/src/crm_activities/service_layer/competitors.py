@@ -22,8 +22,9 @@ from crm_activities.domain.competitor import validate_competitor, validate_obser
 from crm_activities.service_layer.common import check_client, diff, snapshot, write_history
 from crm_common.auth import Principal
 from crm_common.messaging.envelope import DomainEvent
-from crm_common.problems import conflict, forbidden, not_found, problem
+from crm_common.problems import forbidden, not_found, problem
 from crm_common.uow import UnitOfWork
+from crm_common.versioning import lock_versioned
 
 EVENT_OBSERVATION_RECORDED = "crm.activities.competitor.observation.recorded"
 
@@ -70,13 +71,9 @@ async def create_competitor(uow: UnitOfWork, principal: Principal,
     return competitor_id
 
 
-async def _row(session: AsyncSession, competitor_id: uuid.UUID, *,
-               lock: bool = False) -> RowMapping:
-    statement = select(competitors).where(competitors.c.id == competitor_id)
-    row = (await session.execute(statement.with_for_update() if lock else statement)
-           ).mappings().one_or_none()
-    if row is None:
-        raise not_found("competitor")
+async def _row(session: AsyncSession, competitor_id: uuid.UUID) -> RowMapping:
+    row: RowMapping = (await session.execute(
+        select(competitors).where(competitors.c.id == competitor_id))).mappings().one()
     return row
 
 
@@ -84,12 +81,14 @@ async def update_competitor(uow: UnitOfWork, principal: Principal, competitor_id
                             version: Any, raw: Mapping[str, Any]) -> uuid.UUID:
     values = validate_competitor(raw, creating=False)
     session = uow.session
-    row = await _row(session, competitor_id, lock=True)
-    if not (rules.acts_for_others(principal) or row["created_by"] == principal.subject):
-        raise forbidden("a competitor is changed by managers or the employee who added it",
-                        field=("input", "id"))
-    if not isinstance(version, int) or isinstance(version, bool) or row["version"] != version:
-        raise conflict("competitor")
+
+    def allowed(row: RowMapping) -> None:
+        if not (rules.acts_for_others(principal) or row["created_by"] == principal.subject):
+            raise forbidden("a competitor is changed by managers or the employee who added it",
+                            field=("input", "id"))
+
+    row = await lock_versioned(session, competitors, competitor_id, version, what="competitor",
+                               allowed=allowed)
     changes = diff(row, values)
     if not changes:
         return competitor_id

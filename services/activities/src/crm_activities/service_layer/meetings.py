@@ -43,8 +43,9 @@ from crm_activities.service_layer.common import (
 from crm_common.auth import Principal
 from crm_common.client_access import apply_meeting_event
 from crm_common.messaging.envelope import DomainEvent
-from crm_common.problems import conflict, forbidden, not_found, problem
+from crm_common.problems import forbidden, problem
 from crm_common.uow import UnitOfWork
+from crm_common.versioning import lock_versioned
 
 EVENT_SCHEDULED = "crm.activities.meeting.scheduled"
 EVENT_RESCHEDULED = "crm.activities.meeting.rescheduled"
@@ -153,14 +154,10 @@ async def _locked(uow: UnitOfWork, principal: Principal, meeting_id: uuid.UUID, 
                   action: str) -> RowMapping:
     """The meeting, locked, if ``principal`` may change it: managers and admins any meeting, a
     rep the meetings they attend. Only a scheduled meeting changes."""
-    row = (await uow.session.execute(
-        select(meetings).where(meetings.c.id == meeting_id).with_for_update()
-    )).mappings().one_or_none()
-    if row is None or not (rules.acts_for_others(principal)
-                           or row["employee_id"] == principal.subject):
-        raise not_found("meeting")
-    if not isinstance(version, int) or isinstance(version, bool) or row["version"] != version:
-        raise conflict("meeting")
+    attends = None if rules.acts_for_others(principal) \
+        else meetings.c.employee_id == principal.subject
+    row = await lock_versioned(uow.session, meetings, meeting_id, version, what="meeting",
+                               where=attends)
     if row["status"] != MeetingStatus.SCHEDULED.value:
         raise problem(("input", "id"), "NOT_SCHEDULED",
                       f"the meeting is {row['status']}; only a scheduled meeting can be {action}")

@@ -31,12 +31,12 @@ from crm_common.problems import (
     FieldProblem,
     Problems,
     camel,
-    conflict,
     forbidden,
     not_found,
     problem,
 )
 from crm_common.uow import UnitOfWork
+from crm_common.versioning import check_version, lock_row
 
 EVENT_CREATED = "crm.clients.contract.created"
 EVENT_UPDATED = "crm.clients.contract.updated"
@@ -114,11 +114,7 @@ async def _client(session: AsyncSession, principal: Principal, client_id: uuid.U
 
 async def _locked_contract(session: AsyncSession, principal: Principal, contract_id: uuid.UUID,
                            grace: dt.timedelta) -> tuple[RowMapping, RowMapping]:
-    row = (await session.execute(
-        select(contracts).where(contracts.c.id == contract_id).with_for_update()
-    )).mappings().one_or_none()
-    if row is None:
-        raise not_found(WHAT)
+    row = await lock_row(session, contracts, contract_id, what=WHAT)
     client, visible = await _client(session, principal, row["client_id"], grace, lock=False)
     if client is None or not visible:
         raise not_found(WHAT)
@@ -226,8 +222,7 @@ async def update_contract(uow: UnitOfWork, principal: Principal, contract_id: uu
     _check(domain.decide(principal, client["owner_id"], visible=True, action="update",
                          status=status),
            ("input", "id"), "a sales rep changes only draft contracts of clients they own")
-    if row["version"] != version:
-        raise conflict(WHAT)
+    check_version(row, version, what=WHAT)
     if status not in domain.OPEN:
         raise problem(("input", "id"), "INVALID_STATUS",
                       f"an {status.value} contract cannot be changed (it stays readable)")
@@ -296,8 +291,7 @@ async def change_status(uow: UnitOfWork, principal: Principal, contract_id: uuid
     _check(domain.decide(principal, client["owner_id"], visible=True, action=action.value,
                          status=status),
            ("input", "id"), f"only managers and admins {action.value} contracts")
-    if row["version"] != version:
-        raise conflict(WHAT)
+    check_version(row, version, what=WHAT)
     target = domain.transition(status, action)
     if target is None:
         raise problem(("input", "id"), "INVALID_TRANSITION",

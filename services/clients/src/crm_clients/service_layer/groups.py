@@ -22,8 +22,9 @@ from crm_clients.service_layer.audit import diff, record_history
 from crm_clients.service_layer.state import camel_keys, row_dict
 from crm_common.auth import Principal
 from crm_common.messaging.envelope import DomainEvent
-from crm_common.problems import conflict, forbidden, not_found, problem
+from crm_common.problems import forbidden, problem
 from crm_common.uow import UnitOfWork
+from crm_common.versioning import lock_versioned
 
 EVENT_GROUP_CREATED = "crm.clients.group.created"
 EVENT_GROUP_UPDATED = "crm.clients.group.updated"
@@ -73,12 +74,7 @@ async def create_group(uow: UnitOfWork, principal: Principal, raw: Mapping[str, 
 
 
 async def _locked(session: AsyncSession, group_id: uuid.UUID, version: int) -> RowMapping:
-    row = (await session.execute(select(client_groups).where(
-        client_groups.c.id == group_id).with_for_update())).mappings().one_or_none()
-    if row is None:
-        raise not_found("client group")
-    if row["version"] != version:
-        raise conflict("client group")
+    row = await lock_versioned(session, client_groups, group_id, version, what="client group")
     if row["archived_at"] is not None:
         raise problem(("input", "id"), "ARCHIVED", "an archived group cannot be changed")
     return row

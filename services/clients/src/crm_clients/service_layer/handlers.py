@@ -52,8 +52,9 @@ from crm_clients.service_layer.state import (
 from crm_clients.service_layer.visibility import has_grant
 from crm_common.auth import Principal
 from crm_common.messaging.envelope import DomainEvent
-from crm_common.problems import FieldProblem, Problems, conflict, forbidden, not_found, problem
+from crm_common.problems import FieldProblem, Problems, forbidden, not_found, problem
 from crm_common.uow import UnitOfWork
+from crm_common.versioning import check_version, lock_versioned
 
 EVENT_CREATED = "crm.clients.client.created"
 EVENT_UPDATED = "crm.clients.client.updated"
@@ -188,8 +189,7 @@ async def update_client(uow: UnitOfWork, principal: Principal, client_id: uuid.U
     if row is None or not await _visible(session, principal, row):
         raise not_found("client")
     _check(access.can_edit(principal, row["owner_id"], granted=True))  # visible: owned or granted
-    if row["version"] != version:
-        raise conflict("client")
+    check_version(row, version, what="client")
     if row["status"] == ClientStatus.ARCHIVED.value:
         raise problem(("input", "id"), "ARCHIVED", "an archived client cannot be changed")
     for field in ("eik", "vat_number"):
@@ -222,8 +222,7 @@ async def archive_client(uow: UnitOfWork, principal: Principal, client_id: uuid.
     if row is None or not await _visible(session, principal, row):
         raise not_found("client")
     _check(access.can_archive(principal, row["owner_id"], granted=True))
-    if row["version"] != version:
-        raise conflict("client")
+    check_version(row, version, what="client")
     if row["status"] == ClientStatus.ARCHIVED.value:
         raise problem(("input", "id"), "ARCHIVED", "the client is already archived")
     await session.execute(update(clients).where(clients.c.id == client_id).values(
@@ -247,8 +246,7 @@ async def reassign_owner(uow: UnitOfWork, principal: Principal, client_id: uuid.
         raise not_found("client")
     if not principal.sees_all_clients:
         raise forbidden("only managers and admins reassign clients", field=("input", "id"))
-    if row["version"] != version:
-        raise conflict("client")
+    check_version(row, version, what="client")
     if row["status"] == ClientStatus.ARCHIVED.value:
         raise problem(("input", "id"), "ARCHIVED", "an archived client cannot be changed")
     if owner_id is not None and not await active_employee(session, owner_id):
@@ -349,14 +347,7 @@ async def _locked_child(uow: UnitOfWork, principal: Principal, kind: str,
     if client_id is None:
         raise not_found(kind.replace("_", " "))
     await _editable_client(uow, principal, client_id, ("input", "id"))
-    row = (await session.execute(
-        select(table).where(table.c.id == child_id).with_for_update()
-    )).mappings().one_or_none()
-    if row is None:
-        raise not_found(kind.replace("_", " "))
-    if row["version"] != version:
-        raise conflict(kind.replace("_", " "))
-    return row
+    return await lock_versioned(session, table, child_id, version, what=kind.replace("_", " "))
 
 
 async def update_child(uow: UnitOfWork, principal: Principal, kind: str, child_id: uuid.UUID,

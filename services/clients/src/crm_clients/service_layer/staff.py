@@ -23,8 +23,9 @@ from crm_clients.service_layer.state import camel_keys, row_dict
 from crm_common.auth import Principal
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.paging import Page, keyset_page
-from crm_common.problems import conflict, forbidden, not_found, problem
+from crm_common.problems import forbidden, problem
 from crm_common.uow import UnitOfWork
+from crm_common.versioning import lock_versioned
 
 EVENT_EMPLOYEE_CREATED = "crm.clients.employee.created"
 EVENT_EMPLOYEE_UPDATED = "crm.clients.employee.updated"
@@ -105,12 +106,7 @@ async def create_employee(uow: UnitOfWork, principal: Principal,
 
 
 async def _locked(session: AsyncSession, employee_id: uuid.UUID, version: int) -> RowMapping:
-    row = (await session.execute(select(employees).where(
-        employees.c.id == employee_id).with_for_update())).mappings().one_or_none()
-    if row is None:
-        raise not_found("employee")
-    if row["version"] != version:
-        raise conflict("employee")
+    row = await lock_versioned(session, employees, employee_id, version, what="employee")
     return row
 
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import RowMapping, func, insert, select, update
+from sqlalchemy import RowMapping, and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_common.auth import Principal
@@ -29,6 +29,7 @@ from crm_common.client_access import DEFAULT_GRACE
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.problems import forbidden, not_found, problem
 from crm_common.uow import UnitOfWork
+from crm_common.versioning import check_version, lock_row
 from crm_tasks.adapters.files import new_file_id
 from crm_tasks.adapters.tables import attachments, tasks
 from crm_tasks.domain.model import parse_id
@@ -164,19 +165,14 @@ async def remove_attachment(uow: UnitOfWork, principal: Principal, raw: Mapping[
     except ValueError:
         raise problem(("input", "id"), "INVALID_ID", "not a valid id") from None
     session = uow.session
-    row = (await session.execute(
-        select(attachments, tasks.c.assignee_id, tasks.c.assigned_by)
-        .join(tasks, tasks.c.id == attachments.c.task_id)
-        .where(attachments.c.id == attachment_id, attachments.c.status == "stored",
-               visible_tasks(principal, grace=grace))
-        .with_for_update(of=attachments)
-    )).mappings().one_or_none()
-    if row is None:
-        raise not_found("attachment", field=("input", "id"))
+    row = await lock_row(
+        session, attachments, attachment_id, what="attachment",
+        statement=select(attachments, tasks.c.assignee_id, tasks.c.assigned_by)
+        .join(tasks, tasks.c.id == attachments.c.task_id),
+        where=and_(attachments.c.status == "stored", visible_tasks(principal, grace=grace)))
     version = raw.get("version")
-    if version is not None and version != row["version"]:
-        raise problem(("input", "version"), "CONFLICT", "the attachment was changed since you "
-                                                        "read it")
+    if version is not None:  # optional here: removing twice is refused as not found anyway
+        check_version(row, version, what="attachment")
     if row["created_by"] != principal.subject and not (
             relations(principal, row["assignee_id"], row["assigned_by"]) & WORKERS):
         raise forbidden("only the uploader, the assignee, the one who assigned the task or a "

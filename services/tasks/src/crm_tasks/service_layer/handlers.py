@@ -19,8 +19,9 @@ from crm_common.auth import Principal
 from crm_common.client_access import DEFAULT_GRACE, active_employee, can_see_client
 from crm_common.correlation import correlation_id
 from crm_common.messaging.envelope import DomainEvent
-from crm_common.problems import FieldProblem, Problems, conflict, forbidden, not_found, problem
+from crm_common.problems import FieldProblem, Problems, forbidden, problem
 from crm_common.uow import UnitOfWork
+from crm_common.versioning import lock_versioned
 from crm_tasks.adapters.tables import access, task_history, task_number_seq, tasks
 from crm_tasks.domain import model
 from crm_tasks.domain.model import PRODUCED, CommitmentType, TaskStatus
@@ -119,15 +120,8 @@ async def create_task(uow: UnitOfWork, principal: Principal, raw: Mapping[str, A
 
 async def _lock(session: AsyncSession, principal: Principal, task_id: uuid.UUID,
                 version: Any, grace: dt.timedelta) -> RowMapping:
-    row = (await session.execute(
-        select(tasks).where(tasks.c.id == task_id, visible_tasks(principal, grace=grace))
-        .with_for_update(of=tasks)
-    )).mappings().one_or_none()
-    if row is None:
-        raise not_found("task", field=ID)
-    if not isinstance(version, int) or isinstance(version, bool) or version != row["version"]:
-        raise conflict("task")
-    return row
+    return await lock_versioned(session, tasks, task_id, version, what="task",
+                                where=visible_tasks(principal, grace=grace), field=ID)
 
 
 async def _save(session: AsyncSession, row: Mapping[Any, Any], **values: Any) -> RowMapping:
