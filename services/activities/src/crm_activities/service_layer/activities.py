@@ -15,10 +15,10 @@ from crm_activities.domain.activity import ActivityValues, validate_activity
 from crm_activities.service_layer.common import (
     check_client,
     check_employee,
-    snapshot,
     write_history,
 )
 from crm_common.auth import Principal
+from crm_common.jsonvalues import snapshot
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.uow import UnitOfWork
 

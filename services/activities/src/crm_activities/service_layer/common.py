@@ -1,10 +1,9 @@
-"""What the command handlers share: the audit history, JSON snapshots, and the checks of a client
+"""What the command handlers share: the audit history and the checks of a client
 and an employee against this service's projections (crm_common.client_access)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -17,29 +16,11 @@ from crm_activities.domain import access as rules
 from crm_common.auth import Principal
 from crm_common.client_access import active_employee, can_see_client
 from crm_common.correlation import correlation_id
-from crm_common.problems import camel, forbidden, not_found, problem
+from crm_common.jsonvalues import jsonable
+from crm_common.problems import forbidden, not_found, problem
 
 #: a client in this status takes no new meetings
 CLIENT_ARCHIVED = "archived"
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, Mapping):
-        return {k: jsonable(v) for k, v in value.items()}
-    return value
-
-
-def snapshot(row: Mapping[Any, Any], fields: tuple[str, ...]) -> dict[str, Any]:
-    """The row's fields, camelCase keys, JSON values (as events and history carry them)."""
-    return {camel(f): jsonable(row[f]) for f in fields}
 
 
 def diff(old: Mapping[Any, Any], new: Mapping[Any, Any]) -> dict[str, list[Any]]:

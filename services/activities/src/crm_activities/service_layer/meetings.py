@@ -36,12 +36,11 @@ from crm_activities.service_layer.common import (
     check_employee,
     client_row,
     diff,
-    jsonable,
-    snapshot,
     write_history,
 )
 from crm_common.auth import Principal
 from crm_common.client_access import apply_meeting_event
+from crm_common.jsonvalues import jsonable, snapshot
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.problems import forbidden, problem
 from crm_common.uow import UnitOfWork

@@ -15,8 +15,8 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_clients.adapters.tables import history
-from crm_clients.service_layer.state import jsonable
 from crm_common.correlation import correlation_id
+from crm_common.jsonvalues import jsonable
 
 
 async def record_history(session: AsyncSession, actor: uuid.UUID, client_id: uuid.UUID | None,

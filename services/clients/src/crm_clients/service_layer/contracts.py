@@ -22,10 +22,10 @@ from crm_clients.domain import contracts as domain
 from crm_clients.domain.access import Decision
 from crm_clients.domain.contracts import Action, ContractStatus
 from crm_clients.domain.model import ClientStatus
-from crm_clients.service_layer.state import camel_keys, jsonable, row_dict
 from crm_clients.service_layer.visibility import visible_clients
 from crm_common.auth import Principal
 from crm_common.correlation import correlation_id
+from crm_common.jsonvalues import jsonable, snapshot
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.problems import (
     FieldProblem,
@@ -65,7 +65,7 @@ WHAT = "contract"
 # --- state, history, events --------------------------------------------------------------------
 
 def discount_state(row: Mapping[Any, Any]) -> dict[str, Any]:
-    return camel_keys({"id": str(row["id"]), **row_dict(row, DISCOUNT_FIELDS)})
+    return snapshot(row, ("id", *DISCOUNT_FIELDS))
 
 
 async def contract_snapshot(session: AsyncSession, contract_id: uuid.UUID) -> dict[str, Any]:
@@ -75,7 +75,7 @@ async def contract_snapshot(session: AsyncSession, contract_id: uuid.UUID) -> di
     discounts = (await session.execute(
         select(contract_discounts).where(contract_discounts.c.contract_id == contract_id)
         .order_by(contract_discounts.c.position))).mappings().all()
-    snap = camel_keys(row_dict(row, CONTRACT_FIELDS))
+    snap = snapshot(row, CONTRACT_FIELDS)
     snap["discounts"] = [discount_state(d) for d in discounts]
     return snap
 

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from crm_clients.adapters.tables import client_groups, clients
 from crm_clients.domain.groups import may_manage_groups, validate_group
 from crm_clients.service_layer.audit import diff, record_history
-from crm_clients.service_layer.state import camel_keys, row_dict
 from crm_common.auth import Principal
+from crm_common.jsonvalues import snapshot
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.problems import forbidden, problem
 from crm_common.uow import UnitOfWork
@@ -38,7 +38,7 @@ async def _record(uow: UnitOfWork, type_: str, group_id: uuid.UUID) -> None:
     row = (await uow.session.execute(
         select(client_groups).where(client_groups.c.id == group_id))).mappings().one()
     uow.record(DomainEvent(type=type_, subject=str(group_id),
-                           data={"group": camel_keys(row_dict(row, GROUP_FIELDS))}))
+                           data={"group": snapshot(row, GROUP_FIELDS)}))
 
 
 def _require_manager(principal: Principal) -> None:

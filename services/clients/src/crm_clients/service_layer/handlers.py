@@ -46,11 +46,10 @@ from crm_clients.service_layer.state import (
     CLIENT_FIELDS,
     CONTACT_FIELDS,
     client_snapshot,
-    jsonable,
-    row_dict,
 )
 from crm_clients.service_layer.visibility import has_grant
 from crm_common.auth import Principal
+from crm_common.jsonvalues import jsonable, snapshot
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.problems import FieldProblem, Problems, forbidden, not_found, problem
 from crm_common.uow import UnitOfWork
@@ -333,7 +332,7 @@ async def add_child(uow: UnitOfWork, principal: Principal, kind: str, client_id:
     new = (await session.execute(select(table).where(table.c.id == child_id))).mappings().one()
     await refresh_search_document(session, client_id)
     await record_history(session, principal.subject, client_id, kind, child_id, "create",
-                   {"new": row_dict(new, fields)})
+                   {"new": snapshot(new, fields)})
     await _event(uow, EVENT_UPDATED, client_id, changed=[_plural(kind)])
     await uow.commit()
     return child_id
@@ -383,7 +382,7 @@ async def remove_child(uow: UnitOfWork, principal: Principal, kind: str, child_i
     await session.execute(delete(table).where(table.c.id == child_id))
     await refresh_search_document(session, client_id)
     await record_history(session, principal.subject, client_id, kind, child_id, "remove",
-                   {"old": row_dict(row, fields)})
+                   {"old": snapshot(row, fields)})
     await _event(uow, EVENT_UPDATED, client_id, changed=[_plural(kind)])
     await uow.commit()
     return client_id

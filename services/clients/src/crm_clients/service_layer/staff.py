@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from crm_clients.adapters.tables import employees
 from crm_clients.domain.staff import may_manage_staff, validate_employee
 from crm_clients.service_layer.audit import diff, record_history
-from crm_clients.service_layer.state import camel_keys, row_dict
 from crm_common.auth import Principal
+from crm_common.jsonvalues import snapshot
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.paging import Page, keyset_page
 from crm_common.problems import forbidden, problem
@@ -36,7 +36,7 @@ EMPLOYEE_FIELDS = ("id", "full_name", "email", "phone", "role", "manager_id", "a
 
 
 def employee_state(row: Mapping[Any, Any]) -> dict[str, Any]:
-    return camel_keys(row_dict(row, EMPLOYEE_FIELDS))
+    return snapshot(row, EMPLOYEE_FIELDS)
 
 
 async def _record(uow: UnitOfWork, type_: str, employee_id: uuid.UUID) -> None:
@@ -99,7 +99,7 @@ async def create_employee(uow: UnitOfWork, principal: Principal,
     row = (await session.execute(
         select(employees).where(employees.c.id == employee_id))).mappings().one()
     await record_history(session, principal.subject, None, "employee", employee_id, "create",
-                         {"new": row_dict(row, EMPLOYEE_FIELDS)})
+                         {"new": snapshot(row, EMPLOYEE_FIELDS)})
     await _record(uow, EVENT_EMPLOYEE_CREATED, employee_id)
     await uow.commit()
     return employee_id

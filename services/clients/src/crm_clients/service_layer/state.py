@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_clients.adapters.tables import addresses, bank_accounts, clients, contact_persons
-from crm_common.problems import camel
+from crm_common.jsonvalues import snapshot
 
 CLIENT_FIELDS = (
     "id", "code", "kind", "legal_name", "trade_name", "eik", "vat_number", "status", "owner_id",
@@ -23,28 +20,6 @@ CLIENT_FIELDS = (
 ADDRESS_FIELDS = ("id", "kind", "country", "city", "postal_code", "street", "is_default", "version")
 BANK_ACCOUNT_FIELDS = ("id", "iban", "bic", "bank_name", "currency", "is_default", "version")
 CONTACT_FIELDS = ("id", "name", "position", "phones", "emails", "is_primary", "notes", "version")
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, Mapping):
-        return {k: jsonable(v) for k, v in value.items()}
-    return value
-
-
-def row_dict(row: Mapping[Any, Any], fields: tuple[str, ...]) -> dict[str, Any]:
-    return {f: jsonable(row[f]) for f in fields}
-
-
-def camel_keys(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {camel(k): v for k, v in data.items()}
 
 
 async def client_snapshot(session: AsyncSession, client_id: uuid.UUID) -> dict[str, Any]:
@@ -62,8 +37,8 @@ async def client_snapshot(session: AsyncSession, client_id: uuid.UUID) -> dict[s
         select(bank_accounts).where(bank_accounts.c.client_id == client_id)
         .order_by(bank_accounts.c.created_at, bank_accounts.c.id)
     )).mappings().all()
-    snap = camel_keys(row_dict(row, CLIENT_FIELDS))
-    snap["bankAccounts"] = [camel_keys(row_dict(b, BANK_ACCOUNT_FIELDS)) for b in accounts]
-    snap["addresses"] = [camel_keys(row_dict(a, ADDRESS_FIELDS)) for a in addr]
-    snap["contactPersons"] = [camel_keys(row_dict(c, CONTACT_FIELDS)) for c in contacts]
+    snap = snapshot(row, CLIENT_FIELDS)
+    snap["bankAccounts"] = [snapshot(b, BANK_ACCOUNT_FIELDS) for b in accounts]
+    snap["addresses"] = [snapshot(a, ADDRESS_FIELDS) for a in addr]
+    snap["contactPersons"] = [snapshot(c, CONTACT_FIELDS) for c in contacts]
     return snap

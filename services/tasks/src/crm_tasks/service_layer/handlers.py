@@ -18,15 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm_common.auth import Principal
 from crm_common.client_access import DEFAULT_GRACE, active_employee, can_see_client
 from crm_common.correlation import correlation_id
+from crm_common.jsonvalues import jsonable
 from crm_common.messaging.envelope import DomainEvent
-from crm_common.problems import FieldProblem, Problems, forbidden, problem
+from crm_common.problems import FieldProblem, Problems, camel, forbidden, problem
 from crm_common.uow import UnitOfWork
 from crm_common.versioning import lock_versioned
 from crm_tasks.adapters.tables import access, task_history, task_number_seq, tasks
 from crm_tasks.domain import model
 from crm_tasks.domain.model import PRODUCED, CommitmentType, TaskStatus
 from crm_tasks.domain.workflow import Change, Relation, Verdict, decide, may_change, rule
-from crm_tasks.service_layer.state import jsonable, task_snapshot
+from crm_tasks.service_layer.state import task_snapshot
 from crm_tasks.service_layer.visibility import relations, visible_tasks
 
 EVENT_CREATED = "crm.tasks.task.created"
@@ -158,14 +159,9 @@ async def update_task(uow: UnitOfWork, principal: Principal, task_id: uuid.UUID,
     new = await _save(session, row, **changed)
     diff = {k: [jsonable(row[k]), jsonable(v)] for k, v in changed.items()}
     await history(session, principal.subject, task_id, "updated", changes=diff)
-    _event(uow, EVENT_UPDATED, new, changed=sorted(_camel(k) for k in changed))
+    _event(uow, EVENT_UPDATED, new, changed=sorted(camel(k) for k in changed))
     await uow.commit()
     return task_id
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.title() for p in rest)
 
 
 async def reschedule_task(uow: UnitOfWork, principal: Principal, task_id: uuid.UUID,
