@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from crm_common.jsonvalues import jsonable
+from crm_common.jsonvalues import jsonable, snapshot
 from crm_common.problems import Problems, conflict, forbidden, not_found
 
 
@@ -38,3 +38,16 @@ def test_problem_helpers_name_the_field_by_keyword() -> None:
     f = forbidden("no", field=("input", "ownerId")).problems[0]
     assert (f.field, f.code, f.message) == (("input", "ownerId"), "FORBIDDEN", "no")
     assert isinstance(forbidden("x"), Problems)
+
+
+def test_snapshot_is_camel_case_json_of_the_named_fields() -> None:
+    ident = uuid.uuid4()
+    row = {"id": ident, "legal_name": "Фирма ЕООД", "credit_limit": Decimal("1000.00"),
+           "created_at": dt.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=dt.timezone(dt.timedelta(
+               hours=2))), "valid_until": dt.date(2026, 12, 31), "status": Colour.RED,
+           "tags": ("a", "b"), "secret": "not named"}
+    assert snapshot(row, ("id", "legal_name", "credit_limit", "created_at", "valid_until",
+                          "status", "tags")) == {
+        "id": str(ident), "legalName": "Фирма ЕООД", "creditLimit": "1000.00",
+        "createdAt": "2026-01-02T01:04:05.000006Z", "validUntil": "2026-12-31",
+        "status": "red", "tags": ["a", "b"]}
