@@ -61,12 +61,18 @@ def forget(loader: DataLoader[Any, Any], key: Any) -> None:
         pass
 
 
+def changed_in(*loaders: DataLoader[Any, Any]) -> Callable[[Any], list[Stale]]:
+    """``changed`` for the usual command, whose value is the id of the entity it changed: that
+    key is stale in each of ``loaders``."""
+    return lambda key: [(loader, key) for loader in loaders]
+
+
 async def mutate(
     info: strawberry.Info,
     action: Callable[[], Awaitable[T]],
     *,
     service: str,
-    changed: Callable[[T], Iterable[Stale]] | None = None,
+    changed: Callable[[Any], Iterable[Stale]] | None = None,
 ) -> Outcome[T]:
     """Run ``action``; ``Problems`` become ``userErrors`` of ``service``. After success,
     ``changed(value)`` names the ``(loader, key)`` entries the command made stale; they are

@@ -55,17 +55,10 @@ from crm_activities.service_layer import (
     meetings,
 )
 from crm_common.graphql.cursors import InvalidCursor
-from crm_common.graphql.errors import UserError, bad_input, user_errors
-from crm_common.problems import Problems
+from crm_common.graphql.errors import UserError, bad_input
+from crm_common.graphql.mutations import changed_in, mutate
 
 SERVICE = "activities"
-
-
-async def _run(action: Callable[[], Awaitable[Any]]) -> tuple[Any, list[UserError]]:
-    try:
-        return await action(), []
-    except Problems as exc:
-        return None, user_errors(exc.problems, SERVICE)
 
 
 def _target(raw: dict[str, Any]) -> tuple[uuid.UUID, Any]:
@@ -101,13 +94,7 @@ async def _page(fn: Callable[[], Awaitable[Any]]) -> Any:
 
 
 async def _row(loader: Any, key: uuid.UUID | None) -> Any:
-    if key is None:
-        return None
-    try:
-        loader.clear(key)  # a mutation's payload shows the state after the change
-    except KeyError:
-        pass
-    return await loader.load(key)
+    return await loader.load(key) if key is not None else None
 
 
 def _key(value: Any) -> uuid.UUID | None:
@@ -248,7 +235,8 @@ class Mutation:
                 return await activities.log_activity(uow, ctx.principal, to_raw(input),
                                                      now=ctx.now, grace=ctx.grace)
 
-        activity_id, errors = await _run(act)
+        activity_id, errors = await mutate(info, act, service=SERVICE,
+                                           changed=changed_in(ctx.loaders.activity))
         row = await _row(ctx.loaders.activity, activity_id)
         return ActivityPayload(activity=Activity.from_row(row) if row else None,
                                user_errors=errors)
@@ -307,7 +295,9 @@ class Mutation:
                 return await meetings.complete_meeting(uow, ctx.principal, meeting_id, version,
                                                        raw, now=ctx.now)
 
-        result, errors = await _run(act)
+        result, errors = await mutate(
+            info, act, service=SERVICE,
+            changed=lambda ids: [(ctx.loaders.meeting, ids[0]), (ctx.loaders.activity, ids[1])])
         meeting_id, activity_id = result if result else (None, None)
         meeting = await _row(ctx.loaders.meeting, meeting_id)
         activity = await _row(ctx.loaders.activity, activity_id)
@@ -352,7 +342,7 @@ class Mutation:
                 return await competitors.record_observation(uow, ctx.principal, to_raw(input),
                                                             now=ctx.now, grace=ctx.grace)
 
-        observation_id, errors = await _run(act)
+        observation_id, errors = await mutate(info, act, service=SERVICE)
         row = None
         if observation_id is not None:
             (row,) = await competitor_queries.observations_by_ids(
@@ -376,7 +366,7 @@ class Mutation:
             async with ctx.uow() as uow:
                 return await calendar_feeds.rotate_feed(uow, ctx.principal, employee)
 
-        result, errors = await _run(act)
+        result, errors = await mutate(info, act, service=SERVICE)
         if result is None:
             return CalendarFeedPayload(url=None, employee_id=None, user_errors=errors)
         employee, token = result
@@ -386,14 +376,16 @@ class Mutation:
 
 async def _meeting_payload(info: strawberry.Info,
                            act: Callable[[], Awaitable[uuid.UUID]]) -> MeetingPayload:
-    meeting_id, errors = await _run(act)
+    meeting_id, errors = await mutate(info, act, service=SERVICE,
+                                      changed=changed_in(info.context.loaders.meeting))
     row = await _row(info.context.loaders.meeting, meeting_id)
     return MeetingPayload(meeting=Meeting.from_row(row) if row else None, user_errors=errors)
 
 
 async def _competitor_payload(info: strawberry.Info,
                               act: Callable[[], Awaitable[uuid.UUID]]) -> CompetitorPayload:
-    competitor_id, errors = await _run(act)
+    competitor_id, errors = await mutate(info, act, service=SERVICE,
+                                         changed=changed_in(info.context.loaders.competitor))
     row = await _row(info.context.loaders.competitor, competitor_id)
     return CompetitorPayload(competitor=Competitor.from_row(row) if row else None,
                              user_errors=errors)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
 
 from crm_clients.domain.contracts import Action, business_today
-from crm_clients.graphql.common import forget, parse_id, run
+from crm_clients.graphql import SERVICE
 from crm_clients.graphql.contract_inputs import (
     ActivateContractInput,
     ContractFilterInput,
@@ -31,6 +32,7 @@ from crm_clients.service_layer import contracts as handlers
 from crm_common.graphql.connections import PageInfo, clamp_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
+from crm_common.graphql.mutations import Stale, changed_in, mutate, parse_id
 from crm_common.problems import forbidden
 
 
@@ -39,14 +41,16 @@ def _grace(info: strawberry.Info) -> dt.timedelta:
 
 
 async def _contract(info: strawberry.Info, contract_id: uuid.UUID | None) -> Contract | None:
-    """The contract as the caller may see it now (after a change: fresh, not the cached row)."""
+    """The contract as the caller may see it now."""
     if contract_id is None:
         return None
-    loaders = info.context.loaders
-    forget(loaders.contract, contract_id)
-    forget(loaders.contract_discounts, contract_id)
-    row = await loaders.contract.load(contract_id)
+    row = await info.context.loaders.contract.load(contract_id)
     return Contract.from_row(row) if row is not None else None
+
+
+def _contract_changed(info: strawberry.Info) -> Callable[[uuid.UUID], list[Stale]]:
+    """What a command on a contract made stale: its row and its discounts."""
+    return changed_in(info.context.loaders.contract, info.context.loaders.contract_discounts)
 
 
 @strawberry.type
@@ -124,7 +128,8 @@ class ContractMutation:
                 return await handlers.create_contract(uow, ctx.principal, to_raw(input),
                                                       grace=_grace(info))
 
-        contract_id, errors = await run(act)
+        contract_id, errors = await mutate(info, act, service=SERVICE,
+                                           changed=_contract_changed(info))
         return ContractPayload(contract=await _contract(info, contract_id), user_errors=errors)
 
     @strawberry.mutation(description="Change a contract's terms; send the version you read. "
@@ -142,7 +147,8 @@ class ContractMutation:
                                                       raw, grace=_grace(info),
                                                       today=business_today())
 
-        contract_id, errors = await run(act)
+        contract_id, errors = await mutate(info, act, service=SERVICE,
+                                           changed=_contract_changed(info))
         return ContractPayload(contract=await _contract(info, contract_id), user_errors=errors)
 
     @strawberry.mutation(description="Bring a draft or suspended contract into force (managers).")
@@ -179,7 +185,7 @@ class ContractMutation:
                 return await contract_jobs.run_maintenance(
                     uow, today, contract_jobs.configured().notice_days, ctx.principal.subject)
 
-        result, errors = await run(act)
+        result, errors = await mutate(info, act, service=SERVICE)
         if result is None:
             return ContractMaintenancePayload(today=None, renewed=0, expired=0, notices=0,
                                               skipped=False, user_errors=errors)
@@ -199,5 +205,6 @@ async def _transition(info: strawberry.Info, raw_id: Any, version: int, action: 
                                                 grace=_grace(info), today=business_today(),
                                                 **extra)
 
-    contract_id, errors = await run(act)
+    contract_id, errors = await mutate(info, act, service=SERVICE,
+                                       changed=_contract_changed(info))
     return ContractPayload(contract=await _contract(info, contract_id), user_errors=errors)

@@ -6,7 +6,7 @@ import uuid
 
 import strawberry
 
-from crm_clients.graphql.common import forget, parse_id, run
+from crm_clients.graphql import SERVICE
 from crm_clients.graphql.directory_types import ClientGroup, Employee
 from crm_clients.graphql.inputs import (
     CreateClientGroupInput,
@@ -21,6 +21,7 @@ from crm_clients.service_layer import groups, staff
 from crm_common.graphql.connections import PageInfo, clamp_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
+from crm_common.graphql.mutations import changed_in, mutate, parse_id
 
 
 @strawberry.type
@@ -50,18 +51,14 @@ class ClientGroupPayload:
 async def _employee(info: strawberry.Info, employee_id: uuid.UUID | None) -> Employee | None:
     if employee_id is None:
         return None
-    loader = info.context.loaders.employee
-    forget(loader, employee_id)
-    row = await loader.load(employee_id)
+    row = await info.context.loaders.employee.load(employee_id)
     return Employee.from_row(row) if row is not None else None
 
 
 async def _group(info: strawberry.Info, group_id: uuid.UUID | None) -> ClientGroup | None:
     if group_id is None:
         return None
-    loader = info.context.loaders.group
-    forget(loader, group_id)
-    row = await loader.load(group_id)
+    row = await info.context.loaders.group.load(group_id)
     return ClientGroup.from_row(row) if row is not None else None
 
 
@@ -123,7 +120,8 @@ class DirectoryMutation:
             async with ctx.uow() as uow:
                 return await staff.create_employee(uow, ctx.principal, to_raw(input))
 
-        employee_id, errors = await run(act)
+        employee_id, errors = await mutate(info, act, service=SERVICE,
+                                           changed=changed_in(ctx.loaders.employee))
         return EmployeePayload(employee=await _employee(info, employee_id), user_errors=errors)
 
     @strawberry.mutation(description="Change an employee (admins); `active: false` deactivates.")
@@ -138,7 +136,8 @@ class DirectoryMutation:
             async with ctx.uow() as uow:
                 return await staff.update_employee(uow, ctx.principal, employee_id, version, raw)
 
-        employee_id, errors = await run(act)
+        employee_id, errors = await mutate(info, act, service=SERVICE,
+                                           changed=changed_in(ctx.loaders.employee))
         return EmployeePayload(employee=await _employee(info, employee_id), user_errors=errors)
 
     @strawberry.mutation(description="The employee left: inactive, kept in the directory.")
@@ -152,7 +151,8 @@ class DirectoryMutation:
                 return await staff.deactivate_employee(uow, ctx.principal, employee_id,
                                                        input.version)
 
-        employee_id, errors = await run(act)
+        employee_id, errors = await mutate(info, act, service=SERVICE,
+                                           changed=changed_in(ctx.loaders.employee))
         return EmployeePayload(employee=await _employee(info, employee_id), user_errors=errors)
 
     @strawberry.mutation(description="Create a client group (managers, admins).")
@@ -164,7 +164,8 @@ class DirectoryMutation:
             async with ctx.uow() as uow:
                 return await groups.create_group(uow, ctx.principal, to_raw(input))
 
-        group_id, errors = await run(act)
+        group_id, errors = await mutate(info, act, service=SERVICE,
+                                        changed=changed_in(ctx.loaders.group))
         return ClientGroupPayload(group=await _group(info, group_id), user_errors=errors)
 
     @strawberry.mutation
@@ -179,7 +180,8 @@ class DirectoryMutation:
             async with ctx.uow() as uow:
                 return await groups.update_group(uow, ctx.principal, group_id, version, raw)
 
-        group_id, errors = await run(act)
+        group_id, errors = await mutate(info, act, service=SERVICE,
+                                        changed=changed_in(ctx.loaders.group))
         return ClientGroupPayload(group=await _group(info, group_id), user_errors=errors)
 
     @strawberry.mutation(description="Archive an empty client group (managers, admins).")
@@ -192,5 +194,6 @@ class DirectoryMutation:
             async with ctx.uow() as uow:
                 return await groups.archive_group(uow, ctx.principal, group_id, input.version)
 
-        group_id, errors = await run(act)
+        group_id, errors = await mutate(info, act, service=SERVICE,
+                                        changed=changed_in(ctx.loaders.group))
         return ClientGroupPayload(group=await _group(info, group_id), user_errors=errors)

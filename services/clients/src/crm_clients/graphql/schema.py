@@ -9,7 +9,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.extensions import SchemaExtension
 
-from crm_clients.graphql.common import forget, parse_id, run
+from crm_clients.graphql import SERVICE
 from crm_clients.graphql.contract_schema import ContractMutation, ContractQuery
 from crm_clients.graphql.directory_schema import DirectoryMutation, DirectoryQuery
 from crm_clients.graphql.directory_types import Employee
@@ -43,14 +43,12 @@ from crm_clients.service_layer.search import normalise_term
 from crm_common.graphql.connections import PageInfo, clamp_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
+from crm_common.graphql.mutations import Stale, changed_in, mutate, parse_id
 
 
 async def _client(info: strawberry.Info, client_id: uuid.UUID) -> Client | None:
-    forget(info.context.loaders.client, client_id)
     row = await info.context.loaders.client.load(client_id)
     return Client.from_row(row) if row is not None else None
-
-
 
 
 def _filter_id(value: strawberry.ID | None, name: str) -> uuid.UUID | None:
@@ -182,7 +180,8 @@ class Mutation(DirectoryMutation, ContractMutation):
             async with ctx.uow() as uow:
                 return await handlers.create_client(uow, ctx.principal, to_raw(input))
 
-        client_id, errors = await run(act)
+        client_id, errors = await mutate(info, act, service=SERVICE,
+                                         changed=changed_in(ctx.loaders.client))
         warnings = []
         if client_id is not None:
             similar = await queries.similar_clients(ctx.runtime.reader, input.legal_name,
@@ -208,7 +207,8 @@ class Mutation(DirectoryMutation, ContractMutation):
                 return await handlers.reassign_owner(uow, ctx.principal, cid, input.version,
                                                      owner, reason)
 
-        client_id, errors = await run(act)
+        client_id, errors = await mutate(info, act, service=SERVICE,
+                                         changed=changed_in(ctx.loaders.client))
         return ClientPayload(client=await _client(info, client_id) if client_id else None,
                              user_errors=errors)
 
@@ -223,7 +223,8 @@ class Mutation(DirectoryMutation, ContractMutation):
             async with ctx.uow() as uow:
                 return await handlers.update_client(uow, ctx.principal, cid, version, raw)
 
-        client_id, errors = await run(act)
+        client_id, errors = await mutate(info, act, service=SERVICE,
+                                         changed=changed_in(ctx.loaders.client))
         return ClientPayload(client=await _client(info, client_id) if client_id else None,
                              user_errors=errors)
 
@@ -239,7 +240,8 @@ class Mutation(DirectoryMutation, ContractMutation):
                 return await handlers.archive_client(uow, ctx.principal, cid, input.version,
                                                      reason)
 
-        client_id, errors = await run(act)
+        client_id, errors = await mutate(info, act, service=SERVICE,
+                                         changed=changed_in(ctx.loaders.client))
         return ClientPayload(client=await _client(info, client_id) if client_id else None,
                              user_errors=errors)
 
@@ -294,11 +296,17 @@ _CHILD_LOADER = {"address": "addresses", "contact_person": "contacts",
                  "bank_account": "bank_accounts"}
 
 
+def _child_changed(info: strawberry.Info, kind: str
+                   ) -> Callable[[tuple[uuid.UUID, uuid.UUID]], list[Stale]]:
+    """What a command on a client's address, contact or account made stale: the client's row
+    and its list of children of that kind."""
+    loaders = info.context.loaders
+    return lambda ids: [(loaders.client, ids[1]), (getattr(loaders, _CHILD_LOADER[kind]), ids[1])]
+
+
 async def _child_row(info: strawberry.Info, kind: str, child_id: uuid.UUID,
                      client_id: uuid.UUID) -> Any:
-    loader = getattr(info.context.loaders, _CHILD_LOADER[kind])
-    forget(loader, client_id)
-    rows = await loader.load(client_id)
+    rows = await getattr(info.context.loaders, _CHILD_LOADER[kind]).load(client_id)
     return next((r for r in rows if r["id"] == child_id), None)
 
 
@@ -325,7 +333,7 @@ async def _add(info: strawberry.Info, kind: str, client_id_raw: Any, raw: dict[s
         async with ctx.uow() as uow:
             return await handlers.add_child(uow, ctx.principal, kind, cid, raw), cid
 
-    result, errors = await run(act)
+    result, errors = await mutate(info, act, service=SERVICE, changed=_child_changed(info, kind))
     child_id, client_id = result if result else (None, None)
     return await _child_payload(info, kind, child_id, client_id, errors)
 
@@ -341,7 +349,7 @@ async def _update(info: strawberry.Info, kind: str, raw: dict[str, Any]) -> Any:
                                                     raw)
         return child_id, client_id
 
-    result, errors = await run(act)
+    result, errors = await mutate(info, act, service=SERVICE, changed=_child_changed(info, kind))
     child_id, client_id = result if result else (None, None)
     return await _child_payload(info, kind, child_id, client_id, errors)
 
@@ -356,7 +364,7 @@ async def _remove(info: strawberry.Info, kind: str, input: RemoveInput) -> Remov
                                                     input.version)
         return child_id, client_id
 
-    result, errors = await run(act)
+    result, errors = await mutate(info, act, service=SERVICE, changed=_child_changed(info, kind))
     child_id, client_id = result if result else (None, None)
     return RemovePayload(
         removed_id=strawberry.ID(str(child_id)) if child_id else None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -13,8 +12,8 @@ from strawberry.extensions import SchemaExtension
 
 from crm_common.graphql.connections import PageInfo
 from crm_common.graphql.cursors import InvalidCursor
-from crm_common.graphql.errors import UserError, bad_input, user_errors
-from crm_common.problems import FieldProblem, Problems
+from crm_common.graphql.errors import UserError, bad_input
+from crm_common.graphql.mutations import changed_in, mutate, parse_id
 from crm_tasks.domain import model
 from crm_tasks.domain.signing import Action
 from crm_tasks.graphql.inputs import (
@@ -48,27 +47,10 @@ SERVICE = "tasks"
 MAX_DUE_WITHIN_DAYS = 3660
 
 
-def _parse_id(value: Any, field: tuple[str, ...]) -> uuid.UUID:
-    try:
-        return model.parse_id(value)
-    except ValueError:
-        raise Problems([FieldProblem(field, "INVALID_ID", "not a valid id")]) from None
-
-
-async def _run(action: Callable[[], Awaitable[Any]]) -> tuple[Any, list[UserError]]:
-    try:
-        return await action(), []
-    except Problems as exc:
-        return None, user_errors(exc.problems, SERVICE)
-
-
 async def _task(info: strawberry.Info, task_id: uuid.UUID | None) -> Task | None:
     if task_id is None:
         return None
-    loader = info.context.loaders.task
-    with contextlib.suppress(KeyError):  # drop a cached row: show the state after the change
-        loader.clear(task_id)
-    row = await loader.load(task_id)
+    row = await info.context.loaders.task.load(task_id)
     return Task.from_row(row) if row is not None else None
 
 
@@ -197,7 +179,8 @@ class Mutation:
                 return await handlers.create_task(uow, ctx.principal, to_raw(input),
                                                   grace=ctx.grace)
 
-        task_id, errors = await _run(act)
+        task_id, errors = await mutate(info, act, service=SERVICE,
+                                       changed=changed_in(ctx.loaders.task))
         return TaskPayload(task=await _task(info, task_id), user_errors=errors)
 
     @strawberry.mutation(description="Change title, description or watchers.")
@@ -271,7 +254,7 @@ class Mutation:
                     uow, ctx.principal, to_raw(input), max_bytes=settings.max_attachment_bytes,
                     ttl=settings.upload_url_ttl, now=dt.datetime.now(dt.UTC), grace=ctx.grace)
 
-        grant, errors = await _run(act)
+        grant, errors = await mutate(info, act, service=SERVICE)
         if grant is None:
             return AttachmentUploadPayload(upload_url=None, expires_at=None, attachment=None,
                                            user_errors=errors)
@@ -292,7 +275,10 @@ class Mutation:
                 return await attachments.remove_attachment(uow, ctx.principal, to_raw(input),
                                                            grace=ctx.grace)
 
-        row, errors = await _run(act)
+        row, errors = await mutate(
+            info, act, service=SERVICE,
+            changed=lambda r: [(ctx.loaders.task, r["task_id"]), (ctx.loaders.attachments,
+                                                                   r["task_id"])])
         if row is None:
             return RemoveAttachmentPayload(removed_id=None, task=None, user_errors=errors)
         await sweeper.delete_now(ctx.runtime.engine, ctx.resources.require_store(), row["id"],
@@ -308,12 +294,13 @@ async def _change(info: strawberry.Info, raw: dict[str, Any], change: Change) ->
     ctx = info.context
 
     async def act() -> uuid.UUID:
-        task_id = _parse_id(raw.pop("id", None), ("input", "id"))
+        task_id = parse_id(raw.pop("id", None), ("input", "id"))
         version = raw.pop("version", None)
         async with ctx.uow() as uow:
             return await change(uow, ctx.principal, task_id, version)
 
-    task_id, errors = await _run(act)
+    task_id, errors = await mutate(info, act, service=SERVICE,
+                                   changed=changed_in(ctx.loaders.task))
     return TaskPayload(task=await _task(info, task_id), user_errors=errors)
 
 
