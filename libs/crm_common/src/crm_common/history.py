@@ -96,6 +96,7 @@ class HistoryLoader(DataLoader[HistoryKey, Page]):
             return [answers[k] for k in keys]
 
         super().__init__(load_fn=load, max_batch_size=500)
+        self.table = table
 
 
 # --- the table ------------------------------------------------------------------------------------
