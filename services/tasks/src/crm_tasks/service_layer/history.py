@@ -19,10 +19,11 @@ from crm_common.history import HistoryWriter, Spelling, diff
 from crm_tasks.adapters.tables import task_history
 from crm_tasks.domain.model import CommitmentType, Outcome, Priority, TaskKind, TaskStatus
 
-#: a task's fields whose values are enums (camelCase, as the API names them)
+#: a task's fields whose values are enums (camelCase, as the API names them); an attachment's
+#: ``status`` is a plain string in the API (``Attachment.status``), so it is left as stored
 SPELLING: dict[str, Spelling] = {
     "task": {"kind": TaskKind, "commitmentType": CommitmentType, "priority": Priority,
-             "status": TaskStatus, "outcome": Outcome},
+             "status": TaskStatus, "outcome": Outcome, "attachment": {}},
 }
 
 _write = HistoryWriter(task_history, SPELLING)
