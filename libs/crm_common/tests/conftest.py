@@ -23,6 +23,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from crm_common.history import define_history_table
 from crm_common.messaging import define_inbox_table, define_outbox_table
 
 PG_ADMIN_DSN = os.environ.get(
@@ -48,6 +49,11 @@ applied = sa.Table(
     sa.Column("event_id", sa.Text, nullable=False),
     sa.Column("consumer", sa.Text, nullable=False),
 )
+#: the history of many entity types, and the history of one (test_history)
+history = define_history_table(metadata)
+thing_history = define_history_table(
+    metadata, sa.Column("note", sa.Text), name="thing_history", identity=True,
+    entity=("thing", sa.Column("thing_id", sa.Uuid, nullable=False)))
 
 
 @pytest.fixture(scope="session")
@@ -227,6 +233,8 @@ class Helpers:
     inbox = inbox
     things = things
     applied = applied
+    history = history
+    thing_history = thing_history
     wait_until = staticmethod(wait_until)
     running = staticmethod(running)
 

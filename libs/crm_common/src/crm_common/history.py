@@ -8,21 +8,35 @@ function, ``row_number() OVER (PARTITION BY key ORDER BY id)``), and pages after
 for one entity at a time in practice) with a keyset condition on the id.
 
 Cursors are ``[id]`` of the history row; the order is by id (newest first by default).
+
+The same module writes it: :func:`define_history_table` adds the table to a service's metadata,
+:func:`record_history` (or a :class:`HistoryWriter` bound to the table) appends an entry in the
+caller's transaction, and :func:`diff` makes the ``{field: [old, new]}`` of an update. Every entry
+is written as the API spells things (:func:`api_changes`): camelCase keys at every depth, plain
+JSON values (``crm_common.jsonvalues``), and enum values as the GraphQL enum names (``ACTIVE``,
+not ``active``). Rows written before that rule (snake_case keys, lower-case enum values) stay as
+they were: the table refuses UPDATE.
 """
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from strawberry.dataloader import DataLoader
 
+from crm_common.correlation import correlation_id
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
+from crm_common.jsonvalues import jsonable
 from crm_common.paging import Page
+from crm_common.problems import camel
 
 #: (entity key, page size, cursor or None)
 HistoryKey = tuple[uuid.UUID, int, str | None]
@@ -82,3 +96,168 @@ class HistoryLoader(DataLoader[HistoryKey, Page]):
             return [answers[k] for k in keys]
 
         super().__init__(load_fn=load, max_batch_size=500)
+        self.table = table
+
+
+# --- the table ------------------------------------------------------------------------------------
+
+#: ``table.info`` key naming the one entity a single-entity history is of: (entity type, column)
+HISTORY_OF = "history_of"
+
+
+def define_history_table(metadata: sa.MetaData, *extra: sa.Column[Any], name: str = "history",
+                         entity: tuple[str, sa.Column[Any]] | None = None,
+                         identity: bool = False) -> sa.Table:
+    """Add the append-only history table to ``metadata`` (or return it when already defined).
+
+    Every history has ``id``, ``at``, ``actor_id`` (null: the system), ``operation``,
+    ``changes`` (JSONB) and ``correlation_id``. A history of many entity types (the default)
+    names each entry's entity with ``entity_type``, ``entity_id`` and the ``client_id`` whose
+    dossier it belongs to (null outside any dossier). A history of one entity type passes
+    ``entity=(type, column)`` instead, e.g. ``("task", Column("task_id", ..., ForeignKey(...)))``;
+    :func:`record_history` then writes the entity id into that column. ``extra`` are the
+    service's own columns (tasks: ``from_status``, ``to_status``, ``comment``); ``identity``
+    makes the id an identity column (how the tasks migration created it). Indexes and the
+    append-only trigger are the service's (its migrations made them).
+    """
+    if name in metadata.tables:
+        return metadata.tables[name]
+    id_column = (sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True) if identity
+                 else sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True))
+    if entity is None:
+        subject: list[sa.Column[Any]] = [
+            sa.Column("entity_type", sa.Text, nullable=False),
+            sa.Column("entity_id", UUID(as_uuid=True), nullable=False),
+            sa.Column("client_id", UUID(as_uuid=True)),
+        ]
+        info: dict[str, Any] = {}
+    else:
+        subject = [entity[1]]
+        info = {HISTORY_OF: (entity[0], entity[1].name)}
+    return sa.Table(
+        name, metadata, id_column, *subject,
+        sa.Column("operation", sa.Text, nullable=False),
+        sa.Column("actor_id", UUID(as_uuid=True)),
+        sa.Column("correlation_id", sa.Text),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("changes", JSONB, nullable=False),
+        *extra,
+        info=info,
+    )
+
+
+# --- the API's spelling of changes ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EnumKeys:
+    """A field holding a mapping whose keys are values of ``enum`` (clients'
+    ``documentDescriptions``: ``{"invoice": "…"}`` is spelled ``{"INVOICE": "…"}``)."""
+
+    enum: type[enum.Enum]
+
+
+#: camelCase field name → the enum its values belong to, :class:`EnumKeys`, or the spelling of a
+#: nested entity (``{"addresses": {"kind": AddressKind}}``)
+Spelling: TypeAlias = Mapping[str, "type[enum.Enum] | EnumKeys | Spelling"]
+
+
+def _enum_name(value: Any, kind: type[enum.Enum]) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, str):
+        try:
+            return kind(value).name
+        except ValueError:
+            return value  # not one of the enum's values: as it is
+    if isinstance(value, (list, tuple)):  # [old, new], or a list of values
+        return [_enum_name(v, kind) for v in value]
+    return _walk(value, {})
+
+
+def _enum_keys(value: Any, kind: type[enum.Enum]) -> Any:
+    if isinstance(value, Mapping):
+        return {_enum_name(str(k), kind): _walk(v, {}) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_enum_keys(v, kind) for v in value]
+    return _walk(value, {})
+
+
+def _walk(value: Any, spelling: Spelling) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            key = camel(str(k))
+            rule = spelling.get(key)
+            if rule is None:  # a field of no special spelling, or {new: …}, {old: …}, [old, new]
+                out[key] = _walk(v, spelling)
+            elif isinstance(rule, EnumKeys):
+                out[key] = _enum_keys(v, rule.enum)
+            elif isinstance(rule, type):
+                out[key] = _enum_name(v, rule)
+            else:  # a nested entity: its own spelling
+                out[key] = _walk(v, rule)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_walk(v, spelling) for v in value]
+    return jsonable(value)
+
+
+def api_changes(changes: Mapping[str, Any], spelling: Spelling | None = None) -> dict[str, Any]:
+    """``changes`` as the API spells them: camelCase keys at every depth, JSON values, enum
+    members as their names and, for the fields ``spelling`` names, stored enum values (``"active"``)
+    as the GraphQL enum names (``"ACTIVE"``). Works on every shape an entry holds: ``{field:
+    [old, new]}``, ``{new: {…}}``, ``{old: {…}}``, nested entities and lists of them."""
+    result: dict[str, Any] = _walk(changes, spelling or {})
+    return result
+
+
+def diff(old: Mapping[Any, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for the fields of ``new`` whose value differs from ``old``
+    (the values as they are; the writer spells them)."""
+    return {k: [old[k], v] for k, v in new.items() if old[k] != v}
+
+
+# --- the writer -----------------------------------------------------------------------------------
+
+async def record_history(session: AsyncSession, table: sa.Table, *, actor: uuid.UUID | None,
+                         entity_type: str, entity_id: uuid.UUID, operation: str,
+                         changes: Mapping[str, Any], client_id: uuid.UUID | None = None,
+                         spelling: Spelling | None = None, **columns: Any) -> None:
+    """Append one entry to ``table`` in the session's transaction: who (``actor``; None is the
+    system), which entity, which operation, and ``changes`` spelled as the API spells them
+    (:func:`api_changes`); the correlation id of the request or event that caused it.
+    ``columns`` are the table's extra columns (``define_history_table(..., *extra)``)."""
+    values: dict[str, Any] = {
+        "operation": operation, "actor_id": actor, "correlation_id": correlation_id.get(),
+        "changes": api_changes(changes, spelling), **columns,
+    }
+    of = table.info.get(HISTORY_OF)
+    if of is None:
+        values.update(entity_type=entity_type, entity_id=entity_id, client_id=client_id)
+    else:
+        expected, column = of
+        if entity_type != expected or client_id is not None:
+            raise ValueError(f"{table.name} is the history of {expected} entities only")
+        values[column] = entity_id
+    await session.execute(sa.insert(table).values(**values))
+
+
+@dataclass(frozen=True)
+class HistoryWriter:
+    """:func:`record_history` bound to a service's table and its spelling (entity type →
+    :data:`Spelling`), so that call sites name only the entry: ``await record(session,
+    actor=…, entity_type="client", entity_id=…, operation="update", changes=…)``."""
+
+    table: sa.Table
+    spelling: Mapping[str, Spelling] = field(default_factory=dict)
+
+    async def __call__(self, session: AsyncSession, *, actor: uuid.UUID | None,
+                       entity_type: str, entity_id: uuid.UUID, operation: str,
+                       changes: Mapping[str, Any], client_id: uuid.UUID | None = None,
+                       **columns: Any) -> None:
+        await record_history(session, self.table, actor=actor, entity_type=entity_type,
+                             entity_id=entity_id, operation=operation, changes=changes,
+                             client_id=client_id, spelling=self.spelling.get(entity_type),
+                             **columns)

@@ -65,9 +65,12 @@ async def test_log_and_read_a_timeline(service: Service, publisher: Publisher,
                                 and e["subject"] == created[0]["id"])
     assert events[0]["data"]["activity"]["clientId"] == str(w.rep_client)
     assert events[0]["actorid"] == str(w.rep)
-    history = await sql(service, "SELECT operation FROM history WHERE entity_id = :i",
+    history = await sql(service, "SELECT operation, changes FROM history WHERE entity_id = :i",
                         i=uuid.UUID(first["id"]))
     assert [h["operation"] for h in history] == ["create"]
+    new = history[0]["changes"]["new"]  # the API's names and values
+    assert new["kind"].isupper() and new["direction"] in ("OUTBOUND", "INBOUND")
+    assert new["clientId"] == str(w.rep_client)
 
 
 async def test_who_sees_which_activities(service: Service, publisher: Publisher) -> None:

@@ -82,6 +82,17 @@ async def test_a_meeting_grants_access_until_cancelled(service: Service, publish
     grants = await sql(service, "SELECT status, version FROM access_meeting_grants "
                        "WHERE meeting_id = :m", m=uuid.UUID(meeting["id"]))
     assert grants == [{"status": "cancelled", "version": 2}]
+    # the history speaks the API's names and values (MeetingStatus as the schema spells it)
+    history = (await service.data(manager, """query($id: ID!) { meeting(id: $id) {
+      history(first: 5) { edges { node { operation entityType entityId changes } } } } }""",
+                                  {"id": meeting["id"]}))["meeting"]["history"]["edges"]
+    entries = [e["node"] for e in history]
+    assert [e["operation"] for e in entries] == ["cancel", "create"]
+    assert {(e["entityType"], e["entityId"]) for e in entries} == {("meeting", meeting["id"])}
+    assert entries[0]["changes"] == {"status": ["SCHEDULED", "CANCELLED"],
+                                     "reason": "Клиентът отложи"}
+    assert entries[1]["changes"]["new"]["status"] == "SCHEDULED"
+    assert "employeeId" in entries[1]["changes"]["new"]
 
 
 async def test_access_ends_with_the_grace_period(service: Service, publisher: Publisher) -> None:

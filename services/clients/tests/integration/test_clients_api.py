@@ -208,6 +208,18 @@ async def test_addresses_contacts_and_accounts_lifecycle(service: Service) -> No
                    ("address", "create"), ("client", "create")]
     removed_entry = history["client"]["history"]["edges"][1]["node"]["changes"]
     assert removed_entry["old"]["name"] == "Мария Георгиева"
+    # entries carry the API's names and values: camelCase keys (bankName, not bank_name), enum
+    # values as the schema spells them, in nested entities too
+    edges = history["client"]["history"]["edges"]
+    new_account = edges[0]["node"]["changes"]["new"]
+    assert "bankName" in new_account and "bank_name" not in new_account
+    assert new_account["isDefault"] in (True, False)
+    new_client = edges[-1]["node"]["changes"]["new"]
+    assert new_client["kind"] == "COMPANY" and new_client["status"] in ("PROSPECT", "ACTIVE")
+    assert "legalName" in new_client
+    assert all(a["kind"].isupper() for a in new_client["addresses"])
+    new_address = edges[4]["node"]["changes"]["new"]
+    assert new_address["kind"].isupper() and "postalCode" in new_address
 
 
 async def test_list_is_keyset_paged_and_filtered(service: Service) -> None:

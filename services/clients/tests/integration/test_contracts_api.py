@@ -154,15 +154,18 @@ async def test_lifecycle_with_history_and_events(service: Service, tap: EventTap
     assert {e["node"]["actorId"] for e in history} == {str(manager_id)}
     assert {e["node"]["entityType"] for e in history} == {"contract"}
     amend = history[3]["node"]["changes"]
-    assert amend["payment_term_days"] == [30, 45]
-    assert amend["price_terms"] == ["Цени по ценова листа А\nФранко склад", None]
+    assert amend["paymentTermDays"] == [30, 45]  # the API's names and values (camelCase, enums)
+    assert amend["priceTerms"] == ["Цени по ценова листа А\nФранко склад", None]
     first_update = history[5]["node"]["changes"]
     assert first_update["title"] == ["Доставка на напитки", "Дистрибуция 2026"]
     assert [d["percent"] for d in first_update["discounts"][0]] == ["12.50", "3.00"]
     assert [d["percent"] for d in first_update["discounts"][1]] == ["15.00"]
-    assert history[0]["node"]["changes"]["termination_reason"] == [None, "По взаимно съгласие"]
-    assert history[2]["node"]["changes"] == {"status": ["active", "suspended"],
+    assert history[0]["node"]["changes"]["terminationReason"] == [None, "По взаимно съгласие"]
+    assert history[2]["node"]["changes"] == {"status": ["ACTIVE", "SUSPENDED"],
                                              "reason": "неплатени"}
+    assert history[1]["node"]["changes"]["status"] == ["SUSPENDED", "ACTIVE"]
+    assert history[4]["node"]["changes"]["activatedOn"][0] is None  # was activated_on
+    assert history[6]["node"]["changes"]["new"]["status"] == "DRAFT"
     # the client's history shows the contract's entries too
     dossier = (await service.data(manager, CLIENT_CONTRACTS, {"id": client_id}))["client"]
     assert [c["id"] for c in dossier["contracts"]] == [cid]

@@ -81,7 +81,7 @@ async def test_the_job_renews_expires_and_warns_once(service: Service, tap: Even
     assert after[renewing]["validUntil"] == "1992-12-31"
     assert after[renewing]["history"]["edges"][0]["node"]["operation"] == "renew"
     assert after[renewing]["history"]["edges"][0]["node"]["changes"] == {
-        "valid_until": ["1991-12-31", "1992-12-31"]}
+        "validUntil": ["1991-12-31", "1992-12-31"]}
     assert after[ending]["status"] == "EXPIRED"
     assert after[paused]["status"] == "EXPIRED"  # a suspended contract does not renew
     assert after[soon]["status"] == "ACTIVE"

@@ -163,7 +163,7 @@ async def test_owners_must_be_active_employees_and_reassignment_is_recorded(
                                         "role": "SALES_REP"}
     entry = moved["client"]["history"]["edges"][0]["node"]
     assert entry["operation"] == "reassign"
-    assert entry["changes"] == {"owner_id": [str(first), str(second)], "reason": "Първи напуска"}
+    assert entry["changes"] == {"ownerId": [str(first), str(second)], "reason": "Първи напуска"}
     # the old owner no longer sees it, the new one does
     assert (await service.data(rep_token, GET, {"id": client["id"]}))["client"] is None
     event = (await tap.wait_for(lambda e: e["subject"] == client["id"] and

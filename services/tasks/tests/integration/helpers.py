@@ -35,8 +35,8 @@ REMOVE_ATTACHMENT = f"""mutation($input: RemoveAttachmentInput!) {{
 GET = f"""query($id: ID!) {{ task(id: $id) {{ {TASK}
   attachments {{ id fileName size sha256 detectedContentType declaredContentType status
     downloadUrl version }}
-  history(first: 100) {{ edges {{ node {{ operation fromStatus toStatus comment
-    actor {{ id }} changes }} }} }} }} }}"""
+  history(first: 100) {{ edges {{ node {{ operation entityType entityId actorId
+    changes }} }} }} }} }}"""
 LIST = """query($filter: TaskFilterInput, $first: Int, $after: String) {
   tasks(filter: $filter, first: $first, after: $after) {
     edges { cursor node { id number dueDate status assignee { id } } }

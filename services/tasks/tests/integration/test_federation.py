@@ -86,7 +86,7 @@ async def test_history_on_a_list_of_tasks_is_one_statement(
     for _ in range(5):
         await commitment(service, world, client=client)
     query = """query($f: TaskFilterInput) { tasks(first: 10, filter: $f) { edges { node {
-      id history(first: 5) { edges { node { toStatus } } pageInfo { hasNextPage } } } } } }"""
+      id history(first: 5) { edges { node { changes } } pageInfo { hasNextPage } } } } } }"""
     seen: list[str] = []
 
     def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202

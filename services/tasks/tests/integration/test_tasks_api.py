@@ -71,7 +71,8 @@ async def test_a_commitment_through_its_whole_workflow(service: Service, world: 
     assert r["status"] == "ASSIGNED" and r["outcome"] is None  # type: ignore[index]
     history = [e["node"] for e in (await service.data(manager, GET, {"id": task["id"]}))
                ["task"]["history"]["edges"]]
-    assert [(h["operation"], h["fromStatus"], h["toStatus"]) for h in history] == [
+    # the one History type: the transition is changes.status, as the API spells the statuses
+    assert [(h["operation"], *h["changes"]["status"]) for h in history] == [
         ("created", None, "ASSIGNED"),
         ("status_changed", "ASSIGNED", "IN_PROGRESS"),
         ("status_changed", "IN_PROGRESS", "IN_PRODUCTION"),
@@ -80,9 +81,12 @@ async def test_a_commitment_through_its_whole_workflow(service: Service, world: 
         ("closed", "IN_PROGRESS", "CLOSED_REFUSED"),
         ("reopened", "CLOSED_REFUSED", "ASSIGNED"),
     ]
-    assert history[1]["comment"] == "към IN_PROGRESS"
-    assert history[1]["actor"]["id"] == str(world.rep)
-    assert history[-1]["actor"]["id"] == str(world.manager)
+    assert history[1]["changes"]["comment"] == "към IN_PROGRESS"
+    assert history[1]["actorId"] == str(world.rep)
+    assert history[-1]["actorId"] == str(world.manager)
+    assert {(h["entityType"], h["entityId"]) for h in history} == {("task", task["id"])}
+    assert history[0]["changes"]["task"]["kind"] == "COMMITMENT"
+    assert history[5]["changes"]["outcome"] == "REFUSED"
     subject = task["id"]
     await tap.wait_for_type("crm.tasks.task.created", subject)
     changes = await tap.wait_for_type("crm.tasks.task.status_changed", subject, count=6)
@@ -149,6 +153,8 @@ async def test_reassign_reschedule_and_priority_are_recorded_and_published(
     assert [h["operation"] for h in history] == ["created", "reassigned", "rescheduled",
                                                  "priority_changed", "updated"]
     assert history[2]["changes"] == {"dueDate": [days(3), days(10)]}
+    assert history[3]["changes"]["priority"][1] == "URGENT"  # the API's spelling
+    assert history[1]["changes"]["assigneeId"] == [str(world.rep), str(world.other_rep)]
     # the old assignee, now neither assignee nor assigner, sees it still through the client
     rep = service.token("sales_rep", world.rep)
     assert (await service.data(rep, GET, {"id": task["id"]}))["task"] is not None

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     CheckConstraint,
     Column,
     Date,
@@ -17,9 +16,10 @@ from sqlalchemy import (
     Text,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from crm_common.client_access import define_client_access_tables
+from crm_common.history import define_history_table
 from crm_common.messaging.inbox import define_inbox_table
 from crm_common.messaging.outbox import define_outbox_table
 
@@ -133,19 +133,7 @@ calendar_feeds = Table(
     Column("rotated_by", UUID(as_uuid=True), nullable=False),
 )
 
-history = Table(
-    "history",
-    metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("entity_type", Text, nullable=False),
-    Column("entity_id", UUID(as_uuid=True), nullable=False),
-    Column("client_id", UUID(as_uuid=True)),
-    Column("operation", Text, nullable=False),
-    Column("actor_id", UUID(as_uuid=True)),
-    Column("correlation_id", Text),
-    Column("at", _tz(), nullable=False, server_default=func.now()),
-    Column("changes", JSONB, nullable=False),
-)
+history = define_history_table(metadata)
 Index("ix_history_entity", history.c.entity_id, history.c.id.desc())
 
 outbox = define_outbox_table(metadata)

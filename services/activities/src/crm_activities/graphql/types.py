@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.scalars import JSON
 
 from crm_activities.graphql.enums import (
     ActivityKind,
@@ -21,6 +20,7 @@ from crm_activities.service_layer.activity_queries import ActivityFilter
 from crm_common.graphql.connections import PageInfo, clamp_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
+from crm_common.graphql.history import HistoryConnection, history_connection
 from crm_common.paging import Page
 
 
@@ -39,40 +39,10 @@ def page_size(info: strawberry.Info, first: int | None) -> int:
         raise bad_input(f"first: {exc}") from None
 
 
-@strawberry.type(description="One recorded change: who, when, which operation, old → new.")
-class AuditEntry:
-    at: dt.datetime
-    actor_id: strawberry.ID | None
-    operation: str = strawberry.field(
-        description="create, reschedule, cancel, complete, update or rotate.")
-    changes: JSON = strawberry.field(
-        description="For updates {field: [old, new]}; for create {new: …}.")
-
-
-@strawberry.type
-class AuditEdge:
-    cursor: str
-    node: AuditEntry
-
-
-@strawberry.type
-class AuditConnection:
-    edges: list[AuditEdge]
-    page_info: PageInfo
-
-
 async def _history(info: strawberry.Info, entity_id: str, first: int | None,
-                   after: str | None) -> AuditConnection:
-    size = page_size(info, first)
-    try:
-        page = await info.context.loaders.history.load((uuid.UUID(entity_id), size, after))
-    except InvalidCursor as exc:
-        raise bad_input(f"after: {exc}") from None
-    return AuditConnection(
-        edges=[AuditEdge(cursor=c, node=AuditEntry(
-            at=r["at"], actor_id=_opt_id(r["actor_id"]), operation=r["operation"],
-            changes=r["changes"])) for r, c in zip(page.rows, page.cursors, strict=True)],
-        page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
+                   after: str | None) -> HistoryConnection:
+    return await history_connection(info, info.context.loaders.history, uuid.UUID(entity_id),
+                                    first, after)
 
 
 @strawberry.federation.type(keys=["id"], description="An employee (the clients service owns "
@@ -146,7 +116,7 @@ class Activity:
 
     @strawberry.field
     async def history(self, info: strawberry.Info, first: int | None = None,
-                      after: str | None = None) -> AuditConnection:
+                      after: str | None = None) -> HistoryConnection:
         return await _history(info, str(self.id), first, after)
 
 
@@ -195,7 +165,7 @@ class Meeting:
 
     @strawberry.field
     async def history(self, info: strawberry.Info, first: int | None = None,
-                      after: str | None = None) -> AuditConnection:
+                      after: str | None = None) -> HistoryConnection:
         return await _history(info, str(self.id), first, after)
 
 
@@ -260,7 +230,7 @@ class Competitor:
 
     @strawberry.field
     async def history(self, info: strawberry.Info, first: int | None = None,
-                      after: str | None = None) -> AuditConnection:
+                      after: str | None = None) -> HistoryConnection:
         return await _history(info, str(self.id), first, after)
 
 
@@ -400,7 +370,7 @@ class Client:
         return observation_connection(page)
 
 
-__all__ = ["Activity", "ActivityConnection", "AuditConnection", "Client", "Competitor",
+__all__ = ["Activity", "ActivityConnection", "Client", "Competitor",
            "CompetitorConnection", "CompetitorObservation", "CompetitorObservationConnection",
            "Employee", "Meeting", "MeetingConnection", "activity_connection",
            "competitor_connection", "load_page", "meeting_connection", "observation_connection",

@@ -12,11 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_activities.adapters.tables import activities
 from crm_activities.domain.activity import ActivityValues, validate_activity
-from crm_activities.service_layer.common import (
-    check_client,
-    check_employee,
-    write_history,
-)
+from crm_activities.service_layer.common import check_client, check_employee
+from crm_activities.service_layer.history import record_history
 from crm_common.auth import Principal
 from crm_common.jsonvalues import snapshot
 from crm_common.messaging.envelope import DomainEvent
@@ -45,8 +42,9 @@ async def insert_activity(uow: UnitOfWork, principal: Principal, values: Activit
         agreements=values.agreements, next_steps=values.next_steps, meeting_id=meeting_id,
         created_by=principal.subject))
     state = await activity_state(session, activity_id)
-    await write_history(session, principal.subject, "activity", activity_id, "create",
-                        {"new": state}, client_id=values.client_id)
+    await record_history(session, actor=principal.subject, entity_type="activity",
+                         entity_id=activity_id, operation="create", changes={"new": state},
+                         client_id=values.client_id)
     uow.record(DomainEvent(type=EVENT_ACTIVITY_LOGGED, subject=str(activity_id),
                            data={"activity": state}))
     return activity_id

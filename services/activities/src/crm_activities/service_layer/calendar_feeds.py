@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_activities.adapters.tables import access, calendar_feeds, meetings
 from crm_activities.domain import access as rules
-from crm_activities.service_layer.common import write_history
+from crm_activities.service_layer.history import record_history
 from crm_common.auth import Principal
 from crm_common.problems import forbidden
 from crm_common.uow import UnitOfWork
@@ -50,7 +50,8 @@ async def rotate_feed(uow: UnitOfWork, principal: Principal,
         index_elements=["employee_id"],
         set_={"token_hash": statement.excluded.token_hash, "rotated_at": func.now(),
               "rotated_by": statement.excluded.rotated_by}))
-    await write_history(uow.session, principal.subject, "calendar_feed", employee, "rotate", {})
+    await record_history(uow.session, actor=principal.subject, entity_type="calendar_feed",
+                         entity_id=employee, operation="rotate", changes={})
     await uow.commit()
     return employee, token
 

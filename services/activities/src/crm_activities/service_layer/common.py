@@ -1,5 +1,5 @@
-"""What the command handlers share: the audit history and the checks of a client
-and an employee against this service's projections (crm_common.client_access)."""
+"""What the command handlers share: the checks of a client and an employee against this
+service's projections (crm_common.client_access)."""
 
 from __future__ import annotations
 
@@ -8,31 +8,19 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_activities.adapters.tables import access, history
+from crm_activities.adapters.tables import access
 from crm_activities.domain import access as rules
 from crm_common.auth import Principal
 from crm_common.client_access import active_employee, can_see_client
-from crm_common.correlation import correlation_id
-from crm_common.jsonvalues import jsonable
 from crm_common.problems import forbidden, not_found, problem
 
 #: a client in this status takes no new meetings
 CLIENT_ARCHIVED = "archived"
 
 
-def diff(old: Mapping[Any, Any], new: Mapping[Any, Any]) -> dict[str, list[Any]]:
-    return {k: [jsonable(old[k]), jsonable(v)] for k, v in new.items() if old[k] != v}
-
-
-async def write_history(session: AsyncSession, actor: uuid.UUID, entity_type: str,
-                        entity_id: uuid.UUID, operation: str, changes: dict[str, Any],
-                        client_id: uuid.UUID | None = None) -> None:
-    await session.execute(insert(history).values(
-        entity_type=entity_type, entity_id=entity_id, client_id=client_id, operation=operation,
-        actor_id=actor, correlation_id=correlation_id.get(), changes=jsonable(changes)))
 
 
 async def client_row(session: AsyncSession, client_id: uuid.UUID) -> Mapping[Any, Any] | None:

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm_activities.adapters.tables import competitors, observations
 from crm_activities.domain import access as rules
 from crm_activities.domain.competitor import validate_competitor, validate_observation
-from crm_activities.service_layer.common import check_client, diff, write_history
+from crm_activities.service_layer.common import check_client
+from crm_activities.service_layer.history import diff, record_history
 from crm_common.auth import Principal
 from crm_common.jsonvalues import snapshot
 from crm_common.messaging.envelope import DomainEvent
@@ -66,8 +67,9 @@ async def create_competitor(uow: UnitOfWork, principal: Principal,
         id=competitor_id, created_by=principal.subject, updated_by=principal.subject, **values),
         values["name"], None)
     row = await _row(session, competitor_id)
-    await write_history(session, principal.subject, "competitor", competitor_id, "create",
-                        {"new": snapshot(row, COMPETITOR_FIELDS)})
+    await record_history(session, actor=principal.subject, entity_type="competitor",
+                         entity_id=competitor_id, operation="create",
+                         changes={"new": snapshot(row, COMPETITOR_FIELDS)})
     await uow.commit()
     return competitor_id
 
@@ -98,8 +100,8 @@ async def update_competitor(uow: UnitOfWork, principal: Principal, competitor_id
     await _store(session, update(competitors).where(competitors.c.id == competitor_id).values(
         **values, version=competitors.c.version + 1, updated_at=func.now(),
         updated_by=principal.subject), values.get("name"), competitor_id)
-    await write_history(session, principal.subject, "competitor", competitor_id, "update",
-                        changes)
+    await record_history(session, actor=principal.subject, entity_type="competitor",
+                         entity_id=competitor_id, operation="update", changes=changes)
     await uow.commit()
     return competitor_id
 
@@ -125,8 +127,9 @@ async def record_observation(uow: UnitOfWork, principal: Principal, raw: Mapping
     row = (await session.execute(
         select(observations).where(observations.c.id == observation_id))).mappings().one()
     state = snapshot(row, OBSERVATION_FIELDS)
-    await write_history(session, principal.subject, "competitor_observation", observation_id,
-                        "create", {"new": state}, client_id=values.client_id)
+    await record_history(session, actor=principal.subject, entity_type="competitor_observation",
+                         entity_id=observation_id, operation="create", changes={"new": state},
+                         client_id=values.client_id)
     uow.record(DomainEvent(
         type=EVENT_OBSERVATION_RECORDED, subject=str(observation_id),
         data={"observation": state,

@@ -35,9 +35,8 @@ from crm_activities.service_layer.common import (
     check_client,
     check_employee,
     client_row,
-    diff,
-    write_history,
 )
+from crm_activities.service_layer.history import diff, record_history
 from crm_common.auth import Principal
 from crm_common.client_access import apply_meeting_event
 from crm_common.jsonvalues import jsonable, snapshot
@@ -142,8 +141,10 @@ async def schedule_meeting(uow: UnitOfWork, principal: Principal, raw: Mapping[A
         status=MeetingStatus.SCHEDULED.value, created_by=principal.subject,
         updated_by=principal.subject))
     row = await _state(session, meeting_id)
-    await write_history(session, principal.subject, "meeting", meeting_id, "create",
-                        {"new": snapshot(row, MEETING_FIELDS)}, client_id=values.client_id)
+    await record_history(session, actor=principal.subject, entity_type="meeting",
+                         entity_id=meeting_id, operation="create",
+                         changes={"new": snapshot(row, MEETING_FIELDS)},
+                         client_id=values.client_id)
     await _publish(uow, EVENT_SCHEDULED, row)
     await uow.commit()
     return meeting_id
@@ -190,8 +191,9 @@ async def reschedule_meeting(uow: UnitOfWork, principal: Principal, meeting_id: 
         **changes, version=meetings.c.version + 1, updated_at=func.now(),
         updated_by=principal.subject))
     new = await _state(session, meeting_id)
-    await write_history(session, principal.subject, "meeting", meeting_id, "reschedule",
-                        changed, client_id=row["client_id"])
+    await record_history(session, actor=principal.subject, entity_type="meeting",
+                         entity_id=meeting_id, operation="reschedule", changes=changed,
+                         client_id=row["client_id"])
     await _publish(uow, EVENT_RESCHEDULED, new)
     await uow.commit()
     return meeting_id
@@ -206,9 +208,10 @@ async def cancel_meeting(uow: UnitOfWork, principal: Principal, meeting_id: uuid
         status=MeetingStatus.CANCELLED.value, cancel_reason=reason,
         version=meetings.c.version + 1, updated_at=func.now(), updated_by=principal.subject))
     new = await _state(session, meeting_id)
-    await write_history(session, principal.subject, "meeting", meeting_id, "cancel",
-                        {"status": [row["status"], new["status"]], "reason": reason},
-                        client_id=row["client_id"])
+    await record_history(session, actor=principal.subject, entity_type="meeting",
+                         entity_id=meeting_id, operation="cancel",
+                         changes={"status": [row["status"], new["status"]], "reason": reason},
+                         client_id=row["client_id"])
     await _publish(uow, EVENT_CANCELLED, new)
     await uow.commit()
     return meeting_id
@@ -242,11 +245,11 @@ async def complete_meeting(uow: UnitOfWork, principal: Principal, meeting_id: uu
         version=meetings.c.version + 1, updated_at=func.now(), updated_by=principal.subject))
     new = await _state(session, meeting_id)
     ended = started + dt.timedelta(minutes=values.duration_minutes)
-    await write_history(session, principal.subject, "meeting", meeting_id, "complete",
-                        {"status": [row["status"], new["status"]],
-                         "activity_id": [None, str(activity_id)],
-                         "actual": [jsonable(started), jsonable(ended)]},
-                        client_id=row["client_id"])
+    await record_history(session, actor=principal.subject, entity_type="meeting",
+                         entity_id=meeting_id, operation="complete",
+                         changes={"status": [row["status"], new["status"]],
+                                  "activity_id": [None, activity_id], "actual": [started, ended]},
+                         client_id=row["client_id"])
     await _publish(uow, EVENT_COMPLETED, new, starts_at=started, ends_at=ended)
     await uow.commit()
     return meeting_id, activity_id

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -21,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from crm_common.client_access import define_client_access_tables
+from crm_common.history import define_history_table
 from crm_common.messaging.inbox import define_inbox_table
 from crm_common.messaging.outbox import define_outbox_table
 
@@ -179,20 +179,8 @@ Index(
     postgresql_where=text("is_default"),
 )
 
-history = Table(
-    "history",
-    metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=True),
-    # null for entities outside any client's dossier (employees, client groups)
-    Column("client_id", UUID(as_uuid=True)),
-    Column("entity_type", Text, nullable=False),
-    Column("entity_id", UUID(as_uuid=True), nullable=False),
-    Column("operation", Text, nullable=False),
-    Column("actor_id", UUID(as_uuid=True)),
-    Column("correlation_id", Text),
-    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("changes", JSONB, nullable=False),
-)
+# client_id is null for entities outside any client's dossier (employees, client groups)
+history = define_history_table(metadata)
 Index("ix_history_client", history.c.client_id, history.c.id.desc())
 Index("ix_history_entity", history.c.entity_id, history.c.id.desc())
 

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from crm_clients.domain import contracts as domain
-from crm_clients.graphql.history import HistoryConnection, history_connection
 from crm_clients.service_layer import contract_queries
 from crm_common.auth import Principal
 from crm_common.graphql.connections import PageInfo
+from crm_common.graphql.history import HistoryConnection, history_connection
 
 if TYPE_CHECKING:
     from crm_clients.graphql.types import Client

@@ -13,8 +13,8 @@ import strawberry
 from crm_clients.domain import model
 from crm_clients.graphql.contract_types import Contract, ContractStatus, client_contracts
 from crm_clients.graphql.directory_types import ClientGroup, Employee
-from crm_clients.graphql.history import HistoryConnection, history_connection
 from crm_common.graphql.connections import PageInfo
+from crm_common.graphql.history import HistoryConnection, history_connection
 
 # The domain's enums, exposed as they are: GraphQL names are the members (COMPANY, ACTIVE, ...).
 ClientKind = model.ClientKind

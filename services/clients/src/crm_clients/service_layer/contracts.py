@@ -17,15 +17,16 @@ from sqlalchemy import RowMapping, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_clients.adapters.tables import clients, contract_discounts, contracts, history
+from crm_clients.adapters.tables import clients, contract_discounts, contracts
 from crm_clients.domain import contracts as domain
 from crm_clients.domain.access import Decision
 from crm_clients.domain.contracts import Action, ContractStatus
 from crm_clients.domain.model import ClientStatus
+from crm_clients.service_layer.history import diff
+from crm_clients.service_layer.history import record_history as write_history
 from crm_clients.service_layer.visibility import visible_clients
 from crm_common.auth import Principal
-from crm_common.correlation import correlation_id
-from crm_common.jsonvalues import jsonable, snapshot
+from crm_common.jsonvalues import snapshot
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.problems import (
     FieldProblem,
@@ -83,11 +84,8 @@ async def contract_snapshot(session: AsyncSession, contract_id: uuid.UUID) -> di
 async def record_history(session: AsyncSession, actor: uuid.UUID | None, row: Mapping[Any, Any],
                          operation: str, changes: dict[str, Any]) -> None:
     """One audit entry for the contract, in the client's dossier history too."""
-    await session.execute(insert(history).values(
-        client_id=row["client_id"], entity_type="contract", entity_id=row["id"],
-        operation=operation, actor_id=actor, correlation_id=correlation_id.get(),
-        changes=jsonable(changes),
-    ))
+    await write_history(session, actor=actor, client_id=row["client_id"], entity_type="contract",
+                        entity_id=row["id"], operation=operation, changes=changes)
 
 
 async def record_event(uow: UnitOfWork, type_: str, contract_id: uuid.UUID,
@@ -238,11 +236,11 @@ async def update_contract(uow: UnitOfWork, principal: Principal, contract_id: uu
     if "number" in data and data["number"] != row["number"] and \
             await _number_taken(session, data["number"], exclude=contract_id):
         raise _duplicate_number()
-    changes = {k: [jsonable(row[k]), jsonable(v)] for k, v in data.items() if row[k] != v}
+    changes = diff(row, data)
     if new_discounts is not None:
         old_discounts = await _stored_discounts(session, contract_id)
         if old_discounts != new_discounts:
-            changes["discounts"] = [jsonable(old_discounts), jsonable(new_discounts)]
+            changes["discounts"] = [old_discounts, new_discounts]
     if not changes:
         return contract_id
     try:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from crm_clients.adapters.tables import client_groups, clients
 from crm_clients.domain.groups import may_manage_groups, validate_group
-from crm_clients.service_layer.audit import diff, record_history
+from crm_clients.service_layer.history import diff, record_history
 from crm_common.auth import Principal
 from crm_common.jsonvalues import snapshot
 from crm_common.messaging.envelope import DomainEvent
@@ -66,8 +66,9 @@ async def create_group(uow: UnitOfWork, principal: Principal, raw: Mapping[str, 
     except IntegrityError:  # a concurrent create with the same code won
         raise problem(("input", "code"), "DUPLICATE",
                       f"a client group with code {values['code']} exists") from None
-    await record_history(session, principal.subject, None, "client_group", group_id, "create",
-                         {"new": {k: v for k, v in values.items()}})
+    await record_history(session, actor=principal.subject,
+                         entity_type="client_group", entity_id=group_id, operation="create",
+                         changes={"new": {k: v for k, v in values.items()}})
     await _record(uow, EVENT_GROUP_CREATED, group_id)
     await uow.commit()
     return group_id
@@ -93,8 +94,9 @@ async def update_group(uow: UnitOfWork, principal: Principal, group_id: uuid.UUI
         return group_id
     await session.execute(update(client_groups).where(client_groups.c.id == group_id).values(
         **values, version=client_groups.c.version + 1, updated_at=func.now()))
-    await record_history(session, principal.subject, None, "client_group", group_id, "update",
-                         changes)
+    await record_history(session, actor=principal.subject,
+                         entity_type="client_group", entity_id=group_id, operation="update",
+                         changes=changes)
     await _record(uow, EVENT_GROUP_UPDATED, group_id)
     await uow.commit()
     return group_id
@@ -114,8 +116,9 @@ async def archive_group(uow: UnitOfWork, principal: Principal, group_id: uuid.UU
                       f"{members} client(s) are in this group; move them out first")
     await session.execute(update(client_groups).where(client_groups.c.id == group_id).values(
         archived_at=func.now(), version=client_groups.c.version + 1, updated_at=func.now()))
-    await record_history(session, principal.subject, None, "client_group", group_id, "archive",
-                         {})
+    await record_history(session, actor=principal.subject,
+                         entity_type="client_group", entity_id=group_id, operation="archive",
+                         changes={})
     await _record(uow, EVENT_GROUP_ARCHIVED, group_id)
     await uow.commit()
     return group_id

@@ -36,8 +36,8 @@ from crm_clients.domain.model import (
     validate_client,
     validate_contact,
 )
-from crm_clients.service_layer.audit import diff, record_history
 from crm_clients.service_layer.groups import usable_group
+from crm_clients.service_layer.history import diff, record_history
 from crm_clients.service_layer.search import refresh_search_document
 from crm_clients.service_layer.staff import active_employee
 from crm_clients.service_layer.state import (
@@ -170,8 +170,9 @@ async def create_client(uow: UnitOfWork, principal: Principal, raw: Mapping[str,
             insert(bank_accounts).values(id=uuid.uuid4(), client_id=client_id, **row))
     await refresh_search_document(session, client_id)
     snap = await client_snapshot(session, client_id)
-    await record_history(session, principal.subject, client_id, "client", client_id, "create",
-                   {"new": snap})
+    await record_history(session, actor=principal.subject, client_id=client_id,
+                         entity_type="client", entity_id=client_id, operation="create",
+                         changes={"new": snap})
     uow.record(DomainEvent(type=EVENT_CREATED, subject=str(client_id), data={"client": snap}))
     await uow.commit()
     return client_id
@@ -207,8 +208,9 @@ async def update_client(uow: UnitOfWork, principal: Principal, client_id: uuid.U
             **data, version=clients.c.version + 1, updated_at=func.now(),
             updated_by=principal.subject))
     await refresh_search_document(session, client_id)
-    await record_history(session, principal.subject, client_id, "client", client_id, "update",
-                         changes)
+    await record_history(session, actor=principal.subject, client_id=client_id,
+                         entity_type="client", entity_id=client_id, operation="update",
+                         changes=changes)
     await _event(uow, EVENT_UPDATED, client_id, changed=sorted(changes))
     await uow.commit()
     return client_id
@@ -227,8 +229,9 @@ async def archive_client(uow: UnitOfWork, principal: Principal, client_id: uuid.
     await session.execute(update(clients).where(clients.c.id == client_id).values(
         status=ClientStatus.ARCHIVED.value, archived_at=func.now(), updated_at=func.now(),
         updated_by=principal.subject, version=clients.c.version + 1))
-    await record_history(session, principal.subject, client_id, "client", client_id, "archive",
-                   {"status": [row["status"], "archived"], "reason": reason})
+    await record_history(session, actor=principal.subject, client_id=client_id,
+                         entity_type="client", entity_id=client_id, operation="archive",
+                         changes={"status": [row["status"], "archived"], "reason": reason})
     await _event(uow, EVENT_ARCHIVED, client_id, reason=reason)
     await uow.commit()
     return client_id
@@ -256,9 +259,9 @@ async def reassign_owner(uow: UnitOfWork, principal: Principal, client_id: uuid.
     await session.execute(update(clients).where(clients.c.id == client_id).values(
         owner_id=owner_id, version=clients.c.version + 1, updated_at=func.now(),
         updated_by=principal.subject))
-    await record_history(session, principal.subject, client_id, "client", client_id, "reassign",
-                   {"owner_id": [jsonable(row["owner_id"]), jsonable(owner_id)],
-                    "reason": reason})
+    await record_history(session, actor=principal.subject, client_id=client_id,
+                         entity_type="client", entity_id=client_id, operation="reassign",
+                         changes={"owner_id": [row["owner_id"], owner_id], "reason": reason})
     await _event(uow, EVENT_OWNER_REASSIGNED, client_id,
                  previousOwnerId=jsonable(row["owner_id"]), reason=reason)
     await uow.commit()
@@ -331,8 +334,9 @@ async def add_child(uow: UnitOfWork, principal: Principal, kind: str, client_id:
     await session.execute(insert(table).values(id=child_id, client_id=client_id, **values))
     new = (await session.execute(select(table).where(table.c.id == child_id))).mappings().one()
     await refresh_search_document(session, client_id)
-    await record_history(session, principal.subject, client_id, kind, child_id, "create",
-                   {"new": snapshot(new, fields)})
+    await record_history(session, actor=principal.subject, client_id=client_id, entity_type=kind,
+                         entity_id=child_id, operation="create",
+                         changes={"new": snapshot(new, fields)})
     await _event(uow, EVENT_UPDATED, client_id, changed=[_plural(kind)])
     await uow.commit()
     return child_id
@@ -366,7 +370,8 @@ async def update_child(uow: UnitOfWork, principal: Principal, kind: str, child_i
     await session.execute(update(table).where(table.c.id == child_id).values(
         **values, version=table.c.version + 1, updated_at=func.now()))
     await refresh_search_document(session, client_id)
-    await record_history(session, principal.subject, client_id, kind, child_id, "update", changes)
+    await record_history(session, actor=principal.subject, client_id=client_id, entity_type=kind,
+                         entity_id=child_id, operation="update", changes=changes)
     await _event(uow, EVENT_UPDATED, client_id, changed=[_plural(kind)])
     await uow.commit()
     return client_id
@@ -381,8 +386,9 @@ async def remove_child(uow: UnitOfWork, principal: Principal, kind: str, child_i
     session = uow.session
     await session.execute(delete(table).where(table.c.id == child_id))
     await refresh_search_document(session, client_id)
-    await record_history(session, principal.subject, client_id, kind, child_id, "remove",
-                   {"old": snapshot(row, fields)})
+    await record_history(session, actor=principal.subject, client_id=client_id, entity_type=kind,
+                         entity_id=child_id, operation="remove",
+                         changes={"old": snapshot(row, fields)})
     await _event(uow, EVENT_UPDATED, client_id, changed=[_plural(kind)])
     await uow.commit()
     return client_id

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from crm_clients.adapters.tables import employees
 from crm_clients.domain.staff import may_manage_staff, validate_employee
-from crm_clients.service_layer.audit import diff, record_history
+from crm_clients.service_layer.history import diff, record_history
 from crm_common.auth import Principal
 from crm_common.jsonvalues import snapshot
 from crm_common.messaging.envelope import DomainEvent
@@ -98,8 +98,9 @@ async def create_employee(uow: UnitOfWork, principal: Principal,
                       "an employee with this id already exists") from None
     row = (await session.execute(
         select(employees).where(employees.c.id == employee_id))).mappings().one()
-    await record_history(session, principal.subject, None, "employee", employee_id, "create",
-                         {"new": snapshot(row, EMPLOYEE_FIELDS)})
+    await record_history(session, actor=principal.subject, entity_type="employee",
+                         entity_id=employee_id, operation="create",
+                         changes={"new": snapshot(row, EMPLOYEE_FIELDS)})
     await _record(uow, EVENT_EMPLOYEE_CREATED, employee_id)
     await uow.commit()
     return employee_id
@@ -137,8 +138,8 @@ async def update_employee(uow: UnitOfWork, principal: Principal, employee_id: uu
             raise problem(("input", "email"), "DUPLICATE",
                           "another employee has this e-mail") from None
         raise
-    await record_history(session, principal.subject, None, "employee", employee_id, "update",
-                         changes)
+    await record_history(session, actor=principal.subject, entity_type="employee",
+                         entity_id=employee_id, operation="update", changes=changes)
     deactivated = changes.get("active") == [True, False]
     await _record(uow, EVENT_EMPLOYEE_DEACTIVATED if deactivated else EVENT_EMPLOYEE_UPDATED,
                   employee_id)

@@ -8,7 +8,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
-    Identity,
     Index,
     Integer,
     MetaData,
@@ -19,9 +18,10 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from crm_common.client_access import define_client_access_tables
+from crm_common.history import define_history_table
 from crm_common.messaging.inbox import define_inbox_table
 from crm_common.messaging.outbox import define_outbox_table
 
@@ -65,19 +65,15 @@ Index("ix_tasks_client_due", tasks.c.client_id, tasks.c.due_date, tasks.c.id,
 Index("ix_tasks_due", tasks.c.due_date, tasks.c.id)
 Index("ix_tasks_open_due", tasks.c.due_date, tasks.c.id, postgresql_where=text(OPEN_STATUS_SQL))
 
-task_history = Table(
-    "task_history",
+#: the history of tasks (entity type "task"); the status columns and the comment are its own
+task_history = define_history_table(
     metadata,
-    Column("id", BigInteger, Identity(), primary_key=True),
-    Column("task_id", UUID(as_uuid=True), ForeignKey("tasks.id"), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("actor_id", UUID(as_uuid=True)),
-    Column("operation", Text, nullable=False),
     Column("from_status", Text),
     Column("to_status", Text),
     Column("comment", Text),
-    Column("changes", JSONB, nullable=False, server_default="{}"),
-    Column("correlation_id", Text),
+    name="task_history", identity=True,
+    entity=("task", Column("task_id", UUID(as_uuid=True), ForeignKey("tasks.id"),
+                           nullable=False)),
 )
 Index("ix_task_history_task", task_history.c.task_id, task_history.c.id)
 

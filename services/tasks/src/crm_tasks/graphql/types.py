@@ -17,12 +17,13 @@ from typing import Any
 import strawberry
 
 from crm_common.graphql.connections import PageInfo, clamp_page_size
-from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
+from crm_common.graphql.history import HistoryConnection, history_connection
 from crm_tasks.domain import model
 from crm_tasks.domain.signing import Action
 from crm_tasks.domain.workflow import targets
 from crm_tasks.service_layer import queries
+from crm_tasks.service_layer.history import transition
 from crm_tasks.service_layer.visibility import relations
 
 # The domain's enums, exposed as they are: GraphQL names are the members (IN_PROGRESS, ...).
@@ -114,40 +115,16 @@ def _ref(value: Any) -> Employee:
     return Employee(id=strawberry.ID(str(value)))
 
 
-@strawberry.type
-class TaskHistoryEntry:
-    id: strawberry.ID
-    at: dt.datetime
-    actor: Employee | None
-    operation: str = strawberry.field(description="created, status_changed, closed, reopened, "
-                                                  "reassigned, rescheduled, priority_changed, "
-                                                  "updated, attachment_added, "
-                                                  "attachment_removed")
-    from_status: TaskStatus | None
-    to_status: TaskStatus | None
-    comment: str | None
-    changes: strawberry.scalars.JSON
-
-    @classmethod
-    def from_row(cls, r: Mapping[Any, Any]) -> TaskHistoryEntry:
-        return cls(id=strawberry.ID(str(r["id"])), at=r["at"],
-                   actor=_ref(r["actor_id"]) if r["actor_id"] else None,
-                   operation=r["operation"],
-                   from_status=model.TaskStatus(r["from_status"]) if r["from_status"] else None,
-                   to_status=model.TaskStatus(r["to_status"]) if r["to_status"] else None,
-                   comment=r["comment"], changes=r["changes"])
-
-
-@strawberry.type
-class TaskHistoryEdge:
-    cursor: str
-    node: TaskHistoryEntry
-
-
-@strawberry.type
-class TaskHistoryConnection:
-    edges: list[TaskHistoryEdge]
-    page_info: PageInfo
+def _history_changes(row: Mapping[Any, Any]) -> Any:
+    """A task's entry as the API shows it: entries written before the transition went into
+    ``changes`` get it (and the comment) from the row's own columns."""
+    changes = row["changes"]
+    if "status" in changes or (row["from_status"] is None and row["to_status"] is None
+                               and row["comment"] is None):
+        return changes
+    spelled = {k: model.TaskStatus(v).name if v else None
+               for k, v in (("from", row["from_status"]), ("to", row["to_status"]))}
+    return {**changes, **transition(spelled["from"], spelled["to"], row["comment"])}
 
 
 @strawberry.type(description="A file attached to a task. Bytes go over plain HTTP: upload to "
@@ -250,19 +227,14 @@ class Task:
         rows = await info.context.loaders.attachments.load(uuid.UUID(str(self.id)))
         return [Attachment.from_row(r) for r in rows]
 
-    @strawberry.field(description="Every change: who, when, from, to, comment; oldest first.")
+    @strawberry.field(description="Every change: who, when, which operation, old → new (a "
+                                  "status change as changes.status, with its comment); oldest "
+                                  "first.")
     async def history(self, info: strawberry.Info, first: int | None = None,
-                      after: str | None = None) -> TaskHistoryConnection:
-        size = _first(info, first)
-        try:
-            page = await info.context.loaders.task_history.load(
-                (uuid.UUID(str(self.id)), size, after))
-        except InvalidCursor as exc:
-            raise bad_input(f"after: {exc}") from None
-        return TaskHistoryConnection(
-            edges=[TaskHistoryEdge(cursor=c, node=TaskHistoryEntry.from_row(r))
-                   for r, c in zip(page.rows, page.cursors, strict=True)],
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
+                      after: str | None = None) -> HistoryConnection:
+        return await history_connection(info, info.context.loaders.task_history,
+                                        uuid.UUID(str(self.id)), first, after,
+                                        changes_of=_history_changes)
 
 
 @strawberry.type

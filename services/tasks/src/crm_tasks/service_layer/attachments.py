@@ -35,7 +35,7 @@ from crm_tasks.adapters.tables import attachments, tasks
 from crm_tasks.domain.model import parse_id
 from crm_tasks.domain.text import safe_file_name
 from crm_tasks.domain.workflow import WORKERS
-from crm_tasks.service_layer.handlers import history
+from crm_tasks.service_layer.history import record_history
 from crm_tasks.service_layer.state import attachment_snapshot
 from crm_tasks.service_layer.visibility import relations, visible_tasks
 
@@ -131,8 +131,9 @@ async def finish_upload(uow: UnitOfWork, attachment_id: uuid.UUID, *, size: int,
     )).mappings().one_or_none()
     if row is None:
         return None
-    await history(session, row["created_by"], row["task_id"], "attachment_added",
-                  changes={"attachment": attachment_snapshot(row)})
+    await record_history(session, actor=row["created_by"], task_id=row["task_id"],
+                         operation="attachment_added",
+                         changes={"attachment": attachment_snapshot(row)})
     uow.record(DomainEvent(type=EVENT_ATTACHMENT_ADDED, subject=str(row["id"]),
                            data={"attachment": attachment_snapshot(row),
                                  "taskId": str(row["task_id"])}))
@@ -184,8 +185,9 @@ async def remove_attachment(uow: UnitOfWork, principal: Principal, raw: Mapping[
                 version=attachments.c.version + 1)
         .returning(attachments)
     )).mappings().one()
-    await history(session, principal.subject, new["task_id"], "attachment_removed",
-                  changes={"attachment": attachment_snapshot(new)})
+    await record_history(session, actor=principal.subject, task_id=new["task_id"],
+                         operation="attachment_removed",
+                         changes={"attachment": attachment_snapshot(new)})
     uow.record(DomainEvent(type=EVENT_ATTACHMENT_REMOVED, subject=str(new["id"]),
                            data={"attachment": attachment_snapshot(new),
                                  "taskId": str(new["task_id"])}))

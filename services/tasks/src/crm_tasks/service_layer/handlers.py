@@ -17,16 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_common.auth import Principal
 from crm_common.client_access import DEFAULT_GRACE, active_employee, can_see_client
-from crm_common.correlation import correlation_id
 from crm_common.jsonvalues import jsonable
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.problems import FieldProblem, Problems, camel, forbidden, problem
 from crm_common.uow import UnitOfWork
 from crm_common.versioning import lock_versioned
-from crm_tasks.adapters.tables import access, task_history, task_number_seq, tasks
+from crm_tasks.adapters.tables import access, task_number_seq, tasks
 from crm_tasks.domain import model
 from crm_tasks.domain.model import PRODUCED, CommitmentType, TaskStatus
 from crm_tasks.domain.workflow import Change, Relation, Verdict, decide, may_change, rule
+from crm_tasks.service_layer.history import diff, record_history
 from crm_tasks.service_layer.state import task_snapshot
 from crm_tasks.service_layer.visibility import relations, visible_tasks
 
@@ -42,16 +42,6 @@ ID = ("input", "id")
 
 def format_number(n: int) -> str:
     return f"T{n:06d}"
-
-
-async def history(session: AsyncSession, actor: uuid.UUID | None, task_id: uuid.UUID,
-                  operation: str, *, from_status: str | None = None,
-                  to_status: str | None = None, comment: str | None = None,
-                  changes: Mapping[str, Any] | None = None) -> None:
-    await session.execute(insert(task_history).values(
-        task_id=task_id, actor_id=actor, operation=operation, from_status=from_status,
-        to_status=to_status, comment=comment, changes=jsonable(dict(changes or {})),
-        correlation_id=correlation_id.get()))
 
 
 def _event(uow: UnitOfWork, type_: str, row: Mapping[Any, Any], **extra: Any) -> None:
@@ -112,8 +102,9 @@ async def create_task(uow: UnitOfWork, principal: Principal, raw: Mapping[str, A
         "assigned_by": principal.subject,
     }
     row = (await session.execute(insert(tasks).values(**values).returning(tasks))).mappings().one()
-    await history(session, principal.subject, task_id, "created",
-                  to_status=TaskStatus.ASSIGNED.value, changes={"task": task_snapshot(row)})
+    await record_history(session, actor=principal.subject, task_id=task_id, operation="created",
+                         to_status=TaskStatus.ASSIGNED.value,
+                         changes={"task": task_snapshot(row)})
     _event(uow, EVENT_CREATED, row)
     await uow.commit()
     return task_id
@@ -157,8 +148,8 @@ async def update_task(uow: UnitOfWork, principal: Principal, task_id: uuid.UUID,
     if not changed:
         raise problem(("input",), "UNCHANGED", "nothing to change")
     new = await _save(session, row, **changed)
-    diff = {k: [jsonable(row[k]), jsonable(v)] for k, v in changed.items()}
-    await history(session, principal.subject, task_id, "updated", changes=diff)
+    await record_history(session, actor=principal.subject, task_id=task_id, operation="updated",
+                         changes=diff(row, changed))
     _event(uow, EVENT_UPDATED, new, changed=sorted(camel(k) for k in changed))
     await uow.commit()
     return task_id
@@ -175,8 +166,9 @@ async def reschedule_task(uow: UnitOfWork, principal: Principal, task_id: uuid.U
     if row["due_date"] == due:
         raise problem(("input", "dueDate"), "UNCHANGED", "the task is already due then")
     new = await _save(session, row, due_date=due)
-    await history(session, principal.subject, task_id, "rescheduled", comment=comment,
-                  changes={"dueDate": [jsonable(row["due_date"]), jsonable(due)]})
+    await record_history(session, actor=principal.subject, task_id=task_id,
+                         operation="rescheduled", comment=comment,
+                         changes={"dueDate": [row["due_date"], due]})
     _event(uow, EVENT_UPDATED, new, changed=["dueDate"],
            previousDueDate=jsonable(row["due_date"]), comment=comment)
     await uow.commit()
@@ -194,8 +186,9 @@ async def change_priority(uow: UnitOfWork, principal: Principal, task_id: uuid.U
     if row["priority"] == priority.value:
         raise problem(("input", "priority"), "UNCHANGED", "the task already has this priority")
     new = await _save(session, row, priority=priority.value)
-    await history(session, principal.subject, task_id, "priority_changed", comment=comment,
-                  changes={"priority": [row["priority"], priority.value]})
+    await record_history(session, actor=principal.subject, task_id=task_id,
+                         operation="priority_changed", comment=comment,
+                         changes={"priority": [row["priority"], priority.value]})
     _event(uow, EVENT_UPDATED, new, changed=["priority"], previousPriority=row["priority"],
            comment=comment)
     await uow.commit()
@@ -219,8 +212,9 @@ async def reassign_task(uow: UnitOfWork, principal: Principal, task_id: uuid.UUI
     if problems:
         raise Problems(problems)
     new = await _save(session, row, assignee_id=assignee)
-    await history(session, principal.subject, task_id, "reassigned", comment=comment,
-                  changes={"assigneeId": [str(row["assignee_id"]), str(assignee)]})
+    await record_history(session, actor=principal.subject, task_id=task_id,
+                         operation="reassigned", comment=comment,
+                         changes={"assigneeId": [row["assignee_id"], assignee]})
     _event(uow, EVENT_ASSIGNED, new, previousAssigneeId=str(row["assignee_id"]),
            comment=comment)
     await uow.commit()
@@ -273,8 +267,9 @@ async def change_status(uow: UnitOfWork, principal: Principal, task_id: uuid.UUI
         values.update(outcome=None, refusal_reason=None, closed_at=None)
     new = await _save(session, row, **values)
     operation = "closed" if closing else "reopened" if found.reopens else "status_changed"
-    await history(session, principal.subject, task_id, operation, from_status=current.value,
-                  to_status=target.value, comment=comment, changes=extra)
+    await record_history(session, actor=principal.subject, task_id=task_id, operation=operation,
+                         from_status=current.value, to_status=target.value, comment=comment,
+                         changes=extra)
     transition = {"from": current.value, "to": target.value, "comment": comment}
     _event(uow, EVENT_STATUS_CHANGED, new, **transition)
     if closing is not None:
