@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm_activities.domain.activity import optional_id
-from crm_activities.domain.fields import Collector
-from crm_activities.domain.values import InvalidValue, clean_text, normalize_eik, normalize_url
+from crm_common.identifiers import normalize_eik, normalize_url
+from crm_common.text import InvalidValue, clean_text
+from crm_common.validation import Collector
 
 
 class ObservationKind(enum.Enum):

@@ -18,8 +18,8 @@ from crm_activities.domain.activity import (
     long_texts,
     optional_id,
 )
-from crm_activities.domain.fields import Collector
-from crm_activities.domain.values import aware_moment, parse_uuid
+from crm_common.parsing import aware_moment, parse_uuid
+from crm_common.validation import Collector
 
 
 class MeetingStatus(enum.Enum):
