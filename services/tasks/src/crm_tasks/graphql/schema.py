@@ -14,6 +14,7 @@ from strawberry.extensions import SchemaExtension
 from crm_common.graphql.connections import PageInfo
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input, user_errors
+from crm_common.parsing import parse_uuid
 from crm_common.problems import FieldProblem, Problems
 from crm_tasks.domain import model
 from crm_tasks.domain.signing import Action
@@ -50,7 +51,7 @@ MAX_DUE_WITHIN_DAYS = 3660
 
 def _parse_id(value: Any, field: tuple[str, ...]) -> uuid.UUID:
     try:
-        return model.parse_id(value)
+        return parse_uuid(value)
     except ValueError:
         raise Problems([FieldProblem(field, "INVALID_ID", "not a valid id")]) from None
 
@@ -103,7 +104,7 @@ def _filter(info: strawberry.Info, flt: TaskFilterInput | None) -> queries.TaskF
         if raw.get(key) is None:
             return None
         try:
-            return model.parse_id(raw[key])
+            return parse_uuid(raw[key])
         except ValueError:
             raise bad_input(f"filter.{key}: not a valid id") from None
 
@@ -140,7 +141,7 @@ class Query:
                                   "it.")
     async def task(self, info: strawberry.Info, id: strawberry.ID) -> Task | None:  # noqa: A002
         try:
-            key = model.parse_id(str(id))
+            key = parse_uuid(str(id))
         except ValueError:
             return None
         return await _task(info, key)
