@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 from stdnum.bg import vat as stdnum_bg_vat
 
-from crm_clients.domain.identifiers import (
-    clean_text,
+from crm_common.identifiers import (
     normalize_country,
     normalize_eik,
     normalize_email,
@@ -22,6 +21,7 @@ from crm_clients.domain.identifiers import (
     normalize_url,
     normalize_vat,
 )
+from crm_common.text import clean_text
 from crm_dev import seed_data
 from crm_dev.seed_data import CLIENTS, EMPLOYEES, SEED_NAMESPACE, eik_check_digit, make_eik
 
