@@ -13,6 +13,7 @@ import pytest
 from stdnum.bg import vat as stdnum_bg_vat
 
 from crm_common.identifiers import (
+    eik_check_digit,
     normalize_country,
     normalize_eik,
     normalize_email,
@@ -23,7 +24,7 @@ from crm_common.identifiers import (
 )
 from crm_common.text import clean_text
 from crm_dev import seed_data
-from crm_dev.seed_data import CLIENTS, EMPLOYEES, SEED_NAMESPACE, eik_check_digit, make_eik
+from crm_dev.seed_data import CLIENTS, EMPLOYEES, SEED_NAMESPACE, make_eik
 
 CLIENT_KEYS = {
     "kind", "legalName", "tradeName", "eik", "vatNumber", "status", "ownerId", "phones", "emails",
