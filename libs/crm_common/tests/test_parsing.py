@@ -49,3 +49,9 @@ def test_aware_moment_refuses(raw: object, code: str) -> None:
     with pytest.raises(InvalidValue) as exc:
         aware_moment(raw)
     assert exc.value.code == code
+
+
+def test_parse_uuid_names_the_kind_of_id_when_told() -> None:
+    with pytest.raises(InvalidValue) as exc:
+        parse_uuid("nope", what="employee id")
+    assert exc.value.message == "This is not a valid employee id."

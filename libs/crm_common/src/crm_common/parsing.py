@@ -22,8 +22,10 @@ EARLIEST: Final = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 LATEST: Final = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 
 
-def parse_uuid(value: object) -> uuid.UUID:
+def parse_uuid(value: object, *, what: str = "id") -> uuid.UUID:
     """A UUID given as text (any spelling :class:`uuid.UUID` reads) or already parsed.
+
+    ``what`` names the id in the message (``"employee id"``: "This is not a valid employee id.").
 
     Raises:
         InvalidValue: ``INVALID_ID`` for anything else, ``None`` included.
@@ -31,11 +33,11 @@ def parse_uuid(value: object) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
     if not isinstance(value, str) or len(value) > _ID_RAW_MAX:
-        raise InvalidValue("INVALID_ID", "This is not a valid id.")
+        raise InvalidValue("INVALID_ID", f"This is not a valid {what}.")
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise InvalidValue("INVALID_ID", "This is not a valid id.") from None
+        raise InvalidValue("INVALID_ID", f"This is not a valid {what}.") from None
 
 
 def aware_moment(value: object) -> dt.datetime:

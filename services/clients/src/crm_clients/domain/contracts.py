@@ -20,6 +20,7 @@ from crm_clients.domain import access
 from crm_clients.domain.access import Decision
 from crm_common.auth import Principal
 from crm_common.identifiers import normalize_currency
+from crm_common.parsing import parse_uuid
 from crm_common.problems import FieldProblem, problem
 from crm_common.text import InvalidValue, clean_text
 from crm_common.validation import Collector
@@ -323,10 +324,8 @@ def validate_contract(data: Mapping[str, Any], *, creating: bool,
     _text(p, data, "client_signatory", out, max_length=MAX_SIGNATORY)
     if "our_signatory_id" in data:
         raw_id = data["our_signatory_id"]
-        try:
-            out["our_signatory_id"] = None if raw_id is None else uuid.UUID(str(raw_id))
-        except ValueError:
-            p.add("our_signatory_id", "INVALID_ID", "our_signatory_id must be an employee id")
+        out["our_signatory_id"] = None if raw_id is None else \
+            p.run("our_signatory_id", parse_uuid, raw_id, what="employee id")
     if "discounts" in data or creating:
         out["discounts"] = p.merge(validate_discounts, data.get("discounts"),
                                    prefix + ("discounts",))

@@ -7,7 +7,6 @@ the raw input and gets back either normalised values or a list of problems namin
 from __future__ import annotations
 
 import enum
-import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -24,6 +23,7 @@ from crm_common.identifiers import (
     normalize_url,
     normalize_vat,
 )
+from crm_common.parsing import parse_uuid
 from crm_common.problems import FieldProblem, problem
 from crm_common.text import InvalidValue, clean_text
 from crm_common.validation import Collector
@@ -155,11 +155,8 @@ def validate_client(data: Mapping[str, Any], *, creating: bool,
         out["website"] = None
     _text(c, "notes", out, max_length=MAX_NOTES, multiline=True)
     _list(c, "tags", out, limit=MAX_TAGS, item=_tag)
-    if "owner_id" in data and data["owner_id"] is not None:
-        try:
-            out["owner_id"] = uuid.UUID(str(data["owner_id"]))
-        except ValueError:
-            c.add("owner_id", "INVALID_ID", "owner_id must be an employee id (UUID)")
+    if c.has("owner_id"):
+        out["owner_id"] = c.run("owner_id", parse_uuid, data["owner_id"], what="employee id")
     _terms(c, data, out)
     if not c.failed("eik"):  # a bad EIK is reported already
         c.extend(client_rule_problems(out, prefix))
@@ -170,13 +167,8 @@ def validate_client(data: Mapping[str, Any], *, creating: bool,
 def _terms(c: Collector, data: Mapping[str, Any], out: dict[str, Any]) -> None:
     """Commercial terms: payment term, currency, credit limit, group, document descriptions."""
     if "group_id" in data:
-        if data["group_id"] is None:
-            out["group_id"] = None
-        else:
-            try:
-                out["group_id"] = uuid.UUID(str(data["group_id"]))
-            except ValueError:
-                c.add("group_id", "INVALID_ID", "group_id must be a client group id")
+        out["group_id"] = None if data["group_id"] is None else \
+            c.run("group_id", parse_uuid, data["group_id"], what="client group id")
     if "payment_term_days" in data:
         days = data["payment_term_days"]
         if days is None:

@@ -8,12 +8,12 @@ authenticated caller may read it (reps need to see who their manager is, assigne
 from __future__ import annotations
 
 import enum
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from crm_common.auth import Principal
 from crm_common.identifiers import normalize_email, normalize_phone
+from crm_common.parsing import parse_uuid
 from crm_common.validation import Collector
 
 MAX_FULL_NAME = 200
@@ -43,10 +43,7 @@ def validate_employee(data: Mapping[str, Any], *, creating: bool,
             elif name in data:
                 out[name] = None
             return
-        try:
-            out[name] = uuid.UUID(str(raw))
-        except ValueError:
-            c.add(name, "INVALID_ID", f"{name} must be a UUID")
+        out[name] = c.run(name, parse_uuid, raw, what="employee id (a UUID)")
 
     if creating or "id" in data:
         parse_id("id")
