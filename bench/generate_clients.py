@@ -27,7 +27,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from crm_clients.domain.identifiers import eik_check_digit
+from crm_common.identifiers import eik_check_digit
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/crm_clients_bench"
 ROOT = Path(__file__).resolve().parent.parent
@@ -231,7 +231,7 @@ COLUMNS = {
 
 def self_check(data: dict[str, list[tuple]]) -> None:
     """Run a sample of the generated values through the service's own validators."""
-    from crm_clients.domain.identifiers import (
+    from crm_common.identifiers import (
         normalize_eik,
         normalize_email,
         normalize_iban,

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from crm_clients.domain.identifiers import eik_check_digit
 from crm_common.devkeys import generate_key_pair, mint_token
+from crm_common.identifiers import eik_check_digit
 
 from .conftest import Platform
 

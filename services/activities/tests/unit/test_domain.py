@@ -12,8 +12,9 @@ from crm_activities.calendar_route import calendar_of
 from crm_activities.domain.activity import validate_activity
 from crm_activities.domain.competitor import validate_competitor, validate_observation
 from crm_activities.domain.meeting import validate_completion, validate_schedule
-from crm_activities.domain.values import InvalidValue, clean_text, normalize_eik, normalize_url
+from crm_common.identifiers import normalize_eik, normalize_url
 from crm_common.problems import Problems
+from crm_common.text import InvalidValue, clean_text
 
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 

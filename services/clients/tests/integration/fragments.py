@@ -2,7 +2,7 @@
 
 import random
 
-from crm_clients.domain.identifiers import eik_check_digit
+from crm_common.identifiers import eik_check_digit
 
 
 def fresh_eik() -> str:

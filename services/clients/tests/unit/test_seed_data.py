@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from stdnum.bg import vat as stdnum_bg_vat
 
-from crm_clients.domain.identifiers import (
-    clean_text,
+from crm_common.identifiers import (
+    eik_check_digit,
     normalize_country,
     normalize_eik,
     normalize_email,
@@ -22,8 +22,9 @@ from crm_clients.domain.identifiers import (
     normalize_url,
     normalize_vat,
 )
+from crm_common.text import clean_text
 from crm_dev import seed_data
-from crm_dev.seed_data import CLIENTS, EMPLOYEES, SEED_NAMESPACE, eik_check_digit, make_eik
+from crm_dev.seed_data import CLIENTS, EMPLOYEES, SEED_NAMESPACE, make_eik
 
 CLIENT_KEYS = {
     "kind", "legalName", "tradeName", "eik", "vatNumber", "status", "ownerId", "phones", "emails",

@@ -31,6 +31,13 @@ def test_a_general_task_needs_little() -> None:
     assert data["due_date"] == dt.date(2026, 12, 1) and data["watchers"] == []
 
 
+def test_a_title_with_an_emoji_joined_by_a_zero_width_joiner_passes_as_in_every_service() -> None:
+    title = "Мостра за 👩\u200d💻 екипа"
+    assert model.validate_new_task(good(title=title))["title"] == title
+    with pytest.raises(Problems):
+        model.validate_new_task(good(title="a\x00b"))
+
+
 @pytest.mark.parametrize("raw,field,code", [
     (good(title=""), "title", "REQUIRED"),
     (good(title="x" * 301), "title", "TOO_LONG"),

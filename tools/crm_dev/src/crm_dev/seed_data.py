@@ -22,13 +22,14 @@ from __future__ import annotations
 import uuid
 from typing import Any, Final
 
+from crm_common.identifiers import eik_check_digit
+
 __all__ = [
     "CLIENTS",
     "EMPLOYEES",
     "MANAGER",
     "SALES_REPS",
     "SEED_NAMESPACE",
-    "eik_check_digit",
     "employee_id",
     "make_eik",
 ]
@@ -40,23 +41,6 @@ SEED_NAMESPACE: Final = uuid.UUID("274bfc27-8b38-4c0d-8353-16f50014be10")
 def employee_id(key: str) -> str:
     """Stable id of a seeded employee: UUIDv5 of :data:`SEED_NAMESPACE` and ``employee:<key>``."""
     return str(uuid.uuid5(SEED_NAMESPACE, f"employee:{key}"))
-
-
-def eik_check_digit(first_eight: str) -> str:
-    """Check digit of a 9-digit EIK/BULSTAT from its first eight digits.
-
-    Weighted sum with weights 1..8, mod 11; if that is 10, weights 3..10 mod 11; if that is 10 too,
-    the digit is 0 (the BULSTAT register's rule, also used by ``stdnum.bg.vat``).
-    """
-    if len(first_eight) != 8 or not first_eight.isascii() or not first_eight.isdigit():
-        raise ValueError("an EIK base is exactly eight ASCII digits")
-    digits = [int(d) for d in first_eight]
-    remainder = sum(d * w for d, w in zip(digits, range(1, 9), strict=True)) % 11
-    if remainder == 10:
-        remainder = sum(d * w for d, w in zip(digits, range(3, 11), strict=True)) % 11
-        if remainder == 10:
-            remainder = 0
-    return str(remainder)
 
 
 def make_eik(first_eight: str) -> str:

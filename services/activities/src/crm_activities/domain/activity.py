@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from crm_activities.domain.fields import Collector
-from crm_activities.domain.values import aware_moment, parse_uuid
+from crm_common.parsing import aware_moment, parse_uuid
+from crm_common.validation import Collector
 
 
 class ActivityKind(enum.Enum):

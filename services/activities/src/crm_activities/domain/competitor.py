@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm_activities.domain.activity import optional_id
-from crm_activities.domain.fields import Collector
-from crm_activities.domain.values import InvalidValue, clean_text, normalize_eik, normalize_url
+from crm_common.identifiers import normalize_eik, normalize_url
+from crm_common.text import clean_text
+from crm_common.validation import Collector
 
 
 class ObservationKind(enum.Enum):
@@ -59,12 +60,8 @@ def _groups(c: Collector) -> list[str] | None:
         return None
     out: list[str] = []
     for i, item in enumerate(raw):
-        try:
-            value = product_group(item)
-        except InvalidValue as exc:
-            c.add(("product_groups", str(i)), exc.code, exc.message)
-            continue
-        if value.casefold() not in {v.casefold() for v in out}:
+        value = c.run(("product_groups", str(i)), product_group, item)
+        if value is not None and value.casefold() not in {v.casefold() for v in out}:
             out.append(value)
     return out
 

@@ -18,8 +18,8 @@ from crm_activities.domain.activity import (
     long_texts,
     optional_id,
 )
-from crm_activities.domain.fields import Collector
-from crm_activities.domain.values import aware_moment, parse_uuid
+from crm_common.parsing import aware_moment, parse_uuid
+from crm_common.validation import Collector
 
 
 class MeetingStatus(enum.Enum):
@@ -97,12 +97,8 @@ def _contacts(c: Collector) -> list[uuid.UUID] | None:
         return None
     ids: list[uuid.UUID] = []
     for i, item in enumerate(raw):
-        try:
-            value = parse_uuid(item)
-        except ValueError:
-            c.add(("contact_person_ids", str(i)), "INVALID_ID", "not a valid id")
-            continue
-        if value not in ids:
+        value = c.run(("contact_person_ids", str(i)), parse_uuid, item)
+        if value is not None and value not in ids:
             ids.append(value)
     return ids
 

@@ -10,8 +10,6 @@ from typing import Any
 import strawberry
 from strawberry.extensions import SchemaExtension
 
-from crm_activities.domain.fields import Collector
-from crm_activities.domain.values import parse_uuid
 from crm_activities.graphql.inputs import (
     ActivityFilterInput,
     CancelMeetingInput,
@@ -57,6 +55,8 @@ from crm_activities.service_layer import (
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.mutations import changed_in, mutate
+from crm_common.parsing import parse_uuid
+from crm_common.validation import Collector
 
 SERVICE = "activities"
 

@@ -18,9 +18,12 @@ from typing import Any
 
 from crm_clients.domain import access
 from crm_clients.domain.access import Decision
-from crm_clients.domain.identifiers import InvalidValue, clean_text, normalize_currency
 from crm_common.auth import Principal
-from crm_common.problems import FieldProblem, Problems
+from crm_common.identifiers import normalize_currency
+from crm_common.parsing import parse_uuid
+from crm_common.problems import FieldProblem, problem
+from crm_common.text import InvalidValue, clean_text
+from crm_common.validation import Collector
 
 
 class ContractKind(enum.Enum):
@@ -139,21 +142,7 @@ def transition(status: ContractStatus, action: Action) -> ContractStatus | None:
 
 # --- validation --------------------------------------------------------------------------------
 
-class _Problems:
-    def __init__(self, prefix: tuple[str, ...]) -> None:
-        self.prefix = prefix
-        self.items: list[FieldProblem] = []
-
-    def add(self, path: str | tuple[str, ...], code: str, message: str) -> None:
-        self.items.append(FieldProblem(self.prefix + ((path,) if isinstance(path, str) else path),
-                                       code, message))
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise Problems(self.items)
-
-
-def _text(p: _Problems, data: Mapping[str, Any], key: str, out: dict[str, Any], *,
+def _text(p: Collector, data: Mapping[str, Any], key: str, out: dict[str, Any], *,
           max_length: int, required: bool = False, multiline: bool = False) -> None:
     if key not in data:
         if required:
@@ -163,14 +152,11 @@ def _text(p: _Problems, data: Mapping[str, Any], key: str, out: dict[str, Any], 
     if value is not None and not isinstance(value, str):
         p.add(key, "INVALID_TYPE", f"{key} must be text")
         return
-    try:
-        out[key] = clean_text(value, max_length=max_length, required=required,
-                              multiline=multiline)
-    except InvalidValue as exc:
-        p.add(key, exc.code, exc.message)
+    out[key] = p.run(key, clean_text, value, max_length=max_length, required=required,
+                     multiline=multiline)
 
 
-def _date(p: _Problems, data: Mapping[str, Any], key: str, out: dict[str, Any], *,
+def _date(p: Collector, data: Mapping[str, Any], key: str, out: dict[str, Any], *,
           required: bool = False, path: tuple[str, ...] | None = None) -> None:
     where = path or (key,)
     if key not in data or data[key] is None:
@@ -190,7 +176,7 @@ def _date(p: _Problems, data: Mapping[str, Any], key: str, out: dict[str, Any], 
     out[key] = value
 
 
-def _int(p: _Problems, data: Mapping[str, Any], key: str, out: dict[str, Any], *,
+def _int(p: Collector, data: Mapping[str, Any], key: str, out: dict[str, Any], *,
          low: int, high: int, nullable: bool, default: int | None = None,
          creating: bool = False) -> None:
     if key not in data or (data[key] is None and not nullable):
@@ -239,29 +225,23 @@ def _code(value: Any) -> str | None:
 
 def validate_discount(data: Mapping[str, Any], prefix: tuple[str, ...]) -> dict[str, Any]:
     """One negotiated discount: a product group XOR a product, a percentage, optional validity."""
-    p = _Problems(prefix)
+    p = Collector(prefix=prefix)
     out: dict[str, Any] = {}
     for key in ("product_group_code", "product_code"):
-        try:
-            out[key] = _code(data.get(key))
-        except InvalidValue as exc:
-            p.add(key, exc.code, exc.message)
-    if not p.items and (out["product_group_code"] is None) == (out["product_code"] is None):
+        out[key] = p.run(key, _code, data.get(key))
+    if not p.problems and (out["product_group_code"] is None) == (out["product_code"] is None):
         p.add("product_code", "INVALID_VALUE",
               "a discount names either a product-group code or a product code (one of them)")
     if data.get("percent") is None:
         p.add("percent", "REQUIRED", "percent is required")
     else:
-        try:
-            out["percent"] = _percent(data["percent"])
-        except InvalidValue as exc:
-            p.add("percent", exc.code, exc.message)
+        out["percent"] = p.run("percent", _percent, data["percent"])
     _date(p, {"valid_from": data.get("valid_from")}, "valid_from", out)
     _date(p, {"valid_until": data.get("valid_until")}, "valid_until", out)
     start, end = out.get("valid_from"), out.get("valid_until")
     if start and end and end < start:
         p.add("valid_until", "INVALID_DATE_RANGE", "a discount cannot end before it starts")
-    p.raise_if_any()
+    p.done()
     return out
 
 
@@ -271,33 +251,25 @@ def validate_discounts(items: Any, prefix: tuple[str, ...]) -> list[dict[str, An
     if items is None:
         return []
     if not isinstance(items, list):
-        raise Problems([FieldProblem(prefix, "INVALID_TYPE", "discounts must be a list")])
+        raise problem(prefix, "INVALID_TYPE", "discounts must be a list")
     if len(items) > MAX_DISCOUNTS:
-        raise Problems([FieldProblem(prefix, "TOO_MANY",
-                                     f"at most {MAX_DISCOUNTS} discounts per contract")])
-    problems: list[FieldProblem] = []
+        raise problem(prefix, "TOO_MANY", f"at most {MAX_DISCOUNTS} discounts per contract")
+    c = Collector(prefix=prefix)
     result: list[dict[str, Any]] = []
     for i, item in enumerate(items):
         if not isinstance(item, Mapping):
-            problems.append(FieldProblem(prefix + (str(i),), "INVALID_TYPE",
-                                         "a discount must be an object"))
+            c.add(str(i), "INVALID_TYPE", "a discount must be an object")
             continue
-        try:
-            result.append(validate_discount(item, prefix + (str(i),)))
-        except Problems as exc:
-            problems.extend(exc.problems)
-            result.append({})
+        result.append(c.merge(validate_discount, item, prefix + (str(i),)) or {})
     for i, d in enumerate(result):
         for j in range(i):
             other = result[j]
             if d and other and _target(d) == _target(other) and _overlap(d, other):
                 key = "product_code" if d["product_code"] else "product_group_code"
-                problems.append(FieldProblem(prefix + (str(i), key), "DUPLICATE",
-                                             f"discount {j + 1} already covers this "
-                                             "product or group for an overlapping period"))
+                c.add((str(i), key), "DUPLICATE", f"discount {j + 1} already covers this "
+                                                  "product or group for an overlapping period")
                 break
-    if problems:
-        raise Problems(problems)
+    c.done()
     return result
 
 
@@ -316,7 +288,7 @@ def validate_contract(data: Mapping[str, Any], *, creating: bool,
     """Normalise contract fields. On create, required fields must be there and defaults are
     filled in; on update only the keys present are checked (absent = unchanged, None = cleared
     where the field is optional). Raises ``Problems`` with every problem at once."""
-    p = _Problems(prefix)
+    p = Collector(prefix=prefix)
     out: dict[str, Any] = {}
     _text(p, data, "number", out, max_length=MAX_NUMBER, required=creating or "number" in data)
     _text(p, data, "title", out, max_length=MAX_TITLE, required=creating or "title" in data)
@@ -340,10 +312,7 @@ def validate_contract(data: Mapping[str, Any], *, creating: bool,
         if raw_currency is not None and not isinstance(raw_currency, str):
             p.add("currency", "INVALID_TYPE", "currency must be text")
         else:
-            try:
-                out["currency"] = normalize_currency(raw_currency or "EUR")
-            except InvalidValue as exc:
-                p.add("currency", exc.code, exc.message)
+            out["currency"] = p.run("currency", normalize_currency, raw_currency or "EUR")
     _text(p, data, "price_terms", out, max_length=MAX_TERMS, multiline=True)
     _text(p, data, "other_terms", out, max_length=MAX_TERMS, multiline=True)
     if "auto_renew" in data or creating:
@@ -355,19 +324,15 @@ def validate_contract(data: Mapping[str, Any], *, creating: bool,
     _text(p, data, "client_signatory", out, max_length=MAX_SIGNATORY)
     if "our_signatory_id" in data:
         raw_id = data["our_signatory_id"]
-        try:
-            out["our_signatory_id"] = None if raw_id is None else uuid.UUID(str(raw_id))
-        except ValueError:
-            p.add("our_signatory_id", "INVALID_ID", "our_signatory_id must be an employee id")
+        out["our_signatory_id"] = None if raw_id is None else \
+            p.run("our_signatory_id", parse_uuid, raw_id, what="employee id")
     if "discounts" in data or creating:
-        try:
-            out["discounts"] = validate_discounts(data.get("discounts"), prefix + ("discounts",))
-        except Problems as exc:
-            p.items.extend(exc.problems)
+        out["discounts"] = p.merge(validate_discounts, data.get("discounts"),
+                                   prefix + ("discounts",))
     if not any(x.field[len(prefix):][:1] in (("valid_from",), ("valid_until",))
-               for x in p.items):
-        p.items.extend(contract_rule_problems(out, prefix))
-    p.raise_if_any()
+               for x in p.problems):
+        p.extend(contract_rule_problems(out, prefix))
+    p.done()
     return out
 
 
@@ -407,19 +372,19 @@ def notice_problem(stored: Mapping[Any, Any], change: Mapping[str, Any], today: 
 
 def validate_reason(value: Any, *, required: bool, key: str = "reason",
                     prefix: tuple[str, ...] = ("input",)) -> str | None:
-    p = _Problems(prefix)
+    p = Collector(prefix=prefix)
     out: dict[str, Any] = {}
     _text(p, {key: value}, key, out, max_length=MAX_REASON, required=required, multiline=True)
-    p.raise_if_any()
+    p.done()
     result: str | None = out.get(key)
     return result
 
 
 def validate_date(value: Any, key: str, prefix: tuple[str, ...] = ("input",)) -> dt.date:
-    p = _Problems(prefix)
+    p = Collector(prefix=prefix)
     out: dict[str, Any] = {}
     _date(p, {key: value}, key, out, required=True)
-    p.raise_if_any()
+    p.done()
     result: dt.date = out[key]
     return result
 

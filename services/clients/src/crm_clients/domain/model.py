@@ -7,14 +7,11 @@ the raw input and gets back either normalised values or a list of problems namin
 from __future__ import annotations
 
 import enum
-import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from crm_clients.domain.identifiers import (
-    InvalidValue,
-    clean_text,
+from crm_common.identifiers import (
     normalize_bic,
     normalize_country,
     normalize_currency,
@@ -26,7 +23,10 @@ from crm_clients.domain.identifiers import (
     normalize_url,
     normalize_vat,
 )
-from crm_common.problems import FieldProblem, Problems
+from crm_common.parsing import parse_uuid
+from crm_common.problems import FieldProblem, problem
+from crm_common.text import InvalidValue, clean_text
+from crm_common.validation import Collector
 
 
 class ClientKind(enum.Enum):
@@ -75,42 +75,19 @@ MAX_PAYMENT_TERM_DAYS = 365
 MAX_CREDIT_LIMIT = Decimal("999999999999.99")
 
 
-class _Collector:
-    def __init__(self, prefix: tuple[str, ...]) -> None:
-        self.prefix = prefix
-        self.problems: list[FieldProblem] = []
-
-    def add(self, name: str | tuple[str, ...], code: str, message: str) -> None:
-        path = (name,) if isinstance(name, str) else name
-        self.problems.append(FieldProblem(self.prefix + path, code, message))
-
-    def run(self, name: str, fn: Callable[[], Any]) -> Any:
-        try:
-            return fn()
-        except InvalidValue as exc:
-            self.add(name, exc.code, exc.message)
-            return None
+def _text(c: Collector, key: str, out: dict[str, Any], *, max_length: int,
+          required: bool = False, multiline: bool = False) -> None:
+    """``out[key]``: the cleaned text, when the input has the key."""
+    if key in c.data:
+        out[key] = c.text(key, max_length=max_length, required=required, multiline=multiline)
 
 
-def _text(c: _Collector, data: Mapping[str, Any], key: str, out: dict[str, Any], *,
-          max_length: int, required: bool = False, multiline: bool = False) -> None:
-    if key not in data:
+def _list(c: Collector, key: str, out: dict[str, Any], *, limit: int,
+          item: Callable[[str], str]) -> None:
+    """``out[key]``: the distinct normalised items, when the input has the key."""
+    if key not in c.data:
         return
-    value = data[key]
-    if value is not None and not isinstance(value, str):
-        c.add(key, "INVALID_TYPE", f"{key} must be text")
-        return
-    out[key] = c.run(
-        key,
-        lambda: clean_text(value, max_length=max_length, required=required, multiline=multiline),
-    )
-
-
-def _list(c: _Collector, data: Mapping[str, Any], key: str, out: dict[str, Any], *,
-          limit: int, item: Callable[[str], str]) -> None:
-    if key not in data:
-        return
-    values = data[key]
+    values = c.data[key]
     if values is None:
         out[key] = []
         return
@@ -122,14 +99,11 @@ def _list(c: _Collector, data: Mapping[str, Any], key: str, out: dict[str, Any],
         return
     result: list[str] = []
     for i, raw in enumerate(values):
-        try:
-            if not isinstance(raw, str):
-                raise InvalidValue("INVALID_TYPE", "must be text")
-            value = item(raw)
-        except InvalidValue as exc:
-            c.add((key, str(i)), exc.code, exc.message)
+        if not isinstance(raw, str):
+            c.add((key, str(i)), "INVALID_TYPE", "must be text")
             continue
-        if value not in result:
+        value = c.run((key, str(i)), item, raw)
+        if value is not None and value not in result:
             result.append(value)
     out[key] = result
 
@@ -140,38 +114,25 @@ def _tag(raw: str) -> str:
     return value.lower()
 
 
-def _enum(c: _Collector, data: Mapping[str, Any], key: str, out: dict[str, Any],
-          enum_cls: type[enum.Enum], *, required: bool = False) -> None:
-    if key not in data:
-        if required:
-            c.add(key, "REQUIRED", f"{key} is required")
-        return
-    value = data[key]
-    if value is None:
-        if required:
-            c.add(key, "REQUIRED", f"{key} is required")
-        return
-    if isinstance(value, enum_cls):
+def _enum(c: Collector, key: str, out: dict[str, Any], enum_cls: type[enum.Enum], *,
+          required: bool = False) -> None:
+    """``out[key]``: the enum's value, when the input has one."""
+    value = c.choice(key, enum_cls, required=required)
+    if value is not None:
         out[key] = value.value
-        return
-    try:
-        out[key] = enum_cls(str(value).lower()).value
-    except ValueError:
-        allowed = ", ".join(m.value for m in enum_cls)
-        c.add(key, "INVALID_VALUE", f"{key} must be one of: {allowed}")
 
 
 def validate_client(data: Mapping[str, Any], *, creating: bool,
                     prefix: tuple[str, ...] = ("input",)) -> dict[str, Any]:
     """Normalise client fields. On create, missing required fields are problems; on update only
     the keys present are checked (absent = unchanged, None = cleared). Raises ``Problems``."""
-    c = _Collector(prefix)
+    c = Collector(data, prefix=prefix)
     out: dict[str, Any] = {}
     if creating:
-        _enum(c, data, "kind", out, ClientKind, required=True)
-    _text(c, data, "legal_name", out, max_length=MAX_NAME,
+        _enum(c, "kind", out, ClientKind, required=True)
+    _text(c, "legal_name", out, max_length=MAX_NAME,
           required=creating or "legal_name" in data)
-    _text(c, data, "trade_name", out, max_length=MAX_NAME)
+    _text(c, "trade_name", out, max_length=MAX_NAME)
     if "eik" in data and data["eik"] not in (None, ""):
         out["eik"] = c.run("eik", lambda: normalize_eik(data["eik"]))
     elif "eik" in data:
@@ -181,42 +142,33 @@ def validate_client(data: Mapping[str, Any], *, creating: bool,
     elif "vat_number" in data:
         out["vat_number"] = None
     if "status" in data:
-        _enum(c, data, "status", out, ClientStatus, required=True)
+        _enum(c, "status", out, ClientStatus, required=True)
         if out.get("status") == ClientStatus.ARCHIVED.value:
             c.add("status", "INVALID_VALUE", "use archiveClient to archive a client")
     elif creating:
         out["status"] = ClientStatus.PROSPECT.value
-    _list(c, data, "phones", out, limit=MAX_PHONES, item=normalize_phone)
-    _list(c, data, "emails", out, limit=MAX_EMAILS, item=normalize_email)
+    _list(c, "phones", out, limit=MAX_PHONES, item=normalize_phone)
+    _list(c, "emails", out, limit=MAX_EMAILS, item=normalize_email)
     if "website" in data and data["website"] not in (None, ""):
         out["website"] = c.run("website", lambda: normalize_url(data["website"]))
     elif "website" in data:
         out["website"] = None
-    _text(c, data, "notes", out, max_length=MAX_NOTES, multiline=True)
-    _list(c, data, "tags", out, limit=MAX_TAGS, item=_tag)
-    if "owner_id" in data and data["owner_id"] is not None:
-        try:
-            out["owner_id"] = uuid.UUID(str(data["owner_id"]))
-        except ValueError:
-            c.add("owner_id", "INVALID_ID", "owner_id must be an employee id (UUID)")
+    _text(c, "notes", out, max_length=MAX_NOTES, multiline=True)
+    _list(c, "tags", out, limit=MAX_TAGS, item=_tag)
+    if c.has("owner_id"):
+        out["owner_id"] = c.run("owner_id", parse_uuid, data["owner_id"], what="employee id")
     _terms(c, data, out)
-    if not any(p.field[-1] == "eik" for p in c.problems):  # a bad EIK is reported already
-        c.problems.extend(client_rule_problems(out, prefix))
-    if c.problems:
-        raise Problems(c.problems)
+    if not c.failed("eik"):  # a bad EIK is reported already
+        c.extend(client_rule_problems(out, prefix))
+    c.done()
     return out
 
 
-def _terms(c: _Collector, data: Mapping[str, Any], out: dict[str, Any]) -> None:
+def _terms(c: Collector, data: Mapping[str, Any], out: dict[str, Any]) -> None:
     """Commercial terms: payment term, currency, credit limit, group, document descriptions."""
     if "group_id" in data:
-        if data["group_id"] is None:
-            out["group_id"] = None
-        else:
-            try:
-                out["group_id"] = uuid.UUID(str(data["group_id"]))
-            except ValueError:
-                c.add("group_id", "INVALID_ID", "group_id must be a client group id")
+        out["group_id"] = None if data["group_id"] is None else \
+            c.run("group_id", parse_uuid, data["group_id"], what="client group id")
     if "payment_term_days" in data:
         days = data["payment_term_days"]
         if days is None:
@@ -258,7 +210,7 @@ def money(raw: Any, *, maximum: Decimal = MAX_CREDIT_LIMIT) -> Decimal | None:
     return value.quantize(Decimal("0.01"))
 
 
-def _document_descriptions(c: _Collector, raw: Any) -> dict[str, str] | None:
+def _document_descriptions(c: Collector, raw: Any) -> dict[str, str] | None:
     """A list of {kind, text}, one per document kind → {kind: text} (null clears all)."""
     if raw is None:
         return {}
@@ -287,14 +239,10 @@ def _document_descriptions(c: _Collector, raw: Any) -> dict[str, str] | None:
         if not isinstance(text_raw, str):
             c.add(path + ("text",), "REQUIRED", "text is required")
             continue
-        try:
-            text = clean_text(text_raw, max_length=MAX_DOCUMENT_DESCRIPTION, required=True,
-                              multiline=True)
-        except InvalidValue as exc:
-            c.add(path + ("text",), exc.code, exc.message)
-            continue
-        assert text is not None
-        result[kind] = text
+        text = c.run(path + ("text",), clean_text, text_raw, max_length=MAX_DOCUMENT_DESCRIPTION,
+                     required=True, multiline=True)
+        if text is not None:
+            result[kind] = text
     return result
 
 
@@ -316,15 +264,15 @@ def client_rule_problems(values: Mapping[str, Any],
 
 def validate_address(data: Mapping[str, Any], *, creating: bool,
                      prefix: tuple[str, ...]) -> dict[str, Any]:
-    c = _Collector(prefix)
+    c = Collector(data, prefix=prefix)
     out: dict[str, Any] = {}
     if creating or "kind" in data:
-        _enum(c, data, "kind", out, AddressKind, required=True)
+        _enum(c, "kind", out, AddressKind, required=True)
     if creating or "country" in data:
         raw_country = data.get("country") or "BG"
         out["country"] = c.run("country", lambda: normalize_country(raw_country))
-    _text(c, data, "city", out, max_length=MAX_SHORT, required=creating or "city" in data)
-    _text(c, data, "street", out, max_length=MAX_NAME, required=creating or "street" in data)
+    _text(c, "city", out, max_length=MAX_SHORT, required=creating or "city" in data)
+    _text(c, "street", out, max_length=MAX_NAME, required=creating or "street" in data)
     if "postal_code" in data and data["postal_code"] not in (None, ""):
         country = out.get("country") or data.get("country") or "BG"
         out["postal_code"] = c.run(
@@ -336,33 +284,31 @@ def validate_address(data: Mapping[str, Any], *, creating: bool,
         out["is_default"] = bool(data["is_default"])
     elif creating:
         out["is_default"] = False
-    if c.problems:
-        raise Problems(c.problems)
+    c.done()
     return out
 
 
 def validate_contact(data: Mapping[str, Any], *, creating: bool,
                      prefix: tuple[str, ...]) -> dict[str, Any]:
-    c = _Collector(prefix)
+    c = Collector(data, prefix=prefix)
     out: dict[str, Any] = {}
-    _text(c, data, "name", out, max_length=MAX_SHORT, required=creating or "name" in data)
-    _text(c, data, "position", out, max_length=MAX_SHORT)
-    _list(c, data, "phones", out, limit=MAX_PHONES, item=normalize_phone)
-    _list(c, data, "emails", out, limit=MAX_EMAILS, item=normalize_email)
-    _text(c, data, "notes", out, max_length=MAX_NOTES, multiline=True)
+    _text(c, "name", out, max_length=MAX_SHORT, required=creating or "name" in data)
+    _text(c, "position", out, max_length=MAX_SHORT)
+    _list(c, "phones", out, limit=MAX_PHONES, item=normalize_phone)
+    _list(c, "emails", out, limit=MAX_EMAILS, item=normalize_email)
+    _text(c, "notes", out, max_length=MAX_NOTES, multiline=True)
     if "is_primary" in data:
         out["is_primary"] = bool(data["is_primary"])
     elif creating:
         out["is_primary"] = False
-    if c.problems:
-        raise Problems(c.problems)
+    c.done()
     return out
 
 
 def validate_bank_account(data: Mapping[str, Any], *, creating: bool,
                           prefix: tuple[str, ...]) -> dict[str, Any]:
     """IBAN checked by MOD-97 (spaces and lower case accepted, stored compact upper case)."""
-    c = _Collector(prefix)
+    c = Collector(data, prefix=prefix)
     out: dict[str, Any] = {}
     if creating or "iban" in data:
         raw = data.get("iban")
@@ -374,7 +320,7 @@ def validate_bank_account(data: Mapping[str, Any], *, creating: bool,
         out["bic"] = c.run("bic", lambda: normalize_bic(data["bic"]))
     elif "bic" in data:
         out["bic"] = None
-    _text(c, data, "bank_name", out, max_length=MAX_SHORT)
+    _text(c, "bank_name", out, max_length=MAX_SHORT)
     if creating or "currency" in data:
         raw_currency = data.get("currency") or "EUR"
         out["currency"] = c.run("currency", lambda: normalize_currency(raw_currency))
@@ -382,8 +328,7 @@ def validate_bank_account(data: Mapping[str, Any], *, creating: bool,
         out["is_default"] = bool(data["is_default"])
     elif creating:
         out["is_default"] = False
-    if c.problems:
-        raise Problems(c.problems)
+    c.done()
     return out
 
 
@@ -393,33 +338,29 @@ def validate_children(items: list[Mapping[str, Any]] | None, *, key: str, limit:
     if not items:
         return []
     if len(items) > limit:
-        raise Problems([FieldProblem(("input", key), "TOO_MANY", f"at most {limit} {key} at once")])
-    problems: list[FieldProblem] = []
-    result: list[dict[str, Any]] = []
+        raise problem(("input", key), "TOO_MANY", f"at most {limit} {key} at once")
+    c = Collector()
+    rows: list[tuple[int, dict[str, Any]]] = []  # (position in the input, normalised values)
     for i, item in enumerate(items):
-        try:
-            result.append(validator(item, creating=True, prefix=("input", key, str(i))))
-        except Problems as exc:
-            problems.extend(exc.problems)
+        row = c.merge(validator, item, creating=True, prefix=("input", key, str(i)))
+        if row is not None:
+            rows.append((i, row))
     flag = "is_primary" if key == "contact_persons" else "is_default"
     scope = {"addresses": "kind", "bank_accounts": "currency"}.get(key)
     if scope is not None:
         seen: set[str] = set()
-        for i, item in enumerate(result):
-            if item.get(flag):
-                if item[scope] in seen:
-                    problems.append(FieldProblem(("input", key, str(i), flag), "DUPLICATE_DEFAULT",
-                                                 f"only one default per {scope}"))
-                seen.add(item[scope])
+        for i, row in rows:
+            if row.get(flag):
+                if row[scope] in seen:
+                    c.add((key, str(i), flag), "DUPLICATE_DEFAULT", f"only one default per {scope}")
+                seen.add(row[scope])
         if key == "bank_accounts":
-            ibans = [item["iban"] for item in result]
-            for i, iban in enumerate(ibans):
-                if iban in ibans[:i]:
-                    problems.append(FieldProblem(("input", key, str(i), "iban"), "DUPLICATE",
-                                                 "this IBAN is listed twice"))
-    elif sum(1 for item in result if item.get(flag)) > 1:
-        problems.append(FieldProblem(("input", key), "DUPLICATE_PRIMARY",
-                                     "only one contact person can be primary"))
-    if problems:
-        raise Problems(problems)
-    return result
+            ibans: list[str] = []
+            for i, row in rows:
+                if row["iban"] in ibans:
+                    c.add((key, str(i), "iban"), "DUPLICATE", "this IBAN is listed twice")
+                ibans.append(row["iban"])
+    elif sum(1 for _, row in rows if row.get(flag)) > 1:
+        c.add(key, "DUPLICATE_PRIMARY", "only one contact person can be primary")
+    c.done()
+    return [row for _, row in rows]

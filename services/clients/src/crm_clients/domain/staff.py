@@ -8,18 +8,13 @@ authenticated caller may read it (reps need to see who their manager is, assigne
 from __future__ import annotations
 
 import enum
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from crm_clients.domain.identifiers import (
-    InvalidValue,
-    clean_text,
-    normalize_email,
-    normalize_phone,
-)
 from crm_common.auth import Principal
-from crm_common.problems import FieldProblem, Problems
+from crm_common.identifiers import normalize_email, normalize_phone
+from crm_common.parsing import parse_uuid
+from crm_common.validation import Collector
 
 MAX_FULL_NAME = 200
 
@@ -37,46 +32,27 @@ def may_manage_staff(principal: Principal) -> bool:
 def validate_employee(data: Mapping[str, Any], *, creating: bool,
                       prefix: tuple[str, ...] = ("input",)) -> dict[str, Any]:
     """Normalise employee fields; absent keys stay unchanged on update. Raises ``Problems``."""
-    problems: list[FieldProblem] = []
+    c = Collector(data, prefix=prefix)
     out: dict[str, Any] = {}
-
-    def add(name: str, code: str, message: str) -> None:
-        problems.append(FieldProblem(prefix + (name,), code, message))
 
     def parse_id(name: str) -> None:
         raw = data.get(name)
         if raw is None:
             if creating and name == "id":
-                add(name, "REQUIRED", "id is required: the employee's token subject (UUID)")
+                c.add(name, "REQUIRED", "id is required: the employee's token subject (UUID)")
             elif name in data:
                 out[name] = None
             return
-        try:
-            out[name] = uuid.UUID(str(raw))
-        except ValueError:
-            add(name, "INVALID_ID", f"{name} must be a UUID")
+        out[name] = c.run(name, parse_uuid, raw, what="employee id (a UUID)")
 
     if creating or "id" in data:
         parse_id("id")
     if creating or "full_name" in data:
-        raw_name = data.get("full_name")
-        if raw_name is not None and not isinstance(raw_name, str):
-            add("full_name", "INVALID_TYPE", "full_name must be text")
-        else:
-            try:
-                out["full_name"] = clean_text(raw_name, max_length=MAX_FULL_NAME, required=True)
-            except InvalidValue as exc:
-                add("full_name", exc.code, exc.message)
+        out["full_name"] = c.text("full_name", max_length=MAX_FULL_NAME, required=True)
     for key, normalise in (("email", normalize_email), ("phone", normalize_phone)):
         if key in data:
             value = data[key]
-            if value in (None, ""):
-                out[key] = None
-                continue
-            try:
-                out[key] = normalise(value)
-            except InvalidValue as exc:
-                add(key, exc.code, exc.message)
+            out[key] = None if value in (None, "") else c.run(key, normalise, value)
     if creating or "role" in data:
         raw_role = data.get("role")
         if isinstance(raw_role, EmployeeRole):
@@ -85,11 +61,10 @@ def validate_employee(data: Mapping[str, Any], *, creating: bool,
             try:
                 out["role"] = EmployeeRole(str(raw_role).lower()).value
             except ValueError:
-                add("role", "INVALID_VALUE", "role must be one of: admin, manager, sales_rep")
+                c.add("role", "INVALID_VALUE", "role must be one of: admin, manager, sales_rep")
     if "manager_id" in data:
         parse_id("manager_id")
         if out.get("manager_id") is not None and out.get("manager_id") == out.get("id"):
-            add("manager_id", "INVALID_VALUE", "an employee cannot be their own manager")
-    if problems:
-        raise Problems(problems)
+            c.add("manager_id", "INVALID_VALUE", "an employee cannot be their own manager")
+    c.done()
     return out

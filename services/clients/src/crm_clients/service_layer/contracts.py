@@ -28,8 +28,8 @@ from crm_clients.service_layer.visibility import visible_clients
 from crm_common.auth import Principal
 from crm_common.jsonvalues import snapshot
 from crm_common.messaging.envelope import DomainEvent
+from crm_common.parsing import parse_uuid
 from crm_common.problems import (
-    FieldProblem,
     Problems,
     camel,
     forbidden,
@@ -37,6 +37,7 @@ from crm_common.problems import (
     problem,
 )
 from crm_common.uow import UnitOfWork
+from crm_common.validation import Collector
 from crm_common.versioning import check_version, lock_row
 
 EVENT_CREATED = "crm.clients.contract.created"
@@ -161,22 +162,12 @@ async def _stored_discounts(session: AsyncSession,
 async def create_contract(uow: UnitOfWork, principal: Principal, raw: Mapping[str, Any], *,
                           grace: dt.timedelta) -> uuid.UUID:
     """A new contract is a draft; it comes into force with ``activate_contract``."""
-    problems: list[FieldProblem] = []
-    client_id: uuid.UUID | None = None
-    try:
-        client_id = uuid.UUID(str(raw.get("client_id")))
-    except ValueError:
-        problems.append(FieldProblem(("input", "client_id"), "INVALID_ID",
-                                     "client_id must be a client id"))
-    data: dict[str, Any] = {}
-    try:
-        data = domain.validate_contract({k: v for k, v in raw.items() if k != "client_id"},
-                                        creating=True)
-    except Problems as exc:
-        problems.extend(exc.problems)
-    if problems:
-        raise Problems(problems)
-    assert client_id is not None
+    c = Collector()
+    client_id = c.run("client_id", parse_uuid, raw.get("client_id"))
+    data = c.merge(domain.validate_contract,
+                   {k: v for k, v in raw.items() if k != "client_id"}, creating=True)
+    c.done()
+    assert client_id is not None and data is not None
     session = uow.session
     client, visible = await _client(session, principal, client_id, grace, lock=True)
     field = ("input", "client_id")
@@ -228,11 +219,11 @@ async def update_contract(uow: UnitOfWork, principal: Principal, contract_id: uu
         raise problem(("input", "id"), "ARCHIVED", "the client is archived")
     new_discounts = data.pop("discounts", None)
     merged = {**row, **data}
-    rule_problems = domain.contract_rule_problems(merged)
+    rules = Collector()
+    rules.extend(domain.contract_rule_problems(merged))
     if (notice := domain.notice_problem(row, data, today)) is not None:
-        rule_problems.append(notice)
-    if rule_problems:
-        raise Problems(rule_problems)
+        rules.extend([notice])
+    rules.done()
     if "number" in data and data["number"] != row["number"] and \
             await _number_taken(session, data["number"], exclude=contract_id):
         raise _duplicate_number()
@@ -269,20 +260,12 @@ async def change_status(uow: UnitOfWork, principal: Principal, contract_id: uuid
                         reason: Any = None, terminated_on: Any = None) -> uuid.UUID:
     """Activate, suspend or terminate (managers and admins). Terminating needs the last day in
     force and a reason; a terminated contract stays readable."""
-    problems: list[FieldProblem] = []
+    c = Collector()
     end: dt.date | None = None
-    note: str | None = None
-    try:
-        note = domain.validate_reason(reason, required=action is Action.TERMINATE)
-    except Problems as exc:
-        problems.extend(exc.problems)
+    note = c.merge(domain.validate_reason, reason, required=action is Action.TERMINATE)
     if action is Action.TERMINATE:
-        try:
-            end = domain.validate_date(terminated_on, "terminated_on")
-        except Problems as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise Problems(problems)
+        end = c.merge(domain.validate_date, terminated_on, "terminated_on")
+    c.done()
     session = uow.session
     row, client = await _locked_contract(session, principal, contract_id, grace)
     status = ContractStatus(row["status"])

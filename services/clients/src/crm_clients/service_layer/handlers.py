@@ -51,8 +51,9 @@ from crm_clients.service_layer.visibility import has_grant
 from crm_common.auth import Principal
 from crm_common.jsonvalues import jsonable, snapshot
 from crm_common.messaging.envelope import DomainEvent
-from crm_common.problems import FieldProblem, Problems, forbidden, not_found, problem
+from crm_common.problems import Problems, forbidden, not_found, problem
 from crm_common.uow import UnitOfWork
+from crm_common.validation import Collector
 from crm_common.versioning import check_version, lock_versioned
 
 EVENT_CREATED = "crm.clients.client.created"
@@ -118,24 +119,17 @@ def _duplicate_problem(field: str, dup: Mapping[Any, Any]) -> Exception:
 
 
 async def create_client(uow: UnitOfWork, principal: Principal, raw: Mapping[str, Any]) -> uuid.UUID:
-    problems: list[FieldProblem] = []
-
-    def collect(fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except Problems as exc:
-            problems.extend(exc.problems)
-            return None
-
-    data = collect(validate_client, raw, creating=True)
-    address_rows = collect(validate_children, raw.get("addresses"), key="addresses",
-                           limit=MAX_ADDRESSES_ON_CREATE, validator=validate_address)
-    contact_rows = collect(validate_children, raw.get("contact_persons"), key="contact_persons",
-                           limit=MAX_CONTACTS_ON_CREATE, validator=validate_contact)
-    account_rows = collect(validate_children, raw.get("bank_accounts"), key="bank_accounts",
-                           limit=MAX_BANK_ACCOUNTS_ON_CREATE, validator=validate_bank_account)
-    if problems:
-        raise Problems(problems)
+    c = Collector()
+    data = c.merge(validate_client, raw, creating=True)
+    address_rows = c.merge(validate_children, raw.get("addresses"), key="addresses",
+                           limit=MAX_ADDRESSES_ON_CREATE, validator=validate_address) or []
+    contact_rows = c.merge(validate_children, raw.get("contact_persons"), key="contact_persons",
+                           limit=MAX_CONTACTS_ON_CREATE, validator=validate_contact) or []
+    account_rows = c.merge(validate_children, raw.get("bank_accounts"), key="bank_accounts",
+                           limit=MAX_BANK_ACCOUNTS_ON_CREATE,
+                           validator=validate_bank_account) or []
+    c.done()
+    assert data is not None
     decision, owner = access.owner_on_create(principal, data.pop("owner_id", None))
     if decision is not Decision.ALLOW:
         raise forbidden("a sales rep creates clients they own", field=("input", "ownerId"))

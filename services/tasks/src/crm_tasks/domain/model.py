@@ -12,8 +12,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from crm_common.problems import FieldProblem, Problems
-from crm_tasks.domain.text import InvalidText, clean_text
+from crm_common.parsing import parse_uuid
+from crm_common.text import InvalidValue
+from crm_common.validation import Collector
 
 
 class TaskKind(enum.Enum):
@@ -74,94 +75,41 @@ EARLIEST_DUE = dt.date(2000, 1, 1)
 LATEST_DUE = dt.date(2100, 12, 31)
 
 
-class _Collector:
-    def __init__(self) -> None:
-        self.problems: list[FieldProblem] = []
-
-    def add(self, name: str, code: str, message: str) -> None:
-        self.problems.append(FieldProblem(("input", name), code, message))
-
-    def raise_if_any(self) -> None:
-        if self.problems:
-            raise Problems(self.problems)
-
-
-def _text(c: _Collector, raw: Mapping[str, Any], key: str, *, max_length: int,
-          required: bool = False, multiline: bool = False) -> str | None:
-    value = raw.get(key)
-    if value is not None and not isinstance(value, str):
-        c.add(key, "INVALID_TYPE", f"{key} must be text")
-        return None
-    try:
-        return clean_text(value, max_length=max_length, required=required, multiline=multiline)
-    except InvalidText as exc:
-        c.add(key, exc.code, exc.message)
-        return None
-
-
-def parse_id(value: Any) -> uuid.UUID:
-    """A UUID from input text; ``ValueError`` for anything else."""
-    if isinstance(value, uuid.UUID):
-        return value
-    if not isinstance(value, str) or len(value) > 64:
-        raise ValueError("not an id")
-    return uuid.UUID(value)
-
-
-def _id(c: _Collector, raw: Mapping[str, Any], key: str, *,
-        required: bool = False) -> uuid.UUID | None:
-    value = raw.get(key)
-    if value is None:
+def _id(c: Collector, key: str, *, required: bool = False) -> uuid.UUID | None:
+    if not c.has(key):
         if required:
-            c.add(key, "REQUIRED", f"{key} is required")
+            c.required(key)
         return None
-    try:
-        return parse_id(value)
-    except ValueError:
-        c.add(key, "INVALID_ID", "not a valid id")
-        return None
+    return c.run(key, parse_uuid, c.data[key])
 
 
 def parse_due_date(value: Any) -> dt.date:
-    """An ISO 8601 calendar date (YYYY-MM-DD) within the range a due date may take."""
+    """An ISO 8601 calendar date (YYYY-MM-DD) within the range a due date may take.
+
+    Raises:
+        InvalidValue: ``INVALID_DATE``.
+    """
     if not isinstance(value, str) or len(value) != 10:
-        raise ValueError("a date is written YYYY-MM-DD")
+        raise InvalidValue("INVALID_DATE", "a date is written YYYY-MM-DD")
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
-        raise ValueError("not a calendar date (YYYY-MM-DD)") from None
+        raise InvalidValue("INVALID_DATE", "not a calendar date (YYYY-MM-DD)") from None
     if not EARLIEST_DUE <= day <= LATEST_DUE:
-        raise ValueError(f"a due date lies between {EARLIEST_DUE} and {LATEST_DUE}")
+        raise InvalidValue("INVALID_DATE",
+                           f"a due date lies between {EARLIEST_DUE} and {LATEST_DUE}")
     return day
 
 
-def _due(c: _Collector, raw: Mapping[str, Any], key: str = "due_date") -> dt.date | None:
-    value = raw.get(key)
-    if value is None:
+def _due(c: Collector, key: str = "due_date") -> dt.date | None:
+    if not c.has(key):
         c.add(key, "REQUIRED", "a due date is required")
         return None
-    try:
-        return parse_due_date(value)
-    except ValueError as exc:
-        c.add(key, "INVALID_DATE", str(exc))
-        return None
+    return c.run(key, parse_due_date, c.data[key])
 
 
-def _enum(c: _Collector, raw: Mapping[str, Any], key: str, kind: type[enum.Enum],
-          default: enum.Enum | None = None) -> Any:
-    value = raw.get(key)
-    if value is None:
-        return default
-    try:
-        return kind(value)
-    except ValueError:
-        c.add(key, "INVALID_VALUE", f"{key} must be one of " +
-              ", ".join(m.value for m in kind))
-        return None
-
-
-def validate_watchers(c: _Collector, raw: Mapping[str, Any]) -> list[uuid.UUID] | None:
-    values = raw.get("watchers")
+def validate_watchers(c: Collector) -> list[uuid.UUID] | None:
+    values = c.data.get("watchers")
     if values is None:
         return []
     if not isinstance(values, list):
@@ -173,8 +121,8 @@ def validate_watchers(c: _Collector, raw: Mapping[str, Any]) -> list[uuid.UUID] 
     out: list[uuid.UUID] = []
     for value in values:
         try:
-            watcher = parse_id(value)
-        except ValueError:
+            watcher = parse_uuid(value)
+        except InvalidValue:
             c.add("watchers", "INVALID_ID", "every watcher must be an employee id")
             return None
         if watcher not in out:
@@ -184,87 +132,85 @@ def validate_watchers(c: _Collector, raw: Mapping[str, Any]) -> list[uuid.UUID] 
 
 def validate_new_task(raw: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of a new task, normalised; raises ``Problems`` naming every bad field."""
-    c = _Collector()
-    kind = _enum(c, raw, "kind", TaskKind, TaskKind.GENERAL)
-    commitment = _enum(c, raw, "commitment_type", CommitmentType)
-    client_id = _id(c, raw, "client_id")
+    c = Collector(raw)
+    kind = c.choice("kind", TaskKind, default=TaskKind.GENERAL)
+    commitment = c.choice("commitment_type", CommitmentType)
+    client_id = _id(c, "client_id")
     if kind is TaskKind.COMMITMENT:
-        if commitment is None and "commitment_type" not in {p.field[-1] for p in c.problems}:
+        if commitment is None and not c.failed("commitment_type"):
             c.add("commitment_type", "REQUIRED", "a commitment needs its type")
-        if client_id is None and raw.get("client_id") is None:
+        if client_id is None and not c.has("client_id"):
             c.add("client_id", "REQUIRED", "a commitment is made to a client")
     elif kind is TaskKind.GENERAL and commitment is not None:
         c.add("commitment_type", "NOT_APPLICABLE", "only commitments have a commitment type")
     data = {
-        "title": _text(c, raw, "title", max_length=MAX_TITLE, required=True),
-        "description": _text(c, raw, "description", max_length=MAX_DESCRIPTION, multiline=True),
+        "title": c.text("title", max_length=MAX_TITLE, required=True),
+        "description": c.text("description", max_length=MAX_DESCRIPTION, multiline=True),
         "kind": kind,
         "commitment_type": commitment,
         "client_id": client_id,
-        "activity_id": _id(c, raw, "activity_id"),
-        "meeting_id": _id(c, raw, "meeting_id"),
-        "contract_id": _id(c, raw, "contract_id"),
-        "assignee_id": _id(c, raw, "assignee_id", required=True),
-        "due_date": _due(c, raw),
-        "priority": _enum(c, raw, "priority", Priority, Priority.NORMAL),
-        "watchers": validate_watchers(c, raw),
+        "activity_id": _id(c, "activity_id"),
+        "meeting_id": _id(c, "meeting_id"),
+        "contract_id": _id(c, "contract_id"),
+        "assignee_id": _id(c, "assignee_id", required=True),
+        "due_date": _due(c),
+        "priority": c.choice("priority", Priority, default=Priority.NORMAL),
+        "watchers": validate_watchers(c),
     }
-    c.raise_if_any()
+    c.done()
     return data
 
 
 def validate_update(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Title, description and watchers of an existing task (only the keys sent)."""
-    c = _Collector()
+    c = Collector(raw)
     out: dict[str, Any] = {}
     if "title" in raw:
-        out["title"] = _text(c, raw, "title", max_length=MAX_TITLE, required=True)
+        out["title"] = c.text("title", max_length=MAX_TITLE, required=True)
     if "description" in raw:
-        out["description"] = _text(c, raw, "description", max_length=MAX_DESCRIPTION,
-                                    multiline=True)
+        out["description"] = c.text("description", max_length=MAX_DESCRIPTION, multiline=True)
     if "watchers" in raw:
-        out["watchers"] = validate_watchers(c, raw)
-    c.raise_if_any()
+        out["watchers"] = validate_watchers(c)
+    c.done()
     return out
 
 
 def validate_comment(raw: Mapping[str, Any], key: str = "comment") -> str | None:
-    c = _Collector()
-    value = _text(c, raw, key, max_length=MAX_COMMENT, multiline=True)
-    c.raise_if_any()
+    c = Collector(raw)
+    value = c.text(key, max_length=MAX_COMMENT, multiline=True)
+    c.done()
     return value
 
 
 def validate_due_date(raw: Mapping[str, Any]) -> dt.date:
-    c = _Collector()
-    day = _due(c, raw)
-    c.raise_if_any()
+    c = Collector(raw)
+    day = _due(c)
+    c.done()
     assert day is not None
     return day
 
 
 def validate_priority(raw: Mapping[str, Any]) -> Priority:
-    c = _Collector()
-    if raw.get("priority") is None:
-        c.add("priority", "REQUIRED", "a priority is required")
-    value = _enum(c, raw, "priority", Priority)
-    c.raise_if_any()
-    return value  # type: ignore[no-any-return]
+    c = Collector(raw)
+    value = c.choice("priority", Priority, required=True)
+    c.done()
+    assert value is not None
+    return value
 
 
 def validate_closing(raw: Mapping[str, Any]) -> tuple[Outcome, str | None]:
     """The client's outcome: confirmed, or refused with a reason."""
-    c = _Collector()
-    outcome = _enum(c, raw, "outcome", Outcome)
-    if raw.get("outcome") is None:
+    c = Collector(raw)
+    outcome = c.choice("outcome", Outcome)
+    if not c.has("outcome"):
         c.add("outcome", "REQUIRED", "closing needs the client's outcome: confirmed or refused")
-    reason = _text(c, raw, "refusal_reason", max_length=MAX_REASON, multiline=True)
-    if outcome is Outcome.REFUSED and not reason and "refusal_reason" not in {
-            p.field[-1] for p in c.problems}:
+    reason = c.text("refusal_reason", max_length=MAX_REASON, multiline=True)
+    if outcome is Outcome.REFUSED and not reason and not c.failed("refusal_reason"):
         c.add("refusal_reason", "REQUIRED", "a refusal needs the client's reason")
     if outcome is Outcome.CONFIRMED and reason:
         c.add("refusal_reason", "NOT_APPLICABLE", "a confirmed task has no refusal reason")
-    c.raise_if_any()
+    c.done()
+    assert outcome is not None
     return outcome, reason
 
 

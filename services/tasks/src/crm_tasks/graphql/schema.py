@@ -14,6 +14,7 @@ from crm_common.graphql.connections import PageInfo
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.mutations import changed_in, mutate, parse_id
+from crm_common.parsing import parse_uuid
 from crm_tasks.domain import model
 from crm_tasks.domain.signing import Action
 from crm_tasks.graphql.inputs import (
@@ -85,7 +86,7 @@ def _filter(info: strawberry.Info, flt: TaskFilterInput | None) -> queries.TaskF
         if raw.get(key) is None:
             return None
         try:
-            return model.parse_id(raw[key])
+            return parse_uuid(raw[key])
         except ValueError:
             raise bad_input(f"filter.{key}: not a valid id") from None
 
@@ -122,7 +123,7 @@ class Query:
                                   "it.")
     async def task(self, info: strawberry.Info, id: strawberry.ID) -> Task | None:  # noqa: A002
         try:
-            key = model.parse_id(str(id))
+            key = parse_uuid(str(id))
         except ValueError:
             return None
         return await _task(info, key)

@@ -27,12 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from crm_common.auth import Principal
 from crm_common.client_access import DEFAULT_GRACE
 from crm_common.messaging.envelope import DomainEvent
+from crm_common.parsing import parse_uuid
 from crm_common.problems import forbidden, not_found, problem
 from crm_common.uow import UnitOfWork
 from crm_common.versioning import check_version, lock_row
 from crm_tasks.adapters.files import new_file_id
 from crm_tasks.adapters.tables import attachments, tasks
-from crm_tasks.domain.model import parse_id
 from crm_tasks.domain.text import safe_file_name
 from crm_tasks.domain.workflow import WORKERS
 from crm_tasks.service_layer.history import record_history
@@ -63,7 +63,7 @@ async def request_upload(uow: UnitOfWork, principal: Principal, raw: Mapping[str
                          grace: dt.timedelta = DEFAULT_GRACE) -> UploadGrant:
     """Record a pending attachment (with its future GridFS file id) on a visible task."""
     try:
-        task_id = parse_id(raw.get("task_id"))
+        task_id = parse_uuid(raw.get("task_id"))
     except ValueError:
         raise problem(("input", "taskId"), "INVALID_ID", "not a valid id") from None
     name = raw.get("file_name")
@@ -162,7 +162,7 @@ async def remove_attachment(uow: UnitOfWork, principal: Principal, raw: Mapping[
     """Remove a stored attachment: gone from the task now, its file queued for deletion (the
     caller deletes it at once after the commit; the sweeper retries if that fails)."""
     try:
-        attachment_id = parse_id(raw.get("id"))
+        attachment_id = parse_uuid(raw.get("id"))
     except ValueError:
         raise problem(("input", "id"), "INVALID_ID", "not a valid id") from None
     session = uow.session

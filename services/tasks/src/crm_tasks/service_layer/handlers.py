@@ -19,8 +19,10 @@ from crm_common.auth import Principal
 from crm_common.client_access import DEFAULT_GRACE, active_employee, can_see_client
 from crm_common.jsonvalues import jsonable
 from crm_common.messaging.envelope import DomainEvent
-from crm_common.problems import FieldProblem, Problems, camel, forbidden, problem
+from crm_common.parsing import parse_uuid
+from crm_common.problems import Problems, camel, forbidden, problem
 from crm_common.uow import UnitOfWork
+from crm_common.validation import Collector
 from crm_common.versioning import lock_versioned
 from crm_tasks.adapters.tables import access, task_number_seq, tasks
 from crm_tasks.domain import model
@@ -49,46 +51,42 @@ def _event(uow: UnitOfWork, type_: str, row: Mapping[Any, Any], **extra: Any) ->
                            data={"task": task_snapshot(row), **extra}))
 
 
-async def _check_people(session: AsyncSession, assignee: uuid.UUID | None,
-                        watchers: list[uuid.UUID] | None) -> list[FieldProblem]:
-    problems: list[FieldProblem] = []
+async def _check_people(checks: Collector, session: AsyncSession, assignee: uuid.UUID | None,
+                        watchers: list[uuid.UUID] | None) -> None:
     if assignee is not None and not await active_employee(session, access, assignee):
-        problems.append(FieldProblem(("input", "assigneeId"), "NOT_AN_ACTIVE_EMPLOYEE",
-                                     "the assignee must be an active employee"))
+        checks.add("assigneeId", "NOT_AN_ACTIVE_EMPLOYEE",
+                   "the assignee must be an active employee")
     if watchers:
         e = access.require_employees()
         known = set((await session.execute(
             select(e.c.employee_id).where(e.c.employee_id.in_(watchers), e.c.active)
         )).scalars())
         if any(w not in known for w in watchers):
-            problems.append(FieldProblem(("input", "watchers"), "NOT_AN_ACTIVE_EMPLOYEE",
-                                         "every watcher must be an active employee"))
-    return problems
+            checks.add("watchers", "NOT_AN_ACTIVE_EMPLOYEE",
+                       "every watcher must be an active employee")
 
 
-async def _check_client(session: AsyncSession, principal: Principal, client_id: uuid.UUID,
-                        grace: dt.timedelta) -> list[FieldProblem]:
+async def _check_client(checks: Collector, session: AsyncSession, principal: Principal,
+                        client_id: uuid.UUID, grace: dt.timedelta) -> None:
     c = access.require_clients()
     status = (await session.execute(select(c.c.status).where(c.c.client_id == client_id))
               ).scalar()
-    field = ("input", "clientId")
     if status is None or not await can_see_client(session, access, principal, client_id,
                                                   grace=grace):
-        return [FieldProblem(field, "NOT_FOUND", "client not found")]
-    if status == "archived":
-        return [FieldProblem(field, "CLIENT_ARCHIVED", "the client is archived")]
-    return []
+        checks.add("clientId", "NOT_FOUND", "client not found")
+    elif status == "archived":
+        checks.add("clientId", "CLIENT_ARCHIVED", "the client is archived")
 
 
 async def create_task(uow: UnitOfWork, principal: Principal, raw: Mapping[str, Any], *,
                       grace: dt.timedelta = DEFAULT_GRACE) -> uuid.UUID:
     data = model.validate_new_task(raw)
     session = uow.session
-    problems = await _check_people(session, data["assignee_id"], data["watchers"])
+    checks = Collector()
+    await _check_people(checks, session, data["assignee_id"], data["watchers"])
     if data["client_id"] is not None:
-        problems += await _check_client(session, principal, data["client_id"], grace)
-    if problems:
-        raise Problems(problems)
+        await _check_client(checks, session, principal, data["client_id"], grace)
+    checks.done()
     number = format_number(int(await session.scalar(select(task_number_seq.next_value())) or 0))
     task_id = uuid.uuid4()
     values = {
@@ -141,9 +139,9 @@ async def update_task(uow: UnitOfWork, principal: Principal, task_id: uuid.UUID,
     row = await _lock(session, principal, task_id, version, grace)
     _rights(principal, row, Change.UPDATE)
     if "watchers" in data:
-        problems = await _check_people(session, None, data["watchers"])
-        if problems:
-            raise Problems(problems)
+        checks = Collector()
+        await _check_people(checks, session, None, data["watchers"])
+        checks.done()
     changed = {k: v for k, v in data.items() if row[k] != v}
     if not changed:
         raise problem(("input",), "UNCHANGED", "nothing to change")
@@ -199,7 +197,7 @@ async def reassign_task(uow: UnitOfWork, principal: Principal, task_id: uuid.UUI
                         version: Any, raw: Mapping[str, Any], *,
                         grace: dt.timedelta = DEFAULT_GRACE) -> uuid.UUID:
     try:
-        assignee = model.parse_id(raw.get("assignee_id"))
+        assignee = parse_uuid(raw.get("assignee_id"))
     except ValueError:
         raise problem(("input", "assigneeId"), "INVALID_ID", "not a valid id") from None
     comment = model.validate_comment(raw)
@@ -208,9 +206,9 @@ async def reassign_task(uow: UnitOfWork, principal: Principal, task_id: uuid.UUI
     _rights(principal, row, Change.REASSIGN)
     if row["assignee_id"] == assignee:
         raise problem(("input", "assigneeId"), "UNCHANGED", "the task is already theirs")
-    problems = await _check_people(session, assignee, None)
-    if problems:
-        raise Problems(problems)
+    checks = Collector()
+    await _check_people(checks, session, assignee, None)
+    checks.done()
     new = await _save(session, row, assignee_id=assignee)
     await record_history(session, actor=principal.subject, task_id=task_id,
                          operation="reassigned", comment=comment,

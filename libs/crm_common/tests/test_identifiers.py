@@ -1,4 +1,5 @@
-"""Unit tests of crm_clients.domain.identifiers: known-good and known-bad values, exact outputs."""
+"""Unit tests of crm_common.identifiers (and the free-text rule they share the error of,
+crm_common.text.clean_text): known-good and known-bad values, exact outputs."""
 
 from __future__ import annotations
 
@@ -9,11 +10,9 @@ from collections.abc import Callable
 import pytest
 from stdnum.bg import vat as stdnum_bg_vat
 
-from crm_clients.domain.identifiers import (
+from crm_common.identifiers import (
     COUNTRY_CODES,
-    InvalidValue,
     bulstat_check_digit,
-    clean_text,
     eik_check_digit,
     normalize_country,
     normalize_eik,
@@ -24,6 +23,7 @@ from crm_clients.domain.identifiers import (
     normalize_url,
     normalize_vat,
 )
+from crm_common.text import InvalidValue, clean_text
 
 ONE_MB = "9" * (1024 * 1024)
 

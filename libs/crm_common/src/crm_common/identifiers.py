@@ -1,16 +1,18 @@
-"""Validation and normalisation of the identifiers and free text a user types into a client dossier.
+"""Identifiers a user types (EIK/BULSTAT, VAT, IBAN, BIC, phone, e-mail, website, country,
+postal code, currency): checked through the well-kept libraries, returned in their stored form.
 
-Every public function takes the raw string as it arrived in a GraphQL input and either returns
-the normalised value that is stored, or raises :class:`InvalidValue` with a machine-readable
-``code`` and a ``message`` written for the person who typed the value. The resolver turns an
-:class:`InvalidValue` into a ``userError`` carrying the path of the field (DESIGN.md, section 7).
-The functions are pure: no I/O, no database, no network (e-mail deliverability is *not* checked).
+python-stdnum (EIK/VAT, IBAN, BIC), phonenumbers and email-validator do the checking (DESIGN §3:
+no hand-written checksums where a library has one; the 13-digit BULSTAT of a branch is the one
+rule stdnum lacks). Every function takes the raw string as it arrived in an input and either
+returns the normalised value or raises :class:`crm_common.text.InvalidValue`. Pure: no I/O, no
+database, no network (e-mail deliverability is *not* checked).
 
 Conventions shared by all functions:
 
 * surrounding whitespace is ignored;
 * a blank identifier raises ``REQUIRED`` -- callers skip optional fields the user left out before
-  calling; :func:`clean_text` is the exception and returns ``None`` for blank optional text;
+  calling (free text is :func:`crm_common.text.clean_text`, which returns ``None`` for blank
+  optional text);
 * the length of the raw input is bounded before any expensive work, so a megabyte of garbage is
   rejected cheaply;
 * messages never echo the offending value back (it may be huge or hostile); they say what is
@@ -18,14 +20,6 @@ Conventions shared by all functions:
 
 Decisions worth knowing (also asserted by the unit tests):
 
-* **Bidirectional-text controls** (U+202A..U+202E, U+2066..U+2069, U+200E, U+200F, U+061C -- the
-  Unicode ``Bidi_Control`` set) are rejected as ``CONTROL_CHARACTERS`` in every text field. Cyrillic
-  and Latin text never needs them, and U+202E (RIGHT-TO-LEFT OVERRIDE) is the classic way to make a
-  name or a file name display differently from what is stored ("Trojan Source" spoofing).
-* Unpaired surrogates (which JSON ``\\ud800`` escapes can smuggle into a Python ``str``) are
-  rejected: they cannot be stored as UTF-8.
-* Emoji and other symbols are ordinary text and are allowed, including the zero-width joiner that
-  composes emoji sequences.
 * Foreign EU VAT numbers are accepted when ``stdnum.eu.vat`` validates them (clients abroad exist);
   VAT numbers of non-EU countries (GB, CH, NO, ...) are rejected, because no checked validator is
   used for them here.
@@ -42,6 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.bg import vat as stdnum_bg_vat
 from stdnum.eu import vat as stdnum_eu_vat
@@ -53,15 +48,15 @@ from stdnum.exceptions import (
     ValidationError,
 )
 
+from crm_common.text import InvalidValue
+
 __all__ = [
     "COUNTRY_CODES",
+    "CURRENCIES",
     "EMAIL_MAX_LENGTH",
     "URL_MAX_LENGTH",
-    "InvalidValue",
     "bulstat_check_digit",
-    "clean_text",
     "eik_check_digit",
-    "CURRENCIES",
     "normalize_bic",
     "normalize_country",
     "normalize_currency",
@@ -84,31 +79,6 @@ URL_MAX_LENGTH: Final = 2048
 _IDENTIFIER_RAW_MAX: Final = 64
 _PHONE_RAW_MAX: Final = 64
 
-# Unicode Bidi_Control characters (PropList.txt): ALM, LRM, RLM, LRE..RLO, LRI..PDI.
-_BIDI_CONTROLS: Final = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
-_LINE_SEPARATORS: Final = frozenset("\u2028\u2029")
-
-
-class InvalidValue(ValueError):
-    """A value the user typed is not acceptable.
-
-    Attributes:
-        code: machine-readable reason in SCREAMING_SNAKE case (``INVALID_EIK``, ``TOO_LONG``, ...);
-            it becomes the ``code`` of the GraphQL ``userError``.
-        message: an English sentence telling the user what is wrong and what is expected.
-    """
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def __repr__(self) -> str:
-        return f"InvalidValue(code={self.code!r}, message={self.message!r})"
-
-
 # --------------------------------------------------------------------------------------------------
 # helpers
 
@@ -118,8 +88,13 @@ def _strip_all_whitespace(value: str) -> str:
     return "".join(ch for ch in value if not ch.isspace())
 
 
-def _require(value: str, what: str) -> str:
-    """Return ``value`` stripped of surrounding whitespace; raise ``REQUIRED`` when it is blank."""
+def _require(value: object, what: str) -> str:
+    """Return ``value`` stripped of surrounding whitespace; raise ``REQUIRED`` when it is blank
+    (or ``None``) and ``INVALID_TYPE`` when it is not text at all."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidValue("INVALID_TYPE", f"Enter the {what} as text.")
     stripped = value.strip()
     if not stripped:
         raise InvalidValue("REQUIRED", f"Enter the {what}.")
@@ -482,93 +457,6 @@ def normalize_url(value: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
-# free text
-
-
-def clean_text(
-    value: str | None, *, max_length: int, required: bool = False, multiline: bool = False
-) -> str | None:
-    """Clean a free-text value (a name, a street, a note) for storage.
-
-    Steps, in order:
-
-    1. surrounding whitespace is stripped; an empty result is ``None``, or ``REQUIRED`` when
-       ``required`` (``None`` is treated as empty);
-    2. the text is NFC-normalised (so a decomposed "й" equals the composed one for search);
-    3. in ``multiline`` text, ``\\r\\n``, ``\\r``, U+2028 and U+2029 become ``\\n``;
-    4. control characters are rejected (``CONTROL_CHARACTERS``): every Unicode ``Cc`` character
-       except ``\\n`` and ``\\t`` in multiline text, bidirectional-text controls such as U+202E
-       RIGHT-TO-LEFT OVERRIDE (they make text display differently from what is stored), unpaired
-       surrogates, and line/paragraph separators in single-line text;
-    5. more than ``max_length`` characters (code points, after normalisation) is ``TOO_LONG``.
-
-    Emoji, Cyrillic, Latin and every other printable character are allowed.
-
-    Raises:
-        InvalidValue: ``REQUIRED``, ``CONTROL_CHARACTERS`` or ``TOO_LONG``.
-    """
-    if max_length < 1:
-        raise ValueError("max_length must be positive")
-    stripped = (value or "").strip()
-    if not stripped:
-        if required:
-            raise InvalidValue("REQUIRED", "This field is required; enter a value.")
-        return None
-    # A hostile megabyte is refused before normalisation; NFC never shrinks text by more than a
-    # factor of a few, so this bound cannot reject a value that would fit after normalisation.
-    if len(stripped) > 4 * max_length + 64:
-        raise InvalidValue(
-            "TOO_LONG", f"This text is too long: at most {max_length} characters are allowed."
-        )
-    try:
-        text = unicodedata.normalize("NFC", stripped)
-    except UnicodeError:  # pragma: no cover - normalize tolerates surrogates; defensive only
-        raise InvalidValue(
-            "CONTROL_CHARACTERS", "This text contains characters that cannot be stored."
-        ) from None
-    if multiline:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-        text = text.replace("\u2028", "\n").replace("\u2029", "\n")
-    for ch in text:
-        category = unicodedata.category(ch)
-        if category == "Cc":
-            if multiline and ch in "\n\t":
-                continue
-            if ch in "\n\r\t":
-                raise InvalidValue(
-                    "CONTROL_CHARACTERS",
-                    "This field is a single line: remove the line breaks and tabs.",
-                )
-            raise InvalidValue(
-                "CONTROL_CHARACTERS",
-                f"This text contains an invisible control character (U+{ord(ch):04X}); "
-                "remove it and try again.",
-            )
-        if ch in _BIDI_CONTROLS:
-            raise InvalidValue(
-                "CONTROL_CHARACTERS",
-                f"This text contains a text-direction control character (U+{ord(ch):04X}) "
-                "that can make it display differently from what is stored; remove it.",
-            )
-        if category == "Cs":
-            raise InvalidValue(
-                "CONTROL_CHARACTERS", "This text contains characters that cannot be stored."
-            )
-        if ch in _LINE_SEPARATORS:  # only reachable in single-line text
-            raise InvalidValue(
-                "CONTROL_CHARACTERS",
-                "This field is a single line: remove the line breaks.",
-            )
-    if len(text) > max_length:
-        raise InvalidValue(
-            "TOO_LONG",
-            f"This text is too long: at most {max_length} characters are allowed, "
-            f"it has {len(text)}.",
-        )
-    return text
-
-
-# --------------------------------------------------------------------------------------------------
 # country and postal code
 
 COUNTRY_CODES: Final = frozenset(
@@ -660,17 +548,19 @@ def normalize_postal_code(value: str, country: str) -> str:
 
 
 # ISO 4217 codes the platform accepts for accounts and money (active codes; extend as needed).
-CURRENCIES = frozenset(
+CURRENCIES: Final = frozenset(
     "AED AUD BAM BGN BRL CAD CHF CNY CZK DKK EUR GBP HKD HUF ILS INR ISK JPY KRW MDL MKD MXN "
     "NOK NZD PLN RON RSD RUB SEK SGD TRY UAH USD ZAR".split()
 )
 
 
 def normalize_currency(value: str) -> str:
-    """ISO 4217 alphabetic code, upper case; only the codes in ``CURRENCIES``."""
-    if value is None or not value.strip():
-        raise InvalidValue("REQUIRED", "A currency is required.")
-    code = value.strip().upper()
+    """ISO 4217 alphabetic code, upper case; only the codes in :data:`CURRENCIES`.
+
+    Raises:
+        InvalidValue: ``REQUIRED`` when blank, ``INVALID_CURRENCY`` otherwise.
+    """
+    code = _require(value, "currency").upper()
     if len(code) != 3 or code not in CURRENCIES:
         raise InvalidValue(
             "INVALID_CURRENCY", "Use a three-letter ISO 4217 currency code such as EUR."
@@ -679,16 +569,16 @@ def normalize_currency(value: str) -> str:
 
 
 def normalize_bic(value: str) -> str:
-    """SWIFT/BIC code (8 or 11 characters, ISO 9362), upper case, spaces removed."""
-    from stdnum import bic
-    from stdnum.exceptions import ValidationError
+    """SWIFT/BIC code (8 or 11 characters, ISO 9362), upper case, spaces removed.
 
-    if value is None or not value.strip():
-        raise InvalidValue("REQUIRED", "A BIC is required.")
-    if len(value) > 64:
+    Raises:
+        InvalidValue: ``REQUIRED`` when blank, ``INVALID_BIC`` otherwise.
+    """
+    stripped = _require(value, "BIC")
+    if len(stripped) > _IDENTIFIER_RAW_MAX:
         raise InvalidValue("INVALID_BIC", "A BIC has 8 or 11 characters.")
     try:
-        return bic.validate(value)
+        return str(stdnum_bic.validate(stripped))
     except ValidationError:
         raise InvalidValue(
             "INVALID_BIC",
