@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import event, text
 
@@ -19,6 +20,9 @@ from crm_clients.service_layer import queries
 from crm_common.auth import Principal
 from crm_common.db import make_engine, make_session_factory
 from crm_common.graphql.cursors import encode_cursor
+
+#: the access rule's grace period at ACCESS_GRACE_HOURS' default
+GRACE = timedelta(hours=24)
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/crm_clients_bench"
 
@@ -56,7 +60,8 @@ async def run(database_url: str) -> None:
     ]
     for title, principal, flt, cursor in variants:
         captured.clear()
-        await queries.list_clients(factory, principal, flt, first=20, after=cursor)
+        await queries.list_clients(factory, principal, flt, first=20, after=cursor,
+                                   grace=GRACE)
         statement, params = captured[-1]
         async with engine.connect() as conn:
             raw = await conn.get_raw_connection()

@@ -18,6 +18,7 @@ import asyncio
 import statistics
 import time
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import event, text
 
@@ -25,6 +26,9 @@ from crm_clients.service_layer import queries
 from crm_clients.service_layer.search import normalise_term
 from crm_common.auth import Principal
 from crm_common.db import make_engine, make_reader
+
+#: the access rule's grace period at ACCESS_GRACE_HOURS' default
+GRACE = timedelta(hours=24)
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/crm_clients_bench"
 
@@ -70,10 +74,12 @@ async def run(database_url: str, repeat: int) -> None:
         term = normalise_term(raw)
         flt = queries.ClientFilter(search=term)
         timings = []
-        page = await queries.list_clients(reader, manager, flt, first=20, after=None)
+        page = await queries.list_clients(reader, manager, flt, first=20, after=None,
+                                          grace=GRACE)
         for _ in range(repeat):
             t0 = time.perf_counter()
-            await queries.list_clients(reader, manager, flt, first=20, after=None)
+            await queries.list_clients(reader, manager, flt, first=20, after=None,
+                                       grace=GRACE)
             timings.append((time.perf_counter() - t0) * 1000)
         q = statistics.quantiles(timings, n=100)
         print(f"{title + ' (' + raw[:18] + ')':42s} {len(page.rows):>5d} "
@@ -85,7 +91,7 @@ async def run(database_url: str, repeat: int) -> None:
         captured.append((statement, parameters))
 
     await queries.list_clients(reader, manager, queries.ClientFilter(
-        search=normalise_term(terms[1][1])), first=20, after=None)
+        search=normalise_term(terms[1][1])), first=20, after=None, grace=GRACE)
     statement, params = captured[-1]
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()

@@ -50,8 +50,6 @@ EMPLOYEE_EVENTS = "crm.clients.employee.*"
 #: meeting statuses as the activities service publishes them; only ``cancelled`` revokes
 MEETING_CANCELLED = "cancelled"
 
-DEFAULT_GRACE = dt.timedelta(hours=24)
-
 
 @dataclass(frozen=True)
 class ClientAccessTables:
@@ -324,11 +322,12 @@ def visible_client_condition(
     principal: Principal,
     client_id: sa.ColumnElement[Any],
     now: dt.datetime,
-    grace: dt.timedelta = DEFAULT_GRACE,
+    grace: dt.timedelta,
     *,
     owner_id: sa.ColumnElement[Any] | None = None,
 ) -> sa.ColumnElement[bool]:
     """A SQL condition: the row whose client is ``client_id`` is visible to ``principal``.
+    ``grace`` is the settings' ``access_grace`` (its one source: no default here).
 
     ``owner_id`` is the owner column where the caller has it (the clients service); otherwise the
     owner comes from ``access_clients``.
@@ -349,8 +348,8 @@ async def can_see_client(
     tables: ClientAccessTables,
     principal: Principal,
     client_id: uuid.UUID,
-    now: dt.datetime | None = None,
-    grace: dt.timedelta = DEFAULT_GRACE,
+    now: dt.datetime | None,
+    grace: dt.timedelta,
 ) -> bool:
     """True if the client is known to the projection and visible to ``principal``."""
     now = now or dt.datetime.now(dt.UTC)

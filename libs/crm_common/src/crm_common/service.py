@@ -2,7 +2,11 @@
 
 A service's ``app.py`` calls :func:`create_service_app` with its settings, its schema and two
 callbacks (the per-request GraphQL context, and the consumer registrations). Resources (engine,
-broker connections) are created in the lifespan and handed down; nothing is built at import.
+broker connections) are created in the lifespan and handed down through the lifespan state, as
+Starlette documents it: the lifespan yields ``{"runtime": runtime, ...}`` and every request sees
+it as ``request.state.runtime`` (:func:`runtime_of`). A service's own resources (the tasks
+service's attachment store) are yielded by its ``extra_lifespan`` and join the same state
+(:func:`state_of`). Nothing is built at import; there are no module globals and no holders.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy import text
@@ -50,18 +54,39 @@ class Runtime:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
 
+T = TypeVar("T")
+
+#: builds the GraphQL context of a request (its lifespan state is ``request.state``)
 ContextFactory = Callable[[Request, Principal, Runtime], Awaitable[Any] | Any]
 ConsumerSetup = Callable[[ConsumerRunner, Runtime], None]
-ReadyCheck = Callable[[], Awaitable[bool]]
-#: entered once the runtime exists, left before the engine is disposed (own resources, workers)
-ExtraLifespan = Callable[[Runtime], contextlib.AbstractAsyncContextManager[None]]
+#: a readiness check of the service's own; it finds its resources in ``request.state``
+ReadyCheck = Callable[[Request], Awaitable[bool]]
+#: entered once the runtime exists, left before the engine is disposed (own resources, workers);
+#: what it yields (a mapping, or None) is added to the lifespan state beside ``runtime``
+ExtraLifespan = Callable[
+    [Runtime], contextlib.AbstractAsyncContextManager[Mapping[str, Any] | None]]
+
+#: the lifespan state's key of the :class:`Runtime`
+RUNTIME = "runtime"
+
+
+def state_of(request: Request, name: str, kind: type[T]) -> T:
+    """``request.state.<name>``, put there by the lifespan; a clear error outside it."""
+    value = getattr(request.state, name, None)
+    if not isinstance(value, kind):
+        raise RuntimeError(f"no {name} in the lifespan state: the service is not started")
+    return value
+
+
+def runtime_of(request: Request) -> Runtime:
+    """The running service's :class:`Runtime`, from the request's lifespan state."""
+    return state_of(request, RUNTIME, Runtime)
 
 
 class _GraphQLApp(GraphQL[Any, Any]):
     def __init__(
         self,
         schema: strawberry.Schema,
-        runtime_ref: dict[str, Runtime],
         make_context: ContextFactory,
         development: bool,
     ) -> None:
@@ -70,12 +95,11 @@ class _GraphQLApp(GraphQL[Any, Any]):
             graphql_ide="graphiql" if development else None,
             allow_queries_via_get=False,
         )
-        self._runtime_ref = runtime_ref
         self._make_context = make_context
 
     async def get_context(self, request: Request, response: Any) -> Any:  # type: ignore[override]
-        principal: Principal = request.scope["state"]["principal"]
-        ctx = self._make_context(request, principal, self._runtime_ref["runtime"])
+        principal = state_of(request, "principal", Principal)
+        ctx = self._make_context(request, principal, runtime_of(request))
         if asyncio.iscoroutine(ctx):
             ctx = await ctx
         return ctx
@@ -102,21 +126,22 @@ def create_service_app(
     ready_checks: Mapping[str, ReadyCheck] | None = None,
 ) -> ServiceMiddleware:
     """``extra_routes`` are served beside ``/graphql`` (no bearer token is checked on them: they
-    authorise requests themselves); ``extra_lifespan(runtime)`` is entered after the runtime is
-    built and left before it is torn down; paths starting with a prefix in ``body_limit_exempt``
-    are not held to ``MAX_BODY_BYTES`` (their route enforces its own limit while reading);
-    ``ready_checks`` are more dependencies ``/readyz`` reports (name → async check returning
-    True when usable; an exception or 2 s without an answer counts as not ready)."""
+    authorise requests themselves; they find the runtime with :func:`runtime_of`);
+    ``extra_lifespan(runtime)`` is entered after the runtime is built and left before it is torn
+    down, and the mapping it yields joins the lifespan state (``request.state``); paths
+    starting with a prefix in ``body_limit_exempt`` are not held to ``MAX_BODY_BYTES`` (their
+    route enforces its own limit while reading);
+    ``ready_checks`` are more dependencies ``/readyz`` reports (name → async check of the
+    request, returning True when usable; an exception or 2 s without an answer counts as not
+    ready)."""
     configure_logging(settings.service_name, settings.log_level)
-    runtime_ref: dict[str, Runtime] = {}
     verifier = TokenVerifier(settings.jwt_public_key, settings.jwt_issuer, settings.jwt_audience)
-    graphql_app = _GraphQLApp(schema, runtime_ref, make_context, settings.development)
+    graphql_app = _GraphQLApp(schema, make_context, settings.development)
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         runtime = Runtime(settings, engine, make_session_factory(engine), make_reader(engine))
-        runtime_ref["runtime"] = runtime
         if settings.run_relay:
             runtime.relay = OutboxRelay(
                 engine, settings.amqp_url, exchange=settings.events_exchange,
@@ -141,10 +166,10 @@ def create_service_app(
         log.info("service %s started on %s:%s", settings.service_name, settings.host, settings.port)
         try:
             if extra_lifespan is None:
-                yield
+                yield {RUNTIME: runtime}
             else:
-                async with extra_lifespan(runtime):
-                    yield
+                async with extra_lifespan(runtime) as extra:
+                    yield {**(extra or {}), RUNTIME: runtime}
         finally:
             runtime.stop.set()
             if runtime.tasks:
@@ -157,8 +182,8 @@ def create_service_app(
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "alive", "service": settings.service_name})
 
-    async def readyz(_request: Request) -> Response:
-        runtime = runtime_ref.get("runtime")
+    async def readyz(request: Request) -> Response:
+        runtime = getattr(request.state, RUNTIME, None)
         checks: dict[str, bool] = {"database": False, "broker": False, "consumers": False}
         if runtime is not None:
             try:
@@ -173,7 +198,7 @@ def create_service_app(
             )
         for name, check in (ready_checks or {}).items():
             try:
-                checks[name] = bool(await asyncio.wait_for(check(), timeout=2))
+                checks[name] = bool(await asyncio.wait_for(check(request), timeout=2))
             except Exception:  # noqa: BLE001 - readiness reports, it does not raise
                 log.warning("readiness: %s unreachable", name, exc_info=True)
                 checks[name] = False

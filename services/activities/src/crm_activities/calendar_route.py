@@ -7,7 +7,7 @@ activities service's own (``CALENDAR_BASE_URL``)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import icalendar
@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from crm_activities.domain.meeting import MeetingStatus
 from crm_activities.service_layer.calendar_feeds import feed_meetings
-from crm_common.service import Runtime
+from crm_common.service import runtime_of
 
 PRODID = "-//CRM//activities//EN"
 
@@ -55,11 +55,13 @@ def calendar_of(employee: str, rows: Sequence[Mapping[Any, Any]],
     return bytes(cal.to_ical())
 
 
-def calendar_routes(runtime_of: Callable[[], Runtime]) -> list[Route]:
+def calendar_routes() -> list[Route]:
+    """The feed route; it reads through the runtime in the request's lifespan state."""
+
     async def feed(request: Request) -> Response:
         token = str(request.path_params["token"])
         now = dt.datetime.now(dt.UTC)
-        found = await feed_meetings(runtime_of().reader, token, now)
+        found = await feed_meetings(runtime_of(request).reader, token, now)
         if found is None:
             return PlainTextResponse("not found", status_code=404)
         employee, rows = found

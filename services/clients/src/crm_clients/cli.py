@@ -1,65 +1,35 @@
-"""``crm-clients serve | migrate | sdl``."""
+"""``crm-clients serve | migrate | sdl | contracts-job``: the kit's command line, declared."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
-import sys
 from datetime import date
 from pathlib import Path
 
-from crm_clients.app import DEFAULT_PORT, SERVICE
-
-HERE = Path(__file__).resolve().parent
-
-
-def _database_url() -> str:
-    return os.environ.get("DATABASE_URL",
-                          f"postgresql+asyncpg://postgres@127.0.0.1:5432/crm_{SERVICE}")
+from crm_clients.app import DEFAULT_PORT, SERVICE, create_app
+from crm_clients.graphql.schema import build_schema
+from crm_clients.service_layer.contract_jobs import MaintenanceResult, run_standalone
+from crm_common.cli import Command, ServiceCli
 
 
-def migrate(database_url: str) -> None:
-    """Create the database if missing and migrate it to head."""
-    from crm_common.migrations import upgrade
-
-    upgrade(database_url, HERE / "migrations")
+def _today(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--today", type=date.fromisoformat, default=None,
+                        help="the day to run for, YYYY-MM-DD (default: today in Sofia)")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="crm-clients")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run the service (GraphQL, outbox relay, consumers)")
-    sub.add_parser("migrate", help="create the database if missing and migrate it to head")
-    sub.add_parser("sdl", help="print the subgraph SDL")
-    job = sub.add_parser("contracts-job", help="run the daily contract job once (renew, expire, "
-                                               "expiry notices); the relay of a running service "
-                                               "publishes its events")
-    job.add_argument("--today", type=date.fromisoformat, default=None,
-                     help="the day to run for, YYYY-MM-DD (default: today in Sofia)")
-    args = parser.parse_args(argv)
-    if args.command == "sdl":
-        from crm_clients.graphql.schema import build_schema
-        sys.stdout.write(build_schema().as_str() + "\n")
-        return 0
-    if args.command == "migrate":
-        migrate(_database_url())
-        return 0
-    if args.command == "contracts-job":
-        from crm_clients.service_layer.contract_jobs import run_standalone
-        result = asyncio.run(run_standalone(_database_url(), args.today))
-        sys.stdout.write(f"{result}\n")
-        return 0
-    import uvicorn
+async def _contracts_job(args: argparse.Namespace) -> MaintenanceResult:
+    return await run_standalone(cli.database_url(), args.today)
 
-    from crm_clients.app import create_app
-    from crm_common.settings import Settings
 
-    settings = Settings.from_env(SERVICE, DEFAULT_PORT)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_config=None, access_log=False, lifespan="on")
-    return 0
-
+cli = ServiceCli(
+    name=SERVICE, default_port=DEFAULT_PORT, migrations=Path(__file__).parent / "migrations",
+    build_schema=build_schema, create_app=create_app,
+    commands=[Command("contracts-job", "run the daily contract job once (renew, expire, expiry "
+                      "notices); the relay of a running service publishes its events",
+                      _contracts_job, arguments=_today)],
+)
+main = cli.main
+migrate = cli.migrate
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -37,3 +37,12 @@ def test_the_next_run_is_five_past_midnight_in_sofia() -> None:
 
 def test_the_lock_key_is_a_postgresql_bigint() -> None:
     assert 0 < LOCK_KEY < 2**63
+
+
+def test_a_bad_value_names_its_variable() -> None:
+    from crm_common.settings import SettingsError
+
+    for name, value in (("CONTRACT_EXPIRY_NOTICE_DAYS", "thirty"),
+                        ("CONTRACT_EXPIRY_NOTICE_DAYS", "4000"), ("RUN_CONTRACT_JOB", "maybe")):
+        with pytest.raises(SettingsError, match=name):
+            JobSettings.from_env({name: value})

@@ -7,6 +7,9 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
 
 from crm_common.graphql.limits import schema_extensions
 from crm_common.http import ServiceMiddleware
@@ -15,10 +18,10 @@ from crm_common.settings import Settings
 from crm_tasks.adapters.files import AttachmentStore
 from crm_tasks.config import TasksSettings
 from crm_tasks.consumers import setup_consumers
-from crm_tasks.graphql.context import context_factory
+from crm_tasks.graphql.context import make_context
 from crm_tasks.graphql.schema import build_schema
-from crm_tasks.http.content import PREFIX, ContentRoutes
-from crm_tasks.resources import Resources
+from crm_tasks.http.content import PREFIX, content_routes
+from crm_tasks.resources import RESOURCES, Resources, resources_of
 from crm_tasks.service_layer import reminders, sweeper
 
 SERVICE = "tasks"
@@ -43,18 +46,14 @@ async def _every(seconds: float, stop: asyncio.Event, name: str,
 def create_app(settings: Settings | None = None,
                tasks_settings: TasksSettings | None = None) -> ServiceMiddleware:
     settings = settings or Settings.from_env(SERVICE, DEFAULT_PORT)
-    resources = Resources(tasks_settings or TasksSettings.from_env(settings))
-    content = ContentRoutes(resources)
-    cfg = resources.settings
+    cfg = tasks_settings or TasksSettings.from_env(settings)
 
     @contextlib.asynccontextmanager
-    async def lifespan(runtime: Runtime) -> AsyncIterator[None]:
-        resources.store = AttachmentStore.connect(cfg.mongodb_url, cfg.mongodb_database)
-        content.runtime = runtime
+    async def lifespan(runtime: Runtime) -> AsyncIterator[dict[str, Any]]:
+        store = AttachmentStore.connect(cfg.mongodb_url, cfg.mongodb_database)
         stop = asyncio.Event()
         workers: list[asyncio.Task[None]] = []
         if cfg.run_scheduler:
-            store = resources.store
 
             async def remind() -> object:
                 return await reminders.send_due_reminders(
@@ -71,21 +70,20 @@ def create_app(settings: Settings | None = None,
                 asyncio.create_task(_every(cfg.sweeper_interval, stop, "sweeper", sweep)),
             ]
         try:
-            yield
+            yield {RESOURCES: Resources(cfg, store)}
         finally:
             stop.set()
             if workers:
                 await asyncio.wait(workers, timeout=10)
-            await resources.store.close()
-            resources.store = None
+            await store.close()
 
-    async def mongodb_ready() -> bool:
-        return resources.store is not None and await resources.store.ping()
+    async def mongodb_ready(request: Request) -> bool:
+        return await resources_of(request).store.ping()
 
     schema = build_schema(schema_extensions(settings))
     return create_service_app(
-        settings, schema, make_context=context_factory(resources),
-        setup_consumers=setup_consumers, extra_routes=content.routes(),
+        settings, schema, make_context=make_context,
+        setup_consumers=setup_consumers, extra_routes=content_routes(),
         extra_lifespan=lifespan, body_limit_exempt=(PREFIX,),
         ready_checks={"mongodb": mongodb_ready},
     )

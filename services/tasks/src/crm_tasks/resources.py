@@ -1,5 +1,6 @@
 """What the tasks service holds beside the shared runtime: its settings, the GridFS store and
-the signer of attachment URLs. Built by ``app.py``; the store is opened in the lifespan."""
+the signer of attachment URLs. Built in the lifespan (``app.py``), where the store is opened,
+and handed down through the lifespan state as ``request.state.tasks`` (:func:`resources_of`)."""
 
 from __future__ import annotations
 
@@ -9,20 +10,21 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from starlette.requests import Request
+
+from crm_common.service import state_of
 from crm_tasks.adapters.files import AttachmentStore
 from crm_tasks.config import TasksSettings
 from crm_tasks.domain.signing import Action, sign
 
+#: the lifespan state's key of the tasks service's resources
+RESOURCES = "tasks"
 
-@dataclass
+
+@dataclass(frozen=True)
 class Resources:
     settings: TasksSettings
-    store: AttachmentStore | None = None
-
-    def require_store(self) -> AttachmentStore:
-        if self.store is None:
-            raise RuntimeError("the attachment store is not open (outside the lifespan)")
-        return self.store
+    store: AttachmentStore
 
     def signed_url(self, action: Action, attachment_id: uuid.UUID,
                    expires_at: dt.datetime | None = None) -> tuple[str, dt.datetime]:
@@ -38,3 +40,8 @@ class Resources:
                            "sig": sign(self.settings.url_secret, action, attachment_id, expires)})
         url = f"{self.settings.public_base_url}/attachments/{attachment_id}/content?{query}"
         return url, dt.datetime.fromtimestamp(expires, dt.UTC)
+
+
+def resources_of(request: Request) -> Resources:
+    """The tasks service's resources, from the request's lifespan state."""
+    return state_of(request, RESOURCES, Resources)

@@ -28,3 +28,15 @@ def test_outside_production_a_random_key_is_used(env: str) -> None:
     two = TasksSettings.from_env(_base(env), {})
     assert one.url_secret != two.url_secret
     assert len(one.url_secret) >= MIN_SECRET_BYTES
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("ATTACHMENT_MAX_BYTES", "50MB"), ("UPLOAD_URL_TTL_SECONDS", "0"),
+    ("DOWNLOAD_URL_TTL_SECONDS", "soon"), ("REMINDER_LEAD_HOURS", "-1"),
+    ("REMINDER_INTERVAL_SECONDS", "0"), ("SWEEPER_INTERVAL_SECONDS", "x"),
+    ("STALE_UPLOAD_SECONDS", "nan"), ("RUN_SCHEDULER", "sometimes"),
+    ("TASKS_TIMEZONE", "Mars/Olympus"), ("PUBLIC_BASE_URL", "tasks.example.com"),
+])
+def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        TasksSettings.from_env(_base("test"), {name: value})

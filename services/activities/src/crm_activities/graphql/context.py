@@ -67,7 +67,8 @@ class Context:
 
     @property
     def grace(self) -> dt.timedelta:
-        return dt.timedelta(hours=self.runtime.settings.access_grace_hours)
+        """The access rule's grace period: the settings' (its one source)."""
+        return self.runtime.settings.access_grace
 
     @property
     def access(self) -> Access:

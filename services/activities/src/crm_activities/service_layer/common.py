@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_activities.adapters.tables import access
 from crm_activities.domain import access as rules
+from crm_activities.service_layer.visibility import can_see_client
 from crm_common.auth import Principal
-from crm_common.client_access import active_employee, can_see_client
+from crm_common.client_access import active_employee
 from crm_common.problems import forbidden, not_found, problem
 
 #: a client in this status takes no new meetings
@@ -35,7 +36,7 @@ async def check_client(session: AsyncSession, principal: Principal, client_id: u
     """The client exists (in the projection) and ``principal`` may see it; else NOT_FOUND — the
     same answer for both, so that a rep learns nothing of clients they may not see."""
     row = await client_row(session, client_id)
-    if row is None or not await can_see_client(session, access, principal, client_id, now, grace):
+    if row is None or not await can_see_client(session, principal, client_id, now, grace):
         raise not_found("client", field=field)
     return row
 

@@ -7,15 +7,20 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
 from crm_clients.adapters.tables import history
 from crm_clients.graphql.contract_types import contract_loaders
 from crm_clients.service_layer import groups, queries, staff
+from crm_clients.service_layer.contract_jobs import JobSettings
 from crm_common.auth import Principal
 from crm_common.history import HistoryLoader
-from crm_common.service import Runtime
+from crm_common.service import Runtime, state_of
 from crm_common.uow import UnitOfWork
+
+#: the lifespan state's key of the contract job's settings
+JOB_SETTINGS = "contract_job"
 
 
 @dataclass
@@ -38,14 +43,16 @@ class Loaders:
 class Context:
     principal: Principal
     runtime: Runtime
+    contract_job: JobSettings
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         reader = self.runtime.reader
         principal = self.principal
+        grace = self.grace
 
         async def load_clients(ids: list[uuid.UUID]) -> list[Any]:
-            return await queries.clients_by_ids(reader, principal, ids)
+            return await queries.clients_by_ids(reader, principal, ids, grace=grace)
 
         async def load_addresses(ids: list[uuid.UUID]) -> list[list[Any]]:
             return await queries.addresses_by_client(reader, ids)
@@ -71,8 +78,7 @@ class Context:
             client_history=HistoryLoader(reader, history, "client_id"),
             entity_history=HistoryLoader(reader, history, "entity_id"),
             group=DataLoader(load_fn=load_groups, max_batch_size=500),
-            **contract_loaders(reader, principal,
-                               dt.timedelta(hours=self.runtime.settings.access_grace_hours)),
+            **contract_loaders(reader, principal, grace),
         )
 
     def uow(self) -> UnitOfWork:
@@ -80,9 +86,15 @@ class Context:
                           actor_id=self.principal.subject)
 
     @property
+    def grace(self) -> dt.timedelta:
+        """The access rule's grace period: the settings' (its one source)."""
+        return self.runtime.settings.access_grace
+
+    @property
     def max_page_size(self) -> int:
         return self.runtime.settings.max_page_size
 
 
-def make_context(_request: Any, principal: Principal, runtime: Runtime) -> Context:
-    return Context(principal=principal, runtime=runtime)
+def make_context(request: Request, principal: Principal, runtime: Runtime) -> Context:
+    return Context(principal=principal, runtime=runtime,
+                   contract_job=state_of(request, JOB_SETTINGS, JobSettings))

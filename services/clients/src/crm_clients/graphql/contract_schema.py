@@ -37,7 +37,8 @@ from crm_common.problems import forbidden
 
 
 def _grace(info: strawberry.Info) -> dt.timedelta:
-    return dt.timedelta(hours=info.context.runtime.settings.access_grace_hours)
+    grace: dt.timedelta = info.context.grace
+    return grace
 
 
 async def _contract(info: strawberry.Info, contract_id: uuid.UUID | None) -> Contract | None:
@@ -183,7 +184,7 @@ class ContractMutation:
             async with ctx.uow() as uow:
                 uow.actor_id = ctx.principal.subject
                 return await contract_jobs.run_maintenance(
-                    uow, today, contract_jobs.configured().notice_days, ctx.principal.subject)
+                    uow, today, ctx.contract_job.notice_days, ctx.principal.subject)
 
         result, errors = await mutate(info, act, service=SERVICE)
         if result is None:

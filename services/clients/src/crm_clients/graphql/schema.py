@@ -154,7 +154,7 @@ class Query(DirectoryQuery, ContractQuery):
                                      search=term,
                                      has_contract_in_force=flt.has_contract_in_force),
                 first=size, after=after, order=order.field.value,
-                descending=order.direction is OrderDirection.DESC,
+                descending=order.direction is OrderDirection.DESC, grace=info.context.grace,
             )
         except InvalidCursor as exc:
             raise bad_input(f"after: {exc}") from None
@@ -205,7 +205,7 @@ class Mutation(DirectoryMutation, ContractMutation):
             reason = input.reason[:2000] if input.reason else None
             async with ctx.uow() as uow:
                 return await handlers.reassign_owner(uow, ctx.principal, cid, input.version,
-                                                     owner, reason)
+                                                     owner, reason, grace=ctx.grace)
 
         client_id, errors = await mutate(info, act, service=SERVICE,
                                          changed=changed_in(ctx.loaders.client))
@@ -221,7 +221,8 @@ class Mutation(DirectoryMutation, ContractMutation):
             cid = parse_id(raw.pop("id"), ("input", "id"))
             version = raw.pop("version")
             async with ctx.uow() as uow:
-                return await handlers.update_client(uow, ctx.principal, cid, version, raw)
+                return await handlers.update_client(uow, ctx.principal, cid, version, raw,
+                                               grace=ctx.grace)
 
         client_id, errors = await mutate(info, act, service=SERVICE,
                                          changed=changed_in(ctx.loaders.client))
@@ -238,7 +239,7 @@ class Mutation(DirectoryMutation, ContractMutation):
             reason = input.reason[:2000] if input.reason else None
             async with ctx.uow() as uow:
                 return await handlers.archive_client(uow, ctx.principal, cid, input.version,
-                                                     reason)
+                                                     reason, grace=ctx.grace)
 
         client_id, errors = await mutate(info, act, service=SERVICE,
                                          changed=changed_in(ctx.loaders.client))
@@ -331,7 +332,8 @@ async def _add(info: strawberry.Info, kind: str, client_id_raw: Any, raw: dict[s
     async def act() -> tuple[uuid.UUID, uuid.UUID]:
         cid = parse_id(client_id_raw, ("input", "clientId"))
         async with ctx.uow() as uow:
-            return await handlers.add_child(uow, ctx.principal, kind, cid, raw), cid
+            return await handlers.add_child(uow, ctx.principal, kind, cid, raw,
+                                              grace=ctx.grace), cid
 
     result, errors = await mutate(info, act, service=SERVICE, changed=_child_changed(info, kind))
     child_id, client_id = result if result else (None, None)
@@ -346,7 +348,7 @@ async def _update(info: strawberry.Info, kind: str, raw: dict[str, Any]) -> Any:
         version = raw.pop("version")
         async with ctx.uow() as uow:
             client_id = await handlers.update_child(uow, ctx.principal, kind, child_id, version,
-                                                    raw)
+                                                    raw, grace=ctx.grace)
         return child_id, client_id
 
     result, errors = await mutate(info, act, service=SERVICE, changed=_child_changed(info, kind))
@@ -361,7 +363,7 @@ async def _remove(info: strawberry.Info, kind: str, input: RemoveInput) -> Remov
         child_id = parse_id(input.id, ("input", "id"))
         async with ctx.uow() as uow:
             client_id = await handlers.remove_child(uow, ctx.principal, kind, child_id,
-                                                    input.version)
+                                                    input.version, grace=ctx.grace)
         return child_id, client_id
 
     result, errors = await mutate(info, act, service=SERVICE, changed=_child_changed(info, kind))

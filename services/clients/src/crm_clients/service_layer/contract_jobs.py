@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import os
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from crm_clients.domain.contracts import ContractStatus
 from crm_clients.service_layer.contracts import record_event, record_history
 from crm_common.db import make_engine, make_session_factory
 from crm_common.service import Runtime
+from crm_common.settings import EnvReader
 from crm_common.uow import UnitOfWork
 
 EVENT_RENEWED = "crm.clients.contract.renewed"
@@ -62,25 +62,10 @@ class JobSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> JobSettings:
-        env = os.environ if environ is None else environ
-        enabled = env.get("RUN_CONTRACT_JOB", "true").strip().lower()
-        if enabled not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
-            raise ValueError(f"RUN_CONTRACT_JOB must be true or false, not {enabled!r}")
-        return cls(notice_days=domain.parse_notice_days(env.get("CONTRACT_EXPIRY_NOTICE_DAYS")),
-                   enabled=enabled in {"1", "true", "yes", "on"})
-
-
-_configured = JobSettings()
-
-
-def configure(job: JobSettings) -> None:
-    """Set the process-wide job settings (start-up only; ``runContractMaintenance`` uses them)."""
-    global _configured
-    _configured = job
-
-
-def configured() -> JobSettings:
-    return _configured
+        env = EnvReader(environ)
+        return cls(notice_days=env.parsed("CONTRACT_EXPIRY_NOTICE_DAYS",
+                                          domain.parse_notice_days, (30,)),
+                   enabled=env.boolean("RUN_CONTRACT_JOB", True))
 
 
 @dataclass(frozen=True)
@@ -222,5 +207,5 @@ async def contract_job_lifespan(runtime: Runtime, job: JobSettings) -> AsyncIter
 
 
 __all__ = ["EVENT_EXPIRED", "EVENT_EXPIRING", "EVENT_RENEWED", "JobSettings",
-           "MaintenanceResult", "configure", "configured", "contract_job_lifespan",
+           "MaintenanceResult", "contract_job_lifespan",
            "run_maintenance", "run_once", "run_standalone"]

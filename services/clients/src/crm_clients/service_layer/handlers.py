@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import RowMapping, delete, func, insert, select, update
@@ -47,7 +48,7 @@ from crm_clients.service_layer.state import (
     CONTACT_FIELDS,
     client_snapshot,
 )
-from crm_clients.service_layer.visibility import has_grant
+from crm_clients.service_layer.visibility import can_see_client
 from crm_common.auth import Principal
 from crm_common.jsonvalues import jsonable, snapshot
 from crm_common.messaging.envelope import DomainEvent
@@ -73,13 +74,6 @@ async def _lock_client(session: AsyncSession, client_id: uuid.UUID) -> RowMappin
     return (await session.execute(
         select(clients).where(clients.c.id == client_id).with_for_update()
     )).mappings().one_or_none()
-
-
-async def _visible(session: AsyncSession, principal: Principal, row: Mapping[Any, Any]) -> bool:
-    """May ``principal`` see this client (owned, or through a standing meeting grant)?"""
-    if access.can_see(principal, row["owner_id"]):
-        return True
-    return "sales_rep" in principal.roles and await has_grant(session, principal.subject, row["id"])
 
 
 async def _check_refs(session: AsyncSession, data: Mapping[str, Any]) -> None:
@@ -173,14 +167,14 @@ async def create_client(uow: UnitOfWork, principal: Principal, raw: Mapping[str,
 
 
 async def update_client(uow: UnitOfWork, principal: Principal, client_id: uuid.UUID,
-                        version: int, raw: Mapping[str, Any]) -> uuid.UUID:
+                        version: int, raw: Mapping[str, Any], *, grace: timedelta) -> uuid.UUID:
     data = validate_client(raw, creating=False)
     if "owner_id" in data:
         raise problem(("input", "ownerId"), "NOT_SUPPORTED",
                       "the owner is changed by reassigning the client, not by updating it")
     session = uow.session
     row = await _lock_client(session, client_id)
-    if row is None or not await _visible(session, principal, row):
+    if row is None or not await can_see_client(session, principal, client_id, grace=grace):
         raise not_found("client")
     _check(access.can_edit(principal, row["owner_id"], granted=True))  # visible: owned or granted
     check_version(row, version, what="client")
@@ -211,10 +205,10 @@ async def update_client(uow: UnitOfWork, principal: Principal, client_id: uuid.U
 
 
 async def archive_client(uow: UnitOfWork, principal: Principal, client_id: uuid.UUID,
-                         version: int, reason: str | None) -> uuid.UUID:
+                         version: int, reason: str | None, *, grace: timedelta) -> uuid.UUID:
     session = uow.session
     row = await _lock_client(session, client_id)
-    if row is None or not await _visible(session, principal, row):
+    if row is None or not await can_see_client(session, principal, client_id, grace=grace):
         raise not_found("client")
     _check(access.can_archive(principal, row["owner_id"], granted=True))
     check_version(row, version, what="client")
@@ -233,12 +227,12 @@ async def archive_client(uow: UnitOfWork, principal: Principal, client_id: uuid.
 
 async def reassign_owner(uow: UnitOfWork, principal: Principal, client_id: uuid.UUID,
                          version: int, owner_id: uuid.UUID | None,
-                         reason: str | None) -> uuid.UUID:
+                         reason: str | None, *, grace: timedelta) -> uuid.UUID:
     """Give the client to another employee (managers and admins); recorded and published as
     ``crm.clients.client.owner_reassigned``. ``owner_id`` None leaves the client unowned."""
     session = uow.session
     row = await _lock_client(session, client_id)
-    if row is None or not await _visible(session, principal, row):
+    if row is None or not await can_see_client(session, principal, client_id, grace=grace):
         raise not_found("client")
     if not principal.sees_all_clients:
         raise forbidden("only managers and admins reassign clients", field=("input", "id"))
@@ -293,9 +287,9 @@ async def _check_unique(session: AsyncSession, kind: str, client_id: uuid.UUID,
 
 
 async def _editable_client(uow: UnitOfWork, principal: Principal, client_id: uuid.UUID,
-                           field: tuple[str, ...]) -> RowMapping:
+                           field: tuple[str, ...], grace: timedelta) -> RowMapping:
     row = await _lock_client(uow.session, client_id)
-    if row is None or not await _visible(uow.session, principal, row):
+    if row is None or not await can_see_client(uow.session, principal, client_id, grace=grace):
         raise not_found("client", field=field)
     _check(access.can_edit(principal, row["owner_id"], granted=True), field)
     if row["status"] == ClientStatus.ARCHIVED.value:
@@ -316,10 +310,10 @@ async def _clear_flag(session: AsyncSession, kind: str, client_id: uuid.UUID,
 
 
 async def add_child(uow: UnitOfWork, principal: Principal, kind: str, client_id: uuid.UUID,
-                    raw: Mapping[str, Any]) -> uuid.UUID:
+                    raw: Mapping[str, Any], *, grace: timedelta) -> uuid.UUID:
     table, fields, validator, flag, _ = _CHILDREN[kind]
     values = validator(raw, creating=True, prefix=("input", _input_key(kind)))
-    await _editable_client(uow, principal, client_id, ("input", "clientId"))
+    await _editable_client(uow, principal, client_id, ("input", "clientId"), grace)
     child_id = uuid.uuid4()
     session = uow.session
     await _check_unique(session, kind, client_id, values, None, ("input", _input_key(kind)))
@@ -337,22 +331,22 @@ async def add_child(uow: UnitOfWork, principal: Principal, kind: str, client_id:
 
 
 async def _locked_child(uow: UnitOfWork, principal: Principal, kind: str,
-                        child_id: uuid.UUID, version: int) -> RowMapping:
+                        child_id: uuid.UUID, version: int, grace: timedelta) -> RowMapping:
     table = _CHILDREN[kind][0]
     session = uow.session
     client_id = await session.scalar(select(table.c.client_id).where(table.c.id == child_id))
     if client_id is None:
         raise not_found(kind.replace("_", " "))
-    await _editable_client(uow, principal, client_id, ("input", "id"))
+    await _editable_client(uow, principal, client_id, ("input", "id"), grace)
     return await lock_versioned(session, table, child_id, version, what=kind.replace("_", " "))
 
 
 async def update_child(uow: UnitOfWork, principal: Principal, kind: str, child_id: uuid.UUID,
-                       version: int, raw: Mapping[str, Any]) -> uuid.UUID:
+                       version: int, raw: Mapping[str, Any], *, grace: timedelta) -> uuid.UUID:
     """Returns the id of the client the child belongs to."""
     table, fields, validator, flag, _ = _CHILDREN[kind]
     values = validator(raw, creating=False, prefix=("input",))
-    row = await _locked_child(uow, principal, kind, child_id, version)
+    row = await _locked_child(uow, principal, kind, child_id, version, grace)
     changes = diff(row, values)
     client_id: uuid.UUID = row["client_id"]
     if not changes:
@@ -372,10 +366,10 @@ async def update_child(uow: UnitOfWork, principal: Principal, kind: str, child_i
 
 
 async def remove_child(uow: UnitOfWork, principal: Principal, kind: str, child_id: uuid.UUID,
-                       version: int) -> uuid.UUID:
+                       version: int, *, grace: timedelta) -> uuid.UUID:
     """Removes the row; its last state stays in the client's history (nothing is lost)."""
     table, fields, _, _, _ = _CHILDREN[kind]
-    row = await _locked_child(uow, principal, kind, child_id, version)
+    row = await _locked_child(uow, principal, kind, child_id, version, grace)
     client_id: uuid.UUID = row["client_id"]
     session = uow.session
     await session.execute(delete(table).where(table.c.id == child_id))

@@ -10,14 +10,12 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    DateTime,
     Float,
-    Interval,
     RowMapping,
     Select,
     and_,
@@ -39,12 +37,10 @@ from crm_clients.adapters.tables import (
     clients,
     contact_persons,
     contracts,
-    meeting_grants,
 )
 from crm_clients.domain.contracts import ContractStatus, business_today
-from crm_clients.service_layer.visibility import grace_period, visible_clients
+from crm_clients.service_layer import visibility
 from crm_common.auth import Principal
-from crm_common.client_access import standing_grant
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
 from crm_common.paging import Page, keyset_page
 
@@ -55,15 +51,10 @@ Row = RowMapping
 # cache and asyncpg's prepared statements are reused (an ``IN`` list is re-rendered per call).
 _IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
 _CLIENTS_BY_IDS = select(clients).where(clients.c.id == any_(_IDS))
-# A rep's variant: owned, or granted by a standing meeting (DESIGN §6; see visibility.py).
-_ME = bindparam("me", type_=UUID(as_uuid=True))
-_NOW = bindparam("now", type_=DateTime(timezone=True))
-_GRACE = bindparam("grace", type_=Interval())
-_VISIBLE_CLIENTS_BY_IDS = _CLIENTS_BY_IDS.where(or_(
-    clients.c.owner_id == _ME,
-    exists().where(meeting_grants.c.client_id == clients.c.id,
-                   standing_grant(meeting_grants, _ME, _NOW, _GRACE)),
-))
+# A rep's variant: the access rule's condition (visibility.OWNED_OR_GRANTED) is one object over
+# bind parameters, so this statement is built, and compiled, once; the rule's values come with
+# the ids as parameters.
+_VISIBLE_CLIENTS_BY_IDS = _CLIENTS_BY_IDS.where(visibility.OWNED_OR_GRANTED)
 
 
 def _children_statement(table: Any, *order: Any) -> Select[Any]:
@@ -81,19 +72,15 @@ _BANK_ACCOUNTS = _children_statement(
 
 
 async def clients_by_ids(reader: AsyncEngine, principal: Principal,
-                         ids: Sequence[uuid.UUID], *,
-                         grace: timedelta | None = None) -> list[Row | None]:
+                         ids: Sequence[uuid.UUID], *, grace: timedelta) -> list[Row | None]:
     """One statement for any number of ids; clients the principal may not see (DESIGN §6) come
     back as None, exactly as unknown ids do (not found)."""
-    params: dict[str, Any] = {"ids": list(ids)}
-    if principal.sees_all_clients:
-        statement = _CLIENTS_BY_IDS
-    elif "sales_rep" in principal.roles:
-        statement = _VISIBLE_CLIENTS_BY_IDS
-        params.update(me=principal.subject, grace=grace_period() if grace is None else grace,
-                      now=datetime.now(UTC))
-    else:
+    rule = visibility.client_rule(principal, grace=grace)
+    if rule.condition is visibility.NO_CLIENT:
         return [None for _ in ids]
+    statement = (_CLIENTS_BY_IDS if rule.condition is visibility.EVERY_CLIENT
+                 else _VISIBLE_CLIENTS_BY_IDS)
+    params: dict[str, Any] = {"ids": list(ids), **rule.params}
     async with reader.connect() as session:
         rows = (await session.execute(statement, params)).mappings()
         found = {r["id"]: r for r in rows}
@@ -252,13 +239,11 @@ async def similar_clients(reader: AsyncEngine, legal_name: str, *,
 async def list_clients(reader: AsyncEngine, principal: Principal,
                        flt: ClientFilter, *, first: int, after: str | None,
                        order: str = "NAME", descending: bool = False,
-                       grace: timedelta | None = None) -> Page:
+                       grace: timedelta) -> Page:
     """A keyset page: ``WHERE (key, id) > (cursor)`` over an index, so page 10,000 costs what
     page 1 costs. Raises ``InvalidCursor`` for a cursor that is not ours."""
     key, id_col = ORDERINGS[order]
-    stmt = select(clients)
-    if not principal.sees_all_clients:
-        stmt = stmt.where(visible_clients(principal, grace=grace))
+    stmt = select(clients).where(visibility.visible_clients(principal, grace=grace))
     stmt = _apply_filters(stmt, flt)
     if flt.search:
         return await _search_page(reader, stmt, flt.search, first=first, after=after)

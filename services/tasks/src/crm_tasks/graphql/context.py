@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
 from crm_common.auth import Principal
@@ -16,7 +17,7 @@ from crm_common.service import Runtime
 from crm_common.uow import UnitOfWork
 from crm_tasks.adapters.tables import task_history
 from crm_tasks.domain.reminders import today_in
-from crm_tasks.resources import Resources
+from crm_tasks.resources import Resources, resources_of
 from crm_tasks.service_layer import queries
 
 
@@ -62,7 +63,8 @@ class Context:
 
     @property
     def grace(self) -> dt.timedelta:
-        return dt.timedelta(hours=self.runtime.settings.access_grace_hours)
+        """The access rule's grace period: the settings' (its one source)."""
+        return self.runtime.settings.access_grace
 
     @property
     def max_page_size(self) -> int:
@@ -73,8 +75,5 @@ class Context:
         return today_in(self.resources.settings.timezone)
 
 
-def context_factory(resources: Resources) -> Any:
-    def make_context(_request: Any, principal: Principal, runtime: Runtime) -> Context:
-        return Context(principal=principal, runtime=runtime, resources=resources)
-
-    return make_context
+def make_context(request: Request, principal: Principal, runtime: Runtime) -> Context:
+    return Context(principal=principal, runtime=runtime, resources=resources_of(request))

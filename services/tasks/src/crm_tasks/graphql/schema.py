@@ -282,7 +282,7 @@ class Mutation:
                                                                    r["task_id"])])
         if row is None:
             return RemoveAttachmentPayload(removed_id=None, task=None, user_errors=errors)
-        await sweeper.delete_now(ctx.runtime.engine, ctx.resources.require_store(), row["id"],
+        await sweeper.delete_now(ctx.runtime.engine, ctx.resources.store, row["id"],
                                  row["file_id"], dt.datetime.now(dt.UTC))
         return RemoveAttachmentPayload(removed_id=strawberry.ID(str(row["id"])),
                                        task=await _task(info, row["task_id"]), user_errors=[])

@@ -25,12 +25,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from crm_common.service import Runtime
+from crm_common.service import Runtime, runtime_of
 from crm_common.uow import UnitOfWork
 from crm_tasks.adapters.files import FileMissing, FileRefused, Writer
 from crm_tasks.domain.signing import Action, BadSignature, verify
 from crm_tasks.domain.text import ascii_fallback
-from crm_tasks.resources import Resources
+from crm_tasks.resources import Resources, resources_of
 from crm_tasks.service_layer import attachments, queries
 
 log = logging.getLogger("crm.tasks.content")
@@ -62,90 +62,87 @@ def _authorise(request: Request, resources: Resources, action: Action
     return attachment_id
 
 
-class ContentRoutes:
-    def __init__(self, resources: Resources) -> None:
-        self.resources = resources
-        self.runtime: Runtime | None = None
+def content_routes() -> list[Route]:
+    """The upload and download routes; they find the runtime and the store in the request's
+    lifespan state."""
+    return [Route("/attachments/{attachment_id}/content", upload, methods=["PUT"]),
+            Route("/attachments/{attachment_id}/content", download, methods=["GET"])]
 
-    def routes(self) -> list[Route]:
-        return [Route("/attachments/{attachment_id}/content", self.upload, methods=["PUT"]),
-                Route("/attachments/{attachment_id}/content", self.download, methods=["GET"])]
 
-    def _runtime(self) -> Runtime:
-        if self.runtime is None:
-            raise RuntimeError("the tasks service is not started")
-        return self.runtime
+async def upload(request: Request) -> Response:
+    resources = resources_of(request)
+    found = _authorise(request, resources, Action.UPLOAD)
+    if isinstance(found, Response):
+        return found
+    limit = resources.settings.max_attachment_bytes
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        return _error(413, "TOO_LARGE", f"files are limited to {limit} bytes")
+    runtime = runtime_of(request)
+    row = await attachments.begin_upload(runtime.engine, found, dt.datetime.now(dt.UTC))
+    if row is None:
+        return _error(409, "NOT_UPLOADABLE",
+                      "this attachment is not waiting for an upload (used or expired)")
+    writer = resources.store.writer(row["file_id"], row["file_name"],
+                                    {"attachmentId": str(row["id"]),
+                                     "taskId": str(row["task_id"])})
+    try:
+        size, digest, head = await _stream(request.stream(), writer, limit)
+    except TooLarge:
+        await _abandon(runtime, writer, row["id"], "larger than the limit")
+        return _error(413, "TOO_LARGE", f"files are limited to {limit} bytes")
+    except ClientDisconnect:
+        await _abandon(runtime, writer, row["id"], "the client went away mid-upload")
+        return _error(400, "INCOMPLETE", "the upload was interrupted")
+    except FileRefused as exc:
+        log.warning("upload of attachment %s failed: %s", row["id"], exc)
+        await _abandon(runtime, writer, row["id"], f"file server: {exc}")
+        return _error(503, "STORE_UNAVAILABLE", "the file store failed; try again")
+    except BaseException:
+        # cancelled (shutdown) or a fault: clean up without being cancelled half-way
+        await asyncio.shield(_abandon(runtime, writer, row["id"], "upload aborted"))
+        raise
+    detected = filetype.guess_mime(head) if head else None
+    async with UnitOfWork(runtime.session_factory, source=runtime.settings.source,
+                          actor_id=row["created_by"]) as uow:
+        stored = await attachments.finish_upload(uow, row["id"], size=size, sha256=digest,
+                                                 detected_type=detected)
+    if stored is None:
+        await _abandon(runtime, writer, row["id"], "taken for dead by the sweeper", closed=True)
+        return _error(409, "NOT_UPLOADABLE", "the upload took too long")
+    return JSONResponse({"id": str(stored["id"]), "size": size, "sha256": digest,
+                         "detectedContentType": detected}, status_code=201)
 
-    async def upload(self, request: Request) -> Response:
-        found = _authorise(request, self.resources, Action.UPLOAD)
-        if isinstance(found, Response):
-            return found
-        limit = self.resources.settings.max_attachment_bytes
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return _error(413, "TOO_LARGE", f"files are limited to {limit} bytes")
-        runtime = self._runtime()
-        row = await attachments.begin_upload(runtime.engine, found, dt.datetime.now(dt.UTC))
-        if row is None:
-            return _error(409, "NOT_UPLOADABLE",
-                          "this attachment is not waiting for an upload (used or expired)")
-        store = self.resources.require_store()
-        writer = store.writer(row["file_id"], row["file_name"],
-                              {"attachmentId": str(row["id"]), "taskId": str(row["task_id"])})
-        try:
-            size, digest, head = await _stream(request.stream(), writer, limit)
-        except TooLarge:
-            await self._abandon(writer, row["id"], "larger than the limit")
-            return _error(413, "TOO_LARGE", f"files are limited to {limit} bytes")
-        except ClientDisconnect:
-            await self._abandon(writer, row["id"], "the client went away mid-upload")
-            return _error(400, "INCOMPLETE", "the upload was interrupted")
-        except FileRefused as exc:
-            log.warning("upload of attachment %s failed: %s", row["id"], exc)
-            await self._abandon(writer, row["id"], f"file server: {exc}")
-            return _error(503, "STORE_UNAVAILABLE", "the file store failed; try again")
-        except BaseException:
-            # cancelled (shutdown) or a fault: clean up without being cancelled half-way
-            await asyncio.shield(self._abandon(writer, row["id"], "upload aborted"))
-            raise
-        detected = filetype.guess_mime(head) if head else None
-        async with UnitOfWork(runtime.session_factory, source=runtime.settings.source,
-                              actor_id=row["created_by"]) as uow:
-            stored = await attachments.finish_upload(uow, row["id"], size=size, sha256=digest,
-                                                     detected_type=detected)
-        if stored is None:
-            await self._abandon(writer, row["id"], "taken for dead by the sweeper", closed=True)
-            return _error(409, "NOT_UPLOADABLE", "the upload took too long")
-        return JSONResponse({"id": str(stored["id"]), "size": size, "sha256": digest,
-                             "detectedContentType": detected}, status_code=201)
 
-    async def _abandon(self, writer: Writer, attachment_id: uuid.UUID, reason: str, *,
-                       closed: bool = False) -> None:
-        engine = self._runtime().engine
-        try:
-            await writer.discard()
-        except FileRefused as exc:
-            await attachments.fail_upload(engine, attachment_id, reason, deleted=False,
-                                          delete_error=str(exc), now=dt.datetime.now(dt.UTC))
-            return
-        await attachments.fail_upload(engine, attachment_id, reason, deleted=True,
-                                      delete_error=None, now=dt.datetime.now(dt.UTC))
+async def _abandon(runtime: Runtime, writer: Writer, attachment_id: uuid.UUID, reason: str, *,
+                   closed: bool = False) -> None:
+    engine = runtime.engine
+    try:
+        await writer.discard()
+    except FileRefused as exc:
+        await attachments.fail_upload(engine, attachment_id, reason, deleted=False,
+                                      delete_error=str(exc), now=dt.datetime.now(dt.UTC))
+        return
+    await attachments.fail_upload(engine, attachment_id, reason, deleted=True,
+                                  delete_error=None, now=dt.datetime.now(dt.UTC))
 
-    async def download(self, request: Request) -> Response:
-        found = _authorise(request, self.resources, Action.DOWNLOAD)
-        if isinstance(found, Response):
-            return found
-        row = await queries.attachment_by_id(self._runtime().reader, found)
-        if row is None or row["status"] != "stored":
-            return _error(404, "NOT_FOUND", "no such attachment")
-        try:
-            chunks = await self.resources.require_store().read(row["file_id"])
-        except FileMissing:
-            log.error("attachment %s is stored but its file %s is missing", row["id"],
-                      row["file_id"])
-            return _error(404, "NOT_FOUND", "the file is missing")
-        return StreamingResponse(chunks, media_type=row["detected_type"] or
-                                 "application/octet-stream", headers=_download_headers(row))
+
+async def download(request: Request) -> Response:
+    resources = resources_of(request)
+    found = _authorise(request, resources, Action.DOWNLOAD)
+    if isinstance(found, Response):
+        return found
+    row = await queries.attachment_by_id(runtime_of(request).reader, found)
+    if row is None or row["status"] != "stored":
+        return _error(404, "NOT_FOUND", "no such attachment")
+    try:
+        chunks = await resources.store.read(row["file_id"])
+    except FileMissing:
+        log.error("attachment %s is stored but its file %s is missing", row["id"],
+                  row["file_id"])
+        return _error(404, "NOT_FOUND", "the file is missing")
+    return StreamingResponse(chunks, media_type=row["detected_type"] or
+                             "application/octet-stream", headers=_download_headers(row))
 
 
 def _download_headers(row: Any) -> dict[str, str]:

@@ -25,7 +25,6 @@ from sqlalchemy import RowMapping, and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_common.auth import Principal
-from crm_common.client_access import DEFAULT_GRACE
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.parsing import parse_uuid
 from crm_common.problems import forbidden, not_found, problem
@@ -60,7 +59,7 @@ class UploadGrant:
 
 async def request_upload(uow: UnitOfWork, principal: Principal, raw: Mapping[str, Any], *,
                          max_bytes: int, ttl: dt.timedelta, now: dt.datetime,
-                         grace: dt.timedelta = DEFAULT_GRACE) -> UploadGrant:
+                         grace: dt.timedelta) -> UploadGrant:
     """Record a pending attachment (with its future GridFS file id) on a visible task."""
     try:
         task_id = parse_uuid(raw.get("task_id"))
@@ -158,7 +157,7 @@ async def fail_upload(engine: AsyncEngine, attachment_id: uuid.UUID, reason: str
 
 
 async def remove_attachment(uow: UnitOfWork, principal: Principal, raw: Mapping[str, Any], *,
-                            grace: dt.timedelta = DEFAULT_GRACE) -> RowMapping:
+                            grace: dt.timedelta) -> RowMapping:
     """Remove a stored attachment: gone from the task now, its file queued for deletion (the
     caller deletes it at once after the commit; the sweeper retries if that fails)."""
     try:

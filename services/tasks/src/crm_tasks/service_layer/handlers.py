@@ -16,7 +16,7 @@ from sqlalchemy import RowMapping, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_common.auth import Principal
-from crm_common.client_access import DEFAULT_GRACE, active_employee, can_see_client
+from crm_common.client_access import active_employee
 from crm_common.jsonvalues import jsonable
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.parsing import parse_uuid
@@ -30,7 +30,7 @@ from crm_tasks.domain.model import PRODUCED, CommitmentType, TaskStatus
 from crm_tasks.domain.workflow import Change, Relation, Verdict, decide, may_change, rule
 from crm_tasks.service_layer.history import diff, record_history
 from crm_tasks.service_layer.state import task_snapshot
-from crm_tasks.service_layer.visibility import relations, visible_tasks
+from crm_tasks.service_layer.visibility import can_see_client, relations, visible_tasks
 
 EVENT_CREATED = "crm.tasks.task.created"
 EVENT_ASSIGNED = "crm.tasks.task.assigned"
@@ -71,15 +71,14 @@ async def _check_client(checks: Collector, session: AsyncSession, principal: Pri
     c = access.require_clients()
     status = (await session.execute(select(c.c.status).where(c.c.client_id == client_id))
               ).scalar()
-    if status is None or not await can_see_client(session, access, principal, client_id,
-                                                  grace=grace):
+    if status is None or not await can_see_client(session, principal, client_id, grace=grace):
         checks.add("clientId", "NOT_FOUND", "client not found")
     elif status == "archived":
         checks.add("clientId", "CLIENT_ARCHIVED", "the client is archived")
 
 
 async def create_task(uow: UnitOfWork, principal: Principal, raw: Mapping[str, Any], *,
-                      grace: dt.timedelta = DEFAULT_GRACE) -> uuid.UUID:
+                      grace: dt.timedelta) -> uuid.UUID:
     data = model.validate_new_task(raw)
     session = uow.session
     checks = Collector()
@@ -132,7 +131,7 @@ def _rights(principal: Principal, row: Mapping[Any, Any], change: Change) -> Non
 
 
 async def update_task(uow: UnitOfWork, principal: Principal, task_id: uuid.UUID, version: Any,
-                      raw: Mapping[str, Any], *, grace: dt.timedelta = DEFAULT_GRACE
+                      raw: Mapping[str, Any], *, grace: dt.timedelta
                       ) -> uuid.UUID:
     data = model.validate_update(raw)
     session = uow.session
@@ -155,7 +154,7 @@ async def update_task(uow: UnitOfWork, principal: Principal, task_id: uuid.UUID,
 
 async def reschedule_task(uow: UnitOfWork, principal: Principal, task_id: uuid.UUID,
                           version: Any, raw: Mapping[str, Any], *,
-                          grace: dt.timedelta = DEFAULT_GRACE) -> uuid.UUID:
+                          grace: dt.timedelta) -> uuid.UUID:
     due = model.validate_due_date(raw)
     comment = model.validate_comment(raw)
     session = uow.session
@@ -175,7 +174,7 @@ async def reschedule_task(uow: UnitOfWork, principal: Principal, task_id: uuid.U
 
 async def change_priority(uow: UnitOfWork, principal: Principal, task_id: uuid.UUID,
                           version: Any, raw: Mapping[str, Any], *,
-                          grace: dt.timedelta = DEFAULT_GRACE) -> uuid.UUID:
+                          grace: dt.timedelta) -> uuid.UUID:
     priority = model.validate_priority(raw)
     comment = model.validate_comment(raw)
     session = uow.session
@@ -195,7 +194,7 @@ async def change_priority(uow: UnitOfWork, principal: Principal, task_id: uuid.U
 
 async def reassign_task(uow: UnitOfWork, principal: Principal, task_id: uuid.UUID,
                         version: Any, raw: Mapping[str, Any], *,
-                        grace: dt.timedelta = DEFAULT_GRACE) -> uuid.UUID:
+                        grace: dt.timedelta) -> uuid.UUID:
     try:
         assignee = parse_uuid(raw.get("assignee_id"))
     except ValueError:
@@ -235,7 +234,7 @@ def _verdict_problem(verdict: Verdict, current: TaskStatus, target: TaskStatus,
 
 async def change_status(uow: UnitOfWork, principal: Principal, task_id: uuid.UUID,
                         version: Any, target: TaskStatus, raw: Mapping[str, Any], *,
-                        grace: dt.timedelta = DEFAULT_GRACE,
+                        grace: dt.timedelta,
                         field: tuple[str, ...] = ("input", "to")) -> uuid.UUID:
     """Move a task along the workflow table. Closing targets come with ``outcome`` and
     ``refusal_reason`` in ``raw`` (validated here); reopening is the move back to assigned."""

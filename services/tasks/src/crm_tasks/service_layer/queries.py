@@ -28,7 +28,6 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_common.auth import Principal
-from crm_common.client_access import DEFAULT_GRACE
 from crm_common.paging import Page, keyset_page
 from crm_tasks.adapters.tables import attachments, tasks
 from crm_tasks.domain.model import OPEN_STATUSES, TaskStatus
@@ -86,14 +85,10 @@ def _conditions(flt: TaskFilter, today: dt.date, *, statuses: bool = True
     return out
 
 
-def _visible(principal: Principal, grace: dt.timedelta) -> ColumnElement[bool]:
-    return true() if principal.sees_all_clients else visible_tasks(principal, grace=grace)
-
-
 async def tasks_by_ids(reader: AsyncEngine, principal: Principal, ids: Sequence[uuid.UUID], *,
-                       grace: dt.timedelta = DEFAULT_GRACE) -> list[Row | None]:
+                       grace: dt.timedelta) -> list[Row | None]:
     """One statement for any number of ids; invisible tasks come back as None (not found)."""
-    statement = select(tasks).where(tasks.c.id == any_(_IDS), _visible(principal, grace))
+    statement = select(tasks).where(tasks.c.id == any_(_IDS), visible_tasks(principal, grace=grace))
     async with reader.connect() as conn:
         found = {r["id"]: r for r in (await conn.execute(statement, {"ids": list(ids)}))
                  .mappings()}
@@ -102,26 +97,26 @@ async def tasks_by_ids(reader: AsyncEngine, principal: Principal, ids: Sequence[
 
 async def list_tasks(reader: AsyncEngine, principal: Principal, flt: TaskFilter, *,
                      first: int, after: str | None, today: dt.date,
-                     grace: dt.timedelta = DEFAULT_GRACE) -> Page:
+                     grace: dt.timedelta) -> Page:
     """A keyset page ordered by (due date, id): ``WHERE (due_date, id) > cursor`` over an
     index, so page 10,000 costs what page 1 costs."""
-    stmt = select(tasks).where(_visible(principal, grace), *_conditions(flt, today))
+    stmt = select(tasks).where(visible_tasks(principal, grace=grace), *_conditions(flt, today))
     return await keyset_page(reader, stmt, key=tasks.c.due_date, key_type=dt.date,
                              id_col=tasks.c.id, first=first, after=after)
 
 
-def list_statement(principal: Principal, flt: TaskFilter, first: int, today: dt.date
-                   ) -> Select[Any]:
+def list_statement(principal: Principal, flt: TaskFilter, first: int, today: dt.date, *,
+                   grace: dt.timedelta) -> Select[Any]:
     """The first page's statement (for EXPLAIN in the benchmarks)."""
-    return (select(tasks).where(_visible(principal, DEFAULT_GRACE), *_conditions(flt, today))
+    return (select(tasks).where(visible_tasks(principal, grace=grace), *_conditions(flt, today))
             .order_by(tasks.c.due_date, tasks.c.id).limit(first + 1))
 
 
 async def board(reader: AsyncEngine, principal: Principal, flt: TaskFilter, *, today: dt.date,
-                grace: dt.timedelta = DEFAULT_GRACE) -> dict[str, int]:
+                grace: dt.timedelta) -> dict[str, int]:
     """How many visible tasks are in each status (every status listed, zeros included)."""
     stmt = (select(tasks.c.status, func.count())
-            .where(_visible(principal, grace), *_conditions(flt, today, statuses=False))
+            .where(visible_tasks(principal, grace=grace), *_conditions(flt, today, statuses=False))
             .group_by(tasks.c.status))
     async with reader.connect() as conn:
         counts = {s: int(n) for s, n in (await conn.execute(stmt)).all()}
@@ -166,7 +161,7 @@ _OWNER_COLUMNS = {"client": tasks.c.client_id, "assignee": tasks.c.assignee_id,
 
 
 async def tasks_by_owner(reader: AsyncEngine, principal: Principal, keys: Sequence[OwnerKey],
-                         *, grace: dt.timedelta = DEFAULT_GRACE) -> list[list[Row]]:
+                         *, grace: dt.timedelta) -> list[list[Row]]:
     """The first tasks (by due date) of many clients or employees: one statement per distinct
     (side, page size, statuses), whatever the number of owners (a LATERAL join per owner over
     the owner's index)."""
@@ -178,7 +173,8 @@ async def tasks_by_owner(reader: AsyncEngine, principal: Principal, keys: Sequen
         for (side, first, statuses, open_only), owners in groups.items():
             column = _OWNER_COLUMNS[side]
             owner = func.unnest(_IDS).table_valued("owner_id").render_derived(name="o")
-            inner = select(tasks).where(column == owner.c.owner_id, _visible(principal, grace))
+            inner = select(tasks).where(column == owner.c.owner_id,
+                                        visible_tasks(principal, grace=grace))
             if statuses:
                 inner = inner.where(tasks.c.status.in_(statuses))
             if open_only:

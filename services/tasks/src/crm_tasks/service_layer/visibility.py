@@ -4,22 +4,29 @@ or a standing meeting grant). Attachments follow their task. Anything else reads
 
 Watchers are told about a task (events) but being a watcher grants no visibility: otherwise a
 rep could show another rep a client that rep may not see.
+
+This is the one place the rule is stated: queries, commands, loaders and federation references
+call :func:`visible_tasks` (and :func:`can_see_client` for the client a task names). The grace
+period comes from the settings (``ACCESS_GRACE_HOURS``); every function takes it explicitly.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from sqlalchemy import ColumnElement, and_, or_, true
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_common.auth import Principal
-from crm_common.client_access import DEFAULT_GRACE, visible_client_condition
+from crm_common.client_access import can_see_client as _can_see_client
+from crm_common.client_access import visible_client_condition
 from crm_tasks.adapters.tables import access, tasks
 from crm_tasks.domain.workflow import Relation
 
 
-def visible_tasks(principal: Principal, now: dt.datetime | None = None,
-                  grace: dt.timedelta = DEFAULT_GRACE) -> ColumnElement[bool]:
+def visible_tasks(principal: Principal, now: dt.datetime | None = None, *,
+                  grace: dt.timedelta) -> ColumnElement[bool]:
     """A condition on ``tasks``: the row is visible to ``principal`` at ``now``."""
     if principal.sees_all_clients:
         return true()
@@ -31,6 +38,12 @@ def visible_tasks(principal: Principal, now: dt.datetime | None = None,
              visible_client_condition(access, principal, tasks.c.client_id,
                                       now or dt.datetime.now(dt.UTC), grace)),
     )
+
+
+async def can_see_client(session: AsyncSession, principal: Principal, client_id: uuid.UUID, *,
+                         grace: dt.timedelta, now: dt.datetime | None = None) -> bool:
+    """The client is known to the projection and ``principal`` may see it (a task naming it)."""
+    return await _can_see_client(session, access, principal, client_id, now, grace)
 
 
 def relations(principal: Principal, assignee_id: object,
