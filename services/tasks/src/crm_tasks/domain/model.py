@@ -123,13 +123,17 @@ def _id(c: _Collector, raw: Mapping[str, Any], key: str, *,
 
 
 def parse_due_date(value: Any) -> dt.date:
-    """An ISO 8601 calendar date (YYYY-MM-DD) within the range a due date may take."""
-    if not isinstance(value, str) or len(value) != 10:
+    """A calendar date (the API's ``Date`` scalar, or ISO 8601 text YYYY-MM-DD) within the range
+    a due date may take."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        day = value
+    elif not isinstance(value, str) or len(value) != 10:
         raise ValueError("a date is written YYYY-MM-DD")
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError("not a calendar date (YYYY-MM-DD)") from None
+    else:
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("not a calendar date (YYYY-MM-DD)") from None
     if not EARLIEST_DUE <= day <= LATEST_DUE:
         raise ValueError(f"a due date lies between {EARLIEST_DUE} and {LATEST_DUE}")
     return day

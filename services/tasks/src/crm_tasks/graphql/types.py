@@ -19,6 +19,7 @@ import strawberry
 from crm_common.graphql.connections import PageInfo, clamp_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
+from crm_common.paging import Page
 from crm_tasks.domain import model
 from crm_tasks.domain.signing import Action
 from crm_tasks.domain.workflow import targets
@@ -54,11 +55,30 @@ def _first(info: strawberry.Info, first: int | None) -> int:
         raise bad_input(f"first: {exc}") from None
 
 
-async def _owner_tasks(info: strawberry.Info, key: queries.OwnerKey) -> list[Task]:
-    rows = await info.context.loaders.owner_tasks.load(key)
-    for r in rows:
+async def _owner_tasks(info: strawberry.Info, key: queries.OwnerKey) -> TaskConnection:
+    page = await load_page(info.context.loaders.owner_tasks, key)
+    for r in page.rows:
         info.context.loaders.task.prime(r["id"], r)
-    return [Task.from_row(r) for r in rows]
+    return task_connection(page)
+
+
+async def load_page(loader: Any, key: Any) -> Page:
+    """A page from a loader; a cursor that is not one of ours is BAD_USER_INPUT."""
+    try:
+        page: Page = await loader.load(key)
+    except InvalidCursor as exc:
+        raise bad_input(f"after: {exc}") from None
+    return page
+
+
+def _info(page: Page) -> PageInfo:
+    return PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor)
+
+
+def task_connection(page: Page) -> TaskConnection:
+    return TaskConnection(edges=[TaskEdge(cursor=c, node=Task.from_row(r))
+                                 for r, c in zip(page.rows, page.cursors, strict=True)],
+                          page_info=_info(page))
 
 
 def _statuses(values: list[model.TaskStatus] | None) -> tuple[str, ...]:
@@ -74,17 +94,18 @@ class Client:
     def resolve_reference(cls, id: strawberry.ID) -> Client:  # noqa: A002 - federation's name
         return cls(id=id)
 
-    @strawberry.field(description="The client's tasks you may see, soonest due first "
-                                  "(first ≤ the page size cap; page with Query.tasks).")
+    @strawberry.field(description="The client's tasks you may see, soonest due first, "
+                                  "keyset-paged (first ≤ the page size cap).")
     async def tasks(self, info: strawberry.Info, first: int | None = None,
-                    statuses: list[TaskStatus] | None = None,
-                    open_only: bool = False) -> list[Task]:
+                    after: str | None = None, statuses: list[TaskStatus] | None = None,
+                    open_only: bool = False) -> TaskConnection:
+        size = _first(info, first)
         try:
             owner = uuid.UUID(str(self.id))
         except ValueError:
-            return []
+            return task_connection(Page.empty())
         return await _owner_tasks(info, queries.OwnerKey(
-            owner, _first(info, first), _statuses(statuses), open_only, "client"))
+            owner, size, _statuses(statuses), open_only, "client", after))
 
 
 @strawberry.federation.type(keys=["id"], description="An employee (owned by the clients "
@@ -97,17 +118,19 @@ class Employee:
         return cls(id=id)
 
     @strawberry.field(description="The employee's tasks you may see (assigned to them by "
-                                  "default, or by them), soonest due first.")
+                                  "default, or by them), soonest due first, keyset-paged.")
     async def tasks(self, info: strawberry.Info, first: int | None = None,
+                    after: str | None = None,
                     role: EmployeeTaskRole = EmployeeTaskRole.ASSIGNEE,
                     statuses: list[TaskStatus] | None = None,
-                    open_only: bool = False) -> list[Task]:
+                    open_only: bool = False) -> TaskConnection:
+        size = _first(info, first)
         try:
             owner = uuid.UUID(str(self.id))
         except ValueError:
-            return []
+            return task_connection(Page.empty())
         return await _owner_tasks(info, queries.OwnerKey(
-            owner, _first(info, first), _statuses(statuses), open_only, role.value))
+            owner, size, _statuses(statuses), open_only, role.value, after))
 
 
 def _ref(value: Any) -> Employee:
@@ -150,6 +173,16 @@ class TaskHistoryConnection:
     page_info: PageInfo
 
 
+@strawberry.enum(description="PENDING (no bytes yet) → UPLOADING → STORED, or FAILED; REMOVED "
+                             "once removed.")
+class AttachmentStatus(enum.Enum):
+    PENDING = "pending"
+    UPLOADING = "uploading"
+    STORED = "stored"
+    FAILED = "failed"
+    REMOVED = "removed"
+
+
 @strawberry.type(description="A file attached to a task. Bytes go over plain HTTP: upload to "
                              "the URL requestAttachmentUpload returns, download from "
                              "downloadUrl.")
@@ -164,7 +197,7 @@ class Attachment:
         description="The type detected from the content; null when not recognised.")
     size: int | None
     sha256: str | None
-    status: str = strawberry.field(description="pending, uploading, stored, failed, removed")
+    status: AttachmentStatus
     created_by: Employee
     created_at: dt.datetime
     stored_at: dt.datetime | None
@@ -173,7 +206,7 @@ class Attachment:
     @strawberry.field(description="A short-lived signed URL that streams the file with its "
                                   "original name; null unless stored.")
     def download_url(self, info: strawberry.Info) -> str | None:
-        if self.status != "stored":
+        if self.status is not AttachmentStatus.STORED:
             return None
         url, _ = info.context.resources.signed_url(Action.DOWNLOAD, uuid.UUID(str(self.id)))
         return url  # type: ignore[no-any-return]
@@ -183,7 +216,8 @@ class Attachment:
         return cls(id=strawberry.ID(str(r["id"])), task_id=strawberry.ID(str(r["task_id"])),
                    file_name=r["file_name"], declared_content_type=r["declared_type"],
                    detected_content_type=r["detected_type"], size=r["size"],
-                   sha256=r["sha256"], status=r["status"], created_by=_ref(r["created_by"]),
+                   sha256=r["sha256"], status=AttachmentStatus(r["status"]),
+                   created_by=_ref(r["created_by"]),
                    created_at=r["created_at"], stored_at=r["stored_at"], version=r["version"])
 
 
@@ -245,10 +279,15 @@ class Task:
                         self._row["assigned_by"])
         return targets(self.status, rel, produces=self.commitment_type in model.PRODUCED)
 
-    @strawberry.field(description="Stored attachments, oldest first.")
-    async def attachments(self, info: strawberry.Info) -> list[Attachment]:
-        rows = await info.context.loaders.attachments.load(uuid.UUID(str(self.id)))
-        return [Attachment.from_row(r) for r in rows]
+    @strawberry.field(description="Stored attachments, oldest first, keyset-paged.")
+    async def attachments(self, info: strawberry.Info, first: int | None = None,
+                          after: str | None = None) -> AttachmentConnection:
+        page = await load_page(info.context.loaders.attachments,
+                               (uuid.UUID(str(self.id)), _first(info, first), after))
+        return AttachmentConnection(
+            edges=[AttachmentEdge(cursor=c, node=Attachment.from_row(r))
+                   for r, c in zip(page.rows, page.cursors, strict=True)],
+            page_info=_info(page))
 
     @strawberry.field(description="Every change: who, when, from, to, comment; oldest first.")
     async def history(self, info: strawberry.Info, first: int | None = None,
@@ -263,6 +302,18 @@ class Task:
             edges=[TaskHistoryEdge(cursor=c, node=TaskHistoryEntry.from_row(r))
                    for r, c in zip(page.rows, page.cursors, strict=True)],
             page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
+
+
+@strawberry.type
+class AttachmentEdge:
+    cursor: str
+    node: Attachment
+
+
+@strawberry.type
+class AttachmentConnection:
+    edges: list[AttachmentEdge]
+    page_info: PageInfo
 
 
 @strawberry.type
