@@ -14,6 +14,7 @@ from crm_clients.graphql.contract_types import contract_loaders
 from crm_clients.service_layer import groups, queries, staff
 from crm_common.auth import Principal
 from crm_common.history import HistoryLoader
+from crm_common.paging import Page
 from crm_common.service import Runtime
 from crm_common.uow import UnitOfWork
 
@@ -30,7 +31,7 @@ class Loaders:
     group: DataLoader[uuid.UUID, Any]
     # contracts (the contracts module)
     contract: DataLoader[uuid.UUID, Any]
-    contracts_by_client: DataLoader[uuid.UUID, list[Any]]
+    contracts_by_client: DataLoader[Any, Page]
     contract_discounts: DataLoader[uuid.UUID, list[Any]]
 
 

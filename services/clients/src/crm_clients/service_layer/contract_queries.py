@@ -25,14 +25,12 @@ from crm_clients.service_layer.queries import contract_in_force as in_force_cond
 from crm_clients.service_layer.visibility import visible_clients
 from crm_common.auth import Principal
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
-from crm_common.paging import Page
+from crm_common.paging import Keyset, Page, pages_by_parent
 
 Row = RowMapping
 
 _IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
 _CONTRACTS_BY_IDS = select(contracts).where(contracts.c.id == any_(_IDS))
-_CONTRACTS_BY_CLIENT = select(contracts).where(contracts.c.client_id == any_(_IDS)).order_by(
-    contracts.c.valid_from.desc(), contracts.c.number, contracts.c.id)
 _DISCOUNTS_BY_CONTRACT = select(contract_discounts).where(
     contract_discounts.c.contract_id == any_(_IDS)).order_by(
     contract_discounts.c.contract_id, contract_discounts.c.position)
@@ -59,15 +57,38 @@ async def contracts_by_ids(reader: AsyncEngine, principal: Principal,
             for i in ids]
 
 
-async def contracts_by_client(reader: AsyncEngine,
-                              client_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
+#: ``Client.contracts``: latest validity first (``ix_contracts_client`` read backwards)
+LATEST_VALIDITY = Keyset((contracts.c.valid_from, contracts.c.id), descending=True)
+
+
+@dataclass(frozen=True)
+class ClientContractsKey:
+    """One ``Client.contracts`` page: whose, how many, of which status, after which cursor."""
+
+    client_id: uuid.UUID
+    first: int
+    status: str | None = None
+    after: str | None = None
+
+
+async def contracts_by_client(reader: AsyncEngine, keys: Sequence[ClientContractsKey]
+                              ) -> list[Page]:
     """Callers pass only ids of clients the principal may see (resolved through the client).
-    Newest validity first."""
-    async with reader.connect() as conn:
-        grouped: dict[uuid.UUID, list[Row]] = defaultdict(list)
-        for r in (await conn.execute(_CONTRACTS_BY_CLIENT, {"ids": list(client_ids)})).mappings():
-            grouped[r["client_id"]].append(r)
-    return [grouped.get(i, []) for i in client_ids]
+    A keyset page per client, latest validity first: one statement per distinct (page size,
+    status, cursor), whatever the number of clients. Raises ``InvalidCursor``."""
+    groups: dict[tuple[int, str | None, str | None], list[uuid.UUID]] = defaultdict(list)
+    for k in keys:
+        groups[(k.first, k.status, k.after)].append(k.client_id)
+    found: dict[ClientContractsKey, Page] = {}
+    for (first, status, after), ids in groups.items():
+        statement = select(contracts)
+        if status is not None:
+            statement = statement.where(contracts.c.status == status)
+        pages = await pages_by_parent(reader, statement, contracts.c.client_id, ids,
+                                      LATEST_VALIDITY, first=first, after=after)
+        found.update({ClientContractsKey(i, first, status, after): p
+                      for i, p in zip(ids, pages, strict=True)})
+    return [found[k] for k in keys]
 
 
 async def discounts_by_contract(reader: AsyncEngine,
@@ -126,5 +147,5 @@ async def list_contracts(reader: AsyncEngine, principal: Principal, flt: Contrac
     return Page.of(rows, first, lambda r: encode_cursor([r["number"], str(r["id"])]))
 
 
-__all__ = ["ContractFilter", "contracts_by_client", "contracts_by_ids",
-           "discounts_by_contract", "in_force_condition", "list_contracts"]
+__all__ = ["LATEST_VALIDITY", "ClientContractsKey", "ContractFilter", "contracts_by_client",
+           "contracts_by_ids", "discounts_by_contract", "in_force_condition", "list_contracts"]

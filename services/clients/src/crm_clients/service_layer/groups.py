@@ -23,6 +23,7 @@ from crm_clients.service_layer.errors import conflict, forbidden, not_found, pro
 from crm_clients.service_layer.state import camel_keys, row_dict
 from crm_common.auth import Principal
 from crm_common.messaging.envelope import DomainEvent
+from crm_common.paging import Keyset, Page, fetch_page
 from crm_common.uow import UnitOfWork
 
 EVENT_GROUP_CREATED = "crm.clients.group.created"
@@ -141,10 +142,14 @@ async def groups_by_ids(reader: AsyncEngine, ids: Sequence[uuid.UUID]) -> list[R
     return [found.get(i) for i in ids]
 
 
-async def list_groups(reader: AsyncEngine, *, include_archived: bool = False) -> list[RowMapping]:
-    """All groups by code (a short list by nature; capped at 1,000)."""
-    stmt = select(client_groups).order_by(client_groups.c.code).limit(1000)
+#: ``Query.clientGroups``: by code
+BY_CODE = Keyset((client_groups.c.code, client_groups.c.id))
+
+
+async def list_groups(reader: AsyncEngine, *, first: int, after: str | None = None,
+                      include_archived: bool = False) -> Page:
+    """A keyset page of the groups by code. Raises ``InvalidCursor``."""
+    stmt = select(client_groups)
     if not include_archived:
         stmt = stmt.where(client_groups.c.archived_at.is_(None))
-    async with reader.connect() as conn:
-        return list((await conn.execute(stmt)).mappings())
+    return await fetch_page(reader, stmt, BY_CODE, first=first, after=after)
