@@ -27,9 +27,9 @@ CLOSE = """mutation($input: CloseTaskInput!) { closeTask(input: $input) {
 UPLOAD = """mutation($input: RequestAttachmentUploadInput!) { requestAttachmentUpload(
   input: $input) { uploadUrl attachment { id } userErrors { field code message } } }"""
 CLIENT_TASKS = """query($id: ID!) { client(id: $id) { id legalName
-  tasks(first: 10) { edges { node { number status assignee { id fullName }
-    attachments { edges { node { fileName size sha256 detectedContentType downloadUrl
-      status } } } } } } } }"""
+  tasks(first: 10) { edges { node { id number status assignee { id fullName } } } } } }"""
+ATTACHMENTS = """query($id: ID!) { task(id: $id) { attachments { edges { node {
+  fileName size sha256 detectedContentType downloadUrl status } } } } }"""
 MY_TASKS = """query { tasks(filter: {assignedToMe: true}) { edges { node { id number } } } }"""
 
 
@@ -84,7 +84,8 @@ def test_a_commitment_with_an_attachment_through_the_gateway(platform: Platform)
     (t,) = [e["node"] for e in seen["tasks"]["edges"]]
     assert t["status"] == "CLOSED_CONFIRMED" and t["assignee"]["id"] == str(rep)
     assert t["assignee"]["fullName"] == "Иван Петров"  # resolved by the clients service
-    (att,) = [e["node"] for e in t["attachments"]["edges"]]
+    attachments = platform.data(rep_token, ATTACHMENTS, {"id": t["id"]})["task"]["attachments"]
+    (att,) = [e["node"] for e in attachments["edges"]]
     assert att["status"] == "STORED"
     assert att["size"] == len(body) and att["detectedContentType"] == "application/pdf"
     download = httpx.get(att["downloadUrl"], timeout=60)
