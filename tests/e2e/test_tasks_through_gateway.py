@@ -101,3 +101,13 @@ def test_a_commitment_with_an_attachment_through_the_gateway(platform: Platform)
     assert platform.data(platform.token("sales_rep", other), MY_TASKS)["tasks"]["edges"] == []
     # a tampered download URL is refused
     assert httpx.get(att["downloadUrl"].replace("sig=", "sig=0"), timeout=30).status_code == 403
+    # one dialect: ids are ID, dates Date; a malformed date is a request error through the
+    # gateway too (BAD_USER_INPUT), an id that is no UUID a userError naming the field
+    bad_date = platform.post(manager_token, CREATE_TASK, {"input": {
+        "title": "x", "assigneeId": str(rep), "dueDate": "2026-02-30"}}).json()
+    assert bad_date.get("data") is None, bad_date
+    assert bad_date["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", bad_date
+    bad_id = platform.data(manager_token, CREATE_TASK, {"input": {
+        "title": "x", "assigneeId": "nobody", "dueDate": due}})["createTask"]
+    assert [(e["field"], e["code"]) for e in bad_id["userErrors"]] == [
+        (["input", "assigneeId"], "INVALID_ID")]
