@@ -36,7 +36,24 @@ MB = 1024 * 1024
 DB = "postgresql+asyncpg://postgres@127.0.0.1:5432/crm_tasks_bench_files"
 REQUEST = """mutation($input: RequestAttachmentUploadInput!) { requestAttachmentUpload(
   input: $input) { uploadUrl attachment { id } userErrors { code message } } }"""
-GET = """query($id: ID!) { task(id: $id) { attachments { id downloadUrl } } }"""
+GET = """query($id: ID!, $after: String) { task(id: $id) { attachments(first: 100, after: $after) {
+  edges { node { id downloadUrl } } pageInfo { hasNextPage endCursor } } } }"""
+
+
+async def download_urls(client: httpx.AsyncClient, base: str, token: str, task_id: str
+                        ) -> list[str]:
+    """Every stored attachment's download URL, oldest first (the connection, page by page)."""
+    urls: list[str] = []
+    after = None
+    while True:
+        data = (await client.post(
+            f"{base}/graphql", headers={"authorization": f"Bearer {token}"},
+            json={"query": GET, "variables": {"id": task_id, "after": after}})).json()
+        page = data["data"]["task"]["attachments"]
+        urls += [e["node"]["downloadUrl"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return urls
+        after = page["pageInfo"]["endCursor"]
 
 
 def piece(seed: bytes, n: int) -> bytes:
@@ -99,11 +116,8 @@ async def bench(base: str, token: str, task_id: str, size: int, rounds: int) -> 
                                                for s in seeds))
                         elapsed = time.perf_counter() - started
                     else:
-                        data = (await client.post(
-                            f"{base}/graphql", headers={"authorization": f"Bearer {token}"},
-                            json={"query": GET, "variables": {"id": task_id}})).json()
-                        urls = [a["downloadUrl"] for a in
-                                data["data"]["task"]["attachments"]][-concurrency:]
+                        urls = (await download_urls(client, base, token, task_id))[
+                            -concurrency:]
                         started = time.perf_counter()
                         got = await asyncio.gather(*(download(client, u) for u in urls))
                         elapsed = time.perf_counter() - started

@@ -110,12 +110,13 @@ def test_bad_identifiers_come_back_as_user_errors_naming_the_field(platform: Pla
 
 
 def test_a_query_past_the_depth_limit_is_refused(platform: Platform) -> None:
-    """The e2e platform runs with a depth limit of 4 (default 10) so that a real query of this
+    """The e2e platform runs with a depth limit of 6 (default 10) so that a real query of this
     schema can pass it: the gateway refuses it, and so does the subgraph reached directly."""
     token = platform.token("manager")
     shallow = platform.post(token, f'{{ client(id: "{uuid.uuid4()}") {{ addresses {{ city }} }} }}')
     assert shallow.json() == {"data": {"client": None}}
-    deep = f'{{ client(id: "{uuid.uuid4()}") {{ history {{ edges {{ node {{ at }} }} }} }} }}'
+    deep = (f'{{ client(id: "{uuid.uuid4()}") {{ contracts {{ edges {{ node {{ client {{ '
+            f'owner {{ id }} }} }} }} }} }} }}')  # depth 7
     body = platform.post(token, deep).json()
     assert body.get("data") is None
     assert any(e.get("extensions", {}).get("code") == "MAX_DEPTH_EXCEEDED"

@@ -27,8 +27,9 @@ CLOSE = """mutation($input: CloseTaskInput!) { closeTask(input: $input) {
 UPLOAD = """mutation($input: RequestAttachmentUploadInput!) { requestAttachmentUpload(
   input: $input) { uploadUrl attachment { id } userErrors { field code message } } }"""
 CLIENT_TASKS = """query($id: ID!) { client(id: $id) { id legalName
-  tasks(first: 10) { number status assignee { id fullName }
-    attachments { fileName size sha256 detectedContentType downloadUrl } } } }"""
+  tasks(first: 10) { edges { node { id number status assignee { id fullName } } } } } }"""
+ATTACHMENTS = """query($id: ID!) { task(id: $id) { attachments { edges { node {
+  fileName size sha256 detectedContentType downloadUrl status } } } } }"""
 MY_TASKS = """query { tasks(filter: {assignedToMe: true}) { edges { node { id number } } } }"""
 
 
@@ -80,10 +81,12 @@ def test_a_commitment_with_an_attachment_through_the_gateway(platform: Platform)
     assert closed["userErrors"] == [] and closed["task"]["status"] == "CLOSED_CONFIRMED"
 
     seen = platform.data(rep_token, CLIENT_TASKS, {"id": client_id})["client"]
-    (t,) = seen["tasks"]
+    (t,) = [e["node"] for e in seen["tasks"]["edges"]]
     assert t["status"] == "CLOSED_CONFIRMED" and t["assignee"]["id"] == str(rep)
     assert t["assignee"]["fullName"] == "Иван Петров"  # resolved by the clients service
-    (att,) = t["attachments"]
+    attachments = platform.data(rep_token, ATTACHMENTS, {"id": t["id"]})["task"]["attachments"]
+    (att,) = [e["node"] for e in attachments["edges"]]
+    assert att["status"] == "STORED"
     assert att["size"] == len(body) and att["detectedContentType"] == "application/pdf"
     download = httpx.get(att["downloadUrl"], timeout=60)
     assert download.status_code == 200
@@ -98,3 +101,13 @@ def test_a_commitment_with_an_attachment_through_the_gateway(platform: Platform)
     assert platform.data(platform.token("sales_rep", other), MY_TASKS)["tasks"]["edges"] == []
     # a tampered download URL is refused
     assert httpx.get(att["downloadUrl"].replace("sig=", "sig=0"), timeout=30).status_code == 403
+    # one dialect: ids are ID, dates Date; a malformed date is a request error through the
+    # gateway too (BAD_USER_INPUT), an id that is no UUID a userError naming the field
+    bad_date = platform.post(manager_token, CREATE_TASK, {"input": {
+        "title": "x", "assigneeId": str(rep), "dueDate": "2026-02-30"}}).json()
+    assert bad_date.get("data") is None, bad_date
+    assert bad_date["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", bad_date
+    bad_id = platform.data(manager_token, CREATE_TASK, {"input": {
+        "title": "x", "assigneeId": "nobody", "dueDate": due}})["createTask"]
+    assert [(e["field"], e["code"]) for e in bad_id["userErrors"]] == [
+        (["input", "assigneeId"], "INVALID_ID")]

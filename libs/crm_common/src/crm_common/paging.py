@@ -9,6 +9,7 @@ a date or a moment, and its id).
 :func:`keyset_page` is the whole of a list query's paging; :func:`after_condition`,
 :func:`keyset_order` and :func:`fetch_page` are its parts, for a statement that needs its own
 order; :func:`pages_by_parent` is one page per parent in one statement (a DataLoader's batch),
+:func:`keyset_pages_by_parent` the same after a cursor in the (key, id) order,
 :func:`by_ids` rows by id in one statement.
 """
 
@@ -53,6 +54,11 @@ class Page:
         kept = list(rows[:first])
         cursors = [cursor(r) for r in kept]
         return cls(kept, len(rows) > first, cursors[-1] if cursors else None, cursors)
+
+    @classmethod
+    def empty(cls) -> Page:
+        """No rows, no next page (a parent one may not see)."""
+        return cls([], False, None, [])
 
 
 def _parse_key(raw: Any, kind: type) -> Any:
@@ -139,14 +145,36 @@ async def pages_by_parent(reader: AsyncEngine, parent_ids: Sequence[uuid.UUID],
     """One page per parent (a client's activities, a competitor's observations) in ONE statement:
     ``unnest(:parents) CROSS JOIN LATERAL (statement AND parent = p LIMIT n + 1)``; each lateral
     is an index scan, so the cost grows with the parents asked for, not with the rows stored."""
+    unique = list(dict.fromkeys(parent_ids))
+    if not unique:
+        return []
     parents = func.unnest(_PARENTS).table_valued("parent_id").render_derived("p")
     sub = statement.where(parent_col == parents.c.parent_id).limit(first + 1).lateral("x")
     joined = select(parents.c.parent_id, sub).select_from(parents.join(sub, true()))
     grouped: dict[uuid.UUID, list[RowMapping]] = defaultdict(list)
     async with reader.connect() as conn:
-        for row in (await conn.execute(joined, {"parents": list(parent_ids)})).mappings():
+        for row in (await conn.execute(joined, {"parents": unique})).mappings():
             grouped[row["parent_id"]].append(row)
     return [page_of(grouped.get(p, []), first, key_name) for p in parent_ids]
+
+
+async def keyset_pages_by_parent(reader: AsyncEngine, parent_ids: Sequence[uuid.UUID],
+                                 parent_col: ColumnElement[Any], statement: Select[Any], *,
+                                 key: ColumnElement[Any], key_type: type,
+                                 id_col: ColumnElement[Any], first: int, after: str | None,
+                                 descending: bool = False,
+                                 key_name: str | None = None) -> list[Page]:
+    """:func:`keyset_page` for many parents at once (``Client.tasks`` for every client of a
+    list): each parent's page of ``statement`` after ``after`` in the (key, id) order, in ONE
+    statement (:func:`pages_by_parent`). Raises ``InvalidCursor``."""
+    if after:
+        statement = statement.where(after_condition(after, key, key_type, id_col,
+                                                    descending=descending))
+    name = key_name or key.key
+    if name is None:
+        raise ValueError("keyset_pages_by_parent: name the key's result column (key_name)")
+    ordered = statement.order_by(*keyset_order(key, id_col, descending=descending))
+    return await pages_by_parent(reader, parent_ids, parent_col, ordered, first, name)
 
 
 _IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))

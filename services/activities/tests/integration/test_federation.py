@@ -20,7 +20,8 @@ ENTITIES = """query($reps: [_Any!]!) { _entities(representations: $reps) {
   ... on Client { id lastContactAt nextMeeting { id startsAt }
                   activities(first: 3) { edges { node { id kind } } pageInfo { hasNextPage } }
                   competitorObservations(first: 2) { edges { node { id } } } }
-  ... on Employee { id agenda(from: $from, to: $to) { id clientId startsAt } } } }"""
+  ... on Employee { id agenda(from: $from, to: $to) { edges { node { id clientId startsAt } }
+                    pageInfo { hasNextPage } } } } }"""
 ENTITIES = ENTITIES.replace("query($reps: [_Any!]!)",
                             "query($reps: [_Any!]!, $from: DateTime!, $to: DateTime!)")
 
@@ -79,7 +80,7 @@ async def test_client_and_employee_fields(service: Service, publisher: Publisher
         dt.timedelta(minutes=5)
     assert mine["nextMeeting"] is not None and other["nextMeeting"] is not None
     assert len(other["activities"]["edges"]) == 1
-    assert {m["clientId"] for m in employee["agenda"]} == {str(w.rep_client)}
+    assert {e["node"]["clientId"] for e in employee["agenda"]["edges"]} == {str(w.rep_client)}
 
     # a rep asking about a client they may not see gets nothing of it
     rep_view, _ = await _entities(service, service.token("sales_rep", w.rep), reps)
@@ -106,3 +107,35 @@ async def test_statement_count_does_not_grow_with_entities_or_rows(
         _, small = await _entities(service, token, one)
         _, large = await _entities(service, token, many)
         assert small == large == 5  # activities, last contact, next meeting, observations, agenda
+
+
+AGENDA = """query($reps: [_Any!]!, $from: DateTime!, $to: DateTime!, $after: String) {
+  _entities(representations: $reps) { ... on Employee {
+    agenda(from: $from, to: $to, first: 2, after: $after) { edges { node { id startsAt } }
+      pageInfo { hasNextPage endCursor } } } } }"""
+
+
+async def test_the_agenda_is_a_keyset_connection(service: Service, publisher: Publisher) -> None:
+    w = await make_world(service, publisher)
+    manager = service.token("manager", w.manager)
+    for hours in (5, 1, 3, 2, 4):
+        start = _now(days=2, hours=hours)
+        result = await service.data(manager, SCHEDULE, {"input": {
+            "clientId": str(w.rep_client), "employeeId": str(w.rep),
+            "startsAt": start.isoformat(), "endsAt": (start + dt.timedelta(minutes=30)).isoformat(),
+            "allowOverlap": True}})
+        assert result["scheduleMeeting"]["userErrors"] == []
+    window = {"reps": [{"__typename": "Employee", "id": str(w.rep)}],
+              "from": _now(days=2).isoformat(), "to": _now(days=3).isoformat()}
+    seen: list[str] = []
+    after = None
+    while True:
+        (employee,) = (await service.data(manager, AGENDA, {**window, "after": after}))[
+            "_entities"]
+        seen += [e["node"]["startsAt"] for e in employee["agenda"]["edges"]]
+        if not employee["agenda"]["pageInfo"]["hasNextPage"]:
+            break
+        after = employee["agenda"]["pageInfo"]["endCursor"]
+    assert len(seen) == 5 and seen == sorted(seen, key=dt.datetime.fromisoformat)
+    bad = await service.gql(manager, AGENDA, {**window, "after": "garbage"})
+    assert bad.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

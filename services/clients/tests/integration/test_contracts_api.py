@@ -43,8 +43,11 @@ GET_CONTRACT = f"""query($id: ID!, $first: Int, $after: String) {{ contract(id: 
     edges {{ cursor node {{ operation actorId entityType entityId changes }} }}
     pageInfo {{ hasNextPage endCursor }} }} }} }}"""
 CLIENT_CONTRACTS = """query($id: ID!, $status: ContractStatus) { client(id: $id) {
-  contracts(status: $status) { id number status }
+  contracts(first: 100, status: $status) { edges { node { id number status } } }
   history(first: 100) { edges { node { operation entityType entityId } } } } }"""
+CLIENT_PAGE = """query($id: ID!, $after: String) { client(id: $id) {
+  contracts(first: 3, after: $after) { edges { node { id validFrom } }
+    pageInfo { hasNextPage endCursor } } } }"""
 LIST = """query($first: Int, $after: String, $filter: ContractFilterInput) {
   contracts(first: $first, after: $after, filter: $filter) {
     edges { cursor node { id number status validUntil } } pageInfo { hasNextPage endCursor } } }"""
@@ -168,7 +171,7 @@ async def test_lifecycle_with_history_and_events(service: Service, tap: EventTap
     assert history[6]["node"]["changes"]["new"]["status"] == "DRAFT"
     # the client's history shows the contract's entries too
     dossier = (await service.data(manager, CLIENT_CONTRACTS, {"id": client_id}))["client"]
-    assert [c["id"] for c in dossier["contracts"]] == [cid]
+    assert [e["node"]["id"] for e in dossier["contracts"]["edges"]] == [cid]
     contract_entries = [e["node"]["operation"] for e in dossier["history"]["edges"]
                         if e["node"]["entityId"] == cid]
     assert contract_entries == [e["node"]["operation"] for e in history]
@@ -308,8 +311,8 @@ async def test_in_force_and_expiring_queries(service: Service) -> None:
     assert await ids(status="DRAFT") == {draft}
     assert await ids(status="ACTIVE", expiringWithinDays=365) == {soon, later, future}
     by_status = (await service.data(manager, CLIENT_CONTRACTS, {
-        "id": client_id, "status": "SUSPENDED"}))["client"]["contracts"]
-    assert [c["id"] for c in by_status] == [paused]
+        "id": client_id, "status": "SUSPENDED"}))["client"]["contracts"]["edges"]
+    assert [e["node"]["id"] for e in by_status] == [paused]
 
     # keyset paging by number visits every contract once
     seen: list[str] = []
@@ -322,6 +325,23 @@ async def test_in_force_and_expiring_queries(service: Service) -> None:
             break
         after = page["pageInfo"]["endCursor"]
     assert len(seen) == 7 and set(seen) == {draft, soon, later, open_ended, paused, future, ended}
+    # Client.contracts is a keyset connection too: latest validity first, pages of 3
+    seen = []
+    after = None
+    while True:
+        page = (await service.data(manager, CLIENT_PAGE, {"id": client_id, "after": after}))[
+            "client"]["contracts"]
+        seen += [e["node"]["id"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    whole = (await service.data(manager, CLIENT_CONTRACTS, {"id": client_id}))["client"][
+        "contracts"]["edges"]
+    assert seen == [e["node"]["id"] for e in whole] and len(seen) == 7
+    starts = [e["node"]["validFrom"] for e in (await service.data(
+        manager, CLIENT_PAGE.replace("first: 3", "first: 50"), {"id": client_id}))["client"][
+        "contracts"]["edges"]]
+    assert starts == sorted(starts, reverse=True)
 
 
 async def test_concurrent_changes_one_wins_and_numbers_stay_unique(service: Service) -> None:
@@ -363,7 +383,7 @@ async def test_an_archived_clients_contracts_can_only_be_ended(service: Service)
     ended = await act(service, manager, TERMINATE, id=active["id"], version=2,
                       terminatedOn=business_today().isoformat(), reason="клиентът е закрит")
     assert ended["userErrors"] == [] and ended["contract"]["status"] == "TERMINATED"
-    contracts = (await service.data(manager, CLIENT_CONTRACTS, {"id": client_id}))[
-        "client"]["contracts"]
+    contracts = [e["node"] for e in (await service.data(
+        manager, CLIENT_CONTRACTS, {"id": client_id}))["client"]["contracts"]["edges"]]
     assert {c["id"]: c["status"] for c in contracts} == {draft["id"]: "DRAFT",
                                                         active["id"]: "TERMINATED"}

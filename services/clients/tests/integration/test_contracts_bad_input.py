@@ -28,7 +28,8 @@ MUTATIONS = {
     "runContractMaintenance": "RunContractMaintenanceInput",
 }
 SNAPSHOT = f"""query($id: ID!) {{ client(id: $id) {{ version
-  contracts {{ {CONTRACT} history(first: 100) {{ edges {{ node {{ operation changes }} }} }} }}
+  contracts(first: 100) {{ edges {{ node {{ {CONTRACT}
+    history(first: 100) {{ edges {{ node {{ operation changes }} }} }} }} }} }}
   history(first: 100) {{ edges {{ node {{ operation entityType entityId }} }} }} }} }}"""
 
 MEGABYTE = "x" * 1_000_000  # fits in the 1 MiB request limit, so it reaches the validation
@@ -172,8 +173,8 @@ async def test_malformed_graphql_input_is_a_request_error(service: Service,
     assert body.get("data") is None and body["errors"], body
     assert "Unexpected error" not in body["errors"][0]["message"]
     listed = await service.data(service.token("manager"), """query($id: ID!) {
-        client(id: $id) { contracts { id } } }""", {"id": client_id})
-    assert listed["client"]["contracts"] == []
+        client(id: $id) { contracts { edges { node { id } } } } }""", {"id": client_id})
+    assert listed["client"]["contracts"] == {"edges": []}
 
 
 async def test_list_arguments_refuse_hostile_values(service: Service) -> None:

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.integration
 
 DOSSIER = """query($id: ID!) { client(id: $id) {
   id legalName addresses { id } contactPersons { id } bankAccounts { iban }
-  contracts { id number status validUntil discounts { productCode percent } } } }"""
+  contracts { edges { node {
+    id number status validUntil discounts { productCode percent } } } } } }"""
 LIST = """query($id: ID!) { contracts(first: 100, filter: {clientId: $id}) { edges { node {
   id number discounts { percent } client { id legalName } } } } }"""
 
@@ -61,7 +62,8 @@ async def test_statement_count_does_not_grow_with_contracts(service: Service) ->
     assert small == large
     assert small <= 3  # the page, the discounts, the clients
     one_contract = (await service.data(manager, """query($id: ID!) { client(id: $id) {
-        contracts { id } } }""", {"id": one}))["client"]["contracts"][0]["id"]
+        contracts { edges { node { id } } } } }""", {"id": one}))["client"]["contracts"][
+        "edges"][0]["node"]["id"]
     single = await _statements_for(service, """query($id: ID!) { contract(id: $id) {
         id discounts { percent } client { id } history(first: 5) { edges { cursor } } } }""",
                                    {"id": one_contract})

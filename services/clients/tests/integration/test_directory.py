@@ -238,6 +238,38 @@ async def test_client_groups(service: Service, tap: EventTap) -> None:
     await tap.wait_for(lambda e: e["subject"] == group["id"] and e["type"].endswith("archived"))
 
 
+GROUPS = """query($first: Int, $after: String, $archived: Boolean!) {
+  clientGroups(first: $first, after: $after, includeArchived: $archived) {
+    edges { cursor node { id code archivedAt } } pageInfo { hasNextPage endCursor } } }"""
+
+
+async def test_client_groups_are_a_keyset_connection_by_code(service: Service) -> None:
+    manager = service.token("manager")
+    prefix = f"P{uuid.uuid4().hex[:6]}".upper()
+    made = [(await service.data(manager, CREATE_GROUP, {"input": {
+        "code": f"{prefix}{n}", "name": f"Група {n}"}}))["createClientGroup"]["group"]
+        for n in (3, 1, 4, 2, 5)]
+    archived = await service.data(manager, ARCHIVE_GROUP, {"input": {"id": made[0]["id"],
+                                                                     "version": 1}})
+    assert archived["archiveClientGroup"]["userErrors"] == []
+
+    async def codes(archived: bool) -> list[str]:
+        seen: list[str] = []
+        after = None
+        while True:
+            page = (await service.data(manager, GROUPS, {"first": 2, "after": after,
+                                                         "archived": archived}))["clientGroups"]
+            seen += [e["node"]["code"] for e in page["edges"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                return [c for c in seen if c.startswith(prefix)]
+            after = page["pageInfo"]["endCursor"]
+
+    assert await codes(False) == [f"{prefix}{n}" for n in (1, 2, 4, 5)]
+    assert await codes(True) == [f"{prefix}{n}" for n in (1, 2, 3, 4, 5)]
+    bad = await service.gql(manager, GROUPS, {"after": "garbage", "archived": False})
+    assert bad.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
 async def test_every_clients_event_type_of_the_catalogue_is_published(
         service: Service, tap: EventTap) -> None:
     """Each type the catalogue lists for the clients service, but the contract ones (the

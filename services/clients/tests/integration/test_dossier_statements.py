@@ -22,7 +22,7 @@ FULL_DOSSIER = """query($id: ID!) { client(id: $id) {
   id legalName paymentTermDays currency creditLimit documentDescriptions { kind text }
   owner { id fullName manager { fullName } } group { code name }
   addresses { id city } contactPersons { id name phones } bankAccounts { iban isDefault }
-  contracts { id number status discounts { percent } }
+  contracts { edges { node { id number status discounts { percent } } } }
   history(first: 50) { edges { node { operation entityType } } } } }"""
 
 

@@ -33,8 +33,8 @@ REQUEST_UPLOAD = f"""mutation($input: RequestAttachmentUploadInput!) {{
 REMOVE_ATTACHMENT = f"""mutation($input: RemoveAttachmentInput!) {{
   removeAttachment(input: $input) {{ removedId task {{ id }} {ERRORS} }} }}"""
 GET = f"""query($id: ID!) {{ task(id: $id) {{ {TASK}
-  attachments {{ id fileName size sha256 detectedContentType declaredContentType status
-    downloadUrl version }}
+  attachments(first: 50) {{ edges {{ node {{ id fileName size sha256 detectedContentType
+    declaredContentType status downloadUrl version }} }} }}
   history(first: 100) {{ edges {{ node {{ operation entityType entityId actorId
     changes }} }} }} }} }}"""
 LIST = """query($filter: TaskFilterInput, $first: Int, $after: String) {
@@ -43,6 +43,11 @@ LIST = """query($filter: TaskFilterInput, $first: Int, $after: String) {
     pageInfo { hasNextPage endCursor } } }"""
 BOARD = """query($filter: TaskFilterInput) { taskBoard(filter: $filter) {
   total columns { status count } } }"""
+
+
+def nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
+    """The nodes of a connection, in order."""
+    return [e["node"] for e in connection["edges"]]
 
 
 def days(n: int) -> str:

@@ -23,7 +23,7 @@ from crm_tasks.domain.signing import Action, sign
 from crm_tasks.service_layer import sweeper
 
 from .conftest import SECRET, EventTap, Service, World, service_environ, wait_until
-from .helpers import GET, REMOVE_ATTACHMENT, REQUEST_UPLOAD, commitment
+from .helpers import GET, REMOVE_ATTACHMENT, REQUEST_UPLOAD, commitment, nodes
 
 pytestmark = pytest.mark.integration
 MB = 1024 * 1024
@@ -85,13 +85,13 @@ async def test_upload_and_download_a_pdf(service: Service, world: World, tap: Ev
     rep = service.token("sales_rep", world.rep)
     grant = await request_upload(service, rep, task["id"], "Оферта 2026.pdf",
                                  contentType="image/png", size=4096)
-    assert grant["attachment"]["status"] == "pending"
+    assert grant["attachment"]["status"] == "PENDING"
     body = PDF_HEAD + os.urandom(4000)
     response = await service.client.put(grant["uploadUrl"], content=body)
     assert response.status_code == 201, response.text
     assert response.json()["sha256"] == hashlib.sha256(body).hexdigest()
     got = (await service.data(rep, GET, {"id": task["id"]}))["task"]
-    (att,) = got["attachments"]
+    (att,) = nodes(got["attachments"])
     assert att["size"] == len(body) and att["sha256"] == hashlib.sha256(body).hexdigest()
     # the real type is detected from the content and kept beside the declared one
     assert att["detectedContentType"] == "application/pdf"
@@ -124,7 +124,7 @@ async def test_thirty_megabytes_up_and_down_checked_by_hash(service: Service, wo
     assert response.status_code == 201, response.text
     assert response.json()["size"] == total
     assert response.json()["sha256"] == expected_digest(total, b"30")
-    (att,) = (await service.data(manager, GET, {"id": task["id"]}))["task"]["attachments"]
+    (att,) = nodes((await service.data(manager, GET, {"id": task["id"]}))["task"]["attachments"])
     response, digest, size = await download_digest(service.client, att["downloadUrl"])
     assert response.status_code == 200
     assert (size, digest) == (total, expected_digest(total, b"30"))
@@ -150,7 +150,8 @@ async def test_hostile_file_names_are_stored_and_served_safely(service: Service,
         assert all(ord(c) >= 32 for c in name)
         response = await service.client.put(grant["uploadUrl"], content=b"hello")
         assert response.status_code == 201
-    attachments = (await service.data(manager, GET, {"id": task["id"]}))["task"]["attachments"]
+    got = (await service.data(manager, GET, {"id": task["id"]}))["task"]
+    attachments = nodes(got["attachments"])
     assert len(attachments) == len(names)
     for att in attachments:
         response = await service.client.get(att["downloadUrl"])
@@ -196,7 +197,7 @@ async def test_altered_expired_and_misused_urls_are_refused(service: Service, wo
     assert response.status_code == 404
     # nothing of it was kept: the real URL still works once
     assert (await service.client.put(url, content=b"ok")).status_code == 201
-    (att,) = (await service.data(manager, GET, {"id": task["id"]}))["task"]["attachments"]
+    (att,) = nodes((await service.data(manager, GET, {"id": task["id"]}))["task"]["attachments"])
     download = att["downloadUrl"]
     assert (await service.client.get(_tamper(download, sig="f" * 64))).status_code == 403
     assert (await service.client.get(url)).status_code == 403  # upload URL cannot download
@@ -241,7 +242,7 @@ async def test_the_size_limit_is_enforced_while_streaming(small_limit: Service, 
     row = await attachment_row(svc, grant["attachment"]["id"])
     assert row["status"] == "failed" and row["file_state"] == "deleted"
     assert not await store.exists(row["file_id"])
-    assert (await svc.data(manager, GET, {"id": task["id"]}))["task"]["attachments"] == []
+    assert nodes((await svc.data(manager, GET, {"id": task["id"]}))["task"]["attachments"]) == []
     # exactly at the limit is fine
     grant = await request_upload(svc, manager, task["id"], "edge.bin")
     response = await svc.client.put(grant["uploadUrl"], content=chunks(MB, b"edge"))
@@ -272,7 +273,8 @@ async def test_an_interrupted_upload_leaves_no_attachment_and_no_file(
         assert row["delete_attempts"] == 1 and row["next_delete_at"] is not None
     else:
         assert not await store.exists(row["file_id"])
-    assert (await service.data(manager, GET, {"id": task["id"]}))["task"]["attachments"] == []
+    got = (await service.data(manager, GET, {"id": task["id"]}))["task"]
+    assert nodes(got["attachments"]) == []
 
 
 async def test_removing_an_attachment_removes_its_file(service: Service, world: World,
@@ -283,7 +285,7 @@ async def test_removing_an_attachment_removes_its_file(service: Service, world: 
     grant = await request_upload(service, rep, task["id"], "sample.jpg")
     assert (await service.client.put(grant["uploadUrl"], content=b"\xff\xd8\xff\xe0" + b"0" * 64)
             ).status_code == 201
-    (att,) = (await service.data(rep, GET, {"id": task["id"]}))["task"]["attachments"]
+    (att,) = nodes((await service.data(rep, GET, {"id": task["id"]}))["task"]["attachments"])
     assert att["detectedContentType"] == "image/jpeg"
     download = att["downloadUrl"]
     row = await attachment_row(service, att["id"])
@@ -300,7 +302,7 @@ async def test_removing_an_attachment_removes_its_file(service: Service, world: 
     assert not await store.exists(row["file_id"])
     assert (await service.client.get(download)).status_code == 404
     await tap.wait_for_type("crm.tasks.attachment.removed", att["id"])
-    assert (await service.data(rep, GET, {"id": task["id"]}))["task"]["attachments"] == []
+    assert nodes((await service.data(rep, GET, {"id": task["id"]}))["task"]["attachments"]) == []
 
 
 async def test_the_sweeper_retries_refused_deletes_and_clears_dead_uploads(

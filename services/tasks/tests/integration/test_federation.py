@@ -15,8 +15,17 @@ from .helpers import commitment
 pytestmark = pytest.mark.integration
 
 ENTITIES = """query($reps: [_Any!]!) { _entities(representations: $reps) {
-  ... on Client { id tasks(first: 50) { id number status assignee { id } client { id } } }
-  ... on Employee { id tasks(first: 50, role: ASSIGNEE, openOnly: true) { id } } } }"""
+  ... on Client { id tasks(first: 50) { edges { node {
+    id number status assignee { id } client { id } } } pageInfo { hasNextPage } } }
+  ... on Employee { id tasks(first: 50, role: ASSIGNEE, openOnly: true) {
+    edges { node { id } } } } } }"""
+PAGE = """query($reps: [_Any!]!, $after: String) { _entities(representations: $reps) {
+  ... on Client { tasks(first: 2, after: $after) { edges { node { id } }
+    pageInfo { hasNextPage endCursor } } } } }"""
+
+
+def _nodes(connection: object) -> list[dict[str, object]]:
+    return [e["node"] for e in connection["edges"]]  # type: ignore[index]
 
 
 async def _count(service: Service, token: str, reps: list[dict[str, str]]
@@ -61,15 +70,29 @@ async def test_client_and_employee_tasks_in_constant_statements(
         {"__typename": "Employee", "id": str(world.other_rep)}])
     assert small == large <= 2, (small, large)
     entities = data["_entities"]
-    assert [len(e["tasks"]) for e in entities[:6]] == [1, 4, 4, 4, 4, 4]  # type: ignore[index]
-    assert all(t["client"]["id"] == str(clients[1]) for t in entities[1]["tasks"])  # type: ignore[index]
+    assert [len(_nodes(e["tasks"])) for e in entities[:6]] == [1, 4, 4, 4, 4, 4]  # type: ignore[index]
+    assert all(t["client"]["id"] == str(clients[1])  # type: ignore[index]
+               for t in _nodes(entities[1]["tasks"]))  # type: ignore[index]
+    # Client.tasks is a connection: keyset pages of 2 read the same tasks as one page
+    seen: list[object] = []
+    after = None
+    while True:
+        (entity,) = (await service.data(manager, PAGE, {
+            "reps": [{"__typename": "Client", "id": str(clients[1])}], "after": after}))[
+            "_entities"]
+        seen += [t["id"] for t in _nodes(entity["tasks"])]  # type: ignore[index]
+        if not entity["tasks"]["pageInfo"]["hasNextPage"]:  # type: ignore[index]
+            break
+        after = entity["tasks"]["pageInfo"]["endCursor"]  # type: ignore[index]
+    assert seen == [t["id"] for t in _nodes(entities[1]["tasks"])]  # type: ignore[index]
     # access: another rep sees none of those clients' tasks, and never an error
     _, data = await _count(service, service.token("sales_rep", world.other_rep), [
         {"__typename": "Client", "id": str(c)} for c in clients])
-    assert all(e["tasks"] == [] for e in data["_entities"])  # type: ignore[union-attr]
+    assert all(_nodes(e["tasks"]) == [] for e in data["_entities"])  # type: ignore[union-attr]
     # a malformed id reads as no tasks
     _, data = await _count(service, manager, [{"__typename": "Client", "id": "nope"}])
-    assert data["_entities"] == [{"id": "nope", "tasks": []}]
+    assert data["_entities"] == [{"id": "nope", "tasks": {"edges": [],
+                                                          "pageInfo": {"hasNextPage": False}}}]
 
 
 async def test_history_on_a_list_of_tasks_is_one_statement(

@@ -17,7 +17,7 @@ import pytest
 from crm_dev import procs
 
 from .conftest import Service, World, service_environ
-from .helpers import GET, REQUEST_UPLOAD, commitment
+from .helpers import GET, REQUEST_UPLOAD, commitment, nodes
 from .test_attachments import MB, expected_digest
 
 pytestmark = pytest.mark.integration
@@ -57,7 +57,8 @@ def _round_trip(base: str, token: str, task_id: str, size: int, seed: bytes) -> 
         attachment_id = response.json()["id"]
         task = client.post(f"{base}/graphql", headers={"authorization": f"Bearer {token}"},
                            json={"query": GET, "variables": {"id": task_id}}).json()
-        (att,) = [a for a in task["data"]["task"]["attachments"] if a["id"] == attachment_id]
+        (att,) = [a for a in nodes(task["data"]["task"]["attachments"])
+                  if a["id"] == attachment_id]
         digest = hashlib.sha256()
         with client.stream("GET", att["downloadUrl"]) as download:
             for piece in download.iter_bytes():

@@ -52,6 +52,8 @@ def test_a_title_with_an_emoji_joined_by_a_zero_width_joiner_passes_as_in_every_
     (good(due_date="2026-12-01T00:00:00"), "due_date", "INVALID_DATE"),
     (good(due_date="'; DROP TABLE tasks; --"), "due_date", "INVALID_DATE"),
     (good(due_date=None), "due_date", "REQUIRED"),
+    (good(due_date=dt.date(1999, 12, 31)), "due_date", "INVALID_DATE"),  # the Date scalar's
+    (good(due_date=dt.datetime(2026, 12, 1, tzinfo=dt.UTC)), "due_date", "INVALID_DATE"),
     (good(assignee_id="nobody"), "assignee_id", "INVALID_ID"),
     (good(assignee_id=None), "assignee_id", "REQUIRED"),
     (good(client_id="x" * 5000), "client_id", "INVALID_ID"),
@@ -92,3 +94,8 @@ def test_overdue_is_open_and_past_the_due_date() -> None:
     assert model.is_overdue(dt.date(2026, 12, 1), TaskStatus.ON_HOLD, today)
     assert not model.is_overdue(dt.date(2026, 12, 2), TaskStatus.ON_HOLD, today)
     assert not model.is_overdue(dt.date(2026, 12, 1), TaskStatus.CLOSED_REFUSED, today)
+
+
+def test_a_date_from_the_date_scalar_is_taken_as_it_is() -> None:
+    data = model.validate_new_task(good(due_date=dt.date(2026, 12, 2)))
+    assert data["due_date"] == dt.date(2026, 12, 2)

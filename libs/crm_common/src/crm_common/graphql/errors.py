@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import strawberry
+from graphql import VariableDefinitionNode
+from strawberry.extensions import SchemaExtension
 
 from crm_common.metrics import USER_ERRORS
 from crm_common.problems import FieldProblem, camel
@@ -41,3 +43,18 @@ def bad_input(message: str) -> Exception:
     from graphql import GraphQLError
 
     return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+
+
+class InputErrorCodes(SchemaExtension):
+    """A variable the schema cannot coerce (a ``Date`` that is no date, an ``Int`` given as text)
+    is the client's mistake: code BAD_USER_INPUT, as for every other malformed argument (and as
+    Apollo and the gateway name it). GraphQL-core reports those errors without a code."""
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        for error in getattr(result, "errors", None) or []:
+            if (error.path is None and error.nodes
+                    and isinstance(error.nodes[0], VariableDefinitionNode)
+                    and "code" not in (error.extensions or {})):
+                error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}

@@ -20,6 +20,7 @@ from strawberry.extensions import (
 )
 
 from crm_common.correlation import correlation_id
+from crm_common.graphql.errors import InputErrorCodes
 from crm_common.settings import Settings
 
 log = logging.getLogger("crm.graphql")
@@ -85,6 +86,7 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
+        InputErrorCodes,
     ]
     if not settings.development:
         extensions.append(TraceMaskErrors)

@@ -53,7 +53,7 @@ class Loaders:
     competitor_observations: DataLoader[PageKey, Page]
     last_contact: DataLoader[uuid.UUID, dt.datetime | None]
     next_meeting: DataLoader[uuid.UUID, Any]
-    agenda: DataLoader[tuple[uuid.UUID, dt.datetime, dt.datetime], list[Any]]
+    agenda: DataLoader[PageKey, Page]
     history: HistoryLoader
 
 
@@ -113,16 +113,10 @@ class Context:
         async def next_meeting(ids: list[uuid.UUID]) -> list[Any]:
             return await meeting_queries.next_meeting_by_client(reader, who, ids)
 
-        async def agenda(keys: list[tuple[uuid.UUID, dt.datetime, dt.datetime]]) -> list[Any]:
-            windows: dict[tuple[dt.datetime, dt.datetime], list[uuid.UUID]] = {}
-            for employee, start, end in keys:
-                windows.setdefault((start, end), []).append(employee)
-            found: dict[tuple[uuid.UUID, dt.datetime, dt.datetime], Any] = {}
-            for window, employees in windows.items():
-                rows = await meeting_queries.agendas(reader, who, employees, window)
-                for employee, meetings_of in zip(employees, rows, strict=True):
-                    found[(employee, *window)] = meetings_of
-            return [found[k] for k in keys]
+        async def agenda(ids: list[uuid.UUID], first: int, after: str | None,
+                         window: Any) -> list[Page]:
+            return await meeting_queries.agendas(reader, who, ids, window, first=first,
+                                                 after=after)
 
         self.loaders = Loaders(
             activity=DataLoader(load_fn=activities, max_batch_size=500),
@@ -135,6 +129,6 @@ class Context:
                                                max_batch_size=500),
             last_contact=DataLoader(load_fn=last_contact, max_batch_size=500),
             next_meeting=DataLoader(load_fn=next_meeting, max_batch_size=500),
-            agenda=DataLoader(load_fn=agenda, max_batch_size=500),
+            agenda=DataLoader(load_fn=_grouped(agenda), max_batch_size=500),
             history=HistoryLoader(reader, history, "entity_id"),
         )

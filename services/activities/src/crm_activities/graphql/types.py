@@ -55,22 +55,24 @@ class Employee:
         return cls(id=id)
 
     @strawberry.field(description="The employee's meetings overlapping [from, to) (at most 93 "
-                                  "days), earliest first; cancelled ones left out. A rep sees "
-                                  "the meetings they may see.")
+                                  "days), earliest first, keyset-paged; cancelled ones left "
+                                  "out. A rep sees the meetings they may see.")
     async def agenda(
         self, info: strawberry.Info,
         from_: Annotated[dt.datetime, strawberry.argument(name="from")], to: dt.datetime,
-    ) -> list[Meeting]:
+        first: int | None = None, after: str | None = None,
+    ) -> MeetingConnection:
         if from_.tzinfo is None or to.tzinfo is None:
             raise bad_input("agenda: give from and to with their UTC offset")
         if to <= from_ or to - from_ > dt.timedelta(days=93):
             raise bad_input("agenda: to must be after from, at most 93 days later")
+        size = page_size(info, first)
         try:
             employee = uuid.UUID(str(self.id))
         except ValueError:
-            return []
-        rows = await info.context.loaders.agenda.load((employee, from_, to))
-        return [Meeting.from_row(r) for r in rows]
+            return meeting_connection(Page([], False, None, []))
+        page = await load_page(info.context.loaders.agenda, (employee, size, after, (from_, to)))
+        return meeting_connection(page)
 
 
 @strawberry.type(description="A done contact: visit, meeting, call, e-mail or message.")

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import RowMapping, Select, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy import RowMapping, Select, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_activities.adapters.tables import meetings
@@ -18,8 +16,6 @@ from crm_activities.service_layer.visibility import Access, meeting_visible
 from crm_common.paging import Page, after_condition, by_ids, fetch_page, pages_by_parent
 
 _ORDER = (meetings.c.starts_at, meetings.c.id)
-#: the most meetings one agenda answer holds (the window is capped too)
-AGENDA_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -56,29 +52,21 @@ async def list_meetings(reader: AsyncEngine, who: Access, flt: MeetingFilter, *,
     return await fetch_page(reader, statement.order_by(*_ORDER), first, "starts_at")
 
 
-_EMPLOYEES = bindparam("employees", type_=ARRAY(UUID(as_uuid=True)))
-
-
 async def agendas(reader: AsyncEngine, who: Access, employee_ids: Sequence[uuid.UUID],
-                  window: tuple[dt.datetime, dt.datetime]) -> list[list[RowMapping]]:
-    """Each employee's meetings that overlap ``window`` (cancelled ones left out), earliest
-    first; one statement for all the employees."""
+                  window: tuple[dt.datetime, dt.datetime], *, first: int,
+                  after: str | None = None) -> list[Page]:
+    """A keyset page, earliest first, of each employee's meetings that overlap ``window``
+    (cancelled ones left out); one statement for all the employees. Raises ``InvalidCursor``."""
     start, end = window
-    statement = (
-        select(meetings)
-        .where(meetings.c.employee_id == any_(_EMPLOYEES),
-               meetings.c.status != MeetingStatus.CANCELLED.value,
-               meetings.c.starts_at < end, meetings.c.ends_at > start,
-               meeting_visible(who.principal, who.now, who.grace))
-        .order_by(meetings.c.employee_id, *_ORDER)
-    )
-    grouped: dict[uuid.UUID, list[RowMapping]] = defaultdict(list)
-    async with reader.connect() as conn:
-        rows = (await conn.execute(statement, {"employees": list(employee_ids)})).mappings()
-        for row in rows:
-            if len(grouped[row["employee_id"]]) < AGENDA_LIMIT:
-                grouped[row["employee_id"]].append(row)
-    return [grouped.get(e, []) for e in employee_ids]
+    statement = select(meetings).where(
+        meetings.c.status != MeetingStatus.CANCELLED.value,
+        meetings.c.starts_at < end, meetings.c.ends_at > start,
+        meeting_visible(who.principal, who.now, who.grace))
+    if after:
+        statement = statement.where(after_condition(
+            after, meetings.c.starts_at, dt.datetime, meetings.c.id, descending=False))
+    return await pages_by_parent(reader, employee_ids, meetings.c.employee_id,
+                                 statement.order_by(*_ORDER), first, "starts_at")
 
 
 def _upcoming(who: Access) -> Select[tuple[object, ...]]:
@@ -97,5 +85,5 @@ async def next_meeting_by_client(reader: AsyncEngine, who: Access,
     return [p.rows[0] if p.rows else None for p in pages]
 
 
-__all__ = ["AGENDA_LIMIT", "MeetingFilter", "Page", "agendas", "list_meetings",
+__all__ = ["MeetingFilter", "Page", "agendas", "list_meetings",
            "meetings_by_ids", "next_meeting_by_client"]

@@ -16,6 +16,7 @@ from crm_clients.service_layer import groups, queries, staff
 from crm_clients.service_layer.contract_jobs import JobSettings
 from crm_common.auth import Principal
 from crm_common.history import HistoryLoader
+from crm_common.paging import Page
 from crm_common.service import Runtime, state_of
 from crm_common.uow import UnitOfWork
 
@@ -35,7 +36,7 @@ class Loaders:
     group: DataLoader[uuid.UUID, Any]
     # contracts (the contracts module)
     contract: DataLoader[uuid.UUID, Any]
-    contracts_by_client: DataLoader[uuid.UUID, list[Any]]
+    contracts_by_client: DataLoader[Any, Page]
     contract_discounts: DataLoader[uuid.UUID, list[Any]]
 
 

@@ -15,8 +15,11 @@ from strawberry.dataloader import DataLoader
 from crm_clients.domain import contracts as domain
 from crm_clients.service_layer import contract_queries
 from crm_common.auth import Principal
-from crm_common.graphql.connections import PageInfo
+from crm_common.graphql.connections import PageInfo, clamp_page_size
+from crm_common.graphql.cursors import InvalidCursor
+from crm_common.graphql.errors import bad_input
 from crm_common.graphql.history import HistoryConnection, history_connection
+from crm_common.paging import Page
 
 if TYPE_CHECKING:
     from crm_clients.graphql.types import Client
@@ -128,12 +131,28 @@ class ContractConnection:
     page_info: PageInfo
 
 
-async def client_contracts(info: strawberry.Info, client_id: str,
-                           status: ContractStatus | None) -> list[Contract]:
+async def client_contracts(info: strawberry.Info, client_id: str, first: int | None,
+                           after: str | None, status: ContractStatus | None
+                           ) -> ContractConnection:
     """``Client.contracts``: one batched statement for all the clients of a request."""
-    rows = await info.context.loaders.contracts_by_client.load(uuid.UUID(client_id))
-    return [Contract.from_row(r) for r in rows
-            if status is None or r["status"] == status.value]
+    try:
+        size = clamp_page_size(first, info.context.max_page_size)
+    except ValueError as exc:
+        raise bad_input(f"first: {exc}") from None
+    key = contract_queries.ClientContractsKey(uuid.UUID(client_id), size,
+                                              status.value if status else None, after)
+    try:
+        page = await info.context.loaders.contracts_by_client.load(key)
+    except InvalidCursor as exc:
+        raise bad_input(f"after: {exc}") from None
+    return contract_connection(page)
+
+
+def contract_connection(page: Page) -> ContractConnection:
+    return ContractConnection(
+        edges=[ContractEdge(cursor=c, node=Contract.from_row(r))
+               for r, c in zip(page.rows, page.cursors, strict=True)],
+        page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
 
 
 def contract_loaders(reader: AsyncEngine, principal: Principal,
@@ -143,8 +162,8 @@ def contract_loaders(reader: AsyncEngine, principal: Principal,
     async def load_contracts(ids: list[uuid.UUID]) -> list[Any]:
         return await contract_queries.contracts_by_ids(reader, principal, ids, grace=grace)
 
-    async def load_by_client(ids: list[uuid.UUID]) -> list[list[Any]]:
-        return await contract_queries.contracts_by_client(reader, ids)
+    async def load_by_client(keys: list[contract_queries.ClientContractsKey]) -> list[Page]:
+        return await contract_queries.contracts_by_client(reader, keys)
 
     async def load_discounts(ids: list[uuid.UUID]) -> list[list[Any]]:
         return await contract_queries.discounts_by_contract(reader, ids)

@@ -37,6 +37,18 @@ class EmployeeConnection:
 
 
 @strawberry.type
+class ClientGroupEdge:
+    cursor: str
+    node: ClientGroup
+
+
+@strawberry.type
+class ClientGroupConnection:
+    edges: list[ClientGroupEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
 class EmployeePayload:
     employee: Employee | None
     user_errors: list[UserError]
@@ -94,12 +106,21 @@ class DirectoryQuery:
                    for r, c in zip(page.rows, page.cursors, strict=True)],
             page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
 
-    @strawberry.field(description="Client groups by code (archived ones on request).")
-    async def client_groups(self, info: strawberry.Info,
-                            include_archived: bool = False) -> list[ClientGroup]:
-        rows = await groups.list_groups(info.context.runtime.reader,
-                                        include_archived=include_archived)
-        return [ClientGroup.from_row(r) for r in rows]
+    @strawberry.field(description="Client groups by code (archived ones on request), "
+                                  "keyset-paged.")
+    async def client_groups(self, info: strawberry.Info, first: int | None = None,
+                            after: str | None = None,
+                            include_archived: bool = False) -> ClientGroupConnection:
+        try:
+            size = clamp_page_size(first, info.context.max_page_size)
+            page = await groups.list_groups(info.context.runtime.reader, first=size,
+                                            after=after, include_archived=include_archived)
+        except (InvalidCursor, ValueError) as exc:
+            raise bad_input(f"clientGroups: {exc}") from None
+        return ClientGroupConnection(
+            edges=[ClientGroupEdge(cursor=c, node=ClientGroup.from_row(r))
+                   for r, c in zip(page.rows, page.cursors, strict=True)],
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
 
     @strawberry.field
     async def client_group(self, info: strawberry.Info, id: strawberry.ID) -> ClientGroup | None:

@@ -11,7 +11,11 @@ from typing import Any
 import strawberry
 
 from crm_clients.domain import model
-from crm_clients.graphql.contract_types import Contract, ContractStatus, client_contracts
+from crm_clients.graphql.contract_types import (
+    ContractConnection,
+    ContractStatus,
+    client_contracts,
+)
 from crm_clients.graphql.directory_types import ClientGroup, Employee
 from crm_common.graphql.connections import PageInfo
 from crm_common.graphql.history import HistoryConnection, history_connection
@@ -179,11 +183,12 @@ class Client:
         rows = await info.context.loaders.contacts.load(uuid.UUID(str(self.id)))
         return [ContactPerson.from_row(r) for r in rows]
 
-    @strawberry.field(description="The client's contracts, latest validity first; optionally "
-                                  "only those of one status.")
-    async def contracts(self, info: strawberry.Info,
-                        status: ContractStatus | None = None) -> list[Contract]:
-        return await client_contracts(info, str(self.id), status)
+    @strawberry.field(description="The client's contracts, latest validity first, keyset-paged; "
+                                  "optionally only those of one status.")
+    async def contracts(self, info: strawberry.Info, first: int | None = None,
+                        after: str | None = None,
+                        status: ContractStatus | None = None) -> ContractConnection:
+        return await client_contracts(info, str(self.id), first, after, status)
 
 
 @strawberry.type

@@ -24,14 +24,12 @@ from crm_clients.service_layer import queries
 from crm_clients.service_layer.queries import contract_in_force as in_force_condition
 from crm_clients.service_layer.visibility import visible_clients
 from crm_common.auth import Principal
-from crm_common.paging import Page, keyset_page
+from crm_common.paging import Page, keyset_page, keyset_pages_by_parent
 
 Row = RowMapping
 
 _IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
 _CONTRACTS_BY_IDS = select(contracts).where(contracts.c.id == any_(_IDS))
-_CONTRACTS_BY_CLIENT = select(contracts).where(contracts.c.client_id == any_(_IDS)).order_by(
-    contracts.c.valid_from.desc(), contracts.c.number, contracts.c.id)
 _DISCOUNTS_BY_CONTRACT = select(contract_discounts).where(
     contract_discounts.c.contract_id == any_(_IDS)).order_by(
     contract_discounts.c.contract_id, contract_discounts.c.position)
@@ -58,15 +56,36 @@ async def contracts_by_ids(reader: AsyncEngine, principal: Principal,
             for i in ids]
 
 
-async def contracts_by_client(reader: AsyncEngine,
-                              client_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
+@dataclass(frozen=True)
+class ClientContractsKey:
+    """One ``Client.contracts`` page: whose, how many, of which status, after which cursor."""
+
+    client_id: uuid.UUID
+    first: int
+    status: str | None = None
+    after: str | None = None
+
+
+async def contracts_by_client(reader: AsyncEngine, keys: Sequence[ClientContractsKey]
+                              ) -> list[Page]:
     """Callers pass only ids of clients the principal may see (resolved through the client).
-    Newest validity first."""
-    async with reader.connect() as conn:
-        grouped: dict[uuid.UUID, list[Row]] = defaultdict(list)
-        for r in (await conn.execute(_CONTRACTS_BY_CLIENT, {"ids": list(client_ids)})).mappings():
-            grouped[r["client_id"]].append(r)
-    return [grouped.get(i, []) for i in client_ids]
+    A keyset page per client, latest validity first: one statement per distinct (page size,
+    status, cursor), whatever the number of clients. Raises ``InvalidCursor``."""
+    groups: dict[tuple[int, str | None, str | None], list[uuid.UUID]] = defaultdict(list)
+    for k in keys:
+        groups[(k.first, k.status, k.after)].append(k.client_id)
+    found: dict[ClientContractsKey, Page] = {}
+    for (first, status, after), ids in groups.items():
+        statement = select(contracts)
+        if status is not None:
+            statement = statement.where(contracts.c.status == status)
+        # latest validity first: ``ix_contracts_client`` read backwards
+        pages = await keyset_pages_by_parent(
+            reader, ids, contracts.c.client_id, statement, key=contracts.c.valid_from,
+            key_type=dt.date, id_col=contracts.c.id, first=first, after=after, descending=True)
+        found.update({ClientContractsKey(i, first, status, after): p
+                      for i, p in zip(ids, pages, strict=True)})
+    return [found[k] for k in keys]
 
 
 async def discounts_by_contract(reader: AsyncEngine,
@@ -114,5 +133,5 @@ async def list_contracts(reader: AsyncEngine, principal: Principal, flt: Contrac
                              first=first, after=after)
 
 
-__all__ = ["ContractFilter", "contracts_by_client", "contracts_by_ids",
-           "discounts_by_contract", "in_force_condition", "list_contracts"]
+__all__ = ["ClientContractsKey", "ContractFilter", "contracts_by_client",
+           "contracts_by_ids", "discounts_by_contract", "in_force_condition", "list_contracts"]

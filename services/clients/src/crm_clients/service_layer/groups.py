@@ -22,6 +22,7 @@ from crm_clients.service_layer.history import diff, record_history
 from crm_common.auth import Principal
 from crm_common.jsonvalues import snapshot
 from crm_common.messaging.envelope import DomainEvent
+from crm_common.paging import Page, keyset_page
 from crm_common.problems import forbidden, problem
 from crm_common.uow import UnitOfWork
 from crm_common.versioning import lock_versioned
@@ -140,10 +141,11 @@ async def groups_by_ids(reader: AsyncEngine, ids: Sequence[uuid.UUID]) -> list[R
     return [found.get(i) for i in ids]
 
 
-async def list_groups(reader: AsyncEngine, *, include_archived: bool = False) -> list[RowMapping]:
-    """All groups by code (a short list by nature; capped at 1,000)."""
-    stmt = select(client_groups).order_by(client_groups.c.code).limit(1000)
+async def list_groups(reader: AsyncEngine, *, first: int, after: str | None = None,
+                      include_archived: bool = False) -> Page:
+    """A keyset page of the groups by code. Raises ``InvalidCursor``."""
+    stmt = select(client_groups)
     if not include_archived:
         stmt = stmt.where(client_groups.c.archived_at.is_(None))
-    async with reader.connect() as conn:
-        return list((await conn.execute(stmt)).mappings())
+    return await keyset_page(reader, stmt, key=client_groups.c.code, key_type=str,
+                             id_col=client_groups.c.id, first=first, after=after)

@@ -84,17 +84,21 @@ def _id(c: Collector, key: str, *, required: bool = False) -> uuid.UUID | None:
 
 
 def parse_due_date(value: Any) -> dt.date:
-    """An ISO 8601 calendar date (YYYY-MM-DD) within the range a due date may take.
+    """A calendar date (the API's ``Date`` scalar, or ISO 8601 text YYYY-MM-DD) within the range
+    a due date may take.
 
     Raises:
         InvalidValue: ``INVALID_DATE``.
     """
-    if not isinstance(value, str) or len(value) != 10:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        day = value
+    elif not isinstance(value, str) or len(value) != 10:
         raise InvalidValue("INVALID_DATE", "a date is written YYYY-MM-DD")
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvalidValue("INVALID_DATE", "not a calendar date (YYYY-MM-DD)") from None
+    else:
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise InvalidValue("INVALID_DATE", "not a calendar date (YYYY-MM-DD)") from None
     if not EARLIEST_DUE <= day <= LATEST_DUE:
         raise InvalidValue("INVALID_DATE",
                            f"a due date lies between {EARLIEST_DUE} and {LATEST_DUE}")

@@ -13,6 +13,7 @@ from strawberry.dataloader import DataLoader
 
 from crm_common.auth import Principal
 from crm_common.history import HistoryLoader
+from crm_common.paging import Page
 from crm_common.service import Runtime
 from crm_common.uow import UnitOfWork
 from crm_tasks.adapters.tables import task_history
@@ -24,8 +25,8 @@ from crm_tasks.service_layer import queries
 @dataclass
 class Loaders:
     task: DataLoader[uuid.UUID, Any]
-    attachments: DataLoader[uuid.UUID, list[Any]]
-    owner_tasks: DataLoader[queries.OwnerKey, list[Any]]
+    attachments: DataLoader[queries.AttachmentKey, Page]
+    owner_tasks: DataLoader[queries.OwnerKey, Page]
     task_history: HistoryLoader
 
 
@@ -44,10 +45,10 @@ class Context:
         async def load_tasks(ids: list[uuid.UUID]) -> list[Any]:
             return await queries.tasks_by_ids(reader, principal, ids, grace=grace)
 
-        async def load_attachments(ids: list[uuid.UUID]) -> list[list[Any]]:
-            return await queries.attachments_by_task(reader, ids)
+        async def load_attachments(keys: list[queries.AttachmentKey]) -> list[Page]:
+            return await queries.attachments_by_task(reader, keys)
 
-        async def load_owner_tasks(keys: list[queries.OwnerKey]) -> list[list[Any]]:
+        async def load_owner_tasks(keys: list[queries.OwnerKey]) -> list[Page]:
             return await queries.tasks_by_owner(reader, principal, keys, grace=grace)
 
         self.loaders = Loaders(

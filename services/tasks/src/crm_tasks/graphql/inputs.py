@@ -1,9 +1,12 @@
 """GraphQL input types and their conversion to the plain dicts the service layer validates.
 
-Dates and ids are taken as strings so that a malformed one is a userError naming the field
-(the domain parses them), not a request-level error."""
+Ids are ``ID`` and dates ``Date``, as in every subgraph: an id that is not a UUID is a userError
+INVALID_ID naming the field (the domain parses it); a malformed date is the ``Date`` scalar's
+request error (BAD_USER_INPUT), a date out of a due date's range a userError INVALID_DATE."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import strawberry
 
@@ -14,33 +17,33 @@ from crm_tasks.graphql.types import CommitmentType, Priority, TaskKind, TaskOutc
 @strawberry.input
 class CreateTaskInput:
     title: str
-    assignee_id: str
-    due_date: str = strawberry.field(description="YYYY-MM-DD")
+    assignee_id: strawberry.ID
+    due_date: dt.date
     kind: TaskKind | None = strawberry.UNSET
     commitment_type: CommitmentType | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
-    client_id: str | None = strawberry.field(
+    client_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Optional for general tasks, required for "
                                               "commitments.")
-    activity_id: str | None = strawberry.UNSET
-    meeting_id: str | None = strawberry.UNSET
-    contract_id: str | None = strawberry.UNSET
+    activity_id: strawberry.ID | None = strawberry.UNSET
+    meeting_id: strawberry.ID | None = strawberry.UNSET
+    contract_id: strawberry.ID | None = strawberry.UNSET
     priority: Priority | None = strawberry.UNSET
-    watchers: list[str] | None = strawberry.UNSET
+    watchers: list[strawberry.ID] | None = strawberry.UNSET
 
 
 @strawberry.input
 class UpdateTaskInput:
-    id: str
+    id: strawberry.ID
     version: int
     title: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
-    watchers: list[str] | None = strawberry.UNSET
+    watchers: list[strawberry.ID] | None = strawberry.UNSET
 
 
 @strawberry.input
 class ChangeTaskStatusInput:
-    id: str
+    id: strawberry.ID
     version: int
     to: TaskStatus = strawberry.field(description="Any status the workflow table allows from "
                                                   "the current one; CLOSED_REFUSED needs "
@@ -52,7 +55,7 @@ class ChangeTaskStatusInput:
 
 @strawberry.input
 class CloseTaskInput:
-    id: str
+    id: strawberry.ID
     version: int
     outcome: TaskOutcome | None = strawberry.field(
         default=strawberry.UNSET, description="The client's outcome (required).")
@@ -62,30 +65,30 @@ class CloseTaskInput:
 
 @strawberry.input
 class ReopenTaskInput:
-    id: str
+    id: strawberry.ID
     version: int
     comment: str | None = strawberry.UNSET
 
 
 @strawberry.input
 class ReassignTaskInput:
-    id: str
+    id: strawberry.ID
     version: int
-    assignee_id: str
+    assignee_id: strawberry.ID
     comment: str | None = strawberry.UNSET
 
 
 @strawberry.input
 class RescheduleTaskInput:
-    id: str
+    id: strawberry.ID
     version: int
-    due_date: str = strawberry.field(description="YYYY-MM-DD")
+    due_date: dt.date
     comment: str | None = strawberry.UNSET
 
 
 @strawberry.input
 class ChangeTaskPriorityInput:
-    id: str
+    id: strawberry.ID
     version: int
     priority: Priority | None = strawberry.UNSET
     comment: str | None = strawberry.UNSET
@@ -93,7 +96,7 @@ class ChangeTaskPriorityInput:
 
 @strawberry.input
 class RequestAttachmentUploadInput:
-    task_id: str
+    task_id: strawberry.ID
     file_name: str
     content_type: str | None = strawberry.field(
         default=strawberry.UNSET, description="The declared type (recorded; the real type is "
@@ -106,7 +109,7 @@ class RequestAttachmentUploadInput:
 
 @strawberry.input
 class RemoveAttachmentInput:
-    id: str
+    id: strawberry.ID
     version: int | None = strawberry.UNSET
 
 
@@ -114,9 +117,9 @@ class RemoveAttachmentInput:
 class TaskFilterInput:
     assigned_to_me: bool | None = strawberry.UNSET
     assigned_by_me: bool | None = strawberry.UNSET
-    assignee_id: str | None = strawberry.UNSET
-    assigned_by_id: str | None = strawberry.UNSET
-    client_id: str | None = strawberry.UNSET
+    assignee_id: strawberry.ID | None = strawberry.UNSET
+    assigned_by_id: strawberry.ID | None = strawberry.UNSET
+    client_id: strawberry.ID | None = strawberry.UNSET
     statuses: list[TaskStatus] | None = strawberry.UNSET
     kinds: list[TaskKind] | None = strawberry.UNSET
     commitment_types: list[CommitmentType] | None = strawberry.UNSET
@@ -125,5 +128,5 @@ class TaskFilterInput:
         default=strawberry.UNSET, description="Open and past the due date (true), or not.")
     due_within_days: int | None = strawberry.field(
         default=strawberry.UNSET, description="Open and due from today to today + N days.")
-    due_from: str | None = strawberry.field(default=strawberry.UNSET, description="YYYY-MM-DD")
-    due_to: str | None = strawberry.field(default=strawberry.UNSET, description="YYYY-MM-DD")
+    due_from: dt.date | None = strawberry.UNSET
+    due_to: dt.date | None = strawberry.UNSET

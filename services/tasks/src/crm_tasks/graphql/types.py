@@ -17,8 +17,10 @@ from typing import Any
 import strawberry
 
 from crm_common.graphql.connections import PageInfo, clamp_page_size
+from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
 from crm_common.graphql.history import HistoryConnection, history_connection
+from crm_common.paging import Page
 from crm_tasks.domain import model
 from crm_tasks.domain.signing import Action
 from crm_tasks.domain.workflow import targets
@@ -55,11 +57,30 @@ def _first(info: strawberry.Info, first: int | None) -> int:
         raise bad_input(f"first: {exc}") from None
 
 
-async def _owner_tasks(info: strawberry.Info, key: queries.OwnerKey) -> list[Task]:
-    rows = await info.context.loaders.owner_tasks.load(key)
-    for r in rows:
+async def _owner_tasks(info: strawberry.Info, key: queries.OwnerKey) -> TaskConnection:
+    page = await load_page(info.context.loaders.owner_tasks, key)
+    for r in page.rows:
         info.context.loaders.task.prime(r["id"], r)
-    return [Task.from_row(r) for r in rows]
+    return task_connection(page)
+
+
+async def load_page(loader: Any, key: Any) -> Page:
+    """A page from a loader; a cursor that is not one of ours is BAD_USER_INPUT."""
+    try:
+        page: Page = await loader.load(key)
+    except InvalidCursor as exc:
+        raise bad_input(f"after: {exc}") from None
+    return page
+
+
+def _info(page: Page) -> PageInfo:
+    return PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor)
+
+
+def task_connection(page: Page) -> TaskConnection:
+    return TaskConnection(edges=[TaskEdge(cursor=c, node=Task.from_row(r))
+                                 for r, c in zip(page.rows, page.cursors, strict=True)],
+                          page_info=_info(page))
 
 
 def _statuses(values: list[model.TaskStatus] | None) -> tuple[str, ...]:
@@ -75,17 +96,18 @@ class Client:
     def resolve_reference(cls, id: strawberry.ID) -> Client:  # noqa: A002 - federation's name
         return cls(id=id)
 
-    @strawberry.field(description="The client's tasks you may see, soonest due first "
-                                  "(first ≤ the page size cap; page with Query.tasks).")
+    @strawberry.field(description="The client's tasks you may see, soonest due first, "
+                                  "keyset-paged (first ≤ the page size cap).")
     async def tasks(self, info: strawberry.Info, first: int | None = None,
-                    statuses: list[TaskStatus] | None = None,
-                    open_only: bool = False) -> list[Task]:
+                    after: str | None = None, statuses: list[TaskStatus] | None = None,
+                    open_only: bool = False) -> TaskConnection:
+        size = _first(info, first)
         try:
             owner = uuid.UUID(str(self.id))
         except ValueError:
-            return []
+            return task_connection(Page.empty())
         return await _owner_tasks(info, queries.OwnerKey(
-            owner, _first(info, first), _statuses(statuses), open_only, "client"))
+            owner, size, _statuses(statuses), open_only, "client", after))
 
 
 @strawberry.federation.type(keys=["id"], description="An employee (owned by the clients "
@@ -98,17 +120,19 @@ class Employee:
         return cls(id=id)
 
     @strawberry.field(description="The employee's tasks you may see (assigned to them by "
-                                  "default, or by them), soonest due first.")
+                                  "default, or by them), soonest due first, keyset-paged.")
     async def tasks(self, info: strawberry.Info, first: int | None = None,
+                    after: str | None = None,
                     role: EmployeeTaskRole = EmployeeTaskRole.ASSIGNEE,
                     statuses: list[TaskStatus] | None = None,
-                    open_only: bool = False) -> list[Task]:
+                    open_only: bool = False) -> TaskConnection:
+        size = _first(info, first)
         try:
             owner = uuid.UUID(str(self.id))
         except ValueError:
-            return []
+            return task_connection(Page.empty())
         return await _owner_tasks(info, queries.OwnerKey(
-            owner, _first(info, first), _statuses(statuses), open_only, role.value))
+            owner, size, _statuses(statuses), open_only, role.value, after))
 
 
 def _ref(value: Any) -> Employee:
@@ -127,6 +151,16 @@ def _history_changes(row: Mapping[Any, Any]) -> Any:
     return {**changes, **transition(spelled["from"], spelled["to"], row["comment"])}
 
 
+@strawberry.enum(description="PENDING (no bytes yet) → UPLOADING → STORED, or FAILED; REMOVED "
+                             "once removed.")
+class AttachmentStatus(enum.Enum):
+    PENDING = "pending"
+    UPLOADING = "uploading"
+    STORED = "stored"
+    FAILED = "failed"
+    REMOVED = "removed"
+
+
 @strawberry.type(description="A file attached to a task. Bytes go over plain HTTP: upload to "
                              "the URL requestAttachmentUpload returns, download from "
                              "downloadUrl.")
@@ -141,7 +175,7 @@ class Attachment:
         description="The type detected from the content; null when not recognised.")
     size: int | None
     sha256: str | None
-    status: str = strawberry.field(description="pending, uploading, stored, failed, removed")
+    status: AttachmentStatus
     created_by: Employee
     created_at: dt.datetime
     stored_at: dt.datetime | None
@@ -150,7 +184,7 @@ class Attachment:
     @strawberry.field(description="A short-lived signed URL that streams the file with its "
                                   "original name; null unless stored.")
     def download_url(self, info: strawberry.Info) -> str | None:
-        if self.status != "stored":
+        if self.status is not AttachmentStatus.STORED:
             return None
         url, _ = info.context.resources.signed_url(Action.DOWNLOAD, uuid.UUID(str(self.id)))
         return url  # type: ignore[no-any-return]
@@ -160,7 +194,8 @@ class Attachment:
         return cls(id=strawberry.ID(str(r["id"])), task_id=strawberry.ID(str(r["task_id"])),
                    file_name=r["file_name"], declared_content_type=r["declared_type"],
                    detected_content_type=r["detected_type"], size=r["size"],
-                   sha256=r["sha256"], status=r["status"], created_by=_ref(r["created_by"]),
+                   sha256=r["sha256"], status=AttachmentStatus(r["status"]),
+                   created_by=_ref(r["created_by"]),
                    created_at=r["created_at"], stored_at=r["stored_at"], version=r["version"])
 
 
@@ -222,10 +257,15 @@ class Task:
                         self._row["assigned_by"])
         return targets(self.status, rel, produces=self.commitment_type in model.PRODUCED)
 
-    @strawberry.field(description="Stored attachments, oldest first.")
-    async def attachments(self, info: strawberry.Info) -> list[Attachment]:
-        rows = await info.context.loaders.attachments.load(uuid.UUID(str(self.id)))
-        return [Attachment.from_row(r) for r in rows]
+    @strawberry.field(description="Stored attachments, oldest first, keyset-paged.")
+    async def attachments(self, info: strawberry.Info, first: int | None = None,
+                          after: str | None = None) -> AttachmentConnection:
+        page = await load_page(info.context.loaders.attachments,
+                               (uuid.UUID(str(self.id)), _first(info, first), after))
+        return AttachmentConnection(
+            edges=[AttachmentEdge(cursor=c, node=Attachment.from_row(r))
+                   for r, c in zip(page.rows, page.cursors, strict=True)],
+            page_info=_info(page))
 
     @strawberry.field(description="Every change: who, when, which operation, old → new (a "
                                   "status change as changes.status, with its comment); oldest "
@@ -235,6 +275,18 @@ class Task:
         return await history_connection(info, info.context.loaders.task_history,
                                         uuid.UUID(str(self.id)), first, after,
                                         changes_of=_history_changes)
+
+
+@strawberry.type
+class AttachmentEdge:
+    cursor: str
+    node: Attachment
+
+
+@strawberry.type
+class AttachmentConnection:
+    edges: list[AttachmentEdge]
+    page_info: PageInfo
 
 
 @strawberry.type

@@ -22,13 +22,12 @@ from sqlalchemy import (
     bindparam,
     func,
     select,
-    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_common.auth import Principal
-from crm_common.paging import Page, keyset_page
+from crm_common.paging import Page, keyset_page, keyset_pages_by_parent
 from crm_tasks.adapters.tables import attachments, tasks
 from crm_tasks.domain.model import OPEN_STATUSES, TaskStatus
 from crm_tasks.service_layer.visibility import visible_tasks
@@ -123,19 +122,27 @@ async def board(reader: AsyncEngine, principal: Principal, flt: TaskFilter, *, t
     return {s.value: counts.get(s.value, 0) for s in TaskStatus}
 
 
-_STORED_BY_TASK = (select(attachments)
-                   .where(attachments.c.task_id == any_(_IDS), attachments.c.status == "stored")
-                   .order_by(attachments.c.created_at, attachments.c.id))
+#: the attachments a task lists (oldest first)
+_STORED = select(attachments).where(attachments.c.status == "stored")
+
+#: (task id, page size, cursor or None)
+AttachmentKey = tuple[uuid.UUID, int, str | None]
 
 
-async def attachments_by_task(reader: AsyncEngine, task_ids: Sequence[uuid.UUID]
-                              ) -> list[list[Row]]:
-    """Stored attachments of tasks the caller already resolved (so may see)."""
-    async with reader.connect() as conn:
-        grouped: dict[uuid.UUID, list[Row]] = defaultdict(list)
-        for r in (await conn.execute(_STORED_BY_TASK, {"ids": list(task_ids)})).mappings():
-            grouped[r["task_id"]].append(r)
-    return [grouped.get(i, []) for i in task_ids]
+async def attachments_by_task(reader: AsyncEngine, keys: Sequence[AttachmentKey]
+                              ) -> list[Page]:
+    """Pages of the stored attachments of tasks the caller already resolved (so may see): one
+    statement per distinct (page size, cursor), whatever the number of tasks."""
+    groups: dict[tuple[int, str | None], list[uuid.UUID]] = defaultdict(list)
+    for task_id, first, after in keys:
+        groups[(first, after)].append(task_id)
+    found: dict[AttachmentKey, Page] = {}
+    for (first, after), ids in groups.items():
+        pages = await keyset_pages_by_parent(
+            reader, ids, attachments.c.task_id, _STORED, key=attachments.c.created_at,
+            key_type=dt.datetime, id_col=attachments.c.id, first=first, after=after)
+        found.update({(i, first, after): p for i, p in zip(ids, pages, strict=True)})
+    return [found[k] for k in keys]
 
 
 async def attachment_by_id(reader: AsyncEngine, attachment_id: uuid.UUID) -> Row | None:
@@ -146,7 +153,7 @@ async def attachment_by_id(reader: AsyncEngine, attachment_id: uuid.UUID) -> Row
 
 @dataclass(frozen=True)
 class OwnerKey:
-    """One ``Client.tasks`` / ``Employee.tasks`` request: whose tasks, and which."""
+    """One ``Client.tasks`` / ``Employee.tasks`` request: whose tasks, and which page."""
 
     owner_id: uuid.UUID
     first: int
@@ -154,6 +161,7 @@ class OwnerKey:
     open_only: bool = False
     #: ``assignee`` or ``assigner`` (employees) or ``client``
     side: str = "client"
+    after: str | None = None
 
 
 _OWNER_COLUMNS = {"client": tasks.c.client_id, "assignee": tasks.c.assignee_id,
@@ -161,27 +169,24 @@ _OWNER_COLUMNS = {"client": tasks.c.client_id, "assignee": tasks.c.assignee_id,
 
 
 async def tasks_by_owner(reader: AsyncEngine, principal: Principal, keys: Sequence[OwnerKey],
-                         *, grace: dt.timedelta) -> list[list[Row]]:
-    """The first tasks (by due date) of many clients or employees: one statement per distinct
-    (side, page size, statuses), whatever the number of owners (a LATERAL join per owner over
-    the owner's index)."""
-    groups: dict[tuple[str, int, tuple[str, ...], bool], list[uuid.UUID]] = defaultdict(list)
+                         *, grace: dt.timedelta) -> list[Page]:
+    """A keyset page of tasks (soonest due first) for each of many clients or employees: one
+    statement per distinct (side, page size, statuses, cursor), whatever the number of owners
+    (a LATERAL join per owner over the owner's index). Raises ``InvalidCursor``."""
+    groups: dict[tuple[str, int, tuple[str, ...], bool, str | None],
+                 list[uuid.UUID]] = defaultdict(list)
     for k in keys:
-        groups[(k.side, k.first, k.statuses, k.open_only)].append(k.owner_id)
-    found: dict[tuple[str, int, tuple[str, ...], bool, uuid.UUID], list[Row]] = defaultdict(list)
-    async with reader.connect() as conn:
-        for (side, first, statuses, open_only), owners in groups.items():
-            column = _OWNER_COLUMNS[side]
-            owner = func.unnest(_IDS).table_valued("owner_id").render_derived(name="o")
-            inner = select(tasks).where(column == owner.c.owner_id,
-                                        visible_tasks(principal, grace=grace))
-            if statuses:
-                inner = inner.where(tasks.c.status.in_(statuses))
-            if open_only:
-                inner = inner.where(tasks.c.status.in_(_OPEN))
-            lateral = inner.order_by(tasks.c.due_date, tasks.c.id).limit(first).lateral("t")
-            stmt = select(lateral).select_from(owner.join(lateral, true()))
-            for r in (await conn.execute(stmt, {"ids": list(dict.fromkeys(owners))})).mappings():
-                found[(side, first, statuses, open_only, r[column.key])].append(r)
-    return [found.get((k.side, k.first, k.statuses, k.open_only, k.owner_id), [])
-            for k in keys]
+        groups[(k.side, k.first, k.statuses, k.open_only, k.after)].append(k.owner_id)
+    found: dict[OwnerKey, Page] = {}
+    for (side, first, statuses, open_only, after), owners in groups.items():
+        inner = select(tasks).where(visible_tasks(principal, grace=grace))
+        if statuses:
+            inner = inner.where(tasks.c.status.in_(statuses))
+        if open_only:
+            inner = inner.where(tasks.c.status.in_(_OPEN))
+        pages = await keyset_pages_by_parent(
+            reader, owners, _OWNER_COLUMNS[side], inner, key=tasks.c.due_date, key_type=dt.date,
+            id_col=tasks.c.id, first=first, after=after)
+        found.update({OwnerKey(o, first, statuses, open_only, side, after): p
+                      for o, p in zip(owners, pages, strict=True)})
+    return [found[k] for k in keys]
