@@ -56,6 +56,7 @@ from crm_activities.service_layer import (
 )
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input, user_errors
+from crm_common.graphql.schema import FederationSchema
 from crm_common.problems import Problems
 
 SERVICE = "activities"
@@ -402,7 +403,7 @@ async def _competitor_payload(info: strawberry.Info,
 def build_schema(
     extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] | None = None,
 ) -> strawberry.Schema:
-    return strawberry.federation.Schema(
+    return FederationSchema(
         query=Query, mutation=Mutation, types=[Client, Employee],
         extensions=extensions or [],
         # the highest federation version @theguild/federation-composition composes

@@ -8,7 +8,7 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
-from crm_common.graphql.connections import PageInfo, clamp_page_size
+from crm_common.graphql.connections import PageInfo, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
 from crm_common.history import HistoryLoader
@@ -46,7 +46,7 @@ async def history_connection(info: strawberry.Info, loader: HistoryLoader, key: 
     ``loaders.entity_history`` by entity): one statement for every entity of a list. A bad
     ``first`` or cursor is a GraphQL BAD_USER_INPUT error."""
     try:
-        size = clamp_page_size(first, info.context.max_page_size)
+        size = requested_page_size(info, first)
         page = await loader.load((key, size, after))
     except (InvalidCursor, ValueError) as exc:
         raise bad_input(f"history: {exc}") from None

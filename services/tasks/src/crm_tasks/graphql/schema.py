@@ -14,6 +14,7 @@ from strawberry.extensions import SchemaExtension
 from crm_common.graphql.connections import PageInfo
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input, user_errors
+from crm_common.graphql.schema import FederationSchema
 from crm_common.problems import FieldProblem, Problems
 from crm_tasks.domain import model
 from crm_tasks.domain.signing import Action
@@ -320,7 +321,7 @@ async def _change(info: strawberry.Info, raw: dict[str, Any], change: Change) ->
 def build_schema(
     extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] | None = None,
 ) -> strawberry.Schema:
-    return strawberry.federation.Schema(
+    return FederationSchema(
         query=Query, mutation=Mutation, types=[Client, Employee],
         extensions=extensions or [],
         # the highest federation version @theguild/federation-composition composes
