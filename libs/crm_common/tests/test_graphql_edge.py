@@ -159,3 +159,31 @@ async def test_faults_are_logged_once_at_error_with_traceback_and_trace_id(
     [record] = _records(caplog)
     assert record.levelno == logging.ERROR and record.exc_info is not None
     assert "hunter2" in record.getMessage() and record.__dict__["trace_id"] == "trace-7"
+
+
+# --- userErrors in the API's names ------------------------------------------------------------
+
+def test_user_errors_speak_the_api_names() -> None:
+    from crm_common.graphql.errors import api_message, user_errors
+    from crm_common.problems import FieldProblem
+
+    [error] = user_errors([FieldProblem(("input", "client_id"), "INVALID_ID",
+                                        "client_id must be a client id")], "demo")
+    assert error.field == ["input", "clientId"]
+    assert error.message == "clientId must be a client id"
+    assert api_message("INVALID_DATE_RANGE", "valid_until cannot be before valid_from") == (
+        "validUntil cannot be before validFrom")
+    assert api_message("INVALID_ID", "badly formed hexadecimal UUID string") == (
+        "This is not a valid id.")
+    assert api_message("INVALID_DATE", "Invalid isoformat string: '2026-13-01'") == (
+        "This is not a valid date (YYYY-MM-DD).")
+    assert api_message("DUPLICATE", 'ivan_petrov@firm.bg is taken; tag "key_account" too') == (
+        'ivan_petrov@firm.bg is taken; tag "key_account" too')
+    assert api_message("X", "(no valid_until) see https://x.bg/a_b") == (
+        "(no validUntil) see https://x.bg/a_b")
+    assert api_message("BAD_USER_INPUT", "employees: badly formed hexadecimal UUID string") == (
+        "employees: this value is not valid.")
+    assert bad_input("filter.due_before: month must be in 1..12").message == (
+        "filter.dueBefore: this value is not valid.")
+    assert api_message("TOO_LONG", "At most 200 characters are allowed; this has 201.") == (
+        "At most 200 characters are allowed; this has 201.")
