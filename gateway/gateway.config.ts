@@ -17,6 +17,8 @@ import {
   JSONLogWriter,
   Logger,
   type GatewayPlugin,
+  type LogLevel,
+  type LogWriter,
 } from '@graphql-hive/gateway';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -284,7 +286,9 @@ function bearerToken({ request }: { request: Request }) {
 // - the JWT plugin answers HTTP 401 {"errors":[{"message":"Unauthenticated"}]} -> code UNAUTHENTICATED,
 //   plus the WWW-Authenticate challenge;
 // - graphql-armor's depth / alias / token limits answer "Syntax Error: ... limit of N exceeded" ->
-//   MAX_DEPTH_EXCEEDED / MAX_ALIASES_EXCEEDED / MAX_TOKENS_EXCEEDED.
+//   MAX_DEPTH_EXCEEDED / MAX_ALIASES_EXCEEDED / MAX_TOKENS_EXCEEDED, and the message loses its
+//   "Syntax Error: " prefix: "Query depth limit of 10 exceeded, found 14." — word for word what a
+//   subgraph answers (crm_common.graphql.limits).
 const LIMIT_CODES: [RegExp, string][] = [
   [/Query depth limit of \d+ exceeded/, 'MAX_DEPTH_EXCEEDED'],
   [/Aliases limit of \d+ exceeded/, 'MAX_ALIASES_EXCEEDED'],
@@ -301,7 +305,11 @@ function useErrorCodes(): GatewayPlugin {
           let code: string | undefined;
           if (ext.http?.status === 401 && !ext.code) code = 'UNAUTHENTICATED';
           for (const [pattern, limitCode] of LIMIT_CODES) {
-            if (pattern.test(String(err.message))) code = limitCode;
+            if (pattern.test(String(err.message))) {
+              code = limitCode;
+              // the refusal is not a syntax error; the subgraphs say it without the prefix too
+              err.message = String(err.message).replace(/^Syntax Error: /, '');
+            }
           }
           if (code) err.extensions = { ...ext, code };
         }
@@ -315,6 +323,35 @@ function useErrorCodes(): GatewayPlugin {
   };
 }
 
+// A refused token is an expected failure (the client gets its 401), not a fault: the JWT plugin
+// logs every one at level warn with the jsonwebtoken error and its stack trace (~15 lines each, a
+// flood when a front end keeps an expired token). This writer turns each such line into one line at
+// level info with the reason and no stack:
+//   {"reason":"jwt expired","error":"TokenExpiredError","level":"info","msg":"Refused an authentication token"}
+// (dropped, like any info line, when the level is warn or error). Everything else passes unchanged.
+const LEVEL_ORDER: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
+class QuietTokenRefusals implements LogWriter {
+  constructor(
+    private readonly inner: LogWriter,
+    private readonly level: LogLevel,
+  ) {}
+  write(level: LogLevel, attrs: any, msg: string | null | undefined) {
+    if (msg?.startsWith('Failed to verify authentication token')) {
+      if (LEVEL_ORDER.indexOf(this.level) > LEVEL_ORDER.indexOf('info')) return;
+      const { 0: err, ...rest } = attrs ?? {};
+      return this.inner.write(
+        'info',
+        { ...rest, reason: err?.message ?? String(err), error: err?.name ?? err?.class },
+        'Refused an authentication token',
+      );
+    }
+    return this.inner.write(level, attrs, msg);
+  }
+  flush() {
+    return this.inner.flush?.();
+  }
+}
+
 // ---------------------------------------------------------------- the configuration
 
 export const gatewayConfig = defineConfig({
@@ -322,7 +359,10 @@ export const gatewayConfig = defineConfig({
   host: HOST,
   port: PORT,
   fork: 1,
-  logging: new Logger({ level: LOG_LEVEL, writers: [new JSONLogWriter()] }),
+  logging: new Logger({
+    level: LOG_LEVEL,
+    writers: [new QuietTokenRefusals(new JSONLogWriter(), LOG_LEVEL)],
+  }),
 
   transportEntries,
   upstreamTimeout: UPSTREAM_TIMEOUT_MS,

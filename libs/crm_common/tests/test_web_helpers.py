@@ -13,7 +13,7 @@ import strawberry
 from crm_common.auth import AuthenticationError, TokenVerifier
 from crm_common.correlation import accept_or_new
 from crm_common.devkeys import generate_key_pair, mint_token
-from crm_common.graphql.connections import clamp_page_size
+from crm_common.graphql.connections import page_size
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
 from crm_common.graphql.limits import schema_extensions
 from crm_common.http import ServiceMiddleware
@@ -91,10 +91,16 @@ def test_cursor_round_trip_and_tampering() -> None:
 
 
 def test_page_size_is_capped() -> None:
-    assert clamp_page_size(None, 100) == 20
-    assert clamp_page_size(500, 100) == 100
-    with pytest.raises(ValueError):
-        clamp_page_size(0, 100)
+    from graphql import GraphQLError
+    assert page_size(None, 100, "clients") == 20
+    assert page_size(100, 100, "clients") == 100
+    with pytest.raises(GraphQLError) as over:  # refused, no longer cut to 100
+        page_size(500, 100, "clients")
+    assert over.value.message == ("Requesting 500 records on the `clients` connection exceeds "
+                                  "the `first` limit of 100 records.")
+    assert over.value.extensions == {"code": "BAD_USER_INPUT"}
+    with pytest.raises(GraphQLError):
+        page_size(0, 100, "clients")
 
 
 def test_correlation_ids_are_accepted_only_when_sane() -> None:
@@ -155,7 +161,7 @@ async def test_limits_refuse_deep_aliased_and_long_documents() -> None:
     ok = await schema.execute("{ node { child { name } } }")
     assert ok.errors is None
     deep = await schema.execute("{ node { child { child { name } } } }")
-    assert deep.errors and "exceeds maximum operation depth" in deep.errors[0].message
+    assert deep.errors and deep.errors[0].message == "Query depth limit of 3 exceeded, found 4."
     aliased = await schema.execute("{ a: node { name } b: node { name } c: node { name } }")
     assert aliased.errors and "aliases" in aliased.errors[0].message.lower()
     long_doc = await schema.execute("{ " + " ".join(["node { name }"] * 20) + " }")

@@ -99,7 +99,8 @@ class ServiceMiddleware:
                     send,
                     413,
                     graphql_error(
-                        f"request body larger than {self.max_body_bytes} bytes", "PAYLOAD_TOO_LARGE"
+                        f"Request body exceeds the limit of {self.max_body_bytes} bytes",
+                        "PAYLOAD_TOO_LARGE",
                     ),
                     cid,
                 )

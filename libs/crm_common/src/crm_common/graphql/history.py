@@ -17,7 +17,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from crm_common.graphql.connections import PageInfo, clamp_page_size
+from crm_common.graphql.connections import PageInfo, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
 from crm_common.history import HISTORY_OF, HistoryLoader
@@ -87,10 +87,7 @@ async def history_connection(info: strawberry.Info, loader: HistoryLoader, key: 
     """A page of history through a per-request loader (by entity, or by client for a dossier):
     one statement for every entity of a list. ``first`` is served within the context's
     ``max_page_size``; a bad ``first`` or cursor is a GraphQL BAD_USER_INPUT error."""
-    try:
-        size = clamp_page_size(first, info.context.max_page_size)
-    except ValueError as exc:
-        raise bad_input(f"first: {exc}") from None
+    size = requested_page_size(info, first)
     try:
         page = await loader.load((key, size, after))
     except InvalidCursor as exc:

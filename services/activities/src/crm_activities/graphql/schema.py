@@ -55,6 +55,7 @@ from crm_activities.service_layer import (
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.mutations import changed_in, mutate
+from crm_common.graphql.schema import FederationSchema
 from crm_common.parsing import parse_uuid
 from crm_common.validation import Collector
 
@@ -394,7 +395,7 @@ async def _competitor_payload(info: strawberry.Info,
 def build_schema(
     extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] | None = None,
 ) -> strawberry.Schema:
-    return strawberry.federation.Schema(
+    return FederationSchema(
         query=Query, mutation=Mutation, types=[Client, Employee],
         extensions=extensions or [],
         # the highest federation version @theguild/federation-composition composes

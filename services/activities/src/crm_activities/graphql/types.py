@@ -17,7 +17,7 @@ from crm_activities.graphql.enums import (
     ObservationKind,
 )
 from crm_activities.service_layer.activity_queries import ActivityFilter
-from crm_common.graphql.connections import PageInfo, clamp_page_size
+from crm_common.graphql.connections import PageInfo, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
 from crm_common.graphql.history import HistoryConnection, history_connection
@@ -33,10 +33,7 @@ def _opt_id(value: Any) -> strawberry.ID | None:
 
 
 def page_size(info: strawberry.Info, first: int | None) -> int:
-    try:
-        return clamp_page_size(first, info.context.max_page_size)
-    except ValueError as exc:
-        raise bad_input(f"first: {exc}") from None
+    return requested_page_size(info, first)
 
 
 async def _history(info: strawberry.Info, entity_id: str, first: int | None,

@@ -29,7 +29,7 @@ from crm_clients.graphql.contract_types import (
 from crm_clients.graphql.inputs import to_raw
 from crm_clients.service_layer import contract_jobs, contract_queries
 from crm_clients.service_layer import contracts as handlers
-from crm_common.graphql.connections import PageInfo, clamp_page_size
+from crm_common.graphql.connections import PageInfo, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.mutations import Stale, changed_in, mutate, parse_id
@@ -86,10 +86,7 @@ class ContractQuery:
     async def contracts(self, info: strawberry.Info, first: int | None = None,
                         after: str | None = None,
                         filter: ContractFilterInput | None = None) -> ContractConnection:
-        try:
-            size = clamp_page_size(first, info.context.max_page_size)
-        except ValueError as exc:
-            raise bad_input(f"first: {exc}") from None
+        size = requested_page_size(info, first)
         flt = filter or ContractFilterInput()
         client_id = None
         if flt.client_id is not None:

@@ -15,7 +15,7 @@ from strawberry.dataloader import DataLoader
 from crm_clients.domain import contracts as domain
 from crm_clients.service_layer import contract_queries
 from crm_common.auth import Principal
-from crm_common.graphql.connections import PageInfo, clamp_page_size
+from crm_common.graphql.connections import PageInfo, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
 from crm_common.graphql.history import HistoryConnection, history_connection
@@ -135,10 +135,7 @@ async def client_contracts(info: strawberry.Info, client_id: str, first: int | N
                            after: str | None, status: ContractStatus | None
                            ) -> ContractConnection:
     """``Client.contracts``: one batched statement for all the clients of a request."""
-    try:
-        size = clamp_page_size(first, info.context.max_page_size)
-    except ValueError as exc:
-        raise bad_input(f"first: {exc}") from None
+    size = requested_page_size(info, first)
     key = contract_queries.ClientContractsKey(uuid.UUID(client_id), size,
                                               status.value if status else None, after)
     try:

@@ -18,7 +18,7 @@ from crm_clients.graphql.inputs import (
     to_raw,
 )
 from crm_clients.service_layer import groups, staff
-from crm_common.graphql.connections import PageInfo, clamp_page_size
+from crm_common.graphql.connections import PageInfo, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.mutations import changed_in, mutate, parse_id
@@ -93,7 +93,7 @@ class DirectoryQuery:
                         filter: EmployeeFilterInput | None = None) -> EmployeeConnection:
         flt = filter or EmployeeFilterInput()
         try:
-            size = clamp_page_size(first, info.context.max_page_size)
+            size = requested_page_size(info, first)
             manager = uuid.UUID(str(flt.manager_id)) if flt.manager_id else None
             page = await staff.list_employees(
                 info.context.runtime.reader, first=size, after=after, active=flt.active,
@@ -111,8 +111,8 @@ class DirectoryQuery:
     async def client_groups(self, info: strawberry.Info, first: int | None = None,
                             after: str | None = None,
                             include_archived: bool = False) -> ClientGroupConnection:
+        size = requested_page_size(info, first)
         try:
-            size = clamp_page_size(first, info.context.max_page_size)
             page = await groups.list_groups(info.context.runtime.reader, first=size,
                                             after=after, include_archived=include_archived)
         except (InvalidCursor, ValueError) as exc:

@@ -40,10 +40,11 @@ from crm_clients.graphql.types import (
 )
 from crm_clients.service_layer import handlers, queries
 from crm_clients.service_layer.search import normalise_term
-from crm_common.graphql.connections import PageInfo, clamp_page_size
+from crm_common.graphql.connections import PageInfo, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.mutations import Stale, changed_in, mutate, parse_id
+from crm_common.graphql.schema import FederationSchema
 
 
 async def _client(info: strawberry.Info, client_id: uuid.UUID) -> Client | None:
@@ -131,10 +132,7 @@ class Query(DirectoryQuery, ContractQuery):
         filter: ClientFilterInput | None = None,
         order_by: ClientOrder | None = None,
     ) -> ClientConnection:
-        try:
-            size = clamp_page_size(first, info.context.max_page_size)
-        except ValueError as exc:
-            raise bad_input(f"first: {exc}") from None
+        size = requested_page_size(info, first)
         flt = filter or ClientFilterInput()
         owner = _filter_id(flt.owner_id, "ownerId")
         group = _filter_id(flt.group_id, "groupId")
@@ -376,7 +374,7 @@ async def _remove(info: strawberry.Info, kind: str, input: RemoveInput) -> Remov
 def build_schema(
     extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] | None = None,
 ) -> strawberry.Schema:
-    return strawberry.federation.Schema(
+    return FederationSchema(
         query=Query, mutation=Mutation, types=[Client, Employee],
         extensions=extensions or [],
         # the highest federation version @theguild/federation-composition composes

@@ -14,6 +14,7 @@ from crm_common.graphql.connections import PageInfo
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.mutations import changed_in, mutate, parse_id
+from crm_common.graphql.schema import FederationSchema
 from crm_common.parsing import parse_uuid
 from crm_tasks.domain import model
 from crm_tasks.domain.signing import Action
@@ -308,7 +309,7 @@ async def _change(info: strawberry.Info, raw: dict[str, Any], change: Change) ->
 def build_schema(
     extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] | None = None,
 ) -> strawberry.Schema:
-    return strawberry.federation.Schema(
+    return FederationSchema(
         query=Query, mutation=Mutation, types=[Client, Employee],
         extensions=extensions or [],
         # the highest federation version @theguild/federation-composition composes

@@ -16,7 +16,7 @@ from typing import Any
 
 import strawberry
 
-from crm_common.graphql.connections import PageInfo, clamp_page_size
+from crm_common.graphql.connections import PageInfo, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
 from crm_common.graphql.history import HistoryConnection, history_connection
@@ -51,10 +51,7 @@ class EmployeeTaskRole(enum.Enum):
 
 
 def _first(info: strawberry.Info, first: int | None) -> int:
-    try:
-        return clamp_page_size(first, info.context.max_page_size)
-    except ValueError as exc:
-        raise bad_input(f"first: {exc}") from None
+    return requested_page_size(info, first)
 
 
 async def _owner_tasks(info: strawberry.Info, key: queries.OwnerKey) -> TaskConnection:
