@@ -12,9 +12,12 @@ original.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
+from typing import Final
 
 import strawberry
 from graphql.error import GraphQLError
+from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionContext
 
 from crm_common.correlation import correlation_id
@@ -44,3 +47,18 @@ class FederationSchema(strawberry.federation.Schema):
     def process_errors(self, errors: list[GraphQLError],
                        execution_context: ExecutionContext | None = None) -> None:
         log_errors(errors)
+
+
+#: the highest federation version @theguild/federation-composition composes
+FEDERATION_VERSION: Final = "2.7"
+
+Extensions = Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]]
+
+
+def subgraph_schema(*, query: type, mutation: type | None = None, types: Sequence[type] = (),
+                    extensions: Extensions | None = None) -> strawberry.Schema:
+    """A service's subgraph schema: its root types, the entity types it extends, and the request
+    extensions (``limits.schema_extensions(settings)``; none when only the SDL is wanted)."""
+    return FederationSchema(query=query, mutation=mutation, types=list(types),
+                            extensions=list(extensions or []),
+                            federation_version=FEDERATION_VERSION)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
-from strawberry.extensions import SchemaExtension
 
 from crm_activities.graphql.inputs import (
     ActivityFilterInput,
@@ -55,7 +54,7 @@ from crm_activities.service_layer import (
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.mutations import changed_in, mutate
-from crm_common.graphql.schema import FederationSchema
+from crm_common.graphql.schema import Extensions, subgraph_schema
 from crm_common.parsing import parse_uuid
 from crm_common.validation import Collector
 
@@ -392,12 +391,6 @@ async def _competitor_payload(info: strawberry.Info,
                              user_errors=errors)
 
 
-def build_schema(
-    extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] | None = None,
-) -> strawberry.Schema:
-    return FederationSchema(
-        query=Query, mutation=Mutation, types=[Client, Employee],
-        extensions=extensions or [],
-        # the highest federation version @theguild/federation-composition composes
-        federation_version="2.7",
-    )
+def build_schema(extensions: Extensions | None = None) -> strawberry.Schema:
+    return subgraph_schema(query=Query, mutation=Mutation, types=[Client, Employee],
+                           extensions=extensions)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, cast
 
 import strawberry
-from strawberry.extensions import SchemaExtension
 
 from crm_clients.graphql import SERVICE
 from crm_clients.graphql.contract_schema import ContractMutation, ContractQuery
@@ -44,7 +43,7 @@ from crm_common.graphql.connections import PageInfo, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.mutations import Stale, changed_in, mutate, parse_id
-from crm_common.graphql.schema import FederationSchema
+from crm_common.graphql.schema import Extensions, subgraph_schema
 
 
 async def _client(info: strawberry.Info, client_id: uuid.UUID) -> Client | None:
@@ -371,12 +370,6 @@ async def _remove(info: strawberry.Info, kind: str, input: RemoveInput) -> Remov
         client=await _client(info, client_id) if client_id else None, user_errors=errors)
 
 
-def build_schema(
-    extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] | None = None,
-) -> strawberry.Schema:
-    return FederationSchema(
-        query=Query, mutation=Mutation, types=[Client, Employee],
-        extensions=extensions or [],
-        # the highest federation version @theguild/federation-composition composes
-        federation_version="2.7",
-    )
+def build_schema(extensions: Extensions | None = None) -> strawberry.Schema:
+    return subgraph_schema(query=Query, mutation=Mutation, types=[Client, Employee],
+                           extensions=extensions)

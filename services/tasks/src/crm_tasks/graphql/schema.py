@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
-from strawberry.extensions import SchemaExtension
 
 from crm_common.graphql.connections import PageInfo
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.mutations import changed_in, mutate, parse_id
-from crm_common.graphql.schema import FederationSchema
+from crm_common.graphql.schema import Extensions, subgraph_schema
 from crm_common.parsing import parse_uuid
 from crm_tasks.domain import model
 from crm_tasks.domain.signing import Action
@@ -306,12 +305,6 @@ async def _change(info: strawberry.Info, raw: dict[str, Any], change: Change) ->
     return TaskPayload(task=await _task(info, task_id), user_errors=errors)
 
 
-def build_schema(
-    extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] | None = None,
-) -> strawberry.Schema:
-    return FederationSchema(
-        query=Query, mutation=Mutation, types=[Client, Employee],
-        extensions=extensions or [],
-        # the highest federation version @theguild/federation-composition composes
-        federation_version="2.7",
-    )
+def build_schema(extensions: Extensions | None = None) -> strawberry.Schema:
+    return subgraph_schema(query=Query, mutation=Mutation, types=[Client, Employee],
+                           extensions=extensions)
