@@ -9,6 +9,7 @@ import pytest
 
 from crm_common.identifiers import normalize_eik
 from crm_common.problems import FieldProblem, Problems
+from crm_common.text import InvalidValue
 from crm_common.validation import Collector
 
 
@@ -120,3 +121,23 @@ def test_has_treats_null_as_not_given() -> None:
     assert c.has("b")
     assert c.has("c")
     assert not c.has("d")
+
+
+def test_unique_items_reads_a_bounded_list_item_by_item() -> None:
+    def parse(v: object) -> str:
+        if not isinstance(v, str) or not v.strip():
+            raise InvalidValue("REQUIRED", "empty")
+        return v.strip()
+
+    def run(data: dict[str, object],
+            **kw: object) -> tuple[object, list[tuple[tuple[str, ...], str]]]:
+        c = Collector(data)
+        got = c.unique_items("tags", parse, max_items=3, what="tags", **kw)  # type: ignore[arg-type]
+        return got, [(p.field, p.code) for p in c.problems]
+
+    assert run({}) == ([], [])
+    assert run({"tags": None}) == ([], [])
+    assert run({"tags": ["a", " a", "B", "b"]}, same=str.casefold) == (["a", "B"], [])
+    assert run({"tags": "a"}) == (None, [(("input", "tags"), "INVALID_TYPE")])
+    assert run({"tags": ["a"] * 4}) == (None, [(("input", "tags"), "TOO_MANY")])
+    assert run({"tags": ["a", " "]}) == (None, [(("input", "tags", "1"), "REQUIRED")])

@@ -94,6 +94,31 @@ class Collector:
             self.extend(exc.problems)
             return None
 
+    def unique_items(self, key: str, parse: Callable[[Any], T], *, max_items: int, what: str,
+                     same: Callable[[T], Any] = lambda v: v) -> list[T] | None:
+        """The list field ``key`` of ``data``: absent or ``null`` is an empty list; anything but
+        a list is INVALID_TYPE and more than ``max_items`` TOO_MANY (``what`` names the items,
+        plural: "a list of product groups"); each item goes through ``parse`` (an
+        :class:`InvalidValue` becomes a problem at ``key.<index>``); repeats (equal under
+        ``same``) are dropped, the first kept. ``None`` when anything was refused."""
+        raw = self.data.get(key)
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.add(key, "INVALID_TYPE", f"a list of {what}")
+            return None
+        if len(raw) > max_items:
+            self.add(key, "TOO_MANY", f"at most {max_items} {what}")
+            return None
+        out: list[T] = []
+        seen: set[Any] = set()
+        for i, item in enumerate(raw):
+            value = self.run((key, str(i)), parse, item)
+            if value is not None and same(value) not in seen:
+                seen.add(same(value))
+                out.append(value)
+        return None if self.failed(key) else out
+
     # --- reading fields of ``data`` ------------------------------------------------------------
 
     def has(self, key: str) -> bool:

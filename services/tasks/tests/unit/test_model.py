@@ -62,7 +62,7 @@ def test_a_title_with_an_emoji_joined_by_a_zero_width_joiner_passes_as_in_every_
     (good(commitment_type="offer"), "commitment_type", "NOT_APPLICABLE"),
     (good(kind="chore"), "kind", "INVALID_VALUE"),
     (good(priority="asap"), "priority", "INVALID_VALUE"),
-    (good(watchers=["x"]), "watchers", "INVALID_ID"),
+    (good(watchers=["x"]), "0", "INVALID_ID"),  # at input.watchers.0, the item at fault
     (good(watchers=[str(uuid.uuid4()) for _ in range(51)]), "watchers", "TOO_MANY"),
     (good(watchers="everyone"), "watchers", "INVALID_TYPE"),
 ])

@@ -49,21 +49,8 @@ def product_group(value: object) -> str:
 def _groups(c: Collector) -> list[str] | None:
     if "product_groups" not in c.data:
         return None
-    raw = c.data["product_groups"]
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        c.add("product_groups", "INVALID_TYPE", "a list of product groups")
-        return None
-    if len(raw) > MAX_PRODUCT_GROUPS:
-        c.add("product_groups", "TOO_MANY", f"at most {MAX_PRODUCT_GROUPS} product groups")
-        return None
-    out: list[str] = []
-    for i, item in enumerate(raw):
-        value = c.run(("product_groups", str(i)), product_group, item)
-        if value is not None and value.casefold() not in {v.casefold() for v in out}:
-            out.append(value)
-    return out
+    return c.unique_items("product_groups", product_group, max_items=MAX_PRODUCT_GROUPS,
+                          what="product groups", same=str.casefold)
 
 
 def validate_competitor(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:

@@ -113,25 +113,11 @@ def _due(c: Collector, key: str = "due_date") -> dt.date | None:
 
 
 def validate_watchers(c: Collector) -> list[uuid.UUID] | None:
-    values = c.data.get("watchers")
-    if values is None:
-        return []
-    if not isinstance(values, list):
-        c.add("watchers", "INVALID_TYPE", "watchers must be a list of employee ids")
-        return None
-    if len(values) > MAX_WATCHERS:
-        c.add("watchers", "TOO_MANY", f"at most {MAX_WATCHERS} watchers")
-        return None
-    out: list[uuid.UUID] = []
-    for value in values:
-        try:
-            watcher = parse_uuid(value)
-        except InvalidValue:
-            c.add("watchers", "INVALID_ID", "every watcher must be an employee id")
-            return None
-        if watcher not in out:
-            out.append(watcher)
-    return out
+    return c.unique_items("watchers", _employee_id, max_items=MAX_WATCHERS, what="watchers")
+
+
+def _employee_id(value: object) -> uuid.UUID:
+    return parse_uuid(value, what="employee id")
 
 
 def validate_new_task(raw: Mapping[str, Any]) -> dict[str, Any]:
