@@ -132,12 +132,12 @@ def test_unique_items_reads_a_bounded_list_item_by_item() -> None:
     def run(data: dict[str, object],
             **kw: object) -> tuple[object, list[tuple[tuple[str, ...], str]]]:
         c = Collector(data)
-        got = c.unique_items("tags", parse, max_items=3, what="tags", **kw)  # type: ignore[arg-type]
+        got = c.unique_items("tags", parse, max_items=4, what="tags", **kw)  # type: ignore[arg-type]
         return got, [(p.field, p.code) for p in c.problems]
 
     assert run({}) == ([], [])
     assert run({"tags": None}) == ([], [])
     assert run({"tags": ["a", " a", "B", "b"]}, same=str.casefold) == (["a", "B"], [])
     assert run({"tags": "a"}) == (None, [(("input", "tags"), "INVALID_TYPE")])
-    assert run({"tags": ["a"] * 4}) == (None, [(("input", "tags"), "TOO_MANY")])
+    assert run({"tags": ["a"] * 5}) == (None, [(("input", "tags"), "TOO_MANY")])
     assert run({"tags": ["a", " "]}) == (None, [(("input", "tags", "1"), "REQUIRED")])
