@@ -1,0 +1,51 @@
+"""What every subgraph's per-request GraphQL context holds, and how it makes its DataLoaders.
+
+A service's ``graphql/context.py`` subclasses :class:`RequestContext` (a dataclass) with its own
+resources and its ``loaders``; the resolvers read ``info.context``. The principal and the runtime
+come from the request (``crm_common.service``); the grace period of the access rule and the page
+cap come from the settings, their one source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from crm_common.auth import Principal
+from crm_common.service import Runtime
+from crm_common.uow import UnitOfWork
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+#: keys one loader answers in one statement at most (a list page asks for up to the page cap)
+MAX_BATCH = 500
+
+
+def batch_loader(load_fn: Callable[[list[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
+    """A per-request DataLoader that answers up to :data:`MAX_BATCH` keys per call."""
+    return DataLoader(load_fn=load_fn, max_batch_size=MAX_BATCH)
+
+
+@dataclass
+class RequestContext:
+    principal: Principal
+    runtime: Runtime
+
+    @property
+    def grace(self) -> dt.timedelta:
+        """The access rule's grace period after a meeting's end (``ACCESS_GRACE_HOURS``)."""
+        return self.runtime.settings.access_grace
+
+    @property
+    def max_page_size(self) -> int:
+        return self.runtime.settings.max_page_size
+
+    def uow(self) -> UnitOfWork:
+        """A unit of work acting as the principal (its events carry the actor)."""
+        return UnitOfWork(self.runtime.session_factory, source=self.runtime.settings.source,
+                          actor_id=self.principal.subject)
