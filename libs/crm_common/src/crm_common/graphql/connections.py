@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import strawberry
+from sqlalchemy import RowMapping
+from strawberry.dataloader import DataLoader
 
+from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
+from crm_common.paging import Page
+
+C = TypeVar("C")
 
 DEFAULT_PAGE_SIZE = 20
 
@@ -39,3 +46,26 @@ def requested_page_size(info: strawberry.Info[Any, Any], first: int | None) -> i
     """``page_size`` for the field being resolved (its name is the connection's) and the
     service's cap (``info.context.max_page_size``)."""
     return page_size(first, info.context.max_page_size, info.field_name)
+
+
+def page_info(page: Page) -> PageInfo:
+    """The ``pageInfo`` of a keyset page (forward paging only)."""
+    return PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor)
+
+
+def connection_of(page: Page, connection: Callable[..., C], edge: Callable[..., Any],
+                  node: Callable[[RowMapping], Any]) -> C:
+    """A Relay connection of ``page``: ``connection(edges=[edge(cursor, node(row))],
+    page_info)``, whatever the entity (``connection_of(page, TaskConnection, TaskEdge,
+    Task.from_row)``)."""
+    return connection(edges=[edge(cursor=c, node=node(r))
+                             for r, c in zip(page.rows, page.cursors, strict=True)],
+                      page_info=page_info(page))
+
+
+async def load_page(loader: DataLoader[Any, Page], key: Any) -> Page:
+    """A page through a per-request loader; a cursor that is not one of ours is BAD_USER_INPUT."""
+    try:
+        return await loader.load(key)
+    except InvalidCursor as exc:
+        raise bad_input(f"after: {exc}") from None
