@@ -226,23 +226,29 @@ def contract_rules(client: Client, product: Product, day: dt.date,
     return rules, refused
 
 
+def _label(rule: Rule) -> str:
+    """How a sentence names a rule: its code, or ``contract 2026-017``."""
+    return rule.name if rule.contract else rule.code
+
+
 def _why_lost(loser: _Candidate, winner: _Candidate, base: Decimal) -> tuple[str, str]:
     w, lo = winner.rule, loser.rule
+    won = f"{_label(w)} won"
     if lo.priority != w.priority:
-        return "LOWER_PRIORITY", f"{w.code} won: priority {w.priority} > {lo.priority}"
+        return "LOWER_PRIORITY", f"{won}: priority {w.priority} > {lo.priority}"
     if lo.audience.specificity != w.audience.specificity:
         return "LESS_SPECIFIC_AUDIENCE", (
-            f"{w.code} won: same priority, its audience ({w.audience.kind.value}) is more "
+            f"{won}: same priority, its audience ({w.audience.kind.value}) is more "
             f"specific than {lo.audience.kind.value}")
     if lo.scope.specificity != w.scope.specificity:
         return "LESS_SPECIFIC_SCOPE", (
-            f"{w.code} won: same priority and audience, its scope ({w.scope.kind.value}) is "
+            f"{won}: same priority and audience, its scope ({w.scope.kind.value}) is "
             f"more specific than {lo.scope.kind.value}")
     mine, theirs = loser.effect.apply(base), winner.effect.apply(base)
     if mine != theirs:
-        return "HIGHER_PRICE", (f"{w.code} won: same priority and specificity, lower price "
+        return "HIGHER_PRICE", (f"{won}: same priority and specificity, lower price "
                                 f"{format_eur(theirs)} < {format_eur(mine)}")
-    return "TIE", f"{w.code} won: same priority, specificity and price; first by code"
+    return "TIE", f"{won}: same priority, specificity and price; first by code"
 
 
 def _step_message(rule: Rule, effect: Effect, why: str) -> str:
