@@ -19,6 +19,7 @@ from crm_pricing.domain.turnover import (
     basis_period,
     deadline,
     next_period_start,
+    turnover_from_event,
 )
 
 D = Decimal
@@ -110,3 +111,23 @@ def test_bgn_converts_at_the_fixed_rate() -> None:
     assert to_eur(D(10), "eur") == 10
     with pytest.raises(ValueError):
         to_eur(D(1), "USD")
+
+
+def test_turnover_from_the_analytics_event() -> None:
+    t = turnover_from_event({
+        "clientId": "c-1", "version": 7, "asOf": "2026-12-01T06:00:00Z", "currency": "EUR",
+        "months": [
+            {"month": "2025-12", "currency": "BGN", "invoicedNet": "19558.30",
+             "invoicedQuantity": 10, "orderedNet": 0, "orderedQuantity": 0,
+             "byProductGroup": [{"productGroupCode": "bev", "invoicedNet": "1955.83",
+                                 "invoicedQuantity": 1}]},
+            {"month": "2026-11-01", "invoicedNet": 500.5, "invoicedQuantity": "3"},
+        ],
+        "payments": {"invoicesDue": 10, "paidWithinTerm": 9, "averageDaysLate": "1.5",
+                     "maxDaysLate": 12, "overdueAmount": "0"},
+    })
+    assert t.as_of == d(2026, 12, 1)
+    months = Period(d(2025, 12, 1), d(2026, 11, 30)).months
+    assert t.value(months, Metric.NET_AMOUNT) == D("10500.5")
+    assert t.value(months, Metric.NET_AMOUNT, "BEV") == D(1000)
+    assert t.payments is not None and t.payments.share_paid_within_term == D("0.9")

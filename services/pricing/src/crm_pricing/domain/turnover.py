@@ -23,6 +23,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from crm_pricing.domain.money import EUR, ZERO, to_eur
 
@@ -213,3 +214,42 @@ def deadline(window: Window, day: dt.date) -> dt.date:
     """The last day on which purchases still count toward the current period: the end of the
     current calendar period (for rolling 12 months, the end of the current month)."""
     return next_period_start(window, day) - dt.timedelta(days=1)
+
+
+# --- from the analytics event ------------------------------------------------------------------
+
+_FIGURES = (("invoiced_net", "invoicedNet"), ("invoiced_quantity", "invoicedQuantity"),
+            ("ordered_net", "orderedNet"), ("ordered_quantity", "orderedQuantity"))
+
+
+def _figures(data: Mapping[str, Any]) -> Figures:
+    return Figures(**{ours: Decimal(str(data.get(theirs) or 0)) for ours, theirs in _FIGURES})
+
+
+def turnover_from_event(data: Mapping[str, Any]) -> Turnover:
+    """The ``data`` of a turnover-updated event (DESIGN §10) as ``Turnover``.
+
+    The shape read (analytics does not publish it yet, so this is the assumed contract):
+    ``asOf`` (date), ``currency``, ``months`` [{``month`` ("2026-11" or its first day), the four
+    figures, optional ``currency``, ``byProductGroup`` [{``productGroupCode``, the four
+    figures}]}], ``payments`` {``invoicesDue``, ``paidWithinTerm`` (a count of invoices),
+    ``averageDaysLate``, ``maxDaysLate``, ``overdueAmount``}. Amounts as JSON numbers or
+    decimal strings."""
+    currency = str(data.get("currency") or EUR)
+    months: list[Month] = []
+    for m in data.get("months") or ():
+        raw_month = str(m["month"])
+        first = dt.date.fromisoformat(raw_month if len(raw_month) > 7 else raw_month + "-01")
+        groups = {str(g["productGroupCode"]).upper(): _figures(g)
+                  for g in m.get("byProductGroup") or ()}
+        months.append(Month(first.replace(day=1), _figures(m), groups,
+                            str(m.get("currency") or currency)))
+    p = data.get("payments")
+    payments = None if not p else PaymentBehaviour(
+        invoices_due=int(p.get("invoicesDue") or 0),
+        paid_within_term=int(p.get("paidWithinTerm") or 0),
+        average_days_late=Decimal(str(p.get("averageDaysLate") or 0)),
+        max_days_late=int(p.get("maxDaysLate") or 0),
+        overdue_amount=Decimal(str(p.get("overdueAmount") or 0)))
+    return Turnover(as_of=dt.date.fromisoformat(str(data["asOf"])[:10]), months=tuple(months),
+                    payments=payments)
