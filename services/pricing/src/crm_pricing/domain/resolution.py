@@ -36,6 +36,7 @@ from crm_pricing.domain.rule import (
     MAX_PRIORITY,
     Audience,
     AudienceKind,
+    Condition,
     Rule,
     RuleStatus,
     Scope,
@@ -287,8 +288,8 @@ def resolve_line(line: QuoteLine, quote: Quote, client: Client, rules: Iterable[
                                           f"rule {rule.code} valid {rule.validity.describe()}, "
                                           f"not on {quote.date.isoformat()}"))
             continue
-        outcomes: list[tuple[object, Outcome]] = [(c, evaluate(rule, c, situation))
-                                                  for c in rule.conditions]
+        outcomes: list[tuple[Condition, Outcome]] = [(c, evaluate(rule, c, situation))
+                                                     for c in rule.conditions]
         failing = [o for _, o in outcomes if not o.holds]
         tiered = rule.tiered
         for c, o in outcomes:
@@ -326,10 +327,10 @@ def resolve_line(line: QuoteLine, quote: Quote, client: Client, rules: Iterable[
                 code, message = _why_lost(loser, winner, base)
                 not_applied.append(NotApplied(loser.rule.code, loser.rule.version, code,
                                               message))
-    for c in sorted(cumulative, key=lambda c: tuple(-k for k in c.order_key())):
-        after = c.effect.apply(price)
-        steps.append(Step(StepKind.CUMULATIVE, c.rule.code, c.rule.version, price, after,
-                          "CUMULATIVE", _step_message(c.rule, c.effect, c.why)))
+    for cand in sorted(cumulative, key=lambda c: tuple(-k for k in c.order_key())):
+        after = cand.effect.apply(price)
+        steps.append(Step(StepKind.CUMULATIVE, cand.rule.code, cand.rule.version, price, after,
+                          "CUMULATIVE", _step_message(cand.rule, cand.effect, cand.why)))
         price = after
     unit_price = round_cents(price)
     if unit_price != price:
