@@ -220,6 +220,36 @@ CASES: dict[str, Case] = {
                QuoteLine(CHIPS, D(50), D(2))),
         refused={"TEN-BEV": "ORDER_BELOW_THRESHOLD"} if p == "10.00" else {})
        for q, p in [(5, "10.00"), (6, "9.50"), (15, "9.50"), (16, "9.00")]},
+    "order amount at base price: €100 of beverages → €5 off": Case(
+        [rule("AMT", scope=BEV, conditions=(OrderReached(Metric.NET_AMOUNT, (
+            Tier(D(100), amount_off(5)),)),))], "5.00", "AMT", quantity="10",
+        lines=(QuoteLine(BEER, D(10), D(10)), QuoteLine(CHIPS, D(100), D(9)))),
+    "order amount €99.99 of beverages: short of €100": Case(
+        [rule("AMT", scope=BEV, conditions=(OrderReached(Metric.NET_AMOUNT, (
+            Tier(D(100), amount_off(5)),)),))], "10.00", None, base="9.999", quantity="10",
+        refused={"AMT": "ORDER_BELOW_THRESHOLD"}),
+    "rolling 12 months, previous closed: Dec 2025 – Nov 2026": Case(
+        [rule("R12", conditions=(TurnoverReached(Window.ROLLING_12_MONTHS, (
+            Tier(D(100_000), percent_off(3)),)),))], "9.70", "R12",
+        client=Client(CLIENT_ID, turnover=turnover(
+            {"2025-12": 50_000, "2026-11": 50_000, "2026-12": 1}))),
+    "rolling 12 months, previous closed: Nov 2025 is outside": Case(
+        [rule("R12", conditions=(TurnoverReached(Window.ROLLING_12_MONTHS, (
+            Tier(D(100_000), percent_off(3)),)),))], "10.00",
+        client=Client(CLIENT_ID, turnover=turnover(
+            {"2025-11": 50_000, "2026-11": 50_000, "2026-12": 1})),
+        refused={"R12": "TURNOVER_BELOW_THRESHOLD"}),
+    "half-year to date, quantity bought": Case(
+        [rule("H2", conditions=(TurnoverReached(Window.HALF_YEAR, (
+            Tier(D(500), percent_off(2)),), Basis.TO_DATE, Metric.QUANTITY),))], "9.80", "H2",
+        client=Client(CLIENT_ID, turnover=turnover({"2026-07": 2500, "2026-12": 2500}))),
+    "no payment history yet": Case(
+        [rule("PAYER", percent_off(3), conditions=(PaymentBehaviourHeld(None, D(5)),))],
+        "10.00", refused={"PAYER": "NO_PAYMENT_HISTORY"}),
+    "every failing condition is given, the first one's code": Case(
+        [rule("BOTH", percent_off(3), conditions=(PaymentTermWithin(10),
+                                                  InClientGroup("g-retail")))],
+        "10.00", term=30, refused={"BOTH": "PAYMENT_TERM_TOO_LONG"}),
     # ------------------------------------------------------------------ validity edges
     "valid from the quote's day": Case(
         [rule("R", percent_off(10), validity=Validity(DAY, None))], "9.00", "R"),
@@ -413,3 +443,17 @@ def test_quote_totals() -> None:
     assert [lp.unit_price for lp in result.lines] == [D("1.79"), D("2.49")]
     assert (result.base_total, result.total, result.discount_total) == \
         (D("31.35"), D("28.95"), D("2.40"))
+
+
+def test_reasons_in_words() -> None:
+    result = price(CASES["every failing condition is given, the first one's code"])
+    assert result.not_applied[0].message == \
+        "payment term 30 days > 10 days; client is not in group g-retail"
+    result = price(CASES["draft and retired rules: listed, not applied"])
+    assert [n.message for n in result.not_applied] == ["rule DRAFT is draft",
+                                                       "rule OLD is retired"]
+    result = price(CASES["ended the day before"])
+    assert result.not_applied[0].message == "rule R valid until 2026-11-30, not on 2026-12-01"
+    result = price(CASES["late payer"])
+    assert result.not_applied[0].message == \
+        "paid within term 75 % < 90 %, average days late 12 > 5 (last 12 months)"

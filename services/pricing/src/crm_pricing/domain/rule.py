@@ -108,9 +108,13 @@ class Validity:
         return not starts or not ends or max(starts) <= min(ends)
 
     def describe(self) -> str:
-        start = self.valid_from.isoformat() if self.valid_from else "open"
-        end = self.valid_until.isoformat() if self.valid_until else "open-ended"
-        return f"{start} – {end}"
+        """``2026-01-01 – 2026-11-30``, ``from 2026-01-01``, ``until 2026-11-30``, ``always``."""
+        start, end = self.valid_from, self.valid_until
+        if start and end:
+            return f"{start.isoformat()} – {end.isoformat()}"
+        if start:
+            return f"from {start.isoformat()}"
+        return f"until {end.isoformat()}" if end else "always"
 
 
 @dataclass(frozen=True)
