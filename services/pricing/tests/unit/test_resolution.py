@@ -457,3 +457,16 @@ def test_reasons_in_words() -> None:
     result = price(CASES["late payer"])
     assert result.not_applied[0].message == \
         "paid within term 75 % < 90 %, average days late 12 > 5 (last 12 months)"
+
+
+def test_no_hint_for_a_rule_that_would_lose_anyway() -> None:
+    """The contract (priority 1001) wins whatever tier BEV-Q reaches: no hint for BEV-Q; a
+    cumulative tiered rule keeps its hint."""
+    tiered_cum = rule("CUM-ORDER", scope=BEV, cumulative=True, conditions=(OrderReached(
+        Metric.QUANTITY, (Tier(D(10), percent_off(1)),)),))
+    alone = Client(CLIENT_ID, turnover=turnover({"2026-08": 38_200, "2026-10": 20_000}))
+    client = replace(alone, contracts=(contract(),))
+    result = price(Case([TURNOVER_RULE, tiered_cum], "9.20", client=client))
+    assert [h.rule_code for h in result.hints] == ["CUM-ORDER"]
+    result = price(Case([TURNOVER_RULE, tiered_cum], "10.00", client=alone))
+    assert [h.rule_code for h in result.hints] == ["CUM-ORDER", "TURN-Q"]

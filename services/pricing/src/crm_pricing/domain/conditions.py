@@ -30,7 +30,6 @@ from crm_pricing.domain.turnover import (
     Period,
     Turnover,
     basis_period,
-    current_period,
     deadline,
     next_period_start,
     period_label,
@@ -141,8 +140,8 @@ def tier_status(rule: Rule, condition: TurnoverReached, turnover: Turnover | Non
     the end of the current period and applied from the next one."""
     c = condition
     basis = basis_period(c.window, c.basis, day)
-    progress_period = Period(current_period(c.window, day).start, basis.end) \
-        if c.basis is Basis.TO_DATE else basis_period(c.window, Basis.TO_DATE, day)
+    progress_period = basis if c.basis is Basis.TO_DATE \
+        else basis_period(c.window, Basis.TO_DATE, day)
     value = ZERO if turnover is None else turnover.value(basis.months, c.metric, c.product_group)
     progress = value if c.basis is Basis.TO_DATE else (
         ZERO if turnover is None

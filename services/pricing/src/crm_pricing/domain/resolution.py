@@ -273,7 +273,7 @@ def resolve_line(line: QuoteLine, quote: Quote, client: Client, rules: Iterable[
     contract_candidates, not_applied = contract_rules(client, product, quote.date, settings)
     exclusive: list[_Candidate] = []
     cumulative: list[_Candidate] = []
-    hints: list[Hint] = []
+    hints: list[tuple[Rule, Hint]] = []
 
     for rule in sorted([*rules, *contract_candidates], key=lambda r: r.code):
         if not rule.scope.covers(product.code, product.group_code) \
@@ -295,7 +295,7 @@ def resolve_line(line: QuoteLine, quote: Quote, client: Client, rules: Iterable[
         for c, o in outcomes:
             others_hold = all(o2.holds for c2, o2 in outcomes if c2 is not c)
             if o.hint is not None and others_hold:
-                hints.append(o.hint)
+                hints.append((rule, o.hint))
         if failing:
             not_applied.append(NotApplied(rule.code, rule.version, failing[0].code,
                                           "; ".join(o.message for o in failing)))
@@ -315,6 +315,7 @@ def resolve_line(line: QuoteLine, quote: Quote, client: Client, rules: Iterable[
     steps = [Step(StepKind.BASE_PRICE, None, None, base, base, "BASE_PRICE",
                   f"base price {format_eur(base)}")]
     price = base
+    winner: _Candidate | None = None
     if exclusive:
         # max() keeps the first of equals, and the candidates are sorted by code
         winner = max(exclusive, key=lambda c: (*c.order_key(), -c.effect.apply(base)))
@@ -340,7 +341,17 @@ def resolve_line(line: QuoteLine, quote: Quote, client: Client, rules: Iterable[
     return LinePrice(
         line=line, base_price=base, unit_price=unit_price, discount=base - unit_price,
         base_total=_total(base, line.quantity), line_total=_total(unit_price, line.quantity),
-        steps=tuple(steps), not_applied=tuple(not_applied), hints=tuple(hints))
+        steps=tuple(steps), not_applied=tuple(not_applied),
+        hints=tuple(h for r, h in hints if winner is None or _could_win(r, winner.rule)))
+
+
+def _could_win(rule: Rule, winner: Rule) -> bool:
+    """Whether a better tier could change anything for ``rule``: a cumulative rule applies
+    anyway; an exclusive one must not already lose on priority or specificity."""
+    if rule.stacking is Stacking.CUMULATIVE:
+        return True
+    key = (rule.priority, rule.audience.specificity, rule.scope.specificity)
+    return key >= (winner.priority, winner.audience.specificity, winner.scope.specificity)
 
 
 def _exact(amount: Decimal) -> str:
