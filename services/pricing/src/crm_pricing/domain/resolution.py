@@ -1,0 +1,380 @@
+"""THE resolution order (DESIGN §11), in one function: ``resolve_line``.
+
+For a quote line, every rule is looked at in turn:
+
+1. a rule whose scope does not cover the product, or whose audience does not cover the client,
+   is not a candidate and is not listed (another client's own deal is nobody else's business);
+2. a rule that is not active, not valid on the quote's date, or whose conditions do not all hold
+   is listed as *not applied*, with the reason;
+3. the contract discounts of the client's contracts are candidates of the client's own
+   (audience: the client), exclusive, with ``Settings.contract_priority`` (default: above every
+   rule); a contract not in force, or a discount outside its own validity, is listed as not
+   applied;
+4. among the exclusive candidates one wins: the highest priority; at equal priority the more
+   specific audience (client > client group > all), then the more specific scope (product >
+   product group > all); still equal, the lower price; still equal, the lower rule code (so the
+   result never depends on the order rules arrive in). The others are listed with why they lost;
+5. then every cumulative candidate applies, in the same order (priority, specificity, code),
+   each to the unrounded price the step before left;
+6. the unit price is rounded half-up to the cent once, at the end, and never goes below zero;
+   the line total is that unit price times the quantity (rounded to the cent only when the
+   quantity has decimals).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from crm_pricing.domain.conditions import Hint, Outcome, PricedItem, Situation, evaluate
+from crm_pricing.domain.effect import Effect, EffectKind
+from crm_pricing.domain.money import ZERO, format_eur, format_number, round_cents
+from crm_pricing.domain.rule import (
+    MAX_PRIORITY,
+    Audience,
+    AudienceKind,
+    Condition,
+    Rule,
+    RuleStatus,
+    Scope,
+    ScopeKind,
+    Stacking,
+    Validity,
+)
+from crm_pricing.domain.turnover import Turnover
+
+# --- what goes in ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Product:
+    code: str
+    group_code: str | None = None
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    product: Product
+    quantity: Decimal
+    base_price: Decimal
+
+
+@dataclass(frozen=True)
+class Quote:
+    date: dt.date
+    lines: tuple[QuoteLine, ...]
+    payment_term_days: int | None = None
+
+
+@dataclass(frozen=True)
+class ContractDiscount:
+    """A negotiated discount: a product XOR a product group, a percentage, its own validity."""
+
+    percent: Decimal
+    product_code: str | None = None
+    product_group_code: str | None = None
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Contract:
+    number: str
+    status: str
+    valid_from: dt.date
+    valid_until: dt.date | None
+    discounts: tuple[ContractDiscount, ...] = ()
+    version: int = 1
+
+    def in_force(self, day: dt.date) -> bool:
+        """Active (not draft, suspended, terminated or expired) and within its validity."""
+        return self.status.lower() == "active" and \
+            Validity(self.valid_from, self.valid_until).covers(day)
+
+
+@dataclass(frozen=True)
+class Client:
+    id: str
+    group_ids: frozenset[str] = frozenset()
+    turnover: Turnover | None = None
+    contracts: tuple[Contract, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: the priority of contract discounts; None: above every rule (MAX_PRIORITY + 1)
+    contract_priority: int | None = None
+    #: display names of product groups and client groups, by code or id, for the sentences
+    names: Mapping[str, str] = field(default_factory=dict)
+
+
+# --- what comes out ----------------------------------------------------------------------------
+
+
+class StepKind(enum.Enum):
+    BASE_PRICE = "base_price"
+    EXCLUSIVE = "exclusive"
+    CUMULATIVE = "cumulative"
+    ROUNDING = "rounding"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step the price made; ``before``/``after`` unrounded except the rounding step's
+    ``after``."""
+
+    kind: StepKind
+    rule_code: str | None
+    rule_version: int | None
+    before: Decimal
+    after: Decimal
+    reason_code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class NotApplied:
+    """A rule considered and not applied, with the first reason's code and every reason."""
+
+    rule_code: str
+    rule_version: int
+    reason_code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class LinePrice:
+    line: QuoteLine
+    base_price: Decimal
+    unit_price: Decimal
+    #: per unit: base price − unit price (negative for a fixed price above the base)
+    discount: Decimal
+    base_total: Decimal
+    line_total: Decimal
+    steps: tuple[Step, ...]
+    not_applied: tuple[NotApplied, ...]
+    hints: tuple[Hint, ...]
+
+    @property
+    def applied(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.kind in (StepKind.EXCLUSIVE, StepKind.CUMULATIVE))
+
+
+@dataclass(frozen=True)
+class QuotePrice:
+    lines: tuple[LinePrice, ...]
+    base_total: Decimal
+    total: Decimal
+    discount_total: Decimal
+    hints: tuple[Hint, ...]
+
+
+# --- the candidates ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    rule: Rule
+    effect: Effect
+    why: str
+
+    def order_key(self) -> tuple[int, int, int]:
+        return (self.rule.priority, self.rule.audience.specificity, self.rule.scope.specificity)
+
+
+def contract_rules(client: Client, product: Product, day: dt.date,
+                   settings: Settings) -> tuple[list[Rule], list[NotApplied]]:
+    """The client's contract discounts covering the product, as exclusive rules of the client's
+    own; those not in force on ``day`` as not applied."""
+    priority = MAX_PRIORITY + 1 if settings.contract_priority is None \
+        else settings.contract_priority
+    rules: list[Rule] = []
+    refused: list[NotApplied] = []
+    for contract in client.contracts:
+        for d in contract.discounts:
+            if d.product_code is not None:
+                scope = Scope(ScopeKind.PRODUCT, d.product_code.upper())
+            elif d.product_group_code is not None:
+                scope = Scope(ScopeKind.PRODUCT_GROUP, d.product_group_code.upper())
+            else:
+                continue
+            if not scope.covers(product.code, product.group_code):
+                continue
+            code = f"contract:{contract.number}:{scope.code}"
+            if not contract.in_force(day):
+                term = Validity(contract.valid_from, contract.valid_until).describe()
+                refused.append(NotApplied(code, contract.version, "CONTRACT_NOT_IN_FORCE",
+                                          f"contract {contract.number} not in force on "
+                                          f"{day.isoformat()} ({contract.status.lower()}, "
+                                          f"{term})"))
+                continue
+            validity = Validity(d.valid_from, d.valid_until)
+            if not validity.covers(day):
+                refused.append(NotApplied(code, contract.version, "OUT_OF_VALIDITY",
+                                          f"contract {contract.number}'s discount on "
+                                          f"{scope.code} valid {validity.describe()}, not on "
+                                          f"{day.isoformat()}"))
+                continue
+            rules.append(Rule(code=code, name=f"contract {contract.number}", scope=scope,
+                              audience=Audience(AudienceKind.CLIENT, client.id),
+                              effect=Effect(EffectKind.PERCENT_OFF, d.percent),
+                              validity=validity, priority=priority,
+                              stacking=Stacking.EXCLUSIVE, status=RuleStatus.ACTIVE,
+                              version=contract.version, contract=contract.number))
+    return rules, refused
+
+
+def _label(rule: Rule) -> str:
+    """How a sentence names a rule: its code, or ``contract 2026-017``."""
+    return rule.name if rule.contract else rule.code
+
+
+def _why_lost(loser: _Candidate, winner: _Candidate, base: Decimal) -> tuple[str, str]:
+    w, lo = winner.rule, loser.rule
+    won = f"{_label(w)} won"
+    if lo.priority != w.priority:
+        return "LOWER_PRIORITY", f"{won}: priority {w.priority} > {lo.priority}"
+    if lo.audience.specificity != w.audience.specificity:
+        return "LESS_SPECIFIC_AUDIENCE", (
+            f"{won}: same priority, its audience ({w.audience.kind.value}) is more "
+            f"specific than {lo.audience.kind.value}")
+    if lo.scope.specificity != w.scope.specificity:
+        return "LESS_SPECIFIC_SCOPE", (
+            f"{won}: same priority and audience, its scope ({w.scope.kind.value}) is "
+            f"more specific than {lo.scope.kind.value}")
+    mine, theirs = loser.effect.apply(base), winner.effect.apply(base)
+    if mine != theirs:
+        return "HIGHER_PRICE", (f"{won}: same priority and specificity, lower price "
+                                f"{format_eur(theirs)} < {format_eur(mine)}")
+    return "TIE", f"{won}: same priority, specificity and price; first by code"
+
+
+def _step_message(rule: Rule, effect: Effect, why: str) -> str:
+    reason = f" ({why})" if why else ""
+    return f"{rule.name}: {effect.describe()}{reason}"
+
+
+# --- THE function ------------------------------------------------------------------------------
+
+
+def resolve_line(line: QuoteLine, quote: Quote, client: Client, rules: Iterable[Rule],
+                 settings: Settings = Settings()) -> LinePrice:
+    """The price of one quote line, with its explanation and the next-tier hints."""
+    product = line.product
+    situation = Situation(
+        day=quote.date, client_id=client.id, client_groups=client.group_ids,
+        turnover=client.turnover, payment_term_days=quote.payment_term_days,
+        items=tuple(PricedItem(q.product.code, q.product.group_code, q.quantity, q.base_price)
+                    for q in quote.lines),
+        names=settings.names)
+    contract_candidates, not_applied = contract_rules(client, product, quote.date, settings)
+    exclusive: list[_Candidate] = []
+    cumulative: list[_Candidate] = []
+    hints: list[tuple[Rule, Hint]] = []
+
+    for rule in sorted([*rules, *contract_candidates], key=lambda r: r.code):
+        if not rule.scope.covers(product.code, product.group_code) \
+                or not rule.audience.covers(client.id, client.group_ids):
+            continue
+        if rule.status is not RuleStatus.ACTIVE:
+            not_applied.append(NotApplied(rule.code, rule.version, "NOT_ACTIVE",
+                                          f"rule {rule.code} is {rule.status.value}"))
+            continue
+        if not rule.validity.covers(quote.date):
+            not_applied.append(NotApplied(rule.code, rule.version, "OUT_OF_VALIDITY",
+                                          f"rule {rule.code} valid {rule.validity.describe()}, "
+                                          f"not on {quote.date.isoformat()}"))
+            continue
+        outcomes: list[tuple[Condition, Outcome]] = [(c, evaluate(rule, c, situation))
+                                                     for c in rule.conditions]
+        failing = [o for _, o in outcomes if not o.holds]
+        tiered = rule.tiered
+        for c, o in outcomes:
+            others_hold = all(o2.holds for c2, o2 in outcomes if c2 is not c)
+            if o.hint is not None and others_hold:
+                hints.append((rule, o.hint))
+        if failing:
+            not_applied.append(NotApplied(rule.code, rule.version, failing[0].code,
+                                          "; ".join(o.message for o in failing)))
+            continue
+        effect = rule.effect
+        if tiered is not None:
+            tier = next(o.tier for c, o in outcomes if c is tiered)
+            effect = tier.effect if tier is not None and tier.effect is not None else effect
+        if effect is None:  # parse_rule refuses such a rule; one built by hand may still be
+            not_applied.append(NotApplied(rule.code, rule.version, "NO_EFFECT",
+                                          f"rule {rule.code} has no effect"))
+            continue
+        candidate = _Candidate(rule, effect, "; ".join(o.message for _, o in outcomes))
+        (exclusive if rule.stacking is Stacking.EXCLUSIVE else cumulative).append(candidate)
+
+    base = line.base_price
+    steps = [Step(StepKind.BASE_PRICE, None, None, base, base, "BASE_PRICE",
+                  f"base price {format_eur(base)}")]
+    price = base
+    winner: _Candidate | None = None
+    if exclusive:
+        # max() keeps the first of equals, and the candidates are sorted by code
+        winner = max(exclusive, key=lambda c: (*c.order_key(), -c.effect.apply(base)))
+        price = winner.effect.apply(base)
+        steps.append(Step(StepKind.EXCLUSIVE, winner.rule.code, winner.rule.version, base, price,
+                          "CONTRACT_DISCOUNT" if winner.rule.contract else "EXCLUSIVE_WINNER",
+                          _step_message(winner.rule, winner.effect, winner.why)))
+        for loser in exclusive:
+            if loser is not winner:
+                code, message = _why_lost(loser, winner, base)
+                not_applied.append(NotApplied(loser.rule.code, loser.rule.version, code,
+                                              message))
+    for cand in sorted(cumulative, key=lambda c: tuple(-k for k in c.order_key())):
+        after = cand.effect.apply(price)
+        steps.append(Step(StepKind.CUMULATIVE, cand.rule.code, cand.rule.version, price, after,
+                          "CUMULATIVE", _step_message(cand.rule, cand.effect, cand.why)))
+        price = after
+    unit_price = round_cents(price)
+    if unit_price != price:
+        steps.append(Step(StepKind.ROUNDING, None, None, price, unit_price, "ROUNDED_HALF_UP",
+                          f"{_exact(price)} rounded half-up to the cent: "
+                          f"{format_eur(unit_price)}"))
+    return LinePrice(
+        line=line, base_price=base, unit_price=unit_price, discount=base - unit_price,
+        base_total=_total(base, line.quantity), line_total=_total(unit_price, line.quantity),
+        steps=tuple(steps), not_applied=tuple(not_applied),
+        hints=tuple(h for r, h in hints if winner is None or _could_win(r, winner.rule)))
+
+
+def _could_win(rule: Rule, winner: Rule) -> bool:
+    """Whether a better tier could change anything for ``rule``: a cumulative rule applies
+    anyway; an exclusive one must not already lose on priority or specificity."""
+    if rule.stacking is Stacking.CUMULATIVE:
+        return True
+    key = (rule.priority, rule.audience.specificity, rule.scope.specificity)
+    return key >= (winner.priority, winner.audience.specificity, winner.scope.specificity)
+
+
+def _exact(amount: Decimal) -> str:
+    return f"€{format_number(amount.quantize(Decimal('0.0001')))}"
+
+
+def _total(unit_price: Decimal, quantity: Decimal) -> Decimal:
+    total = unit_price * quantity
+    return total if total == total.quantize(Decimal("0.01")) else round_cents(total)
+
+
+def resolve_quote(quote: Quote, client: Client, rules: Sequence[Rule],
+                  settings: Settings = Settings()) -> QuotePrice:
+    """Every line through ``resolve_line``; the totals; the hints once each."""
+    lines = tuple(resolve_line(line, quote, client, rules, settings) for line in quote.lines)
+    base_total = sum((lp.base_total for lp in lines), ZERO)
+    total = sum((lp.line_total for lp in lines), ZERO)
+    seen: set[tuple[str, Decimal]] = set()
+    hints: list[Hint] = []
+    for lp in lines:
+        for h in lp.hints:
+            if (h.rule_code, h.threshold) not in seen:
+                seen.add((h.rule_code, h.threshold))
+                hints.append(h)
+    return QuotePrice(lines=lines, base_total=base_total, total=total,
+                      discount_total=base_total - total, hints=tuple(hints))
