@@ -29,7 +29,7 @@ from crm_activities.domain.meeting import (
     validate_reschedule,
     validate_schedule,
 )
-from crm_activities.service_layer.activities import insert_activity
+from crm_activities.service_layer.activity import insert_activity
 from crm_activities.service_layer.common import (
     CLIENT_ARCHIVED,
     check_client,
