@@ -27,7 +27,7 @@ from sqlalchemy import event, text
 
 from crm_activities.cli import migrate
 from crm_activities.service_layer.activity_queries import ActivityFilter, list_activities
-from crm_activities.service_layer.paging import Access
+from crm_activities.service_layer.visibility import Access
 from crm_common.auth import Principal
 from crm_common.db import create_database_if_missing, drop_database, make_engine, make_reader
 

@@ -16,7 +16,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from crm_activities.domain.meeting import MeetingStatus
-from crm_activities.service_layer.calendar_feeds import feed_meetings
+from crm_activities.service_layer.calendar_feed_queries import feed_meetings
 from crm_common.service import runtime_of
 
 PRODID = "-//CRM//activities//EN"

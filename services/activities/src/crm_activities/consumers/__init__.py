@@ -13,5 +13,5 @@ def setup_consumers(runner: ConsumerRunner, _runtime: Runtime) -> None:
     """Queues ``<prefix>activities.access-clients``, ``.access-meetings``, ``.access-employees``.
 
     The meeting queue brings back this service's own meeting events; their grants were already
-    written with the meeting (service_layer/meetings.py), so those upserts change nothing."""
+    written with the meeting (service_layer/meeting.py), so those upserts change nothing."""
     register_client_access(runner, access)

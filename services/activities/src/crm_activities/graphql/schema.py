@@ -42,15 +42,11 @@ from crm_activities.graphql.types import (
     observation_connection,
     page_size,
 )
-from crm_activities.service_layer import (
-    activities,
-    activity_queries,
-    calendar_feeds,
-    competitor_queries,
-    competitors,
-    meeting_queries,
-    meetings,
-)
+from crm_activities.service_layer import activity as activity_commands
+from crm_activities.service_layer import activity_queries, competitor_queries, meeting_queries
+from crm_activities.service_layer import calendar_feed as calendar_feed_commands
+from crm_activities.service_layer import competitor as competitor_commands
+from crm_activities.service_layer import meeting as meeting_commands
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.mutations import changed_in, mutate
@@ -232,8 +228,8 @@ class Mutation:
 
         async def act() -> uuid.UUID:
             async with ctx.uow() as uow:
-                return await activities.log_activity(uow, ctx.principal, to_raw(input),
-                                                     now=ctx.now, grace=ctx.grace)
+                return await activity_commands.log_activity(uow, ctx.principal, to_raw(input),
+                                                            now=ctx.now, grace=ctx.grace)
 
         activity_id, errors = await mutate(info, act, service=SERVICE,
                                            changed=changed_in(ctx.loaders.activity))
@@ -249,8 +245,8 @@ class Mutation:
 
         async def act() -> uuid.UUID:
             async with ctx.uow() as uow:
-                return await meetings.schedule_meeting(uow, ctx.principal, to_raw(input),
-                                                       now=ctx.now, grace=ctx.grace)
+                return await meeting_commands.schedule_meeting(
+                    uow, ctx.principal, to_raw(input), now=ctx.now, grace=ctx.grace)
 
         return await _meeting_payload(info, act)
 
@@ -264,8 +260,8 @@ class Mutation:
             raw = to_raw(input)
             meeting_id, version = _target(raw)
             async with ctx.uow() as uow:
-                return await meetings.reschedule_meeting(uow, ctx.principal, meeting_id, version,
-                                                         raw, now=ctx.now)
+                return await meeting_commands.reschedule_meeting(
+                    uow, ctx.principal, meeting_id, version, raw, now=ctx.now)
 
         return await _meeting_payload(info, act)
 
@@ -279,7 +275,8 @@ class Mutation:
             raw = to_raw(input)
             meeting_id, version = _target(raw)
             async with ctx.uow() as uow:
-                return await meetings.cancel_meeting(uow, ctx.principal, meeting_id, version, raw)
+                return await meeting_commands.cancel_meeting(uow, ctx.principal, meeting_id,
+                                                             version, raw)
 
         return await _meeting_payload(info, act)
 
@@ -292,8 +289,8 @@ class Mutation:
             raw = to_raw(input)
             meeting_id, version = _target(raw)
             async with ctx.uow() as uow:
-                return await meetings.complete_meeting(uow, ctx.principal, meeting_id, version,
-                                                       raw, now=ctx.now)
+                return await meeting_commands.complete_meeting(
+                    uow, ctx.principal, meeting_id, version, raw, now=ctx.now)
 
         result, errors = await mutate(
             info, act, service=SERVICE,
@@ -312,7 +309,8 @@ class Mutation:
 
         async def act() -> uuid.UUID:
             async with ctx.uow() as uow:
-                return await competitors.create_competitor(uow, ctx.principal, to_raw(input))
+                return await competitor_commands.create_competitor(uow, ctx.principal,
+                                                                   to_raw(input))
 
         return await _competitor_payload(info, act)
 
@@ -326,8 +324,8 @@ class Mutation:
             competitor_id, version = _target(raw)
             raw.pop("id"), raw.pop("version")
             async with ctx.uow() as uow:
-                return await competitors.update_competitor(uow, ctx.principal, competitor_id,
-                                                           version, raw)
+                return await competitor_commands.update_competitor(
+                    uow, ctx.principal, competitor_id, version, raw)
 
         return await _competitor_payload(info, act)
 
@@ -339,8 +337,8 @@ class Mutation:
 
         async def act() -> uuid.UUID:
             async with ctx.uow() as uow:
-                return await competitors.record_observation(uow, ctx.principal, to_raw(input),
-                                                            now=ctx.now, grace=ctx.grace)
+                return await competitor_commands.record_observation(
+                    uow, ctx.principal, to_raw(input), now=ctx.now, grace=ctx.grace)
 
         observation_id, errors = await mutate(info, act, service=SERVICE)
         row = None
@@ -364,7 +362,7 @@ class Mutation:
                 if c.has("employee_id") else None
             c.done()
             async with ctx.uow() as uow:
-                return await calendar_feeds.rotate_feed(uow, ctx.principal, employee)
+                return await calendar_feed_commands.rotate_feed(uow, ctx.principal, employee)
 
         result, errors = await mutate(info, act, service=SERVICE)
         if result is None:

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm_activities.adapters.tables import competitors, observations
 from crm_activities.domain import access as rules
 from crm_activities.domain.competitor import validate_competitor, validate_observation
-from crm_activities.service_layer.common import check_client
 from crm_activities.service_layer.history import diff, record_history
+from crm_activities.service_layer.visibility import check_client
 from crm_common.auth import Principal
 from crm_common.jsonvalues import snapshot
 from crm_common.messaging.envelope import DomainEvent

@@ -29,14 +29,9 @@ from crm_activities.domain.meeting import (
     validate_reschedule,
     validate_schedule,
 )
-from crm_activities.service_layer.activities import insert_activity
-from crm_activities.service_layer.common import (
-    CLIENT_ARCHIVED,
-    check_client,
-    check_employee,
-    client_row,
-)
+from crm_activities.service_layer.activity import insert_activity
 from crm_activities.service_layer.history import diff, record_history
+from crm_activities.service_layer.visibility import check_client, check_employee, client_row
 from crm_common.auth import Principal
 from crm_common.client_access import apply_meeting_event
 from crm_common.jsonvalues import jsonable, snapshot
@@ -49,6 +44,9 @@ EVENT_SCHEDULED = "crm.activities.meeting.scheduled"
 EVENT_RESCHEDULED = "crm.activities.meeting.rescheduled"
 EVENT_CANCELLED = "crm.activities.meeting.cancelled"
 EVENT_COMPLETED = "crm.activities.meeting.completed"
+
+#: a client in this status takes no new meetings
+CLIENT_ARCHIVED = "archived"
 
 MEETING_FIELDS = (
     "id", "client_id", "employee_id", "contact_person_ids", "starts_at", "ends_at", "place",

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_activities.adapters.tables import activities
 from crm_activities.domain.activity import ActivityValues, validate_activity
-from crm_activities.service_layer.common import check_client, check_employee
 from crm_activities.service_layer.history import record_history
+from crm_activities.service_layer.visibility import check_client, check_employee
 from crm_common.auth import Principal
 from crm_common.jsonvalues import snapshot
 from crm_common.messaging.envelope import DomainEvent
