@@ -17,11 +17,9 @@ from crm_activities.service_layer import (
     meeting_queries,
 )
 from crm_activities.service_layer.visibility import Access
-from crm_common.auth import Principal
+from crm_common.graphql.context import RequestContext, batch_loader
 from crm_common.history import HistoryLoader
 from crm_common.paging import Page
-from crm_common.service import Runtime
-from crm_common.uow import UnitOfWork
 
 #: (parent id, first, after, extra filter key) → a page
 PageKey = tuple[uuid.UUID, int, str | None, Any]
@@ -58,29 +56,14 @@ class Loaders:
 
 
 @dataclass
-class Context:
-    principal: Principal
-    runtime: Runtime
+class Context(RequestContext):
     calendar_base_url: str
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     loaders: Loaders = field(init=False)
 
     @property
-    def grace(self) -> dt.timedelta:
-        """The access rule's grace period: the settings' (its one source)."""
-        return self.runtime.settings.access_grace
-
-    @property
     def access(self) -> Access:
         return Access(self.principal, self.now, self.grace)
-
-    @property
-    def max_page_size(self) -> int:
-        return self.runtime.settings.max_page_size
-
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.runtime.session_factory, source=self.runtime.settings.source,
-                          actor_id=self.principal.subject)
 
     def __post_init__(self) -> None:
         reader, who = self.runtime.reader, self.access
@@ -119,16 +102,14 @@ class Context:
                                                  after=after)
 
         self.loaders = Loaders(
-            activity=DataLoader(load_fn=activities, max_batch_size=500),
-            meeting=DataLoader(load_fn=meetings, max_batch_size=500),
-            competitor=DataLoader(load_fn=competitors, max_batch_size=500),
-            client_activities=DataLoader(load_fn=_grouped(client_activities), max_batch_size=500),
-            client_observations=DataLoader(load_fn=_grouped(observations("client")),
-                                           max_batch_size=500),
-            competitor_observations=DataLoader(load_fn=_grouped(observations("competitor")),
-                                               max_batch_size=500),
-            last_contact=DataLoader(load_fn=last_contact, max_batch_size=500),
-            next_meeting=DataLoader(load_fn=next_meeting, max_batch_size=500),
-            agenda=DataLoader(load_fn=_grouped(agenda), max_batch_size=500),
+            activity=batch_loader(activities),
+            meeting=batch_loader(meetings),
+            competitor=batch_loader(competitors),
+            client_activities=batch_loader(_grouped(client_activities)),
+            client_observations=batch_loader(_grouped(observations("client"))),
+            competitor_observations=batch_loader(_grouped(observations("competitor"))),
+            last_contact=batch_loader(last_contact),
+            next_meeting=batch_loader(next_meeting),
+            agenda=batch_loader(_grouped(agenda)),
             history=HistoryLoader(reader, history, "entity_id"),
         )

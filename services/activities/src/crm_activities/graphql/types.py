@@ -17,7 +17,7 @@ from crm_activities.graphql.enums import (
     ObservationKind,
 )
 from crm_activities.service_layer.activity_queries import ActivityFilter
-from crm_common.graphql.connections import PageInfo, requested_page_size
+from crm_common.graphql.connections import PageInfo, connection_of, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
 from crm_common.graphql.history import HistoryConnection, history_connection
@@ -289,33 +289,21 @@ class CompetitorObservationConnection:
     page_info: PageInfo
 
 
-def _info(page: Page) -> PageInfo:
-    return PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor)
-
-
 def activity_connection(page: Page) -> ActivityConnection:
-    return ActivityConnection(edges=[ActivityEdge(cursor=c, node=Activity.from_row(r))
-                                     for r, c in zip(page.rows, page.cursors, strict=True)],
-                              page_info=_info(page))
+    return connection_of(page, ActivityConnection, ActivityEdge, Activity.from_row)
 
 
 def meeting_connection(page: Page) -> MeetingConnection:
-    return MeetingConnection(edges=[MeetingEdge(cursor=c, node=Meeting.from_row(r))
-                                    for r, c in zip(page.rows, page.cursors, strict=True)],
-                             page_info=_info(page))
+    return connection_of(page, MeetingConnection, MeetingEdge, Meeting.from_row)
 
 
 def competitor_connection(page: Page) -> CompetitorConnection:
-    return CompetitorConnection(edges=[CompetitorEdge(cursor=c, node=Competitor.from_row(r))
-                                       for r, c in zip(page.rows, page.cursors, strict=True)],
-                                page_info=_info(page))
+    return connection_of(page, CompetitorConnection, CompetitorEdge, Competitor.from_row)
 
 
 def observation_connection(page: Page) -> CompetitorObservationConnection:
-    return CompetitorObservationConnection(
-        edges=[CompetitorObservationEdge(cursor=c, node=CompetitorObservation.from_row(r))
-               for r, c in zip(page.rows, page.cursors, strict=True)],
-        page_info=_info(page))
+    return connection_of(page, CompetitorObservationConnection, CompetitorObservationEdge,
+                         CompetitorObservation.from_row)
 
 
 @strawberry.federation.type(keys=["id"], description="A client (the clients service owns it).")
