@@ -32,7 +32,7 @@ from crm_common.uow import UnitOfWork
 from crm_common.versioning import check_version, lock_row
 from crm_tasks.adapters.files import new_file_id
 from crm_tasks.adapters.tables import attachments, tasks
-from crm_tasks.domain.text import safe_file_name
+from crm_tasks.domain.attachment import safe_file_name
 from crm_tasks.domain.workflow import WORKERS
 from crm_tasks.service_layer.history import record_history
 from crm_tasks.service_layer.state import attachment_snapshot

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from crm_common.auth import Principal
 from crm_common.paging import Page, keyset_page, keyset_pages_by_parent
 from crm_tasks.adapters.tables import attachments, tasks
-from crm_tasks.domain.model import OPEN_STATUSES, TaskStatus
+from crm_tasks.domain.task import OPEN_STATUSES, TaskStatus
 from crm_tasks.service_layer.visibility import visible_tasks
 
 Row = RowMapping
