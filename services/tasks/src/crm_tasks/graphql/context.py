@@ -19,13 +19,13 @@ from crm_common.uow import UnitOfWork
 from crm_tasks.adapters.tables import task_history
 from crm_tasks.domain.reminder import today_in
 from crm_tasks.resources import Resources, resources_of
-from crm_tasks.service_layer import task_queries
+from crm_tasks.service_layer import attachment_queries, task_queries
 
 
 @dataclass
 class Loaders:
     task: DataLoader[uuid.UUID, Any]
-    attachments: DataLoader[task_queries.AttachmentKey, Page]
+    attachments: DataLoader[attachment_queries.AttachmentKey, Page]
     owner_tasks: DataLoader[task_queries.OwnerKey, Page]
     task_history: HistoryLoader
 
@@ -45,8 +45,8 @@ class Context:
         async def load_tasks(ids: list[uuid.UUID]) -> list[Any]:
             return await task_queries.tasks_by_ids(reader, principal, ids, grace=grace)
 
-        async def load_attachments(keys: list[task_queries.AttachmentKey]) -> list[Page]:
-            return await task_queries.attachments_by_task(reader, keys)
+        async def load_attachments(keys: list[attachment_queries.AttachmentKey]) -> list[Page]:
+            return await attachment_queries.attachments_by_task(reader, keys)
 
         async def load_owner_tasks(keys: list[task_queries.OwnerKey]) -> list[Page]:
             return await task_queries.tasks_by_owner(reader, principal, keys, grace=grace)

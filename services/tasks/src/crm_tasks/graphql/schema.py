@@ -49,7 +49,7 @@ from crm_tasks.graphql.types import (
     TaskStatusCount,
     _first,
 )
-from crm_tasks.service_layer import attachment, sweeper, task, task_queries
+from crm_tasks.service_layer import attachment, attachment_queries, sweeper, task, task_queries
 
 SERVICE = "tasks"
 MAX_DUE_WITHIN_DAYS = 3660
@@ -268,7 +268,7 @@ class Mutation:
                                            user_errors=errors)
         url, expires = ctx.resources.signed_url(Action.UPLOAD, grant.attachment_id,
                                                 grant.expires_at)
-        row = await task_queries.attachment_by_id(ctx.runtime.reader, grant.attachment_id)
+        row = await attachment_queries.attachment_by_id(ctx.runtime.reader, grant.attachment_id)
         return AttachmentUploadPayload(upload_url=url, expires_at=expires,
                                        attachment=Attachment.from_row(row) if row else None,
                                        user_errors=[])

@@ -31,7 +31,7 @@ from crm_tasks.adapters.files import FileMissing, FileRefused, Writer
 from crm_tasks.domain.attachment import ascii_fallback
 from crm_tasks.domain.signing import Action, BadSignature, verify
 from crm_tasks.resources import Resources, resources_of
-from crm_tasks.service_layer import attachment, task_queries
+from crm_tasks.service_layer import attachment, attachment_queries
 
 log = logging.getLogger("crm.tasks.content")
 #: bytes kept for type detection (filetype needs the first 261)
@@ -132,7 +132,7 @@ async def download(request: Request) -> Response:
     found = _authorise(request, resources, Action.DOWNLOAD)
     if isinstance(found, Response):
         return found
-    row = await task_queries.attachment_by_id(runtime_of(request).reader, found)
+    row = await attachment_queries.attachment_by_id(runtime_of(request).reader, found)
     if row is None or row["status"] != "stored":
         return _error(404, "NOT_FOUND", "no such attachment")
     try:

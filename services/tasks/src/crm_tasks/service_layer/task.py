@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_common.auth import Principal
 from crm_common.client_access import active_employee
-from crm_common.jsonvalues import jsonable
+from crm_common.jsonvalues import jsonable, snapshot
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.parsing import parse_uuid
 from crm_common.problems import Problems, camel, forbidden, problem
@@ -40,7 +40,6 @@ from crm_tasks.domain.task import (
 )
 from crm_tasks.domain.workflow import Change, Relation, Verdict, decide, may_change, rule
 from crm_tasks.service_layer.history import diff, record_history
-from crm_tasks.service_layer.state import task_snapshot
 from crm_tasks.service_layer.visibility import can_see_client, relations, visible_tasks
 
 EVENT_CREATED = "crm.tasks.task.created"
@@ -51,6 +50,18 @@ EVENT_CLOSED = "crm.tasks.task.closed"
 EVENT_REOPENED = "crm.tasks.task.reopened"
 
 ID = ("input", "id")
+
+#: a task as events carry it (plain JSON values, camelCase)
+TASK_FIELDS = (
+    "id", "number", "title", "description", "kind", "commitment_type", "client_id",
+    "activity_id", "meeting_id", "contract_id", "assignee_id", "assigned_by", "due_date",
+    "priority", "status", "outcome", "refusal_reason", "watchers", "version", "created_at",
+    "updated_at", "closed_at",
+)
+
+
+def task_snapshot(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return snapshot(row, TASK_FIELDS)
 
 
 def format_number(n: int) -> str:
