@@ -7,7 +7,7 @@ filled by one ``INSERT … SELECT … FROM generate_series`` (then ``VACUUM ANAL
 already holds ``--size`` tasks: 2,000 assignees (500 tasks each), due dates spread over two
 years, 1 task in 3 a commitment to one of 20,000 clients (10 % of the clients owned by the
 measured rep in the access projection). What is timed is the service's own query function
-``queries.list_tasks`` over the autocommit reader engine the service uses — the SQL of
+``task_queries.list_tasks`` over the autocommit reader engine the service uses — the SQL of
 ``tasks(filter: {assignedToMe: true}, first: 20, after: …)`` — for the rep (with the access rule)
 and for a manager, first page and a page half-way down (keyset cursor). The database is kept
 unless ``--drop``.
@@ -28,7 +28,7 @@ from crm_common.auth import Principal
 from crm_common.db import drop_database, make_engine, make_reader
 from crm_common.graphql.cursors import encode_cursor
 from crm_tasks.cli import migrate
-from crm_tasks.service_layer import queries
+from crm_tasks.service_layer import task_queries
 
 #: the access rule's grace period at ACCESS_GRACE_HOURS' default
 GRACE = dt.timedelta(hours=24)
@@ -92,7 +92,7 @@ async def measure(url: str, requests: int) -> None:
     today = dt.date(2026, 11, 27)
     rep = Principal(REP, frozenset({"sales_rep"}))
     manager = Principal(uuid.uuid4(), frozenset({"manager"}))
-    flt = queries.TaskFilter(assignee_id=REP)
+    flt = task_queries.TaskFilter(assignee_id=REP)
     async with engine.connect() as conn:
         count = (await conn.execute(text("SELECT count(*) FROM tasks WHERE assignee_id = :a"),
                                     {"a": REP})).scalar_one()
@@ -108,7 +108,7 @@ async def measure(url: str, requests: int) -> None:
         timings = []
         for i in range(requests + 20):
             started = time.perf_counter()
-            page = await queries.list_tasks(reader, who, flt, first=20, after=after,
+            page = await task_queries.list_tasks(reader, who, flt, first=20, after=after,
                                             today=today, grace=GRACE)
             if i >= 20:
                 timings.append((time.perf_counter() - started) * 1000)
@@ -125,11 +125,11 @@ async def _total(engine: object) -> int:
         return int((await conn.execute(text("SELECT count(*) FROM tasks"))).scalar_one())
 
 
-async def explain(engine: object, rep: Principal, flt: queries.TaskFilter, today: dt.date,
+async def explain(engine: object, rep: Principal, flt: task_queries.TaskFilter, today: dt.date,
                   after: str) -> None:
     from sqlalchemy.dialects import postgresql
 
-    statement = queries.list_statement(rep, flt, 20, today, grace=GRACE)
+    statement = task_queries.list_statement(rep, flt, 20, today, grace=GRACE)
     compiled = statement.compile(dialect=postgresql.dialect(),
                                  compile_kwargs={"literal_binds": True})
     async with engine.connect() as conn:  # type: ignore[attr-defined]

@@ -22,7 +22,7 @@ from crm_tasks.graphql.context import make_context
 from crm_tasks.graphql.schema import build_schema
 from crm_tasks.http.content import PREFIX, content_routes
 from crm_tasks.resources import RESOURCES, Resources, resources_of
-from crm_tasks.service_layer import reminders, sweeper
+from crm_tasks.service_layer import reminder, sweeper
 
 SERVICE = "tasks"
 DEFAULT_PORT = 8103
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None,
         if cfg.run_scheduler:
 
             async def remind() -> object:
-                return await reminders.send_due_reminders(
+                return await reminder.send_due_reminders(
                     runtime.engine, source=settings.source, tz=cfg.timezone,
                     lead=cfg.reminder_lead, now=dt.datetime.now(dt.UTC))
 

@@ -12,7 +12,7 @@ from crm_tasks.adapters.files import AttachmentStore
 from crm_tasks.app import DEFAULT_PORT, SERVICE, create_app
 from crm_tasks.config import TasksSettings
 from crm_tasks.graphql.schema import build_schema
-from crm_tasks.service_layer import reminders, sweeper
+from crm_tasks.service_layer import reminder, sweeper
 
 
 def _moment(value: str) -> dt.datetime:
@@ -32,7 +32,7 @@ async def _reminders(args: argparse.Namespace) -> dict[str, int]:
     tasks_settings = TasksSettings.from_env(settings)
     engine = make_engine(settings.database_url, pool_size=2)
     try:
-        sent = await reminders.send_due_reminders(
+        sent = await reminder.send_due_reminders(
             engine, source=settings.source, tz=tasks_settings.timezone,
             lead=tasks_settings.reminder_lead, now=args.now or dt.datetime.now(dt.UTC))
         return {"dueSoon": sent.due_soon, "overdue": sent.overdue}

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from crm_tasks.service_layer.reminders import LOCK_KEY, send_due_reminders
+from crm_tasks.service_layer.reminder import LOCK_KEY, send_due_reminders
 
 from .conftest import EventTap, Publisher, Service, World, wait_until
 from .helpers import CLOSE, RESCHEDULE, commitment

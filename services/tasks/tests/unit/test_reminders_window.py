@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm_tasks.domain.reminders import due_moment, window
+from crm_tasks.domain.reminder import due_moment, window
 
 SOFIA = ZoneInfo("Europe/Sofia")
 

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from crm_tasks.domain.model import TaskStatus as S
+from crm_tasks.domain.task import TaskStatus as S
 from crm_tasks.domain.workflow import (
     TRANSITIONS,
     Change,

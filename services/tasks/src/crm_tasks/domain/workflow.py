@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from crm_tasks.domain.model import TaskStatus
+from crm_tasks.domain.task import TaskStatus
 
 
 class Relation(enum.Enum):

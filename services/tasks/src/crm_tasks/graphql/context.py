@@ -17,16 +17,16 @@ from crm_common.paging import Page
 from crm_common.service import Runtime
 from crm_common.uow import UnitOfWork
 from crm_tasks.adapters.tables import task_history
-from crm_tasks.domain.reminders import today_in
+from crm_tasks.domain.reminder import today_in
 from crm_tasks.resources import Resources, resources_of
-from crm_tasks.service_layer import queries
+from crm_tasks.service_layer import attachment_queries, task_queries
 
 
 @dataclass
 class Loaders:
     task: DataLoader[uuid.UUID, Any]
-    attachments: DataLoader[queries.AttachmentKey, Page]
-    owner_tasks: DataLoader[queries.OwnerKey, Page]
+    attachments: DataLoader[attachment_queries.AttachmentKey, Page]
+    owner_tasks: DataLoader[task_queries.OwnerKey, Page]
     task_history: HistoryLoader
 
 
@@ -43,13 +43,13 @@ class Context:
         grace = self.grace
 
         async def load_tasks(ids: list[uuid.UUID]) -> list[Any]:
-            return await queries.tasks_by_ids(reader, principal, ids, grace=grace)
+            return await task_queries.tasks_by_ids(reader, principal, ids, grace=grace)
 
-        async def load_attachments(keys: list[queries.AttachmentKey]) -> list[Page]:
-            return await queries.attachments_by_task(reader, keys)
+        async def load_attachments(keys: list[attachment_queries.AttachmentKey]) -> list[Page]:
+            return await attachment_queries.attachments_by_task(reader, keys)
 
-        async def load_owner_tasks(keys: list[queries.OwnerKey]) -> list[Page]:
-            return await queries.tasks_by_owner(reader, principal, keys, grace=grace)
+        async def load_owner_tasks(keys: list[task_queries.OwnerKey]) -> list[Page]:
+            return await task_queries.tasks_by_owner(reader, principal, keys, grace=grace)
 
         self.loaders = Loaders(
             task=DataLoader(load_fn=load_tasks, max_batch_size=500),

@@ -15,8 +15,14 @@ from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.mutations import changed_in, mutate, parse_id
 from crm_common.graphql.schema import Extensions, subgraph_schema
 from crm_common.parsing import parse_uuid
-from crm_tasks.domain import model
 from crm_tasks.domain.signing import Action
+from crm_tasks.domain.task import (
+    Outcome,
+    TaskStatus,
+    closed_status,
+    parse_due_date,
+    validate_closing,
+)
 from crm_tasks.graphql.inputs import (
     ChangeTaskPriorityInput,
     ChangeTaskStatusInput,
@@ -42,7 +48,7 @@ from crm_tasks.graphql.types import (
     TaskStatusCount,
     _first,
 )
-from crm_tasks.service_layer import attachments, handlers, queries, sweeper
+from crm_tasks.service_layer import attachment, attachment_queries, sweeper, task, task_queries
 
 SERVICE = "tasks"
 MAX_DUE_WITHIN_DAYS = 3660
@@ -77,7 +83,7 @@ class RemoveAttachmentPayload:
     user_errors: list[UserError]
 
 
-def _filter(info: strawberry.Info, flt: TaskFilterInput | None) -> queries.TaskFilter:
+def _filter(info: strawberry.Info, flt: TaskFilterInput | None) -> task_queries.TaskFilter:
     """Query filters are arguments: a malformed one is a GraphQL error (BAD_USER_INPUT)."""
     raw = to_raw(flt) if flt is not None else {}
     me = info.context.principal.subject
@@ -94,7 +100,7 @@ def _filter(info: strawberry.Info, flt: TaskFilterInput | None) -> queries.TaskF
         if raw.get(key) is None:
             return None
         try:
-            return model.parse_due_date(raw[key])
+            return parse_due_date(raw[key])
         except ValueError as exc:
             raise bad_input(f"filter.{key}: {exc}") from None
 
@@ -107,7 +113,7 @@ def _filter(info: strawberry.Info, flt: TaskFilterInput | None) -> queries.TaskF
         assignee = me if assignee in (None, me) else uuid.UUID(int=0)
     if raw.get("assigned_by_me"):
         assigner = me if assigner in (None, me) else uuid.UUID(int=0)
-    return queries.TaskFilter(
+    return task_queries.TaskFilter(
         assignee_id=assignee, assigned_by=assigner, client_id=ident("client_id"),
         statuses=tuple(sorted(set(raw.get("statuses") or []))),
         kinds=tuple(sorted(set(raw.get("kinds") or []))),
@@ -136,7 +142,7 @@ class Query:
         ctx = info.context
         size = _first(info, first)
         try:
-            page = await queries.list_tasks(ctx.runtime.reader, ctx.principal,
+            page = await task_queries.list_tasks(ctx.runtime.reader, ctx.principal,
                                             _filter(info, filter), first=size, after=after,
                                             today=ctx.today, grace=ctx.grace)
         except InvalidCursor as exc:
@@ -153,18 +159,18 @@ class Query:
     async def task_board(self, info: strawberry.Info,
                          filter: TaskFilterInput | None = None) -> TaskBoard:  # noqa: A002
         ctx = info.context
-        counts = await queries.board(ctx.runtime.reader, ctx.principal, _filter(info, filter),
+        counts = await task_queries.board(ctx.runtime.reader, ctx.principal, _filter(info, filter),
                                      today=ctx.today, grace=ctx.grace)
-        return TaskBoard(columns=[TaskStatusCount(status=model.TaskStatus(s), count=n)
+        return TaskBoard(columns=[TaskStatusCount(status=TaskStatus(s), count=n)
                                   for s, n in counts.items()], total=sum(counts.values()))
 
 
 def _status_raw(input: ChangeTaskStatusInput) -> dict[str, Any]:  # noqa: A002
     raw = to_raw(input)
-    if input.to is model.TaskStatus.CLOSED_CONFIRMED:
-        raw["outcome"] = model.Outcome.CONFIRMED.value
-    elif input.to is model.TaskStatus.CLOSED_REFUSED:
-        raw["outcome"] = model.Outcome.REFUSED.value
+    if input.to is TaskStatus.CLOSED_CONFIRMED:
+        raw["outcome"] = Outcome.CONFIRMED.value
+    elif input.to is TaskStatus.CLOSED_REFUSED:
+        raw["outcome"] = Outcome.REFUSED.value
     return raw
 
 
@@ -177,7 +183,7 @@ class Mutation:
 
         async def act() -> uuid.UUID:
             async with ctx.uow() as uow:
-                return await handlers.create_task(uow, ctx.principal, to_raw(input),
+                return await task.create_task(uow, ctx.principal, to_raw(input),
                                                   grace=ctx.grace)
 
         task_id, errors = await mutate(info, act, service=SERVICE,
@@ -188,14 +194,14 @@ class Mutation:
     async def update_task(self, info: strawberry.Info, input: UpdateTaskInput  # noqa: A002
                           ) -> TaskPayload:
         raw = to_raw(input)
-        return await _change(info, raw, lambda uow, p, tid, v: handlers.update_task(
+        return await _change(info, raw, lambda uow, p, tid, v: task.update_task(
             uow, p, tid, v, raw, grace=info.context.grace))
 
     @strawberry.mutation(description="Move a task along the workflow (see TaskStatus).")
     async def change_task_status(self, info: strawberry.Info,
                                  input: ChangeTaskStatusInput) -> TaskPayload:  # noqa: A002
         raw = _status_raw(input)
-        return await _change(info, raw, lambda uow, p, tid, v: handlers.change_status(
+        return await _change(info, raw, lambda uow, p, tid, v: task.change_status(
             uow, p, tid, v, input.to, raw, grace=info.context.grace))
 
     @strawberry.mutation(description="Close with the client's outcome: confirmed, or refused "
@@ -205,8 +211,8 @@ class Mutation:
         raw = to_raw(input)
 
         async def run(uow: Any, p: Any, tid: uuid.UUID, v: Any) -> uuid.UUID:
-            outcome, _ = model.validate_closing(raw)
-            return await handlers.change_status(uow, p, tid, v, model.closed_status(outcome),
+            outcome, _ = validate_closing(raw)
+            return await task.change_status(uow, p, tid, v, closed_status(outcome),
                                                 raw, grace=info.context.grace,
                                                 field=("input", "id"))
 
@@ -216,29 +222,29 @@ class Mutation:
     async def reopen_task(self, info: strawberry.Info, input: ReopenTaskInput  # noqa: A002
                           ) -> TaskPayload:
         raw = to_raw(input)
-        return await _change(info, raw, lambda uow, p, tid, v: handlers.change_status(
-            uow, p, tid, v, model.TaskStatus.ASSIGNED, raw, grace=info.context.grace,
+        return await _change(info, raw, lambda uow, p, tid, v: task.change_status(
+            uow, p, tid, v, TaskStatus.ASSIGNED, raw, grace=info.context.grace,
             field=("input", "id")))
 
     @strawberry.mutation(description="Give the task to another active employee.")
     async def reassign_task(self, info: strawberry.Info, input: ReassignTaskInput  # noqa: A002
                             ) -> TaskPayload:
         raw = to_raw(input)
-        return await _change(info, raw, lambda uow, p, tid, v: handlers.reassign_task(
+        return await _change(info, raw, lambda uow, p, tid, v: task.reassign_task(
             uow, p, tid, v, raw, grace=info.context.grace))
 
     @strawberry.mutation(description="Change the due date.")
     async def reschedule_task(self, info: strawberry.Info,
                               input: RescheduleTaskInput) -> TaskPayload:  # noqa: A002
         raw = to_raw(input)
-        return await _change(info, raw, lambda uow, p, tid, v: handlers.reschedule_task(
+        return await _change(info, raw, lambda uow, p, tid, v: task.reschedule_task(
             uow, p, tid, v, raw, grace=info.context.grace))
 
     @strawberry.mutation(description="Change the priority.")
     async def change_task_priority(self, info: strawberry.Info,
                                    input: ChangeTaskPriorityInput) -> TaskPayload:  # noqa: A002
         raw = to_raw(input)
-        return await _change(info, raw, lambda uow, p, tid, v: handlers.change_priority(
+        return await _change(info, raw, lambda uow, p, tid, v: task.change_priority(
             uow, p, tid, v, raw, grace=info.context.grace))
 
     @strawberry.mutation(description="A short-lived signed URL to PUT a file's bytes to; the "
@@ -249,9 +255,9 @@ class Mutation:
         ctx = info.context
         settings = ctx.resources.settings
 
-        async def act() -> attachments.UploadGrant:
+        async def act() -> attachment.UploadGrant:
             async with ctx.uow() as uow:
-                return await attachments.request_upload(
+                return await attachment.request_upload(
                     uow, ctx.principal, to_raw(input), max_bytes=settings.max_attachment_bytes,
                     ttl=settings.upload_url_ttl, now=dt.datetime.now(dt.UTC), grace=ctx.grace)
 
@@ -261,7 +267,7 @@ class Mutation:
                                            user_errors=errors)
         url, expires = ctx.resources.signed_url(Action.UPLOAD, grant.attachment_id,
                                                 grant.expires_at)
-        row = await queries.attachment_by_id(ctx.runtime.reader, grant.attachment_id)
+        row = await attachment_queries.attachment_by_id(ctx.runtime.reader, grant.attachment_id)
         return AttachmentUploadPayload(upload_url=url, expires_at=expires,
                                        attachment=Attachment.from_row(row) if row else None,
                                        user_errors=[])
@@ -273,7 +279,7 @@ class Mutation:
 
         async def act() -> Any:
             async with ctx.uow() as uow:
-                return await attachments.remove_attachment(uow, ctx.principal, to_raw(input),
+                return await attachment.remove_attachment(uow, ctx.principal, to_raw(input),
                                                            grace=ctx.grace)
 
         row, errors = await mutate(

@@ -21,19 +21,19 @@ from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
 from crm_common.graphql.history import HistoryConnection, history_connection
 from crm_common.paging import Page
-from crm_tasks.domain import model
+from crm_tasks.domain import task
 from crm_tasks.domain.signing import Action
 from crm_tasks.domain.workflow import targets
-from crm_tasks.service_layer import queries
+from crm_tasks.service_layer import task_queries
 from crm_tasks.service_layer.history import transition
 from crm_tasks.service_layer.visibility import relations
 
 # The domain's enums, exposed as they are: GraphQL names are the members (IN_PROGRESS, ...).
-TaskKind = model.TaskKind
-CommitmentType = model.CommitmentType
-Priority = model.Priority
-TaskStatus = model.TaskStatus
-TaskOutcome = model.Outcome
+TaskKind = task.TaskKind
+CommitmentType = task.CommitmentType
+Priority = task.Priority
+TaskStatus = task.TaskStatus
+TaskOutcome = task.Outcome
 strawberry.enum(TaskKind, description="A general task or a commitment to a client.")
 strawberry.enum(CommitmentType)
 strawberry.enum(Priority)
@@ -54,7 +54,7 @@ def _first(info: strawberry.Info, first: int | None) -> int:
     return requested_page_size(info, first)
 
 
-async def _owner_tasks(info: strawberry.Info, key: queries.OwnerKey) -> TaskConnection:
+async def _owner_tasks(info: strawberry.Info, key: task_queries.OwnerKey) -> TaskConnection:
     page = await load_page(info.context.loaders.owner_tasks, key)
     for r in page.rows:
         info.context.loaders.task.prime(r["id"], r)
@@ -80,7 +80,7 @@ def task_connection(page: Page) -> TaskConnection:
                           page_info=_info(page))
 
 
-def _statuses(values: list[model.TaskStatus] | None) -> tuple[str, ...]:
+def _statuses(values: list[task.TaskStatus] | None) -> tuple[str, ...]:
     return tuple(sorted({s.value for s in values or []}))
 
 
@@ -103,7 +103,7 @@ class Client:
             owner = uuid.UUID(str(self.id))
         except ValueError:
             return task_connection(Page.empty())
-        return await _owner_tasks(info, queries.OwnerKey(
+        return await _owner_tasks(info, task_queries.OwnerKey(
             owner, size, _statuses(statuses), open_only, "client", after))
 
 
@@ -128,7 +128,7 @@ class Employee:
             owner = uuid.UUID(str(self.id))
         except ValueError:
             return task_connection(Page.empty())
-        return await _owner_tasks(info, queries.OwnerKey(
+        return await _owner_tasks(info, task_queries.OwnerKey(
             owner, size, _statuses(statuses), open_only, role.value, after))
 
 
@@ -143,7 +143,7 @@ def _history_changes(row: Mapping[Any, Any]) -> Any:
     if "status" in changes or (row["from_status"] is None and row["to_status"] is None
                                and row["comment"] is None):
         return changes
-    spelled = {k: model.TaskStatus(v).name if v else None
+    spelled = {k: task.TaskStatus(v).name if v else None
                for k, v in (("from", row["from_status"]), ("to", row["to_status"]))}
     return {**changes, **transition(spelled["from"], spelled["to"], row["comment"])}
 
@@ -229,30 +229,30 @@ class Task:
 
         return cls(
             id=strawberry.ID(str(r["id"])), number=r["number"], title=r["title"],
-            description=r["description"], kind=model.TaskKind(r["kind"]),
-            commitment_type=model.CommitmentType(r["commitment_type"])
+            description=r["description"], kind=task.TaskKind(r["kind"]),
+            commitment_type=task.CommitmentType(r["commitment_type"])
             if r["commitment_type"] else None,
-            status=model.TaskStatus(r["status"]),
-            outcome=model.Outcome(r["outcome"]) if r["outcome"] else None,
+            status=task.TaskStatus(r["status"]),
+            outcome=task.Outcome(r["outcome"]) if r["outcome"] else None,
             refusal_reason=r["refusal_reason"],
             client=Client(id=strawberry.ID(str(r["client_id"]))) if r["client_id"] else None,
             activity_id=opt(r["activity_id"]), meeting_id=opt(r["meeting_id"]),
             contract_id=opt(r["contract_id"]), assignee=_ref(r["assignee_id"]),
             assigned_by=_ref(r["assigned_by"]), due_date=r["due_date"],
-            priority=model.Priority(r["priority"]), watchers=[_ref(w) for w in r["watchers"]],
+            priority=task.Priority(r["priority"]), watchers=[_ref(w) for w in r["watchers"]],
             version=r["version"], created_at=r["created_at"], updated_at=r["updated_at"],
             closed_at=r["closed_at"], _row=r,
         )
 
     @strawberry.field(description="Past its due date and still open.")
     def overdue(self, info: strawberry.Info) -> bool:
-        return model.is_overdue(self.due_date, self.status, info.context.today)
+        return task.is_overdue(self.due_date, self.status, info.context.today)
 
     @strawberry.field(description="The statuses you may move this task to now.")
     def next_statuses(self, info: strawberry.Info) -> list[TaskStatus]:
         rel = relations(info.context.principal, self._row["assignee_id"],
                         self._row["assigned_by"])
-        return targets(self.status, rel, produces=self.commitment_type in model.PRODUCED)
+        return targets(self.status, rel, produces=self.commitment_type in task.PRODUCED)
 
     @strawberry.field(description="Stored attachments, oldest first, keyset-paged.")
     async def attachments(self, info: strawberry.Info, first: int | None = None,

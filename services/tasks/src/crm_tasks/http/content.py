@@ -28,10 +28,10 @@ from starlette.routing import Route
 from crm_common.service import Runtime, runtime_of
 from crm_common.uow import UnitOfWork
 from crm_tasks.adapters.files import FileMissing, FileRefused, Writer
+from crm_tasks.domain.attachment import ascii_fallback
 from crm_tasks.domain.signing import Action, BadSignature, verify
-from crm_tasks.domain.text import ascii_fallback
 from crm_tasks.resources import Resources, resources_of
-from crm_tasks.service_layer import attachments, queries
+from crm_tasks.service_layer import attachment, attachment_queries
 
 log = logging.getLogger("crm.tasks.content")
 #: bytes kept for type detection (filetype needs the first 261)
@@ -79,7 +79,7 @@ async def upload(request: Request) -> Response:
     if length is not None and (not length.isdigit() or int(length) > limit):
         return _error(413, "TOO_LARGE", f"files are limited to {limit} bytes")
     runtime = runtime_of(request)
-    row = await attachments.begin_upload(runtime.engine, found, dt.datetime.now(dt.UTC))
+    row = await attachment.begin_upload(runtime.engine, found, dt.datetime.now(dt.UTC))
     if row is None:
         return _error(409, "NOT_UPLOADABLE",
                       "this attachment is not waiting for an upload (used or expired)")
@@ -105,7 +105,7 @@ async def upload(request: Request) -> Response:
     detected = filetype.guess_mime(head) if head else None
     async with UnitOfWork(runtime.session_factory, source=runtime.settings.source,
                           actor_id=row["created_by"]) as uow:
-        stored = await attachments.finish_upload(uow, row["id"], size=size, sha256=digest,
+        stored = await attachment.finish_upload(uow, row["id"], size=size, sha256=digest,
                                                  detected_type=detected)
     if stored is None:
         await _abandon(runtime, writer, row["id"], "taken for dead by the sweeper", closed=True)
@@ -120,10 +120,10 @@ async def _abandon(runtime: Runtime, writer: Writer, attachment_id: uuid.UUID, r
     try:
         await writer.discard()
     except FileRefused as exc:
-        await attachments.fail_upload(engine, attachment_id, reason, deleted=False,
+        await attachment.fail_upload(engine, attachment_id, reason, deleted=False,
                                       delete_error=str(exc), now=dt.datetime.now(dt.UTC))
         return
-    await attachments.fail_upload(engine, attachment_id, reason, deleted=True,
+    await attachment.fail_upload(engine, attachment_id, reason, deleted=True,
                                   delete_error=None, now=dt.datetime.now(dt.UTC))
 
 
@@ -132,7 +132,7 @@ async def download(request: Request) -> Response:
     found = _authorise(request, resources, Action.DOWNLOAD)
     if isinstance(found, Response):
         return found
-    row = await queries.attachment_by_id(runtime_of(request).reader, found)
+    row = await attachment_queries.attachment_by_id(runtime_of(request).reader, found)
     if row is None or row["status"] != "stored":
         return _error(404, "NOT_FOUND", "no such attachment")
     try:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_common.history import HistoryWriter, Spelling, diff
 from crm_tasks.adapters.tables import task_history
-from crm_tasks.domain.model import CommitmentType, Outcome, Priority, TaskKind, TaskStatus
+from crm_tasks.domain.task import CommitmentType, Outcome, Priority, TaskKind, TaskStatus
 
 #: a task's fields whose values are enums (camelCase, as the API names them); an attachment's
 #: ``status`` is a plain string in the API (``Attachment.status``), so it is left as stored

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_tasks.adapters.files import AttachmentStore, FileRefused
 from crm_tasks.adapters.tables import attachments
-from crm_tasks.service_layer.attachments import record_deleted, record_refusal
+from crm_tasks.service_layer.attachment import record_deleted, record_refusal
 
 log = logging.getLogger("crm.tasks.sweeper")
 BATCH = 200

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_common.auth import Principal
 from crm_common.client_access import active_employee
-from crm_common.jsonvalues import jsonable
+from crm_common.jsonvalues import jsonable, snapshot
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.parsing import parse_uuid
 from crm_common.problems import Problems, camel, forbidden, problem
@@ -25,11 +25,21 @@ from crm_common.uow import UnitOfWork
 from crm_common.validation import Collector
 from crm_common.versioning import lock_versioned
 from crm_tasks.adapters.tables import access, task_number_seq, tasks
-from crm_tasks.domain import model
-from crm_tasks.domain.model import PRODUCED, CommitmentType, TaskStatus
+from crm_tasks.domain.task import (
+    PRODUCED,
+    CommitmentType,
+    Outcome,
+    TaskStatus,
+    closed_status,
+    validate_closing,
+    validate_comment,
+    validate_due_date,
+    validate_new_task,
+    validate_priority,
+    validate_update,
+)
 from crm_tasks.domain.workflow import Change, Relation, Verdict, decide, may_change, rule
 from crm_tasks.service_layer.history import diff, record_history
-from crm_tasks.service_layer.state import task_snapshot
 from crm_tasks.service_layer.visibility import can_see_client, relations, visible_tasks
 
 EVENT_CREATED = "crm.tasks.task.created"
@@ -40,6 +50,18 @@ EVENT_CLOSED = "crm.tasks.task.closed"
 EVENT_REOPENED = "crm.tasks.task.reopened"
 
 ID = ("input", "id")
+
+#: a task as events carry it (plain JSON values, camelCase)
+TASK_FIELDS = (
+    "id", "number", "title", "description", "kind", "commitment_type", "client_id",
+    "activity_id", "meeting_id", "contract_id", "assignee_id", "assigned_by", "due_date",
+    "priority", "status", "outcome", "refusal_reason", "watchers", "version", "created_at",
+    "updated_at", "closed_at",
+)
+
+
+def task_snapshot(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return snapshot(row, TASK_FIELDS)
 
 
 def format_number(n: int) -> str:
@@ -79,7 +101,7 @@ async def _check_client(checks: Collector, session: AsyncSession, principal: Pri
 
 async def create_task(uow: UnitOfWork, principal: Principal, raw: Mapping[str, Any], *,
                       grace: dt.timedelta) -> uuid.UUID:
-    data = model.validate_new_task(raw)
+    data = validate_new_task(raw)
     session = uow.session
     checks = Collector()
     await _check_people(checks, session, data["assignee_id"], data["watchers"])
@@ -133,7 +155,7 @@ def _rights(principal: Principal, row: Mapping[Any, Any], change: Change) -> Non
 async def update_task(uow: UnitOfWork, principal: Principal, task_id: uuid.UUID, version: Any,
                       raw: Mapping[str, Any], *, grace: dt.timedelta
                       ) -> uuid.UUID:
-    data = model.validate_update(raw)
+    data = validate_update(raw)
     session = uow.session
     row = await _lock(session, principal, task_id, version, grace)
     _rights(principal, row, Change.UPDATE)
@@ -155,8 +177,8 @@ async def update_task(uow: UnitOfWork, principal: Principal, task_id: uuid.UUID,
 async def reschedule_task(uow: UnitOfWork, principal: Principal, task_id: uuid.UUID,
                           version: Any, raw: Mapping[str, Any], *,
                           grace: dt.timedelta) -> uuid.UUID:
-    due = model.validate_due_date(raw)
-    comment = model.validate_comment(raw)
+    due = validate_due_date(raw)
+    comment = validate_comment(raw)
     session = uow.session
     row = await _lock(session, principal, task_id, version, grace)
     _rights(principal, row, Change.RESCHEDULE)
@@ -175,8 +197,8 @@ async def reschedule_task(uow: UnitOfWork, principal: Principal, task_id: uuid.U
 async def change_priority(uow: UnitOfWork, principal: Principal, task_id: uuid.UUID,
                           version: Any, raw: Mapping[str, Any], *,
                           grace: dt.timedelta) -> uuid.UUID:
-    priority = model.validate_priority(raw)
-    comment = model.validate_comment(raw)
+    priority = validate_priority(raw)
+    comment = validate_comment(raw)
     session = uow.session
     row = await _lock(session, principal, task_id, version, grace)
     _rights(principal, row, Change.PRIORITY)
@@ -199,7 +221,7 @@ async def reassign_task(uow: UnitOfWork, principal: Principal, task_id: uuid.UUI
         assignee = parse_uuid(raw.get("assignee_id"))
     except ValueError:
         raise problem(("input", "assigneeId"), "INVALID_ID", "not a valid id") from None
-    comment = model.validate_comment(raw)
+    comment = validate_comment(raw)
     session = uow.session
     row = await _lock(session, principal, task_id, version, grace)
     _rights(principal, row, Change.REASSIGN)
@@ -238,11 +260,11 @@ async def change_status(uow: UnitOfWork, principal: Principal, task_id: uuid.UUI
                         field: tuple[str, ...] = ("input", "to")) -> uuid.UUID:
     """Move a task along the workflow table. Closing targets come with ``outcome`` and
     ``refusal_reason`` in ``raw`` (validated here); reopening is the move back to assigned."""
-    comment = model.validate_comment(raw)
-    closing: tuple[model.Outcome, str | None] | None = None
+    comment = validate_comment(raw)
+    closing: tuple[Outcome, str | None] | None = None
     if target in (TaskStatus.CLOSED_CONFIRMED, TaskStatus.CLOSED_REFUSED):
-        closing = model.validate_closing(raw)
-        target = model.closed_status(closing[0])
+        closing = validate_closing(raw)
+        target = closed_status(closing[0])
     session = uow.session
     row = await _lock(session, principal, task_id, version, grace)
     current = TaskStatus(row["status"])

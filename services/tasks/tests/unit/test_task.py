@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from crm_common.problems import Problems
-from crm_tasks.domain import model
-from crm_tasks.domain.model import Outcome, TaskKind, TaskStatus
+from crm_tasks.domain import task
+from crm_tasks.domain.task import Outcome, TaskKind, TaskStatus
 
 A = str(uuid.uuid4())
 
@@ -21,21 +21,21 @@ def good(**kw: Any) -> dict[str, Any]:
 
 def codes(raw: dict[str, Any]) -> dict[str, str]:
     with pytest.raises(Problems) as exc:
-        model.validate_new_task(raw)
+        task.validate_new_task(raw)
     return {p.field[-1]: p.code for p in exc.value.problems}
 
 
 def test_a_general_task_needs_little() -> None:
-    data = model.validate_new_task(good())
-    assert data["kind"] is TaskKind.GENERAL and data["priority"] is model.Priority.NORMAL
+    data = task.validate_new_task(good())
+    assert data["kind"] is TaskKind.GENERAL and data["priority"] is task.Priority.NORMAL
     assert data["due_date"] == dt.date(2026, 12, 1) and data["watchers"] == []
 
 
 def test_a_title_with_an_emoji_joined_by_a_zero_width_joiner_passes_as_in_every_service() -> None:
     title = "Мостра за 👩\u200d💻 екипа"
-    assert model.validate_new_task(good(title=title))["title"] == title
+    assert task.validate_new_task(good(title=title))["title"] == title
     with pytest.raises(Problems):
-        model.validate_new_task(good(title="a\x00b"))
+        task.validate_new_task(good(title="a\x00b"))
 
 
 @pytest.mark.parametrize("raw,field,code", [
@@ -77,25 +77,25 @@ def test_every_problem_at_once() -> None:
 
 def test_closing_needs_an_outcome_and_a_refusal_needs_a_reason() -> None:
     with pytest.raises(Problems) as exc:
-        model.validate_closing({})
+        task.validate_closing({})
     assert exc.value.problems[0].field == ("input", "outcome")
     with pytest.raises(Problems) as exc:
-        model.validate_closing({"outcome": "refused", "refusal_reason": "  "})
+        task.validate_closing({"outcome": "refused", "refusal_reason": "  "})
     assert exc.value.problems[0].field == ("input", "refusal_reason")
     with pytest.raises(Problems):
-        model.validate_closing({"outcome": "confirmed", "refusal_reason": "why"})
-    assert model.validate_closing({"outcome": "refused", "refusal_reason": "цена"}) == (
+        task.validate_closing({"outcome": "confirmed", "refusal_reason": "why"})
+    assert task.validate_closing({"outcome": "refused", "refusal_reason": "цена"}) == (
         Outcome.REFUSED, "цена")
-    assert model.closed_status(Outcome.CONFIRMED) is TaskStatus.CLOSED_CONFIRMED
+    assert task.closed_status(Outcome.CONFIRMED) is TaskStatus.CLOSED_CONFIRMED
 
 
 def test_overdue_is_open_and_past_the_due_date() -> None:
     today = dt.date(2026, 12, 2)
-    assert model.is_overdue(dt.date(2026, 12, 1), TaskStatus.ON_HOLD, today)
-    assert not model.is_overdue(dt.date(2026, 12, 2), TaskStatus.ON_HOLD, today)
-    assert not model.is_overdue(dt.date(2026, 12, 1), TaskStatus.CLOSED_REFUSED, today)
+    assert task.is_overdue(dt.date(2026, 12, 1), TaskStatus.ON_HOLD, today)
+    assert not task.is_overdue(dt.date(2026, 12, 2), TaskStatus.ON_HOLD, today)
+    assert not task.is_overdue(dt.date(2026, 12, 1), TaskStatus.CLOSED_REFUSED, today)
 
 
 def test_a_date_from_the_date_scalar_is_taken_as_it_is() -> None:
-    data = model.validate_new_task(good(due_date=dt.date(2026, 12, 2)))
+    data = task.validate_new_task(good(due_date=dt.date(2026, 12, 2)))
     assert data["due_date"] == dt.date(2026, 12, 2)

@@ -25,6 +25,7 @@ from sqlalchemy import RowMapping, and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_common.auth import Principal
+from crm_common.jsonvalues import snapshot
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.parsing import parse_uuid
 from crm_common.problems import forbidden, not_found, problem
@@ -32,10 +33,9 @@ from crm_common.uow import UnitOfWork
 from crm_common.versioning import check_version, lock_row
 from crm_tasks.adapters.files import new_file_id
 from crm_tasks.adapters.tables import attachments, tasks
-from crm_tasks.domain.text import safe_file_name
+from crm_tasks.domain.attachment import safe_file_name
 from crm_tasks.domain.workflow import WORKERS
 from crm_tasks.service_layer.history import record_history
-from crm_tasks.service_layer.state import attachment_snapshot
 from crm_tasks.service_layer.visibility import relations, visible_tasks
 
 EVENT_ATTACHMENT_ADDED = "crm.tasks.attachment.added"
@@ -49,12 +49,21 @@ FIRST_RETRY = dt.timedelta(minutes=1)
 MAX_RETRY = dt.timedelta(hours=6)
 #: after this many refusals a file is given up on (file_state ``abandoned``, logged, counted)
 MAX_DELETE_ATTEMPTS = 30
+#: an attachment as events carry it (plain JSON values, camelCase)
+ATTACHMENT_FIELDS = (
+    "id", "task_id", "file_name", "declared_type", "detected_type", "size", "sha256", "status",
+    "created_by", "created_at", "stored_at", "removed_at",
+)
 
 
 @dataclass(frozen=True)
 class UploadGrant:
     attachment_id: uuid.UUID
     expires_at: dt.datetime
+
+
+def attachment_snapshot(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return snapshot(row, ATTACHMENT_FIELDS)
 
 
 async def request_upload(uow: UnitOfWork, principal: Principal, raw: Mapping[str, Any], *,

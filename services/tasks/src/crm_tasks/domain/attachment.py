@@ -1,4 +1,5 @@
-"""File names as input: the last path segment, bounded, without control or quoting characters.
+"""An attachment's file name as input: the last path segment, bounded, without control or
+quoting characters.
 
 (Free text is :func:`crm_common.text.clean_text`, the same rule in every service.)
 """

@@ -25,9 +25,9 @@ from crm_common.db import make_session_factory
 from crm_common.messaging.envelope import DomainEvent, to_cloudevent
 from crm_common.messaging.outbox import write_to_outbox
 from crm_tasks.adapters.tables import task_reminders, tasks
-from crm_tasks.domain.model import OPEN_STATUSES
-from crm_tasks.domain.reminders import ReminderKind, window
-from crm_tasks.service_layer.state import task_snapshot
+from crm_tasks.domain.reminder import ReminderKind, window
+from crm_tasks.domain.task import OPEN_STATUSES
+from crm_tasks.service_layer.task import task_snapshot
 
 EVENT_DUE_SOON = "crm.tasks.task.due_soon"
 EVENT_OVERDUE = "crm.tasks.task.overdue"

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
+from crm_tasks.domain.attachment import ascii_fallback, safe_file_name
 from crm_tasks.domain.signing import Action, BadSignature, sign, verify
-from crm_tasks.domain.text import ascii_fallback, safe_file_name
 
 SECRET = b"s" * 32
 

@@ -1,4 +1,5 @@
-"""Read side: query functions, not aggregates. Access is applied here, in the service layer.
+"""Read side of tasks: query functions, not aggregates. Access is applied here, in the service
+layer.
 
 Each function takes the autocommit reader engine and checks out its own connection, so that
 DataLoaders running concurrently never share one. Lists are keyset pages over (due date, id).
@@ -28,8 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_common.auth import Principal
 from crm_common.paging import Page, keyset_page, keyset_pages_by_parent
-from crm_tasks.adapters.tables import attachments, tasks
-from crm_tasks.domain.model import OPEN_STATUSES, TaskStatus
+from crm_tasks.adapters.tables import tasks
+from crm_tasks.domain.task import OPEN_STATUSES, TaskStatus
 from crm_tasks.service_layer.visibility import visible_tasks
 
 Row = RowMapping
@@ -120,35 +121,6 @@ async def board(reader: AsyncEngine, principal: Principal, flt: TaskFilter, *, t
     async with reader.connect() as conn:
         counts = {s: int(n) for s, n in (await conn.execute(stmt)).all()}
     return {s.value: counts.get(s.value, 0) for s in TaskStatus}
-
-
-#: the attachments a task lists (oldest first)
-_STORED = select(attachments).where(attachments.c.status == "stored")
-
-#: (task id, page size, cursor or None)
-AttachmentKey = tuple[uuid.UUID, int, str | None]
-
-
-async def attachments_by_task(reader: AsyncEngine, keys: Sequence[AttachmentKey]
-                              ) -> list[Page]:
-    """Pages of the stored attachments of tasks the caller already resolved (so may see): one
-    statement per distinct (page size, cursor), whatever the number of tasks."""
-    groups: dict[tuple[int, str | None], list[uuid.UUID]] = defaultdict(list)
-    for task_id, first, after in keys:
-        groups[(first, after)].append(task_id)
-    found: dict[AttachmentKey, Page] = {}
-    for (first, after), ids in groups.items():
-        pages = await keyset_pages_by_parent(
-            reader, ids, attachments.c.task_id, _STORED, key=attachments.c.created_at,
-            key_type=dt.datetime, id_col=attachments.c.id, first=first, after=after)
-        found.update({(i, first, after): p for i, p in zip(ids, pages, strict=True)})
-    return [found[k] for k in keys]
-
-
-async def attachment_by_id(reader: AsyncEngine, attachment_id: uuid.UUID) -> Row | None:
-    async with reader.connect() as conn:
-        return (await conn.execute(select(attachments).where(attachments.c.id == attachment_id))
-                ).mappings().one_or_none()
 
 
 @dataclass(frozen=True)
