@@ -12,10 +12,10 @@ from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
 from crm_common.auth import Principal
+from crm_common.graphql.context import RequestContext, batch_loader
 from crm_common.history import HistoryLoader
 from crm_common.paging import Page
 from crm_common.service import Runtime
-from crm_common.uow import UnitOfWork
 from crm_tasks.adapters.tables import task_history
 from crm_tasks.domain.reminder import today_in
 from crm_tasks.resources import Resources, resources_of
@@ -31,9 +31,7 @@ class Loaders:
 
 
 @dataclass
-class Context:
-    principal: Principal
-    runtime: Runtime
+class Context(RequestContext):
     resources: Resources
     loaders: Loaders = field(init=False)
 
@@ -52,24 +50,11 @@ class Context:
             return await task_queries.tasks_by_owner(reader, principal, keys, grace=grace)
 
         self.loaders = Loaders(
-            task=DataLoader(load_fn=load_tasks, max_batch_size=500),
-            attachments=DataLoader(load_fn=load_attachments, max_batch_size=500),
-            owner_tasks=DataLoader(load_fn=load_owner_tasks, max_batch_size=500),
+            task=batch_loader(load_tasks),
+            attachments=batch_loader(load_attachments),
+            owner_tasks=batch_loader(load_owner_tasks),
             task_history=HistoryLoader(reader, task_history, "task_id", newest_first=False),
         )
-
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.runtime.session_factory, source=self.runtime.settings.source,
-                          actor_id=self.principal.subject)
-
-    @property
-    def grace(self) -> dt.timedelta:
-        """The access rule's grace period: the settings' (its one source)."""
-        return self.runtime.settings.access_grace
-
-    @property
-    def max_page_size(self) -> int:
-        return self.runtime.settings.max_page_size
 
     @property
     def today(self) -> dt.date:

@@ -9,7 +9,6 @@ from typing import Any
 
 import strawberry
 
-from crm_common.graphql.connections import PageInfo
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.mutations import changed_in, mutate, parse_id
@@ -44,9 +43,9 @@ from crm_tasks.graphql.types import (
     Task,
     TaskBoard,
     TaskConnection,
-    TaskEdge,
     TaskStatusCount,
     _first,
+    task_connection,
 )
 from crm_tasks.service_layer import attachment, attachment_queries, sweeper, task, task_queries
 
@@ -149,10 +148,7 @@ class Query:
             raise bad_input(f"after: {exc}") from None
         for row in page.rows:
             ctx.loaders.task.prime(row["id"], row)
-        return TaskConnection(
-            edges=[TaskEdge(cursor=c, node=Task.from_row(r))
-                   for r, c in zip(page.rows, page.cursors, strict=True)],
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
+        return task_connection(page)
 
     @strawberry.field(description="How many tasks you may see are in each status (the filter's "
                                   "statuses are ignored: every status is counted).")

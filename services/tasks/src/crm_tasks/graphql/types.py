@@ -16,9 +16,7 @@ from typing import Any
 
 import strawberry
 
-from crm_common.graphql.connections import PageInfo, requested_page_size
-from crm_common.graphql.cursors import InvalidCursor
-from crm_common.graphql.errors import bad_input
+from crm_common.graphql.connections import PageInfo, connection_of, load_page, requested_page_size
 from crm_common.graphql.history import HistoryConnection, history_connection
 from crm_common.paging import Page
 from crm_tasks.domain import task
@@ -61,23 +59,8 @@ async def _owner_tasks(info: strawberry.Info, key: task_queries.OwnerKey) -> Tas
     return task_connection(page)
 
 
-async def load_page(loader: Any, key: Any) -> Page:
-    """A page from a loader; a cursor that is not one of ours is BAD_USER_INPUT."""
-    try:
-        page: Page = await loader.load(key)
-    except InvalidCursor as exc:
-        raise bad_input(f"after: {exc}") from None
-    return page
-
-
-def _info(page: Page) -> PageInfo:
-    return PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor)
-
-
 def task_connection(page: Page) -> TaskConnection:
-    return TaskConnection(edges=[TaskEdge(cursor=c, node=Task.from_row(r))
-                                 for r, c in zip(page.rows, page.cursors, strict=True)],
-                          page_info=_info(page))
+    return connection_of(page, TaskConnection, TaskEdge, Task.from_row)
 
 
 def _statuses(values: list[task.TaskStatus] | None) -> tuple[str, ...]:
@@ -259,10 +242,7 @@ class Task:
                           after: str | None = None) -> AttachmentConnection:
         page = await load_page(info.context.loaders.attachments,
                                (uuid.UUID(str(self.id)), _first(info, first), after))
-        return AttachmentConnection(
-            edges=[AttachmentEdge(cursor=c, node=Attachment.from_row(r))
-                   for r, c in zip(page.rows, page.cursors, strict=True)],
-            page_info=_info(page))
+        return connection_of(page, AttachmentConnection, AttachmentEdge, Attachment.from_row)
 
     @strawberry.field(description="Every change: who, when, which operation, old → new (a "
                                   "status change as changes.status, with its comment); oldest "
