@@ -114,6 +114,10 @@ class ErpClient:
     prefs: list[tuple[int, float]]  # (index into GROUPS, weight)
     summer_only: bool = False
     stop: dt.date | None = None  # stops ordering from this day on
+    pref_total: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.pref_total = sum(w for _, w in self.prefs)
 
 
 @dataclass
@@ -250,6 +254,7 @@ class Simulation:
         self._until_ts = self._ts(cfg.until, 0)
         self._states = self._product_states()
         self._by_group: list[list[Product]] = [[] for _ in GROUPS]
+        self._day_prefix: dict[int, str] = {}
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -268,13 +273,22 @@ class Simulation:
             "id": str(uuid.UUID(int=self.id_rng.getrandbits(128), version=4)),
             "source": self.cfg.source,
             "type": type_,
-            "time": dt.datetime.fromtimestamp(ts, _UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "time": self._time(ts),
             "subject": subject,
             "datacontenttype": "application/json",
             "data": data,
             "actorid": "system",
             "correlationid": f"erp-{subject}",
         }
+
+    def _time(self, ts: int) -> str:
+        days, seconds = divmod(ts, 86_400)
+        prefix = self._day_prefix.get(days)
+        if prefix is None:
+            prefix = self._day_prefix[days] = f"{dt.date.fromordinal(days + 719_163)}T"
+        hours, seconds = divmod(seconds, 3600)
+        minutes, seconds = divmod(seconds, 60)
+        return f"{prefix}{hours:02d}:{minutes:02d}:{seconds:02d}Z"
 
     def _product_states(self) -> dict[str, _ProductState]:
         states: dict[str, _ProductState] = {}
@@ -387,7 +401,7 @@ class Simulation:
 
     @staticmethod
     def _gross(lines: list[Line]) -> int:
-        return sum(net + (net * int(p.group.vat) + 50) // 100 for _, p, _, net in lines)
+        return sum(net + (net * p.group.vat_percent + 50) // 100 for _, p, _, net in lines)
 
     def _invoice_data(self, doc_id: str, number: str, kind: str, day: dt.date, due: dt.date,
                       client: ErpClient, currency: str, lines: list[Line], version: int,
@@ -613,8 +627,7 @@ class Simulation:
                     u = rng.random()
                     if u >= base * group_max:
                         continue
-                    total = sum(w for _, w in client.prefs)
-                    mix = sum(w * season[g] for g, w in client.prefs) / total
+                    mix = sum(w * season[g] for g, w in client.prefs) / client.pref_total
                     if u < base * mix:
                         self._order(client, day, season, volume)
             day += dt.timedelta(days=1)

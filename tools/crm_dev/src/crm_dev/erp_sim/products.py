@@ -31,6 +31,10 @@ class Group:
     christmas: float = 1.0  # extra factor from 15 November to 23 December
     easter: float = 1.0  # extra factor in the three weeks before Orthodox Easter
 
+    @property
+    def vat_percent(self) -> int:
+        return int(self.vat)
+
 
 @dataclass(frozen=True, slots=True)
 class Product:
