@@ -155,18 +155,24 @@ _NAME_B: Final = ("Слънце", "Изгрев", "Родина", "Балкан"
 _FORMS: Final = ("ЕООД", "ООД", "АД", "ЕАД")
 
 
+#: habits dealt in turn (not drawn), so that even the 20-odd seeded clients show each of them
+_TRENDS: Final = ("stable", "growing", "declining", "stable", "growing", "stable", "declining",
+                  "growing", "stable", "stable")
+_PAYERS: Final = ("on_time", "late", "on_time", "partial", "on_time", "bad", "late", "on_time",
+                  "on_time", "late", "on_time", "partial", "on_time", "late", "bad", "on_time",
+                  "on_time", "late", "on_time", "on_time")
+
+
 def _profile(rng: random.Random, eik: str, name: str, crm_id: str | None, in_crm: bool,
-             cfg: SimConfig) -> ErpClient:
-    roll = rng.random()
-    if roll < 0.3:
-        trend, growth = "growing", 1 + rng.uniform(0.02, 0.05)
-    elif roll < 0.5:
-        trend, growth = "declining", 1 - rng.uniform(0.03, 0.07)
+             cfg: SimConfig, k: int) -> ErpClient:
+    trend = _TRENDS[k % len(_TRENDS)]
+    if trend == "growing":
+        growth = 1 + rng.uniform(0.02, 0.05)
+    elif trend == "declining":
+        growth = 1 - rng.uniform(0.03, 0.07)
     else:
-        trend, growth = "stable", 1 + rng.uniform(-0.004, 0.004)
-    roll = rng.random()
-    payer = ("on_time" if roll < 0.55 else "late" if roll < 0.8
-             else "partial" if roll < 0.9 else "bad")
+        growth = 1 + rng.uniform(-0.004, 0.004)
+    payer = _PAYERS[(k * 7) % len(_PAYERS)]
     n_groups = rng.randint(3, 9)
     prefs = [(i, rng.uniform(0.3, 3.0)) for i in sorted(rng.sample(range(len(GROUPS)), n_groups))]
     return ErpClient(
@@ -189,7 +195,7 @@ def build_clients(cfg: SimConfig, rng: random.Random) -> list[ErpClient]:
                 continue  # not a customer yet: the ERP has nothing for it
             eik = seeded["eik"]
             known = cfg.crm_ids.get(eik) if i % 3 != 2 else None  # two in three: the ERP has it
-            client = _profile(rng, eik, seeded["legalName"], known, True, cfg)
+            client = _profile(rng, eik, seeded["legalName"], known, True, cfg, i)
             if seeded["status"] == "INACTIVE":
                 client.trend, client.growth = "declining", 0.9
                 client.stop = months_back(cfg.until, max(1, min(14, cfg.months * 2 // 3)))
@@ -205,14 +211,14 @@ def build_clients(cfg: SimConfig, rng: random.Random) -> list[ErpClient]:
                       if i % 5 < 3 else None)
             name = (f"{_NAME_A[i % len(_NAME_A)]} {_NAME_B[(i // 10) % len(_NAME_B)]} {i + 1} "
                     f"{_FORMS[i % len(_FORMS)]}")
-            client = _profile(rng, eik, name, crm_id, True, cfg)
+            client = _profile(rng, eik, name, crm_id, True, cfg, i)
             client.summer_only = i % 10 == 6
             clients.append(client)
         unmatched = max(3, cfg.clients // 100)
     for k in range(unmatched):
         eik = seed_data.make_eik(f"{50_000_000 + k * 37:08d}")
         name = f"{_NAME_A[k % len(_NAME_A)]} {_NAME_B[k % len(_NAME_B)]} {_FORMS[k % 4]}"
-        clients.append(_profile(rng, eik, name, None, False, cfg))
+        clients.append(_profile(rng, eik, name, None, False, cfg, k + 1))
     return clients
 
 
