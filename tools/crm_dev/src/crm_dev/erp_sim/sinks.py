@@ -80,40 +80,51 @@ async def publish(envelopes: Iterable[dict[str, Any]], *, amqp_url: str = DEFAUL
     """
     link = await BrokerLink.open(amqp_url, publisher_confirms=True, name="crm-dev erp-sim")
     returned = 0
+    failures: list[BaseException] = []
+    slots = asyncio.Semaphore(in_flight)
+    pending: set[asyncio.Future[Any]] = set()
+
+    def settled(future: asyncio.Future[Any]) -> None:
+        nonlocal returned
+        slots.release()
+        pending.discard(future)
+        if future.cancelled():
+            return
+        if (exc := future.exception()) is not None:
+            failures.append(exc)
+            return
+        frame = future.result()  # Ack; Nack; or the message itself, when it came back
+        if isinstance(frame, spec.Basic.Nack | spec.Basic.Reject):
+            failures.append(PublishError("the broker refused (nacked) a message"))
+        elif not isinstance(frame, spec.Basic.Ack):
+            returned += 1
+
     started = time.perf_counter()
     n = 0
-    pending: set[asyncio.Future[Any]] = set()
     try:
         target = await declare_events_exchange(link.channel, exchange)
-
-        async def settle() -> None:
-            nonlocal returned
-            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for future in done:
-                pending.discard(future)
-                frame = future.result()  # Ack; Nack; or the message itself, when returned
-                if isinstance(frame, spec.Basic.Nack | spec.Basic.Reject):
-                    raise PublishError("the broker refused (nacked) a message")
-                if not isinstance(frame, spec.Basic.Ack):
-                    returned += 1
-
         for envelope in envelopes:
+            await slots.acquire()
+            if failures:
+                raise failures[0]
             message = aio_pika.Message(
                 dumps(envelope), message_id=envelope["id"], type=envelope["type"],
                 content_type=CONTENT_TYPE, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             )
-            pending.add(asyncio.ensure_future(
-                target.publish(message, routing_key=envelope["type"], mandatory=True)))
+            future: asyncio.Future[Any] = asyncio.ensure_future(
+                target.publish(message, routing_key=envelope["type"], mandatory=True))
+            pending.add(future)
+            future.add_done_callback(settled)
             n += 1
-            while len(pending) >= in_flight:
-                await settle()
             if progress is not None and n % every == 0:
                 progress(n, time.perf_counter() - started)
-        while pending:
-            await settle()
+        if pending:
+            await asyncio.wait(set(pending))
+        if failures:
+            raise failures[0]
         elapsed = time.perf_counter() - started
     finally:
-        for future in pending:
-            future.cancel()
+        for unsettled in list(pending):
+            unsettled.cancel()
         await link.close()
     return Throughput(n, elapsed, unroutable=returned)
