@@ -366,3 +366,17 @@ async def test_publishes_to_a_real_exchange_with_confirms(catalogue) -> None:
         await exchange.delete()
     finally:
         await asyncio.wait_for(connection.close(), timeout=10)
+
+
+def test_the_client_ids_query_fits_the_clients_schema() -> None:
+    """``./crm seed`` reads the CRM ids back with this query (the API itself is exercised only by
+    a running platform)."""
+    from pathlib import Path
+
+    from graphql import build_ast_schema, parse, validate
+
+    from crm_dev.erp_sim.command import CLIENT_IDS
+
+    sdl = (Path(__file__).resolve().parents[3] / "gateway" / "subgraphs" / "clients.graphql")
+    schema = build_ast_schema(parse(sdl.read_text(encoding="utf-8")), assume_valid_sdl=True)
+    assert validate(schema, parse(CLIENT_IDS)) == []
