@@ -380,3 +380,24 @@ def test_the_client_ids_query_fits_the_clients_schema() -> None:
     sdl = (Path(__file__).resolve().parents[3] / "gateway" / "subgraphs" / "clients.graphql")
     schema = build_ast_schema(parse(sdl.read_text(encoding="utf-8")), assume_valid_sdl=True)
     assert validate(schema, parse(CLIENT_IDS)) == []
+
+
+async def test_the_seed_step_publishes_even_without_the_crm(tmp_path, capsys) -> None:
+    """``./crm seed``'s last step, with the API unreachable (the ERP then knows only EIKs)."""
+    from crm_dev.erp_sim import command
+
+    exchange_name = f"erp.events.test-{uuid.uuid4().hex[:8]}"
+    try:
+        code = await asyncio.to_thread(command.after_seed, tmp_path, "http://127.0.0.1:9/graphql",
+                                       exchange=exchange_name, months=1)
+        assert code == 0
+        out = capsys.readouterr()
+        assert "the ERP knows only EIKs" in out.err
+        assert f"published to {exchange_name}" in out.out and "unroutable" in out.out
+    finally:
+        connection = await aio_pika.connect(AMQP_URL)
+        try:
+            channel = await connection.channel()
+            await channel.exchange_delete(exchange_name)
+        finally:
+            await connection.close()

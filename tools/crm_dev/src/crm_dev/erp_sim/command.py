@@ -103,7 +103,8 @@ def run(root: Path, args: argparse.Namespace) -> int:
     return generate(cfg, out=args.out, amqp_url=args.amqp_url, exchange=args.exchange)
 
 
-def after_seed(root: Path, url: str, *, amqp_url: str = DEFAULT_AMQP_URL) -> int:
+def after_seed(root: Path, url: str, *, amqp_url: str = DEFAULT_AMQP_URL,
+               exchange: str = DEFAULT_EXCHANGE, months: int = 24) -> int:
     """The last step of ``./crm seed``: publish the ERP's history for the clients just seeded
     (their CRM ids from the API, so that the ERP knows some of them by id)."""
     try:
@@ -112,7 +113,8 @@ def after_seed(root: Path, url: str, *, amqp_url: str = DEFAULT_AMQP_URL) -> int
         print(f"erp-sim: cannot read the clients back ({exc}); the ERP knows only EIKs",
               file=sys.stderr)
         crm_ids = {}
-    return generate(SimConfig(crm_ids=crm_ids), amqp_url=amqp_url)
+    return generate(SimConfig(crm_ids=crm_ids, months=months), amqp_url=amqp_url,
+                    exchange=exchange)
 
 
 def generate(cfg: SimConfig, *, out: Path | None = None, amqp_url: str = DEFAULT_AMQP_URL,

@@ -35,6 +35,11 @@ class Group:
     def vat_percent(self) -> int:
         return int(self.vat)
 
+    @property
+    def peak(self) -> float:
+        """An upper bound of :func:`season_factor` for this group."""
+        return max(self.season) * self.christmas * self.easter
+
 
 @dataclass(frozen=True, slots=True)
 class Product:
