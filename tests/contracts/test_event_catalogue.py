@@ -1,4 +1,6 @@
-"""The AsyncAPI catalogue lists exactly the event types the code can publish.
+"""The AsyncAPI catalogue lists exactly the event types the code can publish, plus the messages
+the platform receives from the ERP (``erp.*``, ``receive`` operations; validated against the ERP
+simulator's output in ``tools/crm_dev/tests/test_erp_sim.py``).
 
 Event types are string literals of the form crm.<service>.<entity>.<verb> in the services'
 sources (the handlers' EVENT_* constants); the payload of each is validated against the catalogue
@@ -32,6 +34,13 @@ def published_event_types() -> set[str]:
     return found
 
 
+def received_event_types() -> set[str]:
+    """The addresses of the channels the catalogue's ``receive`` operations name."""
+    doc = Catalogue().document
+    return {doc["channels"][op["channel"]["$ref"].split("/")[-1]]["address"]
+            for op in doc["operations"].values() if op["action"] == "receive"}
+
+
 def test_every_published_event_type_is_in_the_catalogue() -> None:
     published = published_event_types()
     assert published, "found no event type in the services' code"
@@ -40,15 +49,23 @@ def test_every_published_event_type_is_in_the_catalogue() -> None:
 
 
 def test_the_catalogue_lists_nothing_the_code_cannot_publish() -> None:
-    stale = Catalogue().event_types - published_event_types()
+    stale = Catalogue().event_types - published_event_types() - received_event_types()
     assert not stale, f"events/asyncapi.yaml lists events no code publishes: {stale}"
 
 
-def test_every_channel_has_a_send_operation_and_a_message() -> None:
+def test_every_channel_has_one_operation_and_a_message() -> None:
+    """crm.* channels are sent (published by a service), erp.* ones received (from the ERP),
+    each through exactly one operation."""
     doc = Catalogue().document
-    sent = {op["channel"]["$ref"].split("/")[-1] for op in doc["operations"].values()
-            if op["action"] == "send"}
-    assert sent == set(doc["channels"])
+    actions: dict[str, list[str]] = {}
+    for op in doc["operations"].values():
+        actions.setdefault(op["channel"]["$ref"].split("/")[-1], []).append(op["action"])
+    assert set(actions) == set(doc["channels"])
+    for name, channel in doc["channels"].items():
+        expected = "receive" if channel["address"].startswith("erp.") else "send"
+        assert actions[name] == [expected], (name, actions[name])
+        exchange = channel["bindings"]["amqp"]["exchange"]["name"]
+        assert exchange == ("erp.events" if expected == "receive" else "crm.events"), name
     for channel in doc["channels"].values():
         (message,) = channel["messages"].values()
         name = message["$ref"].split("/")[-1]
@@ -76,6 +93,11 @@ def _envelope(**data_overrides: object) -> dict[str, object]:
         "datacontenttype": "application/json", "data": {"client": client},
         "actorid": "system", "correlationid": "abc",
     }
+
+
+def test_the_received_messages_are_the_erp_ones() -> None:
+    assert received_event_types(), "the catalogue documents no erp.* message"
+    assert all(t.startswith("erp.") for t in received_event_types())
 
 
 def test_schemas_accept_a_good_event_and_refuse_bad_ones() -> None:

@@ -1,4 +1,4 @@
-"""``crm-dev`` (behind ``./crm``): up, test, token, seed, compose."""
+"""``crm-dev`` (behind ``./crm``): up, test, token, seed, erp-sim, compose."""
 
 from __future__ import annotations
 
@@ -15,7 +15,11 @@ commands:
   ./crm test [pytest args]       the whole test suite against real servers
   ./crm token --role manager --employee UUID [--name N] [--ttl S]
                                  print a development JWT
-  ./crm seed [--url URL]         load the demo data through the GraphQL API (./crm up first)
+  ./crm seed [--url URL] [--no-erp]
+                                 load the demo data through the GraphQL API (./crm up first),
+                                 then publish the simulated ERP's history for those clients
+  ./crm erp-sim [--out FILE] [--months 24] [--seed N] [--clients N] [--amqp-url URL]
+                                 simulate the ERP: publish to erp.events, or write NDJSON
   ./crm compose [--check]        regenerate subgraph SDL and gateway/supergraph.graphql
 """
 
@@ -43,6 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="load the demo data through the GraphQL API")
     seed.add_argument("--url", default=None,
                       help="GraphQL endpoint (default http://127.0.0.1:4000/graphql, the gateway)")
+    seed.add_argument("--no-erp", action="store_true",
+                      help="do not publish the simulated ERP history afterwards")
+
+    from crm_dev.erp_sim.command import add_arguments
+
+    erp = sub.add_parser("erp-sim", help="simulate the ERP: products, orders, invoices, "
+                                         "payments as erp.* events (publish or NDJSON)")
+    add_arguments(erp)
 
     compose = sub.add_parser("compose", help="regenerate subgraph SDL and the supergraph")
     compose.add_argument("--check", action="store_true",
@@ -86,7 +98,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"./crm seed: {exc}", file=sys.stderr)
             return 1
         seed.print_report(report, url)
-        return 0 if report.ok else 1
+        if not report.ok:
+            return 1
+        if args.no_erp:
+            return 0
+        from crm_dev.erp_sim import command
+
+        return command.after_seed(root, url)
+    if args.command == "erp-sim":
+        from crm_dev.erp_sim import command
+
+        return command.run(root, args)
     if args.command == "compose":
         from crm_dev.compose import ComposeError, compose
 
