@@ -187,3 +187,19 @@ def test_user_errors_speak_the_api_names() -> None:
         "filter.dueBefore: this value is not valid.")
     assert api_message("TOO_LONG", "At most 200 characters are allowed; this has 201.") == (
         "At most 200 characters are allowed; this has 201.")
+
+
+def test_filter_id_is_none_an_id_or_bad_user_input() -> None:
+    import uuid
+
+    from graphql import GraphQLError
+
+    from crm_common.graphql.inputs import filter_id
+
+    ident = uuid.uuid4()
+    assert filter_id(None, "clientId") is None
+    assert filter_id(str(ident), "clientId") == ident
+    with pytest.raises(GraphQLError) as exc:
+        filter_id("12\x00", "clientId")
+    assert exc.value.extensions == {"code": "BAD_USER_INPUT"}
+    assert exc.value.message == "filter.clientId is not a valid id"

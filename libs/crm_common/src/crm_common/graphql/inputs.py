@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import uuid
 from typing import Any
 
 import strawberry
+
+from crm_common.graphql.errors import bad_input
+from crm_common.parsing import parse_uuid
+from crm_common.text import InvalidValue
 
 
 def _plain(value: Any) -> Any:
@@ -27,3 +32,15 @@ def to_raw(obj: Any) -> dict[str, Any]:
             continue
         out[f.name] = [_plain(v) for v in value] if isinstance(value, list) else _plain(value)
     return out
+
+
+def filter_id(value: Any, name: str) -> uuid.UUID | None:
+    """An optional id of a query's ``filter`` (``name`` as the API spells it): ``None`` when not
+    given; one that is not an id is a GraphQL BAD_USER_INPUT error ("filter.clientId is not a
+    valid id"), as for every other malformed argument of a query."""
+    if value is None:
+        return None
+    try:
+        return parse_uuid(value)
+    except InvalidValue:
+        raise bad_input(f"filter.{name} is not a valid id") from None

@@ -49,6 +49,7 @@ from crm_activities.service_layer import competitor as competitor_commands
 from crm_activities.service_layer import meeting as meeting_commands
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
+from crm_common.graphql.inputs import filter_id
 from crm_common.graphql.mutations import changed_in, mutate
 from crm_common.graphql.schema import Extensions, subgraph_schema
 from crm_common.parsing import parse_uuid
@@ -65,15 +66,6 @@ def _target(raw: dict[str, Any]) -> tuple[uuid.UUID, Any]:
     c.done()
     assert entity_id is not None
     return entity_id, raw["version"]
-
-
-def _opt_uuid(value: Any, name: str) -> uuid.UUID | None:
-    if value is None:
-        return None
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise bad_input(f"filter.{name} is not a valid id") from None
 
 
 def _aware(value: dt.datetime | None, name: str) -> dt.datetime | None:
@@ -155,8 +147,8 @@ class Query:
         size = page_size(info, first)
         f = filter or ActivityFilterInput()
         flt = activity_queries.ActivityFilter(
-            client_id=_opt_uuid(f.client_id, "clientId"),
-            employee_id=_opt_uuid(f.employee_id, "employeeId"),
+            client_id=filter_id(f.client_id, "clientId"),
+            employee_id=filter_id(f.employee_id, "employeeId"),
             kinds=tuple(k.value for k in f.kinds or []),
             occurred_from=_aware(f.from_, "from"), occurred_to=_aware(f.to, "to"))
         page = await _page(lambda: activity_queries.list_activities(
@@ -174,8 +166,8 @@ class Query:
         size = page_size(info, first)
         f = filter or MeetingFilterInput()
         flt = meeting_queries.MeetingFilter(
-            client_id=_opt_uuid(f.client_id, "clientId"),
-            employee_id=_opt_uuid(f.employee_id, "employeeId"),
+            client_id=filter_id(f.client_id, "clientId"),
+            employee_id=filter_id(f.employee_id, "employeeId"),
             statuses=tuple(s.value for s in f.statuses or []),
             starts_from=_aware(f.from_, "from"), starts_to=_aware(f.to, "to"))
         page = await _page(lambda: meeting_queries.list_meetings(
@@ -209,8 +201,8 @@ class Query:
         size = page_size(info, first)
         f = filter or CompetitorObservationFilterInput()
         flt = competitor_queries.ObservationFilter(
-            competitor_id=_opt_uuid(f.competitor_id, "competitorId"),
-            client_id=_opt_uuid(f.client_id, "clientId"),
+            competitor_id=filter_id(f.competitor_id, "competitorId"),
+            client_id=filter_id(f.client_id, "clientId"),
             kinds=tuple(k.value for k in f.kinds or []),
             product_group=f.product_group.strip()[:100] if f.product_group else None,
             observed_from=f.from_, observed_to=f.to)

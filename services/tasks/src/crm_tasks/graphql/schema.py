@@ -11,6 +11,7 @@ import strawberry
 
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
+from crm_common.graphql.inputs import filter_id
 from crm_common.graphql.mutations import changed_in, mutate, parse_id
 from crm_common.graphql.schema import Extensions, subgraph_schema
 from crm_common.parsing import parse_uuid
@@ -88,12 +89,7 @@ def _filter(info: strawberry.Info, flt: TaskFilterInput | None) -> task_queries.
     me = info.context.principal.subject
 
     def ident(key: str) -> uuid.UUID | None:
-        if raw.get(key) is None:
-            return None
-        try:
-            return parse_uuid(raw[key])
-        except ValueError:
-            raise bad_input(f"filter.{key}: not a valid id") from None
+        return filter_id(raw.get(key), key)
 
     def day(key: str) -> dt.date | None:
         if raw.get(key) is None:
