@@ -12,7 +12,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
-from crm_clients.domain import contracts as domain
+from crm_clients.domain import contract as domain
 from crm_clients.service_layer import contract_queries
 from crm_common.auth import Principal
 from crm_common.graphql.connections import PageInfo, requested_page_size

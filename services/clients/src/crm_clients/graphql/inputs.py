@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import strawberry
 
-from crm_clients.domain.staff import EmployeeRole
+from crm_clients.domain.employee import EmployeeRole
 from crm_clients.graphql.types import AddressKind, ClientKind, ClientStatus, DocumentKind
 from crm_common.graphql.inputs import to_raw as to_raw
 

@@ -38,7 +38,8 @@ from crm_clients.graphql.types import (
     ClientEdge,
     ContactPerson,
 )
-from crm_clients.service_layer import handlers, queries
+from crm_clients.service_layer import client as handlers
+from crm_clients.service_layer import client_queries
 from crm_clients.service_layer.search import normalise_term
 from crm_common.graphql.connections import PageInfo, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
@@ -145,12 +146,12 @@ class Query(DirectoryQuery, ContractQuery):
         city = flt.city.strip()[:200] if flt.city else None
         order = order_by or ClientOrder()
         try:
-            page = await queries.list_clients(
+            page = await client_queries.list_clients(
                 info.context.runtime.reader, info.context.principal,
-                queries.ClientFilter(status=flt.status.value if flt.status else None,
-                                     owner_id=owner, city=city or None, group_id=group,
-                                     search=term,
-                                     has_contract_in_force=flt.has_contract_in_force),
+                client_queries.ClientFilter(status=flt.status.value if flt.status else None,
+                                            owner_id=owner, city=city or None, group_id=group,
+                                            search=term,
+                                            has_contract_in_force=flt.has_contract_in_force),
                 first=size, after=after, order=order.field.value,
                 descending=order.direction is OrderDirection.DESC, grace=info.context.grace,
             )
@@ -182,7 +183,7 @@ class Mutation(DirectoryMutation, ContractMutation):
                                          changed=changed_in(ctx.loaders.client))
         warnings = []
         if client_id is not None:
-            similar = await queries.similar_clients(ctx.runtime.reader, input.legal_name,
+            similar = await client_queries.similar_clients(ctx.runtime.reader, input.legal_name,
                                                     exclude=client_id)
             warnings = [DuplicateCandidate(id=strawberry.ID(str(r["id"])), code=r["code"],
                                            legal_name=r["legal_name"],

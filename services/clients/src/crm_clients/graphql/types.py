@@ -10,7 +10,7 @@ from typing import Any
 
 import strawberry
 
-from crm_clients.domain import model
+from crm_clients.domain import client as model
 from crm_clients.graphql.contract_types import (
     ContractConnection,
     ContractStatus,
