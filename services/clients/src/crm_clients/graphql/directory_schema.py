@@ -7,20 +7,20 @@ import uuid
 import strawberry
 
 from crm_clients.graphql import SERVICE
-from crm_clients.graphql.directory_types import ClientGroup, Employee
-from crm_clients.graphql.inputs import (
+from crm_clients.graphql.directory_inputs import (
     CreateClientGroupInput,
     CreateEmployeeInput,
     EmployeeFilterInput,
     UpdateClientGroupInput,
     UpdateEmployeeInput,
     VersionedIdInput,
-    to_raw,
 )
+from crm_clients.graphql.directory_types import ClientGroup, Employee
 from crm_clients.service_layer import employee, employee_queries, group, group_queries
 from crm_common.graphql.connections import PageInfo, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
+from crm_common.graphql.inputs import to_raw
 from crm_common.graphql.mutations import changed_in, mutate, parse_id
 
 

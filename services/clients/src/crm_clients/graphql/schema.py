@@ -10,10 +10,7 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 
 from crm_clients.graphql import SERVICE
-from crm_clients.graphql.contract_schema import ContractMutation, ContractQuery
-from crm_clients.graphql.directory_schema import DirectoryMutation, DirectoryQuery
-from crm_clients.graphql.directory_types import Employee
-from crm_clients.graphql.inputs import (
+from crm_clients.graphql.client_inputs import (
     AddAddressInput,
     AddBankAccountInput,
     AddContactPersonInput,
@@ -28,9 +25,8 @@ from crm_clients.graphql.inputs import (
     UpdateBankAccountInput,
     UpdateClientInput,
     UpdateContactPersonInput,
-    to_raw,
 )
-from crm_clients.graphql.types import (
+from crm_clients.graphql.client_types import (
     Address,
     BankAccount,
     Client,
@@ -38,12 +34,16 @@ from crm_clients.graphql.types import (
     ClientEdge,
     ContactPerson,
 )
+from crm_clients.graphql.contract_schema import ContractMutation, ContractQuery
+from crm_clients.graphql.directory_schema import DirectoryMutation, DirectoryQuery
+from crm_clients.graphql.directory_types import Employee
 from crm_clients.service_layer import client as handlers
 from crm_clients.service_layer import client_queries
 from crm_clients.service_layer.search import normalise_term
 from crm_common.graphql.connections import PageInfo, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
+from crm_common.graphql.inputs import to_raw
 from crm_common.graphql.mutations import Stale, changed_in, mutate, parse_id
 from crm_common.graphql.schema import FederationSchema
 
