@@ -2,7 +2,7 @@
 
     uv run python bench/explain_list.py [--database-url URL]
 
-The statements are captured from ``crm_clients.service_layer.queries.list_clients`` itself (a
+The statements are captured from ``crm_clients.service_layer.client_queries.list_clients`` itself (a
 ``before_cursor_execute`` hook), for a manager (sees all clients) and a sales rep (own clients),
 with the filters bench/load.py sends; then each is explained with its own parameters.
 """
@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from sqlalchemy import event, text
 
-from crm_clients.service_layer import queries
+from crm_clients.service_layer import client_queries
 from crm_common.auth import Principal
 from crm_common.db import make_engine, make_session_factory
 from crm_common.graphql.cursors import encode_cursor
@@ -48,19 +48,19 @@ async def run(database_url: str) -> None:
     sales_rep = Principal(rep, frozenset({"sales_rep"}))
     variants = [
         ("manager, status ACTIVE + city Варна, first page", manager,
-         queries.ClientFilter(status="active", city="Варна"), None),
+         client_queries.ClientFilter(status="active", city="Варна"), None),
         ("manager, status ACTIVE + city Казанлък (rare, ~1%), first page", manager,
-         queries.ClientFilter(status="active", city="Казанлък"), None),
+         client_queries.ClientFilter(status="active", city="Казанлък"), None),
         ("manager, status ACTIVE + city Пловдив, after a cursor in the middle", manager,
-         queries.ClientFilter(status="active", city="Пловдив"), after),
+         client_queries.ClientFilter(status="active", city="Пловдив"), after),
         ("manager, ownerId filter, after a cursor in the middle", manager,
-         queries.ClientFilter(owner_id=rep), after),
+         client_queries.ClientFilter(owner_id=rep), after),
         ("sales rep (own clients only), no filter, first page", sales_rep,
-         queries.ClientFilter(), None),
+         client_queries.ClientFilter(), None),
     ]
     for title, principal, flt, cursor in variants:
         captured.clear()
-        await queries.list_clients(factory, principal, flt, first=20, after=cursor,
+        await client_queries.list_clients(factory, principal, flt, first=20, after=cursor,
                                    grace=GRACE)
         statement, params = captured[-1]
         async with engine.connect() as conn:

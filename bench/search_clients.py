@@ -3,7 +3,7 @@
     uv run python bench/generate_clients.py            # once: 100,000 clients in crm_clients_bench
     uv run python bench/search_clients.py [--database-url URL] [--repeat 200]
 
-Calls the service's own query function (``queries.list_clients`` with a search term, as the
+Calls the service's own query function (``client_queries.list_clients`` with a search term, as the
 ``clients(filter: {search})`` resolver does) for a manager (sees everything, so every match is a
 candidate) and prints p50/p95/p99 per term, then ``EXPLAIN ANALYZE`` of one statement, which
 should use the trigram index ``ix_clients_search``. The terms are taken from the data itself:
@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from sqlalchemy import event, text
 
-from crm_clients.service_layer import queries
+from crm_clients.service_layer import client_queries
 from crm_clients.service_layer.search import normalise_term
 from crm_common.auth import Principal
 from crm_common.db import make_engine, make_reader
@@ -72,13 +72,13 @@ async def run(database_url: str, repeat: int) -> None:
     print(f"{'term':42s} {'hits':>5s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s}")
     for title, raw in terms:
         term = normalise_term(raw)
-        flt = queries.ClientFilter(search=term)
+        flt = client_queries.ClientFilter(search=term)
         timings = []
-        page = await queries.list_clients(reader, manager, flt, first=20, after=None,
+        page = await client_queries.list_clients(reader, manager, flt, first=20, after=None,
                                           grace=GRACE)
         for _ in range(repeat):
             t0 = time.perf_counter()
-            await queries.list_clients(reader, manager, flt, first=20, after=None,
+            await client_queries.list_clients(reader, manager, flt, first=20, after=None,
                                        grace=GRACE)
             timings.append((time.perf_counter() - t0) * 1000)
         q = statistics.quantiles(timings, n=100)
@@ -90,7 +90,7 @@ async def run(database_url: str, repeat: int) -> None:
     def _capture(_c, _cur, statement, parameters, _ctx, _many):  # noqa: ANN001
         captured.append((statement, parameters))
 
-    await queries.list_clients(reader, manager, queries.ClientFilter(
+    await client_queries.list_clients(reader, manager, client_queries.ClientFilter(
         search=normalise_term(terms[1][1])), first=20, after=None, grace=GRACE)
     statement, params = captured[-1]
     async with engine.connect() as conn:

@@ -12,7 +12,7 @@ from typing import Any
 import aio_pika
 import pytest
 
-from crm_clients.domain.contracts import business_today
+from crm_clients.domain.contract import business_today
 from crm_common.messaging.envelope import DomainEvent, to_cloudevent
 
 from .conftest import AMQP_URL, EventTap, Service

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from crm_clients.domain.access import Decision
-from crm_clients.domain.contracts import (
+from crm_clients.domain.contract import (
     Action,
     ContractStatus,
     add_months,

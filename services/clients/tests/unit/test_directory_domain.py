@@ -9,9 +9,9 @@ import pytest
 
 from crm_clients.domain import access
 from crm_clients.domain.access import Decision
-from crm_clients.domain.groups import validate_group
-from crm_clients.domain.model import money, validate_client
-from crm_clients.domain.staff import validate_employee
+from crm_clients.domain.client import money, validate_client
+from crm_clients.domain.employee import validate_employee
+from crm_clients.domain.group import validate_group
 from crm_common.auth import Principal
 from crm_common.problems import Problems
 

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy.dialects import postgresql
 
-from crm_clients.service_layer import queries, visibility
+from crm_clients.service_layer import client_queries, visibility
 from crm_common.auth import Principal
 
 GRACE = dt.timedelta(hours=24)
@@ -32,7 +32,7 @@ def test_each_kind_of_principal_gets_one_condition_object() -> None:
 
 
 def test_the_by_ids_statement_is_the_rule_over_parameters() -> None:
-    statement = queries._VISIBLE_CLIENTS_BY_IDS
+    statement = client_queries._VISIBLE_CLIENTS_BY_IDS
     assert {"ids", "visible_me", "visible_now", "visible_grace"} <= set(
         statement.compile(dialect=postgresql.dialect()).params)
 

@@ -12,7 +12,7 @@ from strawberry.dataloader import DataLoader
 
 from crm_clients.adapters.tables import history
 from crm_clients.graphql.contract_types import contract_loaders
-from crm_clients.service_layer import groups, queries, staff
+from crm_clients.service_layer import client_queries, employee_queries, group_queries
 from crm_clients.service_layer.contract_jobs import JobSettings
 from crm_common.auth import Principal
 from crm_common.history import HistoryLoader
@@ -53,22 +53,22 @@ class Context:
         grace = self.grace
 
         async def load_clients(ids: list[uuid.UUID]) -> list[Any]:
-            return await queries.clients_by_ids(reader, principal, ids, grace=grace)
+            return await client_queries.clients_by_ids(reader, principal, ids, grace=grace)
 
         async def load_addresses(ids: list[uuid.UUID]) -> list[list[Any]]:
-            return await queries.addresses_by_client(reader, ids)
+            return await client_queries.addresses_by_client(reader, ids)
 
         async def load_contacts(ids: list[uuid.UUID]) -> list[list[Any]]:
-            return await queries.contacts_by_client(reader, ids)
+            return await client_queries.contacts_by_client(reader, ids)
 
         async def load_accounts(ids: list[uuid.UUID]) -> list[list[Any]]:
-            return await queries.bank_accounts_by_client(reader, ids)
+            return await client_queries.bank_accounts_by_client(reader, ids)
 
         async def load_employees(ids: list[uuid.UUID]) -> list[Any]:
-            return await staff.employees_by_ids(reader, ids)
+            return await employee_queries.employees_by_ids(reader, ids)
 
         async def load_groups(ids: list[uuid.UUID]) -> list[Any]:
-            return await groups.groups_by_ids(reader, ids)
+            return await group_queries.groups_by_ids(reader, ids)
 
         self.loaders = Loaders(
             client=DataLoader(load_fn=load_clients, max_batch_size=500),

@@ -1,4 +1,5 @@
-"""GraphQL input types of contracts (converted to plain dicts with ``inputs.to_raw``)."""
+"""GraphQL input types of contracts (converted to plain dicts with ``to_raw``, in
+``crm_common.graphql.inputs``)."""
 
 from __future__ import annotations
 

@@ -10,8 +10,13 @@ from typing import Any
 
 import strawberry
 
-from crm_clients.domain.contracts import Action, business_today
+from crm_clients.domain.contract import Action, business_today
 from crm_clients.graphql import SERVICE
+from crm_clients.graphql.client_types import (
+    Contract,
+    ContractConnection,
+    ContractEdge,
+)
 from crm_clients.graphql.contract_inputs import (
     ActivateContractInput,
     ContractFilterInput,
@@ -21,17 +26,12 @@ from crm_clients.graphql.contract_inputs import (
     TerminateContractInput,
     UpdateContractInput,
 )
-from crm_clients.graphql.contract_types import (
-    Contract,
-    ContractConnection,
-    ContractEdge,
-)
-from crm_clients.graphql.inputs import to_raw
+from crm_clients.service_layer import contract as handlers
 from crm_clients.service_layer import contract_jobs, contract_queries
-from crm_clients.service_layer import contracts as handlers
 from crm_common.graphql.connections import PageInfo, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
+from crm_common.graphql.inputs import to_raw
 from crm_common.graphql.mutations import Stale, changed_in, mutate, parse_id
 from crm_common.problems import forbidden
 

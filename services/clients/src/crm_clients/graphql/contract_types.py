@@ -6,23 +6,16 @@ import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any, Self
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
-from crm_clients.domain import contracts as domain
+from crm_clients.domain import contract as domain
 from crm_clients.service_layer import contract_queries
 from crm_common.auth import Principal
-from crm_common.graphql.connections import PageInfo, requested_page_size
-from crm_common.graphql.cursors import InvalidCursor
-from crm_common.graphql.errors import bad_input
-from crm_common.graphql.history import HistoryConnection, history_connection
 from crm_common.paging import Page
-
-if TYPE_CHECKING:
-    from crm_clients.graphql.types import Client
 
 # The domain's enums, exposed as they are (SALES, DRAFT, ...).
 ContractKind = domain.ContractKind
@@ -50,8 +43,11 @@ class ContractDiscount:
                    valid_from=r["valid_from"], valid_until=r["valid_until"])
 
 
-@strawberry.type(description="A contract with a client: validity, terms, discounts, renewal.")
-class Contract:
+@strawberry.type
+class ContractFields:
+    """A contract's own fields. The GraphQL type ``Contract`` (in :mod:`client_types`, beside
+    ``Client``, as the two refer to each other) adds its client, discounts and history."""
+
     id: strawberry.ID
     client_id: strawberry.ID
     number: str = strawberry.field(description="Unique, whatever the letter case.")
@@ -82,7 +78,7 @@ class Contract:
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, r: Mapping[Any, Any]) -> Contract:
+    def from_row(cls, r: Mapping[Any, Any]) -> Self:
         signatory = r["our_signatory_id"]
         return cls(
             id=strawberry.ID(str(r["id"])), client_id=strawberry.ID(str(r["client_id"])),
@@ -98,58 +94,6 @@ class Contract:
             termination_reason=r["termination_reason"], version=r["version"],
             created_at=r["created_at"], updated_at=r["updated_at"],
         )
-
-    @strawberry.field(description="The client (null only if you can no longer see it).")
-    async def client(self, info: strawberry.Info) -> Annotated[
-            Client, strawberry.lazy("crm_clients.graphql.types")] | None:
-        from crm_clients.graphql.types import Client
-
-        row = await info.context.loaders.client.load(uuid.UUID(str(self.client_id)))
-        return Client.from_row(row) if row is not None else None
-
-    @strawberry.field(description="Negotiated discounts, in the order given.")
-    async def discounts(self, info: strawberry.Info) -> list[ContractDiscount]:
-        rows = await info.context.loaders.contract_discounts.load(uuid.UUID(str(self.id)))
-        return [ContractDiscount.from_row(r) for r in rows]
-
-    @strawberry.field(description="Audit history of this contract, newest first.")
-    async def history(self, info: strawberry.Info, first: int | None = None,
-                      after: str | None = None) -> HistoryConnection:
-        return await history_connection(info, info.context.loaders.entity_history,
-                                        uuid.UUID(str(self.id)), first, after)
-
-
-@strawberry.type
-class ContractEdge:
-    cursor: str
-    node: Contract
-
-
-@strawberry.type
-class ContractConnection:
-    edges: list[ContractEdge]
-    page_info: PageInfo
-
-
-async def client_contracts(info: strawberry.Info, client_id: str, first: int | None,
-                           after: str | None, status: ContractStatus | None
-                           ) -> ContractConnection:
-    """``Client.contracts``: one batched statement for all the clients of a request."""
-    size = requested_page_size(info, first)
-    key = contract_queries.ClientContractsKey(uuid.UUID(client_id), size,
-                                              status.value if status else None, after)
-    try:
-        page = await info.context.loaders.contracts_by_client.load(key)
-    except InvalidCursor as exc:
-        raise bad_input(f"after: {exc}") from None
-    return contract_connection(page)
-
-
-def contract_connection(page: Page) -> ContractConnection:
-    return ContractConnection(
-        edges=[ContractEdge(cursor=c, node=Contract.from_row(r))
-               for r, c in zip(page.rows, page.cursors, strict=True)],
-        page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
 
 
 def contract_loaders(reader: AsyncEngine, principal: Principal,

@@ -7,20 +7,20 @@ import uuid
 import strawberry
 
 from crm_clients.graphql import SERVICE
-from crm_clients.graphql.directory_types import ClientGroup, Employee
-from crm_clients.graphql.inputs import (
+from crm_clients.graphql.directory_inputs import (
     CreateClientGroupInput,
     CreateEmployeeInput,
     EmployeeFilterInput,
     UpdateClientGroupInput,
     UpdateEmployeeInput,
     VersionedIdInput,
-    to_raw,
 )
-from crm_clients.service_layer import groups, staff
+from crm_clients.graphql.directory_types import ClientGroup, Employee
+from crm_clients.service_layer import employee, employee_queries, group, group_queries
 from crm_common.graphql.connections import PageInfo, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
+from crm_common.graphql.inputs import to_raw
 from crm_common.graphql.mutations import changed_in, mutate, parse_id
 
 
@@ -95,7 +95,7 @@ class DirectoryQuery:
         try:
             size = requested_page_size(info, first)
             manager = uuid.UUID(str(flt.manager_id)) if flt.manager_id else None
-            page = await staff.list_employees(
+            page = await employee_queries.list_employees(
                 info.context.runtime.reader, first=size, after=after, active=flt.active,
                 role=flt.role.value if flt.role else None, manager_id=manager,
                 name=flt.name.strip()[:200] if flt.name else None)
@@ -113,7 +113,7 @@ class DirectoryQuery:
                             include_archived: bool = False) -> ClientGroupConnection:
         size = requested_page_size(info, first)
         try:
-            page = await groups.list_groups(info.context.runtime.reader, first=size,
+            page = await group_queries.list_groups(info.context.runtime.reader, first=size,
                                             after=after, include_archived=include_archived)
         except (InvalidCursor, ValueError) as exc:
             raise bad_input(f"clientGroups: {exc}") from None
@@ -139,7 +139,7 @@ class DirectoryMutation:
 
         async def act() -> uuid.UUID:
             async with ctx.uow() as uow:
-                return await staff.create_employee(uow, ctx.principal, to_raw(input))
+                return await employee.create_employee(uow, ctx.principal, to_raw(input))
 
         employee_id, errors = await mutate(info, act, service=SERVICE,
                                            changed=changed_in(ctx.loaders.employee))
@@ -155,7 +155,7 @@ class DirectoryMutation:
             employee_id = parse_id(raw.pop("id"), ("input", "id"))
             version = raw.pop("version")
             async with ctx.uow() as uow:
-                return await staff.update_employee(uow, ctx.principal, employee_id, version, raw)
+                return await employee.update_employee(uow, ctx.principal, employee_id, version, raw)
 
         employee_id, errors = await mutate(info, act, service=SERVICE,
                                            changed=changed_in(ctx.loaders.employee))
@@ -169,7 +169,7 @@ class DirectoryMutation:
         async def act() -> uuid.UUID:
             employee_id = parse_id(input.id, ("input", "id"))
             async with ctx.uow() as uow:
-                return await staff.deactivate_employee(uow, ctx.principal, employee_id,
+                return await employee.deactivate_employee(uow, ctx.principal, employee_id,
                                                        input.version)
 
         employee_id, errors = await mutate(info, act, service=SERVICE,
@@ -183,7 +183,7 @@ class DirectoryMutation:
 
         async def act() -> uuid.UUID:
             async with ctx.uow() as uow:
-                return await groups.create_group(uow, ctx.principal, to_raw(input))
+                return await group.create_group(uow, ctx.principal, to_raw(input))
 
         group_id, errors = await mutate(info, act, service=SERVICE,
                                         changed=changed_in(ctx.loaders.group))
@@ -199,7 +199,7 @@ class DirectoryMutation:
             group_id = parse_id(raw.pop("id"), ("input", "id"))
             version = raw.pop("version")
             async with ctx.uow() as uow:
-                return await groups.update_group(uow, ctx.principal, group_id, version, raw)
+                return await group.update_group(uow, ctx.principal, group_id, version, raw)
 
         group_id, errors = await mutate(info, act, service=SERVICE,
                                         changed=changed_in(ctx.loaders.group))
@@ -213,7 +213,7 @@ class DirectoryMutation:
         async def act() -> uuid.UUID:
             group_id = parse_id(input.id, ("input", "id"))
             async with ctx.uow() as uow:
-                return await groups.archive_group(uow, ctx.principal, group_id, input.version)
+                return await group.archive_group(uow, ctx.principal, group_id, input.version)
 
         group_id, errors = await mutate(info, act, service=SERVICE,
                                         changed=changed_in(ctx.loaders.group))

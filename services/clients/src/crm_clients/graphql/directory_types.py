@@ -9,7 +9,7 @@ from typing import Any
 
 import strawberry
 
-from crm_clients.domain.staff import EmployeeRole
+from crm_clients.domain.employee import EmployeeRole
 from crm_common.graphql.history import HistoryConnection, history_connection
 
 strawberry.enum(EmployeeRole)

@@ -9,10 +9,7 @@ from typing import Any, cast
 import strawberry
 
 from crm_clients.graphql import SERVICE
-from crm_clients.graphql.contract_schema import ContractMutation, ContractQuery
-from crm_clients.graphql.directory_schema import DirectoryMutation, DirectoryQuery
-from crm_clients.graphql.directory_types import Employee
-from crm_clients.graphql.inputs import (
+from crm_clients.graphql.client_inputs import (
     AddAddressInput,
     AddBankAccountInput,
     AddContactPersonInput,
@@ -27,9 +24,8 @@ from crm_clients.graphql.inputs import (
     UpdateBankAccountInput,
     UpdateClientInput,
     UpdateContactPersonInput,
-    to_raw,
 )
-from crm_clients.graphql.types import (
+from crm_clients.graphql.client_types import (
     Address,
     BankAccount,
     Client,
@@ -37,11 +33,16 @@ from crm_clients.graphql.types import (
     ClientEdge,
     ContactPerson,
 )
-from crm_clients.service_layer import handlers, queries
+from crm_clients.graphql.contract_schema import ContractMutation, ContractQuery
+from crm_clients.graphql.directory_schema import DirectoryMutation, DirectoryQuery
+from crm_clients.graphql.directory_types import Employee
+from crm_clients.service_layer import client as handlers
+from crm_clients.service_layer import client_queries
 from crm_clients.service_layer.search import normalise_term
 from crm_common.graphql.connections import PageInfo, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
+from crm_common.graphql.inputs import to_raw
 from crm_common.graphql.mutations import Stale, changed_in, mutate, parse_id
 from crm_common.graphql.schema import Extensions, subgraph_schema
 
@@ -144,12 +145,12 @@ class Query(DirectoryQuery, ContractQuery):
         city = flt.city.strip()[:200] if flt.city else None
         order = order_by or ClientOrder()
         try:
-            page = await queries.list_clients(
+            page = await client_queries.list_clients(
                 info.context.runtime.reader, info.context.principal,
-                queries.ClientFilter(status=flt.status.value if flt.status else None,
-                                     owner_id=owner, city=city or None, group_id=group,
-                                     search=term,
-                                     has_contract_in_force=flt.has_contract_in_force),
+                client_queries.ClientFilter(status=flt.status.value if flt.status else None,
+                                            owner_id=owner, city=city or None, group_id=group,
+                                            search=term,
+                                            has_contract_in_force=flt.has_contract_in_force),
                 first=size, after=after, order=order.field.value,
                 descending=order.direction is OrderDirection.DESC, grace=info.context.grace,
             )
@@ -181,7 +182,7 @@ class Mutation(DirectoryMutation, ContractMutation):
                                          changed=changed_in(ctx.loaders.client))
         warnings = []
         if client_id is not None:
-            similar = await queries.similar_clients(ctx.runtime.reader, input.legal_name,
+            similar = await client_queries.similar_clients(ctx.runtime.reader, input.legal_name,
                                                     exclude=client_id)
             warnings = [DuplicateCandidate(id=strawberry.ID(str(r["id"])), code=r["code"],
                                            legal_name=r["legal_name"],

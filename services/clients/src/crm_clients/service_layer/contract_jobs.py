@@ -30,9 +30,9 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from crm_clients.adapters.tables import contract_notices, contracts
-from crm_clients.domain import contracts as domain
-from crm_clients.domain.contracts import ContractStatus
-from crm_clients.service_layer.contracts import record_event, record_history
+from crm_clients.domain import contract as domain
+from crm_clients.domain.contract import ContractStatus
+from crm_clients.service_layer.contract import record_event, record_history
 from crm_common.db import make_engine, make_session_factory
 from crm_common.service import Runtime
 from crm_common.settings import EnvReader

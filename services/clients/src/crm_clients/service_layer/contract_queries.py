@@ -1,6 +1,6 @@
 """Read side of contracts. Access goes through the client: a contract is visible exactly when its
-client is (``queries.clients_by_ids`` for single contracts, ``visibility.visible_clients`` as a
-SQL condition for lists across clients).
+client is (``client_queries.clients_by_ids`` for single contracts, ``visibility.visible_clients``
+as a SQL condition for lists across clients).
 
 Each function checks out its own connection from the autocommit reader, so DataLoaders running
 concurrently never share one; the batched ones take the ids as one array parameter.
@@ -19,9 +19,9 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_clients.adapters.tables import clients, contract_discounts, contracts
-from crm_clients.domain.contracts import ContractStatus
-from crm_clients.service_layer import queries
-from crm_clients.service_layer.queries import contract_in_force as in_force_condition
+from crm_clients.domain.contract import ContractStatus
+from crm_clients.service_layer import client_queries
+from crm_clients.service_layer.client_queries import contract_in_force as in_force_condition
 from crm_clients.service_layer.visibility import visible_clients
 from crm_common.auth import Principal
 from crm_common.paging import Page, keyset_page, keyset_pages_by_parent
@@ -50,7 +50,7 @@ async def contracts_by_ids(reader: AsyncEngine, principal: Principal,
     client_ids = list({r["client_id"] for r in found.values()})
     visible: set[uuid.UUID] = set()
     if client_ids:
-        rows = await queries.clients_by_ids(reader, principal, client_ids, grace=grace)
+        rows = await client_queries.clients_by_ids(reader, principal, client_ids, grace=grace)
         visible = {r["id"] for r in rows if r is not None}
     return [r if (r := found.get(i)) is not None and r["client_id"] in visible else None
             for i in ids]

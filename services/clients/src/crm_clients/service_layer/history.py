@@ -10,9 +10,9 @@ entity type, so that ``changes`` carry them as the API spells them (``ACTIVE``, 
 from __future__ import annotations
 
 from crm_clients.adapters.tables import history
-from crm_clients.domain.contracts import ContractKind, ContractStatus
-from crm_clients.domain.model import AddressKind, ClientKind, ClientStatus, DocumentKind
-from crm_clients.domain.staff import EmployeeRole
+from crm_clients.domain.client import AddressKind, ClientKind, ClientStatus, DocumentKind
+from crm_clients.domain.contract import ContractKind, ContractStatus
+from crm_clients.domain.employee import EmployeeRole
 from crm_common.history import EnumKeys, HistoryWriter, Spelling, diff
 
 _ADDRESS: Spelling = {"kind": AddressKind}

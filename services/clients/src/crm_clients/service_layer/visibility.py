@@ -4,14 +4,15 @@ the meeting's scheduling until its end plus the grace period; cancelling revokes
 else sees none.
 
 This is the one place the rule is stated: :func:`client_rule` decides it, and everything calls
-it: the list and by-ids queries (:mod:`queries`, :mod:`contract_queries`), the loaders and the
-federation references (through ``queries.clients_by_ids``) and the commands (:func:`can_see_client`
-in ``handlers``, :func:`visible_clients` in ``contracts``). Every read of anything hanging off a
-client (addresses, contacts, bank accounts, contracts, history) goes through the client first.
+it: the list and by-ids queries (:mod:`client_queries`, :mod:`contract_queries`), the loaders and
+the federation references (through ``client_queries.clients_by_ids``) and the commands
+(:func:`can_see_client` in :mod:`client`, :func:`visible_clients` in :mod:`contract`). Every read
+of anything hanging off a client (addresses, contacts, bank accounts, contracts, history) goes
+through the client first.
 
 The rep's condition is built once, over bind parameters (:data:`ME`, :data:`NOW`,
-:data:`GRACE`): statements that use it as it is (``queries._VISIBLE_CLIENTS_BY_IDS``) are built
-and compiled once and take the rule's values as parameters (``rule.params``). The grace period
+:data:`GRACE`): statements that use it as it is (``client_queries._VISIBLE_CLIENTS_BY_IDS``) are
+built and compiled once and take the rule's values as parameters (``rule.params``). The grace period
 has one source, the settings (``ACCESS_GRACE_HOURS``); every function takes it explicitly.
 """
 

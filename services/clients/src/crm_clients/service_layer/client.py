@@ -1,4 +1,5 @@
-"""Commands on the client aggregate: small functions of (unit of work, principal, input).
+"""Commands on the client aggregate: small functions of (unit of work, principal, input), and
+the client's snapshot as events and history carry it (plain JSON values).
 
 Each handler validates with the domain, checks access (here, not only in resolvers), changes rows,
 writes the audit history and records the event, then commits. Any ``Problems`` raised before the
@@ -25,7 +26,7 @@ from crm_clients.adapters.tables import (
 )
 from crm_clients.domain import access
 from crm_clients.domain.access import Decision
-from crm_clients.domain.model import (
+from crm_clients.domain.client import (
     MAX_ADDRESSES_ON_CREATE,
     MAX_BANK_ACCOUNTS_ON_CREATE,
     MAX_CONTACTS_ON_CREATE,
@@ -37,17 +38,10 @@ from crm_clients.domain.model import (
     validate_client,
     validate_contact,
 )
-from crm_clients.service_layer.groups import usable_group
+from crm_clients.service_layer.employee import active_employee
+from crm_clients.service_layer.group import usable_group
 from crm_clients.service_layer.history import diff, record_history
 from crm_clients.service_layer.search import refresh_search_document
-from crm_clients.service_layer.staff import active_employee
-from crm_clients.service_layer.state import (
-    ADDRESS_FIELDS,
-    BANK_ACCOUNT_FIELDS,
-    CLIENT_FIELDS,
-    CONTACT_FIELDS,
-    client_snapshot,
-)
 from crm_clients.service_layer.visibility import can_see_client
 from crm_common.auth import Principal
 from crm_common.jsonvalues import jsonable, snapshot
@@ -62,7 +56,37 @@ EVENT_UPDATED = "crm.clients.client.updated"
 EVENT_ARCHIVED = "crm.clients.client.archived"
 EVENT_OWNER_REASSIGNED = "crm.clients.client.owner_reassigned"
 
+CLIENT_FIELDS = (
+    "id", "code", "kind", "legal_name", "trade_name", "eik", "vat_number", "status", "owner_id",
+    "phones", "emails", "website", "notes", "tags", "version", "created_at", "updated_at",
+    "archived_at", "group_id", "payment_term_days", "currency", "credit_limit",
+    "document_descriptions",
+)
+ADDRESS_FIELDS = ("id", "kind", "country", "city", "postal_code", "street", "is_default", "version")
+BANK_ACCOUNT_FIELDS = ("id", "iban", "bic", "bank_name", "currency", "is_default", "version")
+CONTACT_FIELDS = ("id", "name", "position", "phones", "emails", "is_primary", "notes", "version")
 
+
+async def client_snapshot(session: AsyncSession, client_id: uuid.UUID) -> dict[str, Any]:
+    """The client's full state, camelCase, as the clients.* events publish it."""
+    row = (await session.execute(select(clients).where(clients.c.id == client_id))).mappings().one()
+    addr = (await session.execute(
+        select(addresses).where(addresses.c.client_id == client_id)
+        .order_by(addresses.c.created_at, addresses.c.id)
+    )).mappings().all()
+    contacts = (await session.execute(
+        select(contact_persons).where(contact_persons.c.client_id == client_id)
+        .order_by(contact_persons.c.created_at, contact_persons.c.id)
+    )).mappings().all()
+    accounts = (await session.execute(
+        select(bank_accounts).where(bank_accounts.c.client_id == client_id)
+        .order_by(bank_accounts.c.created_at, bank_accounts.c.id)
+    )).mappings().all()
+    snap = snapshot(row, CLIENT_FIELDS)
+    snap["bankAccounts"] = [snapshot(b, BANK_ACCOUNT_FIELDS) for b in accounts]
+    snap["addresses"] = [snapshot(a, ADDRESS_FIELDS) for a in addr]
+    snap["contactPersons"] = [snapshot(c, CONTACT_FIELDS) for c in contacts]
+    return snap
 
 
 async def _event(uow: UnitOfWork, type_: str, client_id: uuid.UUID, **extra: Any) -> None:

@@ -18,10 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_clients.adapters.tables import clients, contract_discounts, contracts
-from crm_clients.domain import contracts as domain
+from crm_clients.domain import contract as domain
 from crm_clients.domain.access import Decision
-from crm_clients.domain.contracts import Action, ContractStatus
-from crm_clients.domain.model import ClientStatus
+from crm_clients.domain.client import ClientStatus
+from crm_clients.domain.contract import Action, ContractStatus
 from crm_clients.service_layer.history import diff
 from crm_clients.service_layer.history import record_history as write_history
 from crm_clients.service_layer.visibility import visible_clients

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crm_clients.domain.model import (
+from crm_clients.domain.client import (
     validate_address,
     validate_bank_account,
     validate_children,

@@ -1,4 +1,5 @@
-"""The staff directory: commands (admins) and reads (everyone signed in).
+"""The staff directory: commands (admins); the reads (everyone signed in) are in
+:mod:`employee_queries`.
 
 Events ``crm.clients.employee.created|updated|deactivated`` carry the employee's full state, so
 that other services can check assignees and owners (``crm_common.client_access``). Changes are
@@ -8,21 +9,19 @@ recorded in the audit history under the employee's id.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import RowMapping, any_, bindparam, func, insert, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy import RowMapping, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_clients.adapters.tables import employees
-from crm_clients.domain.staff import may_manage_staff, validate_employee
+from crm_clients.domain.employee import may_manage_staff, validate_employee
 from crm_clients.service_layer.history import diff, record_history
 from crm_common.auth import Principal
 from crm_common.jsonvalues import snapshot
 from crm_common.messaging.envelope import DomainEvent
-from crm_common.paging import Page, keyset_page
 from crm_common.problems import forbidden, problem
 from crm_common.uow import UnitOfWork
 from crm_common.versioning import lock_versioned
@@ -158,38 +157,6 @@ async def deactivate_employee(uow: UnitOfWork, principal: Principal, employee_id
     return await update_employee(uow, principal, employee_id, version, {"active": False})
 
 
-# --- reads ------------------------------------------------------------------------------------
-
-_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
-_BY_IDS = select(employees).where(employees.c.id == any_(_IDS))
-
-
-async def employees_by_ids(reader: AsyncEngine,
-                           ids: Sequence[uuid.UUID]) -> list[RowMapping | None]:
-    async with reader.connect() as conn:
-        found = {r["id"]: r for r in (await conn.execute(_BY_IDS, {"ids": list(ids)})).mappings()}
-    return [found.get(i) for i in ids]
-
-
 async def active_employee(session: AsyncSession, employee_id: uuid.UUID) -> bool:
     return bool(await session.scalar(
         select(employees.c.active).where(employees.c.id == employee_id)))
-
-
-async def list_employees(reader: AsyncEngine, *, first: int, after: str | None,
-                         active: bool | None = None, role: str | None = None,
-                         manager_id: uuid.UUID | None = None, name: str | None = None,
-                         ) -> Page:
-    """Keyset page by (full name, id). Raises ``InvalidCursor``."""
-    stmt = select(employees)
-    if active is not None:
-        stmt = stmt.where(employees.c.active.is_(active))
-    if role is not None:
-        stmt = stmt.where(employees.c.role == role)
-    if manager_id is not None:
-        stmt = stmt.where(employees.c.manager_id == manager_id)
-    if name:
-        escaped = name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(func.lower(employees.c.full_name).like(f"%{escaped}%", escape="\\"))
-    return await keyset_page(reader, stmt, key=employees.c.full_name, key_type=str,
-                             id_col=employees.c.id, first=first, after=after)

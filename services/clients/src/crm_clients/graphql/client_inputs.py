@@ -1,4 +1,5 @@
-"""GraphQL input types and their conversion to the plain dicts the service layer validates."""
+"""GraphQL input types of clients and their dossiers (``to_raw``, in
+``crm_common.graphql.inputs``, turns them into the plain dicts the service layer validates)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,7 @@ from decimal import Decimal
 
 import strawberry
 
-from crm_clients.domain.staff import EmployeeRole
-from crm_clients.graphql.types import AddressKind, ClientKind, ClientStatus, DocumentKind
-from crm_common.graphql.inputs import to_raw as to_raw
+from crm_clients.graphql.client_types import AddressKind, ClientKind, ClientStatus, DocumentKind
 
 
 @strawberry.input
@@ -184,58 +183,6 @@ class ClientFilterInput:
     has_contract_in_force: bool | None = strawberry.field(
         default=None, description="Only clients with (true) or without (false) an active "
                                   "contract valid today.")
-
-
-@strawberry.input
-class EmployeeFilterInput:
-    active: bool | None = None
-    role: EmployeeRole | None = None
-    manager_id: strawberry.ID | None = None
-    name: str | None = strawberry.field(default=None, description="Part of the full name.")
-
-
-@strawberry.input
-class CreateEmployeeInput:
-    id: strawberry.ID = strawberry.field(description="The subject of the employee's tokens.")
-    full_name: str
-    role: EmployeeRole
-    email: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
-    manager_id: strawberry.ID | None = strawberry.UNSET
-
-
-@strawberry.input
-class UpdateEmployeeInput:
-    id: strawberry.ID
-    version: int
-    full_name: str | None = strawberry.UNSET
-    role: EmployeeRole | None = strawberry.UNSET
-    email: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
-    manager_id: strawberry.ID | None = strawberry.UNSET
-    active: bool | None = strawberry.UNSET
-
-
-@strawberry.input
-class VersionedIdInput:
-    id: strawberry.ID
-    version: int
-
-
-@strawberry.input
-class CreateClientGroupInput:
-    code: str
-    name: str
-    description: str | None = strawberry.UNSET
-
-
-@strawberry.input
-class UpdateClientGroupInput:
-    id: strawberry.ID
-    version: int
-    code: str | None = strawberry.UNSET
-    name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
 
 
 @strawberry.enum

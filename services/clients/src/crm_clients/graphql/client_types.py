@@ -1,4 +1,7 @@
-"""GraphQL object types of the clients subgraph; thin mappings of service-layer rows."""
+"""GraphQL object types of clients and their dossiers; thin mappings of service-layer rows.
+
+``Client.contracts`` and ``Contract.client`` refer to each other, so ``Contract`` is composed here,
+from the contract's own fields (:mod:`contract_types`) and its relations."""
 
 from __future__ import annotations
 
@@ -10,24 +13,24 @@ from typing import Any
 
 import strawberry
 
-from crm_clients.domain import model
-from crm_clients.graphql.contract_types import (
-    ContractConnection,
-    ContractStatus,
-    client_contracts,
-)
+from crm_clients.domain import client as domain
+from crm_clients.graphql.contract_types import ContractDiscount, ContractFields, ContractStatus
 from crm_clients.graphql.directory_types import ClientGroup, Employee
-from crm_common.graphql.connections import PageInfo
+from crm_clients.service_layer import contract_queries
+from crm_common.graphql.connections import PageInfo, requested_page_size
+from crm_common.graphql.cursors import InvalidCursor
+from crm_common.graphql.errors import bad_input
 from crm_common.graphql.history import HistoryConnection, history_connection
+from crm_common.paging import Page
 
 # The domain's enums, exposed as they are: GraphQL names are the members (COMPANY, ACTIVE, ...).
-ClientKind = model.ClientKind
-ClientStatus = model.ClientStatus
-AddressKind = model.AddressKind
+ClientKind = domain.ClientKind
+ClientStatus = domain.ClientStatus
+AddressKind = domain.AddressKind
 strawberry.enum(ClientKind, description="Company (legal entity) or individual.")
 strawberry.enum(ClientStatus)
 strawberry.enum(AddressKind)
-DocumentKind = model.DocumentKind
+DocumentKind = domain.DocumentKind
 strawberry.enum(DocumentKind)
 
 
@@ -201,3 +204,55 @@ class ClientEdge:
 class ClientConnection:
     edges: list[ClientEdge]
     page_info: PageInfo
+
+
+@strawberry.type(description="A contract with a client: validity, terms, discounts, renewal.")
+class Contract(ContractFields):
+    @strawberry.field(description="The client (null only if you can no longer see it).")
+    async def client(self, info: strawberry.Info) -> Client | None:
+        row = await info.context.loaders.client.load(uuid.UUID(str(self.client_id)))
+        return Client.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Negotiated discounts, in the order given.")
+    async def discounts(self, info: strawberry.Info) -> list[ContractDiscount]:
+        rows = await info.context.loaders.contract_discounts.load(uuid.UUID(str(self.id)))
+        return [ContractDiscount.from_row(r) for r in rows]
+
+    @strawberry.field(description="Audit history of this contract, newest first.")
+    async def history(self, info: strawberry.Info, first: int | None = None,
+                      after: str | None = None) -> HistoryConnection:
+        return await history_connection(info, info.context.loaders.entity_history,
+                                        uuid.UUID(str(self.id)), first, after)
+
+
+@strawberry.type
+class ContractEdge:
+    cursor: str
+    node: Contract
+
+
+@strawberry.type
+class ContractConnection:
+    edges: list[ContractEdge]
+    page_info: PageInfo
+
+
+async def client_contracts(info: strawberry.Info, client_id: str, first: int | None,
+                           after: str | None, status: ContractStatus | None
+                           ) -> ContractConnection:
+    """``Client.contracts``: one batched statement for all the clients of a request."""
+    size = requested_page_size(info, first)
+    key = contract_queries.ClientContractsKey(uuid.UUID(client_id), size,
+                                              status.value if status else None, after)
+    try:
+        page = await info.context.loaders.contracts_by_client.load(key)
+    except InvalidCursor as exc:
+        raise bad_input(f"after: {exc}") from None
+    return contract_connection(page)
+
+
+def contract_connection(page: Page) -> ContractConnection:
+    return ContractConnection(
+        edges=[ContractEdge(cursor=c, node=Contract.from_row(r))
+               for r, c in zip(page.rows, page.cursors, strict=True)],
+        page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))

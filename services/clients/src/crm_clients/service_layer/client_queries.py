@@ -1,4 +1,5 @@
-"""Read side: query functions, not aggregates. Access is applied here, in the service layer.
+"""Read side of clients and their dossiers: query functions, not aggregates. Access is applied
+here, in the service layer.
 
 Each function takes the autocommit reader engine and checks out its own connection, so that
 DataLoaders running concurrently never share one, and a read costs one round trip.
@@ -38,7 +39,7 @@ from crm_clients.adapters.tables import (
     contact_persons,
     contracts,
 )
-from crm_clients.domain.contracts import ContractStatus, business_today
+from crm_clients.domain.contract import ContractStatus, business_today
 from crm_clients.service_layer import visibility
 from crm_common.auth import Principal
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor

@@ -1,4 +1,4 @@
-"""Client groups: commands (managers, admins) and reads.
+"""Client groups: commands (managers, admins); the reads are in :mod:`group_queries`.
 
 Events ``crm.clients.group.created|updated|archived`` carry the group's state (the pricing
 service gives discounts by group). A client joins a group through ``updateClient(groupId)``,
@@ -8,21 +8,19 @@ which is a change of the client (its history and ``crm.clients.client.updated``)
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import RowMapping, any_, bindparam, func, insert, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy import RowMapping, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_clients.adapters.tables import client_groups, clients
-from crm_clients.domain.groups import may_manage_groups, validate_group
+from crm_clients.domain.group import may_manage_groups, validate_group
 from crm_clients.service_layer.history import diff, record_history
 from crm_common.auth import Principal
 from crm_common.jsonvalues import snapshot
 from crm_common.messaging.envelope import DomainEvent
-from crm_common.paging import Page, keyset_page
 from crm_common.problems import forbidden, problem
 from crm_common.uow import UnitOfWork
 from crm_common.versioning import lock_versioned
@@ -129,23 +127,3 @@ async def usable_group(session: AsyncSession, group_id: uuid.UUID) -> bool:
     """The group exists and is not archived (a client may join it)."""
     return await session.scalar(select(client_groups.c.id).where(
         client_groups.c.id == group_id, client_groups.c.archived_at.is_(None))) is not None
-
-
-_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
-_BY_IDS = select(client_groups).where(client_groups.c.id == any_(_IDS))
-
-
-async def groups_by_ids(reader: AsyncEngine, ids: Sequence[uuid.UUID]) -> list[RowMapping | None]:
-    async with reader.connect() as conn:
-        found = {r["id"]: r for r in (await conn.execute(_BY_IDS, {"ids": list(ids)})).mappings()}
-    return [found.get(i) for i in ids]
-
-
-async def list_groups(reader: AsyncEngine, *, first: int, after: str | None = None,
-                      include_archived: bool = False) -> Page:
-    """A keyset page of the groups by code. Raises ``InvalidCursor``."""
-    stmt = select(client_groups)
-    if not include_archived:
-        stmt = stmt.where(client_groups.c.archived_at.is_(None))
-    return await keyset_page(reader, stmt, key=client_groups.c.code, key_type=str,
-                             id_col=client_groups.c.id, first=first, after=after)
