@@ -17,7 +17,7 @@ from crm_clients.domain import client as domain
 from crm_clients.graphql.contract_types import ContractDiscount, ContractFields, ContractStatus
 from crm_clients.graphql.directory_types import ClientGroup, Employee
 from crm_clients.service_layer import contract_queries
-from crm_common.graphql.connections import PageInfo, requested_page_size
+from crm_common.graphql.connections import PageInfo, connection_of, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
 from crm_common.graphql.history import HistoryConnection, history_connection
@@ -252,7 +252,4 @@ async def client_contracts(info: strawberry.Info, client_id: str, first: int | N
 
 
 def contract_connection(page: Page) -> ContractConnection:
-    return ContractConnection(
-        edges=[ContractEdge(cursor=c, node=Contract.from_row(r))
-               for r, c in zip(page.rows, page.cursors, strict=True)],
-        page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
+    return connection_of(page, ContractConnection, ContractEdge, Contract.from_row)

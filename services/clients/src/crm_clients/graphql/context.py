@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,10 +14,10 @@ from crm_clients.graphql.contract_types import contract_loaders
 from crm_clients.service_layer import client_queries, employee_queries, group_queries
 from crm_clients.service_layer.contract_jobs import JobSettings
 from crm_common.auth import Principal
+from crm_common.graphql.context import RequestContext, batch_loader
 from crm_common.history import HistoryLoader
 from crm_common.paging import Page
 from crm_common.service import Runtime, state_of
-from crm_common.uow import UnitOfWork
 
 #: the lifespan state's key of the contract job's settings
 JOB_SETTINGS = "contract_job"
@@ -41,9 +40,7 @@ class Loaders:
 
 
 @dataclass
-class Context:
-    principal: Principal
-    runtime: Runtime
+class Context(RequestContext):
     contract_job: JobSettings
     loaders: Loaders = field(init=False)
 
@@ -71,29 +68,16 @@ class Context:
             return await group_queries.groups_by_ids(reader, ids)
 
         self.loaders = Loaders(
-            client=DataLoader(load_fn=load_clients, max_batch_size=500),
-            addresses=DataLoader(load_fn=load_addresses, max_batch_size=500),
-            contacts=DataLoader(load_fn=load_contacts, max_batch_size=500),
-            bank_accounts=DataLoader(load_fn=load_accounts, max_batch_size=500),
-            employee=DataLoader(load_fn=load_employees, max_batch_size=500),
+            client=batch_loader(load_clients),
+            addresses=batch_loader(load_addresses),
+            contacts=batch_loader(load_contacts),
+            bank_accounts=batch_loader(load_accounts),
+            employee=batch_loader(load_employees),
             client_history=HistoryLoader(reader, history, "client_id"),
             entity_history=HistoryLoader(reader, history, "entity_id"),
-            group=DataLoader(load_fn=load_groups, max_batch_size=500),
+            group=batch_loader(load_groups),
             **contract_loaders(reader, principal, grace),
         )
-
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.runtime.session_factory, source=self.runtime.settings.source,
-                          actor_id=self.principal.subject)
-
-    @property
-    def grace(self) -> dt.timedelta:
-        """The access rule's grace period: the settings' (its one source)."""
-        return self.runtime.settings.access_grace
-
-    @property
-    def max_page_size(self) -> int:
-        return self.runtime.settings.max_page_size
 
 
 def make_context(request: Request, principal: Principal, runtime: Runtime) -> Context:

@@ -28,10 +28,10 @@ from crm_clients.graphql.contract_inputs import (
 )
 from crm_clients.service_layer import contract as handlers
 from crm_clients.service_layer import contract_jobs, contract_queries
-from crm_common.graphql.connections import PageInfo, requested_page_size
+from crm_common.graphql.connections import connection_of, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
-from crm_common.graphql.inputs import to_raw
+from crm_common.graphql.inputs import filter_id, to_raw
 from crm_common.graphql.mutations import Stale, changed_in, mutate, parse_id
 from crm_common.problems import forbidden
 
@@ -88,12 +88,7 @@ class ContractQuery:
                         filter: ContractFilterInput | None = None) -> ContractConnection:
         size = requested_page_size(info, first)
         flt = filter or ContractFilterInput()
-        client_id = None
-        if flt.client_id is not None:
-            try:
-                client_id = uuid.UUID(str(flt.client_id))
-            except ValueError:
-                raise bad_input("filter.clientId is not a valid id") from None
+        client_id = filter_id(flt.client_id, "clientId")
         try:
             page = await contract_queries.list_contracts(
                 info.context.runtime.reader, info.context.principal,
@@ -107,10 +102,7 @@ class ContractQuery:
             raise bad_input(f"filter: {exc}") from None
         for row in page.rows:
             info.context.loaders.contract.prime(row["id"], row)
-        return ContractConnection(
-            edges=[ContractEdge(cursor=c, node=Contract.from_row(r))
-                   for r, c in zip(page.rows, page.cursors, strict=True)],
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
+        return connection_of(page, ContractConnection, ContractEdge, Contract.from_row)
 
 
 @strawberry.type

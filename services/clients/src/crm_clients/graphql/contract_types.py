@@ -10,11 +10,11 @@ from typing import Any, Self
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
-from strawberry.dataloader import DataLoader
 
 from crm_clients.domain import contract as domain
 from crm_clients.service_layer import contract_queries
 from crm_common.auth import Principal
+from crm_common.graphql.context import batch_loader
 from crm_common.paging import Page
 
 # The domain's enums, exposed as they are (SALES, DRAFT, ...).
@@ -110,7 +110,7 @@ def contract_loaders(reader: AsyncEngine, principal: Principal,
         return await contract_queries.discounts_by_contract(reader, ids)
 
     return {
-        "contract": DataLoader(load_fn=load_contracts, max_batch_size=500),
-        "contracts_by_client": DataLoader(load_fn=load_by_client, max_batch_size=500),
-        "contract_discounts": DataLoader(load_fn=load_discounts, max_batch_size=500),
+        "contract": batch_loader(load_contracts),
+        "contracts_by_client": batch_loader(load_by_client),
+        "contract_discounts": batch_loader(load_discounts),
     }

@@ -17,7 +17,7 @@ from crm_clients.graphql.directory_inputs import (
 )
 from crm_clients.graphql.directory_types import ClientGroup, Employee
 from crm_clients.service_layer import employee, employee_queries, group, group_queries
-from crm_common.graphql.connections import PageInfo, requested_page_size
+from crm_common.graphql.connections import PageInfo, connection_of, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.inputs import to_raw
@@ -101,10 +101,7 @@ class DirectoryQuery:
                 name=flt.name.strip()[:200] if flt.name else None)
         except (InvalidCursor, ValueError) as exc:
             raise bad_input(f"employees: {exc}") from None
-        return EmployeeConnection(
-            edges=[EmployeeEdge(cursor=c, node=Employee.from_row(r))
-                   for r, c in zip(page.rows, page.cursors, strict=True)],
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
+        return connection_of(page, EmployeeConnection, EmployeeEdge, Employee.from_row)
 
     @strawberry.field(description="Client groups by code (archived ones on request), "
                                   "keyset-paged.")
@@ -117,10 +114,7 @@ class DirectoryQuery:
                                             after=after, include_archived=include_archived)
         except (InvalidCursor, ValueError) as exc:
             raise bad_input(f"clientGroups: {exc}") from None
-        return ClientGroupConnection(
-            edges=[ClientGroupEdge(cursor=c, node=ClientGroup.from_row(r))
-                   for r, c in zip(page.rows, page.cursors, strict=True)],
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
+        return connection_of(page, ClientGroupConnection, ClientGroupEdge, ClientGroup.from_row)
 
     @strawberry.field
     async def client_group(self, info: strawberry.Info, id: strawberry.ID) -> ClientGroup | None:

@@ -39,10 +39,10 @@ from crm_clients.graphql.directory_types import Employee
 from crm_clients.service_layer import client as handlers
 from crm_clients.service_layer import client_queries
 from crm_clients.service_layer.search import normalise_term
-from crm_common.graphql.connections import PageInfo, requested_page_size
+from crm_common.graphql.connections import connection_of, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
-from crm_common.graphql.inputs import to_raw
+from crm_common.graphql.inputs import filter_id, to_raw
 from crm_common.graphql.mutations import Stale, changed_in, mutate, parse_id
 from crm_common.graphql.schema import Extensions, subgraph_schema
 
@@ -50,15 +50,6 @@ from crm_common.graphql.schema import Extensions, subgraph_schema
 async def _client(info: strawberry.Info, client_id: uuid.UUID) -> Client | None:
     row = await info.context.loaders.client.load(client_id)
     return Client.from_row(row) if row is not None else None
-
-
-def _filter_id(value: strawberry.ID | None, name: str) -> uuid.UUID | None:
-    if value is None:
-        return None
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise bad_input(f"filter.{name} is not a valid id") from None
 
 
 @strawberry.type
@@ -134,8 +125,8 @@ class Query(DirectoryQuery, ContractQuery):
     ) -> ClientConnection:
         size = requested_page_size(info, first)
         flt = filter or ClientFilterInput()
-        owner = _filter_id(flt.owner_id, "ownerId")
-        group = _filter_id(flt.group_id, "groupId")
+        owner = filter_id(flt.owner_id, "ownerId")
+        group = filter_id(flt.group_id, "groupId")
         term = None
         if flt.search is not None and flt.search.strip():
             try:
@@ -158,11 +149,7 @@ class Query(DirectoryQuery, ContractQuery):
             raise bad_input(f"after: {exc}") from None
         for row in page.rows:
             info.context.loaders.client.prime(row["id"], row)
-        return ClientConnection(
-            edges=[ClientEdge(cursor=c, node=Client.from_row(r))
-                   for r, c in zip(page.rows, page.cursors, strict=True)],
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
-        )
+        return connection_of(page, ClientConnection, ClientEdge, Client.from_row)
 
 
 @strawberry.type
