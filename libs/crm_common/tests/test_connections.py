@@ -41,3 +41,15 @@ async def test_load_page_turns_a_foreign_cursor_into_bad_user_input() -> None:
         await load_page(DataLoader(load_fn=refuse), "k")
     assert exc.value.extensions == {"code": "BAD_USER_INPUT"}
     assert "malformed cursor" in exc.value.message
+
+
+async def test_load_node_maps_what_the_loader_finds() -> None:
+    from crm_common.graphql.context import load_node
+
+    async def rows(keys: list[int]) -> list[dict[str, int] | None]:
+        return [{"n": k} if k > 0 else None for k in keys]
+
+    loader = DataLoader(load_fn=rows)
+    assert await load_node(loader, 3, lambda r: r["n"] * 2) == 6
+    assert await load_node(loader, -1, lambda r: r["n"]) is None  # unknown or not visible
+    assert await load_node(loader, None, lambda r: r["n"]) is None  # no key given

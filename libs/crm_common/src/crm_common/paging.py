@@ -177,13 +177,16 @@ async def keyset_pages_by_parent(reader: AsyncEngine, parent_ids: Sequence[uuid.
     return await pages_by_parent(reader, parent_ids, parent_col, ordered, first, name)
 
 
-_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
+#: the ids of a batch as ONE array parameter (``= ANY(:ids)``): the SQL text is the same for any
+#: number of ids, so SQLAlchemy's compiled cache and asyncpg's prepared statements are reused (an
+#: ``IN`` list is rendered anew per call); execute with ``{"ids": [...]}``
+IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
 
 
 async def by_ids(reader: AsyncEngine, table: Any, visible: ColumnElement[bool],
                  ids: Sequence[uuid.UUID]) -> list[RowMapping | None]:
     """Rows by id in one statement; ids one may not see come back as None, as unknown ids do."""
-    statement = select(table).where(table.c.id == any_(_IDS), visible)
+    statement = select(table).where(table.c.id == any_(IDS), visible)
     async with reader.connect() as conn:
         found = {r["id"]: r for r in (await conn.execute(statement, {"ids": list(ids)})).mappings()}
     return [found.get(i) for i in ids]

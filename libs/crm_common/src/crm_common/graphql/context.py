@@ -21,6 +21,7 @@ from crm_common.uow import UnitOfWork
 
 K = TypeVar("K")
 V = TypeVar("V")
+N = TypeVar("N")
 
 #: keys one loader answers in one statement at most (a list page asks for up to the page cap)
 MAX_BATCH = 500
@@ -49,3 +50,14 @@ class RequestContext:
         """A unit of work acting as the principal (its events carry the actor)."""
         return UnitOfWork(self.runtime.session_factory, source=self.runtime.settings.source,
                           actor_id=self.principal.subject)
+
+
+async def load_node(loader: DataLoader[K, V | None], key: K | None,
+                    make: Callable[[V], N]) -> N | None:
+    """The entity ``key`` through a per-request loader, made into its GraphQL type by ``make``;
+    ``None`` when no key is given or the loader finds nothing (unknown, or not visible to the
+    caller: the same answer, DESIGN §6)."""
+    if key is None:
+        return None
+    row = await loader.load(key)
+    return make(row) if row is not None else None

@@ -29,6 +29,7 @@ from crm_clients.graphql.contract_inputs import (
 from crm_clients.service_layer import contract as handlers
 from crm_clients.service_layer import contract_jobs, contract_queries
 from crm_common.graphql.connections import connection_of, requested_page_size
+from crm_common.graphql.context import load_node
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.inputs import filter_id, to_raw
@@ -43,10 +44,7 @@ def _grace(info: strawberry.Info) -> dt.timedelta:
 
 async def _contract(info: strawberry.Info, contract_id: uuid.UUID | None) -> Contract | None:
     """The contract as the caller may see it now."""
-    if contract_id is None:
-        return None
-    row = await info.context.loaders.contract.load(contract_id)
-    return Contract.from_row(row) if row is not None else None
+    return await load_node(info.context.loaders.contract, contract_id, Contract.from_row)
 
 
 def _contract_changed(info: strawberry.Info) -> Callable[[uuid.UUID], list[Stale]]:

@@ -18,6 +18,7 @@ from crm_clients.graphql.directory_inputs import (
 from crm_clients.graphql.directory_types import ClientGroup, Employee
 from crm_clients.service_layer import employee, employee_queries, group, group_queries
 from crm_common.graphql.connections import PageInfo, connection_of, requested_page_size
+from crm_common.graphql.context import load_node
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.inputs import to_raw
@@ -61,17 +62,11 @@ class ClientGroupPayload:
 
 
 async def _employee(info: strawberry.Info, employee_id: uuid.UUID | None) -> Employee | None:
-    if employee_id is None:
-        return None
-    row = await info.context.loaders.employee.load(employee_id)
-    return Employee.from_row(row) if row is not None else None
+    return await load_node(info.context.loaders.employee, employee_id, Employee.from_row)
 
 
 async def _group(info: strawberry.Info, group_id: uuid.UUID | None) -> ClientGroup | None:
-    if group_id is None:
-        return None
-    row = await info.context.loaders.group.load(group_id)
-    return ClientGroup.from_row(row) if row is not None else None
+    return await load_node(info.context.loaders.group, group_id, ClientGroup.from_row)
 
 
 @strawberry.type

@@ -40,6 +40,7 @@ from crm_clients.service_layer import client as handlers
 from crm_clients.service_layer import client_queries
 from crm_clients.service_layer.search import normalise_term
 from crm_common.graphql.connections import connection_of, requested_page_size
+from crm_common.graphql.context import load_node
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.inputs import filter_id, to_raw
@@ -48,8 +49,7 @@ from crm_common.graphql.schema import Extensions, subgraph_schema
 
 
 async def _client(info: strawberry.Info, client_id: uuid.UUID) -> Client | None:
-    row = await info.context.loaders.client.load(client_id)
-    return Client.from_row(row) if row is not None else None
+    return await load_node(info.context.loaders.client, client_id, Client.from_row)
 
 
 @strawberry.type

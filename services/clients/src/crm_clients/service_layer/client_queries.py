@@ -29,7 +29,6 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_clients.adapters.tables import (
@@ -43,15 +42,14 @@ from crm_clients.domain.contract import ContractStatus, business_today
 from crm_clients.service_layer import visibility
 from crm_common.auth import Principal
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
-from crm_common.paging import Page, keyset_page
+from crm_common.paging import IDS, Page, keyset_page
 
 Row = RowMapping
 
 # The DataLoaders' statements are built once and take the ids as one array parameter
 # (``= ANY(:ids)``): the SQL text is the same for any number of ids, so SQLAlchemy's compiled
 # cache and asyncpg's prepared statements are reused (an ``IN`` list is re-rendered per call).
-_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
-_CLIENTS_BY_IDS = select(clients).where(clients.c.id == any_(_IDS))
+_CLIENTS_BY_IDS = select(clients).where(clients.c.id == any_(IDS))
 # A rep's variant: the access rule's condition (visibility.OWNED_OR_GRANTED) is one object over
 # bind parameters, so this statement is built, and compiled, once; the rule's values come with
 # the ids as parameters.
@@ -59,7 +57,7 @@ _VISIBLE_CLIENTS_BY_IDS = _CLIENTS_BY_IDS.where(visibility.OWNED_OR_GRANTED)
 
 
 def _children_statement(table: Any, *order: Any) -> Select[Any]:
-    return select(table).where(table.c.client_id == any_(_IDS)).order_by(*order)
+    return select(table).where(table.c.client_id == any_(IDS)).order_by(*order)
 
 
 _ADDRESSES = _children_statement(

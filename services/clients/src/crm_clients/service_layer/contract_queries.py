@@ -14,8 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import RowMapping, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy import RowMapping, any_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_clients.adapters.tables import clients, contract_discounts, contracts
@@ -24,14 +23,13 @@ from crm_clients.service_layer import client_queries
 from crm_clients.service_layer.client_queries import contract_in_force as in_force_condition
 from crm_clients.service_layer.visibility import visible_clients
 from crm_common.auth import Principal
-from crm_common.paging import Page, keyset_page, keyset_pages_by_parent
+from crm_common.paging import IDS, Page, keyset_page, keyset_pages_by_parent
 
 Row = RowMapping
 
-_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
-_CONTRACTS_BY_IDS = select(contracts).where(contracts.c.id == any_(_IDS))
+_CONTRACTS_BY_IDS = select(contracts).where(contracts.c.id == any_(IDS))
 _DISCOUNTS_BY_CONTRACT = select(contract_discounts).where(
-    contract_discounts.c.contract_id == any_(_IDS)).order_by(
+    contract_discounts.c.contract_id == any_(IDS)).order_by(
     contract_discounts.c.contract_id, contract_discounts.c.position)
 
 #: a contract is in force on a day when it was activated, its validity covers the day, it was not

@@ -5,15 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import RowMapping, any_, bindparam, func, select
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy import RowMapping, any_, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_clients.adapters.tables import employees
-from crm_common.paging import Page, keyset_page
+from crm_common.paging import IDS, Page, keyset_page
 
-_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
-_BY_IDS = select(employees).where(employees.c.id == any_(_IDS))
+_BY_IDS = select(employees).where(employees.c.id == any_(IDS))
 
 
 async def employees_by_ids(reader: AsyncEngine,

@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 
+from crm_common.graphql.context import load_node
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.inputs import filter_id
@@ -55,10 +56,7 @@ MAX_DUE_WITHIN_DAYS = 3660
 
 
 async def _task(info: strawberry.Info, task_id: uuid.UUID | None) -> Task | None:
-    if task_id is None:
-        return None
-    row = await info.context.loaders.task.load(task_id)
-    return Task.from_row(row) if row is not None else None
+    return await load_node(info.context.loaders.task, task_id, Task.from_row)
 
 
 @strawberry.type

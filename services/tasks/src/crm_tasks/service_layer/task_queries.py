@@ -20,21 +20,18 @@ from sqlalchemy import (
     Select,
     and_,
     any_,
-    bindparam,
     func,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_common.auth import Principal
-from crm_common.paging import Page, keyset_page, keyset_pages_by_parent
+from crm_common.paging import IDS, Page, keyset_page, keyset_pages_by_parent
 from crm_tasks.adapters.tables import tasks
 from crm_tasks.domain.task import OPEN_STATUSES, TaskStatus
 from crm_tasks.service_layer.visibility import visible_tasks
 
 Row = RowMapping
-_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
 _OPEN = [s.value for s in OPEN_STATUSES]
 
 
@@ -88,7 +85,7 @@ def _conditions(flt: TaskFilter, today: dt.date, *, statuses: bool = True
 async def tasks_by_ids(reader: AsyncEngine, principal: Principal, ids: Sequence[uuid.UUID], *,
                        grace: dt.timedelta) -> list[Row | None]:
     """One statement for any number of ids; invisible tasks come back as None (not found)."""
-    statement = select(tasks).where(tasks.c.id == any_(_IDS), visible_tasks(principal, grace=grace))
+    statement = select(tasks).where(tasks.c.id == any_(IDS), visible_tasks(principal, grace=grace))
     async with reader.connect() as conn:
         found = {r["id"]: r for r in (await conn.execute(statement, {"ids": list(ids)}))
                  .mappings()}
