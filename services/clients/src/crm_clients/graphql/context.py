@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -45,37 +46,17 @@ class Context(RequestContext):
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        reader = self.runtime.reader
-        principal = self.principal
-        grace = self.grace
-
-        async def load_clients(ids: list[uuid.UUID]) -> list[Any]:
-            return await client_queries.clients_by_ids(reader, principal, ids, grace=grace)
-
-        async def load_addresses(ids: list[uuid.UUID]) -> list[list[Any]]:
-            return await client_queries.addresses_by_client(reader, ids)
-
-        async def load_contacts(ids: list[uuid.UUID]) -> list[list[Any]]:
-            return await client_queries.contacts_by_client(reader, ids)
-
-        async def load_accounts(ids: list[uuid.UUID]) -> list[list[Any]]:
-            return await client_queries.bank_accounts_by_client(reader, ids)
-
-        async def load_employees(ids: list[uuid.UUID]) -> list[Any]:
-            return await employee_queries.employees_by_ids(reader, ids)
-
-        async def load_groups(ids: list[uuid.UUID]) -> list[Any]:
-            return await group_queries.groups_by_ids(reader, ids)
-
+        reader, principal, grace = self.runtime.reader, self.principal, self.grace
         self.loaders = Loaders(
-            client=batch_loader(load_clients),
-            addresses=batch_loader(load_addresses),
-            contacts=batch_loader(load_contacts),
-            bank_accounts=batch_loader(load_accounts),
-            employee=batch_loader(load_employees),
+            client=batch_loader(partial(client_queries.clients_by_ids, reader, principal,
+                                        grace=grace)),
+            addresses=batch_loader(partial(client_queries.addresses_by_client, reader)),
+            contacts=batch_loader(partial(client_queries.contacts_by_client, reader)),
+            bank_accounts=batch_loader(partial(client_queries.bank_accounts_by_client, reader)),
+            employee=batch_loader(partial(employee_queries.employees_by_ids, reader)),
             client_history=HistoryLoader(reader, history, "client_id"),
             entity_history=HistoryLoader(reader, history, "entity_id"),
-            group=batch_loader(load_groups),
+            group=batch_loader(partial(group_queries.groups_by_ids, reader)),
             **contract_loaders(reader, principal, grace),
         )
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, Self
 
 import strawberry
@@ -15,7 +15,6 @@ from crm_clients.domain import contract as domain
 from crm_clients.service_layer import contract_queries
 from crm_common.auth import Principal
 from crm_common.graphql.context import batch_loader
-from crm_common.paging import Page
 
 # The domain's enums, exposed as they are (SALES, DRAFT, ...).
 ContractKind = domain.ContractKind
@@ -99,18 +98,11 @@ class ContractFields:
 def contract_loaders(reader: AsyncEngine, principal: Principal,
                      grace: timedelta) -> dict[str, Any]:
     """The per-request DataLoaders of contracts (fields of the context's ``Loaders``)."""
-
-    async def load_contracts(ids: list[uuid.UUID]) -> list[Any]:
-        return await contract_queries.contracts_by_ids(reader, principal, ids, grace=grace)
-
-    async def load_by_client(keys: list[contract_queries.ClientContractsKey]) -> list[Page]:
-        return await contract_queries.contracts_by_client(reader, keys)
-
-    async def load_discounts(ids: list[uuid.UUID]) -> list[list[Any]]:
-        return await contract_queries.discounts_by_contract(reader, ids)
-
     return {
-        "contract": batch_loader(load_contracts),
-        "contracts_by_client": batch_loader(load_by_client),
-        "contract_discounts": batch_loader(load_discounts),
+        "contract": batch_loader(partial(contract_queries.contracts_by_ids, reader, principal,
+                                         grace=grace)),
+        "contracts_by_client": batch_loader(partial(contract_queries.contracts_by_client,
+                                                    reader)),
+        "contract_discounts": batch_loader(partial(contract_queries.discounts_by_contract,
+                                                   reader)),
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -36,23 +37,12 @@ class Context(RequestContext):
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        reader = self.runtime.reader
-        principal = self.principal
-        grace = self.grace
-
-        async def load_tasks(ids: list[uuid.UUID]) -> list[Any]:
-            return await task_queries.tasks_by_ids(reader, principal, ids, grace=grace)
-
-        async def load_attachments(keys: list[attachment_queries.AttachmentKey]) -> list[Page]:
-            return await attachment_queries.attachments_by_task(reader, keys)
-
-        async def load_owner_tasks(keys: list[task_queries.OwnerKey]) -> list[Page]:
-            return await task_queries.tasks_by_owner(reader, principal, keys, grace=grace)
-
+        reader, principal, grace = self.runtime.reader, self.principal, self.grace
         self.loaders = Loaders(
-            task=batch_loader(load_tasks),
-            attachments=batch_loader(load_attachments),
-            owner_tasks=batch_loader(load_owner_tasks),
+            task=batch_loader(partial(task_queries.tasks_by_ids, reader, principal, grace=grace)),
+            attachments=batch_loader(partial(attachment_queries.attachments_by_task, reader)),
+            owner_tasks=batch_loader(partial(task_queries.tasks_by_owner, reader, principal,
+                                             grace=grace)),
             task_history=HistoryLoader(reader, task_history, "task_id", newest_first=False),
         )
 
