@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -68,15 +69,6 @@ class Context(RequestContext):
     def __post_init__(self) -> None:
         reader, who = self.runtime.reader, self.access
 
-        async def activities(ids: list[uuid.UUID]) -> list[Any]:
-            return await activity_queries.activities_by_ids(reader, who, ids)
-
-        async def meetings(ids: list[uuid.UUID]) -> list[Any]:
-            return await meeting_queries.meetings_by_ids(reader, who, ids)
-
-        async def competitors(ids: list[uuid.UUID]) -> list[Any]:
-            return await competitor_queries.competitors_by_ids(reader, ids)
-
         async def client_activities(ids: list[uuid.UUID], first: int, after: str | None,
                                     flt: Any) -> list[Page]:
             return await activity_queries.activities_by_client(
@@ -90,26 +82,22 @@ class Context(RequestContext):
                     reader, who, parent, ids, first=first, after=after)
             return load
 
-        async def last_contact(ids: list[uuid.UUID]) -> list[dt.datetime | None]:
-            return await activity_queries.last_contact_by_client(reader, who, ids)
-
-        async def next_meeting(ids: list[uuid.UUID]) -> list[Any]:
-            return await meeting_queries.next_meeting_by_client(reader, who, ids)
-
         async def agenda(ids: list[uuid.UUID], first: int, after: str | None,
                          window: Any) -> list[Page]:
             return await meeting_queries.agendas(reader, who, ids, window, first=first,
                                                  after=after)
 
         self.loaders = Loaders(
-            activity=batch_loader(activities),
-            meeting=batch_loader(meetings),
-            competitor=batch_loader(competitors),
+            activity=batch_loader(partial(activity_queries.activities_by_ids, reader, who)),
+            meeting=batch_loader(partial(meeting_queries.meetings_by_ids, reader, who)),
+            competitor=batch_loader(partial(competitor_queries.competitors_by_ids, reader)),
             client_activities=batch_loader(_grouped(client_activities)),
             client_observations=batch_loader(_grouped(observations("client"))),
             competitor_observations=batch_loader(_grouped(observations("competitor"))),
-            last_contact=batch_loader(last_contact),
-            next_meeting=batch_loader(next_meeting),
+            last_contact=batch_loader(partial(activity_queries.last_contact_by_client, reader,
+                                              who)),
+            next_meeting=batch_loader(partial(meeting_queries.next_meeting_by_client, reader,
+                                              who)),
             agenda=batch_loader(_grouped(agenda)),
             history=HistoryLoader(reader, history, "entity_id"),
         )
