@@ -1,8 +1,9 @@
 """GraphQL input types and their conversion to the plain dicts the domain validates.
 
-Business fields are nullable in the schema on purpose: a missing required value is a
-``userError`` naming the field (``REQUIRED``), found together with every other problem of the
-input, rather than a request error that stops at the first one."""
+Ids and versions are non-null, as in every subgraph (``ID!``, ``Int!``). The business fields
+are nullable in the schema on purpose: a missing required value is a ``userError`` naming the
+field (``REQUIRED``), found together with every other problem of the input, rather than a
+request error that stops at the first one."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ UNSET: Any = strawberry.UNSET
                               "future), durationMinutes (more than 0 for visits, meetings and "
                               "calls) and notes.")
 class LogActivityInput:
-    client_id: strawberry.ID | None = UNSET
+    client_id: strawberry.ID
     kind: ActivityKind | None = UNSET
     occurred_at: dt.datetime | None = UNSET
     duration_minutes: int | None = UNSET
@@ -48,7 +49,7 @@ class LogActivityInput:
 @strawberry.input(description="Required: clientId, startsAt, endsAt (after startsAt, at most 24 "
                               "hours later).")
 class ScheduleMeetingInput:
-    client_id: strawberry.ID | None = UNSET
+    client_id: strawberry.ID
     starts_at: dt.datetime | None = UNSET
     ends_at: dt.datetime | None = UNSET
     employee_id: strawberry.ID | None = strawberry.field(
@@ -65,8 +66,8 @@ class ScheduleMeetingInput:
 @strawberry.input(description="Give a new start and end, another employee (managers), or a "
                               "place; send the version you read.")
 class RescheduleMeetingInput:
-    id: strawberry.ID | None = UNSET
-    version: int | None = UNSET
+    id: strawberry.ID
+    version: int
     starts_at: dt.datetime | None = UNSET
     ends_at: dt.datetime | None = UNSET
     employee_id: strawberry.ID | None = UNSET
@@ -76,16 +77,16 @@ class RescheduleMeetingInput:
 
 @strawberry.input
 class CancelMeetingInput:
-    id: strawberry.ID | None = UNSET
-    version: int | None = UNSET
+    id: strawberry.ID
+    version: int
     reason: str | None = UNSET
 
 
 @strawberry.input(description="The meeting took place. Required: actualDurationMinutes (> 0) "
                               "and notes; actualStartsAt defaults to the scheduled start.")
 class CompleteMeetingInput:
-    id: strawberry.ID | None = UNSET
-    version: int | None = UNSET
+    id: strawberry.ID
+    version: int
     actual_starts_at: dt.datetime | None = UNSET
     actual_duration_minutes: int | None = UNSET
     kind: ActivityKind | None = UNSET
@@ -106,8 +107,8 @@ class CreateCompetitorInput:
 
 @strawberry.input(description="Fields left out stay as they are; null clears an optional one.")
 class UpdateCompetitorInput:
-    id: strawberry.ID | None = UNSET
-    version: int | None = UNSET
+    id: strawberry.ID
+    version: int
     name: str | None = UNSET
     eik: str | None = UNSET
     website: str | None = UNSET
@@ -118,7 +119,7 @@ class UpdateCompetitorInput:
 @strawberry.input(description="Required: competitorId, observedOn (not in the future), kind, "
                               "description, impact.")
 class RecordCompetitorObservationInput:
-    competitor_id: strawberry.ID | None = UNSET
+    competitor_id: strawberry.ID
     observed_on: dt.date | None = UNSET
     kind: ObservationKind | None = UNSET
     description: str | None = UNSET
