@@ -191,7 +191,8 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
         "QUEUE_PREFIX": QUEUE_PREFIX,
         "JWT_PUBLIC_KEY": public,
     })
-    async with httpx.AsyncClient(timeout=30) as client:
+    # idle connections dropped before uvicorn closes them (5 s): no request on a closing socket
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(keepalive_expiry=2)) as client:
         svc = Service(f"http://127.0.0.1:{port}", private, settings, client, database_url)
         await svc.start()
         yield svc

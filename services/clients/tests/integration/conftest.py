@@ -127,7 +127,8 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
             break
         await asyncio.sleep(0.05)
     assert server.started, "clients service did not start"
-    async with httpx.AsyncClient(timeout=30) as client:
+    # idle connections dropped before uvicorn closes them (5 s): no request on a closing socket
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(keepalive_expiry=2)) as client:
         yield Service(f"http://127.0.0.1:{port}", private, settings, client)
     server.should_exit = True
     await asyncio.wait_for(task, timeout=20)

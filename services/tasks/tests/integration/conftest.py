@@ -271,7 +271,8 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str, 
                               mongodb_database)
     settings = Settings.from_env("tasks", port, environ=environ)
     tasks_settings = TasksSettings.from_env(settings, environ)
-    async with httpx.AsyncClient(timeout=60) as client:
+    # idle connections dropped before uvicorn closes them (5 s): no request on a closing socket
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
         svc = Service(f"http://127.0.0.1:{port}", private, settings, tasks_settings, client, db)
         await svc.start()
         yield svc
