@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import strawberry
+from cross_web import HTTPException  # what strawberry answers as an HTTP status
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -96,6 +97,15 @@ class _GraphQLApp(GraphQL[Any, Any]):
             allow_queries_via_get=False,
         )
         self._make_context = make_context
+
+    def decode_json(self, data: str | bytes) -> object:
+        """The request body; JSON nested deeper than the decoder's recursion allows (a
+        5,000-deep array in the variables) is the client's mistake, answered 400, not a 500."""
+        try:
+            return super().decode_json(data)
+        except RecursionError:
+            raise HTTPException(400, "Request body is nested too deeply to be read as JSON") \
+                from None
 
     async def get_context(self, request: Request, response: Any) -> Any:  # type: ignore[override]
         principal = state_of(request, "principal", Principal)

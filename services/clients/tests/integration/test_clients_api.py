@@ -361,3 +361,17 @@ async def test_rules_across_fields_apply_to_the_client_after_the_change(service:
         "id": active["id"], "version": 1, "vatNumber": "BG121759222"}}))["updateClient"]
     assert [(e["field"], e["code"]) for e in other_vat["userErrors"]] == [
         (["input", "vatNumber"], "VAT_EIK_MISMATCH")]
+
+
+async def test_deeply_nested_json_is_a_400_not_a_server_error(service: Service) -> None:
+    """5,000 nested arrays in the variables overflow the JSON decoder's recursion: a clear 400,
+    and the service goes on serving."""
+    body = ('{"query": "{ __typename }", "variables": {"x": ' + "[" * 5000 + "]" * 5000
+            + "}}").encode()
+    response = await service.client.post(
+        f"{service.url}/graphql", content=body,
+        headers={"authorization": f"Bearer {service.token('manager')}",
+                 "content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert "nested too deeply" in response.text
+    assert (await service.gql(service.token("manager"), "{ __typename }")).status_code == 200
