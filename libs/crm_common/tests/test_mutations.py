@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from strawberry.dataloader import DataLoader
 
-from crm_common.graphql.mutations import Outcome, changed_in, forget, mutate, parse_id
+from crm_common.graphql.mutations import Outcome, changed_in, forget, mutate
 from crm_common.metrics import USER_ERRORS
+from crm_common.parsing import parse_id
 from crm_common.problems import FieldProblem, Problems, problem
 
 INFO: Any = object()  # the request; mutate does not read it yet (issue 14 will)

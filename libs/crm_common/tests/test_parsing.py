@@ -55,3 +55,12 @@ def test_parse_uuid_names_the_kind_of_id_when_told() -> None:
     with pytest.raises(InvalidValue) as exc:
         parse_uuid("nope", what="employee id")
     assert exc.value.message == "This is not a valid employee id."
+
+
+def test_lookup_id_finds_nothing_for_what_is_not_an_id() -> None:
+    from crm_common.parsing import lookup_id
+
+    ident = uuid.uuid4()
+    assert lookup_id(str(ident)) == ident and lookup_id(ident) is ident
+    for bad in (None, "", "zzz", "1; DROP TABLE clients", "a" * 10_000, 12, "12\x00"):
+        assert lookup_id(bad) is None

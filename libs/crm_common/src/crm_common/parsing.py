@@ -10,9 +10,10 @@ import datetime as dt
 import uuid
 from typing import Final
 
+from crm_common.problems import problem
 from crm_common.text import InvalidValue
 
-__all__ = ["EARLIEST", "LATEST", "aware_moment", "parse_uuid"]
+__all__ = ["EARLIEST", "LATEST", "aware_moment", "lookup_id", "parse_id", "parse_uuid"]
 
 #: an id longer than this is not looked at (a UUID has 36 characters, 45 with a urn: prefix)
 _ID_RAW_MAX: Final = 64
@@ -38,6 +39,25 @@ def parse_uuid(value: object, *, what: str = "id") -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise InvalidValue("INVALID_ID", f"This is not a valid {what}.") from None
+
+
+def parse_id(value: object, field: tuple[str, ...]) -> uuid.UUID:
+    """The id a command's input names, or :class:`Problems` INVALID_ID "not a valid id" at
+    ``field`` (snake_case; the userError spells it in camelCase): :func:`parse_uuid` for the
+    commands and resolvers that stop at a bad id rather than collect it."""
+    try:
+        return parse_uuid(value)
+    except InvalidValue:
+        raise problem(field, "INVALID_ID", "not a valid id") from None
+
+
+def lookup_id(value: object) -> uuid.UUID | None:
+    """The id a lookup names (``client(id:)``, a federation reference), or ``None`` when it is
+    not an id: a malformed id finds nothing, the same answer as an unknown one (DESIGN §6)."""
+    try:
+        return parse_uuid(value)
+    except InvalidValue:
+        return None
 
 
 def aware_moment(value: object) -> dt.datetime:

@@ -16,7 +16,6 @@ work and calls the service layer), hands it to :func:`mutate` and builds its pay
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -24,7 +23,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from crm_common.graphql.errors import UserError, user_errors
-from crm_common.problems import Problems, problem
+from crm_common.problems import Problems
 
 T = TypeVar("T")
 
@@ -38,19 +37,6 @@ class Outcome(NamedTuple, Generic[T]):
 
     value: T | None
     user_errors: list[UserError]
-
-
-def parse_id(value: Any, field: tuple[str, ...]) -> uuid.UUID:
-    """An id from a mutation's input, or ``Problems`` INVALID_ID "not a valid id" naming
-    ``field`` (snake_case; the userError spells it in camelCase)."""
-    if isinstance(value, uuid.UUID):
-        return value
-    if isinstance(value, str) and len(value) <= 64:
-        try:
-            return uuid.UUID(value)
-        except ValueError:
-            pass
-    raise problem(field, "INVALID_ID", "not a valid id")
 
 
 def forget(loader: DataLoader[Any, Any], key: Any) -> None:

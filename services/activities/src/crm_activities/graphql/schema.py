@@ -47,12 +47,13 @@ from crm_activities.service_layer import activity_queries, competitor_queries, m
 from crm_activities.service_layer import calendar_feed as calendar_feed_commands
 from crm_activities.service_layer import competitor as competitor_commands
 from crm_activities.service_layer import meeting as meeting_commands
+from crm_common.graphql.context import load_node
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.inputs import filter_id
 from crm_common.graphql.mutations import changed_in, mutate
 from crm_common.graphql.schema import Extensions, subgraph_schema
-from crm_common.parsing import parse_uuid
+from crm_common.parsing import lookup_id, parse_uuid
 from crm_common.validation import Collector
 
 SERVICE = "activities"
@@ -79,17 +80,6 @@ async def _page(fn: Callable[[], Awaitable[Any]]) -> Any:
         return await fn()
     except InvalidCursor as exc:
         raise bad_input(f"after: {exc}") from None
-
-
-async def _row(loader: Any, key: uuid.UUID | None) -> Any:
-    return await loader.load(key) if key is not None else None
-
-
-def _key(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 @strawberry.type
@@ -136,8 +126,7 @@ class CalendarFeedPayload:
 class Query:
     @strawberry.field(description="One done contact; null when unknown or not yours to see.")
     async def activity(self, info: strawberry.Info, id: strawberry.ID) -> Activity | None:
-        row = await _row(info.context.loaders.activity, _key(id))
-        return Activity.from_row(row) if row is not None else None
+        return await load_node(info.context.loaders.activity, lookup_id(id), Activity.from_row)
 
     @strawberry.field(description="Contact history, newest first (a client's timeline with "
                                   "filter.clientId; an employee's contacts with employeeId).")
@@ -157,8 +146,7 @@ class Query:
 
     @strawberry.field(description="One meeting; null when unknown or not yours to see.")
     async def meeting(self, info: strawberry.Info, id: strawberry.ID) -> Meeting | None:
-        row = await _row(info.context.loaders.meeting, _key(id))
-        return Meeting.from_row(row) if row is not None else None
+        return await load_node(info.context.loaders.meeting, lookup_id(id), Meeting.from_row)
 
     @strawberry.field(description="Meetings you may see, earliest first.")
     async def meetings(self, info: strawberry.Info, filter: MeetingFilterInput | None = None,
@@ -189,8 +177,8 @@ class Query:
 
     @strawberry.field
     async def competitor(self, info: strawberry.Info, id: strawberry.ID) -> Competitor | None:
-        row = await _row(info.context.loaders.competitor, _key(id))
-        return Competitor.from_row(row) if row is not None else None
+        return await load_node(info.context.loaders.competitor, lookup_id(id),
+                               Competitor.from_row)
 
     @strawberry.field(description="Observations of competitors, newest first, by competitor, "
                                   "client, kind, product group and period.")
@@ -225,9 +213,9 @@ class Mutation:
 
         activity_id, errors = await mutate(info, act, service=SERVICE,
                                            changed=changed_in(ctx.loaders.activity))
-        row = await _row(ctx.loaders.activity, activity_id)
-        return ActivityPayload(activity=Activity.from_row(row) if row else None,
-                               user_errors=errors)
+        return ActivityPayload(
+            activity=await load_node(ctx.loaders.activity, activity_id, Activity.from_row),
+            user_errors=errors)
 
     @strawberry.mutation(description="Schedule a meeting. One that overlaps another meeting of "
                                      "the same employee is refused unless allowOverlap is true.")
@@ -288,11 +276,10 @@ class Mutation:
             info, act, service=SERVICE,
             changed=lambda ids: [(ctx.loaders.meeting, ids[0]), (ctx.loaders.activity, ids[1])])
         meeting_id, activity_id = result if result else (None, None)
-        meeting = await _row(ctx.loaders.meeting, meeting_id)
-        activity = await _row(ctx.loaders.activity, activity_id)
         return CompleteMeetingPayload(
-            meeting=Meeting.from_row(meeting) if meeting else None,
-            activity=Activity.from_row(activity) if activity else None, user_errors=errors)
+            meeting=await load_node(ctx.loaders.meeting, meeting_id, Meeting.from_row),
+            activity=await load_node(ctx.loaders.activity, activity_id, Activity.from_row),
+            user_errors=errors)
 
     @strawberry.mutation
     async def create_competitor(self, info: strawberry.Info, input: CreateCompetitorInput
@@ -368,17 +355,19 @@ async def _meeting_payload(info: strawberry.Info,
                            act: Callable[[], Awaitable[uuid.UUID]]) -> MeetingPayload:
     meeting_id, errors = await mutate(info, act, service=SERVICE,
                                       changed=changed_in(info.context.loaders.meeting))
-    row = await _row(info.context.loaders.meeting, meeting_id)
-    return MeetingPayload(meeting=Meeting.from_row(row) if row else None, user_errors=errors)
+    return MeetingPayload(
+        meeting=await load_node(info.context.loaders.meeting, meeting_id, Meeting.from_row),
+        user_errors=errors)
 
 
 async def _competitor_payload(info: strawberry.Info,
                               act: Callable[[], Awaitable[uuid.UUID]]) -> CompetitorPayload:
     competitor_id, errors = await mutate(info, act, service=SERVICE,
                                          changed=changed_in(info.context.loaders.competitor))
-    row = await _row(info.context.loaders.competitor, competitor_id)
-    return CompetitorPayload(competitor=Competitor.from_row(row) if row else None,
-                             user_errors=errors)
+    return CompetitorPayload(
+        competitor=await load_node(info.context.loaders.competitor, competitor_id,
+                                   Competitor.from_row),
+        user_errors=errors)
 
 
 def build_schema(extensions: Extensions | None = None) -> strawberry.Schema:

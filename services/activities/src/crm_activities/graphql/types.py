@@ -18,10 +18,12 @@ from crm_activities.graphql.enums import (
 )
 from crm_activities.service_layer.activity_queries import ActivityFilter
 from crm_common.graphql.connections import PageInfo, connection_of, requested_page_size
+from crm_common.graphql.context import load_node
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
 from crm_common.graphql.history import HistoryConnection, history_connection
 from crm_common.paging import Page
+from crm_common.parsing import lookup_id
 
 
 def _id(value: Any) -> strawberry.ID:
@@ -64,10 +66,9 @@ class Employee:
         if to <= from_ or to - from_ > dt.timedelta(days=93):
             raise bad_input("agenda: to must be after from, at most 93 days later")
         size = page_size(info, first)
-        try:
-            employee = uuid.UUID(str(self.id))
-        except ValueError:
-            return meeting_connection(Page([], False, None, []))
+        employee = lookup_id(self.id)
+        if employee is None:
+            return meeting_connection(Page.empty())
         page = await load_page(info.context.loaders.agenda, (employee, size, after, (from_, to)))
         return meeting_connection(page)
 
@@ -157,10 +158,8 @@ class Meeting:
 
     @strawberry.field
     async def activity(self, info: strawberry.Info) -> Activity | None:
-        if self.activity_id is None:
-            return None
-        row = await info.context.loaders.activity.load(uuid.UUID(str(self.activity_id)))
-        return Activity.from_row(row) if row is not None else None
+        return await load_node(info.context.loaders.activity, lookup_id(self.activity_id),
+                               Activity.from_row)
 
     @strawberry.field
     async def history(self, info: strawberry.Info, first: int | None = None,
@@ -193,8 +192,8 @@ class CompetitorObservation:
 
     @strawberry.field
     async def competitor(self, info: strawberry.Info) -> Competitor | None:
-        row = await info.context.loaders.competitor.load(uuid.UUID(str(self.competitor_id)))
-        return Competitor.from_row(row) if row is not None else None
+        return await load_node(info.context.loaders.competitor, lookup_id(self.competitor_id),
+                               Competitor.from_row)
 
     @strawberry.field
     def client(self) -> Client | None:
@@ -315,10 +314,7 @@ class Client:
         return cls(id=id)
 
     def _key(self) -> uuid.UUID | None:
-        try:
-            return uuid.UUID(str(self.id))
-        except ValueError:
-            return None
+        return lookup_id(self.id)
 
     @strawberry.field(description="The contact history, newest first: what you may see (a rep: "
                                   "all of a client they may see, else only their own).")
@@ -340,9 +336,7 @@ class Client:
 
     @strawberry.field(description="The next (or current) scheduled meeting you may see.")
     async def next_meeting(self, info: strawberry.Info) -> Meeting | None:
-        key = self._key()
-        row = await info.context.loaders.next_meeting.load(key) if key else None
-        return Meeting.from_row(row) if row is not None else None
+        return await load_node(info.context.loaders.next_meeting, self._key(), Meeting.from_row)
 
     @strawberry.field(description="Competitor observations made at this client, newest first.")
     async def competitor_observations(self, info: strawberry.Info, first: int | None = None,

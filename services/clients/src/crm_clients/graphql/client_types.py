@@ -18,10 +18,12 @@ from crm_clients.graphql.contract_types import ContractDiscount, ContractFields,
 from crm_clients.graphql.directory_types import ClientGroup, Employee
 from crm_clients.service_layer import contract_queries
 from crm_common.graphql.connections import PageInfo, connection_of, requested_page_size
+from crm_common.graphql.context import load_node
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
 from crm_common.graphql.history import HistoryConnection, history_connection
 from crm_common.paging import Page
+from crm_common.parsing import lookup_id
 
 # The domain's enums, exposed as they are: GraphQL names are the members (COMPANY, ACTIVE, ...).
 ClientKind = domain.ClientKind
@@ -142,12 +144,7 @@ class Client:
 
     @classmethod
     async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Client | None:
-        try:
-            key = uuid.UUID(str(id))
-        except ValueError:
-            return None
-        row = await info.context.loaders.client.load(key)
-        return cls.from_row(row) if row is not None else None
+        return await load_node(info.context.loaders.client, lookup_id(id), cls.from_row)
 
     @strawberry.field(description="Addresses, the default ones first.")
     async def addresses(self, info: strawberry.Info) -> list[Address]:
@@ -169,17 +166,13 @@ class Client:
 
     @strawberry.field(description="The employee who owns the client.")
     async def owner(self, info: strawberry.Info) -> Employee | None:
-        if self.owner_id is None:
-            return None
-        row = await info.context.loaders.employee.load(uuid.UUID(str(self.owner_id)))
-        return Employee.from_row(row) if row is not None else None
+        return await load_node(info.context.loaders.employee, lookup_id(self.owner_id),
+                               Employee.from_row)
 
     @strawberry.field(description="The client's group, if any.")
     async def group(self, info: strawberry.Info) -> ClientGroup | None:
-        if self.group_id is None:
-            return None
-        row = await info.context.loaders.group.load(uuid.UUID(str(self.group_id)))
-        return ClientGroup.from_row(row) if row is not None else None
+        return await load_node(info.context.loaders.group, lookup_id(self.group_id),
+                               ClientGroup.from_row)
 
     @strawberry.field(description="Contact persons, the primary one first.")
     async def contact_persons(self, info: strawberry.Info) -> list[ContactPerson]:
@@ -210,8 +203,8 @@ class ClientConnection:
 class Contract(ContractFields):
     @strawberry.field(description="The client (null only if you can no longer see it).")
     async def client(self, info: strawberry.Info) -> Client | None:
-        row = await info.context.loaders.client.load(uuid.UUID(str(self.client_id)))
-        return Client.from_row(row) if row is not None else None
+        return await load_node(info.context.loaders.client, lookup_id(self.client_id),
+                               Client.from_row)
 
     @strawberry.field(description="Negotiated discounts, in the order given.")
     async def discounts(self, info: strawberry.Info) -> list[ContractDiscount]:

@@ -33,7 +33,8 @@ from crm_common.graphql.context import load_node
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.inputs import filter_id, to_raw
-from crm_common.graphql.mutations import Stale, changed_in, mutate, parse_id
+from crm_common.graphql.mutations import Stale, changed_in, mutate
+from crm_common.parsing import lookup_id, parse_id
 from crm_common.problems import forbidden
 
 
@@ -73,12 +74,7 @@ class ContractQuery:
     @strawberry.field(description="One contract; null when it does not exist or you may not see "
                                   "its client.")
     async def contract(self, info: strawberry.Info, id: strawberry.ID) -> Contract | None:
-        try:
-            key = uuid.UUID(str(id))
-        except ValueError:
-            return None
-        row = await info.context.loaders.contract.load(key)
-        return Contract.from_row(row) if row is not None else None
+        return await _contract(info, lookup_id(id))
 
     @strawberry.field(description="Contracts of the clients you may see, keyset-paged by number.")
     async def contracts(self, info: strawberry.Info, first: int | None = None,

@@ -22,7 +22,8 @@ from crm_common.graphql.context import load_node
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.inputs import to_raw
-from crm_common.graphql.mutations import changed_in, mutate, parse_id
+from crm_common.graphql.mutations import changed_in, mutate
+from crm_common.parsing import lookup_id, parse_id
 
 
 @strawberry.type
@@ -77,10 +78,7 @@ class DirectoryQuery:
 
     @strawberry.field(description="One employee; null when unknown.")
     async def employee(self, info: strawberry.Info, id: strawberry.ID) -> Employee | None:
-        try:
-            return await _employee(info, uuid.UUID(str(id)))
-        except ValueError:
-            return None
+        return await _employee(info, lookup_id(id))
 
     @strawberry.field(description="The staff directory, by name, keyset-paged.")
     async def employees(self, info: strawberry.Info, first: int | None = None,
@@ -113,10 +111,7 @@ class DirectoryQuery:
 
     @strawberry.field
     async def client_group(self, info: strawberry.Info, id: strawberry.ID) -> ClientGroup | None:
-        try:
-            return await _group(info, uuid.UUID(str(id)))
-        except ValueError:
-            return None
+        return await _group(info, lookup_id(id))
 
 
 @strawberry.type

@@ -10,7 +10,9 @@ from typing import Any
 import strawberry
 
 from crm_clients.domain.employee import EmployeeRole
+from crm_common.graphql.context import load_node
 from crm_common.graphql.history import HistoryConnection, history_connection
+from crm_common.parsing import lookup_id
 
 strawberry.enum(EmployeeRole)
 
@@ -40,19 +42,12 @@ class Employee:
 
     @classmethod
     async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Employee | None:
-        try:
-            key = uuid.UUID(str(id))
-        except ValueError:
-            return None
-        row = await info.context.loaders.employee.load(key)
-        return cls.from_row(row) if row is not None else None
+        return await load_node(info.context.loaders.employee, lookup_id(id), cls.from_row)
 
     @strawberry.field
     async def manager(self, info: strawberry.Info) -> Employee | None:
-        if self.manager_id is None:
-            return None
-        row = await info.context.loaders.employee.load(uuid.UUID(str(self.manager_id)))
-        return Employee.from_row(row) if row is not None else None
+        return await load_node(info.context.loaders.employee, lookup_id(self.manager_id),
+                               Employee.from_row)
 
     @strawberry.field(description="Changes to this employee, newest first.")
     async def history(self, info: strawberry.Info, first: int | None = None,

@@ -44,11 +44,12 @@ from crm_common.graphql.context import load_node
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.inputs import filter_id, to_raw
-from crm_common.graphql.mutations import Stale, changed_in, mutate, parse_id
+from crm_common.graphql.mutations import Stale, changed_in, mutate
 from crm_common.graphql.schema import Extensions, subgraph_schema
+from crm_common.parsing import lookup_id, parse_id
 
 
-async def _client(info: strawberry.Info, client_id: uuid.UUID) -> Client | None:
+async def _client(info: strawberry.Info, client_id: uuid.UUID | None) -> Client | None:
     return await load_node(info.context.loaders.client, client_id, Client.from_row)
 
 
@@ -108,11 +109,7 @@ class Query(DirectoryQuery, ContractQuery):
     @strawberry.field(description="One client's dossier; null when it does not exist or you may "
                                   "not see it.")
     async def client(self, info: strawberry.Info, id: strawberry.ID) -> Client | None:
-        try:
-            key = uuid.UUID(str(id))
-        except ValueError:
-            return None
-        return await _client(info, key)
+        return await _client(info, lookup_id(id))
 
     @strawberry.field(description="Clients you may see, keyset-paged (first ≤ the page size cap).")
     async def clients(

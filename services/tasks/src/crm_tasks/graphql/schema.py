@@ -13,9 +13,9 @@ from crm_common.graphql.context import load_node
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.inputs import filter_id
-from crm_common.graphql.mutations import changed_in, mutate, parse_id
+from crm_common.graphql.mutations import changed_in, mutate
 from crm_common.graphql.schema import Extensions, subgraph_schema
-from crm_common.parsing import parse_uuid
+from crm_common.parsing import lookup_id, parse_id
 from crm_tasks.domain.signing import Action
 from crm_tasks.domain.task import (
     Outcome,
@@ -121,11 +121,7 @@ class Query:
     @strawberry.field(description="One task; null when it does not exist or you may not see "
                                   "it.")
     async def task(self, info: strawberry.Info, id: strawberry.ID) -> Task | None:  # noqa: A002
-        try:
-            key = parse_uuid(str(id))
-        except ValueError:
-            return None
-        return await _task(info, key)
+        return await _task(info, lookup_id(id))
 
     @strawberry.field(description="Tasks you may see, soonest due first, keyset-paged. "
                                   "'My tasks': filter {assignedToMe: true}.")

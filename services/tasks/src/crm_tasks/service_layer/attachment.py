@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from crm_common.auth import Principal
 from crm_common.jsonvalues import snapshot
 from crm_common.messaging.envelope import DomainEvent
-from crm_common.parsing import parse_uuid
+from crm_common.parsing import parse_id
 from crm_common.problems import forbidden, not_found, problem
 from crm_common.uow import UnitOfWork
 from crm_common.versioning import check_version, lock_row
@@ -70,10 +70,7 @@ async def request_upload(uow: UnitOfWork, principal: Principal, raw: Mapping[str
                          max_bytes: int, ttl: dt.timedelta, now: dt.datetime,
                          grace: dt.timedelta) -> UploadGrant:
     """Record a pending attachment (with its future GridFS file id) on a visible task."""
-    try:
-        task_id = parse_uuid(raw.get("task_id"))
-    except ValueError:
-        raise problem(("input", "taskId"), "INVALID_ID", "not a valid id") from None
+    task_id = parse_id(raw.get("task_id"), ("input", "taskId"))
     name = raw.get("file_name")
     if not isinstance(name, str) or not name.strip():
         raise problem(("input", "fileName"), "REQUIRED", "a file name is required")
@@ -169,10 +166,7 @@ async def remove_attachment(uow: UnitOfWork, principal: Principal, raw: Mapping[
                             grace: dt.timedelta) -> RowMapping:
     """Remove a stored attachment: gone from the task now, its file queued for deletion (the
     caller deletes it at once after the commit; the sweeper retries if that fails)."""
-    try:
-        attachment_id = parse_uuid(raw.get("id"))
-    except ValueError:
-        raise problem(("input", "id"), "INVALID_ID", "not a valid id") from None
+    attachment_id = parse_id(raw.get("id"), ("input", "id"))
     session = uow.session
     row = await lock_row(
         session, attachments, attachment_id, what="attachment",

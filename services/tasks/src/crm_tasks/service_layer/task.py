@@ -19,7 +19,7 @@ from crm_common.auth import Principal
 from crm_common.client_access import active_employee
 from crm_common.jsonvalues import jsonable, snapshot
 from crm_common.messaging.envelope import DomainEvent
-from crm_common.parsing import parse_uuid
+from crm_common.parsing import parse_id
 from crm_common.problems import Problems, camel, forbidden, problem
 from crm_common.uow import UnitOfWork
 from crm_common.validation import Collector
@@ -217,10 +217,7 @@ async def change_priority(uow: UnitOfWork, principal: Principal, task_id: uuid.U
 async def reassign_task(uow: UnitOfWork, principal: Principal, task_id: uuid.UUID,
                         version: Any, raw: Mapping[str, Any], *,
                         grace: dt.timedelta) -> uuid.UUID:
-    try:
-        assignee = parse_uuid(raw.get("assignee_id"))
-    except ValueError:
-        raise problem(("input", "assigneeId"), "INVALID_ID", "not a valid id") from None
+    assignee = parse_id(raw.get("assignee_id"), ("input", "assigneeId"))
     comment = validate_comment(raw)
     session = uow.session
     row = await _lock(session, principal, task_id, version, grace)
