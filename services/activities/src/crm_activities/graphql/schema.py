@@ -40,13 +40,13 @@ from crm_activities.graphql.types import (
     competitor_connection,
     meeting_connection,
     observation_connection,
-    page_size,
 )
 from crm_activities.service_layer import activity as activity_commands
 from crm_activities.service_layer import activity_queries, competitor_queries, meeting_queries
 from crm_activities.service_layer import calendar_feed as calendar_feed_commands
 from crm_activities.service_layer import competitor as competitor_commands
 from crm_activities.service_layer import meeting as meeting_commands
+from crm_common.graphql.connections import requested_page_size
 from crm_common.graphql.context import load_node
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
@@ -133,7 +133,7 @@ class Query:
     async def activities(self, info: strawberry.Info, filter: ActivityFilterInput | None = None,
                          first: int | None = None, after: str | None = None
                          ) -> ActivityConnection:
-        size = page_size(info, first)
+        size = requested_page_size(info, first)
         f = filter or ActivityFilterInput()
         flt = activity_queries.ActivityFilter(
             client_id=filter_id(f.client_id, "clientId"),
@@ -151,7 +151,7 @@ class Query:
     @strawberry.field(description="Meetings you may see, earliest first.")
     async def meetings(self, info: strawberry.Info, filter: MeetingFilterInput | None = None,
                        first: int | None = None, after: str | None = None) -> MeetingConnection:
-        size = page_size(info, first)
+        size = requested_page_size(info, first)
         f = filter or MeetingFilterInput()
         flt = meeting_queries.MeetingFilter(
             client_id=filter_id(f.client_id, "clientId"),
@@ -166,7 +166,7 @@ class Query:
     async def competitors(self, info: strawberry.Info,
                           filter: CompetitorFilterInput | None = None, first: int | None = None,
                           after: str | None = None) -> CompetitorConnection:
-        size = page_size(info, first)
+        size = requested_page_size(info, first)
         f = filter or CompetitorFilterInput()
         search = f.search.strip()[:300] if f.search else None
         group = f.product_group.strip()[:100] if f.product_group else None
@@ -186,7 +186,7 @@ class Query:
         self, info: strawberry.Info, filter: CompetitorObservationFilterInput | None = None,
         first: int | None = None, after: str | None = None,
     ) -> CompetitorObservationConnection:
-        size = page_size(info, first)
+        size = requested_page_size(info, first)
         f = filter or CompetitorObservationFilterInput()
         flt = competitor_queries.ObservationFilter(
             competitor_id=filter_id(f.competitor_id, "competitorId"),

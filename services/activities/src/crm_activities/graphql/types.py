@@ -17,9 +17,13 @@ from crm_activities.graphql.enums import (
     ObservationKind,
 )
 from crm_activities.service_layer.activity_queries import ActivityFilter
-from crm_common.graphql.connections import PageInfo, connection_of, requested_page_size
+from crm_common.graphql.connections import (
+    PageInfo,
+    connection_of,
+    load_page,
+    requested_page_size,
+)
 from crm_common.graphql.context import load_node
-from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
 from crm_common.graphql.history import HistoryConnection, history_connection
 from crm_common.paging import Page
@@ -32,10 +36,6 @@ def _id(value: Any) -> strawberry.ID:
 
 def _opt_id(value: Any) -> strawberry.ID | None:
     return strawberry.ID(str(value)) if value is not None else None
-
-
-def page_size(info: strawberry.Info, first: int | None) -> int:
-    return requested_page_size(info, first)
 
 
 async def _history(info: strawberry.Info, entity_id: str, first: int | None,
@@ -65,7 +65,7 @@ class Employee:
             raise bad_input("agenda: give from and to with their UTC offset")
         if to <= from_ or to - from_ > dt.timedelta(days=93):
             raise bad_input("agenda: to must be after from, at most 93 days later")
-        size = page_size(info, first)
+        size = requested_page_size(info, first)
         employee = lookup_id(self.id)
         if employee is None:
             return meeting_connection(Page.empty())
@@ -221,7 +221,7 @@ class Competitor:
     @strawberry.field(description="Observations of this competitor, newest first.")
     async def observations(self, info: strawberry.Info, first: int | None = None,
                            after: str | None = None) -> CompetitorObservationConnection:
-        size = page_size(info, first)
+        size = requested_page_size(info, first)
         page = await load_page(info.context.loaders.competitor_observations,
                                (uuid.UUID(str(self.id)), size, after, None))
         return observation_connection(page)
@@ -230,14 +230,6 @@ class Competitor:
     async def history(self, info: strawberry.Info, first: int | None = None,
                       after: str | None = None) -> HistoryConnection:
         return await _history(info, str(self.id), first, after)
-
-
-async def load_page(loader: Any, key: Any) -> Page:
-    try:
-        page: Page = await loader.load(key)
-    except InvalidCursor as exc:
-        raise bad_input(f"after: {exc}") from None
-    return page
 
 
 @strawberry.type
@@ -321,7 +313,7 @@ class Client:
     async def activities(self, info: strawberry.Info, first: int | None = None,
                          after: str | None = None,
                          kinds: list[ActivityKind] | None = None) -> ActivityConnection:
-        size = page_size(info, first)
+        size = requested_page_size(info, first)
         key = self._key()
         if key is None:
             return activity_connection(Page([], False, None, []))
@@ -342,7 +334,7 @@ class Client:
     async def competitor_observations(self, info: strawberry.Info, first: int | None = None,
                                       after: str | None = None
                                       ) -> CompetitorObservationConnection:
-        size = page_size(info, first)
+        size = requested_page_size(info, first)
         key = self._key()
         if key is None:
             return observation_connection(Page([], False, None, []))
@@ -354,5 +346,4 @@ class Client:
 __all__ = ["Activity", "ActivityConnection", "Client", "Competitor",
            "CompetitorConnection", "CompetitorObservation", "CompetitorObservationConnection",
            "Employee", "Meeting", "MeetingConnection", "activity_connection",
-           "competitor_connection", "load_page", "meeting_connection", "observation_connection",
-           "page_size"]
+           "competitor_connection", "meeting_connection", "observation_connection"]

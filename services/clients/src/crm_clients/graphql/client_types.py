@@ -17,10 +17,8 @@ from crm_clients.domain import client as domain
 from crm_clients.graphql.contract_types import ContractDiscount, ContractFields, ContractStatus
 from crm_clients.graphql.directory_types import ClientGroup, Employee
 from crm_clients.service_layer import contract_queries
-from crm_common.graphql.connections import PageInfo, connection_of, requested_page_size
+from crm_common.graphql.connections import PageInfo, connection_of, load_page, requested_page_size
 from crm_common.graphql.context import load_node
-from crm_common.graphql.cursors import InvalidCursor
-from crm_common.graphql.errors import bad_input
 from crm_common.graphql.history import HistoryConnection, history_connection
 from crm_common.paging import Page
 from crm_common.parsing import lookup_id
@@ -237,11 +235,7 @@ async def client_contracts(info: strawberry.Info, client_id: str, first: int | N
     size = requested_page_size(info, first)
     key = contract_queries.ClientContractsKey(uuid.UUID(client_id), size,
                                               status.value if status else None, after)
-    try:
-        page = await info.context.loaders.contracts_by_client.load(key)
-    except InvalidCursor as exc:
-        raise bad_input(f"after: {exc}") from None
-    return contract_connection(page)
+    return contract_connection(await load_page(info.context.loaders.contracts_by_client, key))
 
 
 def contract_connection(page: Page) -> ContractConnection:
