@@ -8,7 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ["libs/crm_common/src", "services/clients/src", "services/activities/src",
-           "services/tasks/src", "services/pricing/src", "tools/crm_dev/src"]
+           "services/tasks/src", "services/pricing/src", "services/analytics/src",
+           "tools/crm_dev/src"]
 
 
 def test_sources_type_check() -> None:

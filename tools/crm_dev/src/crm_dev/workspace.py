@@ -47,7 +47,7 @@ SERVICES: tuple[Service, ...] = (
     Service("activities", 8102),
     Service("tasks", 8103),
     # Service("pricing", 8104),
-    # Service("analytics", 8105),
+    Service("analytics", 8105),
 )
 
 

@@ -103,6 +103,8 @@ class _Registration:
     queue_name: str
     routing_keys: list[str]
     handler: Handler
+    #: the exchange its queue is bound to (the runner's, unless registered with another)
+    exchange: str = DEFAULT_EXCHANGE
     queue: AbstractQueue | None = field(default=None, repr=False)
     consumer_tag: ConsumerTag | None = None
 
@@ -168,8 +170,12 @@ class ConsumerRunner:
 
     # -- configuration -----------------------------------------------------------------------
 
-    def register(self, name: str, routing_keys: list[str], handler: Handler) -> str:
-        """Register ``handler`` for events matching ``routing_keys``; return its queue name."""
+    def register(self, name: str, routing_keys: list[str], handler: Handler, *,
+                 exchange: str | None = None) -> str:
+        """Register ``handler`` for events matching ``routing_keys``; return its queue name.
+
+        ``exchange``: bind the queue to this topic exchange instead of the runner's (the
+        analytics service consumes the ERP's ``erp.events`` beside ``crm.events``)."""
         if self._running:
             raise RuntimeError("register handlers before run()")
         if name in self._registrations:
@@ -177,7 +183,8 @@ class ConsumerRunner:
         if not routing_keys:
             raise ValueError("at least one routing key is required")
         queue_name = f"{self.queue_prefix}{self.service_name}.{name}"
-        self._registrations[name] = _Registration(name, queue_name, list(routing_keys), handler)
+        self._registrations[name] = _Registration(
+            name, queue_name, list(routing_keys), handler, exchange or self.exchange_name)
         return queue_name
 
     def queue_names(self) -> list[str]:
@@ -306,9 +313,11 @@ class ConsumerRunner:
         """Declare the exchanges, and the queues, DLQs and bindings of ``registrations``."""
         if not registrations:
             return
-        exchange = await declare_events_exchange(channel, self.exchange_name)
+        exchanges = {name: await declare_events_exchange(channel, name)
+                     for name in dict.fromkeys(reg.exchange for reg in registrations)}
         dlx = await channel.declare_exchange(self.dead_letter_exchange, "direct", durable=True)
         for reg in registrations:
+            exchange = exchanges[reg.exchange]
             dead = dlq_name(reg.queue_name)
             dlq = await channel.declare_queue(dead, durable=True, arguments=quorum_arguments())
             await dlq.bind(dlx, routing_key=dead)

@@ -57,7 +57,8 @@ class Employee:
                                         first, after)
 
 
-@strawberry.type(description="A group of clients (the pricing service discounts by group).")
+@strawberry.federation.type(keys=["id"], description="A group of clients (the pricing service "
+                            "discounts by group; the analytics service adds its turnover).")
 class ClientGroup:
     id: strawberry.ID
     code: str
@@ -74,6 +75,11 @@ class ClientGroup:
                    description=r["description"], version=r["version"],
                    created_at=r["created_at"], updated_at=r["updated_at"],
                    archived_at=r["archived_at"])
+
+    @classmethod
+    async def resolve_reference(cls, info: strawberry.Info,
+                                id: strawberry.ID) -> ClientGroup | None:
+        return await load_node(info.context.loaders.group, lookup_id(id), cls.from_row)
 
     @strawberry.field(description="Changes to this group, newest first.")
     async def history(self, info: strawberry.Info, first: int | None = None,

@@ -1,0 +1,62 @@
+"""The one place that wires the analytics service together (settings → schema → ASGI app):
+GraphQL, the outbox relay, the consumers of the ERP feed and of the platform's events, and the
+publisher of ``client.turnover.updated``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from starlette.requests import Request
+
+from crm_analytics.config import AnalyticsConfig
+from crm_analytics.consumers import register_consumers
+from crm_analytics.graphql.context import Context
+from crm_analytics.graphql.schema import build_schema
+from crm_analytics.service_layer.client_metrics import RankingCache
+from crm_analytics.service_layer.turnover_events import run_publisher
+from crm_common.auth import Principal
+from crm_common.graphql.limits import schema_extensions
+from crm_common.http import ServiceMiddleware
+from crm_common.messaging.consumer import ConsumerRunner
+from crm_common.service import Runtime, create_service_app, state_of
+from crm_common.settings import Settings
+
+SERVICE = "analytics"
+DEFAULT_PORT = 8105
+
+
+def create_app(settings: Settings | None = None,
+               config: AnalyticsConfig | None = None) -> ServiceMiddleware:
+    settings = settings or Settings.from_env(SERVICE, DEFAULT_PORT)
+    config = config or AnalyticsConfig.from_env()
+    schema = build_schema(schema_extensions(settings))
+
+    def make_context(request: Request, principal: Principal, runtime: Runtime) -> Context:
+        return Context(principal=principal, runtime=runtime, config=config,
+                       rankings=state_of(request, "rankings", RankingCache))
+
+    def setup_consumers(runner: ConsumerRunner, _runtime: Runtime) -> None:
+        register_consumers(runner, erp_exchange=config.erp_exchange)
+
+    @contextlib.asynccontextmanager
+    async def publisher(runtime: Runtime) -> AsyncIterator[Mapping[str, Any] | None]:
+        task = None
+        if config.run_turnover_events:
+            task = asyncio.create_task(run_publisher(
+                runtime.engine, runtime.stop, source=settings.source,
+                debounce=dt.timedelta(seconds=config.turnover_debounce_seconds),
+                interval=min(1.0, max(0.1, config.turnover_debounce_seconds / 5))))
+        try:
+            yield {"rankings": RankingCache()}
+        finally:
+            if task is not None:
+                runtime.stop.set()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(task, timeout=10)
+
+    return create_service_app(settings, schema, make_context=make_context,
+                              setup_consumers=setup_consumers, extra_lifespan=publisher)

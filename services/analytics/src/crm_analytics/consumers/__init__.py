@@ -1,0 +1,39 @@
+"""What the analytics service consumes.
+
+From the ERP (``erp.events``, DESIGN §9), queue ``<prefix>analytics.erp-feed``: products,
+orders, invoices, credit notes, payments, applied to the ledger (``service_layer.ledger``).
+
+From the platform (``crm.events``): queue ``analytics.clients`` — the client snapshots, kept in
+the shared access projection (owner, status) and in ``client_profiles`` (EIK, group, payment
+term), and matching the unmatched ERP documents that name the client; ``analytics.access-meetings``
+and ``analytics.access-employees`` — the shared projections of the access rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_analytics.adapters.tables import access
+from crm_analytics.service_layer.client_profiles import apply_client_snapshot
+from crm_analytics.service_layer.ledger import apply_envelopes
+from crm_common.client_access import CLIENT_EVENTS, apply_client_event, register_client_access
+from crm_common.messaging.consumer import ConsumerRunner
+
+ERP_ROUTING_KEYS = ["erp.catalog.#", "erp.sales.#"]
+
+
+async def handle_erp(session: AsyncSession, envelope: dict[str, Any]) -> None:
+    await apply_envelopes(session, [envelope], source="feed")
+
+
+async def handle_client(session: AsyncSession, envelope: dict[str, Any]) -> None:
+    await apply_client_event(session, access, envelope)
+    await apply_client_snapshot(session, envelope)
+
+
+def register_consumers(runner: ConsumerRunner, *, erp_exchange: str) -> None:
+    runner.register("erp-feed", ERP_ROUTING_KEYS, handle_erp, exchange=erp_exchange)
+    runner.register("clients", [CLIENT_EVENTS], handle_client)
+    register_client_access(runner, access, clients=False)

@@ -1,0 +1,483 @@
+"""The ERP's messages (DESIGN §9) as values, checked against the contract, and what a document
+adds to the monthly figures. Pure: no I/O.
+
+:func:`read_message` turns a CloudEvent into a :class:`Product`, :class:`Document` or
+:class:`Payment`, or raises :class:`Unusable` with the reason when the message breaks the contract
+in a way no retry can mend (a currency with no fixed rate to the euro, a negative quantity, a
+missing field). Such a message is *parked* by the service: kept with its reason for an operator,
+never applied, never retried.
+
+:func:`contribution` is what a document, as it stands, adds to the figures of its client: by
+month (orders by order date, invoices and credit notes by issue date) and by product group and
+product. Applying a new version subtracts the old version's contribution and adds the new one's;
+a cancelled or unmatched document contributes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+EUR = "EUR"
+BGN = "BGN"
+#: the fixed conversion rate of the Bulgarian lev (1 EUR = 1.95583 BGN)
+BGN_PER_EUR = Decimal("1.95583")
+CENT = Decimal("0.01")
+#: what NUMERIC(18, 2) and NUMERIC(18, 3) hold
+MAX_AMOUNT = Decimal("9999999999999999.99")
+MAX_QUANTITY = Decimal("999999999999999.999")
+#: lines one document may carry (the ERP's own limit is far below this)
+MAX_LINES = 100_000
+
+PRODUCT_UPSERTED = "erp.catalog.product.upserted"
+ORDER_CONFIRMED = "erp.sales.order.confirmed"
+ORDER_CANCELLED = "erp.sales.order.cancelled"
+INVOICE_POSTED = "erp.sales.invoice.posted"
+INVOICE_CANCELLED = "erp.sales.invoice.cancelled"
+PAYMENT_RECEIVED = "erp.sales.payment.received"
+TYPES = (PRODUCT_UPSERTED, ORDER_CONFIRMED, ORDER_CANCELLED, INVOICE_POSTED, INVOICE_CANCELLED,
+         PAYMENT_RECEIVED)
+
+ORDER = "order"
+INVOICE = "invoice"
+CREDIT_NOTE = "credit_note"
+
+
+class Unusable(ValueError):
+    """The message breaks the ERP contract; the text says how (it is what an operator reads)."""
+
+
+def to_eur(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` in EUR, rounded half-up to the cent (BGN at the fixed 1.95583)."""
+    if currency == EUR:
+        exponent = amount.as_tuple().exponent
+        if isinstance(exponent, int) and -2 <= exponent <= 0:
+            return amount
+        return amount.quantize(CENT, ROUND_HALF_UP)
+    if currency == BGN:
+        return (amount / BGN_PER_EUR).quantize(CENT, ROUND_HALF_UP)
+    raise Unusable(f"currency {currency!r} has no fixed rate to the euro (EUR and BGN only)")
+
+
+@dataclass(frozen=True)
+class Product:
+    code: str
+    name: str
+    group_code: str
+    group_name: str
+    unit: str
+    vat_rate: Decimal
+    active: bool
+    base_amount: Decimal | None
+    base_currency: str | None
+    version: int
+
+
+@dataclass(slots=True)
+class Line:
+    line_id: str
+    product_code: str
+    product_group_code: str
+    quantity: Decimal
+    net_amount: Decimal
+    net_amount_eur: Decimal
+
+    def as_json(self) -> dict[str, str]:
+        return {"lineId": self.line_id, "productCode": self.product_code,
+                "productGroupCode": self.product_group_code, "quantity": str(self.quantity),
+                "netAmount": str(self.net_amount), "netAmountEur": str(self.net_amount_eur)}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Line:
+        return cls(str(raw["lineId"]), str(raw["productCode"]), str(raw["productGroupCode"]),
+                   Decimal(raw["quantity"]), Decimal(raw["netAmount"]),
+                   Decimal(raw["netAmountEur"]))
+
+
+@dataclass(frozen=True)
+class Document:
+    """An order, invoice or credit note at one version. ``doc_type`` is its id space (``order``
+    or ``invoice``: credit notes share the invoices' ids), ``kind`` what it is."""
+
+    doc_type: str
+    erp_id: str
+    kind: str
+    number: str
+    cancelled: bool
+    doc_date: dt.date
+    due_date: dt.date | None
+    erp_client_id: str | None
+    client_eik: str | None
+    currency: str
+    lines: tuple[Line, ...]
+    gross_amount: Decimal | None
+    credited_document_id: str | None
+    order_id: str | None
+    version: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.doc_type, self.erp_id)
+
+    @property
+    def status(self) -> str:
+        if self.cancelled:
+            return "cancelled"
+        return "confirmed" if self.doc_type == ORDER else "posted"
+
+    @property
+    def net_amount(self) -> Decimal:
+        return sum((line.net_amount for line in self.lines), Decimal(0))
+
+    @property
+    def net_amount_eur(self) -> Decimal:
+        return sum((line.net_amount_eur for line in self.lines), Decimal(0))
+
+    @property
+    def quantity(self) -> Decimal:
+        return sum((line.quantity for line in self.lines), Decimal(0))
+
+    @property
+    def gross_amount_eur(self) -> Decimal | None:
+        return None if self.gross_amount is None else to_eur(self.gross_amount, self.currency)
+
+    def crm_client_uuid(self) -> uuid.UUID | None:
+        """The CRM client id the ERP sent, when it is one (a UUID)."""
+        if self.erp_client_id is None:
+            return None
+        try:
+            return uuid.UUID(self.erp_client_id)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Payment:
+    payment_id: str
+    document_id: str
+    paid_on: dt.date
+    amount: Decimal
+    currency: str
+    amount_eur: Decimal
+    version: int
+
+
+Message = Product | Document | Payment
+
+
+# -- reading a message -------------------------------------------------------------------------
+
+
+def read_message(envelope: Mapping[str, Any]) -> Message:
+    """The ERP message ``envelope`` (a parsed CloudEvent) as a value; :class:`Unusable` when it
+    breaks the contract."""
+    type_ = envelope.get("type")
+    data = envelope.get("data")
+    if type_ not in TYPES:
+        raise Unusable(f"type {type_!r} is not an ERP message this service reads")
+    if not isinstance(data, dict):
+        raise Unusable("data is not a JSON object")
+    if type_ == PRODUCT_UPSERTED:
+        return _product(data)
+    if type_ == PAYMENT_RECEIVED:
+        return _payment(data)
+    return _document(data, str(type_))
+
+
+def _text(data: Mapping[str, Any], key: str, *, optional: bool = False,
+          limit: int = 200) -> str | None:
+    raw = data.get(key)
+    if raw is None and optional:
+        return None
+    if not isinstance(raw, str) or not raw.strip():
+        raise Unusable(f"{key} is missing or not a non-empty string")
+    if len(raw) > limit:
+        raise Unusable(f"{key} is longer than {limit} characters")
+    if "\x00" in raw:
+        raise Unusable(f"{key} contains a NUL character")
+    return raw
+
+
+def _code(value: Any) -> bool:
+    """A product or group code as the ERP sends them (the common case, checked fast)."""
+    return type(value) is str and 0 < len(value) <= 64 and value.strip() == value \
+        and "\x00" not in value and value != ""
+
+
+def _required(data: Mapping[str, Any], key: str, limit: int = 200) -> str:
+    value = _text(data, key, limit=limit)
+    assert value is not None
+    return value
+
+
+#: the decimal strings the ERP sends, read without further checks (16 or 15 integer digits fit
+#: NUMERIC(18, 2) and NUMERIC(18, 3))
+_PLAIN = {2: re.compile(r"\d{1,16}(?:\.\d{1,2})?\Z"), 3: re.compile(r"\d{1,15}(?:\.\d{1,3})?\Z")}
+
+
+def _decimal(raw: Any, what: str, *, maximum: Decimal, places: int) -> Decimal:
+    if type(raw) is str and _PLAIN[places].match(raw):
+        return Decimal(raw)
+    if isinstance(raw, str) and 0 < len(raw) <= 100:
+        text = raw
+    elif isinstance(raw, int | float) and not isinstance(raw, bool):
+        text = str(raw)
+    elif isinstance(raw, str):
+        raise Unusable(f"{what} is not a decimal number of a sensible size")
+    else:
+        raise Unusable(f"{what} is not a decimal number: {raw!r}")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise Unusable(f"{what} is not a decimal number: {text.strip()[:40]!r}") from None
+    if not value.is_finite():
+        raise Unusable(f"{what} is not a finite number: {text!r}")
+    if value < 0:
+        raise Unusable(f"{what} is negative ({text}); the contract sends positive amounts and "
+                       "quantities (a credit note reduces turnover)")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -places and value != round(value, places):
+        raise Unusable(f"{what} has more than {places} decimal places: {text}")
+    if value > maximum:
+        raise Unusable(f"{what} is too large: {text}")
+    return value + _ZERO  # normalises -0 to 0
+
+
+_ZERO = Decimal(0)
+
+
+def _amount(raw: Any, what: str) -> Decimal:
+    return _decimal(raw, what, maximum=MAX_AMOUNT, places=2)
+
+
+def _date(data: Mapping[str, Any], key: str, *, optional: bool = False) -> dt.date | None:
+    raw = data.get(key)
+    if raw is None and optional:
+        return None
+    if not isinstance(raw, str):
+        raise Unusable(f"{key} is missing or not an ISO date")
+    if not _ISO_DATE.match(raw):
+        raise Unusable(f"{key} is not an ISO date (YYYY-MM-DD): {raw[:40]!r}")
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise Unusable(f"{key} is not a date of the calendar: {raw!r}") from None
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+
+def _version(data: Mapping[str, Any]) -> int:
+    raw = data.get("version")
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1 or raw > 2**31 - 1:
+        raise Unusable(f"version is not a positive integer: {raw!r}")
+    return raw
+
+
+def _currency(data: Mapping[str, Any]) -> str:
+    raw = data.get("currency")
+    if raw not in (EUR, BGN):
+        raise Unusable(f"currency {raw!r} has no fixed rate to the euro (EUR and BGN only)")
+    return str(raw)
+
+
+def _product(data: Mapping[str, Any]) -> Product:
+    group = data.get("productGroup")
+    if not isinstance(group, dict):
+        raise Unusable("productGroup is missing or not an object")
+    price = data.get("basePrice")
+    base_amount = base_currency = None
+    if price is not None:
+        if not isinstance(price, dict):
+            raise Unusable("basePrice is not an object")
+        base_currency = _currency(price)
+        base_amount = _amount(price.get("amount"), "basePrice.amount")
+    active = data.get("active")
+    if not isinstance(active, bool):
+        raise Unusable("active is missing or not a boolean")
+    return Product(
+        code=_required(data, "code", 64), name=_required(data, "name", 500),
+        group_code=_required(group, "code", 64), group_name=_required(group, "name", 500),
+        unit=_required(data, "unit", 32),
+        vat_rate=_decimal(data.get("vatRate"), "vatRate", maximum=Decimal(100), places=2),
+        active=active, base_amount=base_amount, base_currency=base_currency,
+        version=_version(data))
+
+
+def _client(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    client = data.get("client")
+    if not isinstance(client, dict):
+        raise Unusable("client is missing or not an object")
+    crm_id = _text(client, "id", optional=True, limit=64)
+    eik = _text(client, "eik", optional=True, limit=32)
+    if crm_id is None and eik is None:
+        raise Unusable("client names neither a CRM id nor an EIK")
+    return crm_id, eik
+
+
+def _document(data: Mapping[str, Any], type_: str) -> Document:
+    is_order = type_ in (ORDER_CONFIRMED, ORDER_CANCELLED)
+    doc_type = ORDER if is_order else INVOICE
+    erp_id = _required(data, "orderId" if is_order else "documentId", 64)
+    kind = ORDER
+    credited: str | None = None
+    if not is_order:
+        raw_kind = data.get("kind")
+        if raw_kind not in (INVOICE, CREDIT_NOTE):
+            raise Unusable(f"kind {raw_kind!r} is neither invoice nor credit_note")
+        kind = str(raw_kind)
+        if kind == CREDIT_NOTE:
+            credited = _required(data, "creditedDocumentId", 64)
+    currency = _currency(data)
+    raw_lines = data.get("lines")
+    if not isinstance(raw_lines, list):
+        raise Unusable("lines is missing or not a list")
+    if len(raw_lines) > MAX_LINES:
+        raise Unusable(f"a document of {len(raw_lines)} lines is more than the {MAX_LINES} read")
+    lines: list[Line] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_lines):
+        if type(raw) is not dict:
+            raise Unusable(f"lines[{index}] is not an object")
+        line_id = raw.get("lineId")
+        if type(line_id) is not str or not line_id or len(line_id) > 64:
+            raise Unusable(f"lines[{index}].lineId is missing or not a string of at most 64 "
+                           "characters")
+        if line_id in seen:
+            raise Unusable(f"lines[{index}].lineId {line_id!r} appears twice")
+        seen.add(line_id)
+        product = raw.get("productCode")
+        if not _code(product):
+            product = _required(raw, "productCode", 64)  # raises with the reason
+        group = raw.get("productGroupCode")
+        if not _code(group):
+            group = _required(raw, "productGroupCode", 64)
+        assert isinstance(product, str) and isinstance(group, str)
+        net = _amount(raw.get("netAmount"), f"lines[{index}].netAmount")
+        lines.append(Line(
+            line_id, product, group,
+            _decimal(raw.get("quantity"), f"lines[{index}].quantity", maximum=MAX_QUANTITY,
+                     places=3),
+            net, to_eur(net, currency)))
+    gross = None if is_order else _amount(data.get("totalGross"), "totalGross")
+    notes: list[str] = []
+    if not is_order:
+        total_net = _amount(data.get("totalNet"), "totalNet")
+        if total_net != sum((line.net_amount for line in lines), Decimal(0)):
+            notes.append(f"totalNet {total_net} differs from the sum of the lines")
+    client_id, eik = _client(data)
+    doc_date = _date(data, "orderDate" if is_order else "issueDate")
+    assert doc_date is not None
+    return Document(
+        doc_type=doc_type, erp_id=erp_id, kind=kind, number=_required(data, "number", 64),
+        cancelled=type_ in (ORDER_CANCELLED, INVOICE_CANCELLED), doc_date=doc_date,
+        due_date=None if is_order else _date(data, "dueDate", optional=True),
+        erp_client_id=client_id, client_eik=eik, currency=currency, lines=tuple(lines),
+        gross_amount=gross, credited_document_id=credited,
+        order_id=_text(data, "orderId", optional=True, limit=64) if not is_order else None,
+        version=_version(data), notes=tuple(notes))
+
+
+def _payment(data: Mapping[str, Any]) -> Payment:
+    currency = _currency(data)
+    amount = _amount(data.get("amount"), "amount")
+    paid_on = _date(data, "paidOn")
+    assert paid_on is not None
+    return Payment(payment_id=_required(data, "paymentId", 64),
+                   document_id=_required(data, "documentId", 64), paid_on=paid_on,
+                   amount=amount, currency=currency, amount_eur=to_eur(amount, currency),
+                   version=_version(data))
+
+
+# -- what a document adds to the figures ----------------------------------------------------------
+
+#: the rollup columns, in the tables' order
+FIGURE_COLUMNS = ("invoiced_net", "credited_net", "invoiced_quantity", "credited_quantity",
+                  "ordered_net", "ordered_quantity")
+COUNT_COLUMNS = ("invoices", "credit_notes", "orders")
+
+
+#: every rollup column of ``turnover_monthly``; the items rollup has the first six
+ALL_COLUMNS = (*FIGURE_COLUMNS, *COUNT_COLUMNS)
+#: per kind: the indexes (in ALL_COLUMNS) of its net amount, quantity and count
+_SLOTS = {INVOICE: (0, 2, 6), CREDIT_NOTE: (1, 3, 7), ORDER: (4, 5, 8)}
+
+#: the deltas of one rollup row, in the order of ALL_COLUMNS (amounts EUR)
+Delta = list
+
+
+def _delta() -> list[Any]:
+    return [Decimal(0)] * 6 + [0, 0, 0]
+
+
+@dataclass
+class Contribution:
+    """Rollup deltas keyed by (client, month) and by (client, month, group, product); each a
+    list in the order of :data:`ALL_COLUMNS`."""
+
+    monthly: dict[tuple[uuid.UUID, dt.date], list[Any]] = field(default_factory=dict)
+    items: dict[tuple[uuid.UUID, dt.date, str, str], list[Any]] = field(default_factory=dict)
+
+    def add(self, client_id: uuid.UUID, document: Document | None, sign: int) -> None:
+        """Add (``sign`` 1) or take away (−1) what ``document`` counts for ``client_id``."""
+        if document is None or document.cancelled:
+            return
+        month = document.doc_date.replace(day=1)
+        total = self.monthly.get((client_id, month))
+        if total is None:
+            total = self.monthly[(client_id, month)] = _delta()
+        net_i, qty_i, count_i = _SLOTS[document.kind]
+        total[count_i] += sign
+        items = self.items
+        net_sum = qty_sum = Decimal(0)
+        for line in document.lines:
+            key = (client_id, month, line.product_group_code, line.product_code)
+            item = items.get(key)
+            if item is None:
+                item = items[key] = _delta()
+            net, qty = line.net_amount_eur, line.quantity
+            if sign < 0:
+                net, qty = -net, -qty
+            item[net_i] += net
+            item[qty_i] += qty
+            net_sum += net
+            qty_sum += qty
+        total[net_i] += net_sum
+        total[qty_i] += qty_sum
+
+    def nonzero(self) -> tuple[list[tuple[tuple[uuid.UUID, dt.date], list[Any]]],
+                               list[tuple[tuple[uuid.UUID, dt.date, str, str], list[Any]]]]:
+        """The deltas that change something (the writing statement locks rows in key order,
+        so that two transactions never wait on each other in a circle)."""
+        monthly = [(k, d) for k, d in self.monthly.items() if any(d)]
+        items = [(k, d) for k, d in self.items.items() if any(d)]
+        return monthly, items
+
+    def clients(self) -> set[uuid.UUID]:
+        return {client for client, _ in self.monthly}
+
+
+def newest(messages: Iterable[Message]) -> list[Message]:
+    """Of several messages about the same record, keep the highest version (first seen wins a
+    tie: an equal version is a re-send)."""
+    best: dict[tuple[str, str], Message] = {}
+    for message in messages:
+        key = _key(message)
+        held = best.get(key)
+        if held is None or message.version > held.version:
+            best[key] = message
+    return list(best.values())
+
+
+def _key(message: Message) -> tuple[str, str]:
+    if isinstance(message, Product):
+        return ("product", message.code)
+    if isinstance(message, Payment):
+        return ("payment", message.payment_id)
+    return message.key

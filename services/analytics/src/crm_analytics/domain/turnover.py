@@ -1,0 +1,176 @@
+"""A turnover report from the monthly figures: a period of whole months, its figures by month,
+quarter, half-year or year, the same period of the previous year beside every figure, the
+rolling 12 months, and the figures by product group or product with their share and trend.
+Pure: the caller loads the months (``service_layer.turnover_queries``) and passes them in.
+
+Periods are whole months: ``from`` is taken back to the first of its month and ``to`` forward to
+the end of its month (the rollups are monthly). The previous year of a period is the same months
+one year earlier. The trend of a product group is that of its last 12 closed months before the
+end of the period (``metrics.trend``); the period's own last month counts as closed when it ended
+before today.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from crm_analytics.domain.metrics import Change, Figures, Trend, change, share, trend
+from crm_analytics.domain.periods import (
+    Bucket,
+    Granularity,
+    add_months,
+    buckets,
+    end_of_month,
+    first_of_month,
+    months_between,
+)
+
+#: the longest period a report spans
+MAX_MONTHS = 120
+#: months of history a trend reads
+TREND_MONTHS = 12
+
+
+class InvalidPeriod(ValueError):
+    """A period the report cannot be made for; the text says why."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """A run of whole months, ``start`` (a first day) to ``end`` (a last day)."""
+
+    start: dt.date
+    end: dt.date
+
+    @classmethod
+    def of(cls, start: dt.date | None, end: dt.date | None, today: dt.date) -> Period:
+        """The whole months from ``start`` to ``end``; by default the 12 months ending with
+        today's."""
+        end_month = first_of_month(end or today)
+        start_month = first_of_month(start) if start else add_months(end_month, -11)
+        if start_month > end_month:
+            raise InvalidPeriod("from must not be after to")
+        if len(months_between(start_month, end_month)) > MAX_MONTHS:
+            raise InvalidPeriod(f"a period spans at most {MAX_MONTHS} months")
+        if start_month.year < 2000 or end_month.year > 2100:
+            raise InvalidPeriod("the period must lie between the years 2000 and 2100")
+        return cls(start_month, end_of_month(end_month))
+
+    @property
+    def months(self) -> list[dt.date]:
+        return months_between(self.start, self.end)
+
+    def previous_year(self) -> Period:
+        return Period(add_months(self.start, -12), end_of_month(add_months(self.end, -12)))
+
+    def rolling_12(self) -> Period:
+        """The 12 months ending with the period's last month."""
+        return Period(add_months(first_of_month(self.end), -11), self.end)
+
+    def span(self) -> Period:
+        """Every month a report of this period reads: the previous year, the rolling 12 months
+        and the trend window included."""
+        start = min(self.previous_year().start,
+                    add_months(first_of_month(self.end), -(TREND_MONTHS + 12)))
+        return Period(start, self.end)
+
+
+def total(months: Mapping[dt.date, Figures], period: Period) -> Figures:
+    return Figures.sum_of(months[m] for m in period.months if m in months)
+
+
+@dataclass(frozen=True)
+class Compared:
+    """Figures beside those of the same period a year earlier."""
+
+    figures: Figures
+    previous_year: Figures
+
+    @property
+    def change(self) -> Change:
+        return change(self.figures.turnover, self.previous_year.turnover)
+
+    @property
+    def quantity_change(self) -> Change:
+        return change(self.figures.quantity, self.previous_year.quantity)
+
+
+def compared(months: Mapping[dt.date, Figures], period: Period) -> Compared:
+    return Compared(total(months, period), total(months, period.previous_year()))
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    bucket: Bucket
+    compared: Compared
+
+
+def by_bucket(months: Mapping[dt.date, Figures], period: Period,
+              granularity: Granularity) -> list[PeriodFigures]:
+    """The period by month, quarter, half-year or year (calendar buckets clipped to it)."""
+    return [PeriodFigures(b, compared(months, Period(b.start, b.end)))
+            for b in buckets(period.start, period.end, granularity)]
+
+
+@dataclass(frozen=True)
+class ItemMonth:
+    """One product group's (or product's) figures in one month."""
+
+    code: str
+    group_code: str
+    month: dt.date
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    code: str
+    group_code: str
+    compared: Compared
+    #: % of the turnover of all items in the period (None when that is not positive)
+    share: Decimal | None
+    trend: Trend
+
+
+def closed_months(period: Period, today: dt.date) -> list[dt.date]:
+    """The :data:`TREND_MONTHS` closed months ending with the period's last month (or with the
+    month before today's, when the period reaches into the current month)."""
+    last = first_of_month(period.end)
+    if last >= first_of_month(today):
+        last = add_months(first_of_month(today), -1)
+    return [add_months(last, -i) for i in range(TREND_MONTHS - 1, -1, -1)]
+
+
+def by_item(rows: Iterable[ItemMonth], period: Period, today: dt.date) -> list[ItemRow]:
+    """The figures of each item in the period and the previous year, its share and trend, by
+    turnover, biggest first (ties by code)."""
+    series: dict[str, dict[dt.date, Figures]] = {}
+    groups: dict[str, str] = {}
+    for row in rows:
+        series.setdefault(row.code, {})[row.month] = row.figures
+        groups[row.code] = row.group_code
+    trend_months = closed_months(period, today)
+    items = []
+    for code, months in series.items():
+        c = compared(months, period)
+        monthly = [months[m].turnover if m in months else Decimal(0) for m in trend_months]
+        first = next((i for i, v in enumerate(monthly) if v), None)
+        items.append((code, c, trend(monthly[first:] if first is not None else [])))
+    grand = sum((c.figures.turnover for _, c, _ in items if c.figures.turnover > 0), Decimal(0))
+    out = [ItemRow(code, groups[code], c, share(c.figures.turnover, grand), t)
+           for code, c, t in items
+           if c.figures != Figures() or c.previous_year != Figures()]
+    out.sort(key=lambda r: (-r.compared.figures.turnover, r.code))
+    return out
+
+
+def monthly_trend(months: Mapping[dt.date, Figures], period: Period,
+                  today: dt.date) -> Trend:
+    """The trend of the total over the closed months ending with the period (see the module)."""
+    window = closed_months(period, today)
+    values = [months[m].turnover if m in months else Decimal(0) for m in window]
+    first = next((i for i, v in enumerate(values) if v), None)
+    return trend(values[first:] if first is not None else [])

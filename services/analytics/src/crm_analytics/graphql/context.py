@@ -1,0 +1,51 @@
+"""The per-request GraphQL context: the principal, the runtime, the service's config, the access
+moment, the process's ranking cache and fresh DataLoaders."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass, field
+
+from crm_analytics.config import AnalyticsConfig
+from crm_analytics.graphql.loaders import Loaders, make_loaders
+from crm_analytics.service_layer import turnover_queries as q
+from crm_analytics.service_layer.client_metrics import RankingCache
+from crm_analytics.service_layer.visibility import Access
+from crm_common.graphql.context import RequestContext
+
+
+@dataclass
+class Context(RequestContext):
+    config: AnalyticsConfig = field(default_factory=AnalyticsConfig)
+    rankings: RankingCache = field(default_factory=RankingCache)
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    loaders: Loaders = field(init=False)
+    _as_of: asyncio.Task[dt.datetime | None] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = make_loaders(self.runtime.reader, self.access)
+
+    @property
+    def access(self) -> Access:
+        return Access(self.principal, self.now, self.grace)
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.date()
+
+    async def as_of(self) -> dt.datetime | None:
+        """The watermark (the latest ERP message applied), read once per request."""
+        if self._as_of is None:
+            self._as_of = asyncio.ensure_future(self._read_as_of())
+        return await asyncio.shield(self._as_of)
+
+    async def _read_as_of(self) -> dt.datetime | None:
+        async with self.runtime.reader.connect() as conn:
+            return await q.watermark(conn)
+
+    async def names(self, codes: list[str], product: bool) -> dict[str, str]:
+        if not codes:
+            return {}
+        async with self.runtime.reader.connect() as conn:
+            return await q.names(conn, codes, product=product)

@@ -1,0 +1,290 @@
+"""Reads of the turnover figures: always from the monthly rollups (``turnover_monthly``,
+``turnover_items_monthly``), never from the ledger's lines; the payment behaviour from the
+invoice headers and payments of the client.
+
+A *scope* is a SQL condition on a ``client_id`` column: one client, a client group, an owner's
+portfolio, a list of clients, everyone — always AND the caller's access rule
+(``service_layer.visibility``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crm_analytics.adapters.tables import (
+    access,
+    client_profiles,
+    erp_documents,
+    erp_payments,
+    erp_product_groups,
+    erp_products,
+    turnover_items_monthly,
+    turnover_monthly,
+)
+from crm_analytics.domain.ledger import COUNT_COLUMNS, FIGURE_COLUMNS
+from crm_analytics.domain.metrics import Figures, InvoiceDue
+from crm_analytics.domain.periods import add_months
+from crm_analytics.domain.turnover import ItemMonth
+
+#: a condition on a client id column
+Scope = Callable[[sa.ColumnElement[Any]], sa.ColumnElement[bool]]
+
+
+def one_client(client_id: uuid.UUID) -> Scope:
+    return lambda column: column == client_id
+
+
+def clients_in(client_ids: Sequence[uuid.UUID]) -> Scope:
+    return lambda column: column.in_(list(client_ids))
+
+
+def group_members(group_id: uuid.UUID) -> Scope:
+    p = client_profiles.c
+    return lambda column: column.in_(sa.select(p.client_id).where(p.group_id == group_id))
+
+
+def portfolio(owner_id: uuid.UUID) -> Scope:
+    c = access.require_clients().c
+    return lambda column: column.in_(sa.select(c.client_id).where(c.owner_id == owner_id))
+
+
+def everyone() -> Scope:
+    return lambda _column: sa.true()
+
+
+def both(*scopes: Scope) -> Scope:
+    return lambda column: sa.and_(*(scope(column) for scope in scopes))
+
+
+def _figures(row: Mapping[Any, Any], counts: bool = True) -> Figures:
+    values: dict[str, Any] = {c: Decimal(row[c] or 0) for c in FIGURE_COLUMNS}
+    if counts:
+        values.update({c: int(row[c] or 0) for c in COUNT_COLUMNS})
+    return Figures(**values)
+
+
+def _sums(table: sa.Table, columns: Sequence[str]) -> list[sa.Label[Any]]:
+    return [sa.func.coalesce(sa.func.sum(table.c[c]), 0).label(c) for c in columns]
+
+
+async def monthly(conn: AsyncConnection, scope: Scope, start: dt.date,
+                  end: dt.date) -> dict[dt.date, Figures]:
+    """The figures of the scope by month (first days), for the months from ``start``'s to
+    ``end``'s; months without figures are absent."""
+    t = turnover_monthly
+    rows = await conn.execute(
+        sa.select(t.c.month, *_sums(t, (*FIGURE_COLUMNS, *COUNT_COLUMNS)))
+        .where(scope(t.c.client_id), t.c.month >= start.replace(day=1), t.c.month <= end)
+        .group_by(t.c.month))
+    return {row.month: _figures(row._mapping) for row in rows}
+
+
+async def by_client(conn: AsyncConnection, scope: Scope, start: dt.date,
+                    end: dt.date) -> dict[uuid.UUID, Figures]:
+    """The figures of each client of the scope over the months from ``start`` to ``end``."""
+    t = turnover_monthly
+    rows = await conn.execute(
+        sa.select(t.c.client_id, *_sums(t, (*FIGURE_COLUMNS, *COUNT_COLUMNS)))
+        .where(scope(t.c.client_id), t.c.month >= start.replace(day=1), t.c.month <= end)
+        .group_by(t.c.client_id))
+    return {row.client_id: _figures(row._mapping) for row in rows}
+
+
+async def monthly_by_client(conn: AsyncConnection, clients: Sequence[uuid.UUID], start: dt.date,
+                            end: dt.date) -> dict[uuid.UUID, dict[dt.date, Figures]]:
+    """:func:`monthly` for each of several clients, in one statement."""
+    t = turnover_monthly
+    rows = await conn.execute(
+        sa.select(t).where(t.c.client_id.in_(list(clients)), t.c.month >= start.replace(day=1),
+                           t.c.month <= end))
+    out: dict[uuid.UUID, dict[dt.date, Figures]] = {}
+    for row in rows:
+        out.setdefault(row.client_id, {})[row.month] = _figures(row._mapping)
+    return out
+
+
+def _item_select(product: bool, *conditions: sa.ColumnElement[bool],
+                 per_client: bool = False) -> sa.Select[Any]:
+    t = turnover_items_monthly
+    key = t.c.product_code if product else t.c.product_group_code
+    columns: list[Any] = [key.label("code"), t.c.month,
+                          sa.func.min(t.c.product_group_code).label("grp"),
+                          *_sums(t, FIGURE_COLUMNS)]
+    group_by: list[Any] = [key, t.c.month]
+    if per_client:
+        columns.insert(0, t.c.client_id)
+        group_by.insert(0, t.c.client_id)
+    return sa.select(*columns).where(*conditions).group_by(*group_by)
+
+
+def _item_month(row: Any) -> ItemMonth:
+    return ItemMonth(row.code, row.grp, row.month, _figures(row._mapping, counts=False))
+
+
+async def item_months(conn: AsyncConnection, scope: Scope, start: dt.date, end: dt.date, *,
+                      product: bool) -> list[ItemMonth]:
+    """The figures of the scope by product group (or product) and month."""
+    t = turnover_items_monthly
+    rows = await conn.execute(_item_select(
+        product, scope(t.c.client_id), t.c.month >= start.replace(day=1), t.c.month <= end))
+    return [_item_month(row) for row in rows]
+
+
+async def item_months_by_client(conn: AsyncConnection, clients: Sequence[uuid.UUID],
+                                start: dt.date, end: dt.date, *, product: bool
+                                ) -> dict[uuid.UUID, list[ItemMonth]]:
+    """:func:`item_months` for each of several clients, in one statement."""
+    t = turnover_items_monthly
+    rows = await conn.execute(_item_select(
+        product, t.c.client_id.in_(list(clients)), t.c.month >= start.replace(day=1),
+        t.c.month <= end, per_client=True))
+    out: dict[uuid.UUID, list[ItemMonth]] = {}
+    for row in rows:
+        out.setdefault(row.client_id, []).append(_item_month(row))
+    return out
+
+
+async def names(conn: AsyncConnection, codes: Sequence[str], *, product: bool
+                ) -> dict[str, str]:
+    """The catalogue's names of these product (group) codes."""
+    if not codes:
+        return {}
+    table = erp_products if product else erp_product_groups
+    rows = await conn.execute(sa.select(table.c.code, table.c.name)
+                              .where(table.c.code.in_(list(codes))))
+    return {row.code: row.name for row in rows}
+
+
+async def groups_by_month(conn: AsyncConnection, scope: Scope, start: dt.date,
+                          end: dt.date) -> dict[str, dict[dt.date, Decimal]]:
+    """Turnover by product group and month (for stopped groups)."""
+    t = turnover_items_monthly
+    rows = await conn.execute(
+        sa.select(t.c.product_group_code, t.c.month,
+                  sa.func.sum(t.c.invoiced_net - t.c.credited_net).label("turnover"))
+        .where(scope(t.c.client_id), t.c.month >= start.replace(day=1), t.c.month <= end)
+        .group_by(t.c.product_group_code, t.c.month))
+    out: dict[str, dict[dt.date, Decimal]] = {}
+    for row in rows:
+        out.setdefault(row.product_group_code, {})[row.month] = Decimal(row.turnover)
+    return out
+
+
+async def group_buyers(conn: AsyncConnection, scope: Scope, start: dt.date,
+                       end: dt.date) -> tuple[int, dict[str, int]]:
+    """How many clients of the scope bought anything in the months, and how many bought each
+    product group (positive turnover)."""
+    t = turnover_items_monthly
+    per_client = (sa.select(t.c.client_id, t.c.product_group_code)
+                  .where(scope(t.c.client_id), t.c.month >= start.replace(day=1),
+                         t.c.month <= end)
+                  .group_by(t.c.client_id, t.c.product_group_code)
+                  .having(sa.func.sum(t.c.invoiced_net - t.c.credited_net) > 0).subquery())
+    rows = await conn.execute(
+        sa.select(per_client.c.product_group_code, sa.func.count().label("n"))
+        .group_by(per_client.c.product_group_code))
+    counts = {row.product_group_code: int(row.n) for row in rows}
+    buyers = await conn.scalar(sa.select(sa.func.count(sa.distinct(per_client.c.client_id))))
+    return int(buyers or 0), counts
+
+
+async def last_invoice_dates(conn: AsyncConnection, client_ids: Sequence[uuid.UUID]
+                             ) -> dict[uuid.UUID, dt.date]:
+    """The issue date of each client's latest posted invoice (one index probe per client)."""
+    if not client_ids:
+        return {}
+    d = erp_documents.c
+    ids = sa.func.unnest(sa.cast(sa.literal(list(client_ids)),
+                                 sa.ARRAY(sa.Uuid()))).table_valued("id").render_derived()
+    latest = (sa.select(d.doc_date).where(d.client_id == ids.c.id, d.kind == "invoice",
+                                          d.status == "posted")
+              .order_by(d.doc_date.desc()).limit(1).scalar_subquery())
+    rows = await conn.execute(sa.select(ids.c.id, latest.label("last")))
+    return {row.id: row.last for row in rows if row.last is not None}
+
+
+async def invoices_due(conn: AsyncConnection, client_id: uuid.UUID,
+                       today: dt.date, *, months: int = 36) -> list[InvoiceDue]:
+    """The client's posted invoices issued in the last ``months`` months, each with the amount
+    due (gross EUR less its credit notes' gross) and its payments (EUR)."""
+    d = erp_documents
+    credit = d.alias("credit")
+    credited = (sa.select(sa.func.coalesce(sa.func.sum(
+        sa.func.coalesce(credit.c.gross_amount_eur, credit.c.net_amount_eur)), 0))
+        .where(credit.c.doc_type == "invoice", credit.c.credited_document_id == d.c.erp_id,
+               credit.c.status != "cancelled")
+        .scalar_subquery())
+    rows = (await conn.execute(
+        sa.select(d.c.erp_id, d.c.doc_date, d.c.due_date,
+                  (sa.func.coalesce(d.c.gross_amount_eur, d.c.net_amount_eur)
+                   - credited).label("due"))
+        .where(d.c.client_id == client_id, d.c.kind == "invoice", d.c.status == "posted",
+               d.c.doc_date >= add_months(today, -months))
+        .order_by(d.c.due_date))).all()
+    payments: dict[str, list[tuple[dt.date, Decimal]]] = {}
+    ids = [row.erp_id for row in rows]
+    p = erp_payments.c
+    for start in range(0, len(ids), 1000):
+        for pay in await conn.execute(
+                sa.select(p.document_id, p.paid_on, p.amount_eur)
+                .where(p.document_id.in_(ids[start:start + 1000])).order_by(p.paid_on)):
+            payments.setdefault(pay.document_id, []).append((pay.paid_on, pay.amount_eur))
+    return [InvoiceDue(document_id=row.erp_id, issue_date=row.doc_date,
+                       due_date=row.due_date or row.doc_date, amount_due=Decimal(row.due),
+                       payments=tuple(payments.get(row.erp_id, ())))
+            for row in rows]
+
+
+async def watermark(conn: AsyncConnection) -> dt.datetime | None:
+    """The time of the latest ERP message applied (documents, payments, products)."""
+    moments = [await conn.scalar(sa.select(sa.func.max(t.c.event_time)))
+               for t in (erp_documents, erp_payments, erp_products)]
+    present = [m for m in moments if m is not None]
+    return max(present) if present else None
+
+
+#: what the grouped reads group by
+GROUP_KEYS = ("client", "client_group", "owner")
+
+
+async def grouped(conn: AsyncConnection, scope: Scope, start: dt.date, end: dt.date,
+                  key: str) -> dict[uuid.UUID | None, Figures]:
+    """The scope's figures over the months from ``start`` to ``end`` by client, client group or
+    owner (``None``: clients without a group or owner)."""
+    t = turnover_monthly
+    sums = _sums(t, (*FIGURE_COLUMNS, *COUNT_COLUMNS))
+    conditions = [scope(t.c.client_id), t.c.month >= start.replace(day=1), t.c.month <= end]
+    if key == "client":
+        statement = sa.select(t.c.client_id.label("k"), *sums).where(*conditions) \
+            .group_by(t.c.client_id)
+    elif key == "client_group":
+        p = client_profiles
+        statement = (sa.select(p.c.group_id.label("k"), *sums)
+                     .select_from(t.outerjoin(p, p.c.client_id == t.c.client_id))
+                     .where(*conditions).group_by(p.c.group_id))
+    elif key == "owner":
+        a = access.require_clients()
+        statement = (sa.select(a.c.owner_id.label("k"), *sums)
+                     .select_from(t.outerjoin(a, a.c.client_id == t.c.client_id))
+                     .where(*conditions).group_by(a.c.owner_id))
+    else:
+        raise ValueError(f"cannot group by {key!r}")
+    return {row.k: _figures(row._mapping) for row in await conn.execute(statement)}
+
+
+async def client_names(conn: AsyncConnection, client_ids: Sequence[uuid.UUID]
+                       ) -> dict[uuid.UUID, str]:
+    """The clients' names from the access projection."""
+    if not client_ids:
+        return {}
+    c = access.require_clients().c
+    rows = await conn.execute(sa.select(c.client_id, c.name)
+                              .where(c.client_id.in_(list(client_ids))))
+    return {row.client_id: row.name for row in rows}

@@ -1,0 +1,65 @@
+"""The access rule of DESIGN §6 for the figures: admins and managers see every client's, a sales
+rep those of the clients they may see (owned, or a standing meeting grant) — the shared rule over
+this service's projections. The list of unmatched ERP documents and parked messages is for
+admins. This is the one place the rule is stated; the turnover reads take the scope it returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crm_analytics.adapters.tables import access
+from crm_analytics.service_layer.turnover_queries import Scope
+from crm_common.auth import Principal
+from crm_common.client_access import visible_client_condition
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who asks, and the moment and grace period the access rule is evaluated with."""
+
+    principal: Principal
+    now: dt.datetime
+    grace: dt.timedelta
+
+    @property
+    def sees_all(self) -> bool:
+        return self.principal.sees_all_clients
+
+    @property
+    def is_admin(self) -> bool:
+        return self.principal.is_admin
+
+    def scope(self) -> Scope:
+        """The clients whose figures the principal may see, as a condition on a column."""
+        principal, now, grace = self.principal, self.now, self.grace
+
+        def condition(column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+            return visible_client_condition(access, principal, column, now, grace)
+        return condition
+
+    async def visible_among(self, conn: AsyncConnection,
+                            client_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these clients the principal may see (one statement)."""
+        if self.sees_all:
+            return set(client_ids)
+        c = access.require_clients().c
+        rows = await conn.execute(sa.select(c.client_id).where(
+            c.client_id.in_(client_ids), self.scope()(c.client_id)))
+        return set(rows.scalars())
+
+    async def may_see(self, conn: AsyncConnection, client_id: uuid.UUID) -> bool:
+        """The principal may see this client's figures (managers and admins: any id; a rep: a
+        client of the projection they own or meet)."""
+        if self.sees_all:
+            return True
+        c = access.require_clients().c
+        found = await conn.scalar(sa.select(sa.literal(1)).where(
+            c.client_id == client_id, self.scope()(c.client_id)))
+        return found is not None

@@ -1,0 +1,249 @@
+"""A real analytics service for the integration tests: its own database (created and dropped),
+its own platform and ERP exchanges and queue prefix, real PostgreSQL and RabbitMQ, served by
+uvicorn on a free port. The tests publish what the clients service and the ERP would, onto the
+run's exchanges; every event the service publishes is checked against the catalogue."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import importlib.util
+import json
+import pathlib
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import aio_pika
+import httpx
+import pytest
+import sqlalchemy as sa
+import uvicorn
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from crm_analytics.app import create_app
+from crm_analytics.cli import migrate
+from crm_analytics.config import AnalyticsConfig
+from crm_common.db import drop_database
+from crm_common.devkeys import generate_key_pair, mint_token
+from crm_common.settings import Settings
+from crm_common.testing import CaughtEvents, delete_broker_objects, event_message, open_tap
+from crm_dev import procs
+
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+RUN = uuid.uuid4().hex[:10]
+QUEUE_PREFIX = f"test.{RUN}."
+QUEUES = [f"{QUEUE_PREFIX}analytics.{name}{suffix}"
+          for name in ("erp-feed", "clients", "access-meetings", "access-employees")
+          for suffix in ("", ".dlq")]
+
+pytestmark = pytest.mark.integration
+
+
+def load_reference() -> ModuleType:
+    """tests/reference.py, the independent computation (loaded by path: importlib mode)."""
+    path = pathlib.Path(__file__).resolve().parents[1] / "reference.py"
+    spec = importlib.util.spec_from_file_location("analytics_reference", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def reference() -> ModuleType:
+    return load_reference()
+
+
+@pytest.fixture(scope="session")
+def keys() -> tuple[str, str]:
+    return generate_key_pair()
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/crm_analytics_test_{RUN}"
+    await asyncio.to_thread(migrate, url)
+    yield url
+    await drop_database(url)
+
+
+@pytest.fixture(scope="session")
+async def exchange_name() -> AsyncIterator[str]:
+    name = f"crm.events.test.{RUN}"
+    yield name
+    await delete_broker_objects(name, QUEUES)
+
+
+@pytest.fixture(scope="session")
+async def erp_exchange_name() -> AsyncIterator[str]:
+    name = f"erp.events.test.{RUN}"
+    yield name
+    await delete_broker_objects(name, [])
+
+
+@pytest.fixture(scope="session")
+async def tap(exchange_name: str) -> AsyncIterator[CaughtEvents]:
+    caught = CaughtEvents()
+    conn = await open_tap(exchange_name, caught, binding="crm.analytics.#")
+    yield caught
+    await conn.close()
+    caught.assert_all_valid()  # every event the service published matches the catalogue
+
+
+class Publisher:
+    """Publishes what the clients service (client and employee snapshots) and the ERP would."""
+
+    def __init__(self, platform: aio_pika.abc.AbstractExchange,
+                 erp: aio_pika.abc.AbstractExchange) -> None:
+        self.platform = platform
+        self.erp = erp
+
+    async def client(self, client_id: uuid.UUID, *, owner: uuid.UUID | None = None,
+                     eik: str | None = None, group: uuid.UUID | None = None,
+                     version: int = 1, name: str = "Тракия Дистрибуция АД",
+                     term: int | None = 30) -> dict[str, Any]:
+        now = dt.datetime.now(dt.UTC).isoformat()
+        snapshot = {
+            "id": str(client_id), "code": f"C{uuid.uuid4().int % 10**6:06d}",
+            "kind": "company", "legalName": name, "tradeName": None, "eik": eik,
+            "vatNumber": None, "status": "active", "ownerId": str(owner) if owner else None,
+            "phones": [], "emails": [], "website": None, "notes": None, "tags": [],
+            "version": version, "createdAt": now, "updatedAt": now, "archivedAt": None,
+            "addresses": [], "contactPersons": [], "bankAccounts": [],
+            "groupId": str(group) if group else None, "paymentTermDays": term,
+            "currency": "EUR", "creditLimit": None, "documentDescriptions": {},
+        }
+        type_ = "crm.clients.client.created" if version == 1 else "crm.clients.client.updated"
+        data: dict[str, Any] = {"client": snapshot}
+        if version > 1:
+            data["changed"] = ["eik"]
+        envelope, message = event_message(type_, str(client_id), data, source="crm/clients")
+        await self.platform.publish(message, routing_key=type_)
+        return envelope
+
+    async def erp_envelope(self, envelope: dict[str, Any]) -> None:
+        await self.erp_raw(json.dumps(envelope, ensure_ascii=False).encode(),
+                           str(envelope.get("type", "erp.unknown")), str(envelope.get("id")))
+
+    async def erp_raw(self, body: bytes, routing_key: str = "erp.sales.invoice.posted",
+                      message_id: str | None = None) -> None:
+        await self.erp.publish(aio_pika.Message(
+            body, message_id=message_id, content_type="application/cloudevents+json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=routing_key)
+
+
+@pytest.fixture(scope="session")
+async def publisher(exchange_name: str, erp_exchange_name: str) -> AsyncIterator[Publisher]:
+    conn = await aio_pika.connect(AMQP_URL)
+    channel = await conn.channel(publisher_confirms=True)
+    platform = await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.TOPIC,
+                                              durable=True)
+    erp = await channel.declare_exchange(erp_exchange_name, aio_pika.ExchangeType.TOPIC,
+                                         durable=True)
+    yield Publisher(platform, erp)
+    await conn.close()
+
+
+@dataclass
+class Service:
+    url: str
+    private_key: str
+    settings: Settings
+    client: httpx.AsyncClient
+    database_url: str
+    server: uvicorn.Server | None = None
+    task: asyncio.Task[None] | None = None
+
+    def token(self, role: str, subject: uuid.UUID | None = None) -> str:
+        return mint_token(self.private_key, subject=subject or uuid.uuid4(), roles=[role])
+
+    async def gql(self, token: str | None, query: str,
+                  variables: dict[str, Any] | None = None) -> httpx.Response:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        return await self.client.post(f"{self.url}/graphql",
+                                      json={"query": query, "variables": variables or {}},
+                                      headers=headers)
+
+    async def data(self, token: str, query: str,
+                   variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = await self.gql(token, query, variables)
+        body = response.json()
+        assert response.status_code == 200, body
+        assert "errors" not in body, body
+        return body["data"]
+
+    async def errors(self, token: str, query: str,
+                     variables: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        response = await self.gql(token, query, variables)
+        body = response.json()
+        assert body.get("errors"), body
+        return list(body["errors"])
+
+    async def sql(self, statement: str, **params: object) -> list[dict[str, Any]]:
+        engine = create_async_engine(self.database_url)
+        try:
+            async with engine.begin() as conn:
+                result = await conn.execute(sa.text(statement), params)
+                return [dict(r) for r in result.mappings()] if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
+    async def start(self, config: AnalyticsConfig) -> None:
+        self.server = uvicorn.Server(uvicorn.Config(
+            create_app(self.settings, config), host="127.0.0.1", port=self.settings.port,
+            log_config=None, access_log=False, lifespan="on"))
+        self.task = asyncio.create_task(self.server.serve())
+        for _ in range(200):
+            if self.server.started:
+                break
+            await asyncio.sleep(0.05)
+        assert self.server.started, "analytics service did not start"
+        for _ in range(300):
+            ready = await self.client.get(f"{self.url}/readyz")
+            if ready.status_code == 200:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"analytics service not ready: {ready.text}")
+
+    async def stop(self) -> None:
+        assert self.server is not None and self.task is not None
+        self.server.should_exit = True
+        await asyncio.wait_for(self.task, timeout=20)
+        self.server = self.task = None
+
+
+@pytest.fixture(scope="session")
+async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
+                  erp_exchange_name: str, tap: CaughtEvents) -> AsyncIterator[Service]:
+    private, public = keys
+    port = procs.free_port()
+    settings = Settings.from_env("analytics", port, environ={
+        "CRM_ENV": "test", "SERVICE_PORT": str(port), "DATABASE_URL": database_url,
+        "AMQP_URL": AMQP_URL, "EVENTS_EXCHANGE": exchange_name, "QUEUE_PREFIX": QUEUE_PREFIX,
+        "JWT_PUBLIC_KEY": public,
+    })
+    config = AnalyticsConfig(erp_exchange=erp_exchange_name, turnover_debounce_seconds=0.5)
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
+        svc = Service(f"http://127.0.0.1:{port}", private, settings, client, database_url)
+        await svc.start(config)
+        yield svc
+        if svc.server is not None:
+            await svc.stop()
+
+
+async def wait_until(check: Any, within: float = 30.0) -> Any:
+    """Poll an async ``check`` until it returns something truthy (events are asynchronous)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.1)
