@@ -129,6 +129,41 @@ async def test_failing_message_is_dead_lettered_and_others_keep_flowing(db, rabb
     assert claimed == {good["id"], later["id"]}
 
 
+async def test_a_batch_applies_many_in_one_transaction_and_isolates_a_poison_message(
+        db, rabbit, h):
+    batches: list[int] = []
+
+    async def handler(session: AsyncSession, envs: list[dict]) -> None:
+        batches.append(len(envs))
+        for env in envs:
+            await session.execute(sa.insert(h.applied).values(event_id=env["id"], consumer="b"))
+            if env["type"].endswith(".failed"):
+                raise RuntimeError("this event always fails")
+
+    runner = make_runner(db, rabbit, max_attempts=3)
+    queue = runner.register_batch("batch", ["crm.test.#"], handler, max_size=50,
+                                  max_wait_seconds=0.2)
+    rabbit.track(*runner.queue_names())
+    goods = [envelope("crm.test.thing.created", n) for n in range(40)]
+    poison = envelope("crm.test.thing.failed", 99)
+    async with h.running(runner.run):
+        await h.wait_until(lambda: _true(runner.attached), 10, "consumer attached")
+        for env in goods[:20]:
+            await publish(rabbit, env)
+        await h.wait_until(lambda: _eq(count_applied(db, h), 20), 10, "first batch applied")
+        for env in [*goods[20:30], poison, *goods[30:], goods[0]]:  # goods[0] again
+            await publish(rabbit, env)
+        await h.wait_until(lambda: _eq(rabbit.count(dlq_name(queue)), 1), 15, "dead-lettered")
+        await h.wait_until(lambda: _eq(count_applied(db, h), 40), 10, "all good ones applied")
+        await h.wait_until(lambda: _eq(rabbit.count(queue), 0), 10, "queue drained")
+    assert batches[0] > 1, "the first messages were applied together"
+    for env in goods:
+        assert await count_applied(db, h, event_id=env["id"]) == 1
+    assert await count_applied(db, h, event_id=poison["id"]) == 0
+    dead = [m.message_id for m in await rabbit.drain(dlq_name(queue))]
+    assert dead == [poison["id"]]
+
+
 async def _true(value: bool) -> bool:
     return value
 

@@ -86,15 +86,29 @@ from .broker import (
 )
 from .context import correlation_id
 from .envelope import InvalidEnvelope, parse_envelope
-from .inbox import PURGE_BATCH_SIZE, claim, purge_inbox
+from .inbox import PURGE_BATCH_SIZE, claim, claim_many, purge_inbox
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+#: a handler of several events in one transaction (``register_batch``)
+BatchHandler = Callable[[AsyncSession, list[dict[str, Any]]], Awaitable[None]]
 
 DEFAULT_INBOX_RETENTION_SECONDS = 30 * 24 * 3600.0
 #: a cancellation this long after the previous one starts the re-attach back-off afresh
 _CANCEL_QUIET_SECONDS = 60.0
+
+
+@dataclass
+class _Batch:
+    """Messages of a batch registration waiting for their transaction."""
+
+    handler: BatchHandler
+    max_size: int
+    max_wait: float
+    pending: list[tuple[AbstractIncomingMessage, dict[str, Any]]] = field(default_factory=list)
+    timer: asyncio.Task[None] | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 @dataclass
@@ -107,6 +121,7 @@ class _Registration:
     exchange: str = DEFAULT_EXCHANGE
     queue: AbstractQueue | None = field(default=None, repr=False)
     consumer_tag: ConsumerTag | None = None
+    batch: _Batch | None = None
 
 
 class ConsumerRunner:
@@ -185,6 +200,25 @@ class ConsumerRunner:
         queue_name = f"{self.queue_prefix}{self.service_name}.{name}"
         self._registrations[name] = _Registration(
             name, queue_name, list(routing_keys), handler, exchange or self.exchange_name)
+        return queue_name
+
+    def register_batch(self, name: str, routing_keys: list[str], handler: BatchHandler, *,
+                       max_size: int = 200, max_wait_seconds: float = 0.05,
+                       exchange: str | None = None) -> str:
+        """Register ``handler`` for events matching ``routing_keys``, applied several at a time:
+        up to ``max_size`` messages (or what arrived within ``max_wait_seconds`` of the first)
+        in one transaction, with one inbox statement, acknowledged after the commit. A batch
+        that fails is rolled back and its messages are handled one by one (``handler`` with a
+        list of one), with the retries and dead-lettering of :meth:`register`, so one poison
+        message holds up nobody. The queue's consumer prefetches ``2 × max_size``."""
+        if max_size < 1 or max_wait_seconds <= 0:
+            raise ValueError("max_size must be at least 1 and max_wait_seconds positive")
+
+        async def one(session: AsyncSession, envelope: dict[str, Any]) -> None:
+            await handler(session, [envelope])
+
+        queue_name = self.register(name, routing_keys, one, exchange=exchange)
+        self._registrations[name].batch = _Batch(handler, max_size, max_wait_seconds)
         return queue_name
 
     def queue_names(self) -> list[str]:
@@ -339,9 +373,23 @@ class ConsumerRunner:
     async def _consume(self, registrations: list[_Registration]) -> None:
         for reg in registrations:
             assert reg.queue is not None
-            reg.consumer_tag = await reg.queue.consume(self._callback(reg))
+            if reg.batch is not None and self._link is not None:
+                # basic.qos (not global) applies to the consumers created after it
+                await self._link.channel.set_qos(prefetch_count=2 * reg.batch.max_size)
+                try:
+                    reg.consumer_tag = await reg.queue.consume(self._callback(reg))
+                finally:
+                    await self._link.channel.set_qos(prefetch_count=self._prefetch)
+            else:
+                reg.consumer_tag = await reg.queue.consume(self._callback(reg))
 
     async def _detach(self, *, graceful: bool) -> None:
+        for reg in self._registrations.values():
+            if reg.batch is not None:
+                if graceful and self._link is not None and self._link.usable:
+                    await self._flush(reg)
+                else:  # unacknowledged: the broker redelivers them
+                    reg.batch.pending.clear()
         link, self._link = self._link, None
         for reg in self._registrations.values():
             if graceful and link is not None and link.usable and reg.queue and reg.consumer_tag:
@@ -364,13 +412,18 @@ class ConsumerRunner:
             if task is not None:
                 self._inflight.add(task)
                 task.add_done_callback(self._inflight.discard)
-            await self._handle(reg, message)
+            if reg.batch is not None:
+                await self._enqueue(reg, reg.batch, message)
+            else:
+                await self._handle(reg, message)
 
         return on_message
 
-    async def _handle(self, reg: _Registration, message: AbstractIncomingMessage) -> None:
+    async def _parse(self, reg: _Registration,
+                     message: AbstractIncomingMessage) -> dict[str, Any] | None:
+        """The message's envelope; a malformed one is rejected (to the DLQ) and None."""
         try:
-            envelope = parse_envelope(message.body)
+            return parse_envelope(message.body)
         except InvalidEnvelope as exc:
             log.error(
                 "rejecting malformed message %s on %s (to DLQ): %s",
@@ -380,7 +433,72 @@ class ConsumerRunner:
             )
             self._count(reg, "dead_lettered")
             await _settle(message.reject(requeue=False))
+            return None
+
+    async def _enqueue(self, reg: _Registration, batch: _Batch,
+                       message: AbstractIncomingMessage) -> None:
+        envelope = await self._parse(reg, message)
+        if envelope is None:
             return
+        batch.pending.append((message, envelope))
+        if len(batch.pending) >= batch.max_size:
+            await self._flush(reg)
+        elif batch.timer is None:
+            batch.timer = asyncio.create_task(self._flush_later(reg, batch))
+
+    async def _flush_later(self, reg: _Registration, batch: _Batch) -> None:
+        await asyncio.sleep(batch.max_wait)
+        batch.timer = None
+        await self._flush(reg)
+
+    async def _flush(self, reg: _Registration) -> None:
+        """Apply the pending messages of a batch registration in one transaction."""
+        batch = reg.batch
+        assert batch is not None
+        async with batch.lock:
+            items, batch.pending = batch.pending, []
+            if batch.timer is not None and batch.timer is not asyncio.current_task():
+                batch.timer.cancel()
+                batch.timer = None
+            if not items:
+                return
+            task = asyncio.current_task()
+            if task is not None:
+                self._inflight.add(task)
+            try:
+                fresh: list[dict[str, Any]] = []
+                async with self._sessions() as session, session.begin():
+                    claimed = await claim_many(session, reg.queue_name,
+                                               [envelope["id"] for _, envelope in items])
+                    for _, envelope in items:
+                        if envelope["id"] in claimed:
+                            claimed.discard(envelope["id"])
+                            fresh.append(envelope)
+                    if fresh:
+                        await batch.handler(session, fresh)
+            except Exception:
+                log.warning("a batch of %d events failed on %s; handling them one by one",
+                            len(items), reg.queue_name, exc_info=True)
+                for message, envelope in items:
+                    await self._process(reg, message, envelope)
+                return
+            finally:
+                if task is not None:
+                    self._inflight.discard(task)
+            EVENTS_CONSUMED.labels(self.service_name, reg.queue_name, "applied").inc(len(fresh))
+            if len(items) > len(fresh):
+                EVENTS_CONSUMED.labels(self.service_name, reg.queue_name, "duplicate").inc(
+                    len(items) - len(fresh))
+            for message, _ in items:
+                await _settle(message.ack())
+
+    async def _handle(self, reg: _Registration, message: AbstractIncomingMessage) -> None:
+        envelope = await self._parse(reg, message)
+        if envelope is not None:
+            await self._process(reg, message, envelope)
+
+    async def _process(self, reg: _Registration, message: AbstractIncomingMessage,
+                       envelope: dict[str, Any]) -> None:
         attempt = _delivery_count(message) + 1
         token = correlation_id.set(envelope.get("correlationid"))
         duplicate = False

@@ -63,6 +63,19 @@ async def claim(session: AsyncSession, consumer: str, event_id: str) -> bool:
     return result.first() is not None
 
 
+async def claim_many(session: AsyncSession, consumer: str, event_ids: list[str]) -> set[str]:
+    """Record that ``consumer`` handles these events (one statement); return the ids it had not
+    handled before (an id given twice is returned once)."""
+    if not event_ids:
+        return set()
+    rows = await session.execute(
+        sa.text("INSERT INTO inbox (consumer, event_id) SELECT :consumer, e FROM "
+                "(SELECT DISTINCT e FROM unnest(CAST(:ids AS text[])) AS e ORDER BY e) AS ids "
+                "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"),
+        {"consumer": consumer, "ids": event_ids})
+    return {row.event_id for row in rows}
+
+
 async def purge_inbox(
     engine: AsyncEngine, older_than: dt.timedelta, *, batch_size: int = PURGE_BATCH_SIZE
 ) -> int:

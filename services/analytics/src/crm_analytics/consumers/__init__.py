@@ -1,7 +1,9 @@
 """What the analytics service consumes.
 
 From the ERP (``erp.events``, DESIGN §9), queue ``<prefix>analytics.erp-feed``: products,
-orders, invoices, credit notes, payments, applied to the ledger (``service_layer.ledger``).
+orders, invoices, credit notes, payments, applied to the ledger (``service_layer.ledger``) in
+batches: what arrives within 50 ms, up to 500 messages, in one transaction (a failing batch is
+retried message by message, so a poison message is dead-lettered alone).
 
 From the platform (``crm.events``): queue ``analytics.clients`` — the client snapshots, kept in
 the shared access projection (owner, status) and in ``client_profiles`` (EIK, group, payment
@@ -24,8 +26,13 @@ from crm_common.messaging.consumer import ConsumerRunner
 ERP_ROUTING_KEYS = ["erp.catalog.#", "erp.sales.#"]
 
 
-async def handle_erp(session: AsyncSession, envelope: dict[str, Any]) -> None:
-    await apply_envelopes(session, [envelope], source="feed")
+#: ERP messages applied per transaction (what arrived within BATCH_WAIT_SECONDS, at most this)
+BATCH_SIZE = 500
+BATCH_WAIT_SECONDS = 0.05
+
+
+async def handle_erp(session: AsyncSession, envelopes: list[dict[str, Any]]) -> None:
+    await apply_envelopes(session, envelopes, source="feed")
 
 
 async def handle_client(session: AsyncSession, envelope: dict[str, Any]) -> None:
@@ -34,6 +41,7 @@ async def handle_client(session: AsyncSession, envelope: dict[str, Any]) -> None
 
 
 def register_consumers(runner: ConsumerRunner, *, erp_exchange: str) -> None:
-    runner.register("erp-feed", ERP_ROUTING_KEYS, handle_erp, exchange=erp_exchange)
+    runner.register_batch("erp-feed", ERP_ROUTING_KEYS, handle_erp, exchange=erp_exchange,
+                          max_size=BATCH_SIZE, max_wait_seconds=BATCH_WAIT_SECONDS)
     runner.register("clients", [CLIENT_EVENTS], handle_client)
     register_client_access(runner, access, clients=False)
