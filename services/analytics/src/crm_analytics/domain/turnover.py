@@ -32,6 +32,9 @@ from crm_analytics.domain.periods import (
 MAX_MONTHS = 120
 #: months of history a trend reads
 TREND_MONTHS = 12
+#: the years a report may cover
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+_YEARS = f"the period must lie between the years {FIRST_YEAR} and {LAST_YEAR}"
 
 
 class InvalidPeriod(ValueError):
@@ -50,13 +53,17 @@ class Period:
         """The whole months from ``start`` to ``end``; by default the 12 months ending with
         today's."""
         end_month = first_of_month(end or today)
+        # the years first: the arithmetic below cannot reach before year 1 or after 9999
+        if not (FIRST_YEAR <= end_month.year <= LAST_YEAR
+                and (start is None or FIRST_YEAR <= start.year <= LAST_YEAR)):
+            raise InvalidPeriod(_YEARS)
         start_month = first_of_month(start) if start else add_months(end_month, -11)
         if start_month > end_month:
             raise InvalidPeriod("from must not be after to")
         if len(months_between(start_month, end_month)) > MAX_MONTHS:
             raise InvalidPeriod(f"a period spans at most {MAX_MONTHS} months")
-        if start_month.year < 2000 or end_month.year > 2100:
-            raise InvalidPeriod("the period must lie between the years 2000 and 2100")
+        if start_month.year < FIRST_YEAR:  # the default from of an early to
+            raise InvalidPeriod(_YEARS)
         return cls(start_month, end_of_month(end_month))
 
     @property

@@ -7,10 +7,12 @@ import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from crm_analytics.config import AnalyticsConfig
 from crm_analytics.graphql.loaders import Loaders, make_loaders
 from crm_analytics.service_layer import turnover_queries as q
-from crm_analytics.service_layer.client_metrics import RankingCache
+from crm_analytics.service_layer.client_metrics import Ranking, RankingCache
 from crm_analytics.service_layer.visibility import Access
 from crm_common.graphql.context import RequestContext
 
@@ -24,7 +26,12 @@ class Context(RequestContext):
     _as_of: asyncio.Task[dt.datetime | None] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = make_loaders(self.runtime.reader, self.access)
+        self.loaders = make_loaders(self.runtime.reader, self.access, self.today, self.ranking)
+
+    async def ranking(self, conn: AsyncConnection) -> Ranking:
+        """ABC and RFM of every client, through the process's cache."""
+        return await self.rankings.get(conn, self.today, a_cutoff=self.config.abc_a_cutoff,
+                                       b_cutoff=self.config.abc_b_cutoff)
 
     @property
     def access(self) -> Access:
@@ -45,7 +52,6 @@ class Context(RequestContext):
             return await q.watermark(conn)
 
     async def names(self, codes: list[str], product: bool) -> dict[str, str]:
-        if not codes:
-            return {}
-        async with self.runtime.reader.connect() as conn:
-            return await q.names(conn, codes, product=product)
+        """The catalogue's names of these product (group) codes, batched over the request."""
+        found = await self.loaders.names.load_many([(code, product) for code in codes])
+        return {code: name for code, name in zip(codes, found, strict=True) if name is not None}

@@ -201,10 +201,11 @@ class Turnover:
 
     async def _items(self, product: bool, group: str | None, first: int) -> list[TurnoverItem]:
         _check_first(first)
-        rows = await self.source.items(self.period.span(), product)
-        if group is not None:
-            rows = [r for r in rows if r.group_code == group]
-        ranked = by_item(rows, self.period, self.today)[:first]
+        ranked = by_item(await self.source.items(self.period.span(), product), self.period,
+                         self.today)
+        if group is not None:  # after the shares: those are of the whole turnover
+            ranked = [r for r in ranked if r.group_code == group]
+        ranked = ranked[:first]
         names = await self.source.names([r.code for r in ranked], product)
         return [TurnoverItem.of(r, names.get(r.code)) for r in ranked]
 
@@ -214,7 +215,8 @@ class Turnover:
         return await self._items(False, None, first)
 
     @strawberry.field(description="By product, biggest turnover first (of one product group "
-                                  "when productGroupCode is given).")
+                                  "when productGroupCode is given; the shares stay those of "
+                                  "the whole turnover).")
     async def by_product(self, product_group_code: str | None = None,
                          first: int = 50) -> list[TurnoverItem]:
         return await self._items(True, product_group_code, first)
@@ -276,7 +278,9 @@ class PeerProductGroup:
 class SalesMetrics:
     as_of: dt.datetime | None
     abc: AbcClassification | None = strawberry.field(
-        description="Null when the client has no turnover in the rolling 12 months.")
+        description="Null when the client has no figures in the rolling 12 months; C with "
+                    "share 0 when it has some but no positive turnover (orders only, or more "
+                    "credited than invoiced).")
     rfm: RfmScore | None = strawberry.field(
         description="Null when the client has no invoice in the rolling 12 months.")
     trend: TrendEnum  # type: ignore[valid-type]

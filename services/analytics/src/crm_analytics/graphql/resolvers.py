@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from decimal import Decimal
@@ -25,7 +26,6 @@ from crm_analytics.graphql.report_types import (
     Turnover,
     TurnoverGranularity,
 )
-from crm_analytics.service_layer import client_metrics
 from crm_analytics.service_layer import turnover_queries as q
 from crm_common.graphql.errors import bad_input
 from crm_common.parsing import lookup_id
@@ -66,17 +66,43 @@ def client_source(ctx: Context, client_id: uuid.UUID) -> Source:
     return Source(months=months, items=items, names=ctx.names, as_of=ctx.as_of)
 
 
-def scope_source(ctx: Context, scope: q.Scope) -> Source:
-    """A scope's figures through direct queries."""
-    reader = ctx.runtime.reader
+def keyed_source(ctx: Context, key: str, ref: uuid.UUID) -> Source:
+    """The figures of a client group's (``key`` client_group) or an owner's (``owner``) clients
+    that the principal may see, through the request's loaders (one statement per batch)."""
+    loaders = ctx.loaders
 
     async def months(p: Period) -> dict[dt.date, Figures]:
+        return await loaders.keyed_months.load((key, ref, p.start, p.end))
+
+    async def items(p: Period, product: bool) -> list[ItemMonth]:
+        return await loaders.keyed_item_months.load((key, ref, p.start, p.end, product))
+
+    return Source(months=months, items=items, names=ctx.names, as_of=ctx.as_of)
+
+
+def scope_source(ctx: Context, scope: q.Scope) -> Source:
+    """A scope's figures through direct queries, each read once however many fields ask."""
+    reader = ctx.runtime.reader
+    read_months: dict[Period, asyncio.Future[dict[dt.date, Figures]]] = {}
+    read_items: dict[tuple[Period, bool], asyncio.Future[list[ItemMonth]]] = {}
+
+    async def load_months(p: Period) -> dict[dt.date, Figures]:
         async with reader.connect() as conn:
             return await q.monthly(conn, scope, p.start, p.end)
 
-    async def items(p: Period, product: bool) -> list[ItemMonth]:
+    async def load_items(p: Period, product: bool) -> list[ItemMonth]:
         async with reader.connect() as conn:
             return await q.item_months(conn, scope, p.start, p.end, product=product)
+
+    async def months(p: Period) -> dict[dt.date, Figures]:
+        if p not in read_months:
+            read_months[p] = asyncio.ensure_future(load_months(p))
+        return await asyncio.shield(read_months[p])
+
+    async def items(p: Period, product: bool) -> list[ItemMonth]:
+        if (p, product) not in read_items:
+            read_items[(p, product)] = asyncio.ensure_future(load_items(p, product))
+        return await asyncio.shield(read_items[(p, product)])
 
     return Source(months=months, items=items, names=ctx.names, as_of=ctx.as_of)
 
@@ -104,8 +130,7 @@ async def group_turnover(info: strawberry.Info, id: strawberry.ID, from_: dt.dat
     group_id = lookup_id(id)
     if group_id is None:
         return None
-    scope = q.both(q.group_members(group_id), ctx.access.scope())
-    return _report(ctx, scope_source(ctx, scope), from_, to, granularity)
+    return _report(ctx, keyed_source(ctx, "client_group", group_id), from_, to, granularity)
 
 
 async def portfolio_turnover(info: strawberry.Info, id: strawberry.ID, from_: dt.date | None,
@@ -115,8 +140,7 @@ async def portfolio_turnover(info: strawberry.Info, id: strawberry.ID, from_: dt
     owner = lookup_id(id)
     if owner is None:
         return None
-    scope = q.both(q.portfolio(owner), ctx.access.scope())
-    return _report(ctx, scope_source(ctx, scope), from_, to, granularity)
+    return _report(ctx, keyed_source(ctx, "owner", owner), from_, to, granularity)
 
 
 def scoped_turnover(ctx: Context, scope: q.Scope, from_: dt.date | None, to: dt.date | None,
@@ -130,15 +154,12 @@ async def client_sales_metrics(info: strawberry.Info, id: strawberry.ID) -> Sale
     client_id = lookup_id(id)
     if client_id is None or not await ctx.loaders.visible.load(client_id):
         return None
-    async with ctx.runtime.reader.connect() as conn:
-        ranking = await ctx.rankings.get(conn, ctx.today, a_cutoff=ctx.config.abc_a_cutoff,
-                                         b_cutoff=ctx.config.abc_b_cutoff)
-        s = await client_metrics.sales_metrics(conn, client_id, ctx.today, ranking)
+    s = await ctx.loaders.sales_metrics.load(client_id)
     codes = s.stopped_groups + [code for code, _ in s.peer_groups]
     names = await ctx.names(codes, False)
     p = s.payment
     return SalesMetrics(
-        as_of=s.as_of,
+        as_of=await ctx.as_of(),
         abc=None if s.abc is None else AbcClassification(
             abc_class=s.abc.abc_class, share=s.abc.share,
             cumulative_share=s.abc.cumulative_share, rank=s.abc.rank,

@@ -200,7 +200,8 @@ class Query:
 
     @strawberry.field(description="The clients with the biggest turnover, growth or decline "
                                   "against the same period a year earlier (of those you may "
-                                  "see).")
+                                  "see). GROWTH lists only clients whose turnover grew, "
+                                  "DECLINE only those whose turnover fell.")
     async def top_clients(self, info: strawberry.Info,
                           by: ClientRankingBy = ClientRankingBy.TURNOVER,
                           filter: TurnoverFilter | None = None, from_: FromDate = None,
@@ -217,10 +218,12 @@ class Query:
                     for k in set(now) | set(before) if k is not None}
         if by is ClientRankingBy.TURNOVER:
             order = sorted(compared, key=lambda k: (-compared[k].figures.turnover, str(k)))
-        elif by is ClientRankingBy.GROWTH:
-            order = sorted(compared, key=lambda k: (-compared[k].change.absolute, str(k)))
-        else:
-            order = sorted(compared, key=lambda k: (compared[k].change.absolute, str(k)))
+        elif by is ClientRankingBy.GROWTH:  # the clients that grew, most first
+            order = sorted((k for k in compared if compared[k].change.absolute > 0),
+                           key=lambda k: (-compared[k].change.absolute, str(k)))
+        else:  # the clients that declined, most first
+            order = sorted((k for k in compared if compared[k].change.absolute < 0),
+                           key=lambda k: (compared[k].change.absolute, str(k)))
         return [ClientRanking(
             rank=i + 1, client=Client(id=strawberry.ID(str(k))),
             turnover=Money.eur(compared[k].figures.turnover),

@@ -5,8 +5,8 @@ ABC and RFM rank every client with turnover or invoices in the rolling 12 months
 month and the 11 before it). Ranking reads one row per client and month of the monthly rollup
 plus one index probe per client for its latest invoice; the result is kept per process for
 ``RANKING_SECONDS`` (a client's class moves with everybody's figures, not with one request), so
-a screen of 50 clients costs one ranking. The rest is per client, from the rollups and the
-client's invoice headers and payments.
+a screen of 50 clients costs one ranking. The rest comes from the rollups and the clients'
+invoice headers and payments, for many clients at once (``sales_metrics_of``).
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ import asyncio
 import datetime as dt
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crm_analytics.adapters.tables import client_profiles
 from crm_analytics.domain import metrics as m
 from crm_analytics.domain.periods import add_months, end_of_month, first_of_month
 from crm_analytics.service_layer import turnover_queries as q
@@ -73,7 +72,6 @@ class RankingCache:
 
 @dataclass(frozen=True)
 class SalesMetrics:
-    as_of: dt.datetime | None
     abc: m.AbcResult | None
     ranked_clients: int
     rfm: m.Rfm | None
@@ -87,36 +85,50 @@ class SalesMetrics:
 
 async def sales_metrics(conn: AsyncConnection, client_id: uuid.UUID, today: dt.date,
                         ranking: Ranking) -> SalesMetrics:
+    """One client's sales metrics (:func:`sales_metrics_of`)."""
+    return (await sales_metrics_of(conn, [client_id], today, ranking))[client_id]
+
+
+async def sales_metrics_of(conn: AsyncConnection, client_ids: Sequence[uuid.UUID],
+                           today: dt.date, ranking: Ranking) -> dict[uuid.UUID, SalesMetrics]:
+    """The sales metrics of each of several clients, in a fixed number of statements however
+    many they are (a screen of clients costs what one costs)."""
+    ids = list(dict.fromkeys(client_ids))
     current = first_of_month(today)
-    scope = q.one_client(client_id)
     # trend: the 12 closed months before the current one
     closed = [add_months(current, -i) for i in range(12, 0, -1)]
-    months = await q.monthly(conn, scope, closed[0], end_of_month(closed[-1]))
-    series = [months[c].turnover if c in months else Decimal(0) for c in closed]
-    first = next((i for i, v in enumerate(series) if v), None)
-    series = series[first:] if first is not None else []
-    # product groups: the last 9 months for stopped groups, the rolling 12 for peers
-    by_group = await q.groups_by_month(conn, scope, add_months(current, -8),
-                                       end_of_month(current))
-    stopped = m.stopped_groups(by_group, current)
-    profile = (await conn.execute(
-        sa.select(client_profiles.c.group_id, client_profiles.c.payment_term_days)
-        .where(client_profiles.c.client_id == client_id))).first()
-    peers: list[tuple[str, Decimal]] = []
-    if profile is not None and profile.group_id is not None:
-        rolling = add_months(current, -11)
-        peer_scope = q.both(q.group_members(profile.group_id),
-                            lambda column: column != client_id)
-        peer_count, bought = await q.group_buyers(conn, peer_scope, rolling,
-                                                  end_of_month(current))
-        own_rows = await q.groups_by_month(conn, scope, rolling, end_of_month(current))
-        own = {g for g, per_month in own_rows.items() if sum(per_month.values()) > 0}
-        peers = m.groups_peers_buy(own, bought, peer_count)
-    invoices = await q.invoices_due(conn, client_id, today)
-    return SalesMetrics(
-        as_of=await q.watermark(conn), abc=ranking.abc.get(client_id),
-        ranked_clients=len(ranking.abc), rfm=ranking.rfm.get(client_id),
-        trend=m.trend(series), trend_strength=m.trend_strength(series),
-        payment=m.payment_behaviour(invoices, today),
-        payment_term_days=profile.payment_term_days if profile is not None else None,
-        stopped_groups=stopped, peer_groups=peers)
+    months = await q.monthly_by_client(conn, ids, closed[0], end_of_month(closed[-1]))
+    # product groups by month over the rolling 12 months: the last 9 of them for stopped
+    # groups, all 12 for what the client and its peers buy
+    rolling = add_months(current, -11)
+    by_group = await q.groups_by_month_by_client(conn, ids, rolling, end_of_month(current))
+    profiles = await q.profiles(conn, ids)
+    client_groups = sorted({g for g, _ in profiles.values() if g is not None}, key=str)
+    buyers, bought = await q.group_buyers_by_group(conn, client_groups, rolling,
+                                                   end_of_month(current))
+    invoices = await q.invoices_due_by_client(conn, ids, today)
+    out: dict[uuid.UUID, SalesMetrics] = {}
+    for client_id in ids:
+        per_month = months.get(client_id, {})
+        series = [per_month[c].turnover if c in per_month else Decimal(0) for c in closed]
+        first = next((i for i, v in enumerate(series) if v), None)
+        series = series[first:] if first is not None else []
+        groups = by_group.get(client_id, {})
+        group_id, term = profiles.get(client_id, (None, None))
+        peers: list[tuple[str, Decimal]] = []
+        if group_id is not None:
+            own = {g for g, amounts in groups.items() if sum(amounts.values()) > 0}
+            # the group's buyers and counts less the client itself (a buyer when it bought
+            # any product group)
+            peer_count = buyers.get(group_id, 0) - (1 if own else 0)
+            counts = {g: n - (1 if g in own else 0)
+                      for g, n in bought.get(group_id, {}).items()}
+            peers = m.groups_peers_buy(own, counts, peer_count)
+        out[client_id] = SalesMetrics(
+            abc=ranking.abc.get(client_id), ranked_clients=len(ranking.abc),
+            rfm=ranking.rfm.get(client_id), trend=m.trend(series),
+            trend_strength=m.trend_strength(series),
+            payment=m.payment_behaviour(invoices.get(client_id, []), today),
+            payment_term_days=term, stopped_groups=m.stopped_groups(groups, current),
+            peer_groups=peers)
+    return out

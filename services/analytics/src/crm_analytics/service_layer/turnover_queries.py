@@ -151,6 +151,62 @@ async def item_months_by_client(conn: AsyncConnection, clients: Sequence[uuid.UU
     return out
 
 
+#: what the keyed reads key by: the client's group (``client_profiles``) or its owner
+#: (``access_clients``)
+KEYS = ("client_group", "owner")
+
+
+def _keyed(table: sa.Table, key: str) -> tuple[sa.FromClause, sa.ColumnElement[Any]]:
+    """The table joined to what ``key`` names, and the key column."""
+    if key == "client_group":
+        p = client_profiles
+        return table.join(p, p.c.client_id == table.c.client_id), p.c.group_id
+    if key == "owner":
+        a = access.require_clients()
+        return table.join(a, a.c.client_id == table.c.client_id), a.c.owner_id
+    raise ValueError(f"cannot key by {key!r}")
+
+
+async def monthly_by_key(conn: AsyncConnection, key: str, ids: Sequence[uuid.UUID],
+                         scope: Scope, start: dt.date, end: dt.date
+                         ) -> dict[uuid.UUID, dict[dt.date, Figures]]:
+    """:func:`monthly` of the clients of each of several groups (``key`` client_group) or
+    owners (``owner``) within ``scope``, in one statement."""
+    t = turnover_monthly
+    source, column = _keyed(t, key)
+    rows = await conn.execute(
+        sa.select(column.label("k"), t.c.month, *_sums(t, (*FIGURE_COLUMNS, *COUNT_COLUMNS)))
+        .select_from(source)
+        .where(column.in_(list(ids)), scope(t.c.client_id), t.c.month >= start.replace(day=1),
+               t.c.month <= end)
+        .group_by(column, t.c.month))
+    out: dict[uuid.UUID, dict[dt.date, Figures]] = {}
+    for row in rows:
+        out.setdefault(row.k, {})[row.month] = _figures(row._mapping)
+    return out
+
+
+async def item_months_by_key(conn: AsyncConnection, key: str, ids: Sequence[uuid.UUID],
+                             scope: Scope, start: dt.date, end: dt.date, *, product: bool
+                             ) -> dict[uuid.UUID, list[ItemMonth]]:
+    """:func:`item_months` of the clients of each of several groups or owners within
+    ``scope``, in one statement."""
+    t = turnover_items_monthly
+    source, column = _keyed(t, key)
+    code = t.c.product_code if product else t.c.product_group_code
+    rows = await conn.execute(
+        sa.select(column.label("k"), code.label("code"), t.c.month,
+                  sa.func.min(t.c.product_group_code).label("grp"), *_sums(t, FIGURE_COLUMNS))
+        .select_from(source)
+        .where(column.in_(list(ids)), scope(t.c.client_id), t.c.month >= start.replace(day=1),
+               t.c.month <= end)
+        .group_by(column, code, t.c.month))
+    out: dict[uuid.UUID, list[ItemMonth]] = {}
+    for row in rows:
+        out.setdefault(row.k, []).append(_item_month(row))
+    return out
+
+
 async def names(conn: AsyncConnection, codes: Sequence[str], *, product: bool
                 ) -> dict[str, str]:
     """The catalogue's names of these product (group) codes."""
@@ -175,6 +231,61 @@ async def groups_by_month(conn: AsyncConnection, scope: Scope, start: dt.date,
     for row in rows:
         out.setdefault(row.product_group_code, {})[row.month] = Decimal(row.turnover)
     return out
+
+
+async def groups_by_month_by_client(conn: AsyncConnection, client_ids: Sequence[uuid.UUID],
+                                    start: dt.date, end: dt.date
+                                    ) -> dict[uuid.UUID, dict[str, dict[dt.date, Decimal]]]:
+    """:func:`groups_by_month` of each of several clients, in one statement."""
+    t = turnover_items_monthly
+    rows = await conn.execute(
+        sa.select(t.c.client_id, t.c.product_group_code, t.c.month,
+                  sa.func.sum(t.c.invoiced_net - t.c.credited_net).label("turnover"))
+        .where(t.c.client_id.in_(list(client_ids)), t.c.month >= start.replace(day=1),
+               t.c.month <= end)
+        .group_by(t.c.client_id, t.c.product_group_code, t.c.month))
+    out: dict[uuid.UUID, dict[str, dict[dt.date, Decimal]]] = {}
+    for row in rows:
+        out.setdefault(row.client_id, {}).setdefault(row.product_group_code, {})[row.month] = \
+            Decimal(row.turnover)
+    return out
+
+
+async def group_buyers_by_group(conn: AsyncConnection, group_ids: Sequence[uuid.UUID],
+                                start: dt.date, end: dt.date
+                                ) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, dict[str, int]]]:
+    """:func:`group_buyers` of the members of each of several client groups (all members):
+    per client group, how many of its clients bought anything in the months, and how many
+    bought each product group (positive turnover). Two statements."""
+    if not group_ids:
+        return {}, {}
+    t, p = turnover_items_monthly, client_profiles
+    per_client = (sa.select(p.c.group_id, t.c.client_id, t.c.product_group_code)
+                  .select_from(t.join(p, p.c.client_id == t.c.client_id))
+                  .where(p.c.group_id.in_(list(group_ids)), t.c.month >= start.replace(day=1),
+                         t.c.month <= end)
+                  .group_by(p.c.group_id, t.c.client_id, t.c.product_group_code)
+                  .having(sa.func.sum(t.c.invoiced_net - t.c.credited_net) > 0).subquery())
+    counts: dict[uuid.UUID, dict[str, int]] = {}
+    for row in await conn.execute(
+            sa.select(per_client.c.group_id, per_client.c.product_group_code,
+                      sa.func.count().label("n"))
+            .group_by(per_client.c.group_id, per_client.c.product_group_code)):
+        counts.setdefault(row.group_id, {})[row.product_group_code] = int(row.n)
+    buyers = {row.group_id: int(row.n) for row in await conn.execute(
+        sa.select(per_client.c.group_id,
+                  sa.func.count(sa.distinct(per_client.c.client_id)).label("n"))
+        .group_by(per_client.c.group_id))}
+    return buyers, counts
+
+
+async def profiles(conn: AsyncConnection, client_ids: Sequence[uuid.UUID]
+                   ) -> dict[uuid.UUID, tuple[uuid.UUID | None, int | None]]:
+    """The client group and payment term of each client this service has a profile of."""
+    p = client_profiles.c
+    rows = await conn.execute(sa.select(p.client_id, p.group_id, p.payment_term_days)
+                              .where(p.client_id.in_(list(client_ids))))
+    return {row.client_id: (row.group_id, row.payment_term_days) for row in rows}
 
 
 async def group_buyers(conn: AsyncConnection, scope: Scope, start: dt.date,
@@ -214,6 +325,16 @@ async def invoices_due(conn: AsyncConnection, client_id: uuid.UUID,
                        today: dt.date, *, months: int = 36) -> list[InvoiceDue]:
     """The client's posted invoices issued in the last ``months`` months, each with the amount
     due (gross EUR less its credit notes' gross) and its payments (EUR)."""
+    found = await invoices_due_by_client(conn, [client_id], today, months=months)
+    return found.get(client_id, [])
+
+
+async def invoices_due_by_client(conn: AsyncConnection, client_ids: Sequence[uuid.UUID],
+                                 today: dt.date, *, months: int = 36
+                                 ) -> dict[uuid.UUID, list[InvoiceDue]]:
+    """:func:`invoices_due` of each of several clients (by due date), in two statements."""
+    if not client_ids:
+        return {}
     d = erp_documents
     credit = d.alias("credit")
     credited = (sa.select(sa.func.coalesce(sa.func.sum(
@@ -221,25 +342,28 @@ async def invoices_due(conn: AsyncConnection, client_id: uuid.UUID,
         .where(credit.c.doc_type == "invoice", credit.c.credited_document_id == d.c.erp_id,
                credit.c.status != "cancelled")
         .scalar_subquery())
+    conditions = (d.c.client_id.in_(list(client_ids)), d.c.kind == "invoice",
+                  d.c.status == "posted", d.c.doc_date >= add_months(today, -months))
     rows = (await conn.execute(
-        sa.select(d.c.erp_id, d.c.doc_date, d.c.due_date,
+        sa.select(d.c.client_id, d.c.erp_id, d.c.doc_date, d.c.due_date,
                   (sa.func.coalesce(d.c.gross_amount_eur, d.c.net_amount_eur)
                    - credited).label("due"))
-        .where(d.c.client_id == client_id, d.c.kind == "invoice", d.c.status == "posted",
-               d.c.doc_date >= add_months(today, -months))
-        .order_by(d.c.due_date))).all()
+        .where(*conditions).order_by(d.c.due_date, d.c.erp_id))).all()
     payments: dict[str, list[tuple[dt.date, Decimal]]] = {}
-    ids = [row.erp_id for row in rows]
     p = erp_payments.c
-    for start in range(0, len(ids), 1000):
+    if rows:
         for pay in await conn.execute(
                 sa.select(p.document_id, p.paid_on, p.amount_eur)
-                .where(p.document_id.in_(ids[start:start + 1000])).order_by(p.paid_on)):
+                .where(p.document_id.in_(sa.select(d.c.erp_id).where(*conditions)))
+                .order_by(p.paid_on)):
             payments.setdefault(pay.document_id, []).append((pay.paid_on, pay.amount_eur))
-    return [InvoiceDue(document_id=row.erp_id, issue_date=row.doc_date,
-                       due_date=row.due_date or row.doc_date, amount_due=Decimal(row.due),
-                       payments=tuple(payments.get(row.erp_id, ())))
-            for row in rows]
+    out: dict[uuid.UUID, list[InvoiceDue]] = {}
+    for row in rows:
+        out.setdefault(row.client_id, []).append(InvoiceDue(
+            document_id=row.erp_id, issue_date=row.doc_date,
+            due_date=row.due_date or row.doc_date, amount_due=Decimal(row.due),
+            payments=tuple(payments.get(row.erp_id, ()))))
+    return out
 
 
 async def watermark(conn: AsyncConnection) -> dt.datetime | None:
