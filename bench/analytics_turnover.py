@@ -73,6 +73,11 @@ FROM generate_series(1, :clients) c, generate_series(0, 23) m,
      LATERAL (SELECT ((c * 7 + m * 13 + k * 4) % 296) + 1 AS p
               FROM generate_series(1, 70) k) products
 ON CONFLICT DO NOTHING;
+INSERT INTO turnover_groups_monthly
+SELECT client_id, month, product_group_code, sum(invoiced_net), 0, sum(invoiced_quantity), 0,
+       sum(ordered_net), sum(ordered_quantity)
+FROM turnover_items_monthly GROUP BY client_id, month, product_group_code
+ON CONFLICT DO NOTHING;
 INSERT INTO turnover_monthly
 SELECT client_id, month, sum(invoiced_net), 0, sum(invoiced_quantity), 0, sum(ordered_net),
        sum(ordered_quantity), 8, 0, 8

@@ -72,6 +72,20 @@ async def rollups(service: Service, clients: set[str]) -> tuple[dict[Any, Any], 
         if any(values):
             items[(str(r["client_id"]), r["month"], r["product_group_code"],
                    r["product_code"])] = values
+    # the by-group rollup is the items' sum by group
+    groups: dict[Any, Any] = {}
+    for r in await service.sql(
+            "SELECT * FROM turnover_groups_monthly WHERE client_id::text = ANY(:c)",
+            c=sorted(clients)):
+        values = (r["invoiced_net"], r["credited_net"], r["invoiced_quantity"],
+                  r["credited_quantity"], r["ordered_net"], r["ordered_quantity"])
+        if any(values):
+            groups[(str(r["client_id"]), r["month"], r["product_group_code"])] = values
+    summed: dict[Any, Any] = {}
+    for (client, month, group, _), values in items.items():
+        old = summed.get((client, month, group), (0,) * 6)
+        summed[(client, month, group)] = tuple(a + b for a, b in zip(old, values, strict=True))
+    assert groups == {k: v for k, v in summed.items() if any(v)}
     return monthly, items
 
 

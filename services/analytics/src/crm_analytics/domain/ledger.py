@@ -423,6 +423,7 @@ class Contribution:
 
     monthly: dict[tuple[uuid.UUID, dt.date], list[Any]] = field(default_factory=dict)
     items: dict[tuple[uuid.UUID, dt.date, str, str], list[Any]] = field(default_factory=dict)
+    groups: dict[tuple[uuid.UUID, dt.date, str], list[Any]] = field(default_factory=dict)
 
     def add(self, client_id: uuid.UUID, document: Document | None, sign: int) -> None:
         """Add (``sign`` 1) or take away (−1) what ``document`` counts for ``client_id``."""
@@ -434,7 +435,7 @@ class Contribution:
             total = self.monthly[(client_id, month)] = _delta()
         net_i, qty_i, count_i = _SLOTS[document.kind]
         total[count_i] += sign
-        items = self.items
+        items, groups = self.items, self.groups
         net_sum = qty_sum = Decimal(0)
         for line in document.lines:
             key = (client_id, month, line.product_group_code, line.product_code)
@@ -446,18 +447,27 @@ class Contribution:
                 net, qty = -net, -qty
             item[net_i] += net
             item[qty_i] += qty
+            group_key = (client_id, month, line.product_group_code)
+            group = groups.get(group_key)
+            if group is None:
+                group = groups[group_key] = _delta()
+            group[net_i] += net
+            group[qty_i] += qty
             net_sum += net
             qty_sum += qty
         total[net_i] += net_sum
         total[qty_i] += qty_sum
 
     def nonzero(self) -> tuple[list[tuple[tuple[uuid.UUID, dt.date], list[Any]]],
-                               list[tuple[tuple[uuid.UUID, dt.date, str, str], list[Any]]]]:
-        """The deltas that change something (the writing statement locks rows in key order,
-        so that two transactions never wait on each other in a circle)."""
-        monthly = [(k, d) for k, d in self.monthly.items() if any(d)]
-        items = [(k, d) for k, d in self.items.items() if any(d)]
-        return monthly, items
+                               list[tuple[tuple[uuid.UUID, dt.date, str, str], list[Any]]],
+                               list[tuple[tuple[uuid.UUID, dt.date, str], list[Any]]]]:
+        """The deltas that change something, by month, item and group, each sorted by key
+        (rows are locked in that order, so that two transactions never wait on each other in
+        a circle)."""
+        monthly = sorted((k, d) for k, d in self.monthly.items() if any(d))
+        items = sorted((k, d) for k, d in self.items.items() if any(d))
+        groups = sorted((k, d) for k, d in self.groups.items() if any(d))
+        return monthly, items, groups
 
     def clients(self) -> set[uuid.UUID]:
         return {client for client, _ in self.monthly}

@@ -21,9 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from crm_analytics.domain.periods import add_months, first_of_month, shift_months
 
@@ -105,8 +105,14 @@ class Figures:
     def __add__(self, other: object) -> Figures:
         if not isinstance(other, Figures):
             return NotImplemented
-        return Figures(**{f.name: getattr(self, f.name) + getattr(other, f.name)
-                          for f in fields(Figures)})
+        return Figures(self.invoiced_net + other.invoiced_net,
+                       self.credited_net + other.credited_net,
+                       self.invoiced_quantity + other.invoiced_quantity,
+                       self.credited_quantity + other.credited_quantity,
+                       self.ordered_net + other.ordered_net,
+                       self.ordered_quantity + other.ordered_quantity,
+                       self.invoices + other.invoices, self.credit_notes + other.credit_notes,
+                       self.orders + other.orders)
 
     @classmethod
     def zero(cls) -> Figures:
@@ -116,10 +122,18 @@ class Figures:
     @classmethod
     def sum_of(cls, figures: Iterable[Figures]) -> Figures:
         """The field-by-field sum (``Figures.zero()`` for none)."""
-        total = cls.zero()
-        for item in figures:
-            total = total + item
-        return total
+        sums: list[Any] = [ZERO] * 6 + [0, 0, 0]
+        for f in figures:
+            sums[0] += f.invoiced_net
+            sums[1] += f.credited_net
+            sums[2] += f.invoiced_quantity
+            sums[3] += f.credited_quantity
+            sums[4] += f.ordered_net
+            sums[5] += f.ordered_quantity
+            sums[6] += f.invoices
+            sums[7] += f.credit_notes
+            sums[8] += f.orders
+        return cls(*sums)
 
 
 @dataclass(frozen=True)

@@ -160,9 +160,11 @@ def by_item(rows: Iterable[ItemMonth], period: Period, today: dt.date) -> list[I
         series.setdefault(row.code, {})[row.month] = row.figures
         groups[row.code] = row.group_code
     trend_months = closed_months(period, today)
+    now, before = period.months, period.previous_year().months
     items = []
     for code, months in series.items():
-        c = compared(months, period)
+        c = Compared(Figures.sum_of(months[m] for m in now if m in months),
+                     Figures.sum_of(months[m] for m in before if m in months))
         monthly = [months[m].turnover if m in months else Decimal(0) for m in trend_months]
         first = next((i for i, v in enumerate(monthly) if v), None)
         items.append((code, c, trend(monthly[first:] if first is not None else [])))

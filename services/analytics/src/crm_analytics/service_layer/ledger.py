@@ -43,6 +43,7 @@ from crm_analytics.adapters.tables import (
     erp_payments,
     erp_product_groups,
     erp_products,
+    turnover_groups_monthly,
     turnover_items_monthly,
     turnover_monthly,
     turnover_publications,
@@ -360,12 +361,17 @@ async def _apply_documents(session: AsyncSession, received: Sequence[Received]) 
 
 async def apply_contribution(session: AsyncSession, contribution: Contribution) -> None:
     """Add the deltas to the rollups (rows in key order)."""
-    monthly, items = contribution.nonzero()
+    monthly, items, groups = contribution.nonzero()
     await bulk_upsert(
         session, turnover_items_monthly,
         [{"client_id": k[0], "month": k[1], "product_group_code": k[2], "product_code": k[3],
           **dict(zip(FIGURE_COLUMNS, d, strict=False))} for k, d in items],
         key=("client_id", "month", "product_group_code", "product_code"), add=FIGURE_COLUMNS)
+    await bulk_upsert(
+        session, turnover_groups_monthly,
+        [{"client_id": k[0], "month": k[1], "product_group_code": k[2],
+          **dict(zip(FIGURE_COLUMNS, d, strict=False))} for k, d in groups],
+        key=("client_id", "month", "product_group_code"), add=FIGURE_COLUMNS)
     await bulk_upsert(
         session, turnover_monthly,
         [{"client_id": k[0], "month": k[1], **dict(zip(ALL_COLUMNS, d, strict=True))}

@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from crm_analytics.adapters.tables import turnover_items_monthly, turnover_publications
+from crm_analytics.adapters.tables import turnover_groups_monthly, turnover_publications
 from crm_analytics.domain.ledger import FIGURE_COLUMNS
 from crm_analytics.domain.metrics import Figures, PaymentBehaviour, payment_behaviour
 from crm_analytics.domain.periods import add_months, months_between
@@ -73,7 +73,7 @@ async def turnover_payload(conn: AsyncConnection | AsyncSession, client_id: uuid
     start = add_months(current, -HISTORY_MONTHS)
     scope = q.one_client(client_id)
     totals = await q.monthly(connection, scope, start, current)
-    t = turnover_items_monthly
+    t = turnover_groups_monthly
     rows = await connection.execute(
         sa.select(t.c.month, t.c.product_group_code,
                   *[sa.func.sum(t.c[c]).label(c) for c in FIGURE_COLUMNS])
