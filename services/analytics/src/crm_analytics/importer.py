@@ -164,7 +164,6 @@ def _reader(path: Path, resume_at: int, batch: int, out: queue.Queue[Any],
         try:
             lineno = 0
             chunk = _Chunk(ReadBatch(), 0, 0, 0)
-            envelopes: list[dict[str, Any]] = []
             for line in _lines(stream):
                 lineno += 1
                 if lineno <= resume_at or not line.strip():
@@ -178,18 +177,19 @@ def _reader(path: Path, resume_at: int, batch: int, out: queue.Queue[Any],
                         document = json.loads(line)
                     except (ValueError, RecursionError) as exc:
                         raise InvalidEnvelope(f"the line is not JSON: {exc}") from None
-                    envelopes.append(validate_envelope(document))
+                    envelope = validate_envelope(document)
                 except InvalidEnvelope as exc:
                     chunk.read.refused.append(Refused(
                         f"not a CloudEvent: {exc}", f"import {name}:{lineno}",
                         line[:100_000].decode("utf-8", "replace"),
                         document if isinstance(document, dict) else None))
+                else:  # a message that breaks the contract is parked with its line number
+                    read_envelopes((envelope,), source=f"import {name}:{lineno}",
+                                   into=chunk.read)
                 if chunk.lines >= batch:
-                    read_envelopes(envelopes, source=f"import {name}", into=chunk.read)
                     chunk.last_line, chunk.position = lineno, raw.tell()
                     _put(out, chunk, stop)
-                    chunk, envelopes = _Chunk(ReadBatch(), 0, 0, 0), []
-            read_envelopes(envelopes, source=f"import {name}", into=chunk.read)
+                    chunk = _Chunk(ReadBatch(), 0, 0, 0)
             chunk.last_line, chunk.position = lineno, raw.tell()
             _put(out, chunk, stop)
         finally:

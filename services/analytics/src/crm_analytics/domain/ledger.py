@@ -365,6 +365,10 @@ def _document(data: Mapping[str, Any], type_: str) -> Document:
             _decimal(raw.get("quantity"), f"lines[{index}].quantity", maximum=MAX_QUANTITY,
                      places=3),
             net, to_eur(net, currency)))
+    if sum((line.net_amount for line in lines), _ZERO) > MAX_AMOUNT or \
+            sum((line.quantity for line in lines), _ZERO) > MAX_QUANTITY:
+        raise Unusable("the lines add up to more than an amount or quantity can hold "
+                       "(16 integer digits)")
     gross = None if is_order else _amount(data.get("totalGross"), "totalGross")
     notes: list[str] = []
     if not is_order:

@@ -102,6 +102,8 @@ class ClientRanking:
     previous_year_turnover: Money
     change: Money
     change_percent: Decimal | None
+    as_of: dt.datetime | None = strawberry.field(
+        description="Data as of: the time of the latest ERP message applied.")
 
 
 @strawberry.type(description="One row of a grouped turnover query.")

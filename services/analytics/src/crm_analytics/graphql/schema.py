@@ -224,8 +224,9 @@ class Query:
         else:  # the clients that declined, most first
             order = sorted((k for k in compared if compared[k].change.absolute < 0),
                            key=lambda k: (compared[k].change.absolute, str(k)))
+        as_of = await ctx.as_of()
         return [ClientRanking(
-            rank=i + 1, client=Client(id=strawberry.ID(str(k))),
+            as_of=as_of, rank=i + 1, client=Client(id=strawberry.ID(str(k))),
             turnover=Money.eur(compared[k].figures.turnover),
             previous_year_turnover=Money.eur(compared[k].previous_year.turnover),
             change=Money.eur(compared[k].change.absolute),
