@@ -378,10 +378,14 @@ async def invoices_due_by_client(conn: AsyncConnection, client_ids: Sequence[uui
 
 async def watermark(conn: AsyncConnection) -> dt.datetime | None:
     """The time of the latest ERP message applied (documents, payments, products)."""
-    latest = [sa.select(sa.func.max(t.c.event_time)).scalar_subquery()
-              for t in (erp_documents, erp_payments, erp_products)]
-    moment: dt.datetime | None = await conn.scalar(sa.select(sa.func.greatest(*latest)))
+    moment: dt.datetime | None = await conn.scalar(_WATERMARK)
     return moment
+
+
+#: built once: a statement built per call costs more than its execution
+_WATERMARK = sa.select(sa.func.greatest(*(
+    sa.select(sa.func.max(t.c.event_time)).scalar_subquery()
+    for t in (erp_documents, erp_payments, erp_products))))
 
 
 #: what the grouped reads group by

@@ -229,7 +229,8 @@ def _figures(data: Mapping[str, Any]) -> Figures:
 def turnover_from_event(data: Mapping[str, Any]) -> Turnover:
     """The ``data`` of a turnover-updated event (DESIGN §10) as ``Turnover``.
 
-    The shape read (analytics does not publish it yet, so this is the assumed contract):
+    The shape read (as analytics publishes it, events/asyncapi.yaml; a test in the analytics
+    service feeds its real events through this function):
     ``asOf`` (date), ``currency``, ``months`` [{``month`` ("2026-11" or its first day), the four
     figures, optional ``currency``, ``byProductGroup`` [{``productGroupCode``, the four
     figures}]}], ``payments`` {``invoicesDue``, ``paidWithinTerm`` (a count of invoices),
