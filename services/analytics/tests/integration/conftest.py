@@ -1,6 +1,8 @@
 """A real analytics service for the integration tests: its own database (created and dropped),
 its own platform and ERP exchanges and queue prefix, real PostgreSQL and RabbitMQ, served by
-uvicorn on a free port. The tests publish what the clients service and the ERP would, onto the
+uvicorn on a free port — for the tests of one module at a time (module-scoped: its turnover
+publisher polls, and other services' tests count every statement of the process). The tests
+publish what the clients service and the ERP would, onto the
 run's exchanges; every event the service publishes is checked against the catalogue."""
 
 from __future__ import annotations
@@ -72,21 +74,21 @@ async def database_url() -> AsyncIterator[str]:
     await drop_database(url)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def exchange_name() -> AsyncIterator[str]:
     name = f"crm.events.test.{RUN}"
     yield name
     await delete_broker_objects(name, QUEUES)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def erp_exchange_name() -> AsyncIterator[str]:
     name = f"erp.events.test.{RUN}"
     yield name
     await delete_broker_objects(name, [])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def tap(exchange_name: str) -> AsyncIterator[CaughtEvents]:
     caught = CaughtEvents()
     conn = await open_tap(exchange_name, caught, binding="crm.analytics.#")
@@ -137,7 +139,7 @@ class Publisher:
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=routing_key)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def publisher(exchange_name: str, erp_exchange_name: str) -> AsyncIterator[Publisher]:
     conn = await aio_pika.connect(AMQP_URL)
     channel = await conn.channel(publisher_confirms=True)
@@ -217,7 +219,7 @@ class Service:
         self.server = self.task = None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
                   erp_exchange_name: str, tap: CaughtEvents) -> AsyncIterator[Service]:
     private, public = keys
