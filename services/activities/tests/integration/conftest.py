@@ -9,20 +9,25 @@ import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
 import httpx
 import pytest
-import uvicorn
 
 from crm_activities.app import create_app
 from crm_activities.cli import migrate
 from crm_common.db import drop_database
-from crm_common.devkeys import generate_key_pair, mint_token
+from crm_common.devkeys import generate_key_pair
 from crm_common.settings import Settings
-from crm_common.testing import CaughtEvents, delete_broker_objects, event_message, open_tap
+from crm_common.testing import (
+    CaughtEvents,
+    ServiceUnderTest,
+    delete_broker_objects,
+    event_message,
+    open_tap,
+)
+from crm_common.testing import wait_until as wait_until  # re-exported for the tests
 from crm_dev import procs
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -123,58 +128,8 @@ async def publisher(exchange_name: str) -> AsyncIterator[Publisher]:
     await conn.close()
 
 
-@dataclass
-class Service:
-    url: str
-    private_key: str
-    settings: Settings
-    client: httpx.AsyncClient
-    database_url: str
-    server: uvicorn.Server | None = None
-    task: asyncio.Task[None] | None = None
-
-    def token(self, role: str, subject: uuid.UUID | None = None, **kw: Any) -> str:
-        return mint_token(self.private_key, subject=subject or uuid.uuid4(), roles=[role], **kw)
-
-    async def gql(self, token: str | None, query: str, variables: dict[str, Any] | None = None
-                  ) -> httpx.Response:
-        headers = {"authorization": f"Bearer {token}"} if token else {}
-        return await self.client.post(f"{self.url}/graphql",
-                                      json={"query": query, "variables": variables or {}},
-                                      headers=headers)
-
-    async def data(self, token: str, query: str, variables: dict[str, Any] | None = None
-                   ) -> dict[str, Any]:
-        response = await self.gql(token, query, variables)
-        body = response.json()
-        assert response.status_code == 200, body
-        assert "errors" not in body, body
-        return body["data"]
-
-    async def start(self) -> None:
-        port = self.settings.port
-        self.server = uvicorn.Server(uvicorn.Config(
-            create_app(self.settings), host="127.0.0.1", port=port, log_config=None,
-            access_log=False, lifespan="on"))
-        self.task = asyncio.create_task(self.server.serve())
-        for _ in range(200):
-            if self.server.started:
-                break
-            await asyncio.sleep(0.05)
-        assert self.server.started, "activities service did not start"
-        # consumers attached (queues declared and bound) before the tests publish
-        for _ in range(300):
-            ready = await self.client.get(f"{self.url}/readyz")
-            if ready.status_code == 200:
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"activities service not ready: {ready.text}")
-
-    async def stop(self) -> None:
-        assert self.server is not None and self.task is not None
-        self.server.should_exit = True
-        await asyncio.wait_for(self.task, timeout=20)
-        self.server = self.task = None
+#: the running activities service (crm_common.testing.ServiceUnderTest)
+Service = ServiceUnderTest
 
 
 @pytest.fixture(scope="session")
@@ -193,21 +148,9 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
     })
     # idle connections dropped before uvicorn closes them (5 s): no request on a closing socket
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(keepalive_expiry=2)) as client:
-        svc = Service(f"http://127.0.0.1:{port}", private, settings, client, database_url)
+        svc = Service("activities", f"http://127.0.0.1:{port}", private, settings, client,
+                      database_url, make_app=lambda: create_app(settings))
         await svc.start()
         yield svc
         if svc.server is not None:
             await svc.stop()
-
-
-async def wait_until(check: Any, within: float = 15.0) -> Any:
-    """Poll an async ``check`` until it returns something truthy (events are asynchronous)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)

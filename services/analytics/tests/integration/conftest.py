@@ -15,7 +15,6 @@ import pathlib
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -23,16 +22,22 @@ import aio_pika
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from crm_analytics.app import create_app
 from crm_analytics.cli import migrate
 from crm_analytics.config import AnalyticsConfig
 from crm_common.db import drop_database
-from crm_common.devkeys import generate_key_pair, mint_token
+from crm_common.devkeys import generate_key_pair
 from crm_common.settings import Settings
-from crm_common.testing import CaughtEvents, delete_broker_objects, event_message, open_tap
+from crm_common.testing import (
+    CaughtEvents,
+    ServiceUnderTest,
+    delete_broker_objects,
+    event_message,
+    open_tap,
+)
+from crm_common.testing import wait_until as _wait_until
 from crm_dev import procs
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -151,40 +156,8 @@ async def publisher(exchange_name: str, erp_exchange_name: str) -> AsyncIterator
     await conn.close()
 
 
-@dataclass
-class Service:
-    url: str
-    private_key: str
-    settings: Settings
-    client: httpx.AsyncClient
-    database_url: str
-    server: uvicorn.Server | None = None
-    task: asyncio.Task[None] | None = None
-
-    def token(self, role: str, subject: uuid.UUID | None = None) -> str:
-        return mint_token(self.private_key, subject=subject or uuid.uuid4(), roles=[role])
-
-    async def gql(self, token: str | None, query: str,
-                  variables: dict[str, Any] | None = None) -> httpx.Response:
-        headers = {"authorization": f"Bearer {token}"} if token else {}
-        return await self.client.post(f"{self.url}/graphql",
-                                      json={"query": query, "variables": variables or {}},
-                                      headers=headers)
-
-    async def data(self, token: str, query: str,
-                   variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = await self.gql(token, query, variables)
-        body = response.json()
-        assert response.status_code == 200, body
-        assert "errors" not in body, body
-        return body["data"]
-
-    async def errors(self, token: str, query: str,
-                     variables: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        response = await self.gql(token, query, variables)
-        body = response.json()
-        assert body.get("errors"), body
-        return list(body["errors"])
+class Service(ServiceUnderTest):
+    """The running analytics service, and SQL on its database."""
 
     async def sql(self, statement: str, **params: object) -> list[dict[str, Any]]:
         engine = create_async_engine(self.database_url)
@@ -194,29 +167,6 @@ class Service:
                 return [dict(r) for r in result.mappings()] if result.returns_rows else []
         finally:
             await engine.dispose()
-
-    async def start(self, config: AnalyticsConfig) -> None:
-        self.server = uvicorn.Server(uvicorn.Config(
-            create_app(self.settings, config), host="127.0.0.1", port=self.settings.port,
-            log_config=None, access_log=False, lifespan="on"))
-        self.task = asyncio.create_task(self.server.serve())
-        for _ in range(200):
-            if self.server.started:
-                break
-            await asyncio.sleep(0.05)
-        assert self.server.started, "analytics service did not start"
-        for _ in range(300):
-            ready = await self.client.get(f"{self.url}/readyz")
-            if ready.status_code == 200:
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"analytics service not ready: {ready.text}")
-
-    async def stop(self) -> None:
-        assert self.server is not None and self.task is not None
-        self.server.should_exit = True
-        await asyncio.wait_for(self.task, timeout=20)
-        self.server = self.task = None
 
 
 @pytest.fixture(scope="module")
@@ -231,21 +181,14 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
     })
     config = AnalyticsConfig(erp_exchange=erp_exchange_name, turnover_debounce_seconds=0.5)
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
-        svc = Service(f"http://127.0.0.1:{port}", private, settings, client, database_url)
-        await svc.start(config)
+        svc = Service("analytics", f"http://127.0.0.1:{port}", private, settings, client,
+                      database_url, make_app=lambda: create_app(settings, config))
+        await svc.start()
         yield svc
         if svc.server is not None:
             await svc.stop()
 
 
 async def wait_until(check: Any, within: float = 30.0) -> Any:
-    """Poll an async ``check`` until it returns something truthy (events are asynchronous)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.1)
+    """The kit's ``wait_until`` with the longer wait the ERP feed's batches need."""
+    return await _wait_until(check, within=within, interval=0.1)
