@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from decimal import Decimal
 from typing import Annotated
 
@@ -88,10 +87,6 @@ class Employee:
                                  granularity: TurnoverGranularity = TurnoverGranularity.MONTH
                                  ) -> Turnover | None:
         return await resolvers.portfolio_turnover(info, self.id, from_, to, granularity)
-
-
-def client_ref(client_id: uuid.UUID) -> Client:
-    return Client(id=strawberry.ID(str(client_id)))
 
 
 @strawberry.type(description="A client in a top list.")

@@ -83,12 +83,6 @@ class SalesMetrics:
     peer_groups: list[tuple[str, Decimal]]
 
 
-async def sales_metrics(conn: AsyncConnection, client_id: uuid.UUID, today: dt.date,
-                        ranking: Ranking) -> SalesMetrics:
-    """One client's sales metrics (:func:`sales_metrics_of`)."""
-    return (await sales_metrics_of(conn, [client_id], today, ranking))[client_id]
-
-
 async def sales_metrics_of(conn: AsyncConnection, client_ids: Sequence[uuid.UUID],
                            today: dt.date, ranking: Ranking) -> dict[uuid.UUID, SalesMetrics]:
     """The sales metrics of each of several clients, in a fixed number of statements however

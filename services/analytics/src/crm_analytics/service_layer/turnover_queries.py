@@ -228,25 +228,11 @@ async def names(conn: AsyncConnection, codes: Sequence[str], *, product: bool
     return {row.code: row.name for row in rows}
 
 
-async def groups_by_month(conn: AsyncConnection, scope: Scope, start: dt.date,
-                          end: dt.date) -> dict[str, dict[dt.date, Decimal]]:
-    """Turnover by product group and month (for stopped groups)."""
-    t = turnover_groups_monthly
-    rows = await conn.execute(
-        sa.select(t.c.product_group_code, t.c.month,
-                  sa.func.sum(t.c.invoiced_net - t.c.credited_net).label("turnover"))
-        .where(scope(t.c.client_id), t.c.month >= start.replace(day=1), t.c.month <= end)
-        .group_by(t.c.product_group_code, t.c.month))
-    out: dict[str, dict[dt.date, Decimal]] = {}
-    for row in rows:
-        out.setdefault(row.product_group_code, {})[row.month] = Decimal(row.turnover)
-    return out
-
-
 async def groups_by_month_by_client(conn: AsyncConnection, client_ids: Sequence[uuid.UUID],
                                     start: dt.date, end: dt.date
                                     ) -> dict[uuid.UUID, dict[str, dict[dt.date, Decimal]]]:
-    """:func:`groups_by_month` of each of several clients, in one statement."""
+    """Turnover by product group and month of each of several clients (for stopped groups
+    and what peers buy), in one statement."""
     t = turnover_groups_monthly
     rows = await conn.execute(
         sa.select(t.c.client_id, t.c.product_group_code, t.c.month,
@@ -264,9 +250,8 @@ async def groups_by_month_by_client(conn: AsyncConnection, client_ids: Sequence[
 async def group_buyers_by_group(conn: AsyncConnection, group_ids: Sequence[uuid.UUID],
                                 start: dt.date, end: dt.date
                                 ) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, dict[str, int]]]:
-    """:func:`group_buyers` of the members of each of several client groups (all members):
-    per client group, how many of its clients bought anything in the months, and how many
-    bought each product group (positive turnover). Two statements."""
+    """Per client group (all its members): how many of its clients bought anything in the
+    months, and how many bought each product group (positive turnover). Two statements."""
     if not group_ids:
         return {}, {}
     t, p = turnover_groups_monthly, client_profiles
@@ -296,24 +281,6 @@ async def profiles(conn: AsyncConnection, client_ids: Sequence[uuid.UUID]
     rows = await conn.execute(sa.select(p.client_id, p.group_id, p.payment_term_days)
                               .where(p.client_id.in_(list(client_ids))))
     return {row.client_id: (row.group_id, row.payment_term_days) for row in rows}
-
-
-async def group_buyers(conn: AsyncConnection, scope: Scope, start: dt.date,
-                       end: dt.date) -> tuple[int, dict[str, int]]:
-    """How many clients of the scope bought anything in the months, and how many bought each
-    product group (positive turnover)."""
-    t = turnover_groups_monthly
-    per_client = (sa.select(t.c.client_id, t.c.product_group_code)
-                  .where(scope(t.c.client_id), t.c.month >= start.replace(day=1),
-                         t.c.month <= end)
-                  .group_by(t.c.client_id, t.c.product_group_code)
-                  .having(sa.func.sum(t.c.invoiced_net - t.c.credited_net) > 0).subquery())
-    rows = await conn.execute(
-        sa.select(per_client.c.product_group_code, sa.func.count().label("n"))
-        .group_by(per_client.c.product_group_code))
-    counts = {row.product_group_code: int(row.n) for row in rows}
-    buyers = await conn.scalar(sa.select(sa.func.count(sa.distinct(per_client.c.client_id))))
-    return int(buyers or 0), counts
 
 
 async def last_invoice_dates(conn: AsyncConnection, client_ids: Sequence[uuid.UUID]

@@ -53,13 +53,3 @@ class Access:
         rows = await conn.execute(sa.select(c.client_id).where(
             c.client_id.in_(client_ids), self.scope()(c.client_id)))
         return set(rows.scalars())
-
-    async def may_see(self, conn: AsyncConnection, client_id: uuid.UUID) -> bool:
-        """The principal may see this client's figures (managers and admins: any id; a rep: a
-        client of the projection they own or meet)."""
-        if self.sees_all:
-            return True
-        c = access.require_clients().c
-        found = await conn.scalar(sa.select(sa.literal(1)).where(
-            c.client_id == client_id, self.scope()(c.client_id)))
-        return found is not None
