@@ -13,7 +13,7 @@ before today.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -165,9 +165,7 @@ def by_item(rows: Iterable[ItemMonth], period: Period, today: dt.date) -> list[I
     for code, months in series.items():
         c = Compared(Figures.sum_of(months[m] for m in now if m in months),
                      Figures.sum_of(months[m] for m in before if m in months))
-        monthly = [months[m].turnover if m in months else Decimal(0) for m in trend_months]
-        first = next((i for i, v in enumerate(monthly) if v), None)
-        items.append((code, c, trend(monthly[first:] if first is not None else [])))
+        items.append((code, c, trend(trend_series(months, trend_months))))
     grand = sum((c.figures.turnover for _, c, _ in items if c.figures.turnover > 0), Decimal(0))
     out = [ItemRow(code, groups[code], c, share(c.figures.turnover, grand), t)
            for code, c, t in items
@@ -179,7 +177,12 @@ def by_item(rows: Iterable[ItemMonth], period: Period, today: dt.date) -> list[I
 def monthly_trend(months: Mapping[dt.date, Figures], period: Period,
                   today: dt.date) -> Trend:
     """The trend of the total over the closed months ending with the period (see the module)."""
-    window = closed_months(period, today)
+    return trend(trend_series(months, closed_months(period, today)))
+
+
+def trend_series(months: Mapping[dt.date, Figures], window: Sequence[dt.date]) -> list[Decimal]:
+    """The turnover of each month of ``window`` (0 where there are no figures), from the first
+    month with any turnover on: a trend starts when the client (or the item) started."""
     values = [months[m].turnover if m in months else Decimal(0) for m in window]
-    first = next((i for i, v in enumerate(values) if v), None)
-    return trend(values[first:] if first is not None else [])
+    first = next((i for i, v in enumerate(values) if v), len(values))
+    return values[first:]

@@ -139,9 +139,10 @@ class Source:
 MAX_ITEMS = 500
 
 
-def _check_first(first: int) -> int:
-    if not 1 <= first <= MAX_ITEMS:
-        raise bad_input(f"first: give 1 to {MAX_ITEMS}")
+def check_first(first: int, maximum: int = MAX_ITEMS) -> int:
+    """``first`` of a breakdown or a ranked list: 1 to ``maximum``, else BAD_USER_INPUT."""
+    if not 1 <= first <= maximum:
+        raise bad_input(f"first: give 1 to {maximum}")
     return first
 
 
@@ -200,7 +201,7 @@ class Turnover:
         return monthly_trend(await self._months(), self.period, self.today)
 
     async def _items(self, product: bool, group: str | None, first: int) -> list[TurnoverItem]:
-        _check_first(first)
+        check_first(first)
         ranked = by_item(await self.source.items(self.period.span(), product), self.period,
                          self.today)
         if group is not None:  # after the shares: those are of the whole turnover

@@ -34,6 +34,7 @@ from crm_analytics.graphql.report_types import (
     TurnoverGranularity,
     TurnoverGroupBy,
     YearOnYear,
+    check_first,
 )
 from crm_analytics.graphql.resolvers import context, period_of, require_admin, scoped_turnover
 from crm_analytics.service_layer import ledger_queries
@@ -95,11 +96,6 @@ def _any_of(column: sa.ColumnElement[Any], scopes: list[q.Scope]) -> sa.ColumnEl
     return sa.or_(*(s(column) for s in scopes))
 
 
-def _check_first(first: int, maximum: int) -> None:
-    if not 1 <= first <= maximum:
-        raise bad_input(f"first: give 1 to {maximum}")
-
-
 def _row(key: str, name: str | None, c: Compared, grand: Decimal, *,
          group_by: TurnoverGroupBy) -> TurnoverRow:
     ref = lookup_id(key)
@@ -152,7 +148,7 @@ class Query:
                        group_by: TurnoverGroupBy = TurnoverGroupBy.CLIENT,
                        first: int = 100) -> TurnoverReport:
         ctx = context(info)
-        _check_first(first, MAX_ROWS)
+        check_first(first, MAX_ROWS)
         scope = _scope(filter)
         summary = scoped_turnover(ctx, scope, from_, to, granularity)
         period = summary.period
@@ -207,7 +203,7 @@ class Query:
                           filter: TurnoverFilter | None = None, from_: FromDate = None,
                           to: ToDate = None, first: int = 10) -> list[ClientRanking]:
         ctx = context(info)
-        _check_first(first, MAX_ROWS)
+        check_first(first, MAX_ROWS)
         period: Period = period_of(from_, to, ctx.today)
         visible = q.both(_scope(filter), ctx.access.scope())
         async with ctx.runtime.reader.connect() as conn:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_analytics.domain import metrics as m
 from crm_analytics.domain.periods import add_months, end_of_month, first_of_month
+from crm_analytics.domain.turnover import trend_series
 from crm_analytics.service_layer import turnover_queries as q
 
 #: how long a ranking of all clients is reused
@@ -103,10 +104,7 @@ async def sales_metrics_of(conn: AsyncConnection, client_ids: Sequence[uuid.UUID
     invoices = await q.invoices_due_by_client(conn, ids, today)
     out: dict[uuid.UUID, SalesMetrics] = {}
     for client_id in ids:
-        per_month = months.get(client_id, {})
-        series = [per_month[c].turnover if c in per_month else Decimal(0) for c in closed]
-        first = next((i for i, v in enumerate(series) if v), None)
-        series = series[first:] if first is not None else []
+        series = trend_series(months.get(client_id, {}), closed)
         groups = by_group.get(client_id, {})
         group_id, term = profiles.get(client_id, (None, None))
         peers: list[tuple[str, Decimal]] = []
