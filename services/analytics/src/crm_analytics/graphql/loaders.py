@@ -8,8 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from strawberry.dataloader import DataLoader
@@ -31,6 +32,10 @@ KeyedMonthsKey = tuple[str, uuid.UUID, dt.date, dt.date]
 KeyedItemsKey = tuple[str, uuid.UUID, dt.date, dt.date, bool]
 #: (product or product group code, a product's?)
 NameKey = tuple[str, bool]
+V = TypeVar("V")
+#: reads the values of several ids that share the rest of their keys
+Fetch = Callable[[AsyncConnection, list[uuid.UUID], tuple[Any, ...]],
+                 Awaitable[Mapping[uuid.UUID, V]]]
 #: the ranking of all clients (ABC, RFM), through the process's cache
 RankingSource = Callable[[AsyncConnection], Awaitable[client_metrics.Ranking]]
 
@@ -50,54 +55,43 @@ class Loaders:
 
 def make_loaders(reader: AsyncEngine, access: Access, today: dt.date,
                  ranking: RankingSource) -> Loaders:
-    async def load_months(keys: list[MonthsKey]) -> list[dict[dt.date, Figures]]:
-        spans: dict[tuple[dt.date, dt.date], list[uuid.UUID]] = defaultdict(list)
-        for client, start, end in keys:
-            spans[(start, end)].append(client)
-        found: dict[MonthsKey, dict[dt.date, Figures]] = {}
-        async with reader.connect() as conn:
-            for (start, end), clients in spans.items():
-                rows = await q.monthly_by_client(conn, clients, start, end)
-                for client in clients:
-                    found[(client, start, end)] = rows.get(client, {})
-        return [found[key] for key in keys]
+    def by_ids(id_at: int, fetch: Fetch[V], empty: Callable[[], V]) -> DataLoader[Any, V]:
+        """A loader of keys that hold an id at ``id_at`` and a shared rest (the months, by
+        product or not, …): one ``fetch(conn, ids, rest)`` per distinct rest, for all the ids
+        (``empty()`` for an id it finds nothing for)."""
+        async def load(keys: list[tuple[Any, ...]]) -> list[V]:
+            ids_by_rest: dict[tuple[Any, ...], list[uuid.UUID]] = defaultdict(list)
+            for key in keys:
+                ids_by_rest[key[:id_at] + key[id_at + 1:]].append(key[id_at])
+            found: dict[tuple[Any, ...], V] = {}
+            async with reader.connect() as conn:
+                for rest, ids in ids_by_rest.items():
+                    rows = await fetch(conn, ids, rest)
+                    for ref in ids:
+                        found[rest[:id_at] + (ref,) + rest[id_at:]] = rows.get(ref, empty())
+            return [found[key] for key in keys]
+        return batch_loader(load)
 
-    async def load_items(keys: list[ItemsKey]) -> list[list[ItemMonth]]:
-        spans: dict[tuple[dt.date, dt.date, bool], list[uuid.UUID]] = defaultdict(list)
-        for client, start, end, product in keys:
-            spans[(start, end, product)].append(client)
-        found: dict[ItemsKey, list[ItemMonth]] = {}
-        async with reader.connect() as conn:
-            for (start, end, product), clients in spans.items():
-                rows = await q.item_months_by_client(conn, clients, start, end, product=product)
-                for client in clients:
-                    found[(client, start, end, product)] = rows.get(client, [])
-        return [found[key] for key in keys]
+    async def months(conn: AsyncConnection, ids: list[uuid.UUID], rest: tuple[Any, ...]
+                     ) -> Mapping[uuid.UUID, dict[dt.date, Figures]]:
+        start, end = rest
+        return await q.monthly_by_client(conn, ids, start, end)
 
-    async def load_keyed_months(keys: list[KeyedMonthsKey]) -> list[dict[dt.date, Figures]]:
-        spans: dict[tuple[str, dt.date, dt.date], list[uuid.UUID]] = defaultdict(list)
-        for key, ref, start, end in keys:
-            spans[(key, start, end)].append(ref)
-        found: dict[KeyedMonthsKey, dict[dt.date, Figures]] = {}
-        async with reader.connect() as conn:
-            for (key, start, end), refs in spans.items():
-                rows = await q.monthly_by_key(conn, key, refs, access.scope(), start, end)
-                for ref in refs:
-                    found[(key, ref, start, end)] = rows.get(ref, {})
-        return [found[k] for k in keys]
+    async def item_months(conn: AsyncConnection, ids: list[uuid.UUID], rest: tuple[Any, ...]
+                          ) -> Mapping[uuid.UUID, list[ItemMonth]]:
+        start, end, product = rest
+        return await q.item_months_by_client(conn, ids, start, end, product=product)
 
-    async def load_keyed_items(keys: list[KeyedItemsKey]) -> list[list[ItemMonth]]:
-        spans: dict[tuple[str, dt.date, dt.date, bool], list[uuid.UUID]] = defaultdict(list)
-        for key, ref, start, end, product in keys:
-            spans[(key, start, end, product)].append(ref)
-        found: dict[KeyedItemsKey, list[ItemMonth]] = {}
-        async with reader.connect() as conn:
-            for (key, start, end, product), refs in spans.items():
-                rows = await q.item_months_by_key(conn, key, refs, access.scope(), start, end,
-                                                  product=product)
-                for ref in refs:
-                    found[(key, ref, start, end, product)] = rows.get(ref, [])
-        return [found[k] for k in keys]
+    async def keyed_months(conn: AsyncConnection, ids: list[uuid.UUID], rest: tuple[Any, ...]
+                           ) -> Mapping[uuid.UUID, dict[dt.date, Figures]]:
+        key, start, end = rest
+        return await q.monthly_by_key(conn, key, ids, access.scope(), start, end)
+
+    async def keyed_item_months(conn: AsyncConnection, ids: list[uuid.UUID],
+                                rest: tuple[Any, ...]) -> Mapping[uuid.UUID, list[ItemMonth]]:
+        key, start, end, product = rest
+        return await q.item_months_by_key(conn, key, ids, access.scope(), start, end,
+                                          product=product)
 
     async def load_visible(keys: list[uuid.UUID]) -> list[bool]:
         if access.sees_all:
@@ -122,8 +116,8 @@ def make_loaders(reader: AsyncEngine, access: Access, today: dt.date,
                                                           await ranking(conn))
         return [found[key] for key in keys]
 
-    return Loaders(months=batch_loader(load_months), item_months=batch_loader(load_items),
-                   keyed_months=batch_loader(load_keyed_months),
-                   keyed_item_months=batch_loader(load_keyed_items),
+    return Loaders(months=by_ids(0, months, dict), item_months=by_ids(0, item_months, list),
+                   keyed_months=by_ids(1, keyed_months, dict),
+                   keyed_item_months=by_ids(1, keyed_item_months, list),
                    visible=batch_loader(load_visible), names=batch_loader(load_names),
                    sales_metrics=batch_loader(load_sales_metrics))
