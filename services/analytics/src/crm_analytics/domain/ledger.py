@@ -465,13 +465,11 @@ class Contribution:
     def nonzero(self) -> tuple[list[tuple[tuple[uuid.UUID, dt.date], list[Any]]],
                                list[tuple[tuple[uuid.UUID, dt.date, str, str], list[Any]]],
                                list[tuple[tuple[uuid.UUID, dt.date, str], list[Any]]]]:
-        """The deltas that change something, by month, item and group, each sorted by key
-        (rows are locked in that order, so that two transactions never wait on each other in
-        a circle)."""
-        monthly = sorted((k, d) for k, d in self.monthly.items() if any(d))
-        items = sorted((k, d) for k, d in self.items.items() if any(d))
-        groups = sorted((k, d) for k, d in self.groups.items() if any(d))
-        return monthly, items, groups
+        """The deltas that change something, by month, item and group (the writer,
+        ``crm_common.bulk``, locks their rows in key order)."""
+        return ([(k, d) for k, d in self.monthly.items() if any(d)],
+                [(k, d) for k, d in self.items.items() if any(d)],
+                [(k, d) for k, d in self.groups.items() if any(d)])
 
     def clients(self) -> set[uuid.UUID]:
         return {client for client, _ in self.monthly}

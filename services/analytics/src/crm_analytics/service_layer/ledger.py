@@ -62,9 +62,6 @@ from crm_analytics.domain.ledger import (
 )
 from crm_common.bulk import bulk_upsert, columns_except
 
-#: rows per multi-row statement (asyncpg allows 32,767 bind parameters)
-CHUNK = 1_000
-
 
 @dataclass
 class Outcome:
@@ -197,35 +194,28 @@ async def _apply_products(session: AsyncSession, received: Sequence[Received]) -
     outcome = Outcome(unchanged=superseded)
     groups: dict[str, str] = {}
     rows = []
-    for r in sorted(kept, key=lambda r: r.message.code):  # type: ignore[union-attr]
+    now = dt.datetime.now(dt.UTC)
+    for r in kept:
         p = r.message
         assert isinstance(p, Product)
         groups[p.group_code] = p.group_name
         rows.append({"code": p.code, "name": p.name, "group_code": p.group_code, "unit": p.unit,
                      "vat_rate": p.vat_rate, "active": p.active, "base_amount": p.base_amount,
                      "base_currency": p.base_currency, "version": p.version,
-                     "event_time": r.event_time})
-    g = insert(erp_product_groups)
-    await session.execute(
-        g.on_conflict_do_update(index_elements=["code"],
-                                set_={"name": g.excluded.name, "updated_at": sa.func.now()}),
-        [{"code": code, "name": name} for code, name in sorted(groups.items())])
-    statement = _UPSERT_PRODUCT
-    changed = 0
-    for chunk in _chunks(rows, CHUNK):
-        changed += len((await session.execute(statement, chunk)).all())
+                     "event_time": r.event_time, "updated_at": now})
+    await bulk_upsert(session, erp_product_groups,
+                      [{"code": code, "name": name, "updated_at": now}
+                       for code, name in groups.items()],
+                      key=("code",), replace=("name", "updated_at"))
+    changed = len(await bulk_upsert(
+        session, erp_products, rows, key=("code",), replace=_PRODUCT_REPLACED,
+        where="erp_products.version < excluded.version", returning=("code",)))
     outcome.applied += changed
     outcome.unchanged += len(rows) - changed
     return outcome
 
 
-_prod_insert = insert(erp_products)
-_UPSERT_PRODUCT = _prod_insert.on_conflict_do_update(
-    index_elements=["code"],
-    set_={**{c.name: _prod_insert.excluded[c.name] for c in erp_products.c
-             if c.name not in ("code", "updated_at")}, "updated_at": sa.func.now()},
-    where=erp_products.c.version < _prod_insert.excluded.version,
-).returning(erp_products.c.code)
+_PRODUCT_REPLACED = columns_except(erp_products, "code")
 
 
 # -- documents ---------------------------------------------------------------------------------
@@ -360,7 +350,7 @@ async def _apply_documents(session: AsyncSession, received: Sequence[Received]) 
 
 
 async def apply_contribution(session: AsyncSession, contribution: Contribution) -> None:
-    """Add the deltas to the rollups (rows in key order)."""
+    """Add the deltas to the rollups."""
     monthly, items, groups = contribution.nonzero()
     await bulk_upsert(
         session, turnover_items_monthly,
@@ -418,7 +408,7 @@ async def _apply_payments(session: AsyncSession, received: Sequence[Received]) -
     kept, superseded = _newest(received)
     outcome = Outcome(unchanged=superseded)
     rows = []
-    for r in sorted(kept, key=lambda r: r.message.payment_id):  # type: ignore[union-attr]
+    for r in kept:
         p = r.message
         assert isinstance(p, Payment)
         rows.append({"payment_id": p.payment_id, "document_id": p.document_id,
@@ -445,17 +435,13 @@ async def _apply_payments(session: AsyncSession, received: Sequence[Received]) -
 
 async def mark_dirty(session: AsyncSession, clients: Iterable[uuid.UUID]) -> None:
     """Note that these clients' figures changed (their turnover event is due)."""
-    ordered = sorted(set(clients), key=str)
-    if not ordered:
+    marked = set(clients)
+    if not marked:
         return
     now = dt.datetime.now(dt.UTC)
     await bulk_upsert(session, turnover_publications,
-                      [{"client_id": c, "dirty_since": now} for c in ordered],
+                      [{"client_id": c, "dirty_since": now} for c in marked],
                       key=("client_id",), replace=("dirty_since",),
                       where="turnover_publications.dirty_since IS NULL")
 
-
-def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
