@@ -176,7 +176,7 @@ def _version(data: dict[str, Any]) -> int:
     return raw
 
 
-async def _upsert_newer(
+async def upsert_newer(
     session: AsyncSession, table: sa.Table, key: str, values: dict[str, Any]
 ) -> None:
     """Insert, or overwrite only when the incoming version is higher than the stored one."""
@@ -200,7 +200,7 @@ async def apply_client_event(
     name = client.get("tradeName") or client.get("legalName")
     if not isinstance(name, str) or not isinstance(client.get("code"), str):
         raise MalformedEvent("client snapshot lacks code or name")
-    await _upsert_newer(session, tables.require_clients(), "client_id", {
+    await upsert_newer(session, tables.require_clients(), "client_id", {
         "client_id": _uuid(client, "id"),
         "code": client["code"],
         "name": name,
@@ -222,7 +222,7 @@ async def apply_meeting_event(
     status = data.get("status")
     if not isinstance(status, str):
         raise MalformedEvent(f"status is not a string: {status!r}")
-    await _upsert_newer(session, tables.grants, "meeting_id", {
+    await upsert_newer(session, tables.grants, "meeting_id", {
         "meeting_id": _uuid(data, "meetingId"),
         "client_id": _uuid(data, "clientId"),
         "employee_id": _uuid(data, "employeeId"),
@@ -242,7 +242,7 @@ async def apply_employee_event(
         raise MalformedEvent(f"{envelope.get('type')} carries no employee snapshot")
     if not isinstance(employee.get("fullName"), str) or not isinstance(employee.get("role"), str):
         raise MalformedEvent("employee snapshot lacks fullName or role")
-    await _upsert_newer(session, tables.require_employees(), "employee_id", {
+    await upsert_newer(session, tables.require_employees(), "employee_id", {
         "employee_id": _uuid(employee, "id"),
         "full_name": employee["fullName"],
         "email": employee.get("email"),

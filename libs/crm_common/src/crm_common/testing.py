@@ -220,6 +220,19 @@ class ServiceUnderTest:
             await asyncio.sleep(0.05)
         raise AssertionError(f"{self.name} service not ready: {ready.text}")
 
+    async def sql(self, statement: str, **params: object) -> list[dict[str, Any]]:
+        """Run ``statement`` on the service's database (a connection of its own); the rows."""
+        import sqlalchemy as sa
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(self.database_url)
+        try:
+            async with engine.begin() as conn:
+                result = await conn.execute(sa.text(statement), params)
+                return [dict(r) for r in result.mappings()] if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
     async def stop(self) -> None:
         assert self.server is not None and self.task is not None
         self.server.should_exit = True

@@ -21,8 +21,6 @@ from typing import Any
 import aio_pika
 import httpx
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from crm_analytics.app import create_app
 from crm_analytics.cli import migrate
@@ -157,16 +155,7 @@ async def publisher(exchange_name: str, erp_exchange_name: str) -> AsyncIterator
 
 
 class Service(ServiceUnderTest):
-    """The running analytics service, and SQL on its database."""
-
-    async def sql(self, statement: str, **params: object) -> list[dict[str, Any]]:
-        engine = create_async_engine(self.database_url)
-        try:
-            async with engine.begin() as conn:
-                result = await conn.execute(sa.text(statement), params)
-                return [dict(r) for r in result.mappings()] if result.returns_rows else []
-        finally:
-            await engine.dispose()
+    """The running analytics service (``sql`` runs a statement on its database)."""
 
 
 @pytest.fixture(scope="module")

@@ -46,7 +46,7 @@ SERVICES: tuple[Service, ...] = (
     Service("clients", 8101),
     Service("activities", 8102),
     Service("tasks", 8103),
-    # Service("pricing", 8104),
+    Service("pricing", 8104),
     Service("analytics", 8105),
 )
 

@@ -11,7 +11,6 @@ import strawberry
 
 from crm_analytics.graphql import resolvers
 from crm_analytics.graphql.report_types import (
-    Money,
     SalesMetrics,
     Turnover,
     TurnoverFigures,
@@ -19,6 +18,7 @@ from crm_analytics.graphql.report_types import (
     TurnoverGroupBy,
     YearOnYear,
 )
+from crm_common.graphql.money import Money
 
 #: the first month of a report (``from`` is a reserved word in Python)
 FromDate = Annotated[dt.date | None, strawberry.argument(

@@ -25,18 +25,7 @@ from crm_analytics.domain.turnover import (
     monthly_trend,
 )
 from crm_common.graphql.errors import bad_input
-
-EUR = "EUR"
-
-
-@strawberry.type(description="An amount of money: a decimal string and its ISO 4217 currency.")
-class Money:
-    amount: Decimal
-    currency: str = EUR
-
-    @classmethod
-    def eur(cls, amount: Decimal) -> Money:
-        return cls(amount=amount.quantize(Decimal("0.01")), currency=EUR)
+from crm_common.graphql.money import EUR, Money
 
 
 @strawberry.enum(description="How a period's figures are broken down.")

@@ -16,7 +16,6 @@ from crm_analytics.domain.turnover import InvalidPeriod, ItemMonth, Period
 from crm_analytics.graphql.context import Context
 from crm_analytics.graphql.report_types import (
     AbcClassification,
-    Money,
     PaymentBehaviour,
     PeerProductGroup,
     ProductGroupRef,
@@ -28,6 +27,7 @@ from crm_analytics.graphql.report_types import (
 )
 from crm_analytics.service_layer import turnover_queries as q
 from crm_common.graphql.errors import bad_input
+from crm_common.graphql.money import Money
 from crm_common.parsing import lookup_id
 
 

@@ -28,7 +28,6 @@ from crm_analytics.graphql.entities import (
 from crm_analytics.graphql.report_types import (
     ClientRankingBy,
     ErpDocument,
-    Money,
     ParkedErpMessage,
     TurnoverFigures,
     TurnoverGranularity,
@@ -42,6 +41,7 @@ from crm_analytics.service_layer import turnover_queries as q
 from crm_common.graphql.connections import PageInfo, requested_page_size
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import bad_input
+from crm_common.graphql.money import Money
 from crm_common.graphql.schema import Extensions, subgraph_schema
 from crm_common.parsing import lookup_id
 

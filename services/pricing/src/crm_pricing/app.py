@@ -1,0 +1,36 @@
+"""The one place that wires the pricing service together (settings → schema → ASGI app):
+GraphQL, the outbox relay, and the consumers of the ERP catalogue and of the platform's events."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from crm_common.auth import Principal
+from crm_common.graphql.limits import schema_extensions
+from crm_common.http import ServiceMiddleware
+from crm_common.messaging.consumer import ConsumerRunner
+from crm_common.service import Runtime, create_service_app
+from crm_common.settings import Settings
+from crm_pricing.config import PricingConfig
+from crm_pricing.consumers import register_consumers
+from crm_pricing.graphql.context import Context
+from crm_pricing.graphql.schema import build_schema
+
+SERVICE = "pricing"
+DEFAULT_PORT = 8104
+
+
+def create_app(settings: Settings | None = None,
+               config: PricingConfig | None = None) -> ServiceMiddleware:
+    settings = settings or Settings.from_env(SERVICE, DEFAULT_PORT)
+    config = config or PricingConfig.from_env(settings)
+    schema = build_schema(schema_extensions(settings))
+
+    def make_context(_request: Request, principal: Principal, runtime: Runtime) -> Context:
+        return Context(principal=principal, runtime=runtime, config=config)
+
+    def setup_consumers(runner: ConsumerRunner, _runtime: Runtime) -> None:
+        register_consumers(runner, erp_exchange=config.erp_exchange)
+
+    return create_service_app(settings, schema, make_context=make_context,
+                              setup_consumers=setup_consumers)

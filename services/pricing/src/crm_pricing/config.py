@@ -1,0 +1,56 @@
+"""The pricing service's own settings, beside the kit's ``Settings``; read once at start-up
+(docs/conventions.md and docs/pricing.md, "Settings")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from crm_common.settings import EnvReader, Settings, SettingsError
+
+log = logging.getLogger("crm.pricing")
+
+MIN_SECRET_BYTES = 32
+
+
+@dataclass(frozen=True)
+class PricingConfig:
+    #: the ERP's topic exchange (DESIGN §9): the catalogue and its base prices
+    erp_exchange: str = "erp.events"
+    #: the priority of contract discounts; None: above every rule (DESIGN §11)
+    contract_priority: int | None = None
+    #: HMAC key of the signed export URLs (every replica must share it)
+    url_secret: bytes = field(default_factory=lambda: secrets.token_bytes(MIN_SECRET_BYTES))
+    #: scheme://host[:port] the signed export URLs start with (production: the service's ingress)
+    public_base_url: str = "http://127.0.0.1:8104"
+    #: how long a signed export URL works
+    export_url_ttl: dt.timedelta = dt.timedelta(minutes=5)
+
+    @classmethod
+    def from_env(cls, base: Settings, environ: Mapping[str, str] | None = None) -> PricingConfig:
+        env = EnvReader(environ)
+        secret_text = env.raw("EXPORT_URL_SECRET")
+        if secret_text:
+            secret = secret_text.encode()
+            if len(secret) < MIN_SECRET_BYTES:
+                raise SettingsError(f"EXPORT_URL_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+        elif base.env == "production":
+            raise SettingsError("EXPORT_URL_SECRET is required in production (at least "
+                                f"{MIN_SECRET_BYTES} bytes, the same on every replica)")
+        else:
+            log.warning("EXPORT_URL_SECRET is not set: signing export URLs with a random "
+                        "per-process key (set it in production)")
+            secret = secrets.token_bytes(MIN_SECRET_BYTES)
+        priority_text = env.raw("CONTRACT_DISCOUNT_PRIORITY")
+        return cls(
+            erp_exchange=env.text("ERP_EXCHANGE", "erp.events"),
+            contract_priority=None if not priority_text else env.integer(
+                "CONTRACT_DISCOUNT_PRIORITY", 1001, min=-100000, max=100000),
+            url_secret=secret,
+            public_base_url=env.url("PUBLIC_BASE_URL", f"http://{base.host}:{base.port}"),
+            export_url_ttl=env.duration("EXPORT_URL_TTL_SECONDS", dt.timedelta(seconds=300),
+                                        positive=True),
+        )

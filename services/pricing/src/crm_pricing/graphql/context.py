@@ -1,0 +1,25 @@
+"""The per-request GraphQL context: the principal, the runtime, the service's config, the access
+moment and fresh DataLoaders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from crm_common.graphql.context import RequestContext
+from crm_pricing.config import PricingConfig
+from crm_pricing.service_layer.visibility import Access
+
+
+@dataclass
+class Context(RequestContext):
+    config: PricingConfig = field(default_factory=PricingConfig)
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    @property
+    def access(self) -> Access:
+        return Access(self.principal, self.now, self.grace)
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.date()

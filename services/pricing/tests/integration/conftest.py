@@ -1,0 +1,250 @@
+"""A real pricing service for the integration tests: its own database (created and dropped), its
+own platform and ERP exchanges and queue prefix, real PostgreSQL and RabbitMQ, served by uvicorn
+on a free port, one per test module. The tests publish what the clients service, analytics and
+the ERP would, onto the run's exchanges; every event the service publishes is checked against
+the catalogue."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import aio_pika
+import httpx
+import pytest
+
+from crm_common.db import drop_database
+from crm_common.devkeys import generate_key_pair
+from crm_common.settings import Settings
+from crm_common.testing import (
+    CaughtEvents,
+    ServiceUnderTest,
+    delete_broker_objects,
+    event_message,
+    open_tap,
+)
+from crm_common.testing import wait_until as _wait_until
+from crm_dev import procs
+from crm_pricing.app import create_app
+from crm_pricing.cli import migrate
+from crm_pricing.config import PricingConfig
+
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+RUN = uuid.uuid4().hex[:10]
+QUEUE_PREFIX = f"test.{RUN}."
+QUEUES = [f"{QUEUE_PREFIX}pricing.{name}{suffix}"
+          for name in ("erp-catalog", "turnover", "clients", "client-groups", "contracts",
+                       "access-meetings", "access-employees")
+          for suffix in ("", ".dlq")]
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def keys() -> tuple[str, str]:
+    return generate_key_pair()
+
+
+@pytest.fixture(scope="module")
+async def database_url() -> AsyncIterator[str]:
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/crm_pricing_test_{uuid.uuid4().hex[:10]}"
+    await asyncio.to_thread(migrate, url)
+    yield url
+    await drop_database(url)
+
+
+@pytest.fixture(scope="module")
+async def exchange_name() -> AsyncIterator[str]:
+    name = f"crm.events.test.{uuid.uuid4().hex[:10]}"
+    yield name
+    await delete_broker_objects(name, QUEUES)
+
+
+@pytest.fixture(scope="module")
+async def erp_exchange_name() -> AsyncIterator[str]:
+    name = f"erp.events.test.{uuid.uuid4().hex[:10]}"
+    yield name
+    await delete_broker_objects(name, [])
+
+
+@pytest.fixture(scope="module")
+async def tap(exchange_name: str) -> AsyncIterator[CaughtEvents]:
+    caught = CaughtEvents()
+    conn = await open_tap(exchange_name, caught, binding="crm.pricing.#")
+    yield caught
+    await conn.close()
+    caught.assert_all_valid()  # every event the service published matches the catalogue
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+class Publisher:
+    """Publishes what the clients service, analytics and the ERP would."""
+
+    def __init__(self, platform: aio_pika.abc.AbstractExchange,
+                 erp: aio_pika.abc.AbstractExchange) -> None:
+        self.platform = platform
+        self.erp = erp
+        self._erp_versions: dict[str, int] = {}
+
+    async def event(self, type_: str, subject: str, data: dict[str, Any],
+                    source: str = "crm/clients") -> dict[str, Any]:
+        envelope, message = event_message(type_, subject, data, source=source)
+        await self.platform.publish(message, routing_key=type_)
+        return envelope
+
+    async def client(self, client_id: uuid.UUID, *, owner: uuid.UUID | None = None,
+                     group: uuid.UUID | None = None, version: int = 1,
+                     name: str = "Тракия Дистрибуция АД", term: int | None = 30,
+                     status: str = "active") -> dict[str, Any]:
+        now = _now()
+        snapshot = {
+            "id": str(client_id), "code": f"C{uuid.uuid4().int % 10**6:06d}",
+            "kind": "company", "legalName": name, "tradeName": None, "eik": None,
+            "vatNumber": None, "status": status, "ownerId": str(owner) if owner else None,
+            "phones": [], "emails": [], "website": None, "notes": None, "tags": [],
+            "version": version, "createdAt": now, "updatedAt": now, "archivedAt": None,
+            "addresses": [], "contactPersons": [], "bankAccounts": [],
+            "groupId": str(group) if group else None, "paymentTermDays": term,
+            "currency": "EUR", "creditLimit": None, "documentDescriptions": {},
+        }
+        type_ = "crm.clients.client.created" if version == 1 else "crm.clients.client.updated"
+        data: dict[str, Any] = {"client": snapshot}
+        if version > 1:
+            data["changed"] = ["groupId"]
+        return await self.event(type_, str(client_id), data)
+
+    async def group(self, group_id: uuid.UUID, code: str, name: str, *, version: int = 1,
+                    archived: bool = False) -> dict[str, Any]:
+        now = _now()
+        snapshot = {"id": str(group_id), "code": code, "name": name, "description": None,
+                    "version": version, "createdAt": now, "updatedAt": now,
+                    "archivedAt": now if archived else None}
+        type_ = "crm.clients.group.archived" if archived else (
+            "crm.clients.group.created" if version == 1 else "crm.clients.group.updated")
+        data: dict[str, Any] = {"group": snapshot}
+        if type_ == "crm.clients.group.updated":
+            data["changed"] = ["name"]
+        return await self.event(type_, str(group_id), data)
+
+    async def contract(self, contract_id: uuid.UUID, client_id: uuid.UUID, number: str, *,
+                       status: str = "active", valid_from: str = "2026-01-01",
+                       valid_until: str | None = "2026-12-31", version: int = 1,
+                       discounts: list[dict[str, Any]] | None = None,
+                       type_: str = "crm.clients.contract.updated") -> dict[str, Any]:
+        now = _now()
+        state = {
+            "id": str(contract_id), "clientId": str(client_id), "number": number,
+            "kind": "sales", "title": f"Договор {number}", "status": status, "signedOn": None,
+            "validFrom": valid_from, "validUntil": valid_until, "paymentTermDays": 30,
+            "currency": "EUR", "priceTerms": None, "otherTerms": None, "autoRenew": False,
+            "renewalTermMonths": 12, "noticePeriodDays": 30, "clientSignatory": None,
+            "ourSignatoryId": None, "activatedOn": None, "terminatedOn": None,
+            "terminationReason": None, "version": version, "createdAt": now, "updatedAt": now,
+            "discounts": [{"id": str(uuid.uuid4()), "productGroupCode": d.get("productGroupCode"),
+                           "productCode": d.get("productCode"), "percent": d["percent"],
+                           "validFrom": d.get("validFrom"), "validUntil": d.get("validUntil")}
+                          for d in discounts or []],
+        }
+        data: dict[str, Any] = {"contract": state}
+        if type_ == "crm.clients.contract.updated":
+            data["changed"] = ["discounts"]
+        elif type_ != "crm.clients.contract.created":
+            data.update(previousStatus="draft", reason=None)
+        return await self.event(type_, str(contract_id), data)
+
+    async def turnover(self, client_id: uuid.UUID, version: int,
+                       months: list[dict[str, Any]], *, as_of: str | None = None,
+                       payments: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``months``: [{"month": "2026-09", "invoicedNet": "1000.00", "byProductGroup":
+        [{"productGroupCode": "BEV", "invoicedNet": "600.00"}]}] — missing figures are zero."""
+        def figures(raw: dict[str, Any]) -> dict[str, str]:
+            return {k: str(Decimal(str(raw.get(k, "0"))))
+                    for k in ("invoicedNet", "invoicedQuantity", "orderedNet",
+                              "orderedQuantity")}
+        data = {
+            "clientId": str(client_id), "version": version,
+            "asOf": as_of or _now(), "currency": "EUR",
+            "months": [{"month": m["month"], **figures(m),
+                        "byProductGroup": [{"productGroupCode": g["productGroupCode"],
+                                            **figures(g)} for g in m.get("byProductGroup", [])]}
+                       for m in months],
+            "payments": payments or {"invoicesDue": 0, "paidWithinTerm": 0,
+                                     "averageDaysLate": "0", "maxDaysLate": 0,
+                                     "overdueAmount": "0.00"},
+        }
+        return await self.event("crm.analytics.client.turnover.updated", str(client_id), data,
+                                source="crm/analytics")
+
+    async def product(self, code: str, group: str, *, name: str | None = None,
+                      group_name: str | None = None, price: str | None = "10.00",
+                      currency: str = "EUR", active: bool = True,
+                      version: int | None = None) -> dict[str, Any]:
+        version = version or self._erp_versions.get(code, 0) + 1
+        self._erp_versions[code] = max(version, self._erp_versions.get(code, 0))
+        data: dict[str, Any] = {
+            "code": code, "name": name or f"Продукт {code}",
+            "productGroup": {"code": group, "name": group_name or f"Група {group}"},
+            "unit": "pcs", "vatRate": "20.00", "active": active, "version": version}
+        if price is not None:
+            data["basePrice"] = {"amount": price, "currency": currency}
+        envelope = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "erp/test",
+                    "type": "erp.catalog.product.upserted", "time": _now(), "subject": code,
+                    "datacontenttype": "application/json", "data": data}
+        await self.erp_raw(json.dumps(envelope, ensure_ascii=False).encode(),
+                           "erp.catalog.product.upserted", envelope["id"])
+        return envelope
+
+    async def erp_raw(self, body: bytes, routing_key: str = "erp.catalog.product.upserted",
+                      message_id: str | None = None) -> None:
+        await self.erp.publish(aio_pika.Message(
+            body, message_id=message_id, content_type="application/cloudevents+json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=routing_key)
+
+
+@pytest.fixture(scope="module")
+async def publisher(exchange_name: str, erp_exchange_name: str) -> AsyncIterator[Publisher]:
+    conn = await aio_pika.connect(AMQP_URL)
+    channel = await conn.channel(publisher_confirms=True)
+    platform = await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.TOPIC,
+                                              durable=True)
+    erp = await channel.declare_exchange(erp_exchange_name, aio_pika.ExchangeType.TOPIC,
+                                         durable=True)
+    yield Publisher(platform, erp)
+    await conn.close()
+
+
+class Service(ServiceUnderTest):
+    """The running pricing service (``sql`` runs a statement on its database)."""
+
+
+@pytest.fixture(scope="module")
+async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
+                  erp_exchange_name: str, tap: CaughtEvents) -> AsyncIterator[Service]:
+    private, public = keys
+    port = procs.free_port()
+    settings = Settings.from_env("pricing", port, environ={
+        "CRM_ENV": "test", "SERVICE_PORT": str(port), "DATABASE_URL": database_url,
+        "AMQP_URL": AMQP_URL, "EVENTS_EXCHANGE": exchange_name, "QUEUE_PREFIX": QUEUE_PREFIX,
+        "JWT_PUBLIC_KEY": public,
+    })
+    config = PricingConfig(erp_exchange=erp_exchange_name,
+                           public_base_url=f"http://127.0.0.1:{port}")
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
+        svc = Service("pricing", f"http://127.0.0.1:{port}", private, settings, client,
+                      database_url, make_app=lambda: create_app(settings, config))
+        await svc.start()
+        yield svc
+        if svc.server is not None:
+            await svc.stop()
+
+
+async def wait_until(check: Any, within: float = 30.0) -> Any:
+    return await _wait_until(check, within=within, interval=0.1)
