@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 
 from crm_common.graphql.context import RequestContext
 from crm_pricing.config import PricingConfig
+from crm_pricing.service_layer.pricing_inputs import RuleBook
 from crm_pricing.service_layer.visibility import Access
 
 
 @dataclass
 class Context(RequestContext):
     config: PricingConfig = field(default_factory=PricingConfig)
+    #: the process's parsed rules (one per app, from the lifespan state)
+    rules: RuleBook = field(default_factory=RuleBook)
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     @property
