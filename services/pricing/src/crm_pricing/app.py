@@ -19,6 +19,7 @@ from crm_pricing.config import PricingConfig
 from crm_pricing.consumers import register_consumers
 from crm_pricing.graphql.context import Context
 from crm_pricing.graphql.schema import build_schema
+from crm_pricing.http.exports import export_routes
 from crm_pricing.service_layer.pricing_inputs import RuleBook
 
 SERVICE = "pricing"
@@ -37,10 +38,11 @@ def create_app(settings: Settings | None = None,
 
     @contextlib.asynccontextmanager
     async def resources(_runtime: Runtime) -> AsyncIterator[Mapping[str, Any] | None]:
-        yield {"rules": RuleBook()}
+        yield {"rules": RuleBook(), "pricing_config": config}
 
     def setup_consumers(runner: ConsumerRunner, _runtime: Runtime) -> None:
         register_consumers(runner, erp_exchange=config.erp_exchange, source=settings.source)
 
     return create_service_app(settings, schema, make_context=make_context,
-                              setup_consumers=setup_consumers, extra_lifespan=resources)
+                              setup_consumers=setup_consumers, extra_lifespan=resources,
+                              extra_routes=export_routes())

@@ -44,6 +44,9 @@ QUEUES = [f"{QUEUE_PREFIX}pricing.{name}{suffix}"
 
 pytestmark = pytest.mark.integration
 
+#: the export URLs' key in tests (so that a test can sign an expired or altered URL)
+EXPORT_SECRET = b"pricing-export-secret-of-the-tests-0123456789"
+
 
 @pytest.fixture(scope="session")
 def keys() -> tuple[str, str]:
@@ -263,7 +266,7 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
         "AMQP_URL": AMQP_URL, "EVENTS_EXCHANGE": exchange_name, "QUEUE_PREFIX": QUEUE_PREFIX,
         "JWT_PUBLIC_KEY": public,
     })
-    config = PricingConfig(erp_exchange=erp_exchange_name,
+    config = PricingConfig(erp_exchange=erp_exchange_name, url_secret=EXPORT_SECRET,
                            public_base_url=f"http://127.0.0.1:{port}")
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
         svc = Service("pricing", f"http://127.0.0.1:{port}", private, settings, client,

@@ -11,7 +11,14 @@ from crm_common.graphql.connections import requested_page_size
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor
 from crm_common.graphql.errors import bad_input
 from crm_common.parsing import lookup_id
-from crm_pricing.graphql.quote_types import ClientPriceConnection, ClientPriceFilter, PricingTier
+from crm_pricing.graphql.quote_types import (
+    ClientPriceConnection,
+    ClientPriceFilter,
+    PriceListExport,
+    PriceListFormat,
+    PricingTier,
+)
+from crm_pricing.http.exports import signed_url
 from crm_pricing.service_layer import quote as q
 
 
@@ -77,3 +84,20 @@ class Client:
                                          day, flt, after=_after(after), first=size,
                                          contract_priority=ctx.config.contract_priority)
         return None if page is None else ClientPriceConnection.of(page, day)
+
+    @strawberry.field(description="The client's price list on a day (default today) as a CSV "
+                                  "or XLSX file: a signed URL valid for a few minutes "
+                                  "(EXPORT_URL_TTL_SECONDS); null when you may not see the "
+                                  "client.")
+    async def price_list_export(self, info: strawberry.Info, format: PriceListFormat,
+                                date: dt.date | None = None) -> PriceListExport | None:
+        ctx = info.context
+        client_id = lookup_id(self.id)
+        day = _day(info, date)
+        if client_id is None:
+            return None
+        async with ctx.runtime.reader.connect() as conn:
+            if not await ctx.access.may_see(conn, client_id):
+                return None
+        signed = signed_url(ctx.config, ctx.principal, client_id, day, format.value)
+        return PriceListExport(url=signed.url, expires_at=signed.expires_at, format=format)

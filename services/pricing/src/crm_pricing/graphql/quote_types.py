@@ -306,3 +306,18 @@ class ClientPriceFilter:
     product_group_code: str | None = None
     search: str | None = None
 
+
+
+@strawberry.enum(description="The file format of an export.")
+class PriceListFormat(enum.Enum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+@strawberry.type(description="A short-lived signed URL of the client's price list as a file, "
+                             "served by the pricing service itself (not the gateway); anyone "
+                             "holding it may download until it expires.")
+class PriceListExport:
+    url: str
+    expires_at: dt.datetime
+    format: PriceListFormat
