@@ -103,16 +103,23 @@ async def write_xlsx(pages: AsyncIterator[list[PriceListEntry]], request: Export
                                   "text_wrap": True, "valign": "top"})
         money = book.add_format({"num_format": "#,##0.00"})
         price4 = book.add_format({"num_format": "#,##0.00##"})
-        percent = book.add_format({"num_format": "0.00"})
+        percent = book.add_format({"num_format": "0.00", "right": 0})
+        rule_format = book.add_format({"indent": 1})
         title = f"Price list of {request.client_name or request.client_id} on " \
                 f"{request.day.isoformat()}"
         sheet.write_string(0, 0, title, bold)
+        sheet.set_row(2, 30)  # two lines of header text
         for col, name in enumerate(HEADER):
             sheet.write_string(2, col, name, header)
-        widths = (14, 40, 22, 8, 14, 14, 14, 10, 26, 10)
+        widths = (14, 40, 22, 8, 14, 14, 14, 12, 26, 10)
         for col, width in enumerate(widths):
             sheet.set_column(col, col, width)
         sheet.freeze_panes(3, 1)
+        # printed: landscape, one page wide, the header on every page
+        sheet.set_landscape()
+        sheet.set_paper(9)  # A4
+        sheet.fit_to_pages(1, 0)
+        sheet.repeat_rows(2)
         r = 3
         async for page in pages:
             for e in page:
@@ -126,7 +133,7 @@ async def write_xlsx(pages: AsyncIterator[list[PriceListEntry]], request: Export
                 sheet.write_number(r, 6, float(e.price.unit_price), money)
                 sheet.write_number(r, 7, float(_percent(e)), percent)
                 if applied:
-                    sheet.write_string(r, 8, applied[0].rule_code or "")
+                    sheet.write_string(r, 8, applied[0].rule_code or "", rule_format)
                     sheet.write_number(r, 9, applied[0].rule_version or 0)
                 r += 1
         if r > 3:
