@@ -10,8 +10,8 @@ price-list export of 10,000 products in ≤ 3 s with memory flat.
 
 The data is written straight into a bench database (``crm_pricing_bench_<products>``, the
 service's migrations) as the service's consumers and commands would leave it: products in 20
-groups with ERP base prices; rules spread as a real policy is (60 % on one product, 30 % on a
-group, 10 % on everything; half for everyone, 30 % for a client group, 20 % for one client;
+groups with ERP base prices; rules spread as a real policy is (65 % on one product, 33 % on a
+group, 2 % on everything; half for everyone, 30 % for a client group, 20 % for one client;
 turnover, order-quantity and payment-term conditions with tiers; a fifth cumulative); 5,000
 clients in 50 groups with 25 months of turnover by group and a contract with discounts for
 every tenth. Then ``crm-pricing serve`` runs on it as its own process (no consumers, no relay)
@@ -85,9 +85,9 @@ def product_code(i: int) -> str:
 
 def _rule(i: int, products: int, rng: random.Random) -> dict[str, Any]:
     roll = rng.random()
-    if roll < 0.6:
+    if roll < 0.65:
         scope = {"kind": "product", "code": product_code(rng.randrange(products))}
-    elif roll < 0.9:
+    elif roll < 0.98:
         scope = {"kind": "product_group", "code": f"G{rng.randrange(GROUPS):02d}"}
     else:
         scope = {"kind": "all"}

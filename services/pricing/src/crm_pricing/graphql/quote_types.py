@@ -14,7 +14,7 @@ from crm_common.graphql.cursors import encode_cursor
 from crm_common.graphql.errors import UserError
 from crm_common.graphql.money import Money
 from crm_pricing.domain.conditions import Hint, TierStatus
-from crm_pricing.domain.resolution import NotApplied, Step
+from crm_pricing.domain.resolution import LinePrice, NotApplied, Step
 from crm_pricing.domain.turnover import Period
 from crm_pricing.service_layer.pricing_inputs import ProductRow
 from crm_pricing.service_layer.quote import PricedQuote, PriceListEntry, PriceListPage
@@ -126,9 +126,20 @@ class QuoteLine:
     discount_percent: Decimal
     base_total: Money
     total: Money
-    steps: list[PriceStep]
-    not_applied: list[RuleNotApplied]
-    hints: list[TierHint]
+    price: strawberry.Private[LinePrice]
+
+    @strawberry.field(description="The steps the price made, in order.")
+    def steps(self) -> list[PriceStep]:
+        return [PriceStep.of(s) for s in self.price.steps]
+
+    @strawberry.field(description="The rules considered for the line and not applied, with the "
+                                  "reason.")
+    def not_applied(self) -> list[RuleNotApplied]:
+        return [RuleNotApplied.of(n) for n in self.price.not_applied]
+
+    @strawberry.field(description="How far the client is from a better tier on this line.")
+    def hints(self) -> list[TierHint]:
+        return [TierHint.of(h) for h in self.price.hints]
 
 
 @strawberry.type(description="A rule version a quote used or considered.")
@@ -166,9 +177,7 @@ class Quote:
                 unit_price=Money.eur(lp.unit_price), discount=Money.exact(lp.discount),
                 discount_percent=_percent(lp.base_price, lp.unit_price),
                 base_total=Money.eur(lp.base_total), total=Money.eur(lp.line_total),
-                steps=[PriceStep.of(s) for s in lp.steps],
-                not_applied=[RuleNotApplied.of(n) for n in lp.not_applied],
-                hints=[TierHint.of(h) for h in lp.hints]))
+                price=lp))
         return cls(client_id=strawberry.ID(str(q.request.client_id)), date=q.request.date,
                    payment_term_days=q.request.payment_term_days, currency="EUR", lines=lines,
                    base_total=Money.eur(q.price.base_total), total=Money.eur(q.price.total),
@@ -265,7 +274,11 @@ class ClientPrice:
     rule_code: str | None = strawberry.field(
         description="The exclusive rule (or contract) that won; null: the base price.")
     rule_version: int | None
-    steps: list[PriceStep]
+    price_steps: strawberry.Private[tuple[Step, ...]]
+
+    @strawberry.field(description="The steps the price made, in order.")
+    def steps(self) -> list[PriceStep]:
+        return [PriceStep.of(s) for s in self.price_steps]
 
     @classmethod
     def of(cls, e: PriceListEntry) -> ClientPrice:
@@ -276,7 +289,7 @@ class ClientPrice:
                    discount_percent=_percent(e.base.price, e.price.unit_price),
                    rule_code=applied[0].rule_code if applied else None,
                    rule_version=applied[0].rule_version if applied else None,
-                   steps=[PriceStep.of(s) for s in e.price.steps])
+                   price_steps=e.price.steps)
 
 
 @strawberry.type
