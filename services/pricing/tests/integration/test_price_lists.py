@@ -4,6 +4,7 @@ list, history and the price_list.updated event."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -399,3 +400,24 @@ async def test_bad_cursors_and_page_sizes(service: Service, rep: str) -> None:
     unknown = await service.data(rep, "{ priceList(id: \"nope\") { id } product(code: \"\") "
                                       "{ code } }")
     assert unknown == {"priceList": None, "product": None}
+
+
+async def test_an_admin_manages_too(service: Service) -> None:
+    admin = service.token("admin")
+    created = await create(service, admin)
+    assert created["version"] == 1
+
+
+async def test_two_managers_racing_for_the_default_leave_one(service: Service,
+                                                             manager: str) -> None:
+    a, b = await create(service, manager), await create(service, manager)
+    results = await asyncio.gather(*[
+        service.data(manager, UPDATE, {"input": {"id": pl["id"], "version": 1,
+                                                 "isDefault": True}})
+        for pl in (a, b)])
+    outcomes = [r["updatePriceList"] for r in results]
+    assert all(o["userErrors"] == [] or o["userErrors"][0]["code"] == "DUPLICATE_DEFAULT"
+               for o in outcomes), outcomes
+    defaults = await service.sql("SELECT id FROM price_lists WHERE is_default")
+    assert len(defaults) == 1
+    assert str(defaults[0]["id"]) in {a["id"], b["id"]}
