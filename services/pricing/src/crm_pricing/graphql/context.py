@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from crm_common.graphql.context import RequestContext
 from crm_pricing.config import PricingConfig
+from crm_pricing.service_layer.rule_queries import RuleLoaders
 from crm_pricing.service_layer.visibility import Access
 
 
@@ -23,3 +25,8 @@ class Context(RequestContext):
     @property
     def today(self) -> dt.date:
         return self.now.date()
+
+    @cached_property
+    def rule_loaders(self) -> RuleLoaders:
+        """The rules area's loaders, made on first use in the request."""
+        return RuleLoaders.create(self.runtime.reader)
