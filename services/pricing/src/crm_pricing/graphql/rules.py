@@ -32,7 +32,7 @@ from crm_common.validation import Collector
 from crm_pricing.domain import effect as effect_domain
 from crm_pricing.domain import rule as rule_domain
 from crm_pricing.domain.tiers import Tier
-from crm_pricing.service_layer import rule_queries
+from crm_pricing.service_layer import rule_queries, rule_simulation
 from crm_pricing.service_layer import rules as rule_commands
 
 SERVICE = "pricing"
@@ -323,6 +323,71 @@ class PricingRuleConnection:
     page_info: PageInfo
 
 
+@strawberry.type(description="The rule as simulated (treated as active).")
+class PricingRuleSimulated(PricingRuleContent):
+    pass
+
+
+@strawberry.type(description="One client whose tier or prices the simulated rule would change.")
+class PricingRuleSimulationClient:
+    client_id: strawberry.ID
+    tier_before: int | None = strawberry.field(description=(
+        "The tier (1 = the lowest threshold) the client reaches under the rule's tiered "
+        "turnover condition with the rules as they are; null: none (or no such rule yet)."))
+    tier_after: int | None = strawberry.field(description="The same with the simulated rule.")
+    turnover_reached: Decimal | None = strawberry.field(description=(
+        "The value the client reached in the condition's basis period (EUR or quantity)."))
+    products_priced: int = strawberry.field(description=(
+        "Products whose prices were compared (0: the client was beyond the bound)."))
+    average_change_percent: Decimal | None = strawberry.field(description=(
+        "Mean change of the client's unit prices over the products in scope, in percent "
+        "(negative: cheaper), two decimals."))
+    largest_change_percent: Decimal | None = strawberry.field(description=(
+        "The largest single change (by size), in percent."))
+
+
+@strawberry.type(description="What a rule would do (docs/pricing.md, \"Managing rules\", "
+                             "simulation).")
+class PricingRuleSimulation:
+    date: dt.date
+    rule: PricingRuleSimulated
+    clients_with_turnover: int = strawberry.field(description=(
+        "Clients with turnover figures whose audience the rule covers (before or after)."))
+    clients_simulated: int = strawberry.field(description="Of those, simulated (at most 5,000).")
+    clients_priced: int = strawberry.field(description=(
+        "Of those, whose prices were compared (clients × products at most 5,000)."))
+    products_in_scope: int = strawberry.field(description=(
+        "Active products in scope with a base price on the date (at most 5,000)."))
+    complete: bool = strawberry.field(description="False when a bound cut the simulation.")
+    average_change_percent: Decimal | None = strawberry.field(description=(
+        "Mean of the clients' average changes over the clients priced (a client the rule "
+        "leaves alone counts as 0 %)."))
+    clients_changing_tier: int
+    clients: list[PricingRuleSimulationClient] = strawberry.field(description=(
+        "The clients whose tier or prices would change, the largest price drop first."))
+
+
+@strawberry.type
+class PricingRuleSimulationResult:
+    simulation: PricingRuleSimulation | None
+    user_errors: list[UserError]
+
+
+def _simulation(sim: rule_simulation.Simulation) -> PricingRuleSimulation:
+    return PricingRuleSimulation(
+        date=sim.day, rule=PricingRuleSimulated(**_content(sim.rule)),
+        clients_with_turnover=sim.clients_with_turnover,
+        clients_simulated=sim.clients_simulated, clients_priced=sim.clients_priced,
+        products_in_scope=sim.products_in_scope, complete=sim.complete,
+        average_change_percent=sim.average_change_percent,
+        clients_changing_tier=sum(1 for c in sim.clients if c.tier_changes),
+        clients=[PricingRuleSimulationClient(
+            client_id=strawberry.ID(str(c.client_id)), tier_before=c.tier_before,
+            tier_after=c.tier_after, turnover_reached=c.reached_value,
+            products_priced=c.products_priced, average_change_percent=c.average_change_percent,
+            largest_change_percent=c.largest_change_percent) for c in sim.clients])
+
+
 # --- inputs --------------------------------------------------------------------------------------
 
 
@@ -410,6 +475,29 @@ class UpdatePricingRuleInput:
     priority: int | None = UNSET
     stacking: PricingRuleStacking | None = UNSET
     conditions: list[PricingRuleConditionInput] | None = UNSET
+
+
+@strawberry.input(description="Changes to a stored rule for a simulation: every field given "
+                              "replaces the rule's (the code and status stay).")
+class PricingRuleChangesInput:
+    name: str | None = UNSET
+    scope: PricingRuleScopeInput | None = UNSET
+    audience: PricingRuleAudienceInput | None = UNSET
+    effect: PricingRuleEffectInput | None = UNSET
+    valid_from: dt.date | None = UNSET
+    valid_until: dt.date | None = UNSET
+    priority: int | None = UNSET
+    stacking: PricingRuleStacking | None = UNSET
+    conditions: list[PricingRuleConditionInput] | None = UNSET
+
+
+@strawberry.input(description="What to simulate: a draft rule (rule), or a stored rule (id) with "
+                              "changes; give one of rule and id. The rule is simulated as if "
+                              "active; nothing is stored.")
+class SimulatePricingRuleInput:
+    rule: CreatePricingRuleInput | None = None
+    id: strawberry.ID | None = None
+    changes: PricingRuleChangesInput | None = None
 
 
 @strawberry.input
@@ -521,6 +609,32 @@ class RuleQuery:
         if len(code) > rule_domain.MAX_CODE:
             return None
         return await load_node(loaders.rule_by_code, code.strip(), PricingRule.from_row)
+
+
+    @strawberry.field(description="What a draft rule, or changes to a rule, would do on a date "
+                                  "(default today): which clients would change tier and how "
+                                  "far their prices would move. Nothing is stored. Managers "
+                                  "and admins.")
+    async def simulate_pricing_rule(self, info: strawberry.Info,
+                                    input: SimulatePricingRuleInput,
+                                    date: dt.date | None = None) -> PricingRuleSimulationResult:
+        ctx = info.context
+
+        async def act() -> rule_simulation.Simulation:
+            rule_id = None
+            if input.id is not None:
+                c = Collector({"id": input.id})
+                rule_id = c.run("id", lambda: parse_uuid(input.id))
+                c.done()
+            return await rule_simulation.simulate(
+                ctx.runtime.reader, ctx.access, date or ctx.today,
+                draft=None if input.rule is None else rule_raw(input.rule), rule_id=rule_id,
+                changes=None if input.changes is None else rule_raw(input.changes),
+                contract_priority=ctx.config.contract_priority)
+
+        sim, errors = await mutate(info, act, service=SERVICE)
+        return PricingRuleSimulationResult(
+            simulation=None if sim is None else _simulation(sim), user_errors=errors)
 
 
 @strawberry.type

@@ -96,16 +96,17 @@ def _uuid_text(value: str | None) -> str | None:
         return None
 
 
-def validated(raw: Mapping[str, Any], *, version: int = 1) -> Rule:
+def validated(raw: Mapping[str, Any], *, version: int = 1,
+              prefix: tuple[str, ...] = ("input",)) -> Rule:
     """``parse_rule`` plus what the service adds: client and client-group ids are UUIDs (stored
     in their canonical lower-case spelling, so that they compare with the clients' ids)."""
-    rule = parse_rule(raw, version=version)
+    rule = parse_rule(raw, version=version, prefix=prefix)
     found: list[FieldProblem] = []
     audience = rule.audience
     if audience.kind is not AudienceKind.ALL:
         canonical = _uuid_text(audience.id)
         if canonical is None:
-            found.append(FieldProblem(("input", "audience", "id"), "INVALID_ID",
+            found.append(FieldProblem(prefix + ("audience", "id"), "INVALID_ID",
                                       "the audience's id must be the id of a client or a "
                                       "client group"))
         else:
@@ -115,7 +116,7 @@ def validated(raw: Mapping[str, Any], *, version: int = 1) -> Rule:
         if isinstance(c, InClientGroup):
             canonical = _uuid_text(c.group_id)
             if canonical is None:
-                found.append(FieldProblem(("input", "conditions", str(i), "group_id"),
+                found.append(FieldProblem(prefix + ("conditions", str(i), "group_id"),
                                           "INVALID_ID", "group_id must be a client group's id"))
             else:
                 conditions[i] = InClientGroup(canonical)
