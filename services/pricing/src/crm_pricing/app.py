@@ -3,18 +3,24 @@ GraphQL, the outbox relay, and the consumers of the ERP catalogue and of the pla
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
 from starlette.requests import Request
 
 from crm_common.auth import Principal
 from crm_common.graphql.limits import schema_extensions
 from crm_common.http import ServiceMiddleware
 from crm_common.messaging.consumer import ConsumerRunner
-from crm_common.service import Runtime, create_service_app
+from crm_common.service import Runtime, create_service_app, state_of
 from crm_common.settings import Settings
 from crm_pricing.config import PricingConfig
 from crm_pricing.consumers import register_consumers
 from crm_pricing.graphql.context import Context
 from crm_pricing.graphql.schema import build_schema
+from crm_pricing.http.exports import export_routes
+from crm_pricing.service_layer.pricing_inputs import RuleBook
 
 SERVICE = "pricing"
 DEFAULT_PORT = 8104
@@ -26,11 +32,17 @@ def create_app(settings: Settings | None = None,
     config = config or PricingConfig.from_env(settings)
     schema = build_schema(schema_extensions(settings))
 
-    def make_context(_request: Request, principal: Principal, runtime: Runtime) -> Context:
-        return Context(principal=principal, runtime=runtime, config=config)
+    def make_context(request: Request, principal: Principal, runtime: Runtime) -> Context:
+        return Context(principal=principal, runtime=runtime, config=config,
+                       rules=state_of(request, "rules", RuleBook))
+
+    @contextlib.asynccontextmanager
+    async def resources(_runtime: Runtime) -> AsyncIterator[Mapping[str, Any] | None]:
+        yield {"rules": RuleBook(), "pricing_config": config}
 
     def setup_consumers(runner: ConsumerRunner, _runtime: Runtime) -> None:
-        register_consumers(runner, erp_exchange=config.erp_exchange)
+        register_consumers(runner, erp_exchange=config.erp_exchange, source=settings.source)
 
     return create_service_app(settings, schema, make_context=make_context,
-                              setup_consumers=setup_consumers)
+                              setup_consumers=setup_consumers, extra_lifespan=resources,
+                              extra_routes=export_routes())

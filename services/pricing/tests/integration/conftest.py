@@ -44,6 +44,9 @@ QUEUES = [f"{QUEUE_PREFIX}pricing.{name}{suffix}"
 
 pytestmark = pytest.mark.integration
 
+#: the export URLs' key in tests (so that a test can sign an expired or altered URL)
+EXPORT_SECRET = b"pricing-export-secret-of-the-tests-0123456789"
+
 
 @pytest.fixture(scope="session")
 def keys() -> tuple[str, str]:
@@ -99,6 +102,17 @@ class Publisher:
         envelope, message = event_message(type_, subject, data, source=source)
         await self.platform.publish(message, routing_key=type_)
         return envelope
+
+    async def unchecked(self, type_: str, subject: str, data: dict[str, Any],
+                        source: str = "crm/analytics") -> None:
+        """An event that breaks the catalogue (as a faulty producer might send it)."""
+        envelope = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": source,
+                    "type": type_, "time": _now(), "subject": subject,
+                    "datacontenttype": "application/json", "data": data}
+        await self.platform.publish(aio_pika.Message(
+            json.dumps(envelope).encode(), message_id=envelope["id"],
+            content_type="application/cloudevents+json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=type_)
 
     async def client(self, client_id: uuid.UUID, *, owner: uuid.UUID | None = None,
                      group: uuid.UUID | None = None, version: int = 1,
@@ -163,22 +177,39 @@ class Publisher:
     async def turnover(self, client_id: uuid.UUID, version: int,
                        months: list[dict[str, Any]], *, as_of: str | None = None,
                        payments: dict[str, Any] | None = None) -> dict[str, Any]:
-        """``months``: [{"month": "2026-09", "invoicedNet": "1000.00", "byProductGroup":
-        [{"productGroupCode": "BEV", "invoicedNet": "600.00"}]}] — missing figures are zero."""
-        def figures(raw: dict[str, Any]) -> dict[str, str]:
-            return {k: str(Decimal(str(raw.get(k, "0"))))
-                    for k in ("invoicedNet", "invoicedQuantity", "orderedNet",
-                              "orderedQuantity")}
+        """A valid ``client.turnover.updated``: the month of ``as_of`` (default now) and the 24
+        before it; ``months`` gives the figures of some of them: [{"month": "2026-09",
+        "invoicedNet": "1000", "byProductGroup": [{"productGroupCode": "BEV", "invoicedNet":
+        "600"}]}] — every other figure is zero."""
+        moment = dt.datetime.fromisoformat((as_of or _now()).replace("Z", "+00:00"))
+        given = {m["month"]: m for m in months}
+
+        def figures(raw: dict[str, Any]) -> dict[str, Any]:
+            def amount(key: str) -> str:
+                return f"{Decimal(str(raw.get(key, '0'))):.2f}"
+
+            def quantity(key: str) -> str:
+                return f"{Decimal(str(raw.get(key, '0'))):.3f}"
+            return {"invoicedNet": amount("invoicedNet"), "creditedNet": "0.00",
+                    "invoicedQuantity": quantity("invoicedQuantity"),
+                    "orderedNet": amount("orderedNet"),
+                    "orderedQuantity": quantity("orderedQuantity")}
+        series = []
+        for back in range(24, -1, -1):
+            index = moment.year * 12 + moment.month - 1 - back
+            label = f"{index // 12:04d}-{index % 12 + 1:02d}"
+            raw = given.get(label, {})
+            series.append({"month": label, **figures(raw), "invoices": 0, "creditNotes": 0,
+                           "orders": 0, "byProductGroup": [
+                {"productGroupCode": g["productGroupCode"], **figures(g)}
+                for g in raw.get("byProductGroup", [])]})
         data = {
             "clientId": str(client_id), "version": version,
-            "asOf": as_of or _now(), "currency": "EUR",
-            "months": [{"month": m["month"], **figures(m),
-                        "byProductGroup": [{"productGroupCode": g["productGroupCode"],
-                                            **figures(g)} for g in m.get("byProductGroup", [])]}
-                       for m in months],
-            "payments": payments or {"invoicesDue": 0, "paidWithinTerm": 0,
-                                     "averageDaysLate": "0", "maxDaysLate": 0,
-                                     "overdueAmount": "0.00"},
+            "asOf": moment.isoformat().replace("+00:00", "Z"), "currency": "EUR",
+            "months": series,
+            "payments": payments or {"windowMonths": 12, "invoicesDue": 0, "paidWithinTerm": 0,
+                                     "overdueInvoices": 0, "averageDaysLate": "0.0",
+                                     "maxDaysLate": 0, "overdueAmount": "0.00"},
         }
         return await self.event("crm.analytics.client.turnover.updated", str(client_id), data,
                                 source="crm/analytics")
@@ -235,7 +266,7 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
         "AMQP_URL": AMQP_URL, "EVENTS_EXCHANGE": exchange_name, "QUEUE_PREFIX": QUEUE_PREFIX,
         "JWT_PUBLIC_KEY": public,
     })
-    config = PricingConfig(erp_exchange=erp_exchange_name,
+    config = PricingConfig(erp_exchange=erp_exchange_name, url_secret=EXPORT_SECRET,
                            public_base_url=f"http://127.0.0.1:{port}")
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
         svc = Service("pricing", f"http://127.0.0.1:{port}", private, settings, client,

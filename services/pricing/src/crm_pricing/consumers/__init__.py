@@ -39,11 +39,13 @@ async def handle_client(session: AsyncSession, envelope: dict[str, Any]) -> None
     await projections.apply_client(session, envelope)
 
 
-async def handle_turnover(session: AsyncSession, envelope: dict[str, Any]) -> None:
-    await projections.apply_turnover(session, envelope, after=refresh_client_tiers)
+def register_consumers(runner: ConsumerRunner, *, erp_exchange: str, source: str) -> None:
+    async def after_turnover(session: AsyncSession, client_id: Any, version: int) -> None:
+        await refresh_client_tiers(session, client_id, version, source=source)
 
+    async def handle_turnover(session: AsyncSession, envelope: dict[str, Any]) -> None:
+        await projections.apply_turnover(session, envelope, after=after_turnover)
 
-def register_consumers(runner: ConsumerRunner, *, erp_exchange: str) -> None:
     runner.register("erp-catalog", ERP_ROUTING_KEYS, apply_product, exchange=erp_exchange)
     runner.register("turnover", [TURNOVER_EVENTS], handle_turnover)
     runner.register("clients", [CLIENT_EVENTS], handle_client)

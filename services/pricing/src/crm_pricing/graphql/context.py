@@ -9,6 +9,7 @@ from functools import cached_property
 
 from crm_common.graphql.context import RequestContext
 from crm_pricing.config import PricingConfig
+from crm_pricing.service_layer.pricing_inputs import RuleBook
 from crm_pricing.service_layer.rule_queries import RuleLoaders
 from crm_pricing.service_layer.visibility import Access
 
@@ -16,6 +17,8 @@ from crm_pricing.service_layer.visibility import Access
 @dataclass
 class Context(RequestContext):
     config: PricingConfig = field(default_factory=PricingConfig)
+    #: the process's parsed rules (one per app, from the lifespan state)
+    rules: RuleBook = field(default_factory=RuleBook)
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     @property

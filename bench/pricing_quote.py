@@ -1,0 +1,373 @@
+"""Pricing at the size of issue 11: 10,000 products, 1,000 active rules, 5,000 clients with
+turnover.
+
+    uv run python bench/pricing_quote.py [--requests 400] [--concurrency 8] [--no-gateway]
+                                         [--drop]
+
+Targets (issue 11): a 50-line quote through the gateway at p50 ≤ 15 ms and p99 ≤ 50 ms with 8
+concurrent clients; a price-list page within 1.5× at 10,000 products of the same at 100; a full
+price-list export of 10,000 products in ≤ 3 s with memory flat.
+
+The data is written straight into a bench database (``crm_pricing_bench_<products>``, the
+service's migrations) as the service's consumers and commands would leave it: products in 20
+groups with ERP base prices; rules spread as a real policy is (60 % on one product, 30 % on a
+group, 10 % on everything; half for everyone, 30 % for a client group, 20 % for one client;
+turnover, order-quantity and payment-term conditions with tiers; a fifth cumulative); 5,000
+clients in 50 groups with 25 months of turnover by group and a contract with discounts for
+every tenth. Then ``crm-pricing serve`` runs on it as its own process (no consumers, no relay)
+and, unless ``--no-gateway``, the Hive Gateway in front of it with the committed supergraph.
+
+Measured: ``--concurrency`` closed-loop workers each sending ``--requests`` / concurrency quotes
+of 50 random lines for random clients as a manager (p50/p90/p99 and requests/s), straight to the
+subgraph and through the gateway; a 100-product price-list page (``Client.priceList(first:
+100)``) at 100 and at 10,000 products; the export (``Client.priceListExport`` then a GET of its
+signed URL, CSV and XLSX) with the service's peak RSS before and after. Prints the figures with
+the machine's cores and load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from crm_common.db import drop_database, make_engine
+from crm_common.devkeys import generate_key_pair, mint_token
+from crm_dev import procs
+from crm_pricing.adapters.tables import ERP_PRICE_LIST_ID
+from crm_pricing.cli import migrate
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/"
+CLIENTS = 5_000
+RULES = 1_000
+GROUPS = 20
+
+QUOTE = """query($input: QuoteInput!) { quote(input: $input) {
+  quote { total { amount } lines { unitPrice { amount } steps { ruleCode } } }
+  userErrors { code message } } }"""
+
+PAGE = """query($reps: [_Any!]!, $after: String) { _entities(representations: $reps) {
+  ... on Client { priceList(first: 100, after: $after) { edges { node { product { code }
+      price { amount } ruleCode } } pageInfo { endCursor } } } } }"""
+
+EXPORT = """query($reps: [_Any!]!, $format: PriceListFormat!) {
+  _entities(representations: $reps) { ... on Client {
+    priceListExport(format: $format) { url expiresAt } } } }"""
+
+
+def client_id(i: int) -> str:
+    return f"00000000-0000-4000-8000-{i:012x}"
+
+
+def group_id(i: int) -> str:
+    return f"00000000-0000-4000-9000-{i:012x}"
+
+
+def product_code(i: int) -> str:
+    return f"P{i:05d}"
+
+
+def _rule(i: int, products: int, rng: random.Random) -> dict[str, Any]:
+    roll = rng.random()
+    if roll < 0.6:
+        scope = {"kind": "product", "code": product_code(rng.randrange(products))}
+    elif roll < 0.9:
+        scope = {"kind": "product_group", "code": f"G{rng.randrange(GROUPS):02d}"}
+    else:
+        scope = {"kind": "all"}
+    roll = rng.random()
+    if roll < 0.5:
+        audience: dict[str, Any] = {"kind": "all"}
+    elif roll < 0.8:
+        audience = {"kind": "client_group", "id": group_id(rng.randrange(50))}
+    else:
+        audience = {"kind": "client", "id": client_id(rng.randrange(CLIENTS))}
+    conditions: list[dict[str, Any]] = []
+    kind = rng.random()
+    if kind < 0.3:
+        conditions.append({"kind": "turnover", "window": rng.choice(
+            ["month", "quarter", "half_year", "year", "rolling_12_months"]), "tiers": [
+            {"threshold": str(t), "effect": {"kind": "percent_off", "value": str(p)}}
+            for t, p in ((5000, 2), (20000, 4), (50000, 6))]})
+    elif kind < 0.5:
+        conditions.append({"kind": "order", "metric": "quantity", "tiers": [
+            {"threshold": "10", "effect": {"kind": "percent_off", "value": "1"}},
+            {"threshold": "50", "effect": {"kind": "percent_off", "value": "3"}}]})
+    elif kind < 0.6:
+        conditions.append({"kind": "payment_term", "max_days": 14})
+    effect = None if conditions and "tiers" in conditions[0] else {
+        "kind": "percent_off", "value": str(rng.randrange(1, 15))}
+    return {"code": f"R{i:04d}", "name": f"Правило {i}", "scope": scope, "audience": audience,
+            "effect": effect, "priority": i, "stacking": "cumulative" if rng.random() < 0.2
+            else "exclusive", "conditions": conditions, "valid_from": None, "valid_until": None}
+
+
+def _turnover(i: int, rng: random.Random) -> dict[str, Any]:
+    today = time.gmtime()
+    months = []
+    for back in range(24, -1, -1):
+        index = today.tm_year * 12 + today.tm_mon - 1 - back
+        total = Decimal(rng.randrange(500, 30000))
+        groups = [{"productGroupCode": f"G{g:02d}", "invoicedNet": str(total / 5),
+                   "invoicedQuantity": "10", "orderedNet": "0", "orderedQuantity": "0"}
+                  for g in rng.sample(range(GROUPS), 5)]
+        months.append({"month": f"{index // 12:04d}-{index % 12 + 1:02d}",
+                       "invoicedNet": str(total), "invoicedQuantity": "50", "orderedNet": "0",
+                       "orderedQuantity": "0", "byProductGroup": groups})
+    return {"clientId": client_id(i), "version": 1, "asOf": "2026-12-01T00:00:00Z",
+            "currency": "EUR", "months": months,
+            "payments": {"invoicesDue": 10, "paidWithinTerm": rng.randrange(11),
+                         "averageDaysLate": str(rng.randrange(30)), "maxDaysLate": 40,
+                         "overdueAmount": "0.00"}}
+
+
+async def fill(url: str, products: int) -> None:
+    engine = make_engine(url, pool_size=1)
+    rng = random.Random(7)
+    try:
+        async with engine.begin() as conn:
+            if await conn.scalar(text("SELECT count(*) FROM products")):
+                print(f"  {url.rsplit('/', 1)[1]}: already filled")
+                return
+            started = time.perf_counter()
+            await conn.execute(text(
+                "INSERT INTO product_groups (code, name) SELECT 'G' || lpad(g::text, 2, '0'), "
+                "'Група ' || g FROM generate_series(0, :n - 1) g"), {"n": GROUPS})
+            await conn.execute(text(
+                "INSERT INTO products (code, name, group_code, unit, vat_rate, active, version) "
+                "SELECT 'P' || lpad(p::text, 5, '0'), 'Продукт ' || p, "
+                "'G' || lpad((p % :g)::text, 2, '0'), 'бр.', 20, true, 1 "
+                "FROM generate_series(0, :n - 1) p"), {"n": products, "g": GROUPS})
+            await conn.execute(text(
+                "INSERT INTO price_list_items (price_list_id, product_code, price) "
+                "SELECT :l, code, round((0.5 + random() * 50)::numeric, 2) FROM products"),
+                {"l": ERP_PRICE_LIST_ID})
+            rules = [_rule(i, products, rng) for i in range(RULES)]
+            await conn.execute(text(
+                "INSERT INTO pricing_rules (id, code, name, status, stacking, priority, "
+                "scope_kind, scope_code, audience_kind, audience_id, definition, version) "
+                "VALUES (:id, :code, :name, 'active', :stacking, :priority, :sk, :sc, :ak, :ai, "
+                "CAST(:d AS jsonb), 1)"),
+                [{"id": uuid.uuid4(), "code": r["code"], "name": r["name"],
+                  "stacking": r["stacking"], "priority": r["priority"],
+                  "sk": r["scope"]["kind"], "sc": r["scope"].get("code"),
+                  "ak": r["audience"]["kind"], "ai": r["audience"].get("id"),
+                  "d": json.dumps(r)} for r in rules])
+            await conn.execute(text(
+                "INSERT INTO access_clients (client_id, code, name, owner_id, status, version) "
+                "SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(c), 12, '0'))::uuid, "
+                "'C' || c, 'Клиент ' || c, NULL, 'active', 1 FROM generate_series(0, :n - 1) c"),
+                {"n": CLIENTS})
+            await conn.execute(text(
+                "INSERT INTO client_profiles (client_id, group_id, version) "
+                "SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(c), 12, '0'))::uuid, "
+                "('00000000-0000-4000-9000-' || lpad(to_hex(c % 50), 12, '0'))::uuid, 1 "
+                "FROM generate_series(0, :n - 1) c"), {"n": CLIENTS})
+            await conn.execute(text(
+                "INSERT INTO client_turnover (client_id, version, as_of, data) "
+                "VALUES (CAST(:c AS uuid), 1, now(), CAST(:d AS jsonb))"),
+                [{"c": client_id(i), "d": json.dumps(_turnover(i, rng))}
+                 for i in range(CLIENTS)])
+            await conn.execute(text(
+                "INSERT INTO contracts (id, client_id, number, status, valid_from, valid_until, "
+                "discounts, version) VALUES (:id, CAST(:c AS uuid), :n, 'active', '2020-01-01', "
+                "NULL, CAST(:d AS jsonb), 1)"),
+                [{"id": uuid.uuid4(), "c": client_id(i), "n": f"K-{i}", "d": json.dumps(
+                    [{"productGroupCode": f"G{i % GROUPS:02d}", "percent": "8.00"},
+                     {"productCode": product_code(i % products), "percent": "15.00"}])}
+                 for i in range(0, CLIENTS, 10)])
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("ANALYZE"))
+        print(f"  filled: {products:,} products, {RULES:,} rules, {CLIENTS:,} clients in "
+              f"{time.perf_counter() - started:.0f} s")
+    finally:
+        await engine.dispose()
+
+
+def _gateway_module():  # type: ignore[no-untyped-def]
+    path = ROOT / "gateway" / "gateway_process.py"
+    spec = importlib.util.spec_from_file_location("gateway_process", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def percentiles(name: str, times: list[float], wall: float | None = None) -> dict[str, float]:
+    q = statistics.quantiles(times, n=100)
+    figures = {"p50": statistics.median(times), "p90": q[89], "p99": q[98]}
+    rate = f"   {len(times) / wall:6.1f} req/s" if wall else ""
+    print(f"    {name:22} p50 {figures['p50']:6.1f} ms   p90 {figures['p90']:6.1f} ms   "
+          f"p99 {figures['p99']:6.1f} ms   ({len(times)} requests){rate}")
+    return figures
+
+
+def quotes(url: str, token: str, products: int, requests: int,
+           concurrency: int) -> tuple[list[float], float]:
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        with httpx.Client(timeout=30, headers={"authorization": f"Bearer {token}"}) as http:
+            for i in range(requests // concurrency + 5):
+                lines = [{"productCode": product_code(rng.randrange(products)),
+                          "quantity": str(rng.randrange(1, 20))} for _ in range(50)]
+                variables = {"input": {"clientId": client_id(rng.randrange(CLIENTS)),
+                                       "paymentTermDays": rng.choice([7, 30, 60]),
+                                       "lines": lines}}
+                began = time.perf_counter()
+                response = http.post(url, json={"query": QUOTE, "variables": variables})
+                elapsed = (time.perf_counter() - began) * 1000
+                body = response.json()
+                assert response.status_code == 200 and "errors" not in body, body
+                assert body["data"]["quote"]["quote"], body
+                if i >= 5:
+                    with lock:
+                        times.append(elapsed)
+    threads = [threading.Thread(target=worker, args=(s,)) for s in range(concurrency)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return times, time.perf_counter() - began
+
+
+def pages(url: str, token: str, count: int) -> list[float]:
+    rng = random.Random(3)
+    times = []
+    with httpx.Client(timeout=30, headers={"authorization": f"Bearer {token}"}) as http:
+        for i in range(count + 10):
+            reps = [{"__typename": "Client", "id": client_id(rng.randrange(CLIENTS))}]
+            began = time.perf_counter()
+            response = http.post(url, json={"query": PAGE, "variables": {"reps": reps}})
+            elapsed = (time.perf_counter() - began) * 1000
+            body = response.json()
+            assert response.status_code == 200 and "errors" not in body, body
+            assert body["data"]["_entities"][0]["priceList"]["edges"], body
+            if i >= 10:
+                times.append(elapsed)
+    return times
+
+
+def rss_kib(pid: int) -> tuple[int, int]:
+    """(current, peak) resident set of a process, KiB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value.strip()
+    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+
+
+def export(url: str, token: str, pid: int, fmt: str) -> None:
+    reps = [{"__typename": "Client", "id": client_id(10)}]
+    with httpx.Client(timeout=120, headers={"authorization": f"Bearer {token}"}) as http:
+        before = rss_kib(pid)
+        began = time.perf_counter()
+        body = http.post(url, json={"query": EXPORT, "variables": {"reps": reps,
+                                                                   "format": fmt}}).json()
+        assert "errors" not in body, body
+        link = body["data"]["_entities"][0]["priceListExport"]["url"]
+        size = 0
+        with httpx.stream("GET", link, timeout=120) as response:
+            assert response.status_code == 200, response.read()
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+        elapsed = time.perf_counter() - began
+        after = rss_kib(pid)
+    print(f"    export {fmt:4} {elapsed:6.2f} s  {size / 1e6:6.2f} MB   service RSS "
+          f"{before[0] / 1024:.0f} → {after[0] / 1024:.0f} MiB (peak {before[1] / 1024:.0f} → "
+          f"{after[1] / 1024:.0f} MiB)")
+
+
+def run(products: int, args: argparse.Namespace, keys: tuple[str, str], *,
+        full: bool) -> dict[str, Any]:
+    url = BASE + f"crm_pricing_bench_{products}"
+    migrate(url)
+    asyncio.run(fill(url, products))
+    private, public = keys
+    key_file = ROOT / ".crm" / "bench_jwt_public.pem"
+    key_file.parent.mkdir(exist_ok=True)
+    key_file.write_text(public)
+    port = procs.free_port()
+    env = {**os.environ, "DATABASE_URL": url, "SERVICE_PORT": str(port), "CRM_ENV": "test",
+           "JWT_PUBLIC_KEY_FILE": str(key_file), "RUN_CONSUMERS": "false", "RUN_RELAY": "false",
+           "LOG_LEVEL": "WARNING", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    service = subprocess.Popen([sys.executable, "-m", "crm_pricing.cli", "serve"], env=env)
+    gateway = None
+    result: dict[str, Any] = {"products": products}
+    try:
+        subgraph = f"http://127.0.0.1:{port}/graphql"
+        for _ in range(200):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        token = mint_token(private, subject=uuid.uuid4(), roles=["manager"])
+        print(f"  {products:,} products, {RULES:,} rules, {CLIENTS:,} clients:")
+        result["page"] = percentiles("price-list page", pages(subgraph, token, 100))
+        if full:
+            result["quote_subgraph"] = percentiles("quote, subgraph", *quotes(
+                subgraph, token, products, args.requests, args.concurrency))
+            export(subgraph, token, service.pid, "CSV")
+            export(subgraph, token, service.pid, "XLSX")
+            if not args.no_gateway:
+                gp = _gateway_module()
+                gport = procs.free_port()
+                gateway = gp.start_gateway(port=gport, env={
+                    "JWT_PUBLIC_KEY_FILE": str(key_file), "PRICING_URL": subgraph,
+                    "CRM_ENV": "production", "LOG_LEVEL": "warn"})
+                gp.wait_ready(gateway, port=gport)
+                gw = f"http://127.0.0.1:{gport}/graphql"
+                result["quote_gateway"] = percentiles("quote, gateway", *quotes(
+                    gw, token, products, args.requests, args.concurrency))
+                result["page_gateway"] = percentiles("price-list page, gateway",
+                                                     pages(gw, token, 100))
+    finally:
+        if gateway is not None:
+            _gateway_module().stop_gateway(gateway)
+        service.terminate()
+        service.wait(timeout=20)
+        if args.drop:
+            asyncio.run(drop_database(url))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--no-gateway", action="store_true")
+    parser.add_argument("--drop", action="store_true")
+    args = parser.parse_args()
+    keys = generate_key_pair()
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
+    small = run(100, args, keys, full=False)
+    big = run(10_000, args, keys, full=True)
+    print(f"  price-list page p50 ratio 10,000 / 100 products: "
+          f"{big['page']['p50'] / small['page']['p50']:.2f}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
