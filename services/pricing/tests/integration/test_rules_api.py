@@ -426,6 +426,7 @@ async def test_two_managers_creating_at_once_one_wins(service: Service) -> None:
         for i in range(4)))
     assert sum(1 for r in results if not r["userErrors"]) == 1, results
     same_code = await asyncio.gather(*(
-        create(service, manager(service), rule_input("RACE-SAME")) for _ in range(3)))
+        create(service, manager(service), rule_input(code))
+        for code in ("RACE-SAME", "race-same", "Race-Same")))
     assert sorted(str(errors(r)) for r in same_code) == sorted(
         ["{}", "{'input.code': 'DUPLICATE'}", "{'input.code': 'DUPLICATE'}"])

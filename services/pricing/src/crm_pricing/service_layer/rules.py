@@ -190,6 +190,10 @@ async def create_rule(uow: UnitOfWork, who: Access, raw: Mapping[str, Any]) -> u
         raise problem(("input", "status"), "INVALID_VALUE",
                       "a new rule is draft or active; retire it once it exists")
     session = uow.session
+    # codes are unique in any case; the unique index is case-sensitive, so concurrent creations
+    # of one code in two spellings are serialised here before the check
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(
+        f"crm.pricing.rule.code|{rule.code.upper()}", 0))))
     duplicate = await _duplicate_code(session, rule.code)
     if duplicate is not None:
         raise duplicate
