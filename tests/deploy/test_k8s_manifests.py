@@ -424,7 +424,7 @@ def test_gateway_has_a_url_for_every_deployed_subgraph() -> None:
 
 def _runnable_workspace_services() -> set[str]:
     """The workspace's services that run as a process: services/<name>/pyproject.toml declares the
-    console script crm-<name> (a domain-only package, as pricing is so far, has none)."""
+    console script crm-<name> (a domain-only package would have none)."""
     names: set[str] = set()
     for path in sorted((ROOT / "services").glob("*/pyproject.toml")):
         scripts = tomllib.loads(path.read_text())["project"].get("scripts", {})
@@ -435,7 +435,7 @@ def _runnable_workspace_services() -> set[str]:
 
 def test_every_runnable_service_is_deployed() -> None:
     runnable = _runnable_workspace_services()
-    assert {"clients", "activities", "tasks", "analytics"} <= runnable, runnable
+    assert {"clients", "activities", "tasks", "pricing", "analytics"} <= runnable, runnable
     missing = runnable - set(SERVICE_IDS)
     assert not missing, f"services with a console script but no manifest in deploy/k8s: {missing}"
     for name in runnable:
@@ -465,7 +465,7 @@ def test_service_port_is_the_conventional_one(dep: dict) -> None:
 
 
 #: services that consume the ERP's own exchange (ERP_EXCHANGE), besides crm.events
-ERP_CONSUMERS = {"analytics"}
+ERP_CONSUMERS = {"analytics", "pricing"}
 
 
 def test_exchanges_are_the_event_catalogues() -> None:
@@ -489,7 +489,7 @@ def test_exchanges_are_the_event_catalogues() -> None:
 
 
 #: services that serve a route of their own through the ingress (ingress.yaml), not via the gateway
-PUBLIC_ROUTES = {"tasks": "/attachments/", "activities": "/calendar/"}
+PUBLIC_ROUTES = {"tasks": "/attachments/", "activities": "/calendar/", "pricing": "/exports/"}
 INGRESS_NAMESPACE = {"kubernetes.io/metadata.name": "ingress-nginx"}
 
 
@@ -543,6 +543,7 @@ def test_the_ingress_routes_the_api_and_the_public_routes() -> None:
            for d in SERVICE_DEPLOYMENTS}
     assert env["tasks"]["PUBLIC_BASE_URL"] == host
     assert env["activities"]["CALENDAR_BASE_URL"] == host
+    assert env["pricing"]["PUBLIC_BASE_URL"] == host
     admitted = {p["spec"]["podSelector"]["matchLabels"].get("app.kubernetes.io/name")
                 for p in _of_kind("NetworkPolicy")
                 if any(peer.get("namespaceSelector", {}).get("matchLabels") == INGRESS_NAMESPACE

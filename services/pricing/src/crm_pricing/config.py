@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from crm_common.settings import EnvReader, Settings, SettingsError
+from crm_common.signing import MIN_SECRET_BYTES
 
 log = logging.getLogger("crm.pricing")
 
-MIN_SECRET_BYTES = 32
 
 
 @dataclass(frozen=True)

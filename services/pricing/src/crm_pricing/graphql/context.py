@@ -9,6 +9,7 @@ from functools import cached_property
 
 from crm_common.graphql.context import RequestContext
 from crm_pricing.config import PricingConfig
+from crm_pricing.graphql.catalogue_loaders import CatalogueLoaders
 from crm_pricing.service_layer.pricing_inputs import RuleBook
 from crm_pricing.service_layer.rule_queries import RuleLoaders
 from crm_pricing.service_layer.visibility import Access
@@ -28,6 +29,11 @@ class Context(RequestContext):
     @property
     def today(self) -> dt.date:
         return self.now.date()
+
+    @cached_property
+    def catalogue(self) -> CatalogueLoaders:
+        """The catalogue's and price lists' loaders, made on first use in the request."""
+        return CatalogueLoaders.make(self.runtime.reader)
 
     @cached_property
     def rule_loaders(self) -> RuleLoaders:
