@@ -198,6 +198,14 @@ async def test_update_makes_a_version_and_keeps_the_earlier_ones(
     assert latest["changes"]["name"] == ["Rule UPD-1", "Renamed"]
     assert latest["changes"]["version"] == [1, 2]
     assert one["history"]["edges"][1]["node"]["changes"]["new"]["status"] == "ACTIVE"
+    tiered_rule = await created(service, tiered("UPD-HIST"))
+    tiered_history = (await service.data(manager(service), ONE, {"id": tiered_rule["id"]}))[
+        "pricingRule"]["history"]["edges"][0]["node"]["changes"]["new"]
+    (condition,) = tiered_history["conditions"]
+    assert (condition["kind"], condition["window"], condition["productGroup"]) == (
+        "TURNOVER", "QUARTER", "BEV")  # as the API spells them
+    assert condition["tiers"][0] == {"threshold": "40000",
+                                     "effect": {"kind": "PERCENT_OFF", "value": "5"}}
 
     (activated,) = await tap.wait_for_type("crm.pricing.rule.activated", rule["id"])
     assert activated["data"]["rule"]["version"] == 1

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
@@ -48,6 +49,7 @@ from crm_pricing.domain.rule import (
     parse_rule,
     rule_to_definition,
 )
+from crm_pricing.domain.turnover import Basis, Metric, Window
 from crm_pricing.service_layer.visibility import Access
 
 EVENT_ACTIVATED = "crm.pricing.rule.activated"
@@ -56,10 +58,23 @@ EVENT_RETIRED = "crm.pricing.rule.retired"
 
 ENTITY = "pricing_rule"
 
+class ConditionKind(enum.Enum):
+    """A condition's ``kind`` as the definition stores it (the API's PricingRuleConditionKind)."""
+
+    TURNOVER = "turnover"
+    ORDER = "order"
+    GROUP_PURCHASE = "group_purchase"
+    PAYMENT_BEHAVIOUR = "payment_behaviour"
+    PAYMENT_TERM = "payment_term"
+    CLIENT_GROUP = "client_group"
+
+
 #: the rule's enum fields, spelled in its history as the API's enums (``ACTIVE``)
 SPELLING: dict[str, Spelling] = {ENTITY: {
     "status": RuleStatus, "stacking": Stacking, "scope": {"kind": ScopeKind},
-    "audience": {"kind": AudienceKind}, "effect": {"kind": EffectKind}}}
+    "audience": {"kind": AudienceKind}, "effect": {"kind": EffectKind},
+    "conditions": {"kind": ConditionKind, "window": Window, "basis": Basis, "metric": Metric,
+                   "tiers": {"effect": {"kind": EffectKind}}}}}
 
 record_history = HistoryWriter(history, SPELLING)
 
