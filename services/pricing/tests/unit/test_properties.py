@@ -78,3 +78,57 @@ def test_percentages_compound_unrounded_and_round_once(seed: int) -> None:
     for p in percents:
         exact = exact * (100 - p) / 100
     assert resolve(rule_set, base)[0] == exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _with_conditions(rnd: random.Random) -> list[Rule]:
+    """Rules with order, payment-term, client-group and turnover conditions, over two groups."""
+    from crm_pricing.domain.rule import (
+        InClientGroup,
+        OrderReached,
+        PaymentTermWithin,
+        TurnoverReached,
+    )
+    from crm_pricing.domain.tiers import Tier
+    from crm_pricing.domain.turnover import Metric, Window
+    scopes = [Scope(ScopeKind.ALL), Scope(ScopeKind.PRODUCT_GROUP, "BEV"),
+              Scope(ScopeKind.PRODUCT_GROUP, "CONF"), Scope(ScopeKind.PRODUCT, "BEER-05")]
+    out = []
+    for i in range(rnd.randint(0, 12)):
+        conditions: list[object] = []
+        roll = rnd.random()
+        if roll < 0.3:
+            conditions.append(OrderReached(Metric.QUANTITY, (
+                Tier(Decimal(rnd.randint(1, 20))), Tier(Decimal(rnd.randint(21, 60))))))
+        elif roll < 0.45:
+            conditions.append(PaymentTermWithin(rnd.randint(0, 30)))
+        elif roll < 0.6:
+            conditions.append(InClientGroup(rnd.choice(["g-1", "g-2"])))
+        elif roll < 0.7:
+            conditions.append(TurnoverReached(Window.QUARTER, (Tier(Decimal(100)),)))
+        out.append(Rule(code=f"R{i}", name=f"R{i}", scope=rnd.choice(scopes),
+                        audience=rnd.choice(AUDIENCES), effect=effect(rnd),
+                        priority=rnd.randint(-2, 2), stacking=rnd.choice(list(Stacking)),
+                        conditions=tuple(conditions)))  # type: ignore[arg-type]
+    return out
+
+
+@pytest.mark.parametrize("seed", SEEDS[:200], ids=[f"seed {s}" for s in SEEDS[:200]])
+def test_a_quote_priced_with_a_memo_and_an_index_equals_each_line_priced_alone(
+        seed: int) -> None:
+    """resolve_quote shares condition outcomes between lines and may be handed the rules of
+    each product only: the answer must be what resolve_line gives each line with every rule."""
+    from crm_pricing.domain.resolution import resolve_quote
+    rnd = random.Random(seed)
+    rule_set = _with_conditions(rnd)
+    products = [Product("BEER-05", "BEV"), Product("WATER-15", "BEV"),
+                Product("CHOC-100", "CONF")]
+    lines = tuple(QuoteLine(rnd.choice(products), Decimal(rnd.randint(1, 30)), money(rnd))
+                  for _ in range(rnd.randint(1, 6)))
+    quote = Quote(DAY, lines, rnd.choice([None, 7, 30]))
+    alone = [resolve_line(line, quote, CLIENT, rule_set) for line in lines]
+
+    def select(product: Product) -> list[Rule]:
+        return [r for r in rule_set if r.scope.covers(product.code, product.group_code)]
+    together = resolve_quote(quote, CLIENT, (), select=select)
+    assert list(together.lines) == alone
+    assert resolve_quote(quote, CLIENT, rule_set).lines == together.lines

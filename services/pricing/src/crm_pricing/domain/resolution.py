@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from crm_pricing.domain.conditions import Hint, Outcome, PricedItem, Situation, evaluate
 from crm_pricing.domain.effect import Effect, EffectKind
@@ -37,6 +38,7 @@ from crm_pricing.domain.rule import (
     Audience,
     AudienceKind,
     Condition,
+    OrderReached,
     Rule,
     RuleStatus,
     Scope,
@@ -67,6 +69,12 @@ class Quote:
     date: dt.date
     lines: tuple[QuoteLine, ...]
     payment_term_days: int | None = None
+
+    @cached_property
+    def items(self) -> tuple[PricedItem, ...]:
+        """What pooled order conditions read of the lines (made once per quote)."""
+        return tuple(PricedItem(q.product.code, q.product.group_code, q.quantity, q.base_price)
+                     for q in self.lines)
 
 
 @dataclass(frozen=True)
@@ -260,15 +268,44 @@ def _step_message(rule: Rule, effect: Effect, why: str) -> str:
 # --- THE function ------------------------------------------------------------------------------
 
 
+@dataclass
+class Memo:
+    """Outcomes of conditions already evaluated, by (rule code, rule version, condition index).
+
+    A condition reads the client, the day and the payment term — the same for every line of a
+    quote and every product of a price list page — and, for an order condition, the order's
+    lines pooled over the rule's scope, which are the same for every line of one quote
+    (``same_order``) but not across the one-unit quotes of a price list. So each is evaluated
+    once per quote or page instead of once per line."""
+
+    outcomes: dict[tuple[str, int, int], Outcome] = field(default_factory=dict)
+    #: every line priced with this memo belongs to one quote (order conditions are shared too)
+    same_order: bool = False
+
+
+def _outcome(rule: Rule, i: int, condition: Condition, situation: Situation,
+             memo: Memo | None) -> Outcome:
+    if memo is None or (isinstance(condition, OrderReached) and not memo.same_order):
+        return evaluate(rule, condition, situation)
+    key = (rule.code, rule.version, i)
+    found = memo.outcomes.get(key)
+    if found is None:
+        found = memo.outcomes[key] = evaluate(rule, condition, situation)
+    return found
+
+
 def resolve_line(line: QuoteLine, quote: Quote, client: Client, rules: Iterable[Rule],
-                 settings: Settings = Settings()) -> LinePrice:
-    """The price of one quote line, with its explanation and the next-tier hints."""
+                 settings: Settings = Settings(), memo: Memo | None = None) -> LinePrice:
+    """The price of one quote line, with its explanation and the next-tier hints.
+
+    ``memo``: shared by the lines of one quote (or the products of one price-list page, for
+    the same client, day and payment term), it keeps the outcome of every condition that does
+    not read the order's lines; the result is the same as without it, sooner."""
     product = line.product
     situation = Situation(
         day=quote.date, client_id=client.id, client_groups=client.group_ids,
         turnover=client.turnover, payment_term_days=quote.payment_term_days,
-        items=tuple(PricedItem(q.product.code, q.product.group_code, q.quantity, q.base_price)
-                    for q in quote.lines),
+        items=quote.items,
         names=settings.names)
     contract_candidates, not_applied = contract_rules(client, product, quote.date, settings)
     exclusive: list[_Candidate] = []
@@ -288,8 +325,8 @@ def resolve_line(line: QuoteLine, quote: Quote, client: Client, rules: Iterable[
                                           f"rule {rule.code} valid {rule.validity.describe()}, "
                                           f"not on {quote.date.isoformat()}"))
             continue
-        outcomes: list[tuple[Condition, Outcome]] = [(c, evaluate(rule, c, situation))
-                                                     for c in rule.conditions]
+        outcomes: list[tuple[Condition, Outcome]] = [
+            (c, _outcome(rule, i, c, situation, memo)) for i, c in enumerate(rule.conditions)]
         failing = [o for _, o in outcomes if not o.holds]
         tiered = rule.tiered
         for c, o in outcomes:
@@ -364,9 +401,15 @@ def _total(unit_price: Decimal, quantity: Decimal) -> Decimal:
 
 
 def resolve_quote(quote: Quote, client: Client, rules: Sequence[Rule],
-                  settings: Settings = Settings()) -> QuotePrice:
-    """Every line through ``resolve_line``; the totals; the hints once each."""
-    lines = tuple(resolve_line(line, quote, client, rules, settings) for line in quote.lines)
+                  settings: Settings = Settings(), *,
+                  select: Callable[[Product], Iterable[Rule]] | None = None) -> QuotePrice:
+    """Every line through ``resolve_line``; the totals; the hints once each. ``select``, when
+    given, names the rules that may cover a product (an index by scope; ``rules`` is then not
+    read): a line looks at those only, with the same result."""
+    memo = Memo(same_order=True)
+    lines = tuple(resolve_line(line, quote, client,
+                               rules if select is None else select(line.product), settings, memo)
+                  for line in quote.lines)
     base_total = sum((lp.base_total for lp in lines), ZERO)
     total = sum((lp.line_total for lp in lines), ZERO)
     seen: set[tuple[str, Decimal]] = set()

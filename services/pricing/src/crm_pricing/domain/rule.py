@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 from crm_common.problems import FieldProblem, Problems
@@ -190,7 +191,7 @@ class Rule:
     #: a contract's negotiated discount (``contract 2026-017``) rather than a managed rule
     contract: str | None = field(default=None, compare=False)
 
-    @property
+    @cached_property
     def tiered(self) -> Tiered | None:
         """The one condition whose tiers carry their own effects, if any."""
         return next((c for c in self.conditions if isinstance(c, TurnoverReached | OrderReached)

@@ -100,6 +100,12 @@ class RuleIndex:
     def all_rules(self) -> list[Rule]:
         return [s.rule for s in self.rules]
 
+    def for_client(self, client: Client) -> RuleIndex:
+        """The rules whose audience covers ``client`` (evaluated once, not per line)."""
+        groups = client.group_ids
+        return RuleIndex.of(s for s in self.rules
+                            if s.rule.audience.covers(client.id, groups))
+
 
 def rule_from_row(row: Any) -> Rule:
     """A stored rule as the domain's value (its definition is what ``parse_rule`` reads)."""

@@ -28,6 +28,7 @@ from crm_pricing.adapters.tables import price_list_items, price_lists, product_g
 from crm_pricing.domain.conditions import TierStatus, pricing_tiers
 from crm_pricing.domain.resolution import (
     LinePrice,
+    Memo,
     Product,
     Quote,
     QuoteLine,
@@ -36,13 +37,11 @@ from crm_pricing.domain.resolution import (
     resolve_line,
     resolve_quote,
 )
-from crm_pricing.domain.rule import Rule
 from crm_pricing.service_layer.pricing_inputs import (
     BasePrice,
     ClientFacts,
     ProductRow,
     RuleBook,
-    RuleIndex,
     base_prices,
     load_clients,
     load_products,
@@ -193,22 +192,14 @@ async def price_quote(reader: AsyncEngine, book: RuleBook, access: Access, raw: 
     if p:
         raise Problems(p)
     quote = Quote(request.date, tuple(lines), request.payment_term_days)
-    rules = _rules_for(index, lines)
-    price = resolve_quote(quote, facts.client, rules, _settings(label, contract_priority))
+    view = index.for_client(facts.client)
+    price = resolve_quote(quote, facts.client, (), _settings(label, contract_priority),
+                          select=lambda p: view.for_product(p.code, p.group_code))
     used = sorted({(s.rule_code, s.rule_version) for lp in price.lines for s in lp.steps
                    if s.rule_code is not None and s.rule_version is not None}
                   | {(n.rule_code, n.rule_version) for lp in price.lines for n in lp.not_applied})
     return PricedQuote(request, price, {r.code: r for r in found.values()}, base,
                        facts.turnover_as_of, tuple(used))
-
-
-def _rules_for(index: RuleIndex, lines: Sequence[QuoteLine]) -> list[Rule]:
-    """The rules that may cover any of the lines (each line filters again by its product)."""
-    seen: dict[str, Rule] = {}
-    for line in lines:
-        for rule in index.for_product(line.product.code, line.product.group_code):
-            seen[rule.code] = rule
-    return list(seen.values())
 
 
 # --- the client's tiers ------------------------------------------------------------------------
@@ -287,8 +278,9 @@ async def price_list_page(conn: AsyncConnection, book: RuleBook, facts: ClientFa
     has_next = len(rows) > first
     items = [product_from_row(r) for r in rows[:first]]
     base = await base_prices(conn, [p.code for p in items], day)
-    index = await book.index(conn)
+    view = (await book.index(conn)).for_client(facts.client)
     settings = _settings(await names(conn), contract_priority)
+    memo = Memo()
     entries: list[PriceListEntry] = []
     for product in items:
         if product.code not in base:  # the list changed between the two statements
@@ -297,8 +289,8 @@ async def price_list_page(conn: AsyncConnection, book: RuleBook, facts: ClientFa
                          base[product.code].price)
         quote = Quote(day, (line,))
         entries.append(PriceListEntry(product, base[product.code], resolve_line(
-            line, quote, facts.client,
-            index.for_product(product.code, product.group_code), settings)))
+            line, quote, facts.client, view.for_product(product.code, product.group_code),
+            settings, memo)))
     return PriceListPage(entries, has_next, facts.turnover_as_of)
 
 
