@@ -234,6 +234,79 @@ def indistinguishable_problem(rule: Rule, others: Iterable[Rule], *,
     )])
 
 
+# --- the stored form ---------------------------------------------------------------------------
+
+
+def _number(value: Decimal) -> str:
+    """A decimal as plain text, never in exponent form (``1E+5`` → ``100000``)."""
+    return format(value, "f")
+
+
+def _effect_definition(effect: Effect | None) -> dict[str, str] | None:
+    return None if effect is None else {"kind": effect.kind.value, "value": _number(effect.value)}
+
+
+def _tiers_definition(tiers: Sequence[Tier]) -> list[dict[str, Any]]:
+    return [{"threshold": _number(t.threshold), "effect": _effect_definition(t.effect)}
+            for t in tiers]
+
+
+def _condition_definition(c: Condition) -> dict[str, Any]:
+    if isinstance(c, TurnoverReached):
+        return {"kind": "turnover", "window": c.window.value, "basis": c.basis.value,
+                "metric": c.metric.value, "product_group": c.product_group,
+                "tiers": _tiers_definition(c.tiers)}
+    if isinstance(c, OrderReached):
+        return {"kind": "order", "metric": c.metric.value, "tiers": _tiers_definition(c.tiers)}
+    if isinstance(c, GroupPurchased):
+        return {"kind": "group_purchase", "product_group": c.product_group,
+                "minimum": _number(c.minimum), "window": c.window.value,
+                "basis": c.basis.value, "metric": c.metric.value}
+    if isinstance(c, PaymentBehaviourHeld):
+        return {"kind": "payment_behaviour",
+                "min_share_within_term": None if c.min_share_within_term is None
+                else _number(c.min_share_within_term),
+                "max_average_days_late": None if c.max_average_days_late is None
+                else _number(c.max_average_days_late)}
+    if isinstance(c, PaymentTermWithin):
+        return {"kind": "payment_term", "max_days": c.max_days}
+    return {"kind": "client_group", "group_id": c.group_id}
+
+
+def rule_to_definition(rule: Rule) -> dict[str, Any]:
+    """The stored form of a rule (``pricing_rules.definition``, ``pricing_rule_versions``): a
+    JSON-ready snake_case dict that :func:`parse_rule` reads back into the same rule
+    (``parse_rule(rule_to_definition(r), version=r.version) == r``). Decimals are plain strings
+    (``"7.5"``), dates ISO (``"2026-01-01"``), enums their lower-case values; every key is
+    present, empty ones as ``None``. The version is not part of it (it is the row's)."""
+    return {
+        "code": rule.code,
+        "name": rule.name,
+        "scope": {"kind": rule.scope.kind.value, "code": rule.scope.code},
+        "audience": {"kind": rule.audience.kind.value, "id": rule.audience.id},
+        "effect": _effect_definition(rule.effect),
+        "valid_from": None if rule.validity.valid_from is None
+        else rule.validity.valid_from.isoformat(),
+        "valid_until": None if rule.validity.valid_until is None
+        else rule.validity.valid_until.isoformat(),
+        "priority": rule.priority,
+        "stacking": rule.stacking.value,
+        "status": rule.status.value,
+        "conditions": [_condition_definition(c) for c in rule.conditions],
+    }
+
+
+def definition_columns(rule: Rule) -> dict[str, Any]:
+    """The columns of ``pricing_rules`` that mirror the definition (what queries filter by)."""
+    return {
+        "code": rule.code, "name": rule.name, "status": rule.status.value,
+        "stacking": rule.stacking.value, "priority": rule.priority,
+        "scope_kind": rule.scope.kind.value, "scope_code": rule.scope.code,
+        "audience_kind": rule.audience.kind.value, "audience_id": rule.audience.id,
+        "valid_from": rule.validity.valid_from, "valid_until": rule.validity.valid_until,
+    }
+
+
 # --- validation of raw input -------------------------------------------------------------------
 
 EARLIEST = dt.date(2000, 1, 1)

@@ -11,6 +11,7 @@ from crm_common.graphql.context import RequestContext
 from crm_pricing.config import PricingConfig
 from crm_pricing.graphql.catalogue_loaders import CatalogueLoaders
 from crm_pricing.service_layer.pricing_inputs import RuleBook
+from crm_pricing.service_layer.rule_queries import RuleLoaders
 from crm_pricing.service_layer.visibility import Access
 
 
@@ -33,3 +34,8 @@ class Context(RequestContext):
     def catalogue(self) -> CatalogueLoaders:
         """The catalogue's and price lists' loaders, made on first use in the request."""
         return CatalogueLoaders.make(self.runtime.reader)
+
+    @cached_property
+    def rule_loaders(self) -> RuleLoaders:
+        """The rules area's loaders, made on first use in the request."""
+        return RuleLoaders.create(self.runtime.reader)
