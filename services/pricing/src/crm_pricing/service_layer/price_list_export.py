@@ -26,7 +26,12 @@ import xlsxwriter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_pricing.service_layer.pricing_inputs import ClientFacts, RuleBook
-from crm_pricing.service_layer.quote import PriceListEntry, PriceListFilter, price_list_page
+from crm_pricing.service_layer.quote import (
+    ListPricer,
+    PriceListEntry,
+    PriceListFilter,
+    price_list_page,
+)
 
 PAGE = 500
 HEADER = ("Product code", "Product", "Product group", "Unit", "Base price (EUR)",
@@ -62,11 +67,13 @@ async def entries(reader: AsyncEngine, book: RuleBook, facts: ClientFacts,
     """The price list, a page at a time (one connection per page, so that a slow reader of
     the file holds no connection between pages)."""
     after: str | None = None
+    async with reader.connect() as conn:
+        pricer = await ListPricer.make(conn, book, facts, request.day,
+                                       request.contract_priority)
     while True:
         async with reader.connect() as conn:
-            page = await price_list_page(conn, book, facts, request.day, PriceListFilter(),
-                                         after=after, first=PAGE,
-                                         contract_priority=request.contract_priority)
+            page = await price_list_page(conn, pricer, PriceListFilter(), after=after,
+                                         first=PAGE)
         if page.entries:
             yield page.entries
         if not page.has_next or not page.entries:

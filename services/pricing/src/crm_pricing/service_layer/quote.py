@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -42,6 +42,7 @@ from crm_pricing.service_layer.pricing_inputs import (
     ClientFacts,
     ProductRow,
     RuleBook,
+    RuleIndex,
     base_prices,
     load_clients,
     load_products,
@@ -269,29 +270,44 @@ class PriceListPage:
     turnover_as_of: dt.datetime | None
 
 
-async def price_list_page(conn: AsyncConnection, book: RuleBook, facts: ClientFacts,
-                          day: dt.date, flt: PriceListFilter, *, after: str | None, first: int,
-                          contract_priority: int | None) -> PriceListPage:
+@dataclass
+class ListPricer:
+    """What pricing a client's products on a day needs beyond the products: the rules whose
+    audience covers the client, the names for the sentences, and the memo of condition outcomes
+    (kept across pages, so that an export evaluates each condition once)."""
+
+    facts: ClientFacts
+    day: dt.date
+    view: RuleIndex
+    settings: Settings
+    memo: Memo = field(default_factory=Memo)
+
+    @classmethod
+    async def make(cls, conn: AsyncConnection, book: RuleBook, facts: ClientFacts,
+                   day: dt.date, contract_priority: int | None) -> ListPricer:
+        view = (await book.index(conn)).for_client(facts.client)
+        return cls(facts, day, view, _settings(await names(conn), contract_priority))
+
+    def price(self, product: ProductRow, base: BasePrice) -> PriceListEntry:
+        line = QuoteLine(Product(product.code, product.group_code), Decimal(1), base.price)
+        return PriceListEntry(product, base, resolve_line(
+            line, Quote(self.day, (line,)), self.facts.client,
+            self.view.for_product(product.code, product.group_code), self.settings,
+            self.memo))
+
+
+async def price_list_page(conn: AsyncConnection, pricer: ListPricer, flt: PriceListFilter, *,
+                          after: str | None, first: int) -> PriceListPage:
     """One page of the client's price list: each active product with a base price, priced for
-    one unit on ``day`` (order-size tiers show as hints, not prices), by product code."""
-    rows = list(await conn.execute(_price_list_statement(day, flt, after, first + 1)))
+    one unit on the pricer's day (order-size tiers show as hints, not prices), by product
+    code."""
+    rows = list(await conn.execute(_price_list_statement(pricer.day, flt, after, first + 1)))
     has_next = len(rows) > first
     items = [product_from_row(r) for r in rows[:first]]
-    base = await base_prices(conn, [p.code for p in items], day)
-    view = (await book.index(conn)).for_client(facts.client)
-    settings = _settings(await names(conn), contract_priority)
-    memo = Memo()
-    entries: list[PriceListEntry] = []
-    for product in items:
-        if product.code not in base:  # the list changed between the two statements
-            continue
-        line = QuoteLine(Product(product.code, product.group_code), Decimal(1),
-                         base[product.code].price)
-        quote = Quote(day, (line,))
-        entries.append(PriceListEntry(product, base[product.code], resolve_line(
-            line, quote, facts.client, view.for_product(product.code, product.group_code),
-            settings, memo)))
-    return PriceListPage(entries, has_next, facts.turnover_as_of)
+    base = await base_prices(conn, [p.code for p in items], pricer.day)
+    entries = [pricer.price(product, base[product.code]) for product in items
+               if product.code in base]  # (a price removed between the two statements)
+    return PriceListPage(entries, has_next, pricer.facts.turnover_as_of)
 
 
 async def client_price_list(reader: AsyncEngine, book: RuleBook, access: Access,
@@ -303,5 +319,5 @@ async def client_price_list(reader: AsyncEngine, book: RuleBook, access: Access,
         facts = await _visible_facts(conn, access, client_id)
         if facts is None:
             return None
-        return await price_list_page(conn, book, facts, day, flt, after=after, first=first,
-                                     contract_priority=contract_priority)
+        pricer = await ListPricer.make(conn, book, facts, day, contract_priority)
+        return await price_list_page(conn, pricer, flt, after=after, first=first)
