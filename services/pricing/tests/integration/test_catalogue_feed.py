@@ -195,3 +195,26 @@ async def test_messages_breaking_the_contract_are_dead_lettered(
     # the queue keeps flowing: the good one after them is applied
     await publisher.product(code, "BAD", version=2)
     await applied(service, code, 2)
+
+
+async def test_a_burst_of_priced_products_is_applied_without_a_deadlock(
+        service: Service, publisher: Publisher) -> None:
+    """The consumer handles several messages at once: writers of the ERP list's prices must
+    take their locks in one order (a deadlock was seen under ./crm seed's burst)."""
+    async def deadlocks() -> int:
+        rows = await service.sql("SELECT deadlocks FROM pg_stat_database "
+                                 "WHERE datname = current_database()")
+        return int(rows[0]["deadlocks"])
+    before_deadlocks, before_dead = await deadlocks(), await queue_depth(DLQ)
+    codes = [_code(f"BURST{i % 4}") for i in range(120)]
+    for i, code in enumerate(codes):
+        await publisher.product(code, f"BG{i % 4}", price=f"{1 + i % 7}.{i % 100:02d}")
+
+    async def all_priced() -> bool:
+        rows = await service.sql(
+            "SELECT count(*) AS n FROM price_list_items WHERE price_list_id = :id "
+            "AND product_code = ANY(:codes)", id=ERP_PRICE_LIST_ID, codes=codes)
+        return bool(rows[0]["n"] == len(codes))
+    await wait_until(all_priced, within=120)
+    assert await queue_depth(DLQ) == before_dead
+    assert await deadlocks() == before_deadlocks

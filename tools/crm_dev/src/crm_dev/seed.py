@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from crm_dev.seed_pricing import seed_rules
 from crm_dev.tokens import token, token_command
 from crm_dev.workspace import GATEWAY_PORT
 
@@ -42,10 +44,12 @@ class SeedReport:
     created: list[tuple[str, str]] = field(default_factory=list)  # (name, code)
     existing: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (name, why)
+    pricing: list[str] = field(default_factory=list)  # what the pricing policy's seeding said
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not any(line.lstrip().startswith("FAILED")
+                                           for line in self.pricing)
 
 
 def _label(client: dict[str, Any]) -> str:
@@ -135,6 +139,7 @@ def seed(root: Path, url: str = DEFAULT_URL, *, timeout: float = 30.0) -> SeedRe
         for client in seed_data.CLIENTS:
             body = _post(http, url, {"input": client})
             classify(client, body, report)
+        report.pricing = seed_rules(http, url, dt.date.today().year)
     return report
 
 
@@ -150,6 +155,8 @@ def print_report(report: SeedReport, url: str) -> None:
     total = len(report.created) + len(report.existing) + len(report.failed)
     print(f"seed: {len(report.created)} created, {len(report.existing)} already there, "
           f"{len(report.failed)} failed ({total} clients, through {url})")
+    for line in report.pricing:
+        print(line)
     print_employees(seed_data.EMPLOYEES)
 
 

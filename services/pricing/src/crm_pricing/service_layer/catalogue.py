@@ -68,13 +68,16 @@ async def _group(session: AsyncSession, product: ProductMessage) -> None:
 async def _erp_price(session: AsyncSession, product: ProductMessage) -> None:
     if product.base_price_eur is None:
         return
+    # Lock the list's row first: concurrent ERP messages serialise here. Taken after the
+    # prices were written, it deadlocked: each writer's insert holds a KEY SHARE lock on the
+    # list's row (the foreign key), which the other's FOR UPDATE waits for (seen with ./crm
+    # seed; tests/integration/test_catalogue*.py has the concurrent case).
+    await session.execute(select(price_lists.c.id).where(
+        price_lists.c.id == ERP_PRICE_LIST_ID).with_for_update())
     changes = await write_prices(session, ERP_PRICE_LIST_ID,
                                  {product.code: product.base_price_eur})
     if not changes:
         return
-    # lock the list's row before the version grows: concurrent ERP messages serialise here
-    await session.execute(select(price_lists.c.id).where(
-        price_lists.c.id == ERP_PRICE_LIST_ID).with_for_update())
     await session.execute(update(price_lists).where(price_lists.c.id == ERP_PRICE_LIST_ID)
                           .values(version=price_lists.c.version + 1, updated_at=func.now()))
     entry = price_changes(changes)
