@@ -142,7 +142,7 @@ async def test_a_withdrawn_product_is_kept_but_not_listed(service: Service,
     one = await service.data(rep, "query($c: String!) { product(code: $c) { code active "
                                   "basePrice { amount currency } } }", {"c": code})
     assert one["product"] == {"code": code, "active": False,
-                              "basePrice": {"amount": "2.0000", "currency": "EUR"}}
+                              "basePrice": {"amount": "2.00", "currency": "EUR"}}
     # back again
     await publisher.product(code, "WD", price="2.00", active=True, version=3)
     assert (await applied(service, code, 3))["active"] is True

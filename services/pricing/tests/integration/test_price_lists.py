@@ -271,7 +271,7 @@ async def test_set_prices(service: Service, manager: str, rep: str, catalogue: l
     page = await service.data(rep, PRICES, {"id": pl["id"], "first": 2})
     edges = page["priceList"]["prices"]["edges"]
     assert [(e["node"]["productCode"], e["node"]["price"]) for e in edges] == [
-        (catalogue[0], {"amount": "1.5000", "currency": "EUR"}),
+        (catalogue[0], {"amount": "1.50", "currency": "EUR"}),
         (catalogue[1], {"amount": "0.1234", "currency": "EUR"})]
     rest = await service.data(rep, PRICES, {"id": pl["id"], "first": 2,
                                             "after": page["priceList"]["prices"]["pageInfo"]

@@ -24,5 +24,7 @@ class Money:
 
     @classmethod
     def exact(cls, amount: Decimal, currency: str = EUR) -> Money:
-        """An amount as it is (a unit price of four decimals stays four)."""
-        return cls(amount=amount, currency=currency)
+        """An amount to the cent, or with the further decimals it has (a unit price of
+        €0.1234 stays four places; €0.8400 shows as 0.84)."""
+        cents = amount.quantize(CENT)
+        return cls(amount=cents if cents == amount else amount.normalize(), currency=currency)
