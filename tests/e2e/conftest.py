@@ -36,6 +36,8 @@ class Platform:
     private_key: str
     workdir: Path
     database_urls: dict[str, str]
+    #: the ERP's exchange of this run (analytics and pricing consume it)
+    erp_exchange: str
 
     @property
     def subgraph(self) -> str:
@@ -80,6 +82,7 @@ def platform() -> Iterator[Platform]:
     private, public = generate_key_pair()
     (workdir / "jwt_public.pem").write_text(public)
     exchange = f"crm.events.e2e.{RUN}"
+    erp_exchange = f"erp.events.e2e.{RUN}"
     queue_prefix = f"e2e.{RUN}."
     common = {
         **os.environ,
@@ -88,6 +91,8 @@ def platform() -> Iterator[Platform]:
         "EVENTS_EXCHANGE": exchange,
         "QUEUE_PREFIX": queue_prefix,
         "ATTACHMENT_URL_SECRET": uuid.uuid4().hex + uuid.uuid4().hex,  # the tasks service's
+        "EXPORT_URL_SECRET": uuid.uuid4().hex + uuid.uuid4().hex,  # the pricing service's
+        "ERP_EXCHANGE": erp_exchange,
         "JWT_PUBLIC_KEY_FILE": str(workdir / "jwt_public.pem"),
         "LOG_LEVEL": "WARNING",
         # a low depth limit so that a real query of this schema can exceed it (6: a client's
@@ -134,7 +139,7 @@ def platform() -> Iterator[Platform]:
         yield Platform(
             f"http://127.0.0.1:{gateway_port}/graphql",
             {name: f"http://127.0.0.1:{port}/graphql" for name, port in ports.items()},
-            private, workdir, database_urls,
+            private, workdir, database_urls, erp_exchange,
         )
     finally:
         procs.stop(list(reversed(children)))
@@ -145,6 +150,7 @@ def platform() -> Iterator[Platform]:
                 "import asyncio; from crm_common.db import drop_database; "
                 f"asyncio.run(drop_database('{url}'))")], check=False)
         _delete_broker_objects(exchange, queue_prefix)
+        _delete_broker_objects(erp_exchange, queue_prefix)
 
 
 def _delete_broker_objects(exchange: str, queue_prefix: str) -> None:
