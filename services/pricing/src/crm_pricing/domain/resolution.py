@@ -279,6 +279,8 @@ class Memo:
     once per quote or page instead of once per line."""
 
     outcomes: dict[tuple[str, int, int], Outcome] = field(default_factory=dict)
+    #: what each rule made of a line, by (rule code, rule version) (``_verdict``)
+    verdicts: dict[tuple[str, int], _Verdict] = field(default_factory=dict)
     #: every line priced with this memo belongs to one quote (order conditions are shared too)
     same_order: bool = False
 
@@ -292,6 +294,60 @@ def _outcome(rule: Rule, i: int, condition: Condition, situation: Situation,
     if found is None:
         found = memo.outcomes[key] = evaluate(rule, condition, situation)
     return found
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """What one rule makes of a line, before the exclusive winner is chosen: not applied (and
+    why), or a candidate; and the hints toward its next tier. It does not depend on the line's
+    product once the scope covers it, so a memo keeps it per rule."""
+
+    not_applied: NotApplied | None
+    candidate: _Candidate | None
+    hints: tuple[Hint, ...] = ()
+
+
+def _verdict(rule: Rule, quote: Quote, situation: Situation, memo: Memo | None) -> _Verdict:
+    keep = memo is not None and (memo.same_order or not rule.reads_order)
+    key = (rule.code, rule.version)
+    if keep:
+        assert memo is not None
+        found = memo.verdicts.get(key)
+        if found is not None:
+            return found
+    verdict = _judge(rule, quote, situation, memo)
+    if keep:
+        assert memo is not None
+        memo.verdicts[key] = verdict
+    return verdict
+
+
+def _judge(rule: Rule, quote: Quote, situation: Situation, memo: Memo | None) -> _Verdict:
+    if rule.status is not RuleStatus.ACTIVE:
+        return _Verdict(NotApplied(rule.code, rule.version, "NOT_ACTIVE",
+                                   f"rule {rule.code} is {rule.status.value}"), None)
+    if not rule.validity.covers(quote.date):
+        return _Verdict(NotApplied(rule.code, rule.version, "OUT_OF_VALIDITY",
+                                   f"rule {rule.code} valid {rule.validity.describe()}, "
+                                   f"not on {quote.date.isoformat()}"), None)
+    outcomes: list[tuple[Condition, Outcome]] = [
+        (c, _outcome(rule, i, c, situation, memo)) for i, c in enumerate(rule.conditions)]
+    failing = [o for _, o in outcomes if not o.holds]
+    hints = tuple(o.hint for c, o in outcomes if o.hint is not None
+                  and all(o2.holds for c2, o2 in outcomes if c2 is not c))
+    if failing:
+        return _Verdict(NotApplied(rule.code, rule.version, failing[0].code,
+                                   "; ".join(o.message for o in failing)), None, hints)
+    effect = rule.effect
+    tiered = rule.tiered
+    if tiered is not None:
+        tier = next(o.tier for c, o in outcomes if c is tiered)
+        effect = tier.effect if tier is not None and tier.effect is not None else effect
+    if effect is None:  # parse_rule refuses such a rule; one built by hand may still be
+        return _Verdict(NotApplied(rule.code, rule.version, "NO_EFFECT",
+                                   f"rule {rule.code} has no effect"), None, hints)
+    return _Verdict(None, _Candidate(rule, effect, "; ".join(o.message for _, o in outcomes)),
+                    hints)
 
 
 def resolve_line(line: QuoteLine, quote: Quote, client: Client, rules: Iterable[Rule],
@@ -316,37 +372,13 @@ def resolve_line(line: QuoteLine, quote: Quote, client: Client, rules: Iterable[
         if not rule.scope.covers(product.code, product.group_code) \
                 or not rule.audience.covers(client.id, client.group_ids):
             continue
-        if rule.status is not RuleStatus.ACTIVE:
-            not_applied.append(NotApplied(rule.code, rule.version, "NOT_ACTIVE",
-                                          f"rule {rule.code} is {rule.status.value}"))
-            continue
-        if not rule.validity.covers(quote.date):
-            not_applied.append(NotApplied(rule.code, rule.version, "OUT_OF_VALIDITY",
-                                          f"rule {rule.code} valid {rule.validity.describe()}, "
-                                          f"not on {quote.date.isoformat()}"))
-            continue
-        outcomes: list[tuple[Condition, Outcome]] = [
-            (c, _outcome(rule, i, c, situation, memo)) for i, c in enumerate(rule.conditions)]
-        failing = [o for _, o in outcomes if not o.holds]
-        tiered = rule.tiered
-        for c, o in outcomes:
-            others_hold = all(o2.holds for c2, o2 in outcomes if c2 is not c)
-            if o.hint is not None and others_hold:
-                hints.append((rule, o.hint))
-        if failing:
-            not_applied.append(NotApplied(rule.code, rule.version, failing[0].code,
-                                          "; ".join(o.message for o in failing)))
-            continue
-        effect = rule.effect
-        if tiered is not None:
-            tier = next(o.tier for c, o in outcomes if c is tiered)
-            effect = tier.effect if tier is not None and tier.effect is not None else effect
-        if effect is None:  # parse_rule refuses such a rule; one built by hand may still be
-            not_applied.append(NotApplied(rule.code, rule.version, "NO_EFFECT",
-                                          f"rule {rule.code} has no effect"))
-            continue
-        candidate = _Candidate(rule, effect, "; ".join(o.message for _, o in outcomes))
-        (exclusive if rule.stacking is Stacking.EXCLUSIVE else cumulative).append(candidate)
+        verdict = _verdict(rule, quote, situation, memo)
+        hints.extend((rule, h) for h in verdict.hints)
+        if verdict.not_applied is not None:
+            not_applied.append(verdict.not_applied)
+        elif verdict.candidate is not None:
+            (exclusive if rule.stacking is Stacking.EXCLUSIVE else cumulative).append(
+                verdict.candidate)
 
     base = line.base_price
     steps = [Step(StepKind.BASE_PRICE, None, None, base, base, "BASE_PRICE",
