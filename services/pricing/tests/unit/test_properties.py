@@ -132,3 +132,29 @@ def test_a_quote_priced_with_a_memo_and_an_index_equals_each_line_priced_alone(
     together = resolve_quote(quote, CLIENT, (), select=select)
     assert list(together.lines) == alone
     assert resolve_quote(quote, CLIENT, rule_set).lines == together.lines
+
+
+@pytest.mark.parametrize("seed", SEEDS[:200], ids=[f"seed {s}" for s in SEEDS[:200]])
+def test_a_price_list_priced_with_one_memo_equals_each_product_priced_alone(seed: int) -> None:
+    """A price list prices each product as a one-unit quote and shares one memo over all of
+    them (``one_unit``): order quantities are then shared, order amounts are not."""
+    from crm_pricing.domain.resolution import Memo
+    from crm_pricing.domain.rule import OrderReached
+    from crm_pricing.domain.tiers import Tier
+    from crm_pricing.domain.turnover import Metric
+    rnd = random.Random(seed)
+    rule_set = _with_conditions(rnd)
+    rule_set += [Rule(code=f"A{i}", name="amount", scope=Scope(ScopeKind.PRODUCT_GROUP, "BEV"),
+                      audience=Audience(AudienceKind.ALL), effect=effect(rnd),
+                      stacking=rnd.choice(list(Stacking)),
+                      conditions=(OrderReached(Metric.NET_AMOUNT,
+                                               (Tier(Decimal(rnd.randint(1, 40))),)),))
+                 for i in range(rnd.randint(0, 3))]
+    products = [Product("BEER-05", "BEV"), Product("WATER-15", "BEV"),
+                Product("CHOC-100", "CONF"), Product("GUM-1", "CONF")]
+    memo = Memo(one_unit=True)
+    for product in products:
+        line = QuoteLine(product, Decimal(1), money(rnd))
+        quote = Quote(DAY, (line,))
+        assert resolve_line(line, quote, CLIENT, rule_set, memo=memo) == \
+            resolve_line(line, quote, CLIENT, rule_set)

@@ -46,7 +46,7 @@ from crm_pricing.domain.rule import (
     Stacking,
     Validity,
 )
-from crm_pricing.domain.turnover import Turnover
+from crm_pricing.domain.turnover import Metric, Turnover
 
 # --- what goes in ------------------------------------------------------------------------------
 
@@ -283,11 +283,20 @@ class Memo:
     verdicts: dict[tuple[str, int], _Verdict] = field(default_factory=dict)
     #: every line priced with this memo belongs to one quote (order conditions are shared too)
     same_order: bool = False
+    #: every quote priced with this memo is one line of one unit (a price list): a pooled
+    #: order quantity is then 1 whatever the product, and its conditions are shared too
+    one_unit: bool = False
+
+    def shares(self, condition: Condition) -> bool:
+        """Whether ``condition``'s outcome is the same for every line priced with the memo."""
+        if not isinstance(condition, OrderReached):
+            return True
+        return self.same_order or (self.one_unit and condition.metric is Metric.QUANTITY)
 
 
 def _outcome(rule: Rule, i: int, condition: Condition, situation: Situation,
              memo: Memo | None) -> Outcome:
-    if memo is None or (isinstance(condition, OrderReached) and not memo.same_order):
+    if memo is None or not memo.shares(condition):
         return evaluate(rule, condition, situation)
     key = (rule.code, rule.version, i)
     found = memo.outcomes.get(key)
@@ -308,7 +317,7 @@ class _Verdict:
 
 
 def _verdict(rule: Rule, quote: Quote, situation: Situation, memo: Memo | None) -> _Verdict:
-    keep = memo is not None and (memo.same_order or not rule.reads_order)
+    keep = memo is not None and all(memo.shares(c) for c in rule.conditions)
     key = (rule.code, rule.version)
     if keep:
         assert memo is not None

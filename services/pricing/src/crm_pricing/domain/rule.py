@@ -192,12 +192,6 @@ class Rule:
     contract: str | None = field(default=None, compare=False)
 
     @cached_property
-    def reads_order(self) -> bool:
-        """Whether a condition reads the order's own lines (then what the rule makes of a
-        line depends on the other lines too)."""
-        return any(isinstance(c, OrderReached) for c in self.conditions)
-
-    @cached_property
     def tiered(self) -> Tiered | None:
         """The one condition whose tiers carry their own effects, if any."""
         return next((c for c in self.conditions if isinstance(c, TurnoverReached | OrderReached)

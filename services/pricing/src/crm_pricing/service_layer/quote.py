@@ -280,7 +280,7 @@ class ListPricer:
     day: dt.date
     view: RuleIndex
     settings: Settings
-    memo: Memo = field(default_factory=Memo)
+    memo: Memo = field(default_factory=lambda: Memo(one_unit=True))
 
     @classmethod
     async def make(cls, conn: AsyncConnection, book: RuleBook, facts: ClientFacts,
