@@ -24,6 +24,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from .context import correlation_id as _correlation_id_var
 
 SPECVERSION = "1.0"
@@ -157,10 +159,29 @@ def validate_envelope(envelope: Any) -> dict[str, Any]:
     return envelope
 
 
+#: an integer literal orjson would read as a float (beyond 64 bits), or one close to it
+_LONG_DIGITS = re.compile(rb"\d{19}")
+_LONG_DIGITS_TEXT = re.compile(r"\d{19}")
+
+
+def loads(body: bytes | str) -> Any:
+    """``json.loads``, several times faster: orjson, except where it could read the text
+    differently from ``json`` (an integer of 19 digits or more, which orjson turns into a float)
+    or refuses it (NaN, Infinity, a lone surrogate, too deep): then ``json`` itself, so the result
+    and the errors are the standard library's."""
+    long_digits = _LONG_DIGITS_TEXT if isinstance(body, str) else _LONG_DIGITS
+    if not long_digits.search(body):  # type: ignore[arg-type]
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(body)
+
+
 def parse_envelope(body: bytes | str) -> dict[str, Any]:
     """Decode a message body and validate it as an envelope (raises :class:`InvalidEnvelope`)."""
     try:
-        document = json.loads(body)
+        document = loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidEnvelope(f"body is not JSON: {exc}") from exc
     return validate_envelope(document)

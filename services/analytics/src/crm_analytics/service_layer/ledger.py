@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -305,7 +306,7 @@ def _document_row(doc: Document, client_id: uuid.UUID | None, r: Received) -> di
         "net_amount": doc.net_amount, "net_amount_eur": doc.net_amount_eur,
         "gross_amount": doc.gross_amount, "gross_amount_eur": gross_eur,
         "quantity": doc.quantity, "line_count": len(doc.lines),
-        "lines": json.dumps([line.as_json() for line in doc.lines], separators=(",", ":")),
+        "lines": orjson.dumps([line.as_json() for line in doc.lines]).decode(),
         "credited_document_id": doc.credited_document_id, "order_id": doc.order_id,
         "notes": json.dumps(list(doc.notes)), "version": doc.version, "event_id": r.event_id,
         "event_time": r.event_time,
