@@ -159,18 +159,17 @@ def validate_envelope(envelope: Any) -> dict[str, Any]:
     return envelope
 
 
-#: an integer literal orjson would read as a float (beyond 64 bits), or one close to it
-_LONG_DIGITS = re.compile(rb"\d{19}")
-_LONG_DIGITS_TEXT = re.compile(r"\d{19}")
+#: every ASCII digit as ``0``, every other byte as ``.``: a run of 19 digits is then a substring
+_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x2E for byte in range(256))
+_LONG_RUN = b"0" * 19
 
 
 def loads(body: bytes | str) -> Any:
-    """``json.loads``, several times faster: orjson, except where it could read the text
-    differently from ``json`` (an integer of 19 digits or more, which orjson turns into a float)
-    or refuses it (NaN, Infinity, a lone surrogate, too deep): then ``json`` itself, so the result
-    and the errors are the standard library's."""
-    long_digits = _LONG_DIGITS_TEXT if isinstance(body, str) else _LONG_DIGITS
-    if not long_digits.search(body):  # type: ignore[arg-type]
+    """``json.loads``, faster: orjson, except where it could read the text differently from
+    ``json`` (a run of 19 digits or more: an integer beyond 64 bits, which orjson makes a float)
+    or refuses it (NaN, Infinity, a lone surrogate, too deep), and for text (``str``): there
+    ``json`` itself, so the result and the errors are the standard library's."""
+    if isinstance(body, bytes | bytearray) and _LONG_RUN not in body.translate(_DIGITS):
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError:
