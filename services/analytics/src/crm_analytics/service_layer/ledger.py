@@ -350,24 +350,27 @@ async def _apply_documents(session: AsyncSession, received: Sequence[Received]) 
     return outcome
 
 
+_ITEM_COLUMNS = ("client_id", "month", "product_group_code", "product_code", *FIGURE_COLUMNS)
+_GROUP_COLUMNS = ("client_id", "month", "product_group_code", *FIGURE_COLUMNS)
+_MONTH_COLUMNS = ("client_id", "month", *ALL_COLUMNS)
+
+
 async def apply_contribution(session: AsyncSession, contribution: Contribution) -> None:
     """Add the deltas to the rollups."""
     monthly, items, groups = contribution.nonzero()
+    # the items and groups deltas carry the monthly count columns too: zip stops at the figures
     await bulk_upsert(
         session, turnover_items_monthly,
-        [{"client_id": k[0], "month": k[1], "product_group_code": k[2], "product_code": k[3],
-          **dict(zip(FIGURE_COLUMNS, d, strict=False))} for k, d in items],
-        key=("client_id", "month", "product_group_code", "product_code"), add=FIGURE_COLUMNS)
+        [dict(zip(_ITEM_COLUMNS, (*k, *d), strict=False)) for k, d in items],
+        key=_ITEM_COLUMNS[:4], add=FIGURE_COLUMNS)
     await bulk_upsert(
         session, turnover_groups_monthly,
-        [{"client_id": k[0], "month": k[1], "product_group_code": k[2],
-          **dict(zip(FIGURE_COLUMNS, d, strict=False))} for k, d in groups],
-        key=("client_id", "month", "product_group_code"), add=FIGURE_COLUMNS)
+        [dict(zip(_GROUP_COLUMNS, (*k, *d), strict=False)) for k, d in groups],
+        key=_GROUP_COLUMNS[:3], add=FIGURE_COLUMNS)
     await bulk_upsert(
         session, turnover_monthly,
-        [{"client_id": k[0], "month": k[1], **dict(zip(ALL_COLUMNS, d, strict=True))}
-         for k, d in monthly],
-        key=("client_id", "month"), add=ALL_COLUMNS)
+        [dict(zip(_MONTH_COLUMNS, (*k, *d), strict=True)) for k, d in monthly],
+        key=_MONTH_COLUMNS[:2], add=ALL_COLUMNS)
 
 
 async def match_documents(session: AsyncSession, client_id: uuid.UUID,
