@@ -167,7 +167,7 @@ async def test_a_batch_applies_many_in_one_transaction_and_isolates_a_poison_mes
 
 
 def test_a_batch_acks_with_multiple_only_when_no_earlier_delivery_is_open():
-    batch = _Batch(handler=None, max_size=10, max_wait=0.1)  # type: ignore[arg-type]
+    batch = _Batch(handler=None, max_size=10, max_wait=0.1, prefetch=20)  # type: ignore[arg-type]
     assert batch.settles_all_before([1, 2, 3])
     batch.note_settled([1, 2, 3])
     assert batch.settled_upto == 3

@@ -106,6 +106,7 @@ class _Batch:
     handler: BatchHandler
     max_size: int
     max_wait: float
+    prefetch: int
     pending: list[tuple[AbstractIncomingMessage, dict[str, Any]]] = field(default_factory=list)
     timer: asyncio.Task[None] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -223,7 +224,7 @@ class ConsumerRunner:
 
     def register_batch(self, name: str, routing_keys: list[str], handler: BatchHandler, *,
                        max_size: int = 200, max_wait_seconds: float = 0.05,
-                       exchange: str | None = None) -> str:
+                       prefetch: int | None = None, exchange: str | None = None) -> str:
         """Register ``handler`` for events matching ``routing_keys``, applied several at a time:
         up to ``max_size`` messages (or what arrived within ``max_wait_seconds`` of the first)
         in one transaction, with one inbox statement, acknowledged after the commit (one
@@ -231,15 +232,19 @@ class ConsumerRunner:
         of its own, whose earlier deliveries are then all settled). A batch that fails is rolled
         back and its messages are handled one by one (``handler`` with a list of one), with the
         retries and dead-lettering of :meth:`register`, so one poison message holds up nobody.
-        The queue's consumer prefetches ``2 × max_size``."""
+        The queue's consumer prefetches ``prefetch`` messages (``2 × max_size`` by default;
+        more lets the next batches arrive and be decoded while one waits on the database)."""
         if max_size < 1 or max_wait_seconds <= 0:
             raise ValueError("max_size must be at least 1 and max_wait_seconds positive")
+        prefetch = 2 * max_size if prefetch is None else prefetch
+        if prefetch < max_size:
+            raise ValueError("prefetch must be at least max_size")
 
         async def one(session: AsyncSession, envelope: dict[str, Any]) -> None:
             await handler(session, [envelope])
 
         queue_name = self.register(name, routing_keys, one, exchange=exchange)
-        self._registrations[name].batch = _Batch(handler, max_size, max_wait_seconds)
+        self._registrations[name].batch = _Batch(handler, max_size, max_wait_seconds, prefetch)
         return queue_name
 
     def queue_names(self) -> list[str]:
@@ -369,11 +374,11 @@ class ConsumerRunner:
         log.info("consumers of %s attached: %s", self.service_name, ", ".join(self.queue_names()))
 
     async def _batch_channel(self, link: BrokerLink, batch: _Batch) -> AbstractChannel:
-        """A channel of the link's connection for one batch registration: prefetch
-        ``2 × max_size``, its loss and the broker's cancellations watched like the link's."""
+        """A channel of the link's connection for one batch registration, with its prefetch;
+        its loss and the broker's cancellations watched like the link's."""
         channel = await link.connection.channel()
         channel.close_callbacks.add(link.on_lost)
-        await channel.set_qos(prefetch_count=2 * batch.max_size)
+        await channel.set_qos(prefetch_count=batch.prefetch)
         underlay = await channel.get_underlay_channel()
         underlay.on_consumer_cancel_callbacks.add(self._on_consumer_cancel)
         return channel
@@ -414,7 +419,8 @@ class ConsumerRunner:
         for reg in self._registrations.values():
             if reg.batch is not None:
                 if graceful and self._link is not None and self._link.usable:
-                    await self._flush(reg)
+                    while reg.batch.pending:
+                        await self._flush(reg)
                 else:  # unacknowledged: the broker redelivers them
                     reg.batch.pending.clear()
         link, self._link = self._link, None
@@ -470,7 +476,7 @@ class ConsumerRunner:
         if envelope is None:
             return
         batch.pending.append((message, envelope))
-        if len(batch.pending) >= batch.max_size:
+        if len(batch.pending) % batch.max_size == 0:  # one flush per batch's worth waiting
             await self._flush(reg)
         elif batch.timer is None:
             batch.timer = asyncio.create_task(self._flush_later(reg, batch))
@@ -481,44 +487,54 @@ class ConsumerRunner:
         await self._flush(reg)
 
     async def _flush(self, reg: _Registration) -> None:
-        """Apply the pending messages of a batch registration in one transaction."""
+        """Apply the pending messages of a batch registration (up to ``max_size``, the first
+        ones) in one transaction; what is left waits for the next flush."""
         batch = reg.batch
         assert batch is not None
         async with batch.lock:
-            items, batch.pending = batch.pending, []
+            items = batch.pending[:batch.max_size]
+            del batch.pending[:batch.max_size]
             if batch.timer is not None and batch.timer is not asyncio.current_task():
                 batch.timer.cancel()
                 batch.timer = None
-            if not items:
-                return
-            task = asyncio.current_task()
-            if task is not None:
-                self._inflight.add(task)
             try:
-                fresh: list[dict[str, Any]] = []
-                async with self._sessions() as session, session.begin():
-                    claimed = await claim_many(session, reg.queue_name,
-                                               [envelope["id"] for _, envelope in items])
-                    for _, envelope in items:
-                        if envelope["id"] in claimed:
-                            claimed.discard(envelope["id"])
-                            fresh.append(envelope)
-                    if fresh:
-                        await batch.handler(session, fresh)
-            except Exception:
-                log.warning("a batch of %d events failed on %s; handling them one by one",
-                            len(items), reg.queue_name, exc_info=True)
-                for message, envelope in items:
-                    await self._process(reg, message, envelope)
-                return
+                if items:
+                    await self._apply(reg, batch, items)
             finally:
-                if task is not None:
-                    self._inflight.discard(task)
-            EVENTS_CONSUMED.labels(self.service_name, reg.queue_name, "applied").inc(len(fresh))
-            if len(items) > len(fresh):
-                EVENTS_CONSUMED.labels(self.service_name, reg.queue_name, "duplicate").inc(
-                    len(items) - len(fresh))
-            await self._ack_batch(batch, [message for message, _ in items])
+                if batch.pending and batch.timer is None:
+                    batch.timer = asyncio.create_task(self._flush_later(reg, batch))
+
+    async def _apply(self, reg: _Registration, batch: _Batch,
+                     items: list[tuple[AbstractIncomingMessage, dict[str, Any]]]) -> None:
+        """One batch in one transaction (under the batch lock), acknowledged after it."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            fresh: list[dict[str, Any]] = []
+            async with self._sessions() as session, session.begin():
+                claimed = await claim_many(session, reg.queue_name,
+                                           [envelope["id"] for _, envelope in items])
+                for _, envelope in items:
+                    if envelope["id"] in claimed:
+                        claimed.discard(envelope["id"])
+                        fresh.append(envelope)
+                if fresh:
+                    await batch.handler(session, fresh)
+        except Exception:
+            log.warning("a batch of %d events failed on %s; handling them one by one",
+                        len(items), reg.queue_name, exc_info=True)
+            for message, envelope in items:
+                await self._process(reg, message, envelope)
+            return
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+        EVENTS_CONSUMED.labels(self.service_name, reg.queue_name, "applied").inc(len(fresh))
+        if len(items) > len(fresh):
+            EVENTS_CONSUMED.labels(self.service_name, reg.queue_name, "duplicate").inc(
+                len(items) - len(fresh))
+        await self._ack_batch(batch, [message for message, _ in items])
 
     async def _ack_batch(self, batch: _Batch, messages: list[AbstractIncomingMessage]) -> None:
         """Acknowledge a committed batch: one ``basic.ack`` with ``multiple`` up to its last
