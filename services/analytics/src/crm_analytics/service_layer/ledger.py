@@ -267,6 +267,12 @@ async def _stored(session: AsyncSession, keys: Sequence[tuple[str, str]]) -> dic
     return found
 
 
+def _array(values: Iterable[Any], of: Any) -> Any:
+    """One bound array (``= ANY(…)``) instead of an ``IN`` list of one parameter per value,
+    which is a new statement for the driver to prepare at every length."""
+    return sa.cast(list(values), ARRAY(of))
+
+
 async def match_clients(session: AsyncSession, documents: Sequence[Document]
                         ) -> dict[tuple[str, str], uuid.UUID | None]:
     """The CRM client of each document: by the CRM id the ERP sent, else by EIK (through
@@ -278,11 +284,12 @@ async def match_clients(session: AsyncSession, documents: Sequence[Document]
     c = client_profiles.c
     if ids:
         known = set((await session.execute(
-            sa.select(c.client_id).where(c.client_id.in_(ids)))).scalars())
+            sa.select(c.client_id).where(c.client_id == sa.any_(_array(ids, sa.Uuid)))
+        )).scalars())
     if eiks:
         rows = await session.execute(
             sa.select(c.eik, sa.func.min(sa.cast(c.client_id, sa.Text)).label("first"))
-            .where(c.eik.in_(eiks)).group_by(c.eik))
+            .where(c.eik == sa.any_(_array(eiks, sa.Text))).group_by(c.eik))
         by_eik = {row.eik: uuid.UUID(row.first) for row in rows}
     matched: dict[tuple[str, str], uuid.UUID | None] = {}
     for doc in documents:
@@ -430,7 +437,8 @@ async def _apply_payments(session: AsyncSession, received: Sequence[Received]) -
         d = erp_documents.c
         outcome.clients |= set((await session.execute(
             sa.select(d.client_id).distinct().where(
-                d.doc_type == "invoice", d.erp_id.in_(documents), d.client_id.isnot(None))
+                d.doc_type == "invoice", d.erp_id == sa.any_(_array(documents, sa.Text)),
+                d.client_id.isnot(None))
         )).scalars())
     return outcome
 
