@@ -16,6 +16,10 @@ sort.
 
     await bulk_upsert(session, rollup, rows, key=("client_id", "month"), add=("amount",))
 
+Bind money and quantities as ``Decimal`` (a ``float`` goes as a JSON number, and orjson writes
+NaN as ``null``); an ``int`` beyond 64 bits or a ``str`` that is not valid Unicode fails the
+statement (``TypeError``), as the driver refused them before.
+
 ``add``: columns summed into the stored row on conflict (``col = col + excluded.col``);
 ``replace``: columns overwritten; ``where``: SQL (text) that must hold for the update (``version``
 checks); ``returning``: columns of the rows actually inserted or updated.
