@@ -20,6 +20,7 @@ from crm_common.messaging import (
     purge_inbox,
     to_cloudevent,
 )
+from crm_common.messaging.consumer import _Batch
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -157,11 +158,25 @@ async def test_a_batch_applies_many_in_one_transaction_and_isolates_a_poison_mes
         await h.wait_until(lambda: _eq(count_applied(db, h), 40), 10, "all good ones applied")
         await h.wait_until(lambda: _eq(rabbit.count(queue), 0), 10, "queue drained")
     assert batches[0] > 1, "the first messages were applied together"
+    assert await rabbit.count(queue) == 0, "every delivery was acknowledged before the stop"
     for env in goods:
         assert await count_applied(db, h, event_id=env["id"]) == 1
     assert await count_applied(db, h, event_id=poison["id"]) == 0
     dead = [m.message_id for m in await rabbit.drain(dlq_name(queue))]
     assert dead == [poison["id"]]
+
+
+def test_a_batch_acks_with_multiple_only_when_no_earlier_delivery_is_open():
+    batch = _Batch(handler=None, max_size=10, max_wait=0.1, prefetch=20)  # type: ignore[arg-type]
+    assert batch.settles_all_before([1, 2, 3])
+    batch.note_settled([1, 2, 3])
+    assert batch.settled_upto == 3
+    assert not batch.settles_all_before([5, 6])  # 4 is still out (being retried, say)
+    batch.note_settled([5, 6])
+    assert batch.settled_upto == 3 and batch.settled == {5, 6}
+    assert batch.settles_all_before([4, 7])
+    batch.note_settled([4, 7])
+    assert batch.settled_upto == 7 and batch.settled == set()
 
 
 async def _true(value: bool) -> bool:

@@ -113,3 +113,20 @@ def test_parse_envelope() -> None:
     for body in (b"{nope", b"[1, 2]", "\udcff".encode("utf-8", "surrogatepass"), b'{"id": "x"}'):
         with pytest.raises(InvalidEnvelope):
             parse_envelope(body)
+
+
+@pytest.mark.parametrize("body", [
+    b'{"a":1,"a":2}', b'{"amount":"12.50","n":[1,2.5,-0,1e2]}', '{"name":"Кола 0,5 л"}',
+    b'{"x":NaN}', b'{"x":Infinity}', b'{"x":1e400}', b'{"x":123456789012345678901234567890}',
+    b'{"x":-9223372036854775809}', b'"\\ud800"', b'{"x":"\\u0000"}', b'\xef\xbb\xbf{}',
+    b'{"x":1', b'\xff{}', b"[" * 5000 + b"]" * 5000,
+])
+def test_loads_reads_as_json_does(body: bytes | str) -> None:
+    from crm_common.messaging.envelope import loads
+
+    def read(reader) -> object:
+        try:
+            return reader(body)
+        except (ValueError, RecursionError) as exc:
+            return type(exc)
+    assert repr(read(loads)) == repr(read(json.loads))

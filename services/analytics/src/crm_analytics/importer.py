@@ -19,7 +19,6 @@ import asyncio
 import gzip
 import hashlib
 import io
-import json
 import os
 import queue
 import sys
@@ -44,7 +43,7 @@ from crm_analytics.service_layer.ledger import (
 )
 from crm_common.cli import Command
 from crm_common.db import make_engine
-from crm_common.messaging.envelope import InvalidEnvelope, validate_envelope
+from crm_common.messaging.envelope import InvalidEnvelope, loads, validate_envelope
 from crm_common.settings import database_url
 
 DEFAULT_BATCH = 2_000
@@ -174,7 +173,7 @@ def _reader(path: Path, resume_at: int, batch: int, out: queue.Queue[Any],
                     if line.startswith(b"\x00overlong"):
                         raise InvalidEnvelope(f"the line is longer than {MAX_LINE_BYTES} bytes")
                     try:
-                        document = json.loads(line)
+                        document = loads(line)
                     except (ValueError, RecursionError) as exc:
                         raise InvalidEnvelope(f"the line is not JSON: {exc}") from None
                     envelope = validate_envelope(document)

@@ -15,6 +15,7 @@ from typing import Any
 
 import aio_pika
 import pytest
+from prometheus_client import REGISTRY
 
 from crm_common.messaging.envelope import InvalidEnvelope, parse_envelope
 from crm_pricing.domain.turnover import turnover_from_event
@@ -34,13 +35,29 @@ async def queue_depth(name: str) -> int:
         return int(queue.declaration_result.message_count or 0)
 
 
-async def settled(service: Service, within: float = 90.0) -> None:
-    """Wait until the feed's queue is drained and the ledger stops changing."""
+FEED_QUEUE = f"{QUEUE_PREFIX}analytics.erp-feed"
+
+
+def consumed() -> float:
+    """Deliveries of the feed's queue the service's consumer has finished with (applied,
+    duplicate or dead-lettered; a failed try is redelivered and counted again at its end)."""
+    return sum(REGISTRY.get_sample_value(
+        "crm_events_consumed_total",
+        {"service": "analytics", "queue": FEED_QUEUE, "outcome": outcome}) or 0.0
+        for outcome in ("applied", "duplicate", "dead_lettered"))
+
+
+async def settled(service: Service, deliveries: float, within: float = 90.0) -> None:
+    """Wait until the consumer has finished ``deliveries`` (what :func:`send` returned), the
+    feed's queue is drained and the ledger stops changing. (An empty queue alone is not
+    enough: up to the prefetch count of messages are delivered but not yet applied.)"""
     last: list[Any] = []
 
     async def check() -> bool:
         nonlocal last
-        if await queue_depth(f"{QUEUE_PREFIX}analytics.erp-feed") != 0:
+        if consumed() < deliveries:
+            return False
+        if await queue_depth(FEED_QUEUE) != 0:
             return False
         now = await service.sql(
             "SELECT (SELECT count(*) FROM erp_documents) AS d,"
@@ -109,12 +126,15 @@ def eik(rng: random.Random) -> str:
     return f"{rng.randrange(10**8, 10**9)}"
 
 
-async def send(publisher: Publisher, feed: list[Any]) -> None:
+async def send(publisher: Publisher, feed: list[Any]) -> float:
+    """Publish the feed; return the count :func:`settled` waits for."""
+    target = consumed() + len(feed)
     for item in feed:
         if isinstance(item, bytes):
             await publisher.erp_raw(item)
         else:
             await publisher.erp_envelope(item)
+    return target
 
 
 def not_envelopes(feed: list[Any]) -> int:
@@ -144,8 +164,7 @@ async def test_a_hostile_feed_gives_the_reference_figures(
     again = rng.sample(feed, len(feed) // 3)  # a third delivered twice (the inbox, versions)
     dlq = f"{QUEUE_PREFIX}analytics.erp-feed.dlq"
     dead_before = await queue_depth(dlq)
-    await send(publisher, once + again)
-    await settled(service)
+    await settled(service, await send(publisher, once + again))
 
     expected = reference.compute(feed, {c: eik_of[c] for c in clients})
     got_monthly, got_items = await rollups(service, set(clients))
@@ -199,8 +218,7 @@ async def test_turnover_events_carry_the_figures_pricing_reads(
     await wait_until(lambda: service.sql("SELECT 1 FROM client_profiles WHERE client_id = :c",
                                          c=uuid.UUID(clients[-1])))
     feed = reference.hostile_feed(rng, clients, eik_of)
-    await send(publisher, feed)
-    await settled(service)
+    await settled(service, await send(publisher, feed))
     expected = reference.compute(feed, eik_of)
     events = await tap.wait_for_type("crm.analytics.client.turnover.updated", clients[0],
                                      within=30)
@@ -227,8 +245,7 @@ async def test_a_rep_sees_the_figures_of_own_clients_only(
     await wait_until(lambda: service.sql(
         "SELECT 1 FROM access_clients WHERE client_id = :c", c=uuid.UUID(theirs)))
     feed = reference.hostile_feed(rng, [mine, theirs], eik_of)
-    await send(publisher, feed)
-    await settled(service)
+    await settled(service, await send(publisher, feed))
     expected = reference.compute(feed, eik_of)
     query = """query($reps: [_Any!]!) { _entities(representations: $reps) {
       ... on Client { id turnover(from: "2025-01-01", to: "2026-12-31") {

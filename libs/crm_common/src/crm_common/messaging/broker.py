@@ -72,8 +72,8 @@ class BrokerLink:
         self.connection = connection
         self.channel = channel
         self.lost = asyncio.Event()
-        connection.close_callbacks.add(self._on_close)
-        channel.close_callbacks.add(self._on_close)
+        connection.close_callbacks.add(self.on_lost)
+        channel.close_callbacks.add(self.on_lost)
 
     @classmethod
     async def open(
@@ -108,7 +108,8 @@ class BrokerLink:
             raise
         return cls(connection, channel)
 
-    def _on_close(self, *_: Any) -> None:
+    def on_lost(self, *_: Any) -> None:
+        """Close callback: the connection, or a channel of it the owner relies on, is gone."""
         self.lost.set()
 
     @property

@@ -106,9 +106,26 @@ class _Batch:
     handler: BatchHandler
     max_size: int
     max_wait: float
+    prefetch: int
     pending: list[tuple[AbstractIncomingMessage, dict[str, Any]]] = field(default_factory=list)
     timer: asyncio.Task[None] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: every delivery tag of the registration's channel up to this one is settled
+    settled_upto: int = 0
+    #: tags above ``settled_upto`` settled one by one (rejected, or handled alone)
+    settled: set[int] = field(default_factory=set)
+
+    def note_settled(self, tags: list[int]) -> None:
+        self.settled.update(tags)
+        while self.settled_upto + 1 in self.settled:
+            self.settled_upto += 1
+            self.settled.discard(self.settled_upto)
+
+    def settles_all_before(self, tags: list[int]) -> bool:
+        """Whether settling ``tags`` leaves no earlier delivery of the channel unsettled
+        (delivery tags count 1, 2, … on a channel)."""
+        covered = self.settled.union(tags)
+        return all(tag in covered for tag in range(self.settled_upto + 1, max(tags) + 1))
 
 
 @dataclass
@@ -122,6 +139,9 @@ class _Registration:
     queue: AbstractQueue | None = field(default=None, repr=False)
     consumer_tag: ConsumerTag | None = None
     batch: _Batch | None = None
+    #: a batch registration's own channel (its deliveries alone, so that one ``basic.ack``
+    #: with ``multiple`` settles a whole batch); None: the link's shared channel
+    channel: AbstractChannel | None = field(default=None, repr=False)
 
 
 class ConsumerRunner:
@@ -204,21 +224,27 @@ class ConsumerRunner:
 
     def register_batch(self, name: str, routing_keys: list[str], handler: BatchHandler, *,
                        max_size: int = 200, max_wait_seconds: float = 0.05,
-                       exchange: str | None = None) -> str:
+                       prefetch: int | None = None, exchange: str | None = None) -> str:
         """Register ``handler`` for events matching ``routing_keys``, applied several at a time:
         up to ``max_size`` messages (or what arrived within ``max_wait_seconds`` of the first)
-        in one transaction, with one inbox statement, acknowledged after the commit. A batch
-        that fails is rolled back and its messages are handled one by one (``handler`` with a
-        list of one), with the retries and dead-lettering of :meth:`register`, so one poison
-        message holds up nobody. The queue's consumer prefetches ``2 × max_size``."""
+        in one transaction, with one inbox statement, acknowledged after the commit (one
+        ``basic.ack`` with ``multiple`` for the batch: the registration consumes on a channel
+        of its own, whose earlier deliveries are then all settled). A batch that fails is rolled
+        back and its messages are handled one by one (``handler`` with a list of one), with the
+        retries and dead-lettering of :meth:`register`, so one poison message holds up nobody.
+        The queue's consumer prefetches ``prefetch`` messages (``2 × max_size`` by default;
+        more lets the next batches arrive and be decoded while one waits on the database)."""
         if max_size < 1 or max_wait_seconds <= 0:
             raise ValueError("max_size must be at least 1 and max_wait_seconds positive")
+        prefetch = 2 * max_size if prefetch is None else prefetch
+        if prefetch < max_size:
+            raise ValueError("prefetch must be at least max_size")
 
         async def one(session: AsyncSession, envelope: dict[str, Any]) -> None:
             await handler(session, [envelope])
 
         queue_name = self.register(name, routing_keys, one, exchange=exchange)
-        self._registrations[name].batch = _Batch(handler, max_size, max_wait_seconds)
+        self._registrations[name].batch = _Batch(handler, max_size, max_wait_seconds, prefetch)
         return queue_name
 
     def queue_names(self) -> list[str]:
@@ -339,9 +365,23 @@ class ConsumerRunner:
         underlay = await link.channel.get_underlay_channel()
         underlay.on_consumer_cancel_callbacks.add(self._on_consumer_cancel)
         registrations = list(self._registrations.values())
+        for reg in registrations:
+            if reg.batch is not None:
+                reg.channel = await self._batch_channel(link, reg.batch)
+                reg.batch.settled_upto, reg.batch.settled = 0, set()
         await self._declare(link.channel, registrations)
         await self._consume(registrations)
         log.info("consumers of %s attached: %s", self.service_name, ", ".join(self.queue_names()))
+
+    async def _batch_channel(self, link: BrokerLink, batch: _Batch) -> AbstractChannel:
+        """A channel of the link's connection for one batch registration, with its prefetch;
+        its loss and the broker's cancellations watched like the link's."""
+        channel = await link.connection.channel()
+        channel.close_callbacks.add(link.on_lost)
+        await channel.set_qos(prefetch_count=batch.prefetch)
+        underlay = await channel.get_underlay_channel()
+        underlay.on_consumer_cancel_callbacks.add(self._on_consumer_cancel)
+        return channel
 
     async def _declare(self, channel: AbstractChannel, registrations: list[_Registration]) -> None:
         """Declare the exchanges, and the queues, DLQs and bindings of ``registrations``."""
@@ -355,7 +395,7 @@ class ConsumerRunner:
             dead = dlq_name(reg.queue_name)
             dlq = await channel.declare_queue(dead, durable=True, arguments=quorum_arguments())
             await dlq.bind(dlx, routing_key=dead)
-            queue = await channel.declare_queue(
+            queue = await (reg.channel or channel).declare_queue(
                 reg.queue_name,
                 durable=True,
                 arguments=quorum_arguments(
@@ -372,22 +412,15 @@ class ConsumerRunner:
 
     async def _consume(self, registrations: list[_Registration]) -> None:
         for reg in registrations:
-            assert reg.queue is not None
-            if reg.batch is not None and self._link is not None:
-                # basic.qos (not global) applies to the consumers created after it
-                await self._link.channel.set_qos(prefetch_count=2 * reg.batch.max_size)
-                try:
-                    reg.consumer_tag = await reg.queue.consume(self._callback(reg))
-                finally:
-                    await self._link.channel.set_qos(prefetch_count=self._prefetch)
-            else:
-                reg.consumer_tag = await reg.queue.consume(self._callback(reg))
+            assert reg.queue is not None  # declared on the registration's channel
+            reg.consumer_tag = await reg.queue.consume(self._callback(reg))
 
     async def _detach(self, *, graceful: bool) -> None:
         for reg in self._registrations.values():
             if reg.batch is not None:
                 if graceful and self._link is not None and self._link.usable:
-                    await self._flush(reg)
+                    while reg.batch.pending:
+                        await self._flush(reg)
                 else:  # unacknowledged: the broker redelivers them
                     reg.batch.pending.clear()
         link, self._link = self._link, None
@@ -399,6 +432,7 @@ class ConsumerRunner:
                     log.debug("cancel of %s failed", reg.queue_name, exc_info=True)
             reg.consumer_tag = None
             reg.queue = None
+            reg.channel = None  # closed with the connection
         if graceful and self._inflight:
             await asyncio.wait(set(self._inflight), timeout=self._grace)
         if link is not None:
@@ -433,6 +467,7 @@ class ConsumerRunner:
             )
             self._count(reg, "dead_lettered")
             await _settle(message.reject(requeue=False))
+            self._note_settled(reg, message)
             return None
 
     async def _enqueue(self, reg: _Registration, batch: _Batch,
@@ -441,7 +476,7 @@ class ConsumerRunner:
         if envelope is None:
             return
         batch.pending.append((message, envelope))
-        if len(batch.pending) >= batch.max_size:
+        if len(batch.pending) % batch.max_size == 0:  # one flush per batch's worth waiting
             await self._flush(reg)
         elif batch.timer is None:
             batch.timer = asyncio.create_task(self._flush_later(reg, batch))
@@ -452,45 +487,72 @@ class ConsumerRunner:
         await self._flush(reg)
 
     async def _flush(self, reg: _Registration) -> None:
-        """Apply the pending messages of a batch registration in one transaction."""
+        """Apply the pending messages of a batch registration (up to ``max_size``, the first
+        ones) in one transaction; what is left waits for the next flush."""
         batch = reg.batch
         assert batch is not None
         async with batch.lock:
-            items, batch.pending = batch.pending, []
+            items = batch.pending[:batch.max_size]
+            del batch.pending[:batch.max_size]
             if batch.timer is not None and batch.timer is not asyncio.current_task():
                 batch.timer.cancel()
                 batch.timer = None
-            if not items:
-                return
-            task = asyncio.current_task()
-            if task is not None:
-                self._inflight.add(task)
             try:
-                fresh: list[dict[str, Any]] = []
-                async with self._sessions() as session, session.begin():
-                    claimed = await claim_many(session, reg.queue_name,
-                                               [envelope["id"] for _, envelope in items])
-                    for _, envelope in items:
-                        if envelope["id"] in claimed:
-                            claimed.discard(envelope["id"])
-                            fresh.append(envelope)
-                    if fresh:
-                        await batch.handler(session, fresh)
-            except Exception:
-                log.warning("a batch of %d events failed on %s; handling them one by one",
-                            len(items), reg.queue_name, exc_info=True)
-                for message, envelope in items:
-                    await self._process(reg, message, envelope)
-                return
+                if items:
+                    await self._apply(reg, batch, items)
             finally:
-                if task is not None:
-                    self._inflight.discard(task)
-            EVENTS_CONSUMED.labels(self.service_name, reg.queue_name, "applied").inc(len(fresh))
-            if len(items) > len(fresh):
-                EVENTS_CONSUMED.labels(self.service_name, reg.queue_name, "duplicate").inc(
-                    len(items) - len(fresh))
-            for message, _ in items:
+                if batch.pending and batch.timer is None:
+                    batch.timer = asyncio.create_task(self._flush_later(reg, batch))
+
+    async def _apply(self, reg: _Registration, batch: _Batch,
+                     items: list[tuple[AbstractIncomingMessage, dict[str, Any]]]) -> None:
+        """One batch in one transaction (under the batch lock), acknowledged after it."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            fresh: list[dict[str, Any]] = []
+            async with self._sessions() as session, session.begin():
+                claimed = await claim_many(session, reg.queue_name,
+                                           [envelope["id"] for _, envelope in items])
+                for _, envelope in items:
+                    if envelope["id"] in claimed:
+                        claimed.discard(envelope["id"])
+                        fresh.append(envelope)
+                if fresh:
+                    await batch.handler(session, fresh)
+        except Exception:
+            log.warning("a batch of %d events failed on %s; handling them one by one",
+                        len(items), reg.queue_name, exc_info=True)
+            for message, envelope in items:
+                await self._process(reg, message, envelope)
+            return
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+        EVENTS_CONSUMED.labels(self.service_name, reg.queue_name, "applied").inc(len(fresh))
+        if len(items) > len(fresh):
+            EVENTS_CONSUMED.labels(self.service_name, reg.queue_name, "duplicate").inc(
+                len(items) - len(fresh))
+        await self._ack_batch(batch, [message for message, _ in items])
+
+    async def _ack_batch(self, batch: _Batch, messages: list[AbstractIncomingMessage]) -> None:
+        """Acknowledge a committed batch: one ``basic.ack`` with ``multiple`` up to its last
+        delivery tag when every earlier delivery of the registration's channel is settled or in
+        the batch (the usual case), else one ack each."""
+        tags = [message.delivery_tag or 0 for message in messages]
+        if 0 not in tags and batch.settles_all_before(tags):
+            last = max(tags)
+            await _settle(messages[tags.index(last)].ack(multiple=True))
+        else:
+            for message in messages:
                 await _settle(message.ack())
+        batch.note_settled(tags)
+
+    def _note_settled(self, reg: _Registration, message: AbstractIncomingMessage) -> None:
+        """Keep count of a batch registration's deliveries settled one by one."""
+        if reg.batch is not None and message.delivery_tag:
+            reg.batch.note_settled([message.delivery_tag])
 
     async def _handle(self, reg: _Registration, message: AbstractIncomingMessage) -> None:
         envelope = await self._parse(reg, message)
@@ -521,6 +583,7 @@ class ConsumerRunner:
                     self._max_attempts,
                 )
                 await _settle(message.reject(requeue=False))
+                self._note_settled(reg, message)
             else:
                 log.warning(
                     "event %s (%s) failed on %s, attempt %d/%d; will retry",
@@ -535,11 +598,13 @@ class ConsumerRunner:
                 delay = min(self._max_retry_backoff, self._retry_backoff * 2 ** (attempt - 1))
                 await asyncio.sleep(delay)
                 await _settle(message.nack(requeue=True))
+                self._note_settled(reg, message)
             return
         finally:
             correlation_id.reset(token)
         self._count(reg, "duplicate" if duplicate else "applied")
         await _settle(message.ack())
+        self._note_settled(reg, message)
 
     def _count(self, reg: _Registration, outcome: str) -> None:
         EVENTS_CONSUMED.labels(self.service_name, reg.queue_name, outcome).inc()

@@ -24,6 +24,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from .context import correlation_id as _correlation_id_var
 
 SPECVERSION = "1.0"
@@ -157,10 +159,28 @@ def validate_envelope(envelope: Any) -> dict[str, Any]:
     return envelope
 
 
+#: every ASCII digit as ``0``, every other byte as ``.``: a run of 19 digits is then a substring
+_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x2E for byte in range(256))
+_LONG_RUN = b"0" * 19
+
+
+def loads(body: bytes | str) -> Any:
+    """``json.loads``, faster: orjson, except where it could read the text differently from
+    ``json`` (a run of 19 digits or more: an integer beyond 64 bits, which orjson makes a float)
+    or refuses it (NaN, Infinity, a lone surrogate, too deep), and for text (``str``): there
+    ``json`` itself, so the result and the errors are the standard library's."""
+    if isinstance(body, bytes | bytearray) and _LONG_RUN not in body.translate(_DIGITS):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(body)
+
+
 def parse_envelope(body: bytes | str) -> dict[str, Any]:
     """Decode a message body and validate it as an envelope (raises :class:`InvalidEnvelope`)."""
     try:
-        document = json.loads(body)
+        document = loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidEnvelope(f"body is not JSON: {exc}") from exc
     return validate_envelope(document)

@@ -29,6 +29,9 @@ ERP_ROUTING_KEYS = ["erp.catalog.#", "erp.sales.#"]
 #: ERP messages applied per transaction (what arrived within BATCH_WAIT_SECONDS, at most this)
 BATCH_SIZE = 500
 BATCH_WAIT_SECONDS = 0.05
+#: messages delivered ahead: while one batch waits on the database, the next ones arrive and
+#: are decoded
+BATCH_PREFETCH = 4 * BATCH_SIZE
 
 
 async def handle_erp(session: AsyncSession, envelopes: list[dict[str, Any]]) -> None:
@@ -42,6 +45,7 @@ async def handle_client(session: AsyncSession, envelope: dict[str, Any]) -> None
 
 def register_consumers(runner: ConsumerRunner, *, erp_exchange: str) -> None:
     runner.register_batch("erp-feed", ERP_ROUTING_KEYS, handle_erp, exchange=erp_exchange,
-                          max_size=BATCH_SIZE, max_wait_seconds=BATCH_WAIT_SECONDS)
+                          max_size=BATCH_SIZE, max_wait_seconds=BATCH_WAIT_SECONDS,
+                          prefetch=BATCH_PREFETCH)
     runner.register("clients", [CLIENT_EVENTS], handle_client)
     register_client_access(runner, access, clients=False)

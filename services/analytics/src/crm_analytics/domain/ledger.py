@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 EUR = "EUR"
@@ -131,15 +132,16 @@ class Document:
             return "cancelled"
         return "confirmed" if self.doc_type == ORDER else "posted"
 
-    @property
+    # the totals and the client's UUID are asked for several times per document
+    @cached_property
     def net_amount(self) -> Decimal:
         return sum((line.net_amount for line in self.lines), Decimal(0))
 
-    @property
+    @cached_property
     def net_amount_eur(self) -> Decimal:
         return sum((line.net_amount_eur for line in self.lines), Decimal(0))
 
-    @property
+    @cached_property
     def quantity(self) -> Decimal:
         return sum((line.quantity for line in self.lines), Decimal(0))
 
@@ -149,6 +151,10 @@ class Document:
 
     def crm_client_uuid(self) -> uuid.UUID | None:
         """The CRM client id the ERP sent, when it is one (a UUID)."""
+        return self._crm_client_uuid
+
+    @cached_property
+    def _crm_client_uuid(self) -> uuid.UUID | None:
         if self.erp_client_id is None:
             return None
         try:
@@ -216,13 +222,21 @@ def _required(data: Mapping[str, Any], key: str, limit: int = 200) -> str:
     return value
 
 
-#: the decimal strings the ERP sends, read without further checks (16 or 15 integer digits fit
-#: NUMERIC(18, 2) and NUMERIC(18, 3))
-_PLAIN = {2: re.compile(r"\d{1,16}(?:\.\d{1,2})?\Z"), 3: re.compile(r"\d{1,15}(?:\.\d{1,3})?\Z")}
+#: integer digits that fit NUMERIC(18, places), by places
+_INTEGER_DIGITS = {2: 16, 3: 15}
+
+
+def _plain(raw: str, places: int) -> bool:
+    """Whether ``raw`` is a decimal string as the ERP sends them, read without further checks:
+    digits (Unicode category Nd, as ``\\d`` and ``Decimal`` take them), at most 16 (15) before
+    the point and ``places`` after it (the regex ``\\d{1,16}(?:\\.\\d{1,2})?\\Z``, faster)."""
+    whole, point, fraction = raw.partition(".")
+    return 0 < len(whole) <= _INTEGER_DIGITS[places] and whole.isdecimal() and (
+        not point or (0 < len(fraction) <= places and fraction.isdecimal()))
 
 
 def _decimal(raw: Any, what: str, *, maximum: Decimal, places: int) -> Decimal:
-    if type(raw) is str and _PLAIN[places].match(raw):
+    if type(raw) is str and _plain(raw, places):
         return Decimal(raw)
     if isinstance(raw, str) and 0 < len(raw) <= 100:
         text = raw
@@ -342,6 +356,7 @@ def _document(data: Mapping[str, Any], type_: str) -> Document:
         raise Unusable(f"a document of {len(raw_lines)} lines is more than the {MAX_LINES} read")
     lines: list[Line] = []
     seen: set[str] = set()
+    net_sum = quantity_sum = _ZERO
     for index, raw in enumerate(raw_lines):
         if type(raw) is not dict:
             raise Unusable(f"lines[{index}] is not an object")
@@ -359,21 +374,26 @@ def _document(data: Mapping[str, Any], type_: str) -> Document:
         if not _code(group):
             group = _required(raw, "productGroupCode", 64)
         assert isinstance(product, str) and isinstance(group, str)
-        net = _amount(raw.get("netAmount"), f"lines[{index}].netAmount")
-        lines.append(Line(
-            line_id, product, group,
-            _decimal(raw.get("quantity"), f"lines[{index}].quantity", maximum=MAX_QUANTITY,
-                     places=3),
-            net, to_eur(net, currency)))
-    if sum((line.net_amount for line in lines), _ZERO) > MAX_AMOUNT or \
-            sum((line.quantity for line in lines), _ZERO) > MAX_QUANTITY:
+        raw_net = raw.get("netAmount")
+        if type(raw_net) is str and _plain(raw_net, 2):  # at most 2 places: EUR as it is
+            net = Decimal(raw_net)
+            net_eur = net if currency == EUR else to_eur(net, currency)
+        else:
+            net = _amount(raw_net, f"lines[{index}].netAmount")
+            net_eur = to_eur(net, currency)
+        quantity = _decimal(raw.get("quantity"), f"lines[{index}].quantity",
+                            maximum=MAX_QUANTITY, places=3)
+        lines.append(Line(line_id, product, group, quantity, net, net_eur))
+        net_sum += net
+        quantity_sum += quantity
+    if net_sum > MAX_AMOUNT or quantity_sum > MAX_QUANTITY:
         raise Unusable("the lines add up to more than an amount or quantity can hold "
                        "(16 integer digits)")
     gross = None if is_order else _amount(data.get("totalGross"), "totalGross")
     notes: list[str] = []
     if not is_order:
         total_net = _amount(data.get("totalNet"), "totalNet")
-        if total_net != sum((line.net_amount for line in lines), Decimal(0)):
+        if total_net != net_sum:
             notes.append(f"totalNet {total_net} differs from the sum of the lines")
     client_id, eik = _client(data)
     doc_date = _date(data, "orderDate" if is_order else "issueDate")

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -266,6 +267,12 @@ async def _stored(session: AsyncSession, keys: Sequence[tuple[str, str]]) -> dic
     return found
 
 
+def _array(values: Iterable[Any], of: Any) -> Any:
+    """One bound array (``= ANY(…)``) instead of an ``IN`` list of one parameter per value,
+    which is a new statement for the driver to prepare at every length."""
+    return sa.cast(list(values), ARRAY(of))
+
+
 async def match_clients(session: AsyncSession, documents: Sequence[Document]
                         ) -> dict[tuple[str, str], uuid.UUID | None]:
     """The CRM client of each document: by the CRM id the ERP sent, else by EIK (through
@@ -277,11 +284,12 @@ async def match_clients(session: AsyncSession, documents: Sequence[Document]
     c = client_profiles.c
     if ids:
         known = set((await session.execute(
-            sa.select(c.client_id).where(c.client_id.in_(ids)))).scalars())
+            sa.select(c.client_id).where(c.client_id == sa.any_(_array(ids, sa.Uuid)))
+        )).scalars())
     if eiks:
         rows = await session.execute(
             sa.select(c.eik, sa.func.min(sa.cast(c.client_id, sa.Text)).label("first"))
-            .where(c.eik.in_(eiks)).group_by(c.eik))
+            .where(c.eik == sa.any_(_array(eiks, sa.Text))).group_by(c.eik))
         by_eik = {row.eik: uuid.UUID(row.first) for row in rows}
     matched: dict[tuple[str, str], uuid.UUID | None] = {}
     for doc in documents:
@@ -305,7 +313,7 @@ def _document_row(doc: Document, client_id: uuid.UUID | None, r: Received) -> di
         "net_amount": doc.net_amount, "net_amount_eur": doc.net_amount_eur,
         "gross_amount": doc.gross_amount, "gross_amount_eur": gross_eur,
         "quantity": doc.quantity, "line_count": len(doc.lines),
-        "lines": json.dumps([line.as_json() for line in doc.lines], separators=(",", ":")),
+        "lines": orjson.dumps([line.as_json() for line in doc.lines]).decode(),
         "credited_document_id": doc.credited_document_id, "order_id": doc.order_id,
         "notes": json.dumps(list(doc.notes)), "version": doc.version, "event_id": r.event_id,
         "event_time": r.event_time,
@@ -349,24 +357,27 @@ async def _apply_documents(session: AsyncSession, received: Sequence[Received]) 
     return outcome
 
 
+_ITEM_COLUMNS = ("client_id", "month", "product_group_code", "product_code", *FIGURE_COLUMNS)
+_GROUP_COLUMNS = ("client_id", "month", "product_group_code", *FIGURE_COLUMNS)
+_MONTH_COLUMNS = ("client_id", "month", *ALL_COLUMNS)
+
+
 async def apply_contribution(session: AsyncSession, contribution: Contribution) -> None:
     """Add the deltas to the rollups."""
     monthly, items, groups = contribution.nonzero()
+    # the items and groups deltas carry the monthly count columns too: zip stops at the figures
     await bulk_upsert(
         session, turnover_items_monthly,
-        [{"client_id": k[0], "month": k[1], "product_group_code": k[2], "product_code": k[3],
-          **dict(zip(FIGURE_COLUMNS, d, strict=False))} for k, d in items],
-        key=("client_id", "month", "product_group_code", "product_code"), add=FIGURE_COLUMNS)
+        [dict(zip(_ITEM_COLUMNS, (*k, *d), strict=False)) for k, d in items],
+        key=_ITEM_COLUMNS[:4], add=FIGURE_COLUMNS)
     await bulk_upsert(
         session, turnover_groups_monthly,
-        [{"client_id": k[0], "month": k[1], "product_group_code": k[2],
-          **dict(zip(FIGURE_COLUMNS, d, strict=False))} for k, d in groups],
-        key=("client_id", "month", "product_group_code"), add=FIGURE_COLUMNS)
+        [dict(zip(_GROUP_COLUMNS, (*k, *d), strict=False)) for k, d in groups],
+        key=_GROUP_COLUMNS[:3], add=FIGURE_COLUMNS)
     await bulk_upsert(
         session, turnover_monthly,
-        [{"client_id": k[0], "month": k[1], **dict(zip(ALL_COLUMNS, d, strict=True))}
-         for k, d in monthly],
-        key=("client_id", "month"), add=ALL_COLUMNS)
+        [dict(zip(_MONTH_COLUMNS, (*k, *d), strict=True)) for k, d in monthly],
+        key=_MONTH_COLUMNS[:2], add=ALL_COLUMNS)
 
 
 async def match_documents(session: AsyncSession, client_id: uuid.UUID,
@@ -426,7 +437,8 @@ async def _apply_payments(session: AsyncSession, received: Sequence[Received]) -
         d = erp_documents.c
         outcome.clients |= set((await session.execute(
             sa.select(d.client_id).distinct().where(
-                d.doc_type == "invoice", d.erp_id.in_(documents), d.client_id.isnot(None))
+                d.doc_type == "invoice", d.erp_id == sa.any_(_array(documents, sa.Text)),
+                d.client_id.isnot(None))
         )).scalars())
     return outcome
 
