@@ -106,14 +106,15 @@ def _any_of(column: sa.ColumnElement[Any], scopes: list[q.Scope]) -> sa.ColumnEl
 
 def _row(key: str, name: str | None, c: Compared, grand: Decimal, *,
          group_by: TurnoverGroupBy) -> TurnoverRow:
-    ref = lookup_id(key)
+    keyed = group_by in (TurnoverGroupBy.CLIENT_GROUP, TurnoverGroupBy.OWNER) \
+        and lookup_id(key) is not None
     return TurnoverRow(
         key=key, name=name,
         client=Client(id=strawberry.ID(key)) if group_by is TurnoverGroupBy.CLIENT else None,
         client_group=ClientGroup(id=strawberry.ID(key))
-        if group_by is TurnoverGroupBy.CLIENT_GROUP and ref is not None else None,
+        if keyed and group_by is TurnoverGroupBy.CLIENT_GROUP else None,
         owner=Employee(id=strawberry.ID(key))
-        if group_by is TurnoverGroupBy.OWNER and ref is not None else None,
+        if keyed and group_by is TurnoverGroupBy.OWNER else None,
         figures=TurnoverFigures.of(c.figures), year_on_year=YearOnYear.of(c),
         share=share(c.figures.turnover, grand))
 
