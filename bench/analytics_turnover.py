@@ -21,7 +21,9 @@ the Hive Gateway in front of it (the committed supergraph; only the analytics su
              share yearOnYear { changePercent } } }
 
 for random clients, as a manager, over HTTP keep-alive; prints p50/p90/p99 ms for the subgraph and
-for the gateway. The databases are kept for re-runs unless ``--drop``.
+for the gateway, and the CPU time the service and the gateway (all its processes) spent per
+request (from ``/proc``: on a machine shared with other work the latencies swing with the load,
+the CPU per request much less). The databases are kept for re-runs unless ``--drop``.
 """
 
 from __future__ import annotations
@@ -139,6 +141,36 @@ def _gateway_module():  # type: ignore[no-untyped-def]
     return module
 
 
+def cpu_ms(pids: list[int]) -> float:
+    """CPU time (user + system) the processes have used so far, in ms (0 without ``/proc``)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def process_group(leader: int) -> list[int]:
+    """The processes of ``leader``'s process group (the gateway forks a worker)."""
+    try:
+        group = os.getpgid(leader)
+    except ProcessLookupError:
+        return []
+    found = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if entry.isdigit():
+            try:
+                if os.getpgid(int(entry)) == group:
+                    found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
 def measure(url: str, token: str, clients: int, requests: int) -> list[float]:
     rng = random.Random(1)
     today = time.gmtime()
@@ -162,12 +194,23 @@ def measure(url: str, token: str, clients: int, requests: int) -> list[float]:
     return times
 
 
-def report(name: str, times: list[float]) -> dict[str, float]:
+def report(name: str, times: list[float], cpu: dict[str, float]) -> dict[str, float]:
     q = statistics.quantiles(times, n=100)
     figures = {"p50": statistics.median(times), "p90": q[89], "p99": q[98]}
+    used = "   CPU/request " + ", ".join(f"{k} {v:.2f} ms" for k, v in cpu.items())
     print(f"    {name:9} p50 {figures['p50']:6.1f} ms   p90 {figures['p90']:6.1f} ms   "
-          f"p99 {figures['p99']:6.1f} ms   ({len(times)} requests)")
+          f"p99 {figures['p99']:6.1f} ms   ({len(times)} requests){used}")
     return figures
+
+
+def measured(name: str, url: str, token: str, clients: int, requests: int,
+             processes: dict[str, list[int]]) -> dict[str, float]:
+    """:func:`measure`, reported with the CPU each process group spent per request (warm-up
+    included in the count and the time)."""
+    before = {k: cpu_ms(pids) for k, pids in processes.items()}
+    times = measure(url, token, clients, requests)
+    cpu = {k: (cpu_ms(pids) - before[k]) / (requests + 20) for k, pids in processes.items()}
+    return report(name, times, cpu)
 
 
 def run_size(size: int, args: argparse.Namespace, keys: tuple[str, str]) -> dict[str, object]:
@@ -196,8 +239,8 @@ def run_size(size: int, args: argparse.Namespace, keys: tuple[str, str]) -> dict
             time.sleep(0.1)
         token = mint_token(private, subject=uuid.uuid4(), roles=["manager"])
         print(f"  {size:,} invoice lines ({clients:,} clients):")
-        result["subgraph"] = report("subgraph", measure(subgraph, token, clients,
-                                                        args.requests))
+        result["subgraph"] = measured("subgraph", subgraph, token, clients, args.requests,
+                                      {"service": [service.pid]})
         if not args.no_gateway:
             gp = _gateway_module()
             gport = procs.free_port()
@@ -205,8 +248,9 @@ def run_size(size: int, args: argparse.Namespace, keys: tuple[str, str]) -> dict
                 "JWT_PUBLIC_KEY_FILE": str(key_file), "ANALYTICS_URL": subgraph,
                 "CRM_ENV": "production", "LOG_LEVEL": "warn"})
             gp.wait_ready(gateway, port=gport)
-            result["gateway"] = report("gateway", measure(
-                f"http://127.0.0.1:{gport}/graphql", token, clients, args.requests))
+            result["gateway"] = measured(
+                "gateway", f"http://127.0.0.1:{gport}/graphql", token, clients, args.requests,
+                {"service": [service.pid], "gateway": process_group(gateway.pid)})
     finally:
         if gateway is not None:
             _gateway_module().stop_gateway(gateway)

@@ -41,10 +41,15 @@ class Context(RequestContext):
     def today(self) -> dt.date:
         return self.now.date()
 
-    async def as_of(self) -> dt.datetime | None:
-        """The watermark (the latest ERP message applied), read once per request."""
+    def prefetch_as_of(self) -> None:
+        """Start reading the watermark now (on its own connection), for :meth:`as_of` later."""
         if self._as_of is None:
             self._as_of = asyncio.ensure_future(self._read_as_of())
+
+    async def as_of(self) -> dt.datetime | None:
+        """The watermark (the latest ERP message applied), read once per request."""
+        self.prefetch_as_of()
+        assert self._as_of is not None
         return await asyncio.shield(self._as_of)
 
     async def _read_as_of(self) -> dt.datetime | None:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_analytics.adapters.tables import (
@@ -120,13 +121,19 @@ def rollup(product: bool) -> sa.Table:
     return turnover_items_monthly if product else turnover_groups_monthly
 
 
+def _item_columns(product: bool) -> list[Any]:
+    """The columns of an :data:`ItemMonth`, in its order."""
+    t = rollup(product)
+    key = t.c.product_code if product else t.c.product_group_code
+    return [key.label("code"), sa.func.min(t.c.product_group_code).label("grp"), t.c.month,
+            *_sums(t, FIGURE_COLUMNS)]
+
+
 def _item_select(product: bool, *conditions: sa.ColumnElement[bool],
                  per_client: bool = False) -> sa.Select[Any]:
     t = rollup(product)
     key = t.c.product_code if product else t.c.product_group_code
-    columns: list[Any] = [key.label("code"), t.c.month,
-                          sa.func.min(t.c.product_group_code).label("grp"),
-                          *_sums(t, FIGURE_COLUMNS)]
+    columns = _item_columns(product)
     group_by: list[Any] = [key, t.c.month]
     if per_client:
         columns.insert(0, t.c.client_id)
@@ -134,8 +141,9 @@ def _item_select(product: bool, *conditions: sa.ColumnElement[bool],
     return sa.select(*columns).where(*conditions).group_by(*group_by)
 
 
-def _item_month(row: Any) -> ItemMonth:
-    return ItemMonth(row.code, row.grp, row.month, _figures(row._mapping, counts=False))
+def _item_months(rows: Any) -> list[ItemMonth]:
+    """Rows of :func:`_item_columns` as plain tuples (``ItemMonth``)."""
+    return [tuple(row) for row in rows]
 
 
 async def item_months(conn: AsyncConnection, scope: Scope, start: dt.date, end: dt.date, *,
@@ -144,7 +152,34 @@ async def item_months(conn: AsyncConnection, scope: Scope, start: dt.date, end: 
     t = rollup(product)
     rows = await conn.execute(_item_select(
         product, scope(t.c.client_id), t.c.month >= start.replace(day=1), t.c.month <= end))
-    return [_item_month(row) for row in rows]
+    return _item_months(rows)
+
+
+def _items_of_clients(product: bool) -> sa.Select[Any]:
+    t = rollup(product)
+    key = t.c.product_code if product else t.c.product_group_code
+    return (sa.select(*_item_columns(product))
+            .where(t.c.client_id == sa.any_(sa.bindparam("ids", type_=_UUIDS)),
+                   t.c.month >= sa.bindparam("start", type_=sa.Date),
+                   t.c.month <= sa.bindparam("end", type_=sa.Date))
+            .group_by(key, t.c.month))
+
+
+_UUIDS = ARRAY(UUID(as_uuid=True))
+#: built once (by product group, by product): building a statement per call cost more than
+#: its execution
+_ITEMS_OF_CLIENTS = {product: _items_of_clients(product) for product in (False, True)}
+
+
+async def item_months_of_clients(conn: AsyncConnection, client_ids: Sequence[uuid.UUID],
+                                 start: dt.date, end: dt.date, *, product: bool
+                                 ) -> list[ItemMonth]:
+    """:func:`item_months` of these clients together (the caller has checked that the
+    principal may see them)."""
+    rows = await conn.execute(_ITEMS_OF_CLIENTS[product],
+                              {"ids": list(client_ids), "start": start.replace(day=1),
+                               "end": end})
+    return _item_months(rows)
 
 
 async def item_months_by_client(conn: AsyncConnection, clients: Sequence[uuid.UUID],
@@ -156,8 +191,8 @@ async def item_months_by_client(conn: AsyncConnection, clients: Sequence[uuid.UU
         product, t.c.client_id.in_(list(clients)), t.c.month >= start.replace(day=1),
         t.c.month <= end, per_client=True))
     out: dict[uuid.UUID, list[ItemMonth]] = {}
-    for row in rows:
-        out.setdefault(row.client_id, []).append(_item_month(row))
+    for client_id, *item in rows:
+        out.setdefault(client_id, []).append(tuple(item))
     return out
 
 
@@ -205,15 +240,14 @@ async def item_months_by_key(conn: AsyncConnection, key: str, ids: Sequence[uuid
     source, column = _keyed(t, key)
     code = t.c.product_code if product else t.c.product_group_code
     rows = await conn.execute(
-        sa.select(column.label("k"), code.label("code"), t.c.month,
-                  sa.func.min(t.c.product_group_code).label("grp"), *_sums(t, FIGURE_COLUMNS))
+        sa.select(column.label("k"), *_item_columns(product))
         .select_from(source)
         .where(column.in_(list(ids)), scope(t.c.client_id), t.c.month >= start.replace(day=1),
                t.c.month <= end)
         .group_by(column, code, t.c.month))
     out: dict[uuid.UUID, list[ItemMonth]] = {}
-    for row in rows:
-        out.setdefault(row.k, []).append(_item_month(row))
+    for k, *item in rows:
+        out.setdefault(k, []).append(tuple(item))
     return out
 
 
@@ -222,10 +256,14 @@ async def names(conn: AsyncConnection, codes: Sequence[str], *, product: bool
     """The catalogue's names of these product (group) codes."""
     if not codes:
         return {}
-    table = erp_products if product else erp_product_groups
-    rows = await conn.execute(sa.select(table.c.code, table.c.name)
-                              .where(table.c.code.in_(list(codes))))
-    return {row.code: row.name for row in rows}
+    rows = await conn.execute(_NAMES[product], {"codes": list(codes)})
+    return {code: name for code, name in rows}
+
+
+#: built once (product groups, products)
+_NAMES = {product: sa.select(table.c.code, table.c.name)
+          .where(table.c.code == sa.any_(sa.bindparam("codes", type_=ARRAY(sa.Text))))
+          for product, table in ((False, erp_product_groups), (True, erp_products))}
 
 
 async def groups_by_month_by_client(conn: AsyncConnection, client_ids: Sequence[uuid.UUID],
