@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -341,6 +341,28 @@ def visible_client_condition(
         c = tables.require_clients()
         owned = client_id.in_(sa.select(c.c.client_id).where(c.c.owner_id == me))
     return sa.or_(owned, client_id.in_(granted_client_ids(tables, me, now, grace)))
+
+
+async def visible_client_ids(
+    conn: AsyncConnection | AsyncSession,
+    tables: ClientAccessTables,
+    principal: Principal,
+    client_ids: Sequence[uuid.UUID],
+    now: dt.datetime,
+    grace: dt.timedelta,
+) -> set[uuid.UUID]:
+    """Which of ``client_ids`` ``principal`` may see, in one statement: all of them for admins
+    and managers (known to the projection or not), else those the projection shows the rep
+    owns or has a standing meeting grant for."""
+    if principal.sees_all_clients:
+        return set(client_ids)
+    if not client_ids:
+        return set()
+    c = tables.require_clients().c
+    rows = await conn.execute(sa.select(c.client_id).where(
+        c.client_id.in_(list(client_ids)),
+        visible_client_condition(tables, principal, c.client_id, now, grace)))
+    return set(rows.scalars())
 
 
 async def can_see_client(

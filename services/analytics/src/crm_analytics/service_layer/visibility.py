@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from crm_analytics.adapters.tables import access
 from crm_analytics.service_layer.turnover_queries import Scope
 from crm_common.auth import Principal
-from crm_common.client_access import visible_client_condition
+from crm_common.client_access import visible_client_condition, visible_client_ids
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,5 @@ class Access:
     async def visible_among(self, conn: AsyncConnection,
                             client_ids: list[uuid.UUID]) -> set[uuid.UUID]:
         """Which of these clients the principal may see (one statement)."""
-        if self.sees_all:
-            return set(client_ids)
-        c = access.require_clients().c
-        rows = await conn.execute(sa.select(c.client_id).where(
-            c.client_id.in_(client_ids), self.scope()(c.client_id)))
-        return set(rows.scalars())
+        return await visible_client_ids(conn, access, self.principal, client_ids, self.now,
+                                        self.grace)

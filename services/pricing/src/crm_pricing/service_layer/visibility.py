@@ -12,11 +12,10 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_common.auth import Principal
-from crm_common.client_access import visible_client_condition
+from crm_common.client_access import visible_client_ids
 from crm_common.problems import forbidden
 from crm_pricing.adapters.tables import access
 
@@ -46,15 +45,8 @@ class Access:
     async def visible_among(self, conn: AsyncConnection,
                             client_ids: list[uuid.UUID]) -> set[uuid.UUID]:
         """Which of these clients the principal may see (one statement)."""
-        if self.sees_all:
-            return set(client_ids)
-        if not client_ids:
-            return set()
-        c = access.require_clients().c
-        rows = await conn.execute(sa.select(c.client_id).where(
-            c.client_id.in_(client_ids),
-            visible_client_condition(access, self.principal, c.client_id, self.now, self.grace)))
-        return set(rows.scalars())
+        return await visible_client_ids(conn, access, self.principal, client_ids, self.now,
+                                        self.grace)
 
     async def may_see(self, conn: AsyncConnection, client_id: uuid.UUID) -> bool:
         return client_id in await self.visible_among(conn, [client_id])
