@@ -148,14 +148,25 @@ class MalformedEvent(ValueError):
     """An event whose payload lacks what the projection needs (it goes to the DLQ)."""
 
 
-def _uuid(data: dict[str, Any], key: str, *, optional: bool = False) -> uuid.UUID | None:
+def event_snapshot(envelope: dict[str, Any], key: str) -> dict[str, Any]:
+    """The snapshot object ``data.<key>`` of an event (``client``, ``employee``, ``group``,
+    ``contract``); ``MalformedEvent`` when it has none."""
+    data = envelope.get("data")
+    snapshot = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(snapshot, dict):
+        raise MalformedEvent(f"{envelope.get('type')} carries no {key} snapshot")
+    return snapshot
+
+
+def event_uuid(data: dict[str, Any], key: str, *, optional: bool = False) -> uuid.UUID | None:
+    """``data[key]`` as a UUID (None when absent and ``optional``); ``MalformedEvent`` else."""
     raw = data.get(key)
     if raw is None and optional:
         return None
     try:
         return uuid.UUID(str(raw))
     except (TypeError, ValueError) as exc:
-        raise MalformedEvent(f"{key} is not a UUID: {raw!r}") from exc
+        raise MalformedEvent(f"{key} is not a UUID: {raw!r}"[:200]) from exc
 
 
 def _moment(data: dict[str, Any], key: str) -> dt.datetime:
@@ -169,10 +180,11 @@ def _moment(data: dict[str, Any], key: str) -> dt.datetime:
     return moment
 
 
-def _version(data: dict[str, Any]) -> int:
+def event_version(data: dict[str, Any]) -> int:
+    """``data["version"]``, a positive integer; ``MalformedEvent`` else."""
     raw = data.get("version")
     if not isinstance(raw, int) or isinstance(raw, bool) or raw < 1:
-        raise MalformedEvent(f"version is not a positive integer: {raw!r}")
+        raise MalformedEvent(f"version is not a positive integer: {raw!r}"[:200])
     return raw
 
 
@@ -194,19 +206,17 @@ async def apply_client_event(
     session: AsyncSession, tables: ClientAccessTables, envelope: dict[str, Any]
 ) -> None:
     """Any ``crm.clients.client.*`` event: keep the client's code, name, owner and status."""
-    client = envelope.get("data", {}).get("client")
-    if not isinstance(client, dict):
-        raise MalformedEvent(f"{envelope.get('type')} carries no client snapshot")
+    client = event_snapshot(envelope, "client")
     name = client.get("tradeName") or client.get("legalName")
     if not isinstance(name, str) or not isinstance(client.get("code"), str):
         raise MalformedEvent("client snapshot lacks code or name")
     await upsert_newer(session, tables.require_clients(), "client_id", {
-        "client_id": _uuid(client, "id"),
+        "client_id": event_uuid(client, "id"),
         "code": client["code"],
         "name": name,
-        "owner_id": _uuid(client, "ownerId", optional=True),
+        "owner_id": event_uuid(client, "ownerId", optional=True),
         "status": str(client.get("status", "active")),
-        "version": _version(client),
+        "version": event_version(client),
     })
 
 
@@ -223,13 +233,13 @@ async def apply_meeting_event(
     if not isinstance(status, str):
         raise MalformedEvent(f"status is not a string: {status!r}")
     await upsert_newer(session, tables.grants, "meeting_id", {
-        "meeting_id": _uuid(data, "meetingId"),
-        "client_id": _uuid(data, "clientId"),
-        "employee_id": _uuid(data, "employeeId"),
+        "meeting_id": event_uuid(data, "meetingId"),
+        "client_id": event_uuid(data, "clientId"),
+        "employee_id": event_uuid(data, "employeeId"),
         "starts_at": starts_at,
         "ends_at": ends_at,
         "status": status,
-        "version": _version(data),
+        "version": event_version(data),
     })
 
 
@@ -237,19 +247,17 @@ async def apply_employee_event(
     session: AsyncSession, tables: ClientAccessTables, envelope: dict[str, Any]
 ) -> None:
     """Any ``crm.clients.employee.*`` event: keep the employee's name, role and whether active."""
-    employee = envelope.get("data", {}).get("employee")
-    if not isinstance(employee, dict):
-        raise MalformedEvent(f"{envelope.get('type')} carries no employee snapshot")
+    employee = event_snapshot(envelope, "employee")
     if not isinstance(employee.get("fullName"), str) or not isinstance(employee.get("role"), str):
         raise MalformedEvent("employee snapshot lacks fullName or role")
     await upsert_newer(session, tables.require_employees(), "employee_id", {
-        "employee_id": _uuid(employee, "id"),
+        "employee_id": event_uuid(employee, "id"),
         "full_name": employee["fullName"],
         "email": employee.get("email"),
         "role": employee["role"],
-        "manager_id": _uuid(employee, "managerId", optional=True),
+        "manager_id": event_uuid(employee, "managerId", optional=True),
         "active": bool(employee.get("active", True)),
-        "version": _version(employee),
+        "version": event_version(employee),
     })
 
 

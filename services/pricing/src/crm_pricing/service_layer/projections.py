@@ -20,35 +20,19 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_common.client_access import MalformedEvent, upsert_newer
+from crm_common.client_access import (
+    MalformedEvent,
+    event_snapshot,
+    event_uuid,
+    event_version,
+    upsert_newer,
+)
 from crm_common.parsing import lookup_id
 from crm_pricing.adapters.tables import client_groups, client_profiles, client_turnover, contracts
 from crm_pricing.domain.turnover import turnover_from_event
 
 #: called after a newer turnover figure is stored: (session, client id, turnover version)
 AfterTurnover = Callable[[AsyncSession, Any, int], Awaitable[None]]
-
-
-def _snapshot(envelope: dict[str, Any], key: str) -> dict[str, Any]:
-    data = envelope.get("data")
-    snapshot = data.get(key) if isinstance(data, dict) else None
-    if not isinstance(snapshot, dict):
-        raise MalformedEvent(f"{envelope.get('type')} carries no {key} snapshot")
-    return snapshot
-
-
-def _id(snapshot: dict[str, Any], key: str) -> Any:
-    value = lookup_id(snapshot.get(key))
-    if value is None:
-        raise MalformedEvent(f"{key} is not a UUID: {snapshot.get(key)!r}"[:200])
-    return value
-
-
-def _version(snapshot: dict[str, Any]) -> int:
-    version = snapshot.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise MalformedEvent(f"version is not a positive integer: {version!r}"[:200])
-    return version
 
 
 def _date(snapshot: dict[str, Any], key: str, *, optional: bool = True) -> dt.date | None:
@@ -62,27 +46,27 @@ def _date(snapshot: dict[str, Any], key: str, *, optional: bool = True) -> dt.da
 
 
 async def apply_client(session: AsyncSession, envelope: dict[str, Any]) -> None:
-    client = _snapshot(envelope, "client")
+    client = event_snapshot(envelope, "client")
     term = client.get("paymentTermDays")
     await upsert_newer(session, client_profiles, "client_id", {
-        "client_id": _id(client, "id"),
+        "client_id": event_uuid(client, "id"),
         "group_id": lookup_id(client.get("groupId")),
         "payment_term_days": term if isinstance(term, int) and not isinstance(term, bool)
         else None,
-        "version": _version(client),
+        "version": event_version(client),
     })
 
 
 async def apply_group(session: AsyncSession, envelope: dict[str, Any]) -> None:
-    group = _snapshot(envelope, "group")
+    group = event_snapshot(envelope, "group")
     code, name = group.get("code"), group.get("name")
     if not isinstance(code, str) or not isinstance(name, str):
         raise MalformedEvent("group snapshot lacks code or name")
     await upsert_newer(session, client_groups, "id", {
-        "id": _id(group, "id"), "code": code[:100], "name": name[:500],
+        "id": event_uuid(group, "id"), "code": code[:100], "name": name[:500],
         "archived": group.get("archivedAt") is not None
         or str(envelope.get("type", "")).endswith(".archived"),
-        "version": _version(group),
+        "version": event_version(group),
     })
 
 
@@ -101,17 +85,17 @@ def _discounts(raw: Any) -> list[dict[str, Any]]:
 
 
 async def apply_contract(session: AsyncSession, envelope: dict[str, Any]) -> None:
-    contract = _snapshot(envelope, "contract")
+    contract = event_snapshot(envelope, "contract")
     number, status = contract.get("number"), contract.get("status")
     if not isinstance(number, str) or not isinstance(status, str):
         raise MalformedEvent("contract snapshot lacks number or status")
     valid_from = _date(contract, "validFrom", optional=False)
     await upsert_newer(session, contracts, "id", {
-        "id": _id(contract, "id"), "client_id": _id(contract, "clientId"),
+        "id": event_uuid(contract, "id"), "client_id": event_uuid(contract, "clientId"),
         "number": number[:100], "status": status, "valid_from": valid_from,
         "valid_until": _date(contract, "validUntil"),
         "discounts": _discounts(contract.get("discounts", [])),
-        "version": _version(contract),
+        "version": event_version(contract),
     })
 
 
@@ -122,10 +106,8 @@ async def apply_turnover(session: AsyncSession, envelope: dict[str, Any],
     data = envelope.get("data")
     if not isinstance(data, dict):
         raise MalformedEvent(f"{envelope.get('type')} carries no data")
-    client_id = _id(data, "clientId")
-    version = data.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise MalformedEvent(f"version is not a positive integer: {version!r}"[:200])
+    client_id = event_uuid(data, "clientId")
+    version = event_version(data)
     if not isinstance(data.get("months"), list) or not isinstance(data.get("asOf"), str):
         raise MalformedEvent("turnover figures lack months or asOf")
     try:
