@@ -31,7 +31,8 @@ from crm_common.signing import BadSignature, sign, verify
 from crm_pricing.adapters.tables import access as access_tables
 from crm_pricing.config import PricingConfig
 from crm_pricing.service_layer import price_list_export as export
-from crm_pricing.service_layer.pricing_inputs import RuleBook, load_clients
+from crm_pricing.service_layer.pricing_inputs import RuleBook
+from crm_pricing.service_layer.quote import visible_client_facts
 from crm_pricing.service_layer.visibility import Access
 
 log = logging.getLogger("crm.pricing.exports")
@@ -107,9 +108,9 @@ async def download(request: Request) -> Response:
     book = state_of(request, "rules", RuleBook)
     access = Access(principal, dt.datetime.now(dt.UTC), runtime.settings.access_grace)
     async with runtime.reader.connect() as conn:
-        if not await access.may_see(conn, client_id):
+        facts = await visible_client_facts(conn, access, client_id)
+        if facts is None:
             return _error(404, "NOT_FOUND", "no such client")
-        facts = (await load_clients(conn, [client_id]))[client_id]
         c = access_tables.require_clients().c
         name = await conn.scalar(sa.select(c.name).where(c.client_id == client_id))
     job = export.ExportRequest(client_id, name, day, config.contract_priority)

@@ -147,8 +147,9 @@ def _not_found(field: tuple[str, ...], what: str) -> Problems:
     return Problems([FieldProblem(field, "NOT_FOUND", f"{what} not found")])
 
 
-async def _visible_facts(conn: AsyncConnection, access: Access,
-                         client_id: uuid.UUID) -> ClientFacts | None:
+async def visible_client_facts(conn: AsyncConnection, access: Access,
+                               client_id: uuid.UUID) -> ClientFacts | None:
+    """The client as pricing sees it, or None when ``access`` may not see it (DESIGN §6)."""
     if not await access.may_see(conn, client_id):
         return None
     return (await load_clients(conn, [client_id]))[client_id]
@@ -163,7 +164,7 @@ async def price_quote(reader: AsyncEngine, book: RuleBook, access: Access, raw: 
     """Price a quote; ``Problems`` for bad input (nothing is stored either way)."""
     request = parse_quote(raw, today)
     async with reader.connect() as conn:
-        facts = await _visible_facts(conn, access, request.client_id)
+        facts = await visible_client_facts(conn, access, request.client_id)
         if facts is None:
             raise _not_found(("input", "client_id"), "client")
         codes = [code for code, _ in request.lines]
@@ -210,7 +211,7 @@ async def client_tiers(reader: AsyncEngine, book: RuleBook, access: Access,
                        client_id: uuid.UUID, day: dt.date) -> list[TierStatus] | None:
     """``Client.pricingTier``: None when the client is not the caller's to see."""
     async with reader.connect() as conn:
-        facts = await _visible_facts(conn, access, client_id)
+        facts = await visible_client_facts(conn, access, client_id)
         if facts is None:
             return None
         index = await book.index(conn)
@@ -316,7 +317,7 @@ async def client_price_list(reader: AsyncEngine, book: RuleBook, access: Access,
                             contract_priority: int | None) -> PriceListPage | None:
     """``Client.priceList``: None when the client is not the caller's to see."""
     async with reader.connect() as conn:
-        facts = await _visible_facts(conn, access, client_id)
+        facts = await visible_client_facts(conn, access, client_id)
         if facts is None:
             return None
         pricer = await ListPricer.make(conn, book, facts, day, contract_priority)
