@@ -31,6 +31,8 @@ def create_app(settings: Settings | None = None,
     settings = settings or Settings.from_env(SERVICE, DEFAULT_PORT)
     config = config or PricingConfig.from_env(settings)
     schema = build_schema(schema_extensions(settings))
+    #: the process's parsed rules: requests and the turnover consumer read them through it
+    book = RuleBook()
 
     def make_context(request: Request, principal: Principal, runtime: Runtime) -> Context:
         return Context(principal=principal, runtime=runtime, config=config,
@@ -38,10 +40,11 @@ def create_app(settings: Settings | None = None,
 
     @contextlib.asynccontextmanager
     async def resources(_runtime: Runtime) -> AsyncIterator[Mapping[str, Any] | None]:
-        yield {"rules": RuleBook(), "pricing_config": config}
+        yield {"rules": book, "pricing_config": config}
 
     def setup_consumers(runner: ConsumerRunner, _runtime: Runtime) -> None:
-        register_consumers(runner, erp_exchange=config.erp_exchange, source=settings.source)
+        register_consumers(runner, erp_exchange=config.erp_exchange, source=settings.source,
+                           book=book)
 
     return create_service_app(settings, schema, make_context=make_context,
                               setup_consumers=setup_consumers, extra_lifespan=resources,

@@ -26,6 +26,7 @@ from crm_common.messaging.consumer import ConsumerRunner
 from crm_pricing.adapters.tables import access
 from crm_pricing.service_layer import projections
 from crm_pricing.service_layer.catalogue import apply_product
+from crm_pricing.service_layer.pricing_inputs import RuleBook
 from crm_pricing.service_layer.tiers import refresh_client_tiers
 
 ERP_ROUTING_KEYS = ["erp.catalog.#"]
@@ -39,9 +40,11 @@ async def handle_client(session: AsyncSession, envelope: dict[str, Any]) -> None
     await projections.apply_client(session, envelope)
 
 
-def register_consumers(runner: ConsumerRunner, *, erp_exchange: str, source: str) -> None:
+def register_consumers(runner: ConsumerRunner, *, erp_exchange: str, source: str,
+                       book: RuleBook) -> None:
+    """``book``: the process's parsed rules, shared with the GraphQL requests."""
     async def after_turnover(session: AsyncSession, client_id: Any, version: int) -> None:
-        await refresh_client_tiers(session, client_id, version, source=source)
+        await refresh_client_tiers(session, client_id, version, source=source, book=book)
 
     async def handle_turnover(session: AsyncSession, envelope: dict[str, Any]) -> None:
         await projections.apply_turnover(session, envelope, after=after_turnover)

@@ -26,7 +26,8 @@ from crm_common.messaging.envelope import DomainEvent, to_cloudevent
 from crm_common.messaging.outbox import write_to_outbox
 from crm_pricing.adapters.tables import client_tiers
 from crm_pricing.domain.conditions import TierStatus, pricing_tiers
-from crm_pricing.service_layer.pricing_inputs import load_clients, read_rules
+from crm_pricing.domain.rule import RuleStatus
+from crm_pricing.service_layer.pricing_inputs import RuleBook, load_clients
 
 EVENT_TIER_CHANGED = "crm.pricing.client_tier.changed"
 NO_TIER = 0
@@ -57,11 +58,13 @@ def _payload(client_id: uuid.UUID, rule_id: uuid.UUID, version: int, status: Tie
 
 
 async def refresh_client_tiers(session: AsyncSession, client_id: uuid.UUID, version: int, *,
-                               source: str, today: dt.date | None = None) -> int:
-    """Recompute the client's tiers; store and publish each that moved. Returns how many."""
+                               source: str, book: RuleBook,
+                               today: dt.date | None = None) -> int:
+    """Recompute the client's tiers; store and publish each that moved. Returns how many.
+    The rules come through the process's ``book`` (parsed once, not once per event)."""
     day = today or dt.datetime.now(dt.UTC).date()
     conn = await session.connection()
-    stored = await read_rules(conn, statuses=("active",))
+    stored = [s for s in (await book.index(conn)).rules if s.rule.status is RuleStatus.ACTIVE]
     facts = (await load_clients(conn, [client_id]))[client_id]
     client = facts.client
     ids = {s.rule.code: (s.id, s.rule.version) for s in stored}
