@@ -167,6 +167,15 @@ class LinePrice:
     hints: tuple[Hint, ...]
 
     @property
+    def discount_percent(self) -> Decimal:
+        """The discount as a percentage of the base price, to two places (0 for a base price of
+        0; negative for a fixed price above the base)."""
+        if self.base_price <= ZERO:
+            return ZERO
+        return ((self.base_price - self.unit_price) * 100 / self.base_price) \
+            .quantize(Decimal("0.01"))
+
+    @property
     def applied(self) -> tuple[Step, ...]:
         return tuple(s for s in self.steps if s.kind in (StepKind.EXCLUSIVE, StepKind.CUMULATIVE))
 

@@ -19,8 +19,6 @@ from crm_pricing.domain.turnover import Period
 from crm_pricing.service_layer.pricing_inputs import ProductRow
 from crm_pricing.service_layer.quote import PricedQuote, PriceListEntry, PriceListPage
 
-HUNDRED = Decimal(100)
-
 
 @strawberry.enum(description="What a step of the price did.")
 class PriceStepKind(enum.Enum):
@@ -108,12 +106,6 @@ class TierHint:
                    effective_from=h.effective_from, message=h.message)
 
 
-def _percent(base: Decimal, price: Decimal) -> Decimal:
-    if base <= 0:
-        return Decimal(0)
-    return ((base - price) * HUNDRED / base).quantize(Decimal("0.01"))
-
-
 @strawberry.type(description="One priced line of a quote.")
 class QuoteLine:
     line_number: int = strawberry.field(description="1-based, in the order given.")
@@ -175,7 +167,7 @@ class Quote:
                 quantity=lp.line.quantity, base_price=Money.exact(lp.base_price),
                 base_price_list_code=q.base[code].price_list_code,
                 unit_price=Money.eur(lp.unit_price), discount=Money.exact(lp.discount),
-                discount_percent=_percent(lp.base_price, lp.unit_price),
+                discount_percent=lp.discount_percent,
                 base_total=Money.eur(lp.base_total), total=Money.eur(lp.line_total),
                 price=lp))
         return cls(client_id=strawberry.ID(str(q.request.client_id)), date=q.request.date,
@@ -286,7 +278,7 @@ class ClientPrice:
         return cls(product=PricedProduct.of(e.product), base_price=Money.exact(e.base.price),
                    base_price_list_code=e.base.price_list_code,
                    price=Money.eur(e.price.unit_price),
-                   discount_percent=_percent(e.base.price, e.price.unit_price),
+                   discount_percent=e.price.discount_percent,
                    rule_code=applied[0].rule_code if applied else None,
                    rule_version=applied[0].rule_version if applied else None,
                    price_steps=e.price.steps)

@@ -36,7 +36,6 @@ from crm_pricing.service_layer.quote import (
 PAGE = 500
 HEADER = ("Product code", "Product", "Product group", "Unit", "Base price (EUR)",
           "Base price list", "Client price (EUR)", "Discount %", "Rule", "Rule version")
-HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True)
@@ -47,18 +46,11 @@ class ExportRequest:
     contract_priority: int | None
 
 
-def _percent(e: PriceListEntry) -> Decimal:
-    base = e.base.price
-    if base <= 0:
-        return Decimal(0)
-    return ((base - e.price.unit_price) * HUNDRED / base).quantize(Decimal("0.01"))
-
-
 def _row(e: PriceListEntry) -> tuple[object, ...]:
     applied = e.price.applied
     return (e.product.code, e.product.name, e.product.group_name or e.product.group_code,
             e.product.unit, e.base.price, e.base.price_list_code, e.price.unit_price,
-            _percent(e), applied[0].rule_code if applied else "",
+            e.price.discount_percent, applied[0].rule_code if applied else "",
             applied[0].rule_version if applied else "")
 
 
@@ -138,7 +130,7 @@ async def write_xlsx(pages: AsyncIterator[list[PriceListEntry]], request: Export
                 sheet.write_number(r, 4, float(e.base.price), price4)
                 sheet.write_string(r, 5, e.base.price_list_code)
                 sheet.write_number(r, 6, float(e.price.unit_price), money)
-                sheet.write_number(r, 7, float(_percent(e)), percent)
+                sheet.write_number(r, 7, float(e.price.discount_percent), percent)
                 if applied:
                     sheet.write_string(r, 8, applied[0].rule_code or "", rule_format)
                     sheet.write_number(r, 9, applied[0].rule_version or 0)
