@@ -24,12 +24,12 @@ import uvicorn
 from pymongo import AsyncMongoClient
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from crm_common.attachments import AttachmentStore
 from crm_common.db import drop_database
 from crm_common.devkeys import generate_key_pair, mint_token
 from crm_common.settings import Settings
 from crm_common.testing import CaughtEvents, delete_broker_objects, event_message, open_tap
 from crm_dev import mongo, procs
-from crm_tasks.adapters.files import AttachmentStore
 from crm_tasks.app import create_app
 from crm_tasks.cli import migrate
 from crm_tasks.config import TasksSettings
@@ -38,7 +38,8 @@ AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 RUN = uuid.uuid4().hex[:10]
 QUEUE_PREFIX = f"test.{RUN}."
 SECRET = "integration-test-secret-" + "x" * 16
-QUEUES = ("tasks.access-clients", "tasks.access-meetings", "tasks.access-employees")
+QUEUES = ("tasks.access-clients", "tasks.access-meetings", "tasks.access-employees",
+          "tasks.asset-audits")
 
 pytestmark = pytest.mark.integration
 
