@@ -47,13 +47,14 @@ MAX_AGE = dt.timedelta(days=30)
 SKEW = dt.timedelta(minutes=5)
 
 
-def decide(principal: Principal, owner_id: uuid.UUID | None, *, visible: bool,
-           granted: bool = True) -> Decision:
+def decide(principal: Principal, owner_id: uuid.UUID | None, *, visible: bool) -> Decision:
     """Audits and material issues happen during a visit: anyone who sees the client (its owner,
-    a rep with a meeting there, managers, admins) records them."""
+    a rep with a meeting there, managers, admins; ``visible`` is the access rule's answer)
+    records them."""
     if not visible:
         return Decision.NOT_FOUND
-    return Decision.ALLOW if access.can_see(principal, owner_id, granted) else Decision.NOT_FOUND
+    return Decision.ALLOW if access.can_see(principal, owner_id, granted=True) \
+        else Decision.NOT_FOUND
 
 
 def coordinate(raw: Any, *, limit: int) -> Decimal:

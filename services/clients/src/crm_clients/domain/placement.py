@@ -39,7 +39,7 @@ def decide(principal: Principal, owner_id: uuid.UUID | None, *, visible: bool) -
     client one may not see is not found."""
     if not visible:
         return Decision.NOT_FOUND
-    return access.can_edit(principal, owner_id)
+    return access.can_edit(principal, owner_id, granted=True)  # visible: owned or granted
 
 
 def next_audit_due(last: dt.date, interval_days: int) -> dt.date:

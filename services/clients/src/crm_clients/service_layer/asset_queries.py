@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import RowMapping, Select, and_, any_, func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_clients.adapters.tables import (
@@ -51,7 +52,7 @@ _LINES_BY_AUDIT = select(audit_lines).where(audit_lines.c.audit_id == any_(IDS))
     audit_lines.c.audit_id, audit_lines.c.position)
 #: the latest audit line of each placement
 _LAST_LINE = (select(audit_lines).where(audit_lines.c.placement_id == any_(IDS))
-              .distinct(audit_lines.c.placement_id)
+              .ext(distinct_on(audit_lines.c.placement_id))
               .order_by(audit_lines.c.placement_id, audit_lines.c.audited_at.desc(),
                         audit_lines.c.id.desc()))
 _OPEN = placements.c.returned_on.is_(None)
