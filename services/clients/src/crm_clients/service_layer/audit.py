@@ -68,6 +68,7 @@ def _match(lines: list[dict[str, Any]], rows: list[RowMapping], client_id: uuid.
     by_tag = {r["tag_code"].lower(): r for r in rows}
     c = Collector(prefix=("input", "lines"))
     matched: list[RowMapping] = []
+    seen: dict[uuid.UUID, int] = {}
     for i, line in enumerate(lines):
         field = (str(i), "asset_id" if line["asset_id"] else "tag_code")
         row = by_id.get(line["asset_id"]) if line["asset_id"] else \
@@ -76,6 +77,10 @@ def _match(lines: list[dict[str, Any]], rows: list[RowMapping], client_id: uuid.
             c.add(field, "NOT_FOUND", "no asset has this id" if line["asset_id"]
                   else "no asset has this tag code")
             continue
+        if row["id"] in seen:  # once by id, once by tag code
+            c.add(field, "DUPLICATE", f"line {seen[row['id']] + 1} is about the same asset")
+            continue
+        seen[row["id"]] = i
         here = row["placed_client_id"] == client_id
         result = AuditResult(line["result"])
         if result in domain.PLACED_HERE and not here:
