@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
+from crm_common.attachments.tables import define_attachment_table
 from crm_common.client_access import define_client_access_tables
 from crm_common.history import define_history_table
 from crm_common.messaging.inbox import define_inbox_table
@@ -405,3 +406,15 @@ audit_lines = Table(
 Index("ix_audit_lines_audit", audit_lines.c.audit_id, audit_lines.c.position)
 Index("ix_audit_lines_asset", audit_lines.c.asset_id, audit_lines.c.audited_at)
 Index("ix_audit_lines_placement", audit_lines.c.placement_id, audit_lines.c.audited_at)
+
+# Files of the inventory, through the kit's attachment store (crm_common.attachments): signed
+# handover protocols of placements (PDF or an image) and photos of audits (any image format).
+placement_protocols = define_attachment_table(
+    metadata, name="placement_protocols",
+    owner=("placement", Column("placement_id", UUID(as_uuid=True), ForeignKey("placements.id"),
+                               nullable=False)))
+audit_photos = define_attachment_table(
+    metadata, Column("asset_id", UUID(as_uuid=True), ForeignKey("assets.id")),
+    name="audit_photos",
+    owner=("audit", Column("audit_id", UUID(as_uuid=True), ForeignKey("audits.id"),
+                           nullable=False)))

@@ -24,6 +24,7 @@ from crm_clients.graphql.inventory_types import (
     AssetFields,
     AuditFields,
     AuditLineFields,
+    InventoryFile,
     MaterialIssue,
     PlacementFields,
 )
@@ -351,6 +352,12 @@ class Placement(PlacementFields):
         return await load_node(info.context.loaders.last_audit_line, uuid.UUID(str(self.id)),
                                AuditLine.from_row)
 
+    @strawberry.field(description="The signed handover protocol's files (PDF or image), oldest "
+                                  "first (at most 50).")
+    async def protocols(self, info: strawberry.Info) -> list[InventoryFile]:
+        rows = await info.context.loaders.protocols.load(uuid.UUID(str(self.id)))
+        return [InventoryFile.from_row(r, info.context.files.urls.protocols) for r in rows]
+
 
 @strawberry.type
 class PlacementEdge:
@@ -389,6 +396,11 @@ class Audit(AuditFields):
     async def client(self, info: strawberry.Info) -> Client | None:
         return await load_node(info.context.loaders.client, lookup_id(self.client_id),
                                Client.from_row)
+
+    @strawberry.field(description="Photos taken during the audit, oldest first (at most 50).")
+    async def photos(self, info: strawberry.Info) -> list[InventoryFile]:
+        rows = await info.context.loaders.photos.load(uuid.UUID(str(self.id)))
+        return [InventoryFile.from_row(r, info.context.files.urls.photos) for r in rows]
 
 
 @strawberry.type(description="The advertising inventory at a client.")

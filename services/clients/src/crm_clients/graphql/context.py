@@ -13,6 +13,7 @@ from strawberry.dataloader import DataLoader
 from crm_clients.adapters.tables import history
 from crm_clients.graphql.contract_types import contract_loaders
 from crm_clients.graphql.inventory_types import inventory_loaders
+from crm_clients.resources import InventoryFiles, files_of
 from crm_clients.service_layer import client_queries, employee_queries, group_queries
 from crm_clients.service_layer.contract_jobs import JobSettings
 from crm_common.auth import Principal
@@ -51,11 +52,14 @@ class Loaders:
     last_audit_line: DataLoader[uuid.UUID, Any]
     lines_by_asset: DataLoader[uuid.UUID, list[Any]]
     material_by_client: DataLoader[Any, Page]
+    protocols: DataLoader[uuid.UUID, list[Any]]
+    photos: DataLoader[uuid.UUID, list[Any]]
 
 
 @dataclass
 class Context(RequestContext):
     contract_job: JobSettings
+    files: InventoryFiles
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -77,4 +81,5 @@ class Context(RequestContext):
 
 def make_context(request: Request, principal: Principal, runtime: Runtime) -> Context:
     return Context(principal=principal, runtime=runtime,
-                   contract_job=state_of(request, JOB_SETTINGS, JobSettings))
+                   contract_job=state_of(request, JOB_SETTINGS, JobSettings),
+                   files=files_of(request))

@@ -171,3 +171,23 @@ class AssetFilterInput:
         default=None, description="Placed now at a client of this group.")
     number: str | None = strawberry.field(
         default=None, description="The start of an inventory number or tag code, any case.")
+
+
+@strawberry.input
+class RequestProtocolUploadInput:
+    placement_id: strawberry.ID
+    file_name: str
+    content_type: str | None = strawberry.field(default=strawberry.UNSET,
+                                                description="Declared; the content decides.")
+    size: int | None = strawberry.field(default=strawberry.UNSET, description="Bytes, if known.")
+
+
+@strawberry.input
+class RequestPhotoUploadInput:
+    audit_id: strawberry.ID
+    file_name: str
+    asset_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The asset of one of the audit's lines it shows.")
+    content_type: str | None = strawberry.field(default=strawberry.UNSET,
+                                                description="Declared; the content decides.")
+    size: int | None = strawberry.field(default=strawberry.UNSET, description="Bytes, if known.")

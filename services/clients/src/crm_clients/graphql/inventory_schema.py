@@ -29,14 +29,17 @@ from crm_clients.graphql.inventory_inputs import (
     IssueMaterialInput,
     PlaceAssetInput,
     RecordAuditInput,
+    RequestPhotoUploadInput,
+    RequestProtocolUploadInput,
     ReturnAssetInput,
     UpdateAssetInput,
     UpdateAssetTypeInput,
     WriteOffAssetInput,
 )
-from crm_clients.graphql.inventory_types import AssetType, MaterialIssue
+from crm_clients.graphql.inventory_types import AssetType, FileUpload, MaterialIssue
 from crm_clients.service_layer import asset as assets
-from crm_clients.service_layer import asset_queries, audit, placement
+from crm_clients.service_layer import asset_queries, audit, inventory_files, placement
+from crm_common.attachments import Action, UploadGrant
 from crm_common.graphql.connections import requested_page_size
 from crm_common.graphql.context import load_node
 from crm_common.graphql.cursors import InvalidCursor
@@ -88,6 +91,12 @@ class AuditPayload:
 @strawberry.type
 class MaterialIssuePayload:
     material_issue: MaterialIssue | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class FileUploadPayload:
+    upload: FileUpload | None
     user_errors: list[UserError]
 
 
@@ -296,6 +305,42 @@ class InventoryMutation:
         return AuditPayload(
             audit=await load_node(ctx.loaders.audit, audit_id, Audit.from_row),
             user_errors=errors)
+
+    @strawberry.mutation(description="An upload URL for the placement's signed handover "
+                                     "protocol (a PDF or an image; who may place there).")
+    async def request_placement_protocol_upload(
+            self, info: strawberry.Info, input: RequestProtocolUploadInput) -> FileUploadPayload:
+        return await _upload(info, "protocol", to_raw(input))
+
+    @strawberry.mutation(description="An upload URL for a photo of an audit (any image format; "
+                                     "anyone who sees the client).")
+    async def request_audit_photo_upload(
+            self, info: strawberry.Info, input: RequestPhotoUploadInput) -> FileUploadPayload:
+        return await _upload(info, "photo", to_raw(input))
+
+
+async def _upload(info: strawberry.Info, kind: str, raw: dict[str, Any]) -> FileUploadPayload:
+    """Ask for an upload URL of a placement protocol or an audit photo, signed for the caller."""
+    ctx = info.context
+    cfg = ctx.files.settings
+    command = inventory_files.request_protocol_upload if kind == "protocol" \
+        else inventory_files.request_photo_upload
+
+    async def action() -> UploadGrant:
+        async with ctx.uow() as uow:
+            return await command(uow, ctx.principal, raw, max_bytes=cfg.max_bytes,
+                                 ttl=cfg.upload_url_ttl, now=dt.datetime.now(dt.UTC),
+                                 grace=ctx.grace)
+
+    grant, errors = await mutate(info, action, service=SERVICE)
+    if grant is None:
+        return FileUploadPayload(upload=None, user_errors=errors)
+    urls = ctx.files.urls.protocols if kind == "protocol" else ctx.files.urls.photos
+    url, expires = urls.signed_url(Action.UPLOAD, grant.attachment_id, grant.expires_at,
+                                   by=ctx.principal.subject)
+    return FileUploadPayload(upload=FileUpload(file_id=strawberry.ID(str(grant.attachment_id)),
+                                               upload_url=url, expires_at=expires),
+                             user_errors=[])
 
 
 def _forget_asset(info: strawberry.Info, asset_id: uuid.UUID | None,

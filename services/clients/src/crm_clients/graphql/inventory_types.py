@@ -17,9 +17,11 @@ from typing import Any, Self
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from crm_clients.adapters.tables import audit_photos, placement_protocols
 from crm_clients.domain import asset as domain
 from crm_clients.domain.audit import AuditResult
 from crm_clients.service_layer import asset_queries
+from crm_common.attachments import Action, SignedUrls, stored_by_owner
 from crm_common.auth import Principal
 from crm_common.graphql.context import batch_loader, load_node
 from crm_common.graphql.history import HistoryConnection, history_connection
@@ -253,6 +255,44 @@ class MaterialIssue:
                                AssetType.from_row)
 
 
+@strawberry.type(description="A file of the inventory: a placement's signed protocol or an "
+                             "audit's photo.")
+class InventoryFile:
+    id: strawberry.ID
+    file_name: str = strawberry.field(description="The name sent, made safe.")
+    detected_content_type: str | None = strawberry.field(
+        description="The type detected from the content (a PDF or an image).")
+    size: int | None
+    sha256: str | None
+    asset_id: strawberry.ID | None = strawberry.field(
+        description="An audit photo's asset, when it shows one asset.")
+    created_by: strawberry.ID
+    stored_at: datetime | None
+    download_url: str = strawberry.field(description="A short-lived signed URL that streams "
+                                                     "the file.")
+
+    @classmethod
+    def from_row(cls, r: Mapping[Any, Any], urls: SignedUrls) -> InventoryFile:
+        url, _ = urls.signed_url(Action.DOWNLOAD, r["id"])
+        return cls(id=strawberry.ID(str(r["id"])), file_name=r["file_name"],
+                   detected_content_type=r["detected_type"], size=r["size"],
+                   sha256=r["sha256"], asset_id=_id(r.get("asset_id")),
+                   created_by=strawberry.ID(str(r["created_by"])), stored_at=r["stored_at"],
+                   download_url=url)
+
+
+@strawberry.type(description="Where to PUT the file's bytes (no token: the URL is signed for "
+                             "you and works once, until expiresAt).")
+class FileUpload:
+    file_id: strawberry.ID
+    upload_url: str
+    expires_at: datetime
+
+
+#: files listed per placement or audit
+MAX_FILES = 50
+
+
 def inventory_loaders(reader: AsyncEngine, principal: Principal,
                       grace: timedelta) -> dict[str, Any]:
     """The per-request DataLoaders of the inventory (fields of the context's ``Loaders``)."""
@@ -271,4 +311,12 @@ def inventory_loaders(reader: AsyncEngine, principal: Principal,
         "lines_by_asset": batch_loader(partial(q.lines_by_asset, reader, principal,
                                                grace=grace)),
         "material_by_client": batch_loader(partial(q.material_by_client, reader)),
+        "protocols": batch_loader(partial(_files, reader, placement_protocols)),
+        "photos": batch_loader(partial(_files, reader, audit_photos)),
     }
+
+
+async def _files(reader: AsyncEngine, table: Any, owner_ids: list[uuid.UUID]) -> list[list[Any]]:
+    """The stored files of owners the caller already resolved (so may see), oldest first."""
+    pages = await stored_by_owner(reader, table, [(i, MAX_FILES, None) for i in owner_ids])
+    return [list(p.rows) for p in pages]
