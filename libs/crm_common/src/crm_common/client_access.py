@@ -169,7 +169,8 @@ def event_uuid(data: dict[str, Any], key: str, *, optional: bool = False) -> uui
         raise MalformedEvent(f"{key} is not a UUID: {raw!r}"[:200]) from exc
 
 
-def _moment(data: dict[str, Any], key: str) -> dt.datetime:
+def event_moment(data: dict[str, Any], key: str) -> dt.datetime:
+    """``data[key]`` as a timezone-aware moment (RFC 3339); ``MalformedEvent`` else."""
     raw = data.get(key)
     try:
         moment = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
@@ -228,7 +229,7 @@ async def apply_meeting_event(
     data = envelope.get("data")
     if not isinstance(data, dict):
         raise MalformedEvent(f"{envelope.get('type')} carries no data")
-    starts_at, ends_at = _moment(data, "startsAt"), _moment(data, "endsAt")
+    starts_at, ends_at = event_moment(data, "startsAt"), event_moment(data, "endsAt")
     status = data.get("status")
     if not isinstance(status, str):
         raise MalformedEvent(f"status is not a string: {status!r}")
