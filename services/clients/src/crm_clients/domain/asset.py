@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from crm_clients.domain.client import money
 from crm_common.auth import Principal
 from crm_common.problems import camel
 from crm_common.text import InvalidValue, clean_text
@@ -82,26 +83,9 @@ def manages_inventory(principal: Principal) -> bool:
 # --- field readers (shared by the placement and audit rules) ----------------------------------
 
 def amount(raw: Any, *, maximum: Decimal = MAX_AMOUNT) -> Decimal | None:
-    """A non-negative amount in euros with at most two decimals (``None`` stays ``None``)."""
-    if raw is None:
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, (Decimal, int, float, str)):
-        raise InvalidValue("INVALID_TYPE", "must be an amount")
-    if isinstance(raw, str) and len(raw) > 32:
-        raise InvalidValue("INVALID_VALUE", "must be an amount such as 1250.00")
-    try:
-        value = Decimal(str(raw).strip())
-    except InvalidOperation:
-        raise InvalidValue("INVALID_VALUE", "must be an amount such as 1250.00") from None
-    if not value.is_finite():
-        raise InvalidValue("INVALID_VALUE", "must be a finite amount")
-    if value < 0:
-        raise InvalidValue("OUT_OF_RANGE", "must not be negative")
-    if value > maximum:
-        raise InvalidValue("OUT_OF_RANGE", f"must not exceed {maximum}")
-    if value != value.quantize(CENT):
-        raise InvalidValue("INVALID_VALUE", "at most two decimal places")
-    return value.quantize(CENT)
+    """A non-negative amount in euros with at most two decimals (``None`` stays ``None``): the
+    dossier's rule for amounts (``client.money``) with the inventory's ceiling."""
+    return money(raw, maximum=maximum)
 
 
 def whole(raw: Any, *, low: int, high: int) -> int | None:
