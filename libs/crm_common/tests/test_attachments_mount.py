@@ -26,7 +26,7 @@ import pytest
 import sqlalchemy as sa
 import strawberry
 import uvicorn
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.requests import Request
 
 from crm_common.attachments import (
@@ -95,10 +95,9 @@ class Mounted:
     http: httpx.AsyncClient
 
     async def pending(self, use: str, by: uuid.UUID, name: str = "f.bin") -> uuid.UUID:
-        async with self.engine.begin() as conn:
-            session_like = _ConnSession(conn)
+        async with async_sessionmaker(self.engine)() as session, session.begin():
             grant = await insert_pending(
-                session_like, asset_files, uuid.uuid4(),  # type: ignore[arg-type]
+                session, asset_files, uuid.uuid4(),
                 read_upload_request({"file_name": name}, max_bytes=LIMIT), created_by=by,
                 now=dt.datetime.now(dt.UTC), ttl=dt.timedelta(minutes=5), use=use)
         return grant.attachment_id
@@ -117,16 +116,6 @@ class Mounted:
             return int((await conn.execute(sa.text(
                 "SELECT count(*) FROM outbox WHERE envelope->>'subject' = :s"),
                 {"s": str(attachment_id)})).scalar_one())
-
-
-class _ConnSession:
-    """``insert_pending`` needs only ``execute``: a connection serves in the tests."""
-
-    def __init__(self, conn: Any) -> None:
-        self._conn = conn
-
-    async def execute(self, statement: Any) -> Any:
-        return await self._conn.execute(statement)
 
 
 def _free_port() -> int:

@@ -80,6 +80,7 @@ async def test_a_missing_line_raises_one_task_whatever_arrives_and_how_often(
     assert task["title"] == ("Asset INV-123 (Хладилна витрина) missing at "
                              "Тракия Дистрибуция АД")
     assert "взета за ремонт" in task["description"] and data["auditId"] in task["description"]
+    assert "(audited by Петър Иванов)" in task["description"]  # other_rep, in the projection
     # 23:30 UTC on the 7th is the 8th in Sofia; due seven days later
     assert task["due_date"] == dt.date(2026, 12, 15)
     assert (task["priority"], task["status"], task["kind"]) == ("high", "assigned", "general")
@@ -116,6 +117,16 @@ async def test_an_unknown_client_without_owner_goes_to_the_auditor(
     (task,) = await line_tasks(service, data)
     assert task["assignee_id"] == world.other_rep and task["client_id"] == stranger
     assert task["title"].endswith(f"missing at client {stranger}")
+
+
+async def test_an_auditor_the_projection_does_not_know_is_named_by_id(
+        service: Service, world: World, publisher: Publisher) -> None:
+    auditor = uuid.uuid4()
+    data = line(world, owner=world.rep, auditedBy=str(auditor))
+    await settled(service, [await publish(publisher, MISSING, data)])
+    (task,) = await line_tasks(service, data)
+    assert task["assigned_by"] == auditor
+    assert f"(audited by employee {auditor})" in task["description"]
 
 
 @pytest.mark.parametrize("result", ["found", "moved", "unrecorded"])

@@ -87,8 +87,10 @@ def test_the_task_text_names_the_asset_and_the_client() -> None:
     assert title == "Asset INV-123 (Fridge) missing at Тракия Дистрибуция АД"
     assert str(line.audit_id) in description and "Notes: На склад" in description
     assert "\r" not in description
-    title, _ = task_text(line, None)
+    assert f"(audited by employee {line.audited_by})" in description
+    title, description = task_text(line, None, "Петър Иванов")
     assert title.endswith(f"missing at client {line.client_id}")
+    assert "(audited by Петър Иванов)" in description
 
 
 def test_hostile_and_huge_text_is_made_safe_and_cut() -> None:

@@ -130,15 +130,17 @@ def due_date(line: AuditLine, tz: ZoneInfo, days: int) -> dt.date:
     return line.audited_at.astimezone(tz).date() + dt.timedelta(days=days)
 
 
-def task_text(line: AuditLine, client_name: str | None) -> tuple[str, str]:
-    """The title and description of the task a missing or damaged line raises."""
+def task_text(line: AuditLine, client_name: str | None, auditor_name: str | None = None
+              ) -> tuple[str, str]:
+    """The title and description of the task a missing or damaged line raises (names from the
+    service's projections, when it knows them; ids else)."""
     at = plain(client_name, 120) if client_name else f"client {line.client_id}"
     what = f"Asset {plain(line.inventory_number, 60)} ({plain(line.asset_type_name, 60)})"
     title = plain(f"{what} {line.result.value} at {at}", MAX_TITLE)
+    by = plain(auditor_name, 120) if auditor_name else f"employee {line.audited_by}"
     parts = [
         f"{what} was found {line.result.value} in the audit {line.audit_id} of "
-        f"{line.audited_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC "
-        f"(audited by employee {line.audited_by}).",
+        f"{line.audited_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC (audited by {by}).",
     ]
     if line.result is AuditResult.MISSING:
         parts.append("Find out where it is, or have it written off.")

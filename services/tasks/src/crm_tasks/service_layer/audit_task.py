@@ -51,8 +51,11 @@ async def raise_audit_task(session: AsyncSession, envelope: dict[str, Any], *, t
     c = access.require_clients()
     client = (await session.execute(select(c.c.name, c.c.owner_id)
                                     .where(c.c.client_id == line.client_id))).first()
+    e = access.require_employees()
+    auditor = (await session.execute(select(e.c.full_name)
+                                     .where(e.c.employee_id == line.audited_by))).scalar()
     assignee = line.client_owner_id or (client.owner_id if client else None) or line.audited_by
-    title, description = task_text(line, client.name if client else None)
+    title, description = task_text(line, client.name if client else None, auditor)
     row = await insert_task(session, {
         "title": title, "description": description, "kind": TaskKind.GENERAL,
         "commitment_type": None, "client_id": line.client_id, "activity_id": line.activity_id,
