@@ -287,7 +287,6 @@ class InventoryMutation:
             uow, ctx.principal, raw, grace=ctx.grace, today=business_today()))
         row = None
         if issue_id is not None:
-            forget(ctx.loaders.material_by_client, lookup_id(input.client_id))
             row = await asset_queries.material_issue(ctx.runtime.reader, issue_id)
         return MaterialIssuePayload(material_issue=MaterialIssue.from_row(row) if row else None,
                                     user_errors=errors)
