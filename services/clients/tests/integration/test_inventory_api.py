@@ -198,8 +198,17 @@ async def test_audit_results_findings_cadence_and_events(service: Service,
     assert now["auditLines"][0]["result"] == "UNRECORDED"
     hurt = (await service.data(manager, GET_ASSET, {"id": damaged_asset["id"]}))["asset"]
     assert hurt["condition"] == "DAMAGED" and hurt["lastAuditedAt"] is not None
-    # a rep with a meeting grant does not see the other client's asset through the finding
+    # the rep does not see the other client's asset through the finding
     assert (await service.data(rep_token, GET_ASSET, {"id": elsewhere["id"]}))["asset"] is None
+    # the finding is listed for managers (and for whoever sees the audited client)
+    findings = """query($after: String) { unrecordedFindings(first: 100, after: $after) {
+      edges { node { auditId assetId result placementId } } pageInfo { hasNextPage } } }"""
+    for token in (manager, rep_token):
+        listed = (await service.data(token, findings))["unrecordedFindings"]["edges"]
+        assert {"auditId": audit["id"], "assetId": elsewhere["id"], "result": "UNRECORDED",
+                "placementId": None} in [e["node"] for e in listed]
+    stranger = service.token("sales_rep", await service.employee())
+    assert (await service.data(stranger, findings))["unrecordedFindings"]["edges"] == []
 
 
 async def test_audits_due_per_rep(service: Service) -> None:

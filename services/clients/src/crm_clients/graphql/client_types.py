@@ -385,6 +385,18 @@ class AuditLine(AuditLineFields):
                                Audit.from_row)
 
 
+@strawberry.type
+class AuditLineEdge:
+    cursor: str
+    node: AuditLine
+
+
+@strawberry.type
+class AuditLineConnection:
+    edges: list[AuditLineEdge]
+    page_info: PageInfo
+
+
 @strawberry.type(description="An audit of the assets at a client during a visit.")
 class Audit(AuditFields):
     @strawberry.field(description="One line per asset, in the order given.")
@@ -448,6 +460,10 @@ async def audits_due_connection(info: strawberry.Info, owner_id: uuid.UUID | Non
     for row in page.rows:
         info.context.loaders.placement.prime(row["id"], row)
     return placement_connection(page)
+
+
+def audit_line_connection(page: Page) -> AuditLineConnection:
+    return connection_of(page, AuditLineConnection, AuditLineEdge, AuditLine.from_row)
 
 
 def asset_connection(page: Page) -> AssetConnection:

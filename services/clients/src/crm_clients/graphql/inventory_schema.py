@@ -16,9 +16,11 @@ from crm_clients.graphql.client_types import (
     Asset,
     AssetConnection,
     Audit,
+    AuditLineConnection,
     Placement,
     PlacementConnection,
     asset_connection,
+    audit_line_connection,
     audits_due_connection,
 )
 from crm_clients.graphql.inventory_inputs import (
@@ -142,6 +144,19 @@ class InventoryQuery:
                                   "its client.")
     async def audit(self, info: strawberry.Info, id: strawberry.ID) -> Audit | None:
         return await load_node(info.context.loaders.audit, lookup_id(id), Audit.from_row)
+
+    @strawberry.field(description="Assets found during audits where they are not recorded "
+                                  "(UNRECORDED lines) at the clients you see, newest first: "
+                                  "findings for a manager to act on (nothing was moved).")
+    async def unrecorded_findings(self, info: strawberry.Info, first: int | None = None,
+                                  after: str | None = None) -> AuditLineConnection:
+        try:
+            page = await asset_queries.unrecorded_findings(
+                info.context.runtime.reader, info.context.principal,
+                first=requested_page_size(info, first), after=after, grace=info.context.grace)
+        except InvalidCursor as exc:
+            raise bad_input(f"after: {exc}") from None
+        return audit_line_connection(page)
 
     @strawberry.field(description="Placements whose audit is due by dueBy (default today, "
                                   "Sofia) at the clients you see, optionally of one owner (rep), "

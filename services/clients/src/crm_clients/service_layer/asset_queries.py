@@ -240,6 +240,18 @@ async def lines_by_asset(reader: AsyncEngine, principal: Principal,
     return [list(p.rows) for p in pages]
 
 
+async def unrecorded_findings(reader: AsyncEngine, principal: Principal, *, first: int,
+                              after: str | None, grace: dt.timedelta) -> Page:
+    """Audit lines that found an asset where it is not recorded (``unrecorded``), at clients the
+    principal sees, newest first: what a manager looks at to decide. Raises ``InvalidCursor``."""
+    line = audit_lines.c
+    stmt = (select(audit_lines).join(audits, audits.c.id == line.audit_id)
+            .join(clients, clients.c.id == audits.c.client_id)
+            .where(line.result == "unrecorded", visible_clients(principal, grace=grace)))
+    return await keyset_page(reader, stmt, key=line.audited_at, key_type=dt.datetime,
+                             id_col=line.id, first=first, after=after, descending=True)
+
+
 # --- bulk material ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -273,6 +285,6 @@ __all__ = [
     "ASSET_VALUE", "AssetFilter", "ClientMaterialKey", "DueFilter", "assets_by_ids", "audits_due",
     "audits_by_ids", "last_line_by_placement", "lines_by_asset", "lines_by_audit",
     "list_asset_types", "list_assets", "material_by_client", "material_issue",
-    "open_placements_by_client",
+    "open_placements_by_client", "unrecorded_findings",
     "placed_value_by_client", "placements_by_asset", "placements_by_ids", "types_by_ids",
 ]
