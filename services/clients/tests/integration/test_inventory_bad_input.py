@@ -307,3 +307,21 @@ async def test_hostile_values_are_stored_as_text(service: Service,
     still = (await service.data(service.token("manager"), GET_ASSET,
                                 {"id": world["stock"]["id"]}))["asset"]
     assert still["id"] == world["stock"]["id"]
+
+
+@pytest.mark.parametrize(("query", "variables"), [
+    ("query($a: String) { assets(first: 5, after: $a) { edges { cursor } } }",
+     {"a": "garbage"}),
+    ("query($t: ID) { assets(filter: { typeId: $t }) { edges { cursor } } }",
+     {"t": "'; DROP TABLE assets; --"}),
+    ("query($o: ID) { auditsDue(ownerId: $o) { edges { cursor } } }", {"o": "nobody"}),
+    ("query($a: String) { auditsDue(after: $a) { edges { cursor } } }", {"a": "x" * 500}),
+    ("query($a: String) { unrecordedFindings(after: $a) { edges { cursor } } }",
+     {"a": "bm9wZQ=="}),
+    ("query { assets(first: 100000) { edges { cursor } } }", {}),
+])
+async def test_bad_query_arguments_are_bad_user_input(service: Service, query: str,
+                                                      variables: dict[str, Any]) -> None:
+    response = await service.gql(service.token("manager"), query, variables)
+    body = response.json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
