@@ -489,7 +489,8 @@ def test_exchanges_are_the_event_catalogues() -> None:
 
 
 #: services that serve a route of their own through the ingress (ingress.yaml), not via the gateway
-PUBLIC_ROUTES = {"tasks": "/attachments/", "activities": "/calendar/", "pricing": "/exports/"}
+PUBLIC_ROUTES = {"tasks": "/attachments/", "activities": "/calendar/", "pricing": "/exports/",
+                 "clients": "/inventory/"}
 INGRESS_NAMESPACE = {"kubernetes.io/metadata.name": "ingress-nginx"}
 
 
