@@ -129,6 +129,8 @@ class Statement:
     order: list[tuple[str, bool, str]]
     """(column name, descending, kind of value) of the ordering, tie-breaks included."""
     totals: sa.Select[Any] | None
+    window_totals: bool = False
+    """The ordered rows carry the totals (``_t0``..., ``_p0``...) as window columns."""
 
 
 class _Builder:
@@ -205,11 +207,17 @@ class _Builder:
         outputs = [Output(d.key, d.label, _dim_kind(d)) for d in plan.dimensions]
         select: list[Expr] = []
         keys: list[Expr] = []
+        # totals as windows over the grouped rows, read with the page (no second pass over
+        # the data) when every measure's total is an aggregate of the groups' values
+        window = all(m.aggregate in _OVER_GROUPS for m in plan.measures)
+        totals: list[Expr] = []
         if plan.previous is None:
             select += [cur.c[f"_v{i}"].label(d.key) for i, d in enumerate(plan.dimensions)]
             for j, m in enumerate(plan.measures):
                 select.append(cur.c[f"_m{j}"].label(m.key))
                 outputs.append(Output(m.key, m.label, _column_kind(m.kind)))
+                if window:
+                    totals.append(_over_groups(m.aggregate, cur.c[f"_m{j}"]).label(f"_t{j}"))
             keys = [cur.c[f"_k{i}"] for i in range(n)]
             source: sa.FromClause = cur
         else:
@@ -250,6 +258,9 @@ class _Builder:
                     now, before = sa.func.coalesce(now, 0), sa.func.coalesce(before, 0)
                 change = now - before
                 kind = _column_kind(m.kind)
+                if window:
+                    totals += [_over_groups(m.aggregate, now).label(f"_t{j}"),
+                               _over_groups(m.aggregate, before).label(f"_p{j}")]
                 select += [now.label(m.key), before.label(f"{m.key}_previous"),
                            change.label(f"{m.key}_change"),
                            sa.func.round(change * 100 / sa.func.nullif(sa.func.abs(before), 0),
@@ -260,15 +271,16 @@ class _Builder:
                             Output(f"{m.key}_change_percent", f"{m.label}, change %",
                                    "percent")]
         select += [k.label(f"_k{i}") for i, k in enumerate(keys)]
-        inner = sa.select(*select).select_from(source).subquery("r")
+        inner = sa.select(*select, *totals).select_from(source).subquery("r")
         kinds: dict[str, str] = {o.key: o.kind for o in outputs}
         order = [(s.column, s.descending, kinds[s.column]) for s in plan.sort]
         if not order and plan.measures:
             first = plan.measures[0].key
             order = [(first, True, kinds[first])]
         order += [(f"_k{i}", False, _key_kind(d)) for i, d in enumerate(plan.dimensions)]
-        return Statement(outputs, _ordered(inner, outputs, order, plan.limit), order,
-                         self.totals())
+        extra = [t.name for t in totals]
+        return Statement(outputs, _ordered(inner, outputs, order, plan.limit, extra), order,
+                         self.totals(), bool(totals))
 
     def totals(self) -> sa.Select[Any] | None:
         plan = self.plan
@@ -296,6 +308,19 @@ class _Builder:
         order = [(s.column, s.descending, kinds[s.column]) for s in plan.sort]
         order += [(f"_k{i}", False, _sql_kind(k)) for i, k in enumerate(self.bound.row_key)]
         return Statement(outputs, _ordered(inner, outputs, order, plan.limit), order, None)
+
+
+#: aggregates whose total is an aggregate of the groups' values (the rest need their own pass)
+_OVER_GROUPS = {"sum": "sum", "count": "sum", "min": "min", "max": "max", "share": "share"}
+
+
+def _over_groups(aggregate: str, value: Expr) -> Expr:
+    """The total of a measure over the grouped rows, as a window over all of them."""
+    if aggregate == "share":
+        return sa.literal(Decimal(100))
+    kind = _OVER_GROUPS[aggregate]
+    func = sa.func.sum if kind == "sum" else sa.func.min if kind == "min" else sa.func.max
+    return func(value).over()
 
 
 def _dim_kind(d: Dimension) -> ColumnKind:
@@ -335,7 +360,7 @@ def _compared(plan: Plan) -> str:
 
 
 def _ordered(inner: sa.Subquery, outputs: list[Output], order: list[tuple[str, bool, str]],
-             limit: int) -> sa.Select[Any]:
+             limit: int, extra: Sequence[str] = ()) -> sa.Select[Any]:
     """The rows in the report's order (nulls last), limited; every ordering column selected so
     that a page's last row makes the next page's cursor."""
     clauses = []
@@ -344,7 +369,8 @@ def _ordered(inner: sa.Subquery, outputs: list[Output], order: list[tuple[str, b
         clauses += [col.is_(None), col.desc() if descending else col.asc()]
     shown = [inner.c[o.key] for o in outputs]
     hidden = [inner.c[name] for name, _d, _k in order if name not in {o.key for o in outputs}]
-    return sa.select(*shown, *hidden).order_by(*clauses).limit(limit)
+    return sa.select(*shown, *hidden, *(inner.c[name] for name in extra)) \
+        .order_by(*clauses).limit(limit)
 
 
 def _cursor_value(value: Any) -> Any:
@@ -450,7 +476,9 @@ async def run_page(conn: AsyncConnection, plan: Plan, access: Access, *, first: 
     elif not rows:
         total = int(await conn.scalar(sa.select(sa.func.count()).select_from(page_source)) or 0)
     totals = None
-    if st.totals is not None:
+    if st.window_totals and rows:
+        totals = _totals_row(st.outputs, plan, rows[0])
+    elif st.totals is not None:
         totals = _totals_row(st.outputs, plan, (await conn.execute(st.totals)).mappings().first())
     keys = [o.key for o in st.outputs]
     shown = rows[:first]
