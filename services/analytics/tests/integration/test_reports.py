@@ -835,3 +835,65 @@ async def test_the_datasets_are_listed_with_their_fields(service: Service,
     sales = next(d for d in data["reportDatasets"] if d["name"] == "sales")
     turnover = next(f for f in sales["fields"] if f["name"] == "turnover")
     assert turnover["kind"] == "money" and "contains" not in turnover["operators"]
+
+
+async def test_cancel_archive_and_a_failed_scheduled_run(service: Service, world: World,
+                                                         publisher: Publisher,
+                                                         tap: CaughtEvents) -> None:
+    w = world
+    token = tok(service, w, "manager")
+    saved = await service.data(token, """
+      mutation S($input: SaveReportInput!) { saveReport(input: $input) {
+        savedReport { id version } userErrors { field code } } }""",
+                               {"input": {"name": f"Задачи {w.tag}", "definition": {
+                                   "dataset": "TASKS", "columns": ["number"]}}})
+    report = saved["saveReport"]["savedReport"]
+    # a schedule for rep1, who leaves before it runs: the run fails, naming why
+    gone = uuid.uuid4()
+    await employee(publisher, gone, f"Напуснал {w.tag}", "sales_rep")
+    await until_rows(service, "SELECT 1 FROM access_employees WHERE employee_id = :e", 1,
+                     e=gone)
+    ok = await service.data(token, """mutation P($input: SetReportScheduleInput!) {
+      setReportSchedule(input: $input) { schedule { id nextRunAt } userErrors { code } } }""",
+                            {"input": {"reportId": report["id"], "cron": "0 7 * * *",
+                                       "recipients": [str(gone)]}})
+    made = ok["setReportSchedule"]["schedule"]
+    await service.sql("UPDATE access_employees SET active = false, version = version + 1 "
+                      "WHERE employee_id = :e", e=gone)
+    engine = make_engine(service.database_url, pool_size=1)
+    try:
+        assert await report_schedules.enqueue_due(
+            engine, now=dt.datetime.fromisoformat(made["nextRunAt"])) == 1
+    finally:
+        await engine.dispose()
+    failed = (await tap.wait_for(lambda e: e["type"] == "crm.analytics.report.failed"
+                                 and e["data"]["scheduleId"] == made["id"]))[0]
+    assert "not an active employee" in failed["data"]["error"]
+    # a finished job cannot be cancelled; a job of someone else is not found
+    cancel = """mutation C($input: CancelReportJobInput!) { cancelReportJob(input: $input) {
+      job { status } userErrors { field code } } }"""
+    job_id = failed["data"]["jobId"]
+    finished = await service.data(tok(service, w, "admin"), cancel, {"input": {"id": job_id}})
+    assert finished["cancelReportJob"]["userErrors"][0]["code"] == "ALREADY_FINISHED"
+    other = await service.data(tok(service, w, "rep2"), cancel, {"input": {"id": job_id}})
+    assert other["cancelReportJob"]["userErrors"][0]["code"] == "NOT_FOUND"
+    # a queued job cancelled before a worker takes it: cancelled, no event
+    queued = uuid.uuid4()
+    await service.sql(
+        "INSERT INTO report_jobs (job_id, definition, requested_by, roles, status, created_at)"
+        " VALUES (:j, CAST(:d AS jsonb), :r, CAST('[\"admin\"]' AS jsonb), 'queued', "
+        "now() + interval '1 hour')",
+        j=queued, d=json.dumps({"dataset": "tasks", "columns": ["number"]}), r=w.admin)
+    stopped = await service.data(tok(service, w, "admin"), cancel, {"input": {"id": str(queued)}})
+    assert stopped["cancelReportJob"]["job"]["status"] == "cancelled"
+    # archiving: the report is gone for everyone, its runs refused
+    archive = """mutation A($input: ArchiveSavedReportInput!) { archiveSavedReport(input: $input)
+      { userErrors { field code } } }"""
+    stale = await service.data(token, archive, {"input": {"id": report["id"], "version": 9}})
+    assert stale["archiveSavedReport"]["userErrors"][0]["code"] == "CONFLICT"
+    done = await service.data(token, archive, {"input": {"id": report["id"], "version": 1}})
+    assert done["archiveSavedReport"]["userErrors"] == []
+    refused = await run(service, token, reportId=report["id"])
+    assert refused["userErrors"][0]["code"] == "NOT_FOUND"
+    assert not any(e["data"]["jobId"] == str(queued)
+                   for e in tap.of_type("crm.analytics.report.completed"))
