@@ -18,20 +18,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aio_pika
-import httpx
 import pytest
 
-from crm_analytics.app import create_app
 from crm_analytics.config import AnalyticsConfig
 from crm_analytics.reports.datasets import DATASETS
 from crm_analytics.service_layer import report_schedules
 from crm_common.db import make_engine
 from crm_common.messaging.envelope import DomainEvent, to_cloudevent
-from crm_common.settings import Settings
 from crm_common.testing import CaughtEvents, event_message
-from crm_dev import procs
 
-from .conftest import AMQP_URL, QUEUE_PREFIX, Publisher, Service, wait_until
+from .conftest import Publisher, Service, serving, wait_until
 from .test_turnover_api import Feed, month, ship
 
 pytestmark = pytest.mark.integration
@@ -44,22 +40,10 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
                   erp_exchange_name: str, tap: CaughtEvents) -> AsyncIterator[Service]:
     """The analytics service with a small inline threshold (runs over 20 rows become jobs) and
     a quick job worker."""
-    private, public = keys
-    port = procs.free_port()
-    settings = Settings.from_env("analytics", port, environ={
-        "CRM_ENV": "test", "SERVICE_PORT": str(port), "DATABASE_URL": database_url,
-        "AMQP_URL": AMQP_URL, "EVENTS_EXCHANGE": exchange_name, "QUEUE_PREFIX": QUEUE_PREFIX,
-        "JWT_PUBLIC_KEY": public,
-    })
     config = AnalyticsConfig(erp_exchange=erp_exchange_name, turnover_debounce_seconds=0.5,
                              report_inline_rows=INLINE_ROWS, report_job_interval_seconds=0.2)
-    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
-        svc = Service("analytics", f"http://127.0.0.1:{port}", private, settings, client,
-                      database_url, make_app=lambda: create_app(settings, config))
-        await svc.start()
+    async with serving(database_url, keys, exchange_name, config) as svc:
         yield svc
-        if svc.server is not None:
-            await svc.stop()
 
 
 # --------------------------------------------------------------------------------------------
