@@ -488,6 +488,27 @@ async def test_a_date_dimension_groups_by_its_granularity(service: Service,
         "count_distinct_client_change_percent": "0.0"}]
 
 
+async def test_a_comparison_over_overlapping_periods(service: Service, world: World) -> None:
+    """A period longer than a year against the previous year: the months in both count in
+    both (under their own period's keys)."""
+    w = world
+    q_start = month(-((TODAY.month - 1) % 3))
+    start = q_start.replace(year=q_start.year - 1)
+    result = await table(service, tok(service, w, "manager"), definition={
+        "dataset": "SALES", "groupBy": [{"field": "client"}],
+        "measures": [{"aggregate": "SUM", "field": "turnover"}],
+        "filters": [{"field": "client", "operator": "CONTAINS", "values": [w.tag]}],
+        "period": {"from": start.isoformat(), "to": TODAY.isoformat()},
+        "comparison": "PREVIOUS_YEAR", "sort": [{"column": "client"}]})
+    # now: c1 80 + 100, c2 50, c3 40; a year earlier (start − 1 year to today − 1 year):
+    # c1 80, c3 40
+    assert [(r["client"], r["sum_turnover"], r["sum_turnover_previous"],
+             r["sum_turnover_change"]) for r in by_key(result)] == [
+        (f"Алфа {w.tag}", "180.00", "80.00", "100.00"),
+        (f"Бета {w.tag}", "50.00", "0", "50.00"),
+        (f"Гама {w.tag}", "40.00", "40.00", "0.00")]
+
+
 async def test_listing_pages_by_keyset_until_the_end(service: Service, world: World) -> None:
     w = world
     definition = {"dataset": "CONTACTS", "columns": ["client", "employee", "kind",

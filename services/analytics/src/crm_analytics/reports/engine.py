@@ -169,23 +169,60 @@ class _Builder:
                 out.append((d.key, f.group_key, f.value))
         return out
 
-    def aggregate(self, m: PlannedMeasure) -> Expr:
+    def aggregate(self, m: PlannedMeasure, only: Expr | None = None) -> Expr:
+        """The measure's aggregate (over the rows meeting ``only``, when given)."""
         f = self.field(m.field) if m.field is not None else None
+
+        def of(agg: Any) -> Expr:
+            result: Expr = agg if only is None else agg.filter(only)
+            return result
+
         if m.aggregate == "count":
-            return sa.func.count() if f is None else sa.func.count(f.value)
+            return of(sa.func.count() if f is None else sa.func.count(f.value))
         assert f is not None
         if m.aggregate == "count_distinct":
-            return sa.func.count(sa.distinct(f.group_key))
+            return of(sa.func.count(sa.distinct(f.group_key)))
         if m.aggregate == "sum":
-            return sa.func.coalesce(sa.func.sum(f.value), 0)
+            return sa.func.coalesce(of(sa.func.sum(f.value)), 0)
         if m.aggregate == "share":
-            total = sa.func.sum(sa.func.sum(f.value)).over()
-            return sa.func.round(sa.func.sum(f.value) * 100 / sa.func.nullif(total, 0), 2)
+            total = sa.func.sum(of(sa.func.sum(f.value))).over()
+            return sa.func.round(of(sa.func.sum(f.value)) * 100 / sa.func.nullif(total, 0), 2)
         if m.aggregate == "avg":
-            return sa.func.round(sa.func.avg(f.value), 2)
+            return sa.func.round(of(sa.func.avg(f.value)), 2)
         if m.aggregate == "min":
-            return sa.func.min(f.value)
-        return sa.func.max(f.value)
+            return of(sa.func.min(f.value))
+        return of(sa.func.max(f.value))
+
+    def in_period(self, period: Any) -> Expr:
+        return self.field(period.field).value.between(period.start, period.end)
+
+    def side_by_side(self, shift: str) -> sa.Subquery:
+        """Both periods' groups in one pass over the data (the periods do not overlap): a
+        previous period's row is grouped with its date moved by ``shift``, each measure
+        aggregated over the rows of its period (``FILTER``)."""
+        plan = self.plan
+        assert plan.period is not None and plan.previous is not None
+        now, before = self.in_period(plan.period), self.in_period(plan.previous)
+        cols: list[Expr] = []
+        groups: list[Expr] = []
+        for i, d in enumerate(plan.dimensions):
+            f = self.field(d.field)
+            if d.granularity is not None:
+                moved = sa.cast(f.value + sa.text(f"interval '{shift}'"), sa.Date)
+                bucket = _bucket(sa.case((now, f.value), else_=moved), d.granularity)
+                group, shown = bucket, _bucket_label(bucket, d.granularity)
+            else:
+                group, shown = f.group_key, f.value
+            groups.append(group)
+            cols += [group.label(f"_k{i}"), sa.func.min(shown).label(f"_v{i}")]
+        for j, m in enumerate(plan.measures):
+            cols += [self.aggregate(m, now).label(f"_c{j}"),
+                     self.aggregate(m, before).label(f"_p{j}")]
+        where = self.where(None) + [sa.or_(now, before)]
+        statement = sa.select(*cols).select_from(self.bound.source).where(*where)
+        if groups:
+            statement = statement.group_by(*groups)
+        return statement.subquery("m")
 
     def summary(self, period: Any, shift: str | None, name: str) -> sa.Subquery:
         dims = self.dims(shift)
@@ -198,11 +235,42 @@ class _Builder:
             statement = statement.group_by(*(group for _k, group, _s in dims))
         return statement.subquery(name)
 
+    def overlapping(self, shift: str) -> sa.Subquery:
+        """Both periods' groups when the periods overlap (a row may count in both, under two
+        keys): each period summarised, UNION ALL, grouped again by the keys (a FULL JOIN cannot
+        match NULL keys; GROUP BY treats them as equal)."""
+        plan = self.plan
+        n = len(plan.dimensions)
+        cur = self.summary(plan.period, None, "cur")
+        prev = self.summary(plan.previous, shift, "prev")
+        width = len(plan.measures)
+
+        def side(sub: sa.Subquery, current: bool) -> sa.Select[Any]:
+            cols: list[Expr] = []
+            for i in range(n):
+                cols += [sub.c[f"_k{i}"], sub.c[f"_v{i}"]]
+            for j in range(width):
+                null = sa.null().label(f"_{'p' if current else 'c'}{j}")
+                value = sub.c[f"_m{j}"].label(f"_{'c' if current else 'p'}{j}")
+                cols += [value, null] if current else [null, value]
+            return sa.select(*cols)
+
+        both = sa.union_all(side(cur, True), side(prev, False)).subquery("both")
+        merged_cols: list[Expr] = []
+        for i in range(n):
+            merged_cols += [both.c[f"_k{i}"], sa.func.min(both.c[f"_v{i}"]).label(f"_v{i}")]
+        for j in range(width):
+            merged_cols += [sa.func.max(both.c[f"_c{j}"]).label(f"_c{j}"),
+                            sa.func.max(both.c[f"_p{j}"]).label(f"_p{j}")]
+        merged = sa.select(*merged_cols)
+        if n:
+            merged = merged.group_by(*(both.c[f"_k{i}"] for i in range(n)))
+        return merged.subquery("m")
+
     def build(self) -> Statement:
         plan = self.plan
         if not plan.aggregated:
             return self.listing()
-        cur = self.summary(plan.period, None, "cur")
         n = len(plan.dimensions)
         outputs = [Output(d.key, d.label, _dim_kind(d)) for d in plan.dimensions]
         select: list[Expr] = []
@@ -212,6 +280,7 @@ class _Builder:
         window = all(m.aggregate in _OVER_GROUPS for m in plan.measures)
         totals: list[Expr] = []
         if plan.previous is None:
+            cur = self.summary(plan.period, None, "cur")
             select += [cur.c[f"_v{i}"].label(d.key) for i, d in enumerate(plan.dimensions)]
             for j, m in enumerate(plan.measures):
                 select.append(cur.c[f"_m{j}"].label(m.key))
@@ -221,33 +290,12 @@ class _Builder:
             keys = [cur.c[f"_k{i}"] for i in range(n)]
             source: sa.FromClause = cur
         else:
-            # the two periods' groups side by side: UNION ALL, then grouped again by the keys
-            # (a FULL JOIN cannot match NULL keys; GROUP BY treats them as equal)
             shift = _interval(plan)
-            prev = self.summary(plan.previous, shift, "prev")
-            width = len(plan.measures)
-
-            def side(sub: sa.Subquery, current: bool) -> sa.Select[Any]:
-                cols: list[Expr] = []
-                for i in range(n):
-                    cols += [sub.c[f"_k{i}"], sub.c[f"_v{i}"]]
-                for j in range(width):
-                    null = sa.null().label(f"_{'p' if current else 'c'}{j}")
-                    value = sub.c[f"_m{j}"].label(f"_{'c' if current else 'p'}{j}")
-                    cols += [value, null] if current else [null, value]
-                return sa.select(*cols)
-
-            both = sa.union_all(side(cur, True), side(prev, False)).subquery("both")
-            merged_cols: list[Expr] = []
-            for i in range(n):
-                merged_cols += [both.c[f"_k{i}"], sa.func.min(both.c[f"_v{i}"]).label(f"_v{i}")]
-            for j in range(width):
-                merged_cols += [sa.func.max(both.c[f"_c{j}"]).label(f"_c{j}"),
-                                sa.func.max(both.c[f"_p{j}"]).label(f"_p{j}")]
-            merged = sa.select(*merged_cols)
-            if n:
-                merged = merged.group_by(*(both.c[f"_k{i}"] for i in range(n)))
-            source = merged.subquery("m")
+            assert plan.period is not None
+            if plan.previous.end < plan.period.start:
+                source = self.side_by_side(shift)
+            else:
+                source = self.overlapping(shift)
             for i, d in enumerate(plan.dimensions):
                 select.append(source.c[f"_v{i}"].label(d.key))
                 keys.append(source.c[f"_k{i}"])
