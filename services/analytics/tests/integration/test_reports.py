@@ -22,7 +22,20 @@ import pytest
 
 from crm_analytics.config import AnalyticsConfig
 from crm_analytics.reports.datasets import DATASETS
+from crm_analytics.reports.definition import (
+    Chart,
+    Definition,
+    Filter,
+    Grouping,
+    Measure,
+    PeriodSpec,
+    Sort,
+    check,
+)
+from crm_analytics.reports.engine import report_table
 from crm_analytics.service_layer import report_schedules
+from crm_analytics.service_layer.visibility import Access
+from crm_common.auth import Principal
 from crm_common.db import make_engine
 from crm_common.messaging.envelope import DomainEvent, to_cloudevent
 from crm_common.testing import CaughtEvents, event_message
@@ -902,3 +915,36 @@ async def test_cancel_archive_and_a_failed_scheduled_run(service: Service, world
     assert refused["userErrors"][0]["code"] == "NOT_FOUND"
     assert not any(e["data"]["jobId"] == str(queued)
                    for e in tap.of_type("crm.analytics.report.completed"))
+
+
+async def test_report_table_streams_what_run_report_pages(service: Service,
+                                                          world: World) -> None:
+    """The seam the files read (``reports.engine.report_table``): the same columns, rows,
+    totals and chart as runReport's pages, with the requester's access rule."""
+    w = world
+    token = tok(service, w, "rep1")
+    paged = await table(service, token, definition=sales_yoy(w), first=500)
+    definition = Definition(dataset="sales", group_by=(Grouping("client"),),
+                            measures=(Measure("sum", "turnover"), Measure("share", "turnover")),
+                            filters=(Filter("client", "contains", (w.tag,)),),
+                            period=PeriodSpec(relative="current_quarter"),
+                            comparison="previous_year", sort=(Sort("client"),),
+                            chart=Chart("bar", "client", "sum_turnover"))
+    plan = check(definition, TODAY)
+    rule = Access(Principal(w.rep1, frozenset({"sales_rep"}), "Иван"), NOW,
+                  dt.timedelta(hours=24))
+    engine = make_engine(service.database_url, pool_size=2)
+    try:
+        async with report_table(engine, plan, rule) as t:
+            rows = [list(r) async for r in t.rows]
+    finally:
+        await engine.dispose()
+    assert [c.key for c in t.columns] == [c["key"] for c in paged["columns"]]
+    assert [c.kind for c in t.columns] == [c["kind"] for c in paged["columns"]]
+    # rep1 sees Alfa and Beta only
+    assert [[None if v is None else str(v) for v in r] for r in rows] == \
+        [r["cells"] for r in paged["rows"]]
+    assert [r[0] for r in rows] == [f"Алфа {w.tag}", f"Бета {w.tag}"]
+    assert [None if v is None else str(v) for v in (t.totals or [])] == paged["totals"]
+    assert t.chart is not None and t.chart["data"]["values"] == paged["chart"]["data"]["values"]
+    assert ("Requested by", "Иван") in list(t.parameters)
