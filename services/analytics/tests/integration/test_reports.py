@@ -948,3 +948,19 @@ async def test_report_table_streams_what_run_report_pages(service: Service,
     assert [None if v is None else str(v) for v in (t.totals or [])] == paged["totals"]
     assert t.chart is not None and t.chart["data"]["values"] == paged["chart"]["data"]["values"]
     assert ("Requested by", "Иван") in list(t.parameters)
+
+
+async def test_user_error_messages_name_things_as_the_user_writes_them(
+        service: Service, world: World) -> None:
+    """Field names and column keys are text the user writes (snake_case, quoted); operators,
+    aggregates and datasets are the API's enums (upper case)."""
+    payload = await run(service, tok(service, world, "manager"), definition={
+        "dataset": "COMPETITOR_OBSERVATIONS", "columns": ["observed_on", "nope_field"],
+        "filters": [{"field": "observed_on", "operator": "CONTAINS", "values": ["x"]}],
+        "sort": [{"column": "zzz"}]})
+    messages = {tuple(e["field"]): e["message"] for e in payload["userErrors"]}
+    assert messages[("input", "definition", "columns", "1")] == \
+        "unknown field 'nope_field' of dataset COMPETITOR_OBSERVATIONS"
+    assert messages[("input", "definition", "filters", "0", "operator")].startswith(
+        "CONTAINS does not fit 'observed_on' (date); use EQ, NE, LT")
+    assert "'observed_on'" in messages[("input", "definition", "sort", "0", "column")]

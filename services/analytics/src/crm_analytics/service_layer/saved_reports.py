@@ -101,7 +101,7 @@ def _check_texts(name: str | None, description: str | None,
     for i, role in enumerate(shared_with or []):
         if role not in ROLES:
             problems.append(FieldProblem(("input", "sharedWith", str(i)), "INVALID_VALUE",
-                                         f"one of {', '.join(ALL_ROLES)}"))
+                                         "one of " + ", ".join(f"'{r}'" for r in ALL_ROLES)))
     if problems:
         raise Problems(problems)
 
