@@ -964,3 +964,51 @@ async def test_user_error_messages_name_things_as_the_user_writes_them(
     assert messages[("input", "definition", "filters", "0", "operator")].startswith(
         "CONTAINS does not fit 'observed_on' (date); use EQ, NE, LT")
     assert "'observed_on'" in messages[("input", "definition", "sort", "0", "column")]
+
+
+HOSTILE_CONTRACT = uuid.uuid4()
+HOSTILE_EVENTS: list[tuple[str, dict[str, Any]]] = [
+    # wrong: a version as text, a time without zone, a duration of a billion minutes, a client
+    # id that is no id; missing: the task's assignee and dates, the asset's version; hostile:
+    # SQL as an id; huge: a contract whose title is a megabyte of NUL characters
+    ("crm.tasks.task.created", {"task": {"id": str(uuid.uuid4()), "version": "1"}}),
+    ("crm.tasks.task.created", {"task": {"id": str(uuid.uuid4()), "number": "T000001",
+                                         "title": "x", "kind": "general", "version": 1}}),
+    ("crm.activities.activity.logged", {"activity": {
+        "id": "1'; DROP TABLE rm_contacts; --", "clientId": str(uuid.uuid4()),
+        "employeeId": str(uuid.uuid4()), "kind": "visit", "occurredAt": "2026-01-01T00:00:00Z",
+        "durationMinutes": 10}}),
+    ("crm.activities.activity.logged", {"activity": {
+        "id": str(uuid.uuid4()), "clientId": str(uuid.uuid4()), "employeeId": str(uuid.uuid4()),
+        "kind": "visit", "occurredAt": "2026-01-01T00:00:00", "durationMinutes": 10**9}}),
+    ("crm.clients.contract.created", {"contract": {"id": str(HOSTILE_CONTRACT),
+                                                   "title": "\x00" * 1_000_000}}),
+    ("crm.clients.asset.placed", {"assetId": str(uuid.uuid4()), "clientId": "nope"}),
+]
+
+
+async def test_hostile_events_go_to_the_dead_letter_queue_and_the_rest_flows(
+        service: Service, world: World, publisher: Publisher) -> None:
+    """Events whose payload lacks what a projection needs (wrong types, missing fields, huge
+    or hostile values) store nothing and are dead-lettered after the retries; a good event
+    published after them is applied."""
+    w = world
+    from .conftest import QUEUE_PREFIX
+    from .test_feed import queue_depth
+
+    dlq = f"{QUEUE_PREFIX}analytics.reporting.dlq"
+    dead_before = await queue_depth(dlq)
+    contacts_before = (await rows_of(service, "SELECT count(*) AS n FROM rm_contacts"))[0]["n"]
+    for type_, data in HOSTILE_EVENTS:
+        await publish_raw(publisher, type_, uuid.uuid4(), data)
+    good = uuid.uuid4()
+    await task(publisher, good, w.c1, w.rep1, due=TODAY)
+    await until_rows(service, "SELECT 1 FROM rm_tasks WHERE task_id = :t", 1, t=good)
+
+    async def all_dead() -> bool:
+        return await queue_depth(dlq) - dead_before >= len(HOSTILE_EVENTS)
+    await wait_until(all_dead, within=90)
+    assert (await rows_of(service, "SELECT count(*) AS n FROM rm_contacts"))[0]["n"] == \
+        contacts_before
+    assert await rows_of(service, "SELECT 1 FROM rm_contracts WHERE contract_id = :k",
+                         k=HOSTILE_CONTRACT) == []
