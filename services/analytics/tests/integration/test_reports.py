@@ -742,6 +742,17 @@ async def test_a_scheduled_run_uses_each_recipients_access(service: Service, wor
         "reportId": report_id, "cron": "0 6 * * 1", "recipients": [str(uuid.uuid4())]}})
     assert unknown["setReportSchedule"]["userErrors"][0]["field"] == \
         ["input", "recipients", "0"]
+    too_many = await service.data(token, schedule, {"input": {
+        "reportId": report_id, "cron": "0 6 * * 1",
+        "recipients": [str(uuid.uuid4()) for _ in range(51)]}})
+    assert too_many["setReportSchedule"]["userErrors"][0]["field"] == ["input", "recipients"]
+    hostile = await service.data(token, schedule, {"input": {
+        "reportId": report_id, "cron": "0 6 * * 1; DROP TABLE report_schedules" + " " * 500,
+        "recipients": ["not-an-id"]}})
+    assert {tuple(e["field"]) for e in hostile["setReportSchedule"]["userErrors"]} >= \
+        {("input", "recipients", "0")}
+    assert await rows_of(service, "SELECT 1 FROM report_schedules WHERE report_id = :r",
+                         r=uuid.UUID(report_id)) == []
     ok = await service.data(token, schedule, {"input": {
         "reportId": report_id, "cron": "0 6 * * 1",
         "recipients": [str(w.rep1), str(w.rep2), str(w.manager)]}})
@@ -852,6 +863,13 @@ async def test_bad_parameters_and_saving_bad_reports(service: Service, world: Wo
                                                          "columns": ["nope"]}}})
     fields = [e["field"] for e in saved["saveReport"]["userErrors"]]
     assert ["input", "name"] in fields and ["input", "sharedWith", "0"] in fields
+    huge = await service.data(token, """
+      mutation S($input: SaveReportInput!) { saveReport(input: $input) {
+        savedReport { id } userErrors { field code } } }""",
+                              {"input": {"name": "Отчет" * 1000, "description": "x" * 100_000,
+                                         "definition": sales_yoy(w)}})
+    assert {tuple(e["field"]) for e in huge["saveReport"]["userErrors"]} == \
+        {("input", "name"), ("input", "description")}
     assert await rows_of(service, "SELECT count(*) AS n FROM saved_reports") == before
 
 
