@@ -217,12 +217,49 @@ async def task(publisher: Publisher, task_id: uuid.UUID, client_id: uuid.UUID | 
                       "crm/tasks")
 
 
-async def asset(publisher: Publisher, verb: str, asset_id: uuid.UUID, client_id: uuid.UUID,
-                version: int, **extra: Any) -> None:
-    data = {"assetId": str(asset_id), "inventoryNumber": f"INV-{asset_id.hex[:6]}",
-            "assetTypeName": "Хладилна витрина", "clientId": str(client_id),
-            "placementId": str(uuid.uuid4()), "version": version, **extra}
-    await publish_raw(publisher, f"crm.clients.asset.{verb}", asset_id, data)
+def asset_state(asset_id: uuid.UUID, status: str, version: int,
+                last_audited: dt.datetime | None = None) -> dict[str, Any]:
+    """An ``AssetState`` as the clients service's inventory publishes it."""
+    return {"id": str(asset_id), "typeId": str(uuid.UUID(int=7)),
+            "assetTypeName": "Хладилна витрина", "inventoryNumber": f"INV-{asset_id.hex[:6]}",
+            "tagCode": f"TAG-{asset_id.hex[:6]}", "serialNumber": None,
+            "ownerCompany": "Дистрибутор ООД", "status": status, "condition": "good",
+            "purchaseDate": None, "purchaseValue": "1200.00", "notes": None,
+            "lastAuditedAt": iso(last_audited) if last_audited else None,
+            "writtenOffOn": None, "writtenOffReason": None, "version": version}
+
+
+def placement_state(asset_id: uuid.UUID, client_id: uuid.UUID, placed: dt.date,
+                    next_audit: dt.date) -> dict[str, Any]:
+    return {"id": str(uuid.uuid5(uuid.NAMESPACE_OID, asset_id.hex)), "assetId": str(asset_id),
+            "clientId": str(client_id), "addressId": str(uuid.uuid4()), "contractId": None,
+            "protocolNumber": f"П-{asset_id.hex[:4]}", "placedOn": placed.isoformat(),
+            "expectedReturnOn": None, "deposit": None, "terms": None,
+            "minimumMonthlyPurchase": None, "clientSignatory": "Петър Петров",
+            "ourSignatoryId": None, "lastAuditedOn": None,
+            "nextAuditDue": next_audit.isoformat(), "returnedOn": None,
+            "returnCondition": None, "returnNotes": None, "version": 1}
+
+
+async def placed(publisher: Publisher, asset_id: uuid.UUID, client_id: uuid.UUID,
+                 owner: uuid.UUID, *, placed_on: dt.date, next_audit: dt.date,
+                 version: int) -> None:
+    await publish_raw(publisher, "crm.clients.asset.placed", asset_id, {
+        "placement": placement_state(asset_id, client_id, placed_on, next_audit),
+        "asset": asset_state(asset_id, "placed", version), "clientOwnerId": str(owner)})
+
+
+async def audited(publisher: Publisher, asset_id: uuid.UUID, client_id: uuid.UUID,
+                  owner: uuid.UUID, *, result: str, when: dt.datetime, version: int) -> None:
+    line = {"auditId": str(uuid.uuid4()), "assetId": str(asset_id),
+            "inventoryNumber": f"INV-{asset_id.hex[:6]}", "assetTypeName": "Хладилна витрина",
+            "clientId": str(client_id), "clientOwnerId": str(owner),
+            "placementId": str(uuid.uuid5(uuid.NAMESPACE_OID, asset_id.hex)),
+            "result": result, "condition": "good", "notes": None, "auditedBy": str(owner),
+            "auditedAt": iso(when), "activityId": None, "version": version}
+    await publish_raw(publisher, "crm.clients.asset.audited", asset_id, line)
+    if result == "missing":
+        await publish_raw(publisher, "crm.clients.asset.missing", asset_id, line)
 
 
 async def rows_of(service: Service, statement: str, **params: Any) -> list[dict[str, Any]]:
@@ -334,15 +371,14 @@ async def world(service: Service, publisher: Publisher) -> World:
     await observation(publisher, uuid.uuid4(), w.c1, w.rep1, "promotion", "ХЛЯБ")
     await observation(publisher, uuid.uuid4(), w.c3, w.rep2, "price_change", "ХЛЯБ")
     await observation(publisher, uuid.uuid4(), None, w.rep2, "new_product", None)
-    # inventory: a fridge at c1 audited today, one at c3 never audited (placed 300 days ago)
+    # inventory (events as the clients service's inventory publishes them): a fridge at c1
+    # audited today, next audit in 60 days; one at c3 never audited, its audit due 120 days ago
     w.a1, w.a3 = uuid.uuid4(), uuid.uuid4()
-    await asset(publisher, "placed", w.a1, w.c1, 1,
-                placedAt=iso(NOW - dt.timedelta(days=300)))
-    await asset(publisher, "audited", w.a1, w.c1, 2, auditId=str(uuid.uuid4()),
-                clientOwnerId=str(w.rep1), result="found", condition="good", notes=None,
-                auditedBy=str(w.rep1), auditedAt=iso(NOW), activityId=None)
-    await asset(publisher, "placed", w.a3, w.c3, 1,
-                placedAt=iso(NOW - dt.timedelta(days=300)))
+    await placed(publisher, w.a1, w.c1, w.rep1, placed_on=TODAY - dt.timedelta(days=300),
+                 next_audit=TODAY + dt.timedelta(days=60), version=2)
+    await audited(publisher, w.a1, w.c1, w.rep1, result="found", when=NOW, version=3)
+    await placed(publisher, w.a3, w.c3, w.rep2, placed_on=TODAY - dt.timedelta(days=300),
+                 next_audit=TODAY - dt.timedelta(days=120), version=2)
     # everything kept
     await until_rows(service, "SELECT 1 FROM rm_clients WHERE client_id = ANY(:ids)", 3,
                      ids=[w.c1, w.c2, w.c3])
@@ -393,8 +429,10 @@ async def test_the_read_model_keeps_each_entity_with_its_reporting_fields(
     assert (m["source"], m["kind"], m["status"], m["duration_minutes"]) == \
         ("meeting", "meeting", "scheduled", 45)
     a = (await rows_of(service, "SELECT * FROM rm_assets WHERE asset_id = :a", a=w.a1))[0]
-    assert (a["status"], a["last_audit_result"], a["version"]) == ("placed", "found", 2)
-    assert a["inventory_number"] == f"INV-{w.a1.hex[:6]}"
+    assert (a["status"], a["last_audit_result"], a["version"], a["client_id"]) == \
+        ("placed", "found", 3, w.c1)
+    assert (a["inventory_number"], a["next_audit_due"]) == \
+        (f"INV-{w.a1.hex[:6]}", TODAY + dt.timedelta(days=60))
 
 
 async def test_an_older_or_repeated_event_changes_nothing(service: Service, world: World,
@@ -417,6 +455,41 @@ async def test_an_older_or_repeated_event_changes_nothing(service: Service, worl
     for _ in range(2):
         await activity(publisher, aid, w.c2, w.rep1, "email", NOW, 0)
     await until_rows(service, "SELECT 1 FROM rm_contacts WHERE contact_id = :a", 1, a=aid)
+
+
+async def test_the_inventory_follows_placements_returns_audits_and_write_offs(
+        service: Service, world: World, publisher: Publisher) -> None:
+    w = world
+    a5 = uuid.uuid4()
+    await placed(publisher, a5, w.c2, w.rep1, placed_on=TODAY - dt.timedelta(days=10),
+                 next_audit=TODAY + dt.timedelta(days=80), version=2)
+    # an audit finds it missing: .audited and .missing carry the same line, kept once
+    await audited(publisher, a5, w.c2, w.rep1, result="missing", when=NOW, version=3)
+    await until_rows(service, "SELECT 1 FROM rm_assets WHERE asset_id = :a AND version = 3",
+                     1, a=a5)
+    row = (await rows_of(service, "SELECT status, last_audit_result FROM rm_assets "
+                                  "WHERE asset_id = :a", a=a5))[0]
+    assert (row["status"], row["last_audit_result"]) == ("placed", "missing")
+    # returned (version 4), then the placement again arriving late (version 2): ignored
+    back = placement_state(a5, w.c2, TODAY - dt.timedelta(days=10),
+                           TODAY + dt.timedelta(days=80))
+    back.update(returnedOn=TODAY.isoformat(), returnCondition="worn", version=2)
+    await publish_raw(publisher, "crm.clients.asset.returned", a5, {
+        "placement": back, "asset": asset_state(a5, "in_stock", 4)})
+    await until_rows(service, "SELECT 1 FROM rm_assets WHERE asset_id = :a AND version = 4",
+                     1, a=a5)
+    await placed(publisher, a5, w.c2, w.rep1, placed_on=TODAY - dt.timedelta(days=10),
+                 next_audit=TODAY + dt.timedelta(days=80), version=2)
+    await publish_raw(publisher, "crm.clients.asset.written_off", a5, {
+        "asset": asset_state(a5, "written_off", 5), "previousStatus": "in_stock"})
+    await until_rows(service, "SELECT 1 FROM rm_assets WHERE asset_id = :a AND version = 5",
+                     1, a=a5)
+    row = (await rows_of(service, "SELECT * FROM rm_assets WHERE asset_id = :a", a=a5))[0]
+    assert (row["status"], row["client_id"], row["returned_at"].date()) == \
+        ("written_off", w.c2, TODAY)
+    lines = await rows_of(service, "SELECT result FROM rm_asset_audits WHERE asset_id = :a",
+                          a=a5)
+    assert [r["result"] for r in lines] == ["missing"]
 
 
 async def test_the_read_model_catches_up_after_downtime(service: Service, world: World,
@@ -621,15 +694,16 @@ async def test_access_matrix(service: Service, world: World) -> None:
                  "TASKS": {a, b, g},
                  # observations at no client are everyone's
                  "COMPETITOR_OBSERVATIONS": {a, None},
-                 "INVENTORY": {a}, "INVENTORY_AUDITS": {a}},
+                 # a1 at Alfa; a5 (written off since) at Beta
+                 "INVENTORY": {a, b}, "INVENTORY_AUDITS": {a, b}},
         "rep2": {"SALES": {g}, "CLIENTS": {g}, "CONTRACTS": {g}, "CONTACTS": {g},
                  "TASKS": {g}, "COMPETITOR_OBSERVATIONS": {g, None}, "INVENTORY": {g},
                  "INVENTORY_AUDITS": set()},
     }
     everything: dict[str, set[str | None]] = {
         "SALES": everyone, "CLIENTS": everyone, "CONTRACTS": everyone, "CONTACTS": everyone,
-        "TASKS": everyone, "COMPETITOR_OBSERVATIONS": {a, g, None}, "INVENTORY": {a, g},
-        "INVENTORY_AUDITS": {a}}
+        "TASKS": everyone, "COMPETITOR_OBSERVATIONS": {a, g, None}, "INVENTORY": everyone,
+        "INVENTORY_AUDITS": {a, b}}
     expected["manager"] = expected["admin"] = everything
     for who in ("rep1", "rep2", "manager", "admin"):
         token = tok(service, w, who)
