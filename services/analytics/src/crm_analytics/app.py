@@ -1,6 +1,7 @@
 """The one place that wires the analytics service together (settings → schema → ASGI app):
-GraphQL, the outbox relay, the consumers of the ERP feed and of the platform's events, and the
-publisher of ``client.turnover.updated``."""
+GraphQL, the outbox relay, the consumers of the ERP feed and of the platform's events, the
+publisher of ``client.turnover.updated``, the built-in reports' seeding and the worker of
+background report jobs and schedules."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from crm_analytics.config import AnalyticsConfig
 from crm_analytics.consumers import register_consumers
 from crm_analytics.graphql.context import Context
 from crm_analytics.graphql.schema import build_schema
+from crm_analytics.service_layer import report_jobs, report_schedules, saved_reports
 from crm_analytics.service_layer.client_metrics import RankingCache
 from crm_analytics.service_layer.turnover_events import run_publisher
 from crm_common.auth import Principal
@@ -44,19 +46,27 @@ def create_app(settings: Settings | None = None,
 
     @contextlib.asynccontextmanager
     async def publisher(runtime: Runtime) -> AsyncIterator[Mapping[str, Any] | None]:
-        task = None
+        tasks = []
         if config.run_turnover_events:
-            task = asyncio.create_task(run_publisher(
+            tasks.append(asyncio.create_task(run_publisher(
                 runtime.engine, runtime.stop, source=settings.source,
                 debounce=dt.timedelta(seconds=config.turnover_debounce_seconds),
-                interval=min(1.0, max(0.1, config.turnover_debounce_seconds / 5))))
+                interval=min(1.0, max(0.1, config.turnover_debounce_seconds / 5)))))
+        # the built-in reports, present and runnable from the first start (idempotent)
+        await saved_reports.seed_builtins(runtime.engine)
+        if config.run_report_jobs:
+            tasks.append(asyncio.create_task(report_jobs.run_worker(
+                runtime.engine, runtime.stop, source=settings.source,
+                grace=settings.access_grace, interval=config.report_job_interval_seconds,
+                before_each=lambda: report_schedules.enqueue_due(runtime.engine))))
         try:
             yield {"rankings": RankingCache()}
         finally:
-            if task is not None:
+            if tasks:
                 runtime.stop.set()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(task, timeout=10)
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                        await asyncio.wait_for(task, timeout=10)
 
     return create_service_app(settings, schema, make_context=make_context,
                               setup_consumers=setup_consumers, extra_lifespan=publisher)

@@ -8,6 +8,7 @@ run's exchanges; every event the service publishes is checked against the catalo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import importlib.util
 import json
@@ -42,7 +43,8 @@ AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 RUN = uuid.uuid4().hex[:10]
 QUEUE_PREFIX = f"test.{RUN}."
 QUEUES = [f"{QUEUE_PREFIX}analytics.{name}{suffix}"
-          for name in ("erp-feed", "clients", "access-meetings", "access-employees")
+          for name in ("erp-feed", "clients", "access-meetings", "access-employees",
+                       "reporting")
           for suffix in ("", ".dlq")]
 
 pytestmark = pytest.mark.integration
@@ -158,9 +160,10 @@ class Service(ServiceUnderTest):
     """The running analytics service (``sql`` runs a statement on its database)."""
 
 
-@pytest.fixture(scope="module")
-async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
-                  erp_exchange_name: str, tap: CaughtEvents) -> AsyncIterator[Service]:
+@contextlib.asynccontextmanager
+async def serving(database_url: str, keys: tuple[str, str], exchange_name: str,
+                  config: AnalyticsConfig) -> AsyncIterator[Service]:
+    """The service on a free port with ``config`` (a test module may want its own)."""
     private, public = keys
     port = procs.free_port()
     settings = Settings.from_env("analytics", port, environ={
@@ -168,7 +171,6 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
         "AMQP_URL": AMQP_URL, "EVENTS_EXCHANGE": exchange_name, "QUEUE_PREFIX": QUEUE_PREFIX,
         "JWT_PUBLIC_KEY": public,
     })
-    config = AnalyticsConfig(erp_exchange=erp_exchange_name, turnover_debounce_seconds=0.5)
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
         svc = Service("analytics", f"http://127.0.0.1:{port}", private, settings, client,
                       database_url, make_app=lambda: create_app(settings, config))
@@ -176,6 +178,14 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
         yield svc
         if svc.server is not None:
             await svc.stop()
+
+
+@pytest.fixture(scope="module")
+async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
+                  erp_exchange_name: str, tap: CaughtEvents) -> AsyncIterator[Service]:
+    config = AnalyticsConfig(erp_exchange=erp_exchange_name, turnover_debounce_seconds=0.5)
+    async with serving(database_url, keys, exchange_name, config) as svc:
+        yield svc
 
 
 async def wait_until(check: Any, within: float = 30.0) -> Any:
