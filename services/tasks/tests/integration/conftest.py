@@ -24,12 +24,12 @@ import uvicorn
 from pymongo import AsyncMongoClient
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from crm_common.attachments import AttachmentStore
 from crm_common.db import drop_database
 from crm_common.devkeys import generate_key_pair, mint_token
 from crm_common.settings import Settings
 from crm_common.testing import CaughtEvents, delete_broker_objects, event_message, open_tap
 from crm_dev import mongo, procs
-from crm_tasks.adapters.files import AttachmentStore
 from crm_tasks.app import create_app
 from crm_tasks.cli import migrate
 from crm_tasks.config import TasksSettings
