@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from crm_common.attachments.tables import define_attachment_table
 from crm_common.client_access import define_client_access_tables
 from crm_common.messaging.inbox import define_inbox_table
 from crm_common.messaging.outbox import define_outbox_table
@@ -251,47 +252,30 @@ erp_imports = Table(
     Column("finished_at", _tz()),
 )
 
-#: report files and client briefs made on request, kept in GridFS until ``expires_at``
-#: (``crm_analytics.reports.files.service``). ``file_id`` is chosen and recorded before the
-#: upload starts (DESIGN §8), so a file half-written by a process that died is still found and
-#: deleted. ``status`` is what the requester sees; ``file_state`` is the GridFS file's.
-report_files = Table(
-    "report_files",
+#: report files and client briefs made on request: the kit's attachment table
+#: (``crm_common.attachments``), owned by the employee who asked, written by the service itself
+#: (``crm_analytics.reports.files.service``) and kept in GridFS until ``expires_at``. The kit's
+#: statuses read: ``uploading`` being written, ``stored`` ready, ``failed``, ``removed``
+#: expired (its file queued for the sweeper).
+report_files = define_attachment_table(
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
     Column("kind", Text, nullable=False),
     Column("format", Text, nullable=False),
     Column("title", Text, nullable=False),
-    Column("file_name", Text, nullable=False),
-    Column("requested_by", UUID(as_uuid=True), nullable=False),
-    #: what it was made of (the saved report, the client of a brief), for the requester
+    #: what it was made of (the saved report, the client of a brief)
     Column("subject", Text),
-    Column("status", Text, nullable=False),
-    Column("file_id", Text, nullable=False, unique=True),
-    Column("file_state", Text, nullable=False),
-    Column("size", BigInteger),
-    Column("sha256", Text),
     Column("row_count", Integer),
     Column("error_code", Text),
-    Column("error", Text),
-    Column("created_at", _tz(), nullable=False),
-    Column("completed_at", _tz()),
     Column("expires_at", _tz(), nullable=False),
-    Column("delete_attempts", Integer, nullable=False, server_default=text("0")),
-    Column("next_delete_at", _tz()),
-    Column("delete_error", Text),
-    CheckConstraint("kind IN ('report', 'client_brief')", name="ck_report_files_kind"),
-    CheckConstraint("format IN ('csv', 'xlsx', 'pdf')", name="ck_report_files_format"),
-    CheckConstraint("status IN ('writing', 'ready', 'failed', 'expired')",
-                    name="ck_report_files_status"),
-    CheckConstraint("file_state IN ('none', 'writing', 'stored', 'to_delete', 'deleted', "
-                    "'abandoned')", name="ck_report_files_file_state"),
-    Index("ix_report_files_requested_by", "requested_by", "created_at"),
-    Index("ix_report_files_expiry", "expires_at", postgresql_where=text("status = 'ready'")),
-    Index("ix_report_files_writing", "created_at", postgresql_where=text("status = 'writing'")),
-    Index("ix_report_files_to_delete", "next_delete_at",
-          postgresql_where=text("file_state = 'to_delete'")),
+    name="report_files",
+    owner=("requester", Column("requested_by", UUID(as_uuid=True), nullable=False)),
 )
+report_files.append_constraint(
+    CheckConstraint("kind IN ('report', 'client_brief')", name="ck_report_files_kind"))
+report_files.append_constraint(
+    CheckConstraint("format IN ('csv', 'xlsx', 'pdf')", name="ck_report_files_format"))
+Index("ix_report_files_expiry", report_files.c.expires_at,
+      postgresql_where=text("status = 'stored'"))
 
 access = define_client_access_tables(metadata)
 inbox = define_inbox_table(metadata)

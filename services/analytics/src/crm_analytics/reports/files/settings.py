@@ -1,5 +1,9 @@
-"""The report files' settings (beside ``Settings`` and ``AnalyticsConfig``), read once at
-start-up; docs/analytics.md lists them."""
+"""The report files' settings, read once at start-up: where the files live and how their URLs
+are signed are the kit's attachment-store settings (``crm_common.attachments.settings``:
+``MONGODB_URL``, ``MONGODB_DATABASE``, ``ATTACHMENT_URL_SECRET``, ``PUBLIC_BASE_URL``,
+``DOWNLOAD_URL_TTL_SECONDS``, ``SWEEPER_INTERVAL_SECONDS``, ``STALE_UPLOAD_SECONDS``), read as
+every service with a store reads them; the rest is the report files' own (docs/analytics.md).
+"""
 
 from __future__ import annotations
 
@@ -8,57 +12,55 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from crm_common.attachments.settings import StoreSettings
+from crm_common.attachments.urls import SignedUrls
 from crm_common.settings import HOUR, EnvReader, Settings
-from crm_common.signing import MIN_SECRET_BYTES, secret_from_env
+from crm_common.signing import MIN_SECRET_BYTES
 
 #: Excel's sheet holds 1,048,576 rows; the cap stays below it with room for the title lines
 MAX_ROW_CAP = 1_000_000
+#: the purpose of the signed download URLs and the routes' prefix
+URL_PURPOSE = "crm-analytics-report-file"
+URL_PREFIX = "/report-files/"
+BUCKET = "report_files"
+
+
+def _dev_store() -> StoreSettings:
+    return StoreSettings(mongodb_url="mongodb://127.0.0.1:27017/",
+                         mongodb_database="crm_analytics",
+                         url_secret=secrets.token_bytes(MIN_SECRET_BYTES),
+                         public_base_url="http://127.0.0.1:8105")
 
 
 @dataclass(frozen=True)
 class FileSettings:
-    mongodb_url: str = "mongodb://127.0.0.1:27017/"
-    mongodb_database: str = "crm_analytics"
-    #: HMAC key of the signed download URLs (every replica must share it)
-    url_secret: bytes = field(default_factory=lambda: secrets.token_bytes(MIN_SECRET_BYTES))
-    #: scheme://host[:port] the signed URLs start with (production: the ingress, which routes
-    #: ``/report-files/`` to the analytics service)
-    public_base_url: str = "http://127.0.0.1:8105"
-    #: how long a signed download URL works
-    url_ttl: dt.timedelta = dt.timedelta(minutes=5)
+    store: StoreSettings = field(default_factory=_dev_store)
     #: how long a made file is kept before the sweeper deletes it
     retention: dt.timedelta = dt.timedelta(hours=72)
     #: most rows a CSV or XLSX file may hold
     max_rows: int = 200_000
     #: most rows a PDF may hold (WeasyPrint lays the whole document out in memory)
     pdf_max_rows: int = 2_000
-    #: seconds between two passes of the sweeper
-    sweep_interval: float = 300.0
-    #: a file still ``writing`` after this long is taken as dead (its process died)
-    stale_after: dt.timedelta = dt.timedelta(hours=1)
-    #: run the sweeper in this process
+    #: how long ``createReportFile`` waits for the file before answering ``WRITING``
+    inline_wait: float = 3.0
+    #: run the sweeper (expiry and deletion of files) in this process
     run_sweeper: bool = True
 
     @classmethod
     def from_env(cls, base: Settings, environ: Mapping[str, str] | None = None) -> FileSettings:
         env = EnvReader(environ)
         return cls(
-            mongodb_url=env.text("MONGODB_URL", "mongodb://127.0.0.1:27017/"),
-            mongodb_database=env.text("MONGODB_DATABASE", "crm_analytics"),
-            url_secret=secret_from_env(env, "REPORT_URL_SECRET",
-                                       production=base.env == "production"),
-            public_base_url=env.url("PUBLIC_BASE_URL", f"http://{base.host}:{base.port}"),
-            url_ttl=env.duration("REPORT_URL_TTL_SECONDS", dt.timedelta(seconds=300),
-                                 positive=True),
+            store=StoreSettings.from_env(base, environ),
             retention=env.duration("REPORT_FILE_RETENTION_HOURS", dt.timedelta(hours=72),
                                    unit=HOUR, positive=True),
             max_rows=env.integer("REPORT_FILE_MAX_ROWS", 200_000, min=1, max=MAX_ROW_CAP),
             pdf_max_rows=env.integer("REPORT_PDF_MAX_ROWS", 2_000, min=1, max=50_000),
-            sweep_interval=env.number("REPORT_SWEEP_INTERVAL_SECONDS", 300, positive=True),
-            stale_after=env.duration("REPORT_STALE_SECONDS", dt.timedelta(hours=1),
-                                     positive=True),
+            inline_wait=env.number("REPORT_FILE_INLINE_WAIT_SECONDS", 3.0, min=0, max=60),
             run_sweeper=env.boolean("RUN_REPORT_SWEEPER", True),
         )
 
     def row_cap(self, pdf: bool) -> int:
         return min(self.pdf_max_rows, self.max_rows) if pdf else self.max_rows
+
+    def urls(self) -> SignedUrls:
+        return self.store.urls(URL_PURPOSE, URL_PREFIX)

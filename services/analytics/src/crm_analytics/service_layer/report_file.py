@@ -1,0 +1,195 @@
+"""Making a report file (or a client brief) and keeping it: the commands.
+
+A file is asked for (:func:`begin`: a row of ``report_files`` in ``uploading``/``writing``, its
+GridFS id chosen and recorded first, DESIGN §8), then made (:func:`produce`): the table is
+written to a local temporary file by the format's renderer (rows streamed, never all in
+memory), the temporary file is streamed into GridFS a chunk at a time while its size and
+SHA-256 are computed, and the row becomes ``stored`` with its row count. Any failure leaves
+the row ``failed`` with a code (``TOO_MANY_ROWS``, ``STORE_UNAVAILABLE``, ``FAILED``) and no
+file (the partial one is deleted, or queued for the sweeper where the server refuses).
+
+Files are kept for ``REPORT_FILE_RETENTION_HOURS``: :func:`sweep` turns expired files into
+``removed`` and lets the kit's sweeper (``crm_common.attachments.sweeper``) delete them, with
+its retries; the same pass fails rows whose maker died (``STALE_UPLOAD_SECONDS``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Table, insert, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from crm_analytics.reports.files import FileFormat, TooManyRows
+from crm_analytics.reports.files.render import render
+from crm_analytics.reports.files.settings import FileSettings
+from crm_analytics.reports.table import ReportTable
+from crm_common.attachments import records, sweeper
+from crm_common.attachments.files import AttachmentStore, FileRefused, new_file_id
+from crm_common.attachments.names import safe_file_name
+
+log = logging.getLogger("crm.analytics.files")
+
+Kind = Literal["report", "client_brief"]
+#: what a file is made of: opened when the file is made (the engine's ``report_table``)
+TableSource = Callable[[], AbstractAsyncContextManager[ReportTable]]
+CHUNK = 256 * 1024
+MAX_TITLE = 200
+
+
+@dataclass(frozen=True)
+class FileRequest:
+    kind: Kind
+    format: FileFormat
+    title: str
+    requested_by: uuid.UUID
+    #: what it is made of (a saved report's id, a brief's client id), shown to the requester
+    subject: str | None = None
+
+
+def file_name(title: str, fmt: FileFormat, now: dt.datetime) -> str:
+    """``<title> <YYYY-MM-DD>.<ext>``, made safe for a header and a file system."""
+    stem = " ".join(title.split())[:120] or "report"
+    return safe_file_name(f"{stem} {now.date().isoformat()}.{fmt.extension}")
+
+
+async def begin(engine: AsyncEngine, table: Table, request: FileRequest, *,
+                settings: FileSettings, now: dt.datetime) -> uuid.UUID:
+    """Record the file about to be made (committed before any byte is written)."""
+    file_id = uuid.uuid4()
+    title = " ".join(request.title.split())[:MAX_TITLE] or "Report"
+    async with engine.begin() as conn:
+        await conn.execute(insert(table).values(
+            id=file_id, requested_by=request.requested_by, file_id=new_file_id(),
+            file_name=file_name(title, request.format, now),
+            declared_type=request.format.media_type, status="uploading",
+            file_state="writing", created_by=request.requested_by,
+            upload_expires_at=now + settings.store.stale_upload_after,
+            upload_started_at=now, kind=request.kind, format=request.format.value,
+            title=title, subject=request.subject, expires_at=now + settings.retention))
+    return file_id
+
+
+def _temporary_path(fmt: FileFormat) -> str:
+    handle, path = tempfile.mkstemp(prefix="crm-report-", suffix=f".{fmt.extension}")
+    os.close(handle)
+    return path
+
+
+def _chunks(path: str) -> Iterator[bytes]:
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            yield chunk
+
+
+async def produce(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
+                  table: Table, store: AttachmentStore, settings: FileSettings,
+                  file_row_id: uuid.UUID, fmt: FileFormat, source: TableSource) -> str:
+    """Make the file of row ``file_row_id`` from ``source``; its final status."""
+    row = await records.attachment_by_id(engine, table, file_row_id)
+    if row is None or row["status"] != "uploading":
+        return "missing"
+    path = _temporary_path(fmt)
+    try:
+        try:
+            async with source() as report:
+                count = await render(report, fmt, path, max_rows=settings.row_cap(
+                    fmt is FileFormat.PDF))
+        except TooManyRows as exc:
+            await _fail(engine, table, file_row_id, "TOO_MANY_ROWS",
+                        f"the report has more than {exc.limit} rows, the most a "
+                        f"{fmt.value.upper()} file may hold", deleted=True)
+            return "failed"
+        except Exception as exc:  # noqa: BLE001 - recorded on the row, the process goes on
+            log.exception("report file %s could not be made", file_row_id)
+            await _fail(engine, table, file_row_id, "FAILED",
+                        f"the file could not be made ({type(exc).__name__})", deleted=True)
+            return "failed"
+        return await _store(engine, sessions, table, store, row["file_id"], row["file_name"],
+                            file_row_id, fmt, path, count)
+    except BaseException:
+        # cancelled (shutdown) or a fault: the row must not stay "writing"
+        await asyncio.shield(_fail(engine, table, file_row_id, "FAILED",
+                                   "the service stopped while making the file", deleted=True))
+        raise
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+async def _store(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
+                 table: Table, store: AttachmentStore, gridfs_id: str, name: str,
+                 file_row_id: uuid.UUID, fmt: FileFormat, path: str, count: int) -> str:
+    writer = store.writer(gridfs_id, name, {"reportFileId": str(file_row_id)})
+    digest = hashlib.sha256()
+    size = 0
+    chunks = _chunks(path)
+    try:
+        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+            digest.update(chunk)
+            size += len(chunk)
+            await writer.write(chunk)
+        await writer.finish()
+    except FileRefused as exc:
+        log.warning("report file %s could not be stored: %s", file_row_id, exc)
+        deleted = True
+        try:
+            await writer.discard()
+        except FileRefused:
+            deleted = False
+        await _fail(engine, table, file_row_id, "STORE_UNAVAILABLE",
+                    "the file store failed; try again", deleted=deleted)
+        return "failed"
+    async with sessions() as session, session.begin():
+        stored = await records.mark_stored(session, table, file_row_id, size=size,
+                                           sha256=digest.hexdigest(),
+                                           detected_type=fmt.media_type)
+        if stored is not None:
+            await session.execute(update(table).where(table.c.id == file_row_id)
+                                  .values(row_count=count))
+    if stored is None:  # the sweeper took it for dead meanwhile
+        with contextlib.suppress(FileRefused):
+            await writer.discard()
+        return "failed"
+    return "stored"
+
+
+async def _fail(engine: AsyncEngine, table: Table, file_row_id: uuid.UUID, code: str,
+                message: str, *, deleted: bool) -> None:
+    now = dt.datetime.now(dt.UTC)
+    await records.fail_upload(engine, table, file_row_id, message, deleted=deleted,
+                              delete_error=None if deleted else message, now=now)
+    async with engine.begin() as conn:
+        await conn.execute(update(table).where(table.c.id == file_row_id)
+                           .values(error_code=code))
+
+
+async def expire(engine: AsyncEngine, table: Table, now: dt.datetime) -> int:
+    """Files past their keeping time become ``removed``, their GridFS files queued."""
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(table).where(table.c.status == "stored", table.c.expires_at <= now)
+            .values(status="removed", file_state="to_delete", removed_at=now,
+                    next_delete_at=now, version=table.c.version + 1))
+    return result.rowcount or 0
+
+
+async def sweep(engine: AsyncEngine, table: Table, store: AttachmentStore,
+                settings: FileSettings, now: dt.datetime) -> dict[str, int]:
+    """One pass: expire what is past its keeping time, then the kit's sweeper (stale files
+    failed, queued files deleted with retries)."""
+    expired = await expire(engine, table, now)
+    result = await sweeper.sweep(engine, table, store, now=now,
+                                 stale_after=settings.store.stale_upload_after)
+    return {"retentionExpired": expired, **result.as_dict()}
