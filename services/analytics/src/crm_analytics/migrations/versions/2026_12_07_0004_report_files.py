@@ -1,17 +1,14 @@
 """report files (the kit's attachment table, crm_common.attachments.tables)
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-07 16:40:00
-
-(Revises 0002 on the branch ``report-files``; merged after ``report-model``'s 0003, it follows
-0003.)
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
