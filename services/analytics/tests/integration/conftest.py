@@ -11,20 +11,27 @@ import asyncio
 import datetime as dt
 import importlib.util
 import json
+import os
 import pathlib
+import shutil
 import sys
+import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
 from typing import Any
 
 import aio_pika
 import httpx
 import pytest
+from pymongo import AsyncMongoClient
 
 from crm_analytics.app import create_app
 from crm_analytics.cli import migrate
 from crm_analytics.config import AnalyticsConfig
+from crm_analytics.reports.files.settings import BUCKET, FileSettings
+from crm_common.attachments import AttachmentStore
+from crm_common.attachments.settings import StoreSettings
 from crm_common.db import drop_database
 from crm_common.devkeys import generate_key_pair
 from crm_common.settings import Settings
@@ -36,7 +43,7 @@ from crm_common.testing import (
     open_tap,
 )
 from crm_common.testing import wait_until as _wait_until
-from crm_dev import procs
+from crm_dev import mongo, procs
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 RUN = uuid.uuid4().hex[:10]
@@ -46,6 +53,11 @@ QUEUES = [f"{QUEUE_PREFIX}analytics.{name}{suffix}"
           for suffix in ("", ".dlq")]
 
 pytestmark = pytest.mark.integration
+
+URL_SECRET = b"report-files-test-secret-0123456789abcdef"
+#: the run's caps on the rows of a CSV/XLSX file and of a PDF
+ROW_CAP = 5000
+PDF_ROW_CAP = 300
 
 
 def load_reference() -> ModuleType:
@@ -75,6 +87,50 @@ async def database_url() -> AsyncIterator[str]:
     await asyncio.to_thread(migrate, url)
     yield url
     await drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def mongodb_url() -> Iterator[str]:
+    """``MONGODB_URL`` of the run (./crm test exports one), else an nx-27017 of our own."""
+    if os.environ.get("MONGODB_URL"):
+        yield os.environ["MONGODB_URL"]
+        return
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="crm-analytics-mongo-"))
+    try:
+        with mongo.start(workdir / "data", log=workdir / "mongo.log", run_dir=workdir) as server:
+            yield server.url
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+async def mongodb_database(mongodb_url: str) -> AsyncIterator[str]:
+    name = f"crm_analytics_test_{RUN}"
+    yield name
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url)
+    try:
+        await client.drop_database(name)
+    except Exception:  # noqa: BLE001 - the stand-in may not drop; the name is unique anyway
+        pass
+    finally:
+        await client.close()
+
+
+def file_settings(mongodb_url: str, mongodb_database: str, port: int) -> FileSettings:
+    """The report files' settings of a test service: the run's own MongoDB database, a known
+    URL secret, row caps small enough to test, the sweeper driven by the tests alone."""
+    return FileSettings(
+        store=StoreSettings(mongodb_url=mongodb_url, mongodb_database=mongodb_database,
+                            url_secret=URL_SECRET, public_base_url=f"http://127.0.0.1:{port}"),
+        max_rows=ROW_CAP, pdf_max_rows=PDF_ROW_CAP, run_sweeper=False)
+
+
+@pytest.fixture(scope="session")
+async def store(mongodb_url: str, mongodb_database: str) -> AsyncIterator[AttachmentStore]:
+    """The test's own view of the service's GridFS bucket of report files."""
+    s = AttachmentStore.connect(mongodb_url, mongodb_database, bucket=BUCKET)
+    yield s
+    await s.close()
 
 
 @pytest.fixture(scope="module")
@@ -155,12 +211,16 @@ async def publisher(exchange_name: str, erp_exchange_name: str) -> AsyncIterator
 
 
 class Service(ServiceUnderTest):
-    """The running analytics service (``sql`` runs a statement on its database)."""
+    """The running analytics service (``sql`` runs a statement on its database; ``files``:
+    its report files' settings)."""
+
+    files: FileSettings
 
 
 @pytest.fixture(scope="module")
 async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
-                  erp_exchange_name: str, tap: CaughtEvents) -> AsyncIterator[Service]:
+                  erp_exchange_name: str, tap: CaughtEvents, mongodb_url: str,
+                  mongodb_database: str) -> AsyncIterator[Service]:
     private, public = keys
     port = procs.free_port()
     settings = Settings.from_env("analytics", port, environ={
@@ -169,9 +229,11 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
         "JWT_PUBLIC_KEY": public,
     })
     config = AnalyticsConfig(erp_exchange=erp_exchange_name, turnover_debounce_seconds=0.5)
+    files = file_settings(mongodb_url, mongodb_database, port)
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
         svc = Service("analytics", f"http://127.0.0.1:{port}", private, settings, client,
-                      database_url, make_app=lambda: create_app(settings, config))
+                      database_url, make_app=lambda: create_app(settings, config, files))
+        svc.files = files
         await svc.start()
         yield svc
         if svc.server is not None:

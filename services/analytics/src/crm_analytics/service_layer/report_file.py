@@ -1,7 +1,8 @@
 """Making a report file (or a client brief) and keeping it: the commands.
 
 A file is asked for (:func:`begin`: a row of ``report_files`` in ``uploading``/``writing``, its
-GridFS id chosen and recorded first, DESIGN §8), then made (:func:`produce`): the table is
+GridFS id chosen and recorded first, DESIGN §8; ``file_state`` ``none`` until the upload
+starts, then ``writing``), then made (:func:`produce`): the table is
 written to a local temporary file by the format's renderer (rows streamed, never all in
 memory), the temporary file is streamed into GridFS a chunk at a time while its size and
 SHA-256 are computed, and the row becomes ``stored`` with its row count. Any failure leaves
@@ -35,7 +36,8 @@ from crm_analytics.reports.files import FileFormat, TooManyRows
 from crm_analytics.reports.files.render import render
 from crm_analytics.reports.files.settings import FileSettings
 from crm_analytics.reports.table import ReportTable
-from crm_common.attachments import records, sweeper
+from crm_common.attachments import records
+from crm_common.attachments import sweeper as kit_sweeper
 from crm_common.attachments.files import AttachmentStore, FileRefused, new_file_id
 from crm_common.attachments.names import safe_file_name
 
@@ -74,7 +76,7 @@ async def begin(engine: AsyncEngine, table: Table, request: FileRequest, *,
             id=file_id, requested_by=request.requested_by, file_id=new_file_id(),
             file_name=file_name(title, request.format, now),
             declared_type=request.format.media_type, status="uploading",
-            file_state="writing", created_by=request.requested_by,
+            file_state="none", created_by=request.requested_by,
             upload_expires_at=now + settings.store.stale_upload_after,
             upload_started_at=now, kind=request.kind, format=request.format.value,
             title=title, subject=request.subject, expires_at=now + settings.retention))
@@ -131,6 +133,12 @@ async def produce(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession
 async def _store(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
                  table: Table, store: AttachmentStore, gridfs_id: str, name: str,
                  file_row_id: uuid.UUID, fmt: FileFormat, path: str, count: int) -> str:
+    async with engine.begin() as conn:  # from here a GridFS file may exist: say so first
+        claimed = await conn.execute(
+            update(table).where(table.c.id == file_row_id, table.c.status == "uploading")
+            .values(file_state="writing", upload_started_at=dt.datetime.now(dt.UTC)))
+    if not claimed.rowcount:  # the sweeper took it for dead meanwhile
+        return "failed"
     writer = store.writer(gridfs_id, name, {"reportFileId": str(file_row_id)})
     digest = hashlib.sha256()
     size = 0
@@ -175,21 +183,29 @@ async def _fail(engine: AsyncEngine, table: Table, file_row_id: uuid.UUID, code:
                            .values(error_code=code))
 
 
-async def expire(engine: AsyncEngine, table: Table, now: dt.datetime) -> int:
-    """Files past their keeping time become ``removed``, their GridFS files queued."""
+async def expire(engine: AsyncEngine, table: Table, now: dt.datetime,
+                 stale_after: dt.timedelta) -> tuple[int, int]:
+    """Files past their keeping time become ``removed``, their GridFS files queued; files
+    still being rendered (nothing in GridFS yet) long after they began are failed. The
+    numbers of each."""
     async with engine.begin() as conn:
-        result = await conn.execute(
+        expired = await conn.execute(
             update(table).where(table.c.status == "stored", table.c.expires_at <= now)
             .values(status="removed", file_state="to_delete", removed_at=now,
                     next_delete_at=now, version=table.c.version + 1))
-    return result.rowcount or 0
+        stale = await conn.execute(
+            update(table).where(table.c.status == "uploading", table.c.file_state == "none",
+                                table.c.upload_started_at < now - stale_after)
+            .values(status="failed", file_state="deleted", error_code="FAILED",
+                    failure="the file was never finished", version=table.c.version + 1))
+    return expired.rowcount or 0, stale.rowcount or 0
 
 
 async def sweep(engine: AsyncEngine, table: Table, store: AttachmentStore,
                 settings: FileSettings, now: dt.datetime) -> dict[str, int]:
-    """One pass: expire what is past its keeping time, then the kit's sweeper (stale files
-    failed, queued files deleted with retries)."""
-    expired = await expire(engine, table, now)
-    result = await sweeper.sweep(engine, table, store, now=now,
-                                 stale_after=settings.store.stale_upload_after)
-    return {"retentionExpired": expired, **result.as_dict()}
+    """One pass: expire what is past its keeping time, then the kit's sweeper (files whose
+    upload stalled failed, queued files deleted with retries)."""
+    stale_after = settings.store.stale_upload_after
+    expired, stale = await expire(engine, table, now, stale_after)
+    result = await kit_sweeper.sweep(engine, table, store, now=now, stale_after=stale_after)
+    return {"retentionExpired": expired, "staleRendering": stale, **result.as_dict()}
