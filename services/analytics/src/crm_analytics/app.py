@@ -1,7 +1,8 @@
 """The one place that wires the analytics service together (settings → schema → ASGI app):
 GraphQL, the outbox relay, the consumers of the ERP feed and of the platform's events, the
-publisher of ``client.turnover.updated``, and the report files (their GridFS store, download
-route, background making and sweeper)."""
+publisher of ``client.turnover.updated``, the built-in reports' seeding, the worker of
+background report jobs and schedules, and the report files (their GridFS store, download route,
+background making and sweeper)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from crm_analytics.graphql.schema import build_schema
 from crm_analytics.http.report_files import download_routes
 from crm_analytics.reports.files.resources import RESOURCES, FileJobs, FileResources, files_of
 from crm_analytics.reports.files.settings import BUCKET, FileSettings
-from crm_analytics.service_layer import report_file
+from crm_analytics.service_layer import report_file, report_jobs, report_schedules, saved_reports
 from crm_analytics.service_layer.client_metrics import RankingCache
 from crm_analytics.service_layer.turnover_events import run_publisher
 from crm_common.attachments import AttachmentStore
@@ -55,12 +56,19 @@ def create_app(settings: Settings | None = None,
 
     @contextlib.asynccontextmanager
     async def publisher(runtime: Runtime) -> AsyncIterator[Mapping[str, Any] | None]:
-        task = None
+        tasks = []
         if config.run_turnover_events:
-            task = asyncio.create_task(run_publisher(
+            tasks.append(asyncio.create_task(run_publisher(
                 runtime.engine, runtime.stop, source=settings.source,
                 debounce=dt.timedelta(seconds=config.turnover_debounce_seconds),
-                interval=min(1.0, max(0.1, config.turnover_debounce_seconds / 5))))
+                interval=min(1.0, max(0.1, config.turnover_debounce_seconds / 5)))))
+        # the built-in reports, present and runnable from the first start (idempotent)
+        await saved_reports.seed_builtins(runtime.engine)
+        if config.run_report_jobs:
+            tasks.append(asyncio.create_task(report_jobs.run_worker(
+                runtime.engine, runtime.stop, source=settings.source,
+                grace=settings.access_grace, interval=config.report_job_interval_seconds,
+                before_each=lambda: report_schedules.enqueue_due(runtime.engine))))
         store = AttachmentStore.connect(files.store.mongodb_url, files.store.mongodb_database,
                                         bucket=BUCKET)
         jobs = FileJobs()
@@ -83,10 +91,11 @@ def create_app(settings: Settings | None = None,
             if sweeper is not None:
                 await asyncio.wait([sweeper], timeout=10)
             await store.close()
-            if task is not None:
+            if tasks:
                 runtime.stop.set()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(task, timeout=10)
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                        await asyncio.wait_for(task, timeout=10)
 
     async def mongodb_ready(request: Request) -> bool:
         return await files_of(request).store.ping()

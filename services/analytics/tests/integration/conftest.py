@@ -49,7 +49,8 @@ AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 RUN = uuid.uuid4().hex[:10]
 QUEUE_PREFIX = f"test.{RUN}."
 QUEUES = [f"{QUEUE_PREFIX}analytics.{name}{suffix}"
-          for name in ("erp-feed", "clients", "access-meetings", "access-employees")
+          for name in ("erp-feed", "clients", "access-meetings", "access-employees",
+                       "reporting")
           for suffix in ("", ".dlq")]
 
 pytestmark = pytest.mark.integration

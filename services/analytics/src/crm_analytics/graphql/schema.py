@@ -35,6 +35,7 @@ from crm_analytics.graphql.report_types import (
     YearOnYear,
     check_first,
 )
+from crm_analytics.graphql.reports import ReportMutation, ReportQuery
 from crm_analytics.graphql.resolvers import context, period_of, require_admin, scoped_turnover
 from crm_analytics.service_layer import ledger_queries
 from crm_analytics.service_layer import turnover_queries as q
@@ -146,7 +147,7 @@ class ParkedErpMessageConnection:
 
 
 @strawberry.type
-class Query:
+class Query(ReportQuery):
     @strawberry.field(description="Turnover of the clients a filter names (default: all you may "
                                   "see), with rows grouped by client, client group, owner, "
                                   "product group, product or month. For managers; a sales rep "
@@ -297,5 +298,5 @@ class Query:
 
 
 def build_schema(extensions: Extensions | None = None) -> strawberry.Schema:
-    return subgraph_schema(query=Query, types=[Client, ClientGroup, Employee],
-                           extensions=extensions)
+    return subgraph_schema(query=Query, mutation=ReportMutation,
+                           types=[Client, ClientGroup, Employee], extensions=extensions)
