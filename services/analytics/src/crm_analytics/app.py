@@ -49,7 +49,8 @@ def create_app(settings: Settings | None = None,
 
     def make_context(request: Request, principal: Principal, runtime: Runtime) -> Context:
         return Context(principal=principal, runtime=runtime, config=config,
-                       rankings=state_of(request, "rankings", RankingCache))
+                       rankings=state_of(request, "rankings", RankingCache),
+                       report_files=files_of(request))
 
     def setup_consumers(runner: ConsumerRunner, _runtime: Runtime) -> None:
         register_consumers(runner, erp_exchange=config.erp_exchange)
@@ -64,14 +65,16 @@ def create_app(settings: Settings | None = None,
                 interval=min(1.0, max(0.1, config.turnover_debounce_seconds / 5)))))
         # the built-in reports, present and runnable from the first start (idempotent)
         await saved_reports.seed_builtins(runtime.engine)
+        store = AttachmentStore.connect(files.store.mongodb_url, files.store.mongodb_database,
+                                        bucket=BUCKET)
+        jobs = FileJobs()
+        resources = FileResources(files, store, urls, jobs)
         if config.run_report_jobs:
             tasks.append(asyncio.create_task(report_jobs.run_worker(
                 runtime.engine, runtime.stop, source=settings.source,
                 grace=settings.access_grace, interval=config.report_job_interval_seconds,
+                make_file=report_file.job_file_maker(runtime.engine, resources),
                 before_each=lambda: report_schedules.enqueue_due(runtime.engine))))
-        store = AttachmentStore.connect(files.store.mongodb_url, files.store.mongodb_database,
-                                        bucket=BUCKET)
-        jobs = FileJobs()
         stop_sweeper = asyncio.Event()
         sweeper = None
         if files.run_sweeper:
@@ -83,19 +86,19 @@ def create_app(settings: Settings | None = None,
             sweeper = asyncio.create_task(every(files.store.sweeper_interval, stop_sweeper,
                                                 "report-file sweeper", sweep))
         try:
-            yield {"rankings": RankingCache(),
-                   RESOURCES: FileResources(files, store, urls, jobs)}
+            yield {"rankings": RankingCache(), RESOURCES: resources}
         finally:
-            stop_sweeper.set()
-            await jobs.stop()
-            if sweeper is not None:
-                await asyncio.wait([sweeper], timeout=10)
-            await store.close()
             if tasks:
                 runtime.stop.set()
                 for task in tasks:
                     with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                         await asyncio.wait_for(task, timeout=10)
+            # the report files last: the job worker above writes them too
+            stop_sweeper.set()
+            await jobs.stop()
+            if sweeper is not None:
+                await asyncio.wait([sweeper], timeout=10)
+            await store.close()
 
     async def mongodb_ready(request: Request) -> bool:
         return await files_of(request).store.ping()

@@ -31,7 +31,7 @@ from crm_common.settings import Settings
 from crm_common.testing import CaughtEvents, event_message
 from crm_dev import procs
 
-from .conftest import AMQP_URL, QUEUE_PREFIX, Publisher, Service, wait_until
+from .conftest import AMQP_URL, QUEUE_PREFIX, Publisher, Service, file_settings, wait_until
 from .test_turnover_api import Feed, month, ship
 
 pytestmark = pytest.mark.integration
@@ -41,7 +41,8 @@ INLINE_ROWS = 20
 
 @pytest.fixture(scope="module")
 async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
-                  erp_exchange_name: str, tap: CaughtEvents) -> AsyncIterator[Service]:
+                  erp_exchange_name: str, tap: CaughtEvents, mongodb_url: str,
+                  mongodb_database: str) -> AsyncIterator[Service]:
     """The analytics service with a small inline threshold (runs over 20 rows become jobs) and
     a quick job worker."""
     private, public = keys
@@ -53,9 +54,11 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
     })
     config = AnalyticsConfig(erp_exchange=erp_exchange_name, turnover_debounce_seconds=0.5,
                              report_inline_rows=INLINE_ROWS, report_job_interval_seconds=0.2)
+    files = file_settings(mongodb_url, mongodb_database, port)
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
         svc = Service("analytics", f"http://127.0.0.1:{port}", private, settings, client,
-                      database_url, make_app=lambda: create_app(settings, config))
+                      database_url, make_app=lambda: create_app(settings, config, files))
+        svc.files = files
         await svc.start()
         yield svc
         if svc.server is not None:
@@ -682,7 +685,10 @@ async def test_a_big_run_becomes_a_job_that_completes_with_an_event(
     assert job["rowsTotal"] == INLINE_ROWS + 6
     event = (await tap.wait_for_type("crm.analytics.report.completed", job["id"]))[0]
     assert event["data"]["rows"] == job["rowsTotal"]
-    assert event["data"]["file"] is None  # report files: the other half of issue 13
+    file = event["data"]["file"]  # the job's file: an XLSX of the requester's
+    assert file["format"] == "xlsx"
+    download = await service.client.get(file["url"])
+    assert download.status_code == 200 and download.content.startswith(b"PK\x03\x04")
     done = (await service.data(tok(service, w, "admin"), JOB, {"id": job["id"]}))["reportJob"]
     assert (done["status"], done["rowsDone"]) == ("completed", job["rowsTotal"])
     # another user does not see it

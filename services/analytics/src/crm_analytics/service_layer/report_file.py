@@ -24,22 +24,32 @@ import logging
 import os
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Table, insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from crm_analytics.adapters.tables import report_files
+from crm_analytics.reports.definition import Definition, Parameters, Plan, check
+from crm_analytics.reports.engine import count_rows, report_table
 from crm_analytics.reports.files import FileFormat, TooManyRows
 from crm_analytics.reports.files.render import render
+from crm_analytics.reports.files.resources import FileResources
 from crm_analytics.reports.files.settings import FileSettings
 from crm_analytics.reports.table import ReportTable
+from crm_analytics.service_layer import saved_reports
+from crm_analytics.service_layer.report_jobs import FileForRun, Job
+from crm_analytics.service_layer.visibility import Access
 from crm_common.attachments import records
 from crm_common.attachments import sweeper as kit_sweeper
 from crm_common.attachments.files import AttachmentStore, FileRefused, new_file_id
 from crm_common.attachments.names import safe_file_name
+from crm_common.attachments.urls import Action
+from crm_common.problems import problem
+from crm_common.service import Runtime
 
 log = logging.getLogger("crm.analytics.files")
 
@@ -209,3 +219,89 @@ async def sweep(engine: AsyncEngine, table: Table, store: AttachmentStore,
     expired, stale = await expire(engine, table, now, stale_after)
     result = await kit_sweeper.sweep(engine, table, store, now=now, stale_after=stale_after)
     return {"retentionExpired": expired, "staleRendering": stale, **result.as_dict()}
+
+
+# -- a report run as a file (``createReportFile``) and a background job's file -----------------
+
+async def plan_for(runtime: Runtime, access: Access, *, report_id: uuid.UUID | None,
+                   definition: Definition | None, parameters: Parameters | None
+                   ) -> tuple[Plan, str | None]:
+    """The checked plan of a saved report (one the requester may run) or of an inline
+    definition, and what the file is made of (the saved report's id)."""
+    if (report_id is None) == (definition is None):
+        raise problem(("input", "reportId"), "REQUIRED", "give a reportId or a definition")
+    root: tuple[str, ...] = ("input", "definition")
+    if report_id is not None:
+        async with runtime.reader.connect() as conn:
+            saved = saved_reports.require_visible(
+                await saved_reports.get(conn, access.principal, report_id))
+        definition, root = saved.definition, ("input", "report")
+    assert definition is not None
+    return check(definition, access.now.date(), parameters, root=root), \
+        None if report_id is None else str(report_id)
+
+
+async def request_report_file(runtime: Runtime, files: FileResources, access: Access, *,
+                              report_id: uuid.UUID | None, definition: Definition | None,
+                              parameters: Parameters | None, fmt: FileFormat) -> uuid.UUID:
+    """Check the run, refuse one over the format's row cap (nothing is recorded then), record
+    the file and start making it in the background; wait up to ``inline_wait`` for it (a small
+    file is ready in the answer). The file's id."""
+    plan, subject = await plan_for(runtime, access, report_id=report_id,
+                                   definition=definition, parameters=parameters)
+    settings = files.settings
+    async with runtime.reader.connect() as conn:
+        rows = await count_rows(conn, plan, access)
+    cap = settings.row_cap(fmt is FileFormat.PDF)
+    if rows > cap:
+        if rows <= settings.max_rows:
+            raise problem(("input", "format"), "TOO_MANY_ROWS",
+                          f"the report has {rows} rows; a PDF holds at most {cap}: choose CSV "
+                          "or XLSX, or narrow the report")
+        raise problem(("input", "reportId" if report_id is not None else "definition"),
+                      "TOO_MANY_ROWS", f"the report has {rows} rows; a file holds at most "
+                      f"{cap}: narrow the report (filters, a shorter period, a limit)")
+    request = FileRequest("report", fmt, plan.title, access.principal.subject, subject)
+    row_id = await begin(runtime.engine, report_files, request, settings=settings,
+                         now=access.now)
+
+    def source() -> AbstractAsyncContextManager[ReportTable]:
+        return report_table(runtime.engine, plan, access)
+
+    task = files.jobs.start(produce(runtime.engine, runtime.session_factory, report_files,
+                                    files.store, settings, row_id, fmt, source))
+    if settings.inline_wait > 0:
+        await asyncio.wait({task}, timeout=settings.inline_wait)
+    return row_id
+
+
+def job_file_maker(engine: AsyncEngine, files: FileResources,
+                   fmt: FileFormat = FileFormat.XLSX) -> FileForRun:
+    """The report jobs' file hook (``report_jobs.run_worker(make_file=...)``): the job's table
+    as a file of the requester, and the link the completion event carries (good until the
+    file's keeping time ends, for mail delivery by an integration). A file that cannot be made
+    fails the job with the reason."""
+
+    async def make_file(job: Job, table: ReportTable) -> dict[str, Any] | None:
+        now = dt.datetime.now(dt.UTC)
+        request = FileRequest("report", fmt, job.title, job.requested_by,
+                              None if job.report_id is None else str(job.report_id))
+        row_id = await begin(engine, report_files, request, settings=files.settings, now=now)
+
+        @contextlib.asynccontextmanager
+        async def source() -> AsyncIterator[ReportTable]:
+            yield table
+
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        status = await produce(engine, sessions, report_files, files.store, files.settings,
+                               row_id, fmt, source)
+        row = await records.attachment_by_id(engine, report_files, row_id)
+        if status != "stored" or row is None:
+            reason = row["failure"] if row is not None else None
+            raise RuntimeError(f"the file could not be made: {reason or 'failed'}")
+        url, expires = files.urls.signed_url(Action.DOWNLOAD, row_id, row["expires_at"],
+                                             by=job.requested_by)
+        return {"id": str(row_id), "format": fmt.value, "url": url,
+                "expiresAt": expires.isoformat()}
+
+    return make_file

@@ -1,0 +1,222 @@
+"""``createReportFile`` and ``reportFile`` as their users call them: a report run by the
+engine over the reporting read model, written as CSV/XLSX/PDF with the requester's access rule,
+downloaded over its signed URL; who may see a file; bad input (unknown format, bad ids, a run
+over the row caps): errors naming the field, nothing stored."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import dataclasses
+import io
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from crm_analytics.app import create_app
+from crm_analytics.config import AnalyticsConfig
+from crm_common.settings import Settings
+from crm_common.testing import CaughtEvents
+from crm_dev import procs
+
+from .conftest import AMQP_URL, QUEUE_PREFIX, Publisher, Service, file_settings, wait_until
+
+pytestmark = pytest.mark.integration
+
+#: this module's caps: a CSV/XLSX of at most 6 rows, a PDF of at most 4
+MAX_ROWS, PDF_MAX_ROWS = 6, 4
+
+CREATE = """mutation Create($input: CreateReportFileInput!) { createReportFile(input: $input) {
+  file { id kind format title fileName status rowCount size errorCode error url urlExpiresAt
+         expiresAt }
+  userErrors { field message code } } }"""
+GET = """query Get($id: ID!) { reportFile(id: $id) { id status rowCount url errorCode } }"""
+
+
+@pytest.fixture(scope="module")
+async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
+                  erp_exchange_name: str, tap: CaughtEvents, mongodb_url: str,
+                  mongodb_database: str) -> AsyncIterator[Service]:
+    private, public = keys
+    port = procs.free_port()
+    settings = Settings.from_env("analytics", port, environ={
+        "CRM_ENV": "test", "SERVICE_PORT": str(port), "DATABASE_URL": database_url,
+        "AMQP_URL": AMQP_URL, "EVENTS_EXCHANGE": exchange_name, "QUEUE_PREFIX": QUEUE_PREFIX,
+        "JWT_PUBLIC_KEY": public})
+    config = AnalyticsConfig(erp_exchange=erp_exchange_name, turnover_debounce_seconds=0.5)
+    files = dataclasses.replace(file_settings(mongodb_url, mongodb_database, port),
+                                max_rows=MAX_ROWS, pdf_max_rows=PDF_MAX_ROWS)
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
+        svc = Service("analytics", f"http://127.0.0.1:{port}", private, settings, client,
+                      database_url, make_app=lambda: create_app(settings, config, files))
+        svc.files = files
+        await svc.start()
+        yield svc
+        if svc.server is not None:
+            await svc.stop()
+
+
+@dataclasses.dataclass
+class World:
+    tag: str
+    rep: uuid.UUID
+    colleague: uuid.UUID
+    names: dict[uuid.UUID, str]
+
+
+@pytest.fixture(scope="module")
+async def world(service: Service, publisher: Publisher) -> World:
+    """Five clients whose names carry a tag of their own: two the rep owns (one with a name a
+    spreadsheet would take for a formula), three a colleague owns."""
+    tag = f"Т{uuid.uuid4().hex[:6]}"
+    rep, colleague = uuid.uuid4(), uuid.uuid4()
+    names: dict[uuid.UUID, str] = {}
+    for i, owner in enumerate((rep, rep, colleague, colleague, colleague)):
+        client_id = uuid.uuid4()
+        name = f"=SUM(A1) Фирма {tag} {i}" if i == 1 else f"Фирма „{tag}“ №{i} ООД"
+        names[client_id] = name
+        await publisher.client(client_id, owner=owner, name=name)
+
+    async def kept() -> bool:
+        rows = await service.sql("SELECT count(*) AS n FROM rm_clients WHERE client_id = "
+                                 "ANY(:ids)", ids=list(names))
+        return bool(rows[0]["n"] == len(names))
+    await wait_until(kept)
+    return World(tag, rep, colleague, names)
+
+
+def definition(world: World, **extra: Any) -> dict[str, Any]:
+    return {"dataset": "CLIENTS", "title": f"Клиенти {world.tag}",
+            "columns": ["client", "owner", "client_status"],
+            "filters": [{"field": "client", "operator": "CONTAINS", "values": [world.tag]}],
+            **extra}
+
+
+async def create(service: Service, token: str, **input_: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = (await service.data(token, CREATE, {"input": input_})
+                               )["createReportFile"]
+    return payload
+
+
+async def ready(service: Service, token: str, file_id: str) -> dict[str, Any]:
+    """The file once it is no longer being written."""
+    for _ in range(300):
+        found: dict[str, Any] = (await service.data(token, GET, {"id": file_id}))["reportFile"]
+        if found["status"] != "WRITING":
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError("the file was never finished")
+
+
+async def count_files(service: Service) -> int:
+    return int((await service.sql("SELECT count(*) AS n FROM report_files"))[0]["n"])
+
+
+async def test_a_manager_gets_a_csv_of_every_client(service: Service, world: World) -> None:
+    token = service.token("manager")
+    payload = await create(service, token, definition=definition(world), format="CSV")
+    assert payload["userErrors"] == []
+    file = payload["file"]
+    assert (file["kind"], file["format"], file["title"]) == ("REPORT", "CSV",
+                                                             f"Клиенти {world.tag}")
+    done = await ready(service, token, file["id"])
+    assert (done["status"], done["rowCount"]) == ("READY", 5)
+    body = (await service.client.get(done["url"])).content
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0] == ["Client", "Owner", "Client status"]
+    assert sorted(r[0] for r in rows[1:]) == sorted(
+        "'" + n if n.startswith("=") else n for n in world.names.values())
+
+
+async def test_a_rep_gets_only_the_clients_they_may_see(service: Service,
+                                                        world: World) -> None:
+    token = service.token("sales_rep", world.rep)
+    for fmt, magic in (("XLSX", b"PK\x03\x04"), ("PDF", b"%PDF-"), ("CSV", b"\xef\xbb\xbf")):
+        payload = await create(service, token, definition=definition(world), format=fmt)
+        assert payload["userErrors"] == [], payload
+        done = await ready(service, token, payload["file"]["id"])
+        assert (done["status"], done["rowCount"]) == ("READY", 2), done
+        body = (await service.client.get(done["url"])).content
+        assert body.startswith(magic)
+        if fmt == "CSV":
+            text = body.decode("utf-8-sig")
+            assert f"Фирма „{world.tag}“ №0 ООД" in text and "№2" not in text
+
+
+async def test_a_file_is_seen_by_its_requester_and_admins_only(service: Service,
+                                                               world: World) -> None:
+    mine = service.token("sales_rep", world.rep)
+    payload = await create(service, mine, definition=definition(world), format="CSV")
+    file_id = payload["file"]["id"]
+    await ready(service, mine, file_id)
+    for other in (service.token("sales_rep", world.colleague), service.token("manager")):
+        assert (await service.data(other, GET, {"id": file_id}))["reportFile"] is None
+    seen = (await service.data(service.token("admin"), GET, {"id": file_id}))["reportFile"]
+    assert seen["status"] == "READY" and seen["url"]
+    for bad in ("not-an-id", str(uuid.uuid4()), "'; DROP TABLE report_files; --", "x" * 5000):
+        assert (await service.data(mine, GET, {"id": bad}))["reportFile"] is None
+
+
+async def test_an_unknown_format_is_refused_and_nothing_is_stored(service: Service,
+                                                                   world: World) -> None:
+    token = service.token("manager")
+    before = await count_files(service)
+    for fmt in ("DOCX", "csv", "", "<script>"):
+        errors = await service.errors(token, CREATE, {"input": {
+            "definition": definition(world), "format": fmt}})
+        assert "ReportFileFormat" in errors[0]["message"], errors
+    errors = await service.errors(token, CREATE, {"input": {"definition": definition(world)}})
+    assert "format" in errors[0]["message"]
+    assert await count_files(service) == before
+
+
+async def test_bad_ids_and_definitions_are_user_errors_and_nothing_is_stored(
+        service: Service, world: World) -> None:
+    token = service.token("manager")
+    before = await count_files(service)
+    cases: list[tuple[dict[str, Any], list[str], str]] = [
+        ({"reportId": "not-an-id"}, ["input", "reportId"], "INVALID_ID"),
+        ({"reportId": str(uuid.uuid4())}, ["input", "reportId"], "NOT_FOUND"),
+        ({}, ["input", "reportId"], "REQUIRED"),
+        ({"reportId": str(uuid.uuid4()), "definition": definition(world)},
+         ["input", "reportId"], "REQUIRED"),
+        ({"definition": definition(world, columns=["client", "nonsense"])},
+         ["input", "definition", "columns", "1"], "UNKNOWN_FIELD"),
+    ]
+    for input_, field, code in cases:
+        payload = await create(service, token, format="CSV", **input_)
+        assert payload["file"] is None, input_
+        assert [(e["field"], e["code"]) for e in payload["userErrors"]][:1] == [(field, code)], \
+            (input_, payload)
+    assert await count_files(service) == before
+
+
+async def test_a_run_over_the_row_caps_is_refused_naming_the_field(
+        service: Service, world: World, publisher: Publisher) -> None:
+    """Five rows: a PDF holds at most four here, any file six; seven clients of a tag of
+    their own take a run over both."""
+    token = service.token("manager")
+    before = await count_files(service)
+    payload = await create(service, token, definition=definition(world), format="PDF")
+    assert payload["file"] is None
+    [error] = payload["userErrors"]
+    assert (error["field"], error["code"]) == (["input", "format"], "TOO_MANY_ROWS")
+    assert "CSV or XLSX" in error["message"]
+    many = World(f"М{uuid.uuid4().hex[:6]}", world.rep, world.colleague, {})
+    for i in range(MAX_ROWS + 1):
+        client_id = uuid.uuid4()
+        many.names[client_id] = f"Фирма {many.tag} {i}"
+        await publisher.client(client_id, owner=world.colleague, name=many.names[client_id])
+
+    async def kept() -> bool:
+        rows = await service.sql("SELECT count(*) AS n FROM rm_clients WHERE client_id = "
+                                 "ANY(:ids)", ids=list(many.names))
+        return bool(rows[0]["n"] == len(many.names))
+    await wait_until(kept)
+    payload = await create(service, token, definition=definition(many), format="XLSX")
+    [error] = payload["userErrors"]
+    assert (error["field"], error["code"]) == (["input", "definition"], "TOO_MANY_ROWS")
+    assert await count_files(service) == before
