@@ -50,7 +50,7 @@ RUN = uuid.uuid4().hex[:10]
 QUEUE_PREFIX = f"test.{RUN}."
 QUEUES = [f"{QUEUE_PREFIX}analytics.{name}{suffix}"
           for name in ("erp-feed", "clients", "access-meetings", "access-employees",
-                       "reporting")
+                       "reporting", "pricing-tiers")
           for suffix in ("", ".dlq")]
 
 pytestmark = pytest.mark.integration

@@ -249,3 +249,68 @@ def test_chart_too_big_is_refused() -> None:
 def test_chart_that_is_not_vega_lite_is_refused() -> None:
     with pytest.raises(ChartError):
         to_svg({"mark": 42})
+
+
+# -- the client brief -------------------------------------------------------------------------
+
+def _full_brief(**changes: Any) -> Any:
+    from crm_analytics.reports.files.brief import (
+        Brief,
+        Contact,
+        MonthTurnover,
+        OpenTask,
+        TierStanding,
+    )
+    long = "Дълго име " * 40
+    values: dict[str, Any] = dict(
+        client_name="Мегафарм „Дистрибуция“ ЕООД " + long, today=dt.date(2026, 12, 7),
+        data_as_of=AS_OF, code="C1", eik="131468980", status="active", city="Пловдив",
+        group=long, owner="Иван Петров", payment_term_days=30,
+        months=[MonthTurnover(dt.date(2026, m, 1), Decimal(1000 * m), Decimal(900 * m))
+                for m in range(1, 13)],
+        year_to_date=Decimal("78000"), year_to_date_before=Decimal("70200"),
+        stopped_groups=[f"Група {i} {long}" for i in range(30)],
+        tiers=[TierStanding(f"R{i}", "rolling_12_months", "net_amount", Decimal("38200"), 2,
+                            "5 %", Decimal("40000"), "7 %") for i in range(10)],
+        open_tasks=[OpenTask(dt.date(2026, 12, i % 28 + 1), "new_contract", long, "assigned",
+                             long) for i in range(50)],
+        last_contacts=[Contact(AS_OF, "visit", long, 45, "done") for _ in range(50)],
+        requested_by=long)
+    values.update(changes)
+    return Brief(**values)
+
+
+async def test_the_brief_is_one_page_whatever_the_lists(tmp_path: Path) -> None:
+    from crm_analytics.reports.files.brief import write_brief
+    path = tmp_path / "brief.pdf"
+    await write_brief(_full_brief(), str(path))
+    objects = _pdf_objects(path.read_bytes())
+    assert len(re.findall(rb"/Type\s*/Page\b", objects)) == 1
+    assert b"DejaVu-Sans" in objects
+
+
+async def test_an_empty_brief_says_what_is_missing(tmp_path: Path) -> None:
+    from crm_analytics.reports.files.brief import Brief, brief_html, write_brief
+    brief = Brief(client_name="Нов клиент", today=dt.date(2026, 12, 7), data_as_of=AS_OF)
+    html = brief_html(brief)
+    assert "No open tasks" in html and "No contacts" in html and "No turnover tier" in html
+    assert "<img" not in html  # no months: no chart
+    await write_brief(brief, str(tmp_path / "b.pdf"))
+
+
+def test_the_brief_escapes_every_text_and_cuts_lists() -> None:
+    from crm_analytics.reports.files.brief import LIMITS, brief_html
+    hostile = '<script>alert(1)</script><img src="http://evil/x">'
+    html = brief_html(_full_brief(client_name=hostile, city=hostile, stopped_groups=[hostile]))
+    assert "<script>" not in html and 'src="http://evil' not in html
+    assert "&lt;script&gt;" in html
+    assert f"and {50 - LIMITS['tasks']} more" in html
+    assert f"and {50 - LIMITS['contacts']} more" in html
+
+
+def test_year_on_year_change_in_words() -> None:
+    from crm_analytics.reports.files.brief import change_text
+    assert change_text(Decimal(110), Decimal(100)) == "+10.0 %"
+    assert change_text(Decimal(90), Decimal(100)) == "-10.0 %"
+    assert change_text(Decimal(5), Decimal(0)) == "new"
+    assert change_text(Decimal(0), Decimal(0)) == "—"

@@ -527,6 +527,27 @@ report_files.append_constraint(
 Index("ix_report_files_expiry", report_files.c.expires_at,
       postgresql_where=text("status = 'stored'"))
 
+#: the pricing tiers each client is in, per turnover rule, from ``crm.pricing.client_tier.changed``
+#: (newest ``turnoverVersion`` wins), for the client brief's "next tier"
+client_tiers = Table(
+    "client_tiers",
+    metadata,
+    Column("client_id", UUID(as_uuid=True), nullable=False),
+    Column("rule_id", UUID(as_uuid=True), nullable=False),
+    Column("rule_code", Text, nullable=False),
+    Column("window", Text, nullable=False),
+    Column("metric", Text, nullable=False),
+    Column("product_group_code", Text),
+    Column("reached", Numeric(18, 3), nullable=False),
+    Column("tier", Integer),
+    Column("tier_effect", Text),
+    Column("next_threshold", Numeric(18, 3)),
+    Column("next_tier_effect", Text),
+    Column("turnover_version", Integer, nullable=False),
+    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("client_id", "rule_id"),
+)
+
 access = define_client_access_tables(metadata)
 inbox = define_inbox_table(metadata)
 outbox = define_outbox_table(metadata)

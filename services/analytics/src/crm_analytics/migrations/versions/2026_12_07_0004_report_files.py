@@ -1,4 +1,5 @@
-"""report files (the kit's attachment table, crm_common.attachments.tables)
+"""report files (the kit's attachment table, crm_common.attachments.tables) and the clients'
+pricing tiers (for the client brief)
 
 Revision ID: 0004
 Revises: 0003
@@ -59,5 +60,25 @@ def upgrade() -> None:
                     postgresql_where=sa.text("status = 'stored'"))
 
 
+    op.create_table(
+        'client_tiers',
+        sa.Column('client_id', sa.UUID(), nullable=False),
+        sa.Column('rule_id', sa.UUID(), nullable=False),
+        sa.Column('rule_code', sa.Text(), nullable=False),
+        sa.Column('window', sa.Text(), nullable=False),
+        sa.Column('metric', sa.Text(), nullable=False),
+        sa.Column('product_group_code', sa.Text(), nullable=True),
+        sa.Column('reached', sa.Numeric(precision=18, scale=3), nullable=False),
+        sa.Column('tier', sa.Integer(), nullable=True),
+        sa.Column('tier_effect', sa.Text(), nullable=True),
+        sa.Column('next_threshold', sa.Numeric(precision=18, scale=3), nullable=True),
+        sa.Column('next_tier_effect', sa.Text(), nullable=True),
+        sa.Column('turnover_version', sa.Integer(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+        sa.PrimaryKeyConstraint('client_id', 'rule_id'),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table('client_tiers')
     op.drop_table('report_files')
