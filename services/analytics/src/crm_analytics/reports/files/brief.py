@@ -186,7 +186,8 @@ def brief_html(b: Brief) -> str:
     tasks = list(b.open_tasks)
     shown_tasks = tasks[: LIMITS["tasks"]]
     tasks_html = _rows(
-        [[t.due.isoformat(), _short(t.kind.replace("_", " "), 18), _short(t.title, 48), _short(t.assignee, 22)]
+        [[t.due.isoformat(), _short(t.kind.replace("_", " "), 18), _short(t.title, 48),
+          _short(t.assignee, 22)]
          for t in shown_tasks], ["Due", "Kind", "Task", "Assignee"],
         ["overdue" if t.due < b.today else "" for t in shown_tasks]) if tasks \
         else '<p class="empty">No open tasks or commitments.</p>'
