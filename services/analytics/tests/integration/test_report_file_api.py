@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import dataclasses
+import datetime as dt
 import io
 import uuid
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -220,3 +222,109 @@ async def test_a_run_over_the_row_caps_is_refused_naming_the_field(
     [error] = payload["userErrors"]
     assert (error["field"], error["code"]) == (["input", "definition"], "TOO_MANY_ROWS")
     assert await count_files(service) == before
+
+
+# -- the client brief -------------------------------------------------------------------------
+
+BRIEF = """mutation Brief($input: CreateClientBriefInput!) { createClientBrief(input: $input) {
+  file { id kind format title status rowCount url }
+  userErrors { field message code } } }"""
+
+
+async def test_the_brief_of_a_visible_client_reads_the_read_model(
+        service: Service, world: World, publisher: Publisher) -> None:
+    from .test_reports import activity, employee, task
+    from .test_turnover_api import Feed, month, ship
+
+    client_id = next(iter(world.names))  # the rep's first client
+    await employee(publisher, world.rep, "Иван Петров", "sales_rep")
+    await task(publisher, uuid.uuid4(), client_id, world.rep, due=month(0, 1))
+    await activity(publisher, uuid.uuid4(), client_id, world.rep, "visit",
+                   dt.datetime.now(dt.UTC) - dt.timedelta(days=3), 45)
+    await publisher.platform.publish(*_tier_message(client_id))
+    feed = Feed()
+    code = feed.code("A")
+    feed.sale(client_id, month(-13, 5), code, "1000.00")
+    feed.sale(client_id, month(-1, 5), code, "1500.00")
+    await ship(service, publisher, feed)
+
+    async def projected() -> bool:
+        rows = await service.sql(
+            "SELECT (SELECT count(*) FROM rm_tasks WHERE client_id = :c) AS t, "
+            "(SELECT count(*) FROM rm_contacts WHERE client_id = :c) AS k, "
+            "(SELECT count(*) FROM client_tiers WHERE client_id = :c) AS r", c=client_id)
+        return bool(rows[0] == {"t": 1, "k": 1, "r": 1})
+    await wait_until(projected)
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from crm_analytics.service_layer.client_brief import load_brief
+    from crm_analytics.service_layer.client_metrics import RankingCache
+    from crm_analytics.service_layer.visibility import Access
+    from crm_common.auth import Principal
+    engine = create_async_engine(service.database_url)
+    try:
+        async with engine.connect() as conn:
+            rep = Access(Principal(world.rep, frozenset({"sales_rep"})),
+                         dt.datetime.now(dt.UTC), dt.timedelta(hours=24))
+            ranking = await RankingCache().get(conn, dt.date.today(),
+                                               a_cutoff=Decimal(80), b_cutoff=Decimal(95))
+            brief = await load_brief(conn, rep, client_id, ranking)
+            assert brief is not None
+            assert brief.client_name == world.names[client_id]
+            assert brief.owner == "Иван Петров"
+            assert [t.kind for t in brief.open_tasks] == ["sample"]
+            assert [(c.kind, c.minutes) for c in brief.last_contacts] == [("visit", 45)]
+            [tier] = brief.tiers
+            assert (tier.rule, tier.tier, tier.next_threshold) == ("TURNOVER-Q", 2,
+                                                                   Decimal("40000"))
+            last = [m for m in brief.months if m.month == month(-1)]
+            assert [(m.turnover, m.previous_year) for m in last] == [
+                (Decimal("1500.00"), Decimal("1000.00"))]
+            other = next(c for c in world.names if c != client_id and
+                         world.names[c].endswith("ООД") and "№2" in world.names[c])
+            assert await load_brief(conn, rep, other, ranking) is None
+    finally:
+        await engine.dispose()
+
+    token = service.token("sales_rep", world.rep)
+    payload = (await service.data(token, BRIEF, {"input": {"clientId": str(client_id)}})
+               )["createClientBrief"]
+    assert payload["userErrors"] == []
+    assert (payload["file"]["kind"], payload["file"]["format"]) == ("CLIENT_BRIEF", "PDF")
+    done = await ready(service, token, payload["file"]["id"])
+    assert done["status"] == "READY"
+    body = (await service.client.get(done["url"])).content
+    assert body.startswith(b"%PDF-")
+
+
+async def test_a_brief_of_a_client_the_rep_may_not_see_is_not_found(service: Service,
+                                                                    world: World) -> None:
+    token = service.token("sales_rep", world.rep)
+    theirs = [c for c, n in world.names.items() if "№2" in n or "№3" in n]
+    before = await count_files(service)
+    for client_id, field, code in [(str(theirs[0]), "clientId", "NOT_FOUND"),
+                                   (str(uuid.uuid4()), "clientId", "NOT_FOUND"),
+                                   ("not-an-id", "clientId", "INVALID_ID"),
+                                   ("<script>" * 500, "clientId", "INVALID_ID")]:
+        payload = (await service.data(token, BRIEF, {"input": {"clientId": client_id}})
+                   )["createClientBrief"]
+        assert payload["file"] is None
+        assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+            (["input", field], code)]
+    assert await count_files(service) == before
+
+
+def _tier_message(client_id: uuid.UUID) -> tuple[Any, str]:
+    from crm_common.testing import event_message
+    data = {"clientId": str(client_id),
+            "rule": {"id": str(uuid.uuid4()), "code": "TURNOVER-Q", "version": 1},
+            "window": "quarter", "basis": "previous_closed", "metric": "net_amount",
+            "productGroupCode": None,
+            "basisPeriod": {"start": "2026-07-01", "end": "2026-09-30"},
+            "reached": "38200.00", "previousTier": 1, "tier": 2, "tierEffect": "5 %",
+            "nextThreshold": "40000.00", "nextTierEffect": "7 %", "turnoverVersion": 3,
+            "turnoverAsOf": None}
+    _, message = event_message("crm.pricing.client_tier.changed", str(client_id), data,
+                               source="crm/pricing")
+    return message, "crm.pricing.client_tier.changed"

@@ -60,9 +60,9 @@ async def _make(service: Service, engine: AsyncEngine, store: AttachmentStore,
     now = dt.datetime.now(dt.UTC)
     row_id = await report_file.begin(engine, report_files, request, settings=service.files,
                                      now=now)
-    status = await report_file.produce(engine, async_sessionmaker(engine), report_files, store,
-                                       service.files, row_id, fmt,
-                                       _source(count, fail_after=fail_after))
+    status = await report_file.produce(
+        engine, async_sessionmaker(engine), report_files, store, row_id, fmt,
+        report_file.table_writer(_source(count, fail_after=fail_after), fmt, service.files))
     [row] = await service.sql("SELECT * FROM report_files WHERE id = :id", id=row_id)
     return row_id, status, row
 
@@ -190,8 +190,9 @@ async def test_a_file_whose_maker_died_is_failed_by_the_sweeper(
     assert result["staleRendering"] >= 1, result
     assert row == {"status": "failed", "file_state": "deleted"}
     # a file no longer being made is never made afterwards
-    status = await report_file.produce(engine, async_sessionmaker(engine), report_files, store,
-                                       service.files, row_id, FileFormat.CSV, _source(1))
+    status = await report_file.produce(
+        engine, async_sessionmaker(engine), report_files, store, row_id, FileFormat.CSV,
+        report_file.table_writer(_source(1), FileFormat.CSV, service.files))
     assert status == "missing"
 
 

@@ -102,6 +102,11 @@ class CreateReportFileInput:
     format: ReportFileFormat
 
 
+@strawberry.input
+class CreateClientBriefInput:
+    client_id: strawberry.ID
+
+
 @strawberry.type
 class ReportFilePayload:
     file: ReportFile | None
@@ -159,6 +164,22 @@ class ReportFileMutation:
                 definition=None if input.definition is None else input.definition.domain(),
                 parameters=None if input.parameters is None else input.parameters.domain(),
                 fmt=FileFormat(input.format.value))
+
+        file_id, errors = await mutate(info, act, service=SERVICE)
+        return await file_payload(info, file_id, errors)
+
+    @strawberry.mutation(description="Make the one-page client brief (PDF) for a visit: the "
+                                      "dossier's essentials, turnover by month with the year "
+                                      "before, stopped product groups, pricing tiers, open "
+                                      "tasks, last contacts. Only for a client you may see.")
+    async def create_client_brief(self, info: strawberry.Info, input: CreateClientBriefInput
+                                  ) -> ReportFilePayload:
+        ctx = context(info)
+
+        async def act() -> uuid.UUID:
+            client_id = _uuid(input.client_id, ("input", "clientId"))
+            return await report_file.request_client_brief(ctx.runtime, ctx.files, ctx.access,
+                                                          client_id, ctx.ranking)
 
         file_id, errors = await mutate(info, act, service=SERVICE)
         return await file_payload(info, file_id, errors)

@@ -24,23 +24,26 @@ import logging
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import Table, insert, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from crm_analytics.adapters.tables import report_files
 from crm_analytics.reports.definition import Definition, Parameters, Plan, check
 from crm_analytics.reports.engine import count_rows, report_table
 from crm_analytics.reports.files import FileFormat, TooManyRows
+from crm_analytics.reports.files.brief import write_brief
 from crm_analytics.reports.files.render import render
 from crm_analytics.reports.files.resources import FileResources
 from crm_analytics.reports.files.settings import FileSettings
 from crm_analytics.reports.table import ReportTable
 from crm_analytics.service_layer import saved_reports
+from crm_analytics.service_layer.client_brief import load_brief
+from crm_analytics.service_layer.client_metrics import Ranking
 from crm_analytics.service_layer.report_jobs import FileForRun, Job
 from crm_analytics.service_layer.visibility import Access
 from crm_common.attachments import records
@@ -48,7 +51,7 @@ from crm_common.attachments import sweeper as kit_sweeper
 from crm_common.attachments.files import AttachmentStore, FileRefused, new_file_id
 from crm_common.attachments.names import safe_file_name
 from crm_common.attachments.urls import Action
-from crm_common.problems import problem
+from crm_common.problems import not_found, problem
 from crm_common.service import Runtime
 
 log = logging.getLogger("crm.analytics.files")
@@ -56,6 +59,10 @@ log = logging.getLogger("crm.analytics.files")
 Kind = Literal["report", "client_brief"]
 #: what a file is made of: opened when the file is made (the engine's ``report_table``)
 TableSource = Callable[[], AbstractAsyncContextManager[ReportTable]]
+#: writes a file at the path it is given; the number of data rows written
+FileWriter = Callable[[str], Awaitable[int]]
+#: the process's ABC/RFM ranking of every client (the context's cache), for the brief
+RankingSource = Callable[[AsyncConnection], Awaitable[Ranking]]
 CHUNK = 256 * 1024
 MAX_TITLE = 200
 
@@ -105,19 +112,28 @@ def _chunks(path: str) -> Iterator[bytes]:
             yield chunk
 
 
+def table_writer(source: TableSource, fmt: FileFormat, settings: FileSettings) -> FileWriter:
+    """Write the table ``source`` opens as ``fmt``, within the format's row cap."""
+
+    async def write(path: str) -> int:
+        async with source() as report:
+            return await render(report, fmt, path,
+                                max_rows=settings.row_cap(fmt is FileFormat.PDF))
+    return write
+
+
 async def produce(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
-                  table: Table, store: AttachmentStore, settings: FileSettings,
-                  file_row_id: uuid.UUID, fmt: FileFormat, source: TableSource) -> str:
-    """Make the file of row ``file_row_id`` from ``source``; its final status."""
+                  table: Table, store: AttachmentStore, file_row_id: uuid.UUID,
+                  fmt: FileFormat, write: FileWriter) -> str:
+    """Make the file of row ``file_row_id`` with ``write`` (a renderer writing a local file);
+    its final status."""
     row = await records.attachment_by_id(engine, table, file_row_id)
     if row is None or row["status"] != "uploading":
         return "missing"
     path = _temporary_path(fmt)
     try:
         try:
-            async with source() as report:
-                count = await render(report, fmt, path, max_rows=settings.row_cap(
-                    fmt is FileFormat.PDF))
+            count = await write(path)
         except TooManyRows as exc:
             await _fail(engine, table, file_row_id, "TOO_MANY_ROWS",
                         f"the report has more than {exc.limit} rows, the most a "
@@ -269,7 +285,8 @@ async def request_report_file(runtime: Runtime, files: FileResources, access: Ac
         return report_table(runtime.engine, plan, access)
 
     task = files.jobs.start(produce(runtime.engine, runtime.session_factory, report_files,
-                                    files.store, settings, row_id, fmt, source))
+                                    files.store, row_id, fmt,
+                                    table_writer(source, fmt, settings)))
     if settings.inline_wait > 0:
         await asyncio.wait({task}, timeout=settings.inline_wait)
     return row_id
@@ -293,8 +310,8 @@ def job_file_maker(engine: AsyncEngine, files: FileResources,
             yield table
 
         sessions = async_sessionmaker(engine, expire_on_commit=False)
-        status = await produce(engine, sessions, report_files, files.store, files.settings,
-                               row_id, fmt, source)
+        status = await produce(engine, sessions, report_files, files.store, row_id, fmt,
+                               table_writer(source, fmt, files.settings))
         row = await records.attachment_by_id(engine, report_files, row_id)
         if status != "stored" or row is None:
             reason = row["failure"] if row is not None else None
@@ -305,3 +322,30 @@ def job_file_maker(engine: AsyncEngine, files: FileResources,
                 "expiresAt": expires.isoformat()}
 
     return make_file
+
+
+# -- the client brief (``createClientBrief``) ---------------------------------------------------
+
+async def request_client_brief(runtime: Runtime, files: FileResources, access: Access,
+                               client_id: uuid.UUID, ranking: RankingSource) -> uuid.UUID:
+    """Read the brief of a client the requester may see (else NOT_FOUND naming
+    ``input.clientId``), record its file and lay it out in the background; wait up to
+    ``inline_wait`` for it. The file's id."""
+    async with runtime.reader.connect() as conn:
+        brief = await load_brief(conn, access, client_id, await ranking(conn))
+    if brief is None:
+        raise not_found("client", field=("input", "clientId"))
+    request = FileRequest("client_brief", FileFormat.PDF, f"Client brief {brief.client_name}",
+                          access.principal.subject, str(client_id))
+    row_id = await begin(runtime.engine, report_files, request, settings=files.settings,
+                         now=access.now)
+
+    async def write(path: str) -> int:
+        await write_brief(brief, path)
+        return 1
+
+    task = files.jobs.start(produce(runtime.engine, runtime.session_factory, report_files,
+                                    files.store, row_id, FileFormat.PDF, write))
+    if files.settings.inline_wait > 0:
+        await asyncio.wait({task}, timeout=files.settings.inline_wait)
+    return row_id
