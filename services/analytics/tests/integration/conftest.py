@@ -8,6 +8,8 @@ run's exchanges; every event the service publishes is checked against the catalo
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import datetime as dt
 import importlib.util
 import json
@@ -218,10 +220,12 @@ class Service(ServiceUnderTest):
     files: FileSettings
 
 
-@pytest.fixture(scope="module")
-async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
-                  erp_exchange_name: str, tap: CaughtEvents, mongodb_url: str,
-                  mongodb_database: str) -> AsyncIterator[Service]:
+@contextlib.asynccontextmanager
+async def serving(database_url: str, keys: tuple[str, str], exchange_name: str,
+                  config: AnalyticsConfig, mongo: tuple[str, str], *, max_rows: int = ROW_CAP,
+                  pdf_max_rows: int = PDF_ROW_CAP) -> AsyncIterator[Service]:
+    """The service on a free port with ``config`` (a test module may want its own), its report
+    files in the run's MongoDB database ``mongo`` (url, database) with these row caps."""
     private, public = keys
     port = procs.free_port()
     settings = Settings.from_env("analytics", port, environ={
@@ -229,8 +233,8 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
         "AMQP_URL": AMQP_URL, "EVENTS_EXCHANGE": exchange_name, "QUEUE_PREFIX": QUEUE_PREFIX,
         "JWT_PUBLIC_KEY": public,
     })
-    config = AnalyticsConfig(erp_exchange=erp_exchange_name, turnover_debounce_seconds=0.5)
-    files = file_settings(mongodb_url, mongodb_database, port)
+    files = dataclasses.replace(file_settings(*mongo, port), max_rows=max_rows,
+                                pdf_max_rows=pdf_max_rows)
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
         svc = Service("analytics", f"http://127.0.0.1:{port}", private, settings, client,
                       database_url, make_app=lambda: create_app(settings, config, files))
@@ -239,6 +243,16 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
         yield svc
         if svc.server is not None:
             await svc.stop()
+
+
+@pytest.fixture(scope="module")
+async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
+                  erp_exchange_name: str, tap: CaughtEvents, mongodb_url: str,
+                  mongodb_database: str) -> AsyncIterator[Service]:
+    config = AnalyticsConfig(erp_exchange=erp_exchange_name, turnover_debounce_seconds=0.5)
+    async with serving(database_url, keys, exchange_name, config,
+                       (mongodb_url, mongodb_database)) as svc:
+        yield svc
 
 
 async def wait_until(check: Any, within: float = 30.0) -> Any:

@@ -15,16 +15,12 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 
-from crm_analytics.app import create_app
 from crm_analytics.config import AnalyticsConfig
-from crm_common.settings import Settings
 from crm_common.testing import CaughtEvents
-from crm_dev import procs
 
-from .conftest import AMQP_URL, QUEUE_PREFIX, Publisher, Service, file_settings, wait_until
+from .conftest import Publisher, Service, serving, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -42,23 +38,11 @@ GET = """query Get($id: ID!) { reportFile(id: $id) { id status rowCount url erro
 async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
                   erp_exchange_name: str, tap: CaughtEvents, mongodb_url: str,
                   mongodb_database: str) -> AsyncIterator[Service]:
-    private, public = keys
-    port = procs.free_port()
-    settings = Settings.from_env("analytics", port, environ={
-        "CRM_ENV": "test", "SERVICE_PORT": str(port), "DATABASE_URL": database_url,
-        "AMQP_URL": AMQP_URL, "EVENTS_EXCHANGE": exchange_name, "QUEUE_PREFIX": QUEUE_PREFIX,
-        "JWT_PUBLIC_KEY": public})
     config = AnalyticsConfig(erp_exchange=erp_exchange_name, turnover_debounce_seconds=0.5)
-    files = dataclasses.replace(file_settings(mongodb_url, mongodb_database, port),
-                                max_rows=MAX_ROWS, pdf_max_rows=PDF_MAX_ROWS)
-    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
-        svc = Service("analytics", f"http://127.0.0.1:{port}", private, settings, client,
-                      database_url, make_app=lambda: create_app(settings, config, files))
-        svc.files = files
-        await svc.start()
+    async with serving(database_url, keys, exchange_name, config,
+                       (mongodb_url, mongodb_database), max_rows=MAX_ROWS,
+                       pdf_max_rows=PDF_MAX_ROWS) as svc:
         yield svc
-        if svc.server is not None:
-            await svc.stop()
 
 
 @dataclasses.dataclass

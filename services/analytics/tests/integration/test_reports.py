@@ -18,20 +18,29 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aio_pika
-import httpx
 import pytest
 
-from crm_analytics.app import create_app
 from crm_analytics.config import AnalyticsConfig
 from crm_analytics.reports.datasets import DATASETS
+from crm_analytics.reports.definition import (
+    Chart,
+    Definition,
+    Filter,
+    Grouping,
+    Measure,
+    PeriodSpec,
+    Sort,
+    check,
+)
+from crm_analytics.reports.engine import report_table
 from crm_analytics.service_layer import report_schedules
+from crm_analytics.service_layer.visibility import Access
+from crm_common.auth import Principal
 from crm_common.db import make_engine
 from crm_common.messaging.envelope import DomainEvent, to_cloudevent
-from crm_common.settings import Settings
 from crm_common.testing import CaughtEvents, event_message
-from crm_dev import procs
 
-from .conftest import AMQP_URL, QUEUE_PREFIX, Publisher, Service, file_settings, wait_until
+from .conftest import Publisher, Service, serving, wait_until
 from .test_turnover_api import Feed, month, ship
 
 pytestmark = pytest.mark.integration
@@ -45,24 +54,11 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
                   mongodb_database: str) -> AsyncIterator[Service]:
     """The analytics service with a small inline threshold (runs over 20 rows become jobs) and
     a quick job worker."""
-    private, public = keys
-    port = procs.free_port()
-    settings = Settings.from_env("analytics", port, environ={
-        "CRM_ENV": "test", "SERVICE_PORT": str(port), "DATABASE_URL": database_url,
-        "AMQP_URL": AMQP_URL, "EVENTS_EXCHANGE": exchange_name, "QUEUE_PREFIX": QUEUE_PREFIX,
-        "JWT_PUBLIC_KEY": public,
-    })
     config = AnalyticsConfig(erp_exchange=erp_exchange_name, turnover_debounce_seconds=0.5,
                              report_inline_rows=INLINE_ROWS, report_job_interval_seconds=0.2)
-    files = file_settings(mongodb_url, mongodb_database, port)
-    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
-        svc = Service("analytics", f"http://127.0.0.1:{port}", private, settings, client,
-                      database_url, make_app=lambda: create_app(settings, config, files))
-        svc.files = files
-        await svc.start()
+    async with serving(database_url, keys, exchange_name, config,
+                       (mongodb_url, mongodb_database)) as svc:
         yield svc
-        if svc.server is not None:
-            await svc.stop()
 
 
 # --------------------------------------------------------------------------------------------
@@ -507,6 +503,27 @@ async def test_a_date_dimension_groups_by_its_granularity(service: Service,
         "count_distinct_client_change_percent": "0.0"}]
 
 
+async def test_a_comparison_over_overlapping_periods(service: Service, world: World) -> None:
+    """A period longer than a year against the previous year: the months in both count in
+    both (under their own period's keys)."""
+    w = world
+    q_start = month(-((TODAY.month - 1) % 3))
+    start = q_start.replace(year=q_start.year - 1)
+    result = await table(service, tok(service, w, "manager"), definition={
+        "dataset": "SALES", "groupBy": [{"field": "client"}],
+        "measures": [{"aggregate": "SUM", "field": "turnover"}],
+        "filters": [{"field": "client", "operator": "CONTAINS", "values": [w.tag]}],
+        "period": {"from": start.isoformat(), "to": TODAY.isoformat()},
+        "comparison": "PREVIOUS_YEAR", "sort": [{"column": "client"}]})
+    # now: c1 80 + 100, c2 50, c3 40; a year earlier (start − 1 year to today − 1 year):
+    # c1 80, c3 40
+    assert [(r["client"], r["sum_turnover"], r["sum_turnover_previous"],
+             r["sum_turnover_change"]) for r in by_key(result)] == [
+        (f"Алфа {w.tag}", "180.00", "80.00", "100.00"),
+        (f"Бета {w.tag}", "50.00", "0", "50.00"),
+        (f"Гама {w.tag}", "40.00", "40.00", "0.00")]
+
+
 async def test_listing_pages_by_keyset_until_the_end(service: Service, world: World) -> None:
     w = world
     definition = {"dataset": "CONTACTS", "columns": ["client", "employee", "kind",
@@ -841,3 +858,98 @@ async def test_the_datasets_are_listed_with_their_fields(service: Service,
     sales = next(d for d in data["reportDatasets"] if d["name"] == "sales")
     turnover = next(f for f in sales["fields"] if f["name"] == "turnover")
     assert turnover["kind"] == "money" and "contains" not in turnover["operators"]
+
+
+async def test_cancel_archive_and_a_failed_scheduled_run(service: Service, world: World,
+                                                         publisher: Publisher,
+                                                         tap: CaughtEvents) -> None:
+    w = world
+    token = tok(service, w, "manager")
+    saved = await service.data(token, """
+      mutation S($input: SaveReportInput!) { saveReport(input: $input) {
+        savedReport { id version } userErrors { field code } } }""",
+                               {"input": {"name": f"Задачи {w.tag}", "definition": {
+                                   "dataset": "TASKS", "columns": ["number"]}}})
+    report = saved["saveReport"]["savedReport"]
+    # a schedule for rep1, who leaves before it runs: the run fails, naming why
+    gone = uuid.uuid4()
+    await employee(publisher, gone, f"Напуснал {w.tag}", "sales_rep")
+    await until_rows(service, "SELECT 1 FROM access_employees WHERE employee_id = :e", 1,
+                     e=gone)
+    ok = await service.data(token, """mutation P($input: SetReportScheduleInput!) {
+      setReportSchedule(input: $input) { schedule { id nextRunAt } userErrors { code } } }""",
+                            {"input": {"reportId": report["id"], "cron": "0 7 * * *",
+                                       "recipients": [str(gone)]}})
+    made = ok["setReportSchedule"]["schedule"]
+    await service.sql("UPDATE access_employees SET active = false, version = version + 1 "
+                      "WHERE employee_id = :e", e=gone)
+    engine = make_engine(service.database_url, pool_size=1)
+    try:
+        assert await report_schedules.enqueue_due(
+            engine, now=dt.datetime.fromisoformat(made["nextRunAt"])) == 1
+    finally:
+        await engine.dispose()
+    failed = (await tap.wait_for(lambda e: e["type"] == "crm.analytics.report.failed"
+                                 and e["data"]["scheduleId"] == made["id"]))[0]
+    assert "not an active employee" in failed["data"]["error"]
+    # a finished job cannot be cancelled; a job of someone else is not found
+    cancel = """mutation C($input: CancelReportJobInput!) { cancelReportJob(input: $input) {
+      job { status } userErrors { field code } } }"""
+    job_id = failed["data"]["jobId"]
+    finished = await service.data(tok(service, w, "admin"), cancel, {"input": {"id": job_id}})
+    assert finished["cancelReportJob"]["userErrors"][0]["code"] == "ALREADY_FINISHED"
+    other = await service.data(tok(service, w, "rep2"), cancel, {"input": {"id": job_id}})
+    assert other["cancelReportJob"]["userErrors"][0]["code"] == "NOT_FOUND"
+    # a queued job cancelled before a worker takes it: cancelled, no event
+    queued = uuid.uuid4()
+    await service.sql(
+        "INSERT INTO report_jobs (job_id, definition, requested_by, roles, status, created_at)"
+        " VALUES (:j, CAST(:d AS jsonb), :r, CAST('[\"admin\"]' AS jsonb), 'queued', "
+        "now() + interval '1 hour')",
+        j=queued, d=json.dumps({"dataset": "tasks", "columns": ["number"]}), r=w.admin)
+    stopped = await service.data(tok(service, w, "admin"), cancel, {"input": {"id": str(queued)}})
+    assert stopped["cancelReportJob"]["job"]["status"] == "cancelled"
+    # archiving: the report is gone for everyone, its runs refused
+    archive = """mutation A($input: ArchiveSavedReportInput!) { archiveSavedReport(input: $input)
+      { userErrors { field code } } }"""
+    stale = await service.data(token, archive, {"input": {"id": report["id"], "version": 9}})
+    assert stale["archiveSavedReport"]["userErrors"][0]["code"] == "CONFLICT"
+    done = await service.data(token, archive, {"input": {"id": report["id"], "version": 1}})
+    assert done["archiveSavedReport"]["userErrors"] == []
+    refused = await run(service, token, reportId=report["id"])
+    assert refused["userErrors"][0]["code"] == "NOT_FOUND"
+    assert not any(e["data"]["jobId"] == str(queued)
+                   for e in tap.of_type("crm.analytics.report.completed"))
+
+
+async def test_report_table_streams_what_run_report_pages(service: Service,
+                                                          world: World) -> None:
+    """The seam the files read (``reports.engine.report_table``): the same columns, rows,
+    totals and chart as runReport's pages, with the requester's access rule."""
+    w = world
+    token = tok(service, w, "rep1")
+    paged = await table(service, token, definition=sales_yoy(w), first=500)
+    definition = Definition(dataset="sales", group_by=(Grouping("client"),),
+                            measures=(Measure("sum", "turnover"), Measure("share", "turnover")),
+                            filters=(Filter("client", "contains", (w.tag,)),),
+                            period=PeriodSpec(relative="current_quarter"),
+                            comparison="previous_year", sort=(Sort("client"),),
+                            chart=Chart("bar", "client", "sum_turnover"))
+    plan = check(definition, TODAY)
+    rule = Access(Principal(w.rep1, frozenset({"sales_rep"}), "Иван"), NOW,
+                  dt.timedelta(hours=24))
+    engine = make_engine(service.database_url, pool_size=2)
+    try:
+        async with report_table(engine, plan, rule) as t:
+            rows = [list(r) async for r in t.rows]
+    finally:
+        await engine.dispose()
+    assert [c.key for c in t.columns] == [c["key"] for c in paged["columns"]]
+    assert [c.kind for c in t.columns] == [c["kind"] for c in paged["columns"]]
+    # rep1 sees Alfa and Beta only
+    assert [[None if v is None else str(v) for v in r] for r in rows] == \
+        [r["cells"] for r in paged["rows"]]
+    assert [r[0] for r in rows] == [f"Алфа {w.tag}", f"Бета {w.tag}"]
+    assert [None if v is None else str(v) for v in (t.totals or [])] == paged["totals"]
+    assert t.chart is not None and t.chart["data"]["values"] == paged["chart"]["data"]["values"]
+    assert ("Requested by", "Иван") in list(t.parameters)

@@ -129,6 +129,8 @@ class Statement:
     order: list[tuple[str, bool, str]]
     """(column name, descending, kind of value) of the ordering, tie-breaks included."""
     totals: sa.Select[Any] | None
+    window_totals: bool = False
+    """The ordered rows carry the totals (``_t0``..., ``_p0``...) as window columns."""
 
 
 class _Builder:
@@ -167,23 +169,60 @@ class _Builder:
                 out.append((d.key, f.group_key, f.value))
         return out
 
-    def aggregate(self, m: PlannedMeasure) -> Expr:
+    def aggregate(self, m: PlannedMeasure, only: Expr | None = None) -> Expr:
+        """The measure's aggregate (over the rows meeting ``only``, when given)."""
         f = self.field(m.field) if m.field is not None else None
+
+        def of(agg: Any) -> Expr:
+            result: Expr = agg if only is None else agg.filter(only)
+            return result
+
         if m.aggregate == "count":
-            return sa.func.count() if f is None else sa.func.count(f.value)
+            return of(sa.func.count() if f is None else sa.func.count(f.value))
         assert f is not None
         if m.aggregate == "count_distinct":
-            return sa.func.count(sa.distinct(f.group_key))
+            return of(sa.func.count(sa.distinct(f.group_key)))
         if m.aggregate == "sum":
-            return sa.func.coalesce(sa.func.sum(f.value), 0)
+            return sa.func.coalesce(of(sa.func.sum(f.value)), 0)
         if m.aggregate == "share":
-            total = sa.func.sum(sa.func.sum(f.value)).over()
-            return sa.func.round(sa.func.sum(f.value) * 100 / sa.func.nullif(total, 0), 2)
+            total = sa.func.sum(of(sa.func.sum(f.value))).over()
+            return sa.func.round(of(sa.func.sum(f.value)) * 100 / sa.func.nullif(total, 0), 2)
         if m.aggregate == "avg":
-            return sa.func.round(sa.func.avg(f.value), 2)
+            return sa.func.round(of(sa.func.avg(f.value)), 2)
         if m.aggregate == "min":
-            return sa.func.min(f.value)
-        return sa.func.max(f.value)
+            return of(sa.func.min(f.value))
+        return of(sa.func.max(f.value))
+
+    def in_period(self, period: Any) -> Expr:
+        return self.field(period.field).value.between(period.start, period.end)
+
+    def side_by_side(self, shift: str) -> sa.Subquery:
+        """Both periods' groups in one pass over the data (the periods do not overlap): a
+        previous period's row is grouped with its date moved by ``shift``, each measure
+        aggregated over the rows of its period (``FILTER``)."""
+        plan = self.plan
+        assert plan.period is not None and plan.previous is not None
+        now, before = self.in_period(plan.period), self.in_period(plan.previous)
+        cols: list[Expr] = []
+        groups: list[Expr] = []
+        for i, d in enumerate(plan.dimensions):
+            f = self.field(d.field)
+            if d.granularity is not None:
+                moved = sa.cast(f.value + sa.text(f"interval '{shift}'"), sa.Date)
+                bucket = _bucket(sa.case((now, f.value), else_=moved), d.granularity)
+                group, shown = bucket, _bucket_label(bucket, d.granularity)
+            else:
+                group, shown = f.group_key, f.value
+            groups.append(group)
+            cols += [group.label(f"_k{i}"), sa.func.min(shown).label(f"_v{i}")]
+        for j, m in enumerate(plan.measures):
+            cols += [self.aggregate(m, now).label(f"_c{j}"),
+                     self.aggregate(m, before).label(f"_p{j}")]
+        where = self.where(None) + [sa.or_(now, before)]
+        statement = sa.select(*cols).select_from(self.bound.source).where(*where)
+        if groups:
+            statement = statement.group_by(*groups)
+        return statement.subquery("m")
 
     def summary(self, period: Any, shift: str | None, name: str) -> sa.Subquery:
         dims = self.dims(shift)
@@ -196,50 +235,67 @@ class _Builder:
             statement = statement.group_by(*(group for _k, group, _s in dims))
         return statement.subquery(name)
 
+    def overlapping(self, shift: str) -> sa.Subquery:
+        """Both periods' groups when the periods overlap (a row may count in both, under two
+        keys): each period summarised, UNION ALL, grouped again by the keys (a FULL JOIN cannot
+        match NULL keys; GROUP BY treats them as equal)."""
+        plan = self.plan
+        n = len(plan.dimensions)
+        cur = self.summary(plan.period, None, "cur")
+        prev = self.summary(plan.previous, shift, "prev")
+        width = len(plan.measures)
+
+        def side(sub: sa.Subquery, current: bool) -> sa.Select[Any]:
+            cols: list[Expr] = []
+            for i in range(n):
+                cols += [sub.c[f"_k{i}"], sub.c[f"_v{i}"]]
+            for j in range(width):
+                null = sa.null().label(f"_{'p' if current else 'c'}{j}")
+                value = sub.c[f"_m{j}"].label(f"_{'c' if current else 'p'}{j}")
+                cols += [value, null] if current else [null, value]
+            return sa.select(*cols)
+
+        both = sa.union_all(side(cur, True), side(prev, False)).subquery("both")
+        merged_cols: list[Expr] = []
+        for i in range(n):
+            merged_cols += [both.c[f"_k{i}"], sa.func.min(both.c[f"_v{i}"]).label(f"_v{i}")]
+        for j in range(width):
+            merged_cols += [sa.func.max(both.c[f"_c{j}"]).label(f"_c{j}"),
+                            sa.func.max(both.c[f"_p{j}"]).label(f"_p{j}")]
+        merged = sa.select(*merged_cols)
+        if n:
+            merged = merged.group_by(*(both.c[f"_k{i}"] for i in range(n)))
+        return merged.subquery("m")
+
     def build(self) -> Statement:
         plan = self.plan
         if not plan.aggregated:
             return self.listing()
-        cur = self.summary(plan.period, None, "cur")
         n = len(plan.dimensions)
         outputs = [Output(d.key, d.label, _dim_kind(d)) for d in plan.dimensions]
         select: list[Expr] = []
         keys: list[Expr] = []
+        # totals as windows over the grouped rows, read with the page (no second pass over
+        # the data) when every measure's total is an aggregate of the groups' values
+        window = all(m.aggregate in _OVER_GROUPS for m in plan.measures)
+        totals: list[Expr] = []
         if plan.previous is None:
+            cur = self.summary(plan.period, None, "cur")
             select += [cur.c[f"_v{i}"].label(d.key) for i, d in enumerate(plan.dimensions)]
             for j, m in enumerate(plan.measures):
                 select.append(cur.c[f"_m{j}"].label(m.key))
                 outputs.append(Output(m.key, m.label, _column_kind(m.kind)))
+                if window:
+                    totals.append(_over_groups(m.aggregate, cur.c[f"_m{j}"]).label(f"_t{j}"))
             keys = [cur.c[f"_k{i}"] for i in range(n)]
             source: sa.FromClause = cur
         else:
-            # the two periods' groups side by side: UNION ALL, then grouped again by the keys
-            # (a FULL JOIN cannot match NULL keys; GROUP BY treats them as equal)
             shift = _interval(plan)
-            prev = self.summary(plan.previous, shift, "prev")
-            width = len(plan.measures)
-
-            def side(sub: sa.Subquery, current: bool) -> sa.Select[Any]:
-                cols: list[Expr] = []
-                for i in range(n):
-                    cols += [sub.c[f"_k{i}"], sub.c[f"_v{i}"]]
-                for j in range(width):
-                    null = sa.null().label(f"_{'p' if current else 'c'}{j}")
-                    value = sub.c[f"_m{j}"].label(f"_{'c' if current else 'p'}{j}")
-                    cols += [value, null] if current else [null, value]
-                return sa.select(*cols)
-
-            both = sa.union_all(side(cur, True), side(prev, False)).subquery("both")
-            merged_cols: list[Expr] = []
-            for i in range(n):
-                merged_cols += [both.c[f"_k{i}"], sa.func.min(both.c[f"_v{i}"]).label(f"_v{i}")]
-            for j in range(width):
-                merged_cols += [sa.func.max(both.c[f"_c{j}"]).label(f"_c{j}"),
-                                sa.func.max(both.c[f"_p{j}"]).label(f"_p{j}")]
-            merged = sa.select(*merged_cols)
-            if n:
-                merged = merged.group_by(*(both.c[f"_k{i}"] for i in range(n)))
-            source = merged.subquery("m")
+            assert plan.period is not None
+            if plan.previous.end < plan.period.start:
+                source = self.side_by_side(shift)
+            else:
+                source = self.overlapping(shift)
             for i, d in enumerate(plan.dimensions):
                 select.append(source.c[f"_v{i}"].label(d.key))
                 keys.append(source.c[f"_k{i}"])
@@ -250,6 +306,9 @@ class _Builder:
                     now, before = sa.func.coalesce(now, 0), sa.func.coalesce(before, 0)
                 change = now - before
                 kind = _column_kind(m.kind)
+                if window:
+                    totals += [_over_groups(m.aggregate, now).label(f"_t{j}"),
+                               _over_groups(m.aggregate, before).label(f"_p{j}")]
                 select += [now.label(m.key), before.label(f"{m.key}_previous"),
                            change.label(f"{m.key}_change"),
                            sa.func.round(change * 100 / sa.func.nullif(sa.func.abs(before), 0),
@@ -260,15 +319,16 @@ class _Builder:
                             Output(f"{m.key}_change_percent", f"{m.label}, change %",
                                    "percent")]
         select += [k.label(f"_k{i}") for i, k in enumerate(keys)]
-        inner = sa.select(*select).select_from(source).subquery("r")
+        inner = sa.select(*select, *totals).select_from(source).subquery("r")
         kinds: dict[str, str] = {o.key: o.kind for o in outputs}
         order = [(s.column, s.descending, kinds[s.column]) for s in plan.sort]
         if not order and plan.measures:
             first = plan.measures[0].key
             order = [(first, True, kinds[first])]
         order += [(f"_k{i}", False, _key_kind(d)) for i, d in enumerate(plan.dimensions)]
-        return Statement(outputs, _ordered(inner, outputs, order, plan.limit), order,
-                         self.totals())
+        extra = [t.name for t in totals]
+        return Statement(outputs, _ordered(inner, outputs, order, plan.limit, extra), order,
+                         self.totals(), bool(totals))
 
     def totals(self) -> sa.Select[Any] | None:
         plan = self.plan
@@ -296,6 +356,19 @@ class _Builder:
         order = [(s.column, s.descending, kinds[s.column]) for s in plan.sort]
         order += [(f"_k{i}", False, _sql_kind(k)) for i, k in enumerate(self.bound.row_key)]
         return Statement(outputs, _ordered(inner, outputs, order, plan.limit), order, None)
+
+
+#: aggregates whose total is an aggregate of the groups' values (the rest need their own pass)
+_OVER_GROUPS = {"sum": "sum", "count": "sum", "min": "min", "max": "max", "share": "share"}
+
+
+def _over_groups(aggregate: str, value: Expr) -> Expr:
+    """The total of a measure over the grouped rows, as a window over all of them."""
+    if aggregate == "share":
+        return sa.literal(Decimal(100))
+    kind = _OVER_GROUPS[aggregate]
+    func = sa.func.sum if kind == "sum" else sa.func.min if kind == "min" else sa.func.max
+    return func(value).over()
 
 
 def _dim_kind(d: Dimension) -> ColumnKind:
@@ -335,7 +408,7 @@ def _compared(plan: Plan) -> str:
 
 
 def _ordered(inner: sa.Subquery, outputs: list[Output], order: list[tuple[str, bool, str]],
-             limit: int) -> sa.Select[Any]:
+             limit: int, extra: Sequence[str] = ()) -> sa.Select[Any]:
     """The rows in the report's order (nulls last), limited; every ordering column selected so
     that a page's last row makes the next page's cursor."""
     clauses = []
@@ -344,7 +417,8 @@ def _ordered(inner: sa.Subquery, outputs: list[Output], order: list[tuple[str, b
         clauses += [col.is_(None), col.desc() if descending else col.asc()]
     shown = [inner.c[o.key] for o in outputs]
     hidden = [inner.c[name] for name, _d, _k in order if name not in {o.key for o in outputs}]
-    return sa.select(*shown, *hidden).order_by(*clauses).limit(limit)
+    return sa.select(*shown, *hidden, *(inner.c[name] for name in extra)) \
+        .order_by(*clauses).limit(limit)
 
 
 def _cursor_value(value: Any) -> Any:
@@ -450,7 +524,9 @@ async def run_page(conn: AsyncConnection, plan: Plan, access: Access, *, first: 
     elif not rows:
         total = int(await conn.scalar(sa.select(sa.func.count()).select_from(page_source)) or 0)
     totals = None
-    if st.totals is not None:
+    if st.window_totals and rows:
+        totals = _totals_row(st.outputs, plan, rows[0])
+    elif st.totals is not None:
         totals = _totals_row(st.outputs, plan, (await conn.execute(st.totals)).mappings().first())
     keys = [o.key for o in st.outputs]
     shown = rows[:first]

@@ -34,6 +34,7 @@ from crm_analytics.adapters.tables import (
 )
 from crm_common.client_access import (
     MalformedEvent,
+    event_moment,
     event_snapshot,
     event_uuid,
     event_version,
@@ -84,21 +85,8 @@ def _date(data: dict[str, Any], key: str, *, optional: bool = False) -> dt.date 
         raise MalformedEvent(f"{key} is not a date: {raw!r}"[:200]) from exc
 
 
-def _moment(data: dict[str, Any], key: str, *, optional: bool = False) -> dt.datetime | None:
-    raw = data.get(key)
-    if raw is None and optional:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise MalformedEvent(f"{key} is not a timestamp: {raw!r}"[:200]) from exc
-    if moment.tzinfo is None:
-        raise MalformedEvent(f"{key} has no time zone: {raw!r}"[:200])
-    return moment
-
-
 def _event_time(envelope: dict[str, Any]) -> dt.datetime:
-    moment = _moment(envelope, "time", optional=True)
+    moment = event_moment(envelope, "time", optional=True)
     return moment or dt.datetime.now(dt.UTC)
 
 
@@ -136,7 +124,7 @@ async def apply_client(session: AsyncSession, envelope: dict[str, Any]) -> None:
         "status": str(client.get("status") or "active"),
         "owner_id": event_uuid(client, "ownerId", optional=True),
         "group_id": event_uuid(client, "groupId", optional=True),
-        "city": _city(client), "created_at": _moment(client, "createdAt", optional=True),
+        "city": _city(client), "created_at": event_moment(client, "createdAt", optional=True),
         "version": event_version(client)})
     await _mark(session, "clients", envelope)
 
@@ -170,8 +158,8 @@ async def apply_meeting(session: AsyncSession, envelope: dict[str, Any]) -> None
     became is the contact (``activity.logged``), so the meeting's row says completed and the
     contacts dataset leaves it out."""
     data = _data(envelope)
-    starts = _moment(data, "startsAt")
-    ends = _moment(data, "endsAt")
+    starts = event_moment(data, "startsAt")
+    ends = event_moment(data, "endsAt")
     assert starts is not None and ends is not None
     minutes = max(0, min(1440, int((ends - starts).total_seconds() // 60)))
     await upsert_newer(session, rm_contacts, "contact_id", {
@@ -192,7 +180,8 @@ async def apply_activity(session: AsyncSession, envelope: dict[str, Any]) -> Non
         "contact_id": event_uuid(a, "id"), "source": "activity",
         "client_id": event_uuid(a, "clientId"), "employee_id": event_uuid(a, "employeeId"),
         "kind": _text(a, "kind"), "direction": _text(a, "direction", optional=True),
-        "status": "done", "occurred_at": _moment(a, "occurredAt"), "duration_minutes": minutes,
+        "status": "done", "occurred_at": event_moment(a, "occurredAt"),
+        "duration_minutes": minutes,
         "meeting_id": event_uuid(a, "meetingId", optional=True), "version": 1})
     await _mark(session, "contacts", envelope)
 
@@ -206,7 +195,7 @@ async def apply_observation(session: AsyncSession, envelope: dict[str, Any]) -> 
         "kind": _text(o, "kind"), "impact": _text(o, "impact"),
         "client_id": event_uuid(o, "clientId", optional=True),
         "product_group": _text(o, "productGroup", optional=True),
-        "reported_by": event_uuid(o, "reportedBy"), "created_at": _moment(o, "createdAt")})
+        "reported_by": event_uuid(o, "reportedBy"), "created_at": event_moment(o, "createdAt")})
     await _mark(session, "competitor_observations", envelope)
 
 
@@ -220,8 +209,8 @@ async def apply_task(session: AsyncSession, envelope: dict[str, Any]) -> None:
         "client_id": event_uuid(t, "clientId", optional=True),
         "assignee_id": event_uuid(t, "assigneeId"), "status": _text(t, "status"),
         "outcome": _text(t, "outcome", optional=True), "priority": _text(t, "priority"),
-        "due_date": _date(t, "dueDate"), "created_at": _moment(t, "createdAt"),
-        "closed_at": _moment(t, "closedAt", optional=True), "version": event_version(t)})
+        "due_date": _date(t, "dueDate"), "created_at": event_moment(t, "createdAt"),
+        "closed_at": event_moment(t, "closedAt", optional=True), "version": event_version(t)})
     await _mark(session, "tasks", envelope)
 
 
@@ -241,7 +230,7 @@ async def apply_asset(session: AsyncSession, envelope: dict[str, Any]) -> None:
         "client_id": event_uuid(data, "clientId", optional=True),
         "placement_id": event_uuid(data, "placementId", optional=True), "version": version}
     if verb == "audited":
-        audited_at = _moment(data, "auditedAt") or when
+        audited_at = event_moment(data, "auditedAt") or when
         result = _text(data, "result")
         await _insert_once(session, rm_asset_audits, {
             "audit_id": event_uuid(data, "auditId"), "asset_id": asset_id,
@@ -256,10 +245,10 @@ async def apply_asset(session: AsyncSession, envelope: dict[str, Any]) -> None:
     elif verb in ASSET_STATUS_BY_EVENT:
         status = ASSET_STATUS_BY_EVENT[verb]
         if verb == "placed":
-            values["placed_at"] = _moment(data, "placedAt", optional=True) or when
+            values["placed_at"] = event_moment(data, "placedAt", optional=True) or when
             values["returned_at"] = None
         elif verb == "returned":
-            values["returned_at"] = _moment(data, "returnedAt", optional=True) or when
+            values["returned_at"] = event_moment(data, "returnedAt", optional=True) or when
     else:
         return  # another asset event (photo, protocol): nothing the reports keep
     values["status"] = status
