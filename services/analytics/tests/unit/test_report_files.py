@@ -314,3 +314,13 @@ def test_year_on_year_change_in_words() -> None:
     assert change_text(Decimal(90), Decimal(100)) == "-10.0 %"
     assert change_text(Decimal(5), Decimal(0)) == "new"
     assert change_text(Decimal(0), Decimal(0)) == "—"
+
+
+def test_a_chart_sized_by_its_container_gets_the_page_width() -> None:
+    from crm_analytics.reports.files.charts import DEFAULT_HEIGHT, fitted
+    spec = {**_chart(), "width": "container"}
+    sized = fitted(spec, 800)
+    assert (sized["width"], sized["height"]) == (800, DEFAULT_HEIGHT)
+    assert spec["width"] == "container"  # the table's own spec is left as it is
+    assert 'width="8' in to_svg(sized)[:200]  # drawn about 800 px wide, not Vega's default
+    assert fitted({**_chart(), "width": 300, "height": 100}, 800)["width"] == 300

@@ -22,9 +22,27 @@ CONFIG: dict[str, Any] = {
     "font": FONT,
     "view": {"stroke": None},
     "axis": {"labelFontSize": 10, "titleFontSize": 11, "gridColor": "#e6e6e6"},
+    # long category names (clients) slanted and cut rather than standing on end
+    "axisX": {"labelAngle": -35, "labelLimit": 150},
     "legend": {"labelFontSize": 10, "titleFontSize": 11},
     "title": {"fontSize": 13, "anchor": "start"},
 }
+
+
+#: the drawing's height when the specification sets none
+DEFAULT_HEIGHT = 220
+
+
+def fitted(spec: dict[str, Any], width: int) -> dict[str, Any]:
+    """The specification sized for a page: a width of ``"container"`` (how the web app is told
+    to fill its box) or none becomes ``width`` pixels, a missing height :data:`DEFAULT_HEIGHT`.
+    Without this Vega falls back to its small default and a chart of 20 clients is a sliver."""
+    sized = dict(spec)
+    if not isinstance(sized.get("width"), int | float):
+        sized["width"] = width
+    if not isinstance(sized.get("height"), int | float):
+        sized["height"] = DEFAULT_HEIGHT
+    return sized
 
 
 class ChartError(Exception):

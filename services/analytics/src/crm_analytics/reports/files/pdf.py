@@ -26,7 +26,7 @@ from weasyprint.urls import URLFetcher
 
 from crm_analytics.reports.files import TooManyRows
 from crm_analytics.reports.files.cells import as_utc, numeric, shown
-from crm_analytics.reports.files.charts import FONT, ChartError, to_svg
+from crm_analytics.reports.files.charts import FONT, ChartError, fitted, to_svg
 from crm_analytics.reports.table import Cell, Column, ReportTable
 
 log = logging.getLogger("crm.analytics.files")
@@ -81,12 +81,16 @@ def esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def chart_html(spec: dict[str, Any] | None) -> str:
+#: the chart's drawing width (px) by page orientation
+CHART_WIDTH = {"portrait": 520, "landscape": 800}
+
+
+def chart_html(spec: dict[str, Any] | None, orientation: str = "portrait") -> str:
     """The chart as an ``<img>`` of its SVG, or a note saying why it is missing."""
     if spec is None:
         return ""
     try:
-        svg = to_svg(spec)
+        svg = to_svg(fitted(spec, CHART_WIDTH[orientation]))
     except ChartError as exc:
         log.warning("report chart not drawn: %s", exc)
         return '<p class="note">The chart could not be drawn.</p>'
@@ -145,7 +149,8 @@ async def write_pdf(table: ReportTable, path: str, *, max_rows: int) -> int:
             f"<style>{css(orientation, table.title)}</style></head><body>"
             f"<h1>{esc(table.title)}</h1>"
             f'<dl class="parameters">{parameters}</dl>'
-            f"{chart_html(table.chart)}{table_html(table, rows)}{empty}</body></html>")
+            f"{chart_html(table.chart, orientation)}{table_html(table, rows)}{empty}"
+            "</body></html>")
         render(document, path)
 
     await asyncio.to_thread(build)
