@@ -40,7 +40,7 @@ class FileSettings:
     #: most rows a CSV or XLSX file may hold
     max_rows: int = 200_000
     #: most rows a PDF may hold (WeasyPrint lays the whole document out in memory)
-    pdf_max_rows: int = 2_000
+    pdf_max_rows: int = 1_000
     #: how long ``createReportFile`` waits for the file before answering ``WRITING``
     inline_wait: float = 3.0
     #: run the sweeper (expiry and deletion of files) in this process
@@ -54,7 +54,7 @@ class FileSettings:
             retention=env.duration("REPORT_FILE_RETENTION_HOURS", dt.timedelta(hours=72),
                                    unit=HOUR, positive=True),
             max_rows=env.integer("REPORT_FILE_MAX_ROWS", 200_000, min=1, max=MAX_ROW_CAP),
-            pdf_max_rows=env.integer("REPORT_PDF_MAX_ROWS", 2_000, min=1, max=50_000),
+            pdf_max_rows=env.integer("REPORT_PDF_MAX_ROWS", 1_000, min=1, max=50_000),
             inline_wait=env.number("REPORT_FILE_INLINE_WAIT_SECONDS", 3.0, min=0, max=60),
             run_sweeper=env.boolean("RUN_REPORT_SWEEPER", True),
         )
