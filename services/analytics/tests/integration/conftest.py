@@ -13,11 +13,8 @@ import dataclasses
 import datetime as dt
 import importlib.util
 import json
-import os
 import pathlib
-import shutil
 import sys
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
@@ -26,7 +23,6 @@ from typing import Any
 import aio_pika
 import httpx
 import pytest
-from pymongo import AsyncMongoClient
 
 from crm_analytics.app import create_app
 from crm_analytics.cli import migrate
@@ -94,29 +90,15 @@ async def database_url() -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def mongodb_url() -> Iterator[str]:
-    """``MONGODB_URL`` of the run (./crm test exports one), else an nx-27017 of our own."""
-    if os.environ.get("MONGODB_URL"):
-        yield os.environ["MONGODB_URL"]
-        return
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="crm-analytics-mongo-"))
-    try:
-        with mongo.start(workdir / "data", log=workdir / "mongo.log", run_dir=workdir) as server:
-            yield server.url
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with mongo.url_for_tests("crm-analytics-mongo-") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 async def mongodb_database(mongodb_url: str) -> AsyncIterator[str]:
     name = f"crm_analytics_test_{RUN}"
     yield name
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url)
-    try:
-        await client.drop_database(name)
-    except Exception:  # noqa: BLE001 - the stand-in may not drop; the name is unique anyway
-        pass
-    finally:
-        await client.close()
+    await mongo.drop_test_database(mongodb_url, name)
 
 
 def file_settings(mongodb_url: str, mongodb_database: str, port: int) -> FileSettings:
@@ -222,10 +204,11 @@ class Service(ServiceUnderTest):
 
 @contextlib.asynccontextmanager
 async def serving(database_url: str, keys: tuple[str, str], exchange_name: str,
-                  config: AnalyticsConfig, mongo: tuple[str, str], *, max_rows: int = ROW_CAP,
+                  config: AnalyticsConfig, mongodb: tuple[str, str], *,
+                  max_rows: int = ROW_CAP,
                   pdf_max_rows: int = PDF_ROW_CAP) -> AsyncIterator[Service]:
     """The service on a free port with ``config`` (a test module may want its own), its report
-    files in the run's MongoDB database ``mongo`` (url, database) with these row caps."""
+    files in the run's MongoDB database ``mongodb`` (url, database) with these row caps."""
     private, public = keys
     port = procs.free_port()
     settings = Settings.from_env("analytics", port, environ={
@@ -233,7 +216,7 @@ async def serving(database_url: str, keys: tuple[str, str], exchange_name: str,
         "AMQP_URL": AMQP_URL, "EVENTS_EXCHANGE": exchange_name, "QUEUE_PREFIX": QUEUE_PREFIX,
         "JWT_PUBLIC_KEY": public,
     })
-    files = dataclasses.replace(file_settings(*mongo, port), max_rows=max_rows,
+    files = dataclasses.replace(file_settings(*mongodb, port), max_rows=max_rows,
                                 pdf_max_rows=pdf_max_rows)
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
         svc = Service("analytics", f"http://127.0.0.1:{port}", private, settings, client,
