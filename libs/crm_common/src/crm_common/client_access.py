@@ -35,7 +35,7 @@ import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID, insert
@@ -167,6 +167,12 @@ def event_uuid(data: dict[str, Any], key: str, *, optional: bool = False) -> uui
         return uuid.UUID(str(raw))
     except (TypeError, ValueError) as exc:
         raise MalformedEvent(f"{key} is not a UUID: {raw!r}"[:200]) from exc
+
+
+@overload
+def event_moment(data: dict[str, Any], key: str) -> dt.datetime: ...
+@overload
+def event_moment(data: dict[str, Any], key: str, *, optional: bool) -> dt.datetime | None: ...
 
 
 def event_moment(data: dict[str, Any], key: str, *,

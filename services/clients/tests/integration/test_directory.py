@@ -274,7 +274,11 @@ async def test_every_clients_event_type_of_the_catalogue_is_published(
         service: Service, tap: EventTap) -> None:
     """Each type the catalogue lists for the clients service, but the contract ones (the
     contract tests exercise those), is published by the changes made here."""
-    expected = {t for t in Catalogue().event_types_of("clients") if ".contract." not in t}
+    # listed before the inventory that publishes them is merged (issue 12; see
+    # PUBLISHER_IN_FLIGHT in tests/contracts/test_event_catalogue.py): drop with it
+    in_flight = {"crm.clients.asset.audited", "crm.clients.asset.missing"}
+    expected = {t for t in Catalogue().event_types_of("clients")
+                if ".contract." not in t} - in_flight
     manager, admin = service.token("manager"), service.token("admin")
     owner = await service.employee()
     await service.data(admin, UPDATE_EMPLOYEE, {"input": {"id": str(owner), "version": 1,

@@ -19,7 +19,7 @@ from crm_common.service import Runtime, create_service_app
 from crm_common.settings import Settings
 from crm_tasks.adapters.tables import attachments
 from crm_tasks.config import TasksSettings
-from crm_tasks.consumers import setup_consumers
+from crm_tasks.consumers import consumer_setup
 from crm_tasks.graphql.context import make_context
 from crm_tasks.graphql.schema import build_schema
 from crm_tasks.resources import RESOURCES, Resources, attachment_urls, resources_of
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None,
     schema = build_schema(schema_extensions(settings))
     return create_service_app(
         settings, schema, make_context=make_context,
-        setup_consumers=setup_consumers, extra_routes=mount.routes(),
+        setup_consumers=consumer_setup(cfg), extra_routes=mount.routes(),
         extra_lifespan=lifespan, body_limit_exempt=(urls.prefix,),
         ready_checks={"mongodb": mongodb_ready},
     )

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crm_common.attachments.settings import StoreSettings
 from crm_common.settings import HOUR, EnvReader, Settings
+from crm_tasks.domain.audit_line import DEFAULT_DUE_DAYS
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class TasksSettings:
     reminder_lead: dt.timedelta = dt.timedelta(hours=24)
     reminder_interval: float = 60.0
     run_scheduler: bool = True
+    #: days after an inventory audit that the task a missing or damaged asset raises is due
+    audit_task_due_days: int = DEFAULT_DUE_DAYS
 
     @classmethod
     def from_env(cls, base: Settings, environ: Mapping[str, str] | None = None) -> TasksSettings:
@@ -32,6 +35,8 @@ class TasksSettings:
                                        unit=HOUR, positive=True),
             reminder_interval=env.number("REMINDER_INTERVAL_SECONDS", 60, positive=True),
             run_scheduler=env.boolean("RUN_SCHEDULER", True),
+            audit_task_due_days=env.integer("AUDIT_TASK_DUE_DAYS", DEFAULT_DUE_DAYS, min=0,
+                                            max=365),
         )
 
 

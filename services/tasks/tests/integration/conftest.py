@@ -33,7 +33,8 @@ AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 RUN = uuid.uuid4().hex[:10]
 QUEUE_PREFIX = f"test.{RUN}."
 SECRET = "integration-test-secret-" + "x" * 16
-QUEUES = ("tasks.access-clients", "tasks.access-meetings", "tasks.access-employees")
+QUEUES = ("tasks.access-clients", "tasks.access-meetings", "tasks.access-employees",
+          "tasks.asset-audits")
 
 pytestmark = pytest.mark.integration
 

@@ -37,6 +37,8 @@ def test_outside_production_a_random_key_is_used(env: str) -> None:
     ("REMINDER_INTERVAL_SECONDS", "0"), ("SWEEPER_INTERVAL_SECONDS", "x"),
     ("STALE_UPLOAD_SECONDS", "nan"), ("RUN_SCHEDULER", "sometimes"),
     ("TASKS_TIMEZONE", "Mars/Olympus"), ("PUBLIC_BASE_URL", "tasks.example.com"),
+    ("AUDIT_TASK_DUE_DAYS", "-1"), ("AUDIT_TASK_DUE_DAYS", "366"),
+    ("AUDIT_TASK_DUE_DAYS", "a week"),
 ])
 def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):

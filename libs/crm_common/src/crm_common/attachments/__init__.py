@@ -55,6 +55,7 @@ Tested here against the MongoDB-wire stand-in nx-27017 (DESIGN §8), not MongoDB
 
 from __future__ import annotations
 
+from crm_common.attachments import records, sweeper
 from crm_common.attachments.content import (
     AttachmentMount,
     UploadPolicy,
@@ -83,5 +84,5 @@ __all__ = [
     "FileRefused", "SignedUrls", "StoreSettings", "UploadGrant", "UploadPolicy",
     "UploadRequest", "any_type", "attachment_by_id", "attachment_snapshot",
     "define_attachment_table", "image_types", "insert_pending", "mark_removed", "pdf_only",
-    "read_upload_request", "stored_by_owner",
+    "read_upload_request", "records", "stored_by_owner", "sweeper",
 ]

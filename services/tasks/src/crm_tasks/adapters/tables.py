@@ -94,6 +94,20 @@ attachments = define_attachment_table(
     owner=("task", Column("task_id", UUID(as_uuid=True), ForeignKey("tasks.id"),
                           nullable=False)))
 
+# the task each missing or damaged inventory audit line raised: the primary key makes the
+# second event of a line (a redelivery, or crm.clients.asset.missing beside .audited) a no-op
+audit_line_tasks = Table(
+    "audit_line_tasks",
+    metadata,
+    Column("audit_id", UUID(as_uuid=True), nullable=False),
+    Column("asset_id", UUID(as_uuid=True), nullable=False),
+    Column("task_id", UUID(as_uuid=True),
+           ForeignKey("tasks.id", deferrable=True, initially="DEFERRED"), nullable=False),
+    Column("result", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("audit_id", "asset_id", name="pk_audit_line_tasks"),
+)
+
 outbox = define_outbox_table(metadata)
 inbox = define_inbox_table(metadata)
 access = define_client_access_tables(metadata)
