@@ -119,17 +119,27 @@ async def fill_clients(url: str, clients: int) -> None:
 
 def measure(url: str, token: str, definition: dict[str, Any], requests: int) -> list[float]:
     times = []
+    faults = 0
     with httpx.Client(timeout=60, headers={"authorization": f"Bearer {token}"}) as http:
-        for i in range(requests + 10):
+        i = 0
+        while i < requests + 10:
             began = time.perf_counter()
             response = http.post(url, json={"query": RUN, "variables": {
                 "input": {"definition": definition, "first": 100}}})
             elapsed = (time.perf_counter() - began) * 1000
             body = response.json()
+            if "errors" in body and faults < 5:
+                # the shared machine's PostgreSQL is restarted now and then by other work
+                # ("terminating connection due to administrator command"): not timed, retried
+                faults += 1
+                print(f"      fault, retried: {body['errors'][0]['message']}")
+                time.sleep(2)
+                continue
+            i += 1
             assert response.status_code == 200 and "errors" not in body, body
             payload = body["data"]["runReport"]
             assert payload["userErrors"] == [] and payload["result"]["rows"], payload
-            if i >= 10:  # warm-up
+            if i > 10:  # the first 10: warm-up
                 times.append(elapsed)
     return times
 

@@ -219,12 +219,49 @@ async def task(publisher: Publisher, task_id: uuid.UUID, client_id: uuid.UUID | 
                       "crm/tasks")
 
 
-async def asset(publisher: Publisher, verb: str, asset_id: uuid.UUID, client_id: uuid.UUID,
-                version: int, **extra: Any) -> None:
-    data = {"assetId": str(asset_id), "inventoryNumber": f"INV-{asset_id.hex[:6]}",
-            "assetTypeName": "Хладилна витрина", "clientId": str(client_id),
-            "placementId": str(uuid.uuid4()), "version": version, **extra}
-    await publish_raw(publisher, f"crm.clients.asset.{verb}", asset_id, data)
+def asset_state(asset_id: uuid.UUID, status: str, version: int,
+                last_audited: dt.datetime | None = None) -> dict[str, Any]:
+    """An ``AssetState`` as the clients service's inventory publishes it."""
+    return {"id": str(asset_id), "typeId": str(uuid.UUID(int=7)),
+            "assetTypeName": "Хладилна витрина", "inventoryNumber": f"INV-{asset_id.hex[:6]}",
+            "tagCode": f"TAG-{asset_id.hex[:6]}", "serialNumber": None,
+            "ownerCompany": "Дистрибутор ООД", "status": status, "condition": "good",
+            "purchaseDate": None, "purchaseValue": "1200.00", "notes": None,
+            "lastAuditedAt": iso(last_audited) if last_audited else None,
+            "writtenOffOn": None, "writtenOffReason": None, "version": version}
+
+
+def placement_state(asset_id: uuid.UUID, client_id: uuid.UUID, placed: dt.date,
+                    next_audit: dt.date) -> dict[str, Any]:
+    return {"id": str(uuid.uuid5(uuid.NAMESPACE_OID, asset_id.hex)), "assetId": str(asset_id),
+            "clientId": str(client_id), "addressId": str(uuid.uuid4()), "contractId": None,
+            "protocolNumber": f"П-{asset_id.hex[:4]}", "placedOn": placed.isoformat(),
+            "expectedReturnOn": None, "deposit": None, "terms": None,
+            "minimumMonthlyPurchase": None, "clientSignatory": "Петър Петров",
+            "ourSignatoryId": None, "lastAuditedOn": None,
+            "nextAuditDue": next_audit.isoformat(), "returnedOn": None,
+            "returnCondition": None, "returnNotes": None, "version": 1}
+
+
+async def placed(publisher: Publisher, asset_id: uuid.UUID, client_id: uuid.UUID,
+                 owner: uuid.UUID, *, placed_on: dt.date, next_audit: dt.date,
+                 version: int) -> None:
+    await publish_raw(publisher, "crm.clients.asset.placed", asset_id, {
+        "placement": placement_state(asset_id, client_id, placed_on, next_audit),
+        "asset": asset_state(asset_id, "placed", version), "clientOwnerId": str(owner)})
+
+
+async def audited(publisher: Publisher, asset_id: uuid.UUID, client_id: uuid.UUID,
+                  owner: uuid.UUID, *, result: str, when: dt.datetime, version: int) -> None:
+    line = {"auditId": str(uuid.uuid4()), "assetId": str(asset_id),
+            "inventoryNumber": f"INV-{asset_id.hex[:6]}", "assetTypeName": "Хладилна витрина",
+            "clientId": str(client_id), "clientOwnerId": str(owner),
+            "placementId": str(uuid.uuid5(uuid.NAMESPACE_OID, asset_id.hex)),
+            "result": result, "condition": "good", "notes": None, "auditedBy": str(owner),
+            "auditedAt": iso(when), "activityId": None, "version": version}
+    await publish_raw(publisher, "crm.clients.asset.audited", asset_id, line)
+    if result == "missing":
+        await publish_raw(publisher, "crm.clients.asset.missing", asset_id, line)
 
 
 async def rows_of(service: Service, statement: str, **params: Any) -> list[dict[str, Any]]:
@@ -336,15 +373,14 @@ async def world(service: Service, publisher: Publisher) -> World:
     await observation(publisher, uuid.uuid4(), w.c1, w.rep1, "promotion", "ХЛЯБ")
     await observation(publisher, uuid.uuid4(), w.c3, w.rep2, "price_change", "ХЛЯБ")
     await observation(publisher, uuid.uuid4(), None, w.rep2, "new_product", None)
-    # inventory: a fridge at c1 audited today, one at c3 never audited (placed 300 days ago)
+    # inventory (events as the clients service's inventory publishes them): a fridge at c1
+    # audited today, next audit in 60 days; one at c3 never audited, its audit due 120 days ago
     w.a1, w.a3 = uuid.uuid4(), uuid.uuid4()
-    await asset(publisher, "placed", w.a1, w.c1, 1,
-                placedAt=iso(NOW - dt.timedelta(days=300)))
-    await asset(publisher, "audited", w.a1, w.c1, 2, auditId=str(uuid.uuid4()),
-                clientOwnerId=str(w.rep1), result="found", condition="good", notes=None,
-                auditedBy=str(w.rep1), auditedAt=iso(NOW), activityId=None)
-    await asset(publisher, "placed", w.a3, w.c3, 1,
-                placedAt=iso(NOW - dt.timedelta(days=300)))
+    await placed(publisher, w.a1, w.c1, w.rep1, placed_on=TODAY - dt.timedelta(days=300),
+                 next_audit=TODAY + dt.timedelta(days=60), version=2)
+    await audited(publisher, w.a1, w.c1, w.rep1, result="found", when=NOW, version=3)
+    await placed(publisher, w.a3, w.c3, w.rep2, placed_on=TODAY - dt.timedelta(days=300),
+                 next_audit=TODAY - dt.timedelta(days=120), version=2)
     # everything kept
     await until_rows(service, "SELECT 1 FROM rm_clients WHERE client_id = ANY(:ids)", 3,
                      ids=[w.c1, w.c2, w.c3])
@@ -395,8 +431,10 @@ async def test_the_read_model_keeps_each_entity_with_its_reporting_fields(
     assert (m["source"], m["kind"], m["status"], m["duration_minutes"]) == \
         ("meeting", "meeting", "scheduled", 45)
     a = (await rows_of(service, "SELECT * FROM rm_assets WHERE asset_id = :a", a=w.a1))[0]
-    assert (a["status"], a["last_audit_result"], a["version"]) == ("placed", "found", 2)
-    assert a["inventory_number"] == f"INV-{w.a1.hex[:6]}"
+    assert (a["status"], a["last_audit_result"], a["version"], a["client_id"]) == \
+        ("placed", "found", 3, w.c1)
+    assert (a["inventory_number"], a["next_audit_due"]) == \
+        (f"INV-{w.a1.hex[:6]}", TODAY + dt.timedelta(days=60))
 
 
 async def test_an_older_or_repeated_event_changes_nothing(service: Service, world: World,
@@ -419,6 +457,41 @@ async def test_an_older_or_repeated_event_changes_nothing(service: Service, worl
     for _ in range(2):
         await activity(publisher, aid, w.c2, w.rep1, "email", NOW, 0)
     await until_rows(service, "SELECT 1 FROM rm_contacts WHERE contact_id = :a", 1, a=aid)
+
+
+async def test_the_inventory_follows_placements_returns_audits_and_write_offs(
+        service: Service, world: World, publisher: Publisher) -> None:
+    w = world
+    a5 = uuid.uuid4()
+    await placed(publisher, a5, w.c2, w.rep1, placed_on=TODAY - dt.timedelta(days=10),
+                 next_audit=TODAY + dt.timedelta(days=80), version=2)
+    # an audit finds it missing: .audited and .missing carry the same line, kept once
+    await audited(publisher, a5, w.c2, w.rep1, result="missing", when=NOW, version=3)
+    await until_rows(service, "SELECT 1 FROM rm_assets WHERE asset_id = :a AND version = 3",
+                     1, a=a5)
+    row = (await rows_of(service, "SELECT status, last_audit_result FROM rm_assets "
+                                  "WHERE asset_id = :a", a=a5))[0]
+    assert (row["status"], row["last_audit_result"]) == ("placed", "missing")
+    # returned (version 4), then the placement again arriving late (version 2): ignored
+    back = placement_state(a5, w.c2, TODAY - dt.timedelta(days=10),
+                           TODAY + dt.timedelta(days=80))
+    back.update(returnedOn=TODAY.isoformat(), returnCondition="worn", version=2)
+    await publish_raw(publisher, "crm.clients.asset.returned", a5, {
+        "placement": back, "asset": asset_state(a5, "in_stock", 4)})
+    await until_rows(service, "SELECT 1 FROM rm_assets WHERE asset_id = :a AND version = 4",
+                     1, a=a5)
+    await placed(publisher, a5, w.c2, w.rep1, placed_on=TODAY - dt.timedelta(days=10),
+                 next_audit=TODAY + dt.timedelta(days=80), version=2)
+    await publish_raw(publisher, "crm.clients.asset.written_off", a5, {
+        "asset": asset_state(a5, "written_off", 5), "previousStatus": "in_stock"})
+    await until_rows(service, "SELECT 1 FROM rm_assets WHERE asset_id = :a AND version = 5",
+                     1, a=a5)
+    row = (await rows_of(service, "SELECT * FROM rm_assets WHERE asset_id = :a", a=a5))[0]
+    assert (row["status"], row["client_id"], row["returned_at"].date()) == \
+        ("written_off", w.c2, TODAY)
+    lines = await rows_of(service, "SELECT result FROM rm_asset_audits WHERE asset_id = :a",
+                          a=a5)
+    assert [r["result"] for r in lines] == ["missing"]
 
 
 async def test_the_read_model_catches_up_after_downtime(service: Service, world: World,
@@ -551,8 +624,19 @@ async def test_each_built_in_report_is_present_and_runs(service: Service,
                                                         world: World) -> None:
     w = world
     token = tok(service, w, "manager")
-    data = await service.data(token, "{ savedReports { id builtin name } }")
-    builtins = {r["builtin"]: r["id"] for r in data["savedReports"] if r["builtin"]}
+    reports: list[dict[str, Any]] = []
+    after = None
+    while True:  # page through them, 5 at a time
+        data = await service.data(token, """query($after: String) {
+          savedReports(first: 5, after: $after) {
+            edges { node { id builtin name } } pageInfo { hasNextPage endCursor } } }""",
+                                  {"after": after})
+        reports += [e["node"] for e in data["savedReports"]["edges"]]
+        if not data["savedReports"]["pageInfo"]["hasNextPage"]:
+            break
+        after = data["savedReports"]["pageInfo"]["endCursor"]
+    assert len(set(r["id"] for r in reports)) == len(reports)
+    builtins = {r["builtin"]: r["id"] for r in reports if r["builtin"]}
     assert len(builtins) == 11
     for key, report_id in builtins.items():
         payload = await run(service, token, reportId=report_id, first=50)
@@ -612,15 +696,16 @@ async def test_access_matrix(service: Service, world: World) -> None:
                  "TASKS": {a, b, g},
                  # observations at no client are everyone's
                  "COMPETITOR_OBSERVATIONS": {a, None},
-                 "INVENTORY": {a}, "INVENTORY_AUDITS": {a}},
+                 # a1 at Alfa; a5 (written off since) at Beta
+                 "INVENTORY": {a, b}, "INVENTORY_AUDITS": {a, b}},
         "rep2": {"SALES": {g}, "CLIENTS": {g}, "CONTRACTS": {g}, "CONTACTS": {g},
                  "TASKS": {g}, "COMPETITOR_OBSERVATIONS": {g, None}, "INVENTORY": {g},
                  "INVENTORY_AUDITS": set()},
     }
     everything: dict[str, set[str | None]] = {
         "SALES": everyone, "CLIENTS": everyone, "CONTRACTS": everyone, "CONTACTS": everyone,
-        "TASKS": everyone, "COMPETITOR_OBSERVATIONS": {a, g, None}, "INVENTORY": {a, g},
-        "INVENTORY_AUDITS": {a}}
+        "TASKS": everyone, "COMPETITOR_OBSERVATIONS": {a, g, None}, "INVENTORY": everyone,
+        "INVENTORY_AUDITS": {a, b}}
     expected["manager"] = expected["admin"] = everything
     for who in ("rep1", "rep2", "manager", "admin"):
         token = tok(service, w, who)
@@ -736,6 +821,17 @@ async def test_a_scheduled_run_uses_each_recipients_access(service: Service, wor
         "reportId": report_id, "cron": "0 6 * * 1", "recipients": [str(uuid.uuid4())]}})
     assert unknown["setReportSchedule"]["userErrors"][0]["field"] == \
         ["input", "recipients", "0"]
+    too_many = await service.data(token, schedule, {"input": {
+        "reportId": report_id, "cron": "0 6 * * 1",
+        "recipients": [str(uuid.uuid4()) for _ in range(51)]}})
+    assert too_many["setReportSchedule"]["userErrors"][0]["field"] == ["input", "recipients"]
+    hostile = await service.data(token, schedule, {"input": {
+        "reportId": report_id, "cron": "0 6 * * 1; DROP TABLE report_schedules" + " " * 500,
+        "recipients": ["not-an-id"]}})
+    assert {tuple(e["field"]) for e in hostile["setReportSchedule"]["userErrors"]} >= \
+        {("input", "recipients", "0")}
+    assert await rows_of(service, "SELECT 1 FROM report_schedules WHERE report_id = :r",
+                         r=uuid.UUID(report_id)) == []
     ok = await service.data(token, schedule, {"input": {
         "reportId": report_id, "cron": "0 6 * * 1",
         "recipients": [str(w.rep1), str(w.rep2), str(w.manager)]}})
@@ -846,6 +942,13 @@ async def test_bad_parameters_and_saving_bad_reports(service: Service, world: Wo
                                                          "columns": ["nope"]}}})
     fields = [e["field"] for e in saved["saveReport"]["userErrors"]]
     assert ["input", "name"] in fields and ["input", "sharedWith", "0"] in fields
+    huge = await service.data(token, """
+      mutation S($input: SaveReportInput!) { saveReport(input: $input) {
+        savedReport { id } userErrors { field code } } }""",
+                              {"input": {"name": "Отчет" * 1000, "description": "x" * 100_000,
+                                         "definition": sales_yoy(w)}})
+    assert {tuple(e["field"]) for e in huge["saveReport"]["userErrors"]} == \
+        {("input", "name"), ("input", "description")}
     assert await rows_of(service, "SELECT count(*) AS n FROM saved_reports") == before
 
 
@@ -953,3 +1056,67 @@ async def test_report_table_streams_what_run_report_pages(service: Service,
     assert [None if v is None else str(v) for v in (t.totals or [])] == paged["totals"]
     assert t.chart is not None and t.chart["data"]["values"] == paged["chart"]["data"]["values"]
     assert ("Requested by", "Иван") in list(t.parameters)
+
+
+async def test_user_error_messages_name_things_as_the_user_writes_them(
+        service: Service, world: World) -> None:
+    """Field names and column keys are text the user writes (snake_case, quoted); operators,
+    aggregates and datasets are the API's enums (upper case)."""
+    payload = await run(service, tok(service, world, "manager"), definition={
+        "dataset": "COMPETITOR_OBSERVATIONS", "columns": ["observed_on", "nope_field"],
+        "filters": [{"field": "observed_on", "operator": "CONTAINS", "values": ["x"]}],
+        "sort": [{"column": "zzz"}]})
+    messages = {tuple(e["field"]): e["message"] for e in payload["userErrors"]}
+    assert messages[("input", "definition", "columns", "1")] == \
+        "unknown field 'nope_field' of dataset COMPETITOR_OBSERVATIONS"
+    assert messages[("input", "definition", "filters", "0", "operator")].startswith(
+        "CONTAINS does not fit 'observed_on' (date); use EQ, NE, LT")
+    assert "'observed_on'" in messages[("input", "definition", "sort", "0", "column")]
+
+
+HOSTILE_CONTRACT = uuid.uuid4()
+HOSTILE_EVENTS: list[tuple[str, dict[str, Any]]] = [
+    # wrong: a version as text, a time without zone, a duration of a billion minutes, a client
+    # id that is no id; missing: the task's assignee and dates, the asset's version; hostile:
+    # SQL as an id; huge: a contract whose title is a megabyte of NUL characters
+    ("crm.tasks.task.created", {"task": {"id": str(uuid.uuid4()), "version": "1"}}),
+    ("crm.tasks.task.created", {"task": {"id": str(uuid.uuid4()), "number": "T000001",
+                                         "title": "x", "kind": "general", "version": 1}}),
+    ("crm.activities.activity.logged", {"activity": {
+        "id": "1'; DROP TABLE rm_contacts; --", "clientId": str(uuid.uuid4()),
+        "employeeId": str(uuid.uuid4()), "kind": "visit", "occurredAt": "2026-01-01T00:00:00Z",
+        "durationMinutes": 10}}),
+    ("crm.activities.activity.logged", {"activity": {
+        "id": str(uuid.uuid4()), "clientId": str(uuid.uuid4()), "employeeId": str(uuid.uuid4()),
+        "kind": "visit", "occurredAt": "2026-01-01T00:00:00", "durationMinutes": 10**9}}),
+    ("crm.clients.contract.created", {"contract": {"id": str(HOSTILE_CONTRACT),
+                                                   "title": "\x00" * 1_000_000}}),
+    ("crm.clients.asset.placed", {"assetId": str(uuid.uuid4()), "clientId": "nope"}),
+]
+
+
+async def test_hostile_events_go_to_the_dead_letter_queue_and_the_rest_flows(
+        service: Service, world: World, publisher: Publisher) -> None:
+    """Events whose payload lacks what a projection needs (wrong types, missing fields, huge
+    or hostile values) store nothing and are dead-lettered after the retries; a good event
+    published after them is applied."""
+    w = world
+    from .conftest import QUEUE_PREFIX
+    from .test_feed import queue_depth
+
+    dlq = f"{QUEUE_PREFIX}analytics.reporting.dlq"
+    dead_before = await queue_depth(dlq)
+    contacts_before = (await rows_of(service, "SELECT count(*) AS n FROM rm_contacts"))[0]["n"]
+    for type_, data in HOSTILE_EVENTS:
+        await publish_raw(publisher, type_, uuid.uuid4(), data)
+    good = uuid.uuid4()
+    await task(publisher, good, w.c1, w.rep1, due=TODAY)
+    await until_rows(service, "SELECT 1 FROM rm_tasks WHERE task_id = :t", 1, t=good)
+
+    async def all_dead() -> bool:
+        return await queue_depth(dlq) - dead_before >= len(HOSTILE_EVENTS)
+    await wait_until(all_dead, within=90)
+    assert (await rows_of(service, "SELECT count(*) AS n FROM rm_contacts"))[0]["n"] == \
+        contacts_before
+    assert await rows_of(service, "SELECT 1 FROM rm_contracts WHERE contract_id = :k",
+                         k=HOSTILE_CONTRACT) == []

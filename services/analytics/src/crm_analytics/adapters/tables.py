@@ -375,7 +375,8 @@ rm_tasks = Table(
     Index("ix_rm_tasks_due", "due_date"),
 )
 
-#: advertising inventory: each asset's current placement and last audit, from
+#: advertising inventory: each asset's status (in_stock, placed, in_repair, lost, written_off),
+#: its current (or last) placement and last audit, from
 #: ``crm.clients.asset.placed/.returned/.audited/.missing/.written_off``
 rm_assets = Table(
     "rm_assets",
@@ -388,6 +389,7 @@ rm_assets = Table(
     Column("status", Text, nullable=False),
     Column("placed_at", _tz()),
     Column("returned_at", _tz()),
+    Column("next_audit_due", Date),
     Column("last_audit_at", _tz()),
     Column("last_audit_result", Text),
     Column("version", Integer, nullable=False),

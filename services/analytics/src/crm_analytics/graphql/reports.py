@@ -20,8 +20,9 @@ from crm_analytics.reports import definition as d
 from crm_analytics.reports.datasets import DATASETS
 from crm_analytics.reports.engine import Output
 from crm_analytics.service_layer import report_jobs, report_runs, report_schedules, saved_reports
-from crm_common.graphql.connections import PageInfo
-from crm_common.graphql.errors import UserError
+from crm_common.graphql.connections import PageInfo, page_info, requested_page_size
+from crm_common.graphql.cursors import InvalidCursor
+from crm_common.graphql.errors import UserError, bad_input
 from crm_common.graphql.mutations import mutate
 from crm_common.problems import problem
 
@@ -361,6 +362,18 @@ def _schedule(s: report_schedules.Schedule) -> ReportSchedule:
 
 
 @strawberry.type
+class SavedReportEdge:
+    cursor: str
+    node: SavedReport
+
+
+@strawberry.type
+class SavedReportConnection:
+    edges: list[SavedReportEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
 class ReportField:
     name: str
     label: str
@@ -499,12 +512,20 @@ class ReportQuery:
                     for f in ds.fields.values()]) for ds in DATASETS.values()]
 
     @strawberry.field(description="The saved reports you may run: yours, those shared with "
-                                  "your role, the built-in ones (at most 200, by name).")
-    async def saved_reports(self, info: strawberry.Info) -> list[SavedReport]:
+                                  "your role, the built-in ones; by name.")
+    async def saved_reports(self, info: strawberry.Info, first: int | None = None,
+                            after: str | None = None) -> SavedReportConnection:
         ctx = context(info)
-        async with ctx.runtime.reader.connect() as conn:
-            found = await saved_reports.list_visible(conn, ctx.principal)
-        return [SavedReport(report=r) for r in found]
+        size = requested_page_size(info, first)
+        try:
+            found, page = await saved_reports.page_visible(
+                ctx.runtime.reader, ctx.principal, first=size, after=after)
+        except InvalidCursor as exc:
+            raise bad_input(f"after: {exc}") from None
+        return SavedReportConnection(
+            edges=[SavedReportEdge(cursor=c, node=SavedReport(report=r))
+                   for r, c in zip(found, page.cursors, strict=True)],
+            page_info=page_info(page))
 
     @strawberry.field
     async def saved_report(self, info: strawberry.Info, id: strawberry.ID

@@ -120,10 +120,11 @@ BUILTINS: tuple[Builtin, ...] = (
                        filters=(Filter("status", "eq", ("placed",)),),
                        sort=(Sort("client"), Sort("asset_type")))),
     Builtin("audits_overdue", "Audits overdue",
-            "Placed assets not audited in the last 180 days (or never), the longest first.",
+            "Placed assets whose next audit is past due, the longest unaudited first.",
             Definition(dataset="inventory", title="Audits overdue",
                        columns=("inventory_number", "asset_type", "client", "owner",
-                                "placed_on", "last_audit_on", "days_since_audit"),
+                                "placed_on", "next_audit_due", "last_audit_on",
+                                "days_since_audit"),
                        filters=(Filter("audit_overdue", "eq", ("true",)),),
                        sort=(Sort("days_since_audit", True),))),
 )

@@ -41,7 +41,7 @@ GRANULARITIES = ("day", "week", "month", "quarter", "half_year", "year")
 MONTH_GRANULARITIES = ("month", "quarter", "half_year", "year")
 
 #: how long after its last audit (or its placement, if never audited) a placed asset is due
-#: for an audit (docs/reports.md)
+#: for an audit when its placement names no next audit (docs/reports.md)
 AUDIT_INTERVAL_DAYS = 180
 
 Expr = sa.ColumnElement[Any]
@@ -385,21 +385,28 @@ def _bind_inventory(used: Collection[str]) -> Bound:
     s = rm_assets.alias("s")
     source, fields = _with_clients(s, s.c.client_id)
     last = sa.func.coalesce(s.c.last_audit_at, s.c.placed_at)
-    due = sa.and_(s.c.status == "placed", sa.or_(
-        last.is_(None), last < sa.func.now() - sa.text(f"interval '{AUDIT_INTERVAL_DAYS} days'")))
+    stale = sa.or_(last.is_(None), last < sa.func.now() - sa.text(
+        f"interval '{AUDIT_INTERVAL_DAYS} days'"))
+    due = sa.and_(s.c.status == "placed", sa.case(
+        (s.c.next_audit_due.is_not(None), s.c.next_audit_due < today()), else_=stale))
     fields += [
         Field("inventory_number", "Inventory number", "text", s.c.inventory_number),
         Field("asset_type", "Asset type", "text", s.c.asset_type_name),
         Field("status", "Status", "enum", s.c.status,
-              values=_enum("placed", "returned", "missing", "written_off")),
+              values=_enum("in_stock", "placed", "in_repair", "lost", "written_off")),
         Field("placed_on", "Placed on", "date", utc_date(s.c.placed_at),
+              granularities=GRANULARITIES),
+        Field("returned_on", "Returned on", "date", utc_date(s.c.returned_at),
+              granularities=GRANULARITIES),
+        Field("next_audit_due", "Next audit due", "date", s.c.next_audit_due,
               granularities=GRANULARITIES),
         Field("last_audit_on", "Last audit", "date", utc_date(s.c.last_audit_at),
               granularities=GRANULARITIES),
         Field("last_audit_result", "Last audit result", "enum", s.c.last_audit_result,
               values=_enum("found", "missing", "moved", "damaged", "unrecorded")),
         Field("audit_overdue", "Audit overdue", "boolean", due,
-              description=f"Placed, and not audited in the last {AUDIT_INTERVAL_DAYS} days."),
+              description="Placed, and its placement's next audit is past due (without one: "
+                          f"not audited in the last {AUDIT_INTERVAL_DAYS} days)."),
         Field("days_since_audit", "Days since audit", "integer",
               today() - utc_date(last)),
     ]

@@ -65,6 +65,17 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 Path = tuple[str, ...]
 
 
+def quoted(names: Any) -> str:
+    """Names the user writes as text (fields, column keys, enum values), quoted: the API's
+    wording (``api_message``) leaves quoted text as it is."""
+    return ", ".join(f"'{n}'" for n in names)
+
+
+def upper(names: Any) -> str:
+    """Values the API takes as GraphQL enums (operators, aggregates, ...), as it spells them."""
+    return ", ".join(str(n).upper() for n in names)
+
+
 # -- the definition as given ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -256,7 +267,7 @@ def _parse_value(f: Field, raw: str) -> Any:
         return raw
     if kind == "enum":
         if raw not in f.values:
-            raise ValueError(f"must be one of {', '.join(f.values)}")
+            raise ValueError(f"must be one of {quoted(f.values)}")
         return raw
     if kind == "id":
         return uuid.UUID(raw)
@@ -365,7 +376,7 @@ def check(definition: Definition, today: dt.date, parameters: Parameters | None 
     c = _Checker(root)
     dataset = DATASETS.get(definition.dataset)
     if dataset is None:
-        c.fail(("dataset",), f"unknown dataset; one of {', '.join(DATASETS)}", "UNKNOWN_FIELD")
+        c.fail(("dataset",), f"unknown dataset; one of {upper(DATASETS)}", "UNKNOWN_FIELD")
         raise Problems(c.problems)
     fields = dataset.fields
     used: set[str] = set()
@@ -374,7 +385,8 @@ def check(definition: Definition, today: dt.date, parameters: Parameters | None 
     def resolve(path: Path, name: str) -> Field | None:
         if not _KEY.match(name) or name not in fields:
             shown = name[:60] if not _CONTROL.search(name) else "?"
-            c.fail(path, f"unknown field {shown!r} of dataset {dataset.name}", "UNKNOWN_FIELD")
+            c.fail(path, f"unknown field {shown!r} of dataset {dataset.name.upper()}",
+                   "UNKNOWN_FIELD")
             return None
         used.add(name)
         return fields[name]
@@ -402,13 +414,13 @@ def check(definition: Definition, today: dt.date, parameters: Parameters | None 
         if f.kind == "date":
             granularity = granularity or f.granularities[0]
             if granularity not in f.granularities:
-                c.fail(path + ("granularity",), f"{f.name} groups by "
-                       f"{', '.join(f.granularities)}")
+                c.fail(path + ("granularity",), f"'{f.name}' groups by "
+                       f"{upper(f.granularities)}")
         elif granularity is not None:
             c.fail(path + ("granularity",), "only a date field takes a granularity")
         key = f.name if granularity is None else f"{f.name}_{granularity}"
         if any(d.key == key for d in dimensions):
-            c.fail(path + ("field",), f"{f.name} is grouped by twice")
+            c.fail(path + ("field",), f"'{f.name}' is grouped by twice")
             continue
         label = f.label if granularity is None else \
             f"{f.label} ({granularity.replace('_', '-')})"
@@ -421,7 +433,7 @@ def check(definition: Definition, today: dt.date, parameters: Parameters | None 
         path = ("measures", str(i))
         m = given
         if m.aggregate not in AGGREGATES:
-            c.fail(path + ("aggregate",), f"one of {', '.join(AGGREGATES)}")
+            c.fail(path + ("aggregate",), f"one of {upper(AGGREGATES)}")
             continue
         f = None
         if m.field is not None:
@@ -429,21 +441,21 @@ def check(definition: Definition, today: dt.date, parameters: Parameters | None 
             if f is None:
                 continue
         elif m.aggregate != "count":
-            c.fail(path + ("field",), f"{m.aggregate} needs a field", "REQUIRED")
+            c.fail(path + ("field",), f"{m.aggregate.upper()} needs a field", "REQUIRED")
             continue
         if f is not None and m.aggregate in ("sum", "avg", "share") and not f.numeric:
-            c.fail(path + ("aggregate",), f"{m.aggregate} needs a number field; {f.name} is "
-                                          f"{f.kind}")
+            c.fail(path + ("aggregate",), f"{m.aggregate.upper()} needs a number field; "
+                                          f"'{f.name}' is {f.kind}")
             continue
         if f is not None and m.aggregate in ("min", "max") and \
                 f.kind not in NUMERIC_KINDS | {"date", "datetime"}:
-            c.fail(path + ("aggregate",), f"{m.aggregate} needs a number or date field; "
+            c.fail(path + ("aggregate",), f"{m.aggregate.upper()} needs a number or date field; "
                                           f"{f.name} is {f.kind}")
             continue
         measure_label = c.text(path + ("label",), m.label, limit=100)
         key = measure_key(m)
         if any(x.key == key for x in measures):
-            c.fail(path, f"the measure {key} is given twice")
+            c.fail(path, f"the measure '{key}' is given twice")
             continue
         default = (f"{m.aggregate.replace('_', ' ').capitalize()} of {f.label.lower()}"
                    if f is not None else "Count")
@@ -460,8 +472,8 @@ def check(definition: Definition, today: dt.date, parameters: Parameters | None 
             continue
         allowed = OPERATORS_BY_KIND[f.kind]
         if flt.operator not in allowed:
-            c.fail(path + ("operator",), f"{flt.operator!r} does not fit {f.name} ({f.kind}); "
-                                         f"use {', '.join(allowed)}"[:300])
+            c.fail(path + ("operator",), f"{flt.operator.upper()} does not fit '{f.name}' "
+                                         f"({f.kind}); use {upper(allowed)}"[:300])
             continue
         arity = ARITY.get(flt.operator, 1)
         n = len(flt.values)
@@ -470,7 +482,7 @@ def check(definition: Definition, today: dt.date, parameters: Parameters | None 
                    if n else "REQUIRED")
             continue
         if arity is not None and n != arity:
-            c.fail(path + ("values",), f"{flt.operator} takes {arity} value(s), not {n}")
+            c.fail(path + ("values",), f"{flt.operator.upper()} takes {arity} value(s), not {n}")
             continue
         parsed = []
         ok = True
@@ -509,7 +521,7 @@ def check(definition: Definition, today: dt.date, parameters: Parameters | None 
     if start is not None or end is not None or relative is not None:
         pf = resolve(("period", "field"), spec.field or dataset.date_field)
         if pf is not None and pf.kind != "date":
-            c.fail(("period", "field"), f"{pf.name} is not a date field")
+            c.fail(("period", "field"), f"'{pf.name}' is not a date field")
         elif pf is not None and not c.problems:
             if relative is not None:
                 start, end = relative_period(relative, today)
@@ -519,7 +531,7 @@ def check(definition: Definition, today: dt.date, parameters: Parameters | None 
             period = Period(pf, start, end)
     if definition.comparison is not None:
         if definition.comparison not in COMPARISONS:
-            c.fail(("comparison",), f"one of {', '.join(COMPARISONS)}")
+            c.fail(("comparison",), f"one of {upper(COMPARISONS)}")
         elif not definition.measures:
             c.fail(("comparison",), "a comparison needs measures (a summary)")
         elif period is None and not c.problems:
@@ -540,7 +552,7 @@ def check(definition: Definition, today: dt.date, parameters: Parameters | None 
         if s.column not in keys:
             shown = s.column[:60] if not _CONTROL.search(s.column) else "?"
             c.fail(("sort", str(i), "column"), f"{shown!r} is not a column of this report; "
-                   f"one of {', '.join(keys)}"[:400], "UNKNOWN_FIELD")
+                   f"one of {quoted(keys)}"[:400], "UNKNOWN_FIELD")
     limit = definition.limit
     if limit is not None and not 1 <= limit <= MAX_LIMIT:
         c.fail(("limit",), f"give 1 to {MAX_LIMIT:,}".replace(",", " "), "OUT_OF_RANGE")
@@ -548,11 +560,11 @@ def check(definition: Definition, today: dt.date, parameters: Parameters | None 
     if chart is not None:
         dim_keys = [d.key for d in dimensions]
         if chart.kind not in CHART_KINDS:
-            c.fail(("chart", "kind"), f"one of {', '.join(CHART_KINDS)}")
+            c.fail(("chart", "kind"), f"one of {upper(CHART_KINDS)}")
         if not measures:
             c.fail(("chart",), "a chart needs measures (a summary)")
         if chart.x not in dim_keys:
-            c.fail(("chart", "x"), f"name a grouping column: {', '.join(dim_keys) or 'none'}",
+            c.fail(("chart", "x"), f"name a grouping column: {quoted(dim_keys) or 'none'}",
                    "UNKNOWN_FIELD")
         if chart.y not in [k for k in keys if k not in dim_keys and k not in
                            {f.name for f in columns}]:
@@ -575,7 +587,7 @@ def _check_period_bounds(c: _Checker, path: Path, start: dt.date | None, end: dt
         if start is not None or end is not None:
             c.fail(path + ("relative",), "give a relative period or dates, not both")
         elif relative not in RELATIVE_PERIODS:
-            c.fail(path + ("relative",), f"one of {', '.join(RELATIVE_PERIODS)}")
+            c.fail(path + ("relative",), f"one of {upper(RELATIVE_PERIODS)}")
         return
     if start is None or end is None:
         c.fail(path + ("from" if start is None else "to",), "give both from and to",

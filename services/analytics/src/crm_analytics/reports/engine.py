@@ -537,13 +537,6 @@ async def run_page(conn: AsyncConnection, plan: Plan, access: Access, *, first: 
                 has_next=len(rows) > first, total_rows=total, totals=totals)
 
 
-async def count_rows(conn: AsyncConnection, plan: Plan, access: Access) -> int:
-    """How many rows the whole run has."""
-    st = _Builder(plan, access).build()
-    return int(await conn.scalar(sa.select(sa.func.count()).select_from(
-        st.ordered.subquery("n"))) or 0)
-
-
 async def data_as_of(conn: AsyncConnection, plan: Plan) -> dt.datetime:
     """The time of the latest event (ERP message, for sales) applied to the dataset's parts;
     now when none has been."""

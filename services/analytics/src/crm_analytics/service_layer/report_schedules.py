@@ -22,7 +22,7 @@ from crm_analytics.reports.cron import Cron, CronError
 from crm_analytics.service_layer import report_jobs
 from crm_analytics.service_layer import saved_reports as reports
 from crm_common.auth import Principal
-from crm_common.problems import FieldProblem, Problems, forbidden, not_found, problem
+from crm_common.problems import FieldProblem, Problems, forbidden, not_found
 
 MAX_RECIPIENTS = 50
 
@@ -132,8 +132,3 @@ async def enqueue_due(engine: AsyncEngine, now: dt.datetime | None = None) -> in
             await conn.execute(sa.update(s).where(s.c.schedule_id == row.schedule_id).values(
                 next_run_at=next_run, last_run_at=now, active=active))
 
-
-def require(schedule: Schedule | None) -> Schedule:
-    if schedule is None:
-        raise problem(("input", "reportId"), "NOT_FOUND", "the report has no schedule")
-    return schedule

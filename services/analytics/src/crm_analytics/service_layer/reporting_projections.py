@@ -7,8 +7,8 @@ carry no version (``activity.logged``, ``competitor.observation.recorded``: reco
 changed) are inserted once. A payload without what a projection needs is a ``MalformedEvent``
 and goes to the dead-letter queue after the consumer's retries.
 
-The inventory (``crm.clients.asset.*``) is projected to the event names and the audit contract
-of docs/reports.md ("Inventory"); the dataset fills once the clients service publishes them.
+The inventory (``crm.clients.asset.*``) is projected from the clients service's asset events
+(placed, returned, written off, audited, missing), as the catalogue describes them.
 """
 
 from __future__ import annotations
@@ -53,11 +53,6 @@ ASSET_EVENTS = "crm.clients.asset.*"
 #: through ``analytics.clients``, which keeps ``rm_clients`` beside the access projection)
 REPORTING_EVENTS = [GROUP_EVENTS, CONTRACT_EVENTS, MEETING_EVENTS, ACTIVITY_EVENTS,
                     OBSERVATION_EVENTS, TASK_EVENTS, ASSET_EVENTS]
-
-#: asset statuses the inventory events leave (``audited`` keeps the status, ``missing`` sets it)
-ASSET_STATUS_BY_EVENT = {"placed": "placed", "returned": "returned", "missing": "missing",
-                         "written_off": "written_off"}
-
 
 def _data(envelope: dict[str, Any]) -> dict[str, Any]:
     data = envelope.get("data")
@@ -214,59 +209,79 @@ async def apply_task(session: AsyncSession, envelope: dict[str, Any]) -> None:
     await _mark(session, "tasks", envelope)
 
 
+def _start_of(day: dt.date | None) -> dt.datetime | None:
+    return None if day is None else dt.datetime.combine(day, dt.time(), dt.UTC)
+
+
 async def apply_asset(session: AsyncSession, envelope: dict[str, Any]) -> None:
-    """``crm.clients.asset.placed/.returned/.audited/.missing/.written_off``: data names the
-    asset (``assetId``, ``inventoryNumber``, ``assetTypeName``, ``clientId``, ``placementId``,
-    ``version``); an audit adds ``auditId``, ``result``, ``condition``, ``auditedBy``,
-    ``auditedAt`` and is kept as an audit line as well."""
+    """The advertising inventory, as the clients service publishes it (events/asyncapi.yaml):
+
+    * ``.placed`` / ``.returned`` / ``.written_off``: ``data.asset`` (the asset's state: id,
+      type name, inventory number, status, last audit, ``version``) and, but for a write-off,
+      ``data.placement`` (client, placed on, next audit due, returned on);
+    * ``.audited`` / ``.missing``: one audit line (``auditId``, ``assetId``, ``inventoryNumber``,
+      ``assetTypeName``, ``clientId``, ``placementId``, ``result``, ``condition``,
+      ``auditedBy``, ``auditedAt``, ``version``), kept once per (audit, asset) and as the
+      asset's last audit; the asset's status is the one its own events say.
+    """
     data = _data(envelope)
     verb = str(envelope.get("type", "")).rsplit(".", 1)[-1]
-    when = _event_time(envelope)
-    asset_id = event_uuid(data, "assetId")
-    version = event_version(data)
-    values: dict[str, Any] = {
-        "asset_id": asset_id, "inventory_number": _text(data, "inventoryNumber", optional=True),
-        "asset_type_name": _text(data, "assetTypeName", optional=True),
-        "client_id": event_uuid(data, "clientId", optional=True),
-        "placement_id": event_uuid(data, "placementId", optional=True), "version": version}
-    if verb == "audited":
-        audited_at = event_moment(data, "auditedAt") or when
+    keep: tuple[str, ...] = ()
+    if verb in ("audited", "missing"):
+        asset_id = event_uuid(data, "assetId")
+        version = event_version(data)
+        audited_at = event_moment(data, "auditedAt")
         result = _text(data, "result")
+        client_id = event_uuid(data, "clientId")
+        placement_id = event_uuid(data, "placementId", optional=True)
+        inventory_number = _text(data, "inventoryNumber")
+        type_name = _text(data, "assetTypeName")
         await _insert_once(session, rm_asset_audits, {
             "audit_id": event_uuid(data, "auditId"), "asset_id": asset_id,
-            "inventory_number": values["inventory_number"],
-            "asset_type_name": values["asset_type_name"], "client_id": values["client_id"],
-            "placement_id": values["placement_id"], "result": result,
+            "inventory_number": inventory_number, "asset_type_name": type_name,
+            "client_id": client_id, "placement_id": placement_id, "result": result,
             "condition": _text(data, "condition", optional=True),
             "audited_by": event_uuid(data, "auditedBy", optional=True),
             "audited_at": audited_at, "version": version})
-        values.update(last_audit_at=audited_at, last_audit_result=result)
-        status = "missing" if result == "missing" else "placed"
-    elif verb in ASSET_STATUS_BY_EVENT:
-        status = ASSET_STATUS_BY_EVENT[verb]
-        if verb == "placed":
-            values["placed_at"] = event_moment(data, "placedAt", optional=True) or when
-            values["returned_at"] = None
-        elif verb == "returned":
-            values["returned_at"] = event_moment(data, "returnedAt", optional=True) or when
+        values: dict[str, Any] = {
+            "asset_id": asset_id, "inventory_number": inventory_number,
+            "asset_type_name": type_name, "client_id": client_id, "placement_id": placement_id,
+            "status": "placed", "last_audit_at": audited_at, "last_audit_result": result,
+            "version": version}
+        keep = ("status",)  # an audit line does not change the asset's status
+    elif verb in ("placed", "returned", "written_off"):
+        asset = event_snapshot(envelope, "asset")
+        values = {
+            "asset_id": event_uuid(asset, "id"),
+            "inventory_number": _text(asset, "inventoryNumber"),
+            "asset_type_name": _text(asset, "assetTypeName"), "status": _text(asset, "status"),
+            "last_audit_at": event_moment(asset, "lastAuditedAt", optional=True),
+            "version": event_version(asset)}
+        if verb != "written_off":
+            placement = event_snapshot(envelope, "placement")
+            values.update(
+                client_id=event_uuid(placement, "clientId"),
+                placement_id=event_uuid(placement, "id"),
+                placed_at=_start_of(_date(placement, "placedOn")),
+                next_audit_due=_date(placement, "nextAuditDue", optional=True),
+                returned_at=_start_of(_date(placement, "returnedOn", optional=True)))
     else:
-        return  # another asset event (photo, protocol): nothing the reports keep
-    values["status"] = status
-    await _upsert_asset(session, values)
+        return  # another asset event: nothing the reports keep
+    await _upsert_asset(session, values, keep=keep)
     await _mark(session, "inventory", envelope)
 
 
-async def _upsert_asset(session: AsyncSession, values: dict[str, Any]) -> None:
-    """Newest version wins; the fields an event does not name keep their stored value."""
+async def _upsert_asset(session: AsyncSession, values: dict[str, Any], *,
+                        keep: tuple[str, ...] = ()) -> None:
+    """Newest version wins; the fields an event does not name, and ``keep``, keep their stored
+    value (``keep`` is written only when the asset is new)."""
     t = rm_assets
     values = {**values, "updated_at": sa.func.now()}
     statement = insert(t).values(**values)
     await session.execute(statement.on_conflict_do_update(
         index_elements=["asset_id"],
-        set_={name: (sa.func.coalesce(statement.excluded[name], t.c[name])
-                     if name in ("inventory_number", "asset_type_name") else
-                     statement.excluded[name])
-              for name in values if name != "asset_id"},
+        set_={name: statement.excluded[name]
+              for name in values if name != "asset_id" and name not in keep},
         where=t.c.version <= statement.excluded.version))
 
 

@@ -22,6 +22,7 @@ from crm_analytics.adapters.tables import saved_report_versions, saved_reports
 from crm_analytics.reports.builtins import BUILTINS
 from crm_analytics.reports.definition import Definition, check, from_json
 from crm_common.auth import ROLES, Principal
+from crm_common.paging import Page, keyset_page
 from crm_common.problems import FieldProblem, Problems, conflict, forbidden, not_found, problem
 
 MAX_NAME = 200
@@ -67,12 +68,16 @@ async def get(conn: AsyncConnection | AsyncSession, principal: Principal,
     return SavedReport.of(row) if row is not None else None
 
 
-async def list_visible(conn: AsyncConnection, principal: Principal, *, limit: int = 200
-                       ) -> list[SavedReport]:
-    rows = await conn.execute(sa.select(saved_reports).where(visible_condition(principal))
-                              .order_by(saved_reports.c.name, saved_reports.c.report_id)
-                              .limit(limit))
-    return [SavedReport.of(r) for r in rows]
+async def page_visible(reader: AsyncEngine, principal: Principal, *, first: int,
+                       after: str | None) -> tuple[list[SavedReport], Page]:
+    """A page of the saved reports ``principal`` may see, by name (keyset); ``InvalidCursor``
+    for a cursor of another ordering."""
+    t = saved_reports
+    page = await keyset_page(reader, sa.select(t, t.c.report_id.label("id"))
+                             .where(visible_condition(principal)),
+                             key=t.c.name, key_type=str, id_col=t.c.report_id, first=first,
+                             after=after)
+    return [SavedReport.of(r) for r in page.rows], page
 
 
 async def versions(conn: AsyncConnection, report_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -101,7 +106,7 @@ def _check_texts(name: str | None, description: str | None,
     for i, role in enumerate(shared_with or []):
         if role not in ROLES:
             problems.append(FieldProblem(("input", "sharedWith", str(i)), "INVALID_VALUE",
-                                         f"one of {', '.join(ALL_ROLES)}"))
+                                         "one of " + ", ".join(f"'{r}'" for r in ALL_ROLES)))
     if problems:
         raise Problems(problems)
 
