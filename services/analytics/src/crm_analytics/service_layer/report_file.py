@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from crm_analytics.adapters.tables import report_files
 from crm_analytics.reports.definition import Definition, Parameters, Plan, check
-from crm_analytics.reports.engine import count_rows, report_table
+from crm_analytics.reports.engine import report_table, run_page
 from crm_analytics.reports.files import FileFormat, TooManyRows
 from crm_analytics.reports.files.brief import write_brief
 from crm_analytics.reports.files.render import render
@@ -266,8 +266,8 @@ async def request_report_file(runtime: Runtime, files: FileResources, access: Ac
     plan, subject = await plan_for(runtime, access, report_id=report_id,
                                    definition=definition, parameters=parameters)
     settings = files.settings
-    async with runtime.reader.connect() as conn:
-        rows = await count_rows(conn, plan, access)
+    async with runtime.reader.connect() as conn:  # the whole run's count, with one row
+        rows = (await run_page(conn, plan, access, first=1, after=None)).total_rows
     cap = settings.row_cap(fmt is FileFormat.PDF)
     if rows > cap:
         if rows <= settings.max_rows:

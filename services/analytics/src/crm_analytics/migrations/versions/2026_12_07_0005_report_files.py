@@ -1,15 +1,15 @@
 """report files (the kit's attachment table, crm_common.attachments.tables) and the clients'
 pricing tiers (for the client brief)
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-07 16:40:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
