@@ -50,12 +50,14 @@ INLINE_ROWS = 20
 
 @pytest.fixture(scope="module")
 async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
-                  erp_exchange_name: str, tap: CaughtEvents) -> AsyncIterator[Service]:
+                  erp_exchange_name: str, tap: CaughtEvents, mongodb_url: str,
+                  mongodb_database: str) -> AsyncIterator[Service]:
     """The analytics service with a small inline threshold (runs over 20 rows become jobs) and
     a quick job worker."""
     config = AnalyticsConfig(erp_exchange=erp_exchange_name, turnover_debounce_seconds=0.5,
                              report_inline_rows=INLINE_ROWS, report_job_interval_seconds=0.2)
-    async with serving(database_url, keys, exchange_name, config) as svc:
+    async with serving(database_url, keys, exchange_name, config,
+                       (mongodb_url, mongodb_database)) as svc:
         yield svc
 
 
@@ -785,7 +787,10 @@ async def test_a_big_run_becomes_a_job_that_completes_with_an_event(
     assert job["rowsTotal"] == INLINE_ROWS + 6
     event = (await tap.wait_for_type("crm.analytics.report.completed", job["id"]))[0]
     assert event["data"]["rows"] == job["rowsTotal"]
-    assert event["data"]["file"] is None  # report files: the other half of issue 13
+    file = event["data"]["file"]  # the job's file: an XLSX of the requester's
+    assert file["format"] == "xlsx"
+    download = await service.client.get(file["url"])
+    assert download.status_code == 200 and download.content.startswith(b"PK\x03\x04")
     done = (await service.data(tok(service, w, "admin"), JOB, {"id": job["id"]}))["reportJob"]
     assert (done["status"], done["rowsDone"]) == ("completed", job["rowsTotal"])
     # another user does not see it

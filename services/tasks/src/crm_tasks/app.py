@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
 
 from crm_common.attachments import AttachmentMount, AttachmentStore, UploadPolicy, sweeper
+from crm_common.background import every
 from crm_common.graphql.limits import schema_extensions
 from crm_common.http import ServiceMiddleware
 from crm_common.service import Runtime, create_service_app
@@ -29,19 +30,6 @@ SERVICE = "tasks"
 DEFAULT_PORT = 8103
 
 log = logging.getLogger("crm.tasks")
-
-
-async def _every(seconds: float, stop: asyncio.Event, name: str,
-                 job: Callable[[], Awaitable[object]]) -> None:
-    """Run ``job`` now and then every ``seconds`` until ``stop``; a failure is logged and the
-    next round runs as planned."""
-    while not stop.is_set():
-        try:
-            await job()
-        except Exception:  # noqa: BLE001 - a background job must outlive a bad round
-            log.exception("%s failed; retrying in %.0f s", name, seconds)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
 def create_app(settings: Settings | None = None,
@@ -73,8 +61,8 @@ def create_app(settings: Settings | None = None,
                                            stale_after=store_cfg.stale_upload_after)
 
             workers = [
-                asyncio.create_task(_every(cfg.reminder_interval, stop, "reminders", remind)),
-                asyncio.create_task(_every(store_cfg.sweeper_interval, stop, "sweeper", sweep)),
+                asyncio.create_task(every(cfg.reminder_interval, stop, "reminders", remind)),
+                asyncio.create_task(every(store_cfg.sweeper_interval, stop, "sweeper", sweep)),
             ]
         try:
             yield {RESOURCES: Resources(cfg, store, urls)}

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from crm_common.attachments.tables import define_attachment_table
 from crm_common.client_access import define_client_access_tables
 from crm_common.messaging.inbox import define_inbox_table
 from crm_common.messaging.outbox import define_outbox_table
@@ -501,6 +502,52 @@ report_jobs = Table(
                     name="ck_report_jobs_status"),
     Index("ix_report_jobs_queued", "created_at", postgresql_where=text("status = 'queued'")),
     Index("ix_report_jobs_requested_by", "requested_by", "created_at"),
+)
+
+#: report files and client briefs made on request: the kit's attachment table
+#: (``crm_common.attachments``), owned by the employee who asked, written by the service itself
+#: (``crm_analytics.reports.files.service``) and kept in GridFS until ``expires_at``. The kit's
+#: statuses read: ``uploading`` being written, ``stored`` ready, ``failed``, ``removed``
+#: expired (its file queued for the sweeper).
+report_files = define_attachment_table(
+    metadata,
+    Column("kind", Text, nullable=False),
+    Column("format", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    #: what it was made of (the saved report, the client of a brief)
+    Column("subject", Text),
+    Column("row_count", Integer),
+    Column("error_code", Text),
+    Column("expires_at", _tz(), nullable=False),
+    name="report_files",
+    owner=("requester", Column("requested_by", UUID(as_uuid=True), nullable=False)),
+)
+report_files.append_constraint(
+    CheckConstraint("kind IN ('report', 'client_brief')", name="ck_report_files_kind"))
+report_files.append_constraint(
+    CheckConstraint("format IN ('csv', 'xlsx', 'pdf')", name="ck_report_files_format"))
+Index("ix_report_files_expiry", report_files.c.expires_at,
+      postgresql_where=text("status = 'stored'"))
+
+#: the pricing tiers each client is in, per turnover rule, from ``crm.pricing.client_tier.changed``
+#: (newest ``turnoverVersion`` wins), for the client brief's "next tier"
+client_tiers = Table(
+    "client_tiers",
+    metadata,
+    Column("client_id", UUID(as_uuid=True), nullable=False),
+    Column("rule_id", UUID(as_uuid=True), nullable=False),
+    Column("rule_code", Text, nullable=False),
+    Column("window", Text, nullable=False),
+    Column("metric", Text, nullable=False),
+    Column("product_group_code", Text),
+    Column("reached", Numeric(18, 3), nullable=False),
+    Column("tier", Integer),
+    Column("tier_effect", Text),
+    Column("next_threshold", Numeric(18, 3)),
+    Column("next_tier_effect", Text),
+    Column("turnover_version", Integer, nullable=False),
+    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("client_id", "rule_id"),
 )
 
 access = define_client_access_tables(metadata)

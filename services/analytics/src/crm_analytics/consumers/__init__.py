@@ -12,7 +12,9 @@ unmatched ERP documents that name the client; ``analytics.access-meetings`` and
 ``analytics.access-employees`` — the shared projections of the access rule (the employees are
 the reports' staff directory too); ``analytics.reporting`` — the rest of the reporting read
 model (client groups, contracts, meetings, activities, competitor observations, tasks, the
-advertising inventory; ``service_layer.reporting_projections``, docs/reports.md).
+advertising inventory; ``service_layer.reporting_projections``, docs/reports.md);
+``analytics.pricing-tiers`` — the pricing tiers clients reach (``service_layer.client_tiers``,
+for the client brief).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_analytics.adapters.tables import access
 from crm_analytics.service_layer.client_profiles import apply_client_snapshot
+from crm_analytics.service_layer.client_tiers import TIER_CHANGED, apply_tier_changed
 from crm_analytics.service_layer.ledger import apply_envelopes
 from crm_analytics.service_layer.reporting_projections import (
     REPORTING_EVENTS,
@@ -60,3 +63,4 @@ def register_consumers(runner: ConsumerRunner, *, erp_exchange: str) -> None:
     runner.register("clients", [CLIENT_EVENTS], handle_client)
     register_client_access(runner, access, clients=False)
     runner.register("reporting", REPORTING_EVENTS, apply_reporting_event)
+    runner.register("pricing-tiers", [TIER_CHANGED], apply_tier_changed)

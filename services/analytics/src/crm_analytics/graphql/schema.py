@@ -25,6 +25,7 @@ from crm_analytics.graphql.entities import (
     TurnoverReport,
     TurnoverRow,
 )
+from crm_analytics.graphql.report_files import ReportFileMutation, ReportFileQuery
 from crm_analytics.graphql.report_types import (
     ClientRankingBy,
     ErpDocument,
@@ -147,7 +148,7 @@ class ParkedErpMessageConnection:
 
 
 @strawberry.type
-class Query(ReportQuery):
+class Query(ReportQuery, ReportFileQuery):
     @strawberry.field(description="Turnover of the clients a filter names (default: all you may "
                                   "see), with rows grouped by client, client group, owner, "
                                   "product group, product or month. For managers; a sales rep "
@@ -297,6 +298,11 @@ class Query(ReportQuery):
             total_count=counts["parked"])
 
 
+@strawberry.type
+class Mutation(ReportMutation, ReportFileMutation):
+    pass
+
+
 def build_schema(extensions: Extensions | None = None) -> strawberry.Schema:
-    return subgraph_schema(query=Query, mutation=ReportMutation,
+    return subgraph_schema(query=Query, mutation=Mutation,
                            types=[Client, ClientGroup, Employee], extensions=extensions)
