@@ -28,6 +28,10 @@ class PricingConfig:
     public_base_url: str = "http://127.0.0.1:8104"
     #: how long a signed export URL works
     export_url_ttl: dt.timedelta = dt.timedelta(minutes=5)
+    #: run the tier sweep in this process (``service_layer.tiers.sweep_tiers``)
+    run_scheduler: bool = True
+    #: how often the process checks whether the date or the rules moved (then it sweeps)
+    tier_sweep_interval: dt.timedelta = dt.timedelta(minutes=10)
 
     @classmethod
     def from_env(cls, base: Settings, environ: Mapping[str, str] | None = None) -> PricingConfig:
@@ -42,4 +46,7 @@ class PricingConfig:
             public_base_url=env.url("PUBLIC_BASE_URL", f"http://{base.host}:{base.port}"),
             export_url_ttl=env.duration("EXPORT_URL_TTL_SECONDS", dt.timedelta(seconds=300),
                                         positive=True),
+            run_scheduler=env.boolean("RUN_SCHEDULER", True),
+            tier_sweep_interval=env.duration("TIER_SWEEP_INTERVAL_SECONDS",
+                                             dt.timedelta(minutes=10), positive=True),
         )
