@@ -26,3 +26,17 @@ async def test_a_nul_in_any_string_argument_is_refused_and_changes_nothing(
             problems.append(problem)
     assert problems == [], "\n".join(problems)
     assert await row_counts(database_url) == before
+
+
+async def test_deeply_nested_json_is_a_400_not_a_server_error(service: Service) -> None:
+    """5,000 nested arrays in the variables overflow the JSON decoder's recursion: a clear 400
+    (the kit's GraphQL app), and the service goes on serving."""
+    body = ('{"query": "{ __typename }", "variables": {"x": ' + "[" * 5000 + "]" * 5000
+            + "}}").encode()
+    token = service.token("manager")
+    response = await service.client.post(
+        f"{service.url}/graphql", content=body,
+        headers={"authorization": f"Bearer {token}", "content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert "nested too deeply" in response.text
+    assert (await service.gql(token, "{ __typename }")).status_code == 200
