@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -134,6 +135,20 @@ _KEY_TYPES: dict[str, type] = {"NAME": str, "CODE": str, "CREATED_AT": datetime}
 _SCORE = Float()
 #: words shorter than this do not filter search results, they only rank them
 SIGNIFICANT_WORD = 4
+#: the word similarity (pg_trgm) that makes a match on its own
+SIMILAR = 0.6
+#: a word this long forgives one slip: a letter missing, added or wrong, or two swapped
+#: (docs/clients.md); trigram similarity alone does not (a letter dropped from "тракийски"
+#: leaves 0.58)
+SLIP_WORD = 5
+#: pg_trgm's word-similarity threshold while searching: the index's candidates must include
+#: every word one slip away (a swap in a five-letter word leaves ~0.33); the exact rule of
+#: ``_word_matches`` then decides
+CANDIDATE_SIMILARITY = 0.25
+#: set on the connection before each search (the reader is in autocommit mode, so not SET
+#: LOCAL); nothing else of the service uses ``%>``, and every search sets it again
+_CANDIDATES = text("SELECT set_config('pg_trgm.word_similarity_threshold', "
+                   f"'{CANDIDATE_SIMILARITY}', false)")
 
 
 # A contract that was in force on a day: activated once (expired and terminated ones were),
@@ -160,8 +175,16 @@ def _relevance(term: str) -> ColumnElement[float]:
 
 
 def _word_matches(word: str) -> ColumnElement[bool]:
+    """``word`` is in the client's names (word similarity at least :data:`SIMILAR`, or, in a
+    word of :data:`SLIP_WORD` letters or more, one slip from one of its words) or a substring
+    of its search document. The trigram operator ``%>`` lets the index find the candidates, at
+    the lower threshold :func:`_search_page` sets; the rest decides exactly."""
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return or_(clients.c.search_names.op("%>")(word),
+    names = clients.c.search_names
+    close: ColumnElement[bool] = func.word_similarity(word, names) >= SIMILAR
+    if len(word) >= SLIP_WORD:
+        close = or_(close, func.crm_slip_match(word, names))  # migration 0004_one_slip
+    return or_(and_(names.op("%>")(word), close),
                clients.c.search_document.like(f"%{escaped}%", escape="\\"))
 
 
@@ -212,6 +235,7 @@ async def _search_page(reader: AsyncEngine, stmt: Select[Any], term: str, *, fir
         ))
     stmt = stmt.order_by(score.desc(), clients.c.legal_name, clients.c.id).limit(first + 1)
     async with reader.connect() as conn:
+        await conn.execute(_CANDIDATES)
         rows = list((await conn.execute(stmt)).mappings())
     return Page.of(rows, first, lambda r: encode_cursor(
         [float(r["relevance"]), r["legal_name"], str(r["id"])]))
