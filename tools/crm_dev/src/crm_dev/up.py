@@ -15,6 +15,8 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
+import httpx
+
 from crm_dev import compose, infra, mongo, procs
 from crm_dev.tokens import ensure_keys
 from crm_dev.workspace import (
@@ -76,6 +78,28 @@ def single_instance(run_dir: Path) -> Iterator[None]:
         with contextlib.suppress(OSError):
             fh.truncate(0)
         fh.close()
+
+
+def _say_demo_data(root: Path, url: str) -> None:
+    """The demo employees' token commands once ``./crm seed`` has created them; before that,
+    how to create them (a token for an employee that does not exist finds nothing)."""
+    from crm_dev.seed import SeedError, missing_employees, print_employees
+
+    try:
+        missing = missing_employees(root, url)
+    except (httpx.HTTPError, SeedError) as exc:
+        say(f"Demo data: could not ask the gateway whether it is there ({exc}); ./crm seed "
+            "creates it")
+        return
+    if missing:
+        say("Demo data: none yet. Run ./crm seed (re-runnable, in another terminal): it creates "
+            "the demo")
+        say("  employees and clients and prints a token command for each employee.")
+        return
+    from crm_dev import seed_data
+
+    say("Demo data: there (./crm seed again is harmless).")
+    print_employees(seed_data.EMPLOYEES)
 
 
 def down(root: Path, *, timeout: float = DOWN_TIMEOUT) -> int:
@@ -318,18 +342,7 @@ def _banner(root: Path, gateway_port: int, mongodb_url: str) -> None:
     say(f"  mongo      {mongodb_url}  (data: .crm/mongo/, log: {logs}/mongo.log)")
     say("A token:   ./crm token --role manager --employee <uuid> [--name NAME]")
     say("           then send it as  Authorization: Bearer <token>")
-    employees: list[dict[str, str]] | None
-    try:
-        from crm_dev import seed_data
-    except Exception:  # noqa: BLE001 - seed data is optional here
-        employees = None
-    else:
-        employees = seed_data.EMPLOYEES
-    if employees is not None:
-        from crm_dev.seed import print_employees
-
-        say("Demo data: ./crm seed   (re-runnable)")
-        print_employees(employees)
-    say("Stop with Ctrl-C.")
+    _say_demo_data(root, f"http://127.0.0.1:{gateway_port}/graphql")
+    say("Stop with Ctrl-C (or ./crm down from another terminal).")
     say("=" * 78)
     sys.stdout.flush()
