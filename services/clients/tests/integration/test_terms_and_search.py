@@ -170,6 +170,17 @@ async def test_one_slip_in_a_word_of_five_letters_or_more_is_forgiven(
     assert await _names(service, manager, f"{slip} {m}") == [name]
 
 
+@pytest.mark.parametrize("slip", ["Апзар", "Пазра", "Пазр", "Пазарр", "Пакар"])
+async def test_one_slip_in_a_five_letter_word(service: Service, slip: str) -> None:
+    """The shortest word the promise covers, slips at its start and end included ("Пазр" is
+    the five-letter word with a letter missing)."""
+    manager = service.token("manager")
+    m = uuid.uuid4().hex[:6]
+    name = f"Пазар {m} ЕООД"
+    await service.data(manager, CREATE, {"input": company(name)})
+    assert await _names(service, manager, f"{slip} {m}") == [name]
+
+
 @pytest.mark.parametrize("different", ["Тракторни", "Мелодии", "Тркийсик", "Мелнкаци", "Търговия",
                                        "Странджа"])
 async def test_a_clearly_different_word_still_finds_nothing(

@@ -4,7 +4,7 @@ Trigram word similarity alone does not keep that promise: a letter dropped in th
 eight-letter word ("тракиски" for "тракийски") leaves a similarity of 0.58, under the 0.6 the
 search used. ``crm_one_slip(a, b)`` says whether two words differ by at most one slip (a letter
 missing, added or wrong, or two neighbours swapped); ``crm_slip_match(word, names)`` whether any
-word of a client's ``search_names`` is one slip from ``word``. The trigram index still finds the
+word of five letters or more of a client's ``search_names`` is one slip from ``word``. The trigram index still finds the
 candidates (at a lower threshold, set by the query), these functions decide.
 
 Revision ID: 0004_one_slip
@@ -51,7 +51,7 @@ END $$""")
 CREATE FUNCTION crm_slip_match(word text, names text) RETURNS boolean
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   SELECT EXISTS (SELECT 1 FROM regexp_split_to_table(names, '[^[:alnum:]]+') AS w
-                 WHERE length(w) >= 4 AND crm_one_slip(word, w))
+                 WHERE length(w) >= 5 AND crm_one_slip(word, w))
 $$""")
 
 
