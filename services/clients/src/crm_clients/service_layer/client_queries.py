@@ -205,8 +205,8 @@ def _word_matches(word: str) -> ColumnElement[bool]:
     cheap ones come first, so the exact slip rule runs only on what they left."""
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     names = clients.c.search_names
-    branches = [clients.c.search_document.like(f"%{escaped}%", escape="\\"),
-                names.op("%>")(word)]
+    branches: list[ColumnElement[bool]] = [
+        clients.c.search_document.like(f"%{escaped}%", escape="\\"), names.op("%>")(word)]
     if _slip_words(word):  # migration 0004_one_slip
         branches.append(and_(names.op("%>>")(word), func.crm_slip_match(word, names)))
     return or_(*branches)
