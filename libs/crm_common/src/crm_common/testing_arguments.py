@@ -206,3 +206,37 @@ def user_error_problem(case: ArgumentCase, status: int, body: dict[str, Any]) ->
     if list(case.path) not in fields:
         return f"{case}: userErrors at {fields}"
     return None
+
+
+async def check_control_characters(service: Any, database_url: str, schema: strawberry.Schema,
+                                   *, minimum: int) -> None:
+    """Every case of :func:`argument_cases` (a NUL in each text argument), sent to the running
+    ``service`` (a test's service fixture: ``token``, ``gql``) as an admin, is refused as
+    :func:`refusal_problem` says, and no table of ``database_url`` gains or loses a row.
+    ``minimum``: the number of cases the walk must find at least (that it found the schema)."""
+    cases = argument_cases(schema)
+    assert len(cases) >= minimum, len(cases)
+    token = service.token("admin")
+    before = await row_counts(database_url)
+    problems = []
+    for case in cases:
+        response = await service.gql(token, case.document, case.variables)
+        problem = refusal_problem(case, response.status_code, response.json(), response.text)
+        if problem:
+            problems.append(problem)
+    assert problems == [], "\n".join(problems)
+    assert await row_counts(database_url) == before
+
+
+async def check_deeply_nested_body(service: Any) -> None:
+    """5,000 nested arrays in the variables overflow the JSON decoder's recursion: the running
+    ``service`` answers a clear 400 (the kit's GraphQL app), then goes on serving."""
+    body = ('{"query": "{ __typename }", "variables": {"x": ' + "[" * 5000 + "]" * 5000
+            + "}}").encode()
+    token = service.token("manager")
+    response = await service.client.post(
+        f"{service.url}/graphql", content=body,
+        headers={"authorization": f"Bearer {token}", "content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert "nested too deeply" in response.text
+    assert (await service.gql(token, "{ __typename }")).status_code == 200
