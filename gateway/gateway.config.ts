@@ -198,6 +198,51 @@ function rootCause(error: unknown): unknown {
   while (e instanceof GraphQLError && e.originalError) e = e.originalError;
   return e;
 }
+// A field that points into another subgraph (Meeting.client, Task.assignee, ...) is nullable
+// (issue 14): the subgraph that owns the entity answers null for one the caller may not see. The
+// gateway then still tries to complete the selected non-null fields of that null entity and
+// reports "Cannot return null for non-nullable field Client.legalName." -- which yoga would mask
+// as a fault (INTERNAL_SERVER_ERROR) beside the correct data. Such an error is dropped when the
+// null stopped at a nullable field whose parent is answered (the reference is simply absent:
+// "not found" reads as null, DESIGN §6); one that nulled anything further up is kept.
+const NON_NULL_VIOLATION = /^Cannot return null for non-nullable field [A-Za-z_][\w]*\.[A-Za-z_][\w]*\.$/;
+function nullStoppedAtReference(data: any, path: readonly (string | number)[] | undefined): boolean {
+  if (!path || path.length < 2 || data == null) return false;
+  let parent: any = data;
+  for (const key of path.slice(0, -2)) {
+    if (parent == null || typeof parent !== 'object') return false;
+    parent = parent[key as any];
+  }
+  const field = path[path.length - 2];
+  return parent != null && typeof parent === 'object' && field in parent && parent[field] === null;
+}
+function useUnavailableReferences(): GatewayPlugin {
+  const drop = ({ result, setResult }: { result: any; setResult: (r: any) => void }) => {
+    const errors: readonly any[] | undefined = result?.errors;
+    if (!errors?.length) return;
+    const kept = errors.filter((e) => {
+      const message = String((rootCause(e) as any)?.message ?? e?.message ?? '');
+      return !(NON_NULL_VIOLATION.test(message) && nullStoppedAtReference(result.data, e?.path));
+    });
+    if (kept.length !== errors.length) {
+      setResult({ ...result, errors: kept.length ? kept : undefined });
+    }
+  };
+  return {
+    onExecute() {
+      return {
+        onExecuteDone(payload: any) {
+          if (payload.result && typeof payload.result[Symbol.asyncIterator] === 'function') {
+            return { onNext: drop };
+          }
+          drop(payload);
+          return undefined;
+        },
+      };
+    },
+  };
+}
+
 function useTraceIdOnFaults(rootLog: Logger): GatewayPlugin {
   const mask = (error: GraphQLError, traceId: string, log: Logger) => {
     const cause: any = rootCause(error);
@@ -443,6 +488,7 @@ export const gatewayConfig = defineConfig({
     useBodyLimit(MAX_BODY_BYTES),
     maxAliasesPlugin({ n: MAX_ALIASES }) as GatewayPlugin,
     useErrorCodes(),
+    useUnavailableReferences(),
     ...(DEV ? [] : [useTraceIdOnFaults(log)]),
   ],
 });

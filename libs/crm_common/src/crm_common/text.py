@@ -24,16 +24,29 @@ Decisions worth knowing (asserted by ``libs/crm_common/tests/test_text.py``):
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Final
 
-__all__ = ["InvalidValue", "clean_text"]
+__all__ = ["InvalidValue", "clean_text", "control_character"]
 
 # Unicode Bidi_Control characters (PropList.txt): ALM, LRM, RLM, LRE..RLO, LRI..PDI.
 _BIDI_CONTROLS: Final = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
 _LINE_SEPARATORS: Final = frozenset("\u2028\u2029")
+# Unicode Cc (U+0000..U+001F, U+007F..U+009F) but tab, LF and CR; surrogates (Cs)
+_REFUSED_EVERYWHERE: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def control_character(value: str) -> str | None:
+    """The first character of ``value`` that no text of any field may hold, or ``None``: a
+    Unicode ``Cc`` control character other than tab, line feed and carriage return (NUL above
+    all: PostgreSQL cannot store it), or an unpaired surrogate (not encodable as UTF-8). The
+    check every GraphQL argument goes through (``crm_common.graphql.text_arguments``); a
+    field's own rule (:func:`clean_text`) may refuse more."""
+    found = _REFUSED_EVERYWHERE.search(value)
+    return found.group(0) if found else None
 
 
 class InvalidValue(ValueError):

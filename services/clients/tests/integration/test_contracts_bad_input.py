@@ -159,7 +159,6 @@ async def test_every_contract_mutation_refuses_bad_input_and_changes_nothing(
     {"validFrom": None},                  # required
     {"paymentTermDays": 10**12},          # beyond GraphQL's Int
     {"paymentTermDays": "30"},            # wrong type
-    {"discounts": [{"productCode": "P", "percent": "много"}]},  # not a number
 ])
 async def test_malformed_graphql_input_is_a_request_error(service: Service,
                                                           change: dict[str, Any]) -> None:
@@ -172,6 +171,23 @@ async def test_malformed_graphql_input_is_a_request_error(service: Service,
                               {"input": {**base, **change}})).json()
     assert body.get("data") is None and body["errors"], body
     assert "Unexpected error" not in body["errors"][0]["message"]
+    listed = await service.data(service.token("manager"), """query($id: ID!) {
+        client(id: $id) { contracts { edges { node { id } } } } }""", {"id": client_id})
+    assert listed["client"]["contracts"] == {"edges": []}
+
+
+async def test_a_percent_that_is_no_number_is_a_user_error_at_the_field(service: Service) -> None:
+    """Issue 14: a malformed decimal is the field's userError (it was a request error)."""
+    client_id = await new_client(service)
+    document = """mutation($input: CreateContractInput!) { createContract(input: $input) {
+        contract { id } userErrors { field code } } }"""
+    for percent in ("много", "12,5"):
+        body = await service.data(service.token("manager"), document, {"input": {
+            "clientId": client_id, "number": unique_number(), "kind": "SALES", "title": "T",
+            "validFrom": "2026-01-01",
+            "discounts": [{"productCode": "P", "percent": percent}]}})
+        assert body["createContract"] == {"contract": None, "userErrors": [
+            {"field": ["input", "discounts", "0", "percent"], "code": "INVALID_VALUE"}]}
     listed = await service.data(service.token("manager"), """query($id: ID!) {
         client(id: $id) { contracts { edges { node { id } } } } }""", {"id": client_id})
     assert listed["client"]["contracts"] == {"edges": []}

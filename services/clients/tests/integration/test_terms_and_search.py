@@ -155,6 +155,42 @@ async def test_search_cyrillic_latin_typos_contacts_phones(service: Service) -> 
     assert await _names(service, manager, f"зорница{m}") == [petrov]
 
 
+@pytest.mark.parametrize("slip", [
+    "Тракиски", "Мелнци", "Мелнеци",  # issue 14: a letter missing, missing, wrong
+    "Тракийкси", "Мелниции", "Бракийски", "Тракийскм", "мЕЛНИЦИ", "trakiski", "melnitzi",
+])
+async def test_one_slip_in_a_word_of_five_letters_or_more_is_forgiven(
+        service: Service, slip: str) -> None:
+    """docs/clients.md: one slip (a letter missing, added or wrong, two neighbours swapped) in
+    a word of five letters or more still finds the client, alone or beside another word."""
+    manager = service.token("manager")
+    m = uuid.uuid4().hex[:6]
+    name = f"Тракийски Мелници {m} ООД"
+    await service.data(manager, CREATE, {"input": company(name)})
+    assert await _names(service, manager, f"{slip} {m}") == [name]
+
+
+@pytest.mark.parametrize("slip", ["Апзар", "Пазра", "Пазр", "Пазарр", "Пакар"])
+async def test_one_slip_in_a_five_letter_word(service: Service, slip: str) -> None:
+    """The shortest word the promise covers, slips at its start and end included ("Пазр" is
+    the five-letter word with a letter missing)."""
+    manager = service.token("manager")
+    m = uuid.uuid4().hex[:6]
+    name = f"Пазар {m} ЕООД"
+    await service.data(manager, CREATE, {"input": company(name)})
+    assert await _names(service, manager, f"{slip} {m}") == [name]
+
+
+@pytest.mark.parametrize("different", ["Тракторни", "Мелодии", "Тркийсик", "Мелнкаци", "Търговия",
+                                       "Странджа"])
+async def test_a_clearly_different_word_still_finds_nothing(
+        service: Service, different: str) -> None:
+    manager = service.token("manager")
+    m = uuid.uuid4().hex[:6]
+    await service.data(manager, CREATE, {"input": company(f"Тракийски Мелници {m} ООД")})
+    assert await _names(service, manager, f"{different} {m}") == []
+
+
 async def test_search_pages_best_match_first(service: Service) -> None:
     manager = service.token("manager")
     m = uuid.uuid4().hex[:6]

@@ -347,10 +347,13 @@ async def test_set_prices_refuses_bad_input(service: Service, manager: str,
         data = await service.data(manager, SET, {"input": {**body, "prices": [ok]}})
         assert _errors(data["setPrices"]) == expected, body
     assert await snapshot(service) == before
-    errors = await service.errors(manager, SET, {"input": {
-        "priceListId": pl["id"], "version": 1,
-        "prices": [{"productCode": catalogue[0], "price": "abc"}]}})
-    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+    # a price that is no number is the field's userError (issue 14; it was a request error)
+    for malformed in ("abc", "1,50"):
+        data = await service.data(manager, SET, {"input": {
+            "priceListId": pl["id"], "version": 1,
+            "prices": [{"productCode": catalogue[0], "price": malformed}]}})
+        assert _errors(data["setPrices"]) == {("input.prices.0.price", "INVALID_VALUE")}
+    assert await snapshot(service) == before
 
 
 async def test_five_thousand_prices_at_once(service: Service, manager: str,

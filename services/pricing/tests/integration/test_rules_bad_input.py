@@ -151,6 +151,16 @@ async def test_a_wrong_version_is_a_conflict(service: Service, query: str,
     assert errors(await change(service, query, data)) == {"input.version": "CONFLICT"}
 
 
+async def test_a_value_that_is_no_number_is_a_user_error_at_the_field(service: Service) -> None:
+    """Issue 14: a malformed decimal is the field's userError (it was a request error)."""
+    for value in ("five", "5,5"):
+        result = await create(service, manager(service), rule_input(
+            "DECIMAL", effect={"kind": "PERCENT_OFF", "value": value}))
+        assert [(e["field"], e["code"]) for e in result["userErrors"]] == [
+            (["input", "effect", "value"], "INVALID_TYPE")]
+    assert not await service.sql("SELECT 1 FROM pricing_rules WHERE code = 'DECIMAL'")
+
+
 @pytest.mark.parametrize("variables", [
     {"input": rule_input("ENUM", stacking="BOTH")},
     {"input": rule_input("ENUM", scope={"kind": "SHELF"})},
@@ -159,10 +169,9 @@ async def test_a_wrong_version_is_a_conflict(service: Service, query: str,
     {"input": rule_input("ENUM", priority=10**12)},
     {"input": rule_input("ENUM", priority="high")},
     {"input": rule_input("ENUM", validFrom="2026-13-01")},
-    {"input": rule_input("ENUM", effect={"kind": "PERCENT_OFF", "value": "five"})},
     {"input": rule_input("ENUM", status="PAUSED")},
 ], ids=["stacking", "scope kind", "effect kind", "condition kind", "priority too big for Int",
-        "priority as text", "no such date", "value not a number", "status"])
+        "priority as text", "no such date", "status"])
 async def test_what_the_schema_refuses_is_bad_user_input(service: Service,
                                                          variables: dict[str, Any]) -> None:
     (error, *_) = await service.errors(manager(service), CREATE, variables)

@@ -1,4 +1,4 @@
-"""``crm-dev`` (behind ``./crm``): up, test, token, seed, erp-sim, compose."""
+"""``crm-dev`` (behind ``./crm``): up, down, test, token, seed, erp-sim, compose."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ DESCRIPTION = "Developer tooling of the CRM platform."
 EPILOG = """\
 commands:
   ./crm up                       the whole platform in the foreground (Ctrl-C stops it)
+  ./crm down                     stop a running ./crm up from another terminal
   ./crm test [pytest args]       the whole test suite against real servers
   ./crm token --role manager --employee UUID [--name N] [--ttl S]
                                  print a development JWT
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sub.add_parser("up", help="run the whole platform in the foreground")
+    sub.add_parser("down", help="stop the running `./crm up` (from another terminal)")
 
     sub.add_parser("test", help="run the test suite; further arguments go to pytest",
                    add_help=False)
@@ -79,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from crm_dev import up
 
         return up.run(root)
+    if args.command == "down":
+        from crm_dev import up
+
+        return up.down(root)
     if args.command == "token":
         from crm_dev.tokens import TokenArgumentError, token
 

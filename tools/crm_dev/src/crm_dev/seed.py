@@ -125,6 +125,29 @@ def seed_employees(root: Path, url: str, timeout: float) -> None:
                                 f"{body.get('errors') or errors}")
 
 
+FIND_EMPLOYEE = "query($id: ID!) { employee(id: $id) { id active } }"
+
+
+def missing_employees(root: Path, url: str = DEFAULT_URL, *, timeout: float = 10.0
+                      ) -> list[dict[str, str]]:
+    """The demo employees (:data:`crm_dev.seed_data.EMPLOYEES`) not (or no longer active) in the
+    staff directory behind ``url``: before ``./crm seed`` ran, all of them. Their token commands
+    would name employees that do not exist, so ``./crm up`` prints them only when this is
+    empty. Raises ``httpx.HTTPError`` when the gateway does not answer."""
+    from crm_dev import seed_data
+
+    bearer = token(root, roles=["admin"], employee=SEED_ADMIN, name="crm-dev seed")
+    headers = {"Authorization": f"Bearer {bearer}", "x-correlation-id": "crm-dev-seed"}
+    missing = []
+    with httpx.Client(timeout=timeout, headers=headers) as http:
+        for employee in seed_data.EMPLOYEES:
+            body = _post(http, url, {"id": employee["id"]}, FIND_EMPLOYEE)
+            found = (body.get("data") or {}).get("employee")
+            if not found or not found.get("active"):
+                missing.append(employee)
+    return missing
+
+
 #: the subject of the admin token the seeding runs with (not itself in the directory)
 SEED_ADMIN = "00000000-0000-4000-8000-000000005eed"
 

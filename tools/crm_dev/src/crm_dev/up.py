@@ -15,6 +15,8 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
+import httpx
+
 from crm_dev import compose, infra, mongo, procs
 from crm_dev.tokens import ensure_keys
 from crm_dev.workspace import (
@@ -34,7 +36,15 @@ MIGRATE_TIMEOUT = 300.0
 
 
 class Shutdown(Exception):
-    """SIGTERM / SIGHUP arrived: stop everything."""
+    """SIGINT / SIGTERM / SIGHUP arrived: stop everything."""
+
+
+#: what stops ``./crm up``: Ctrl-C, ``./crm down`` (SIGTERM), a closed terminal. SIGINT is
+#: handled explicitly: started in the background by a non-interactive shell, ``up`` inherits
+#: SIGINT ignored, and Python then never raises KeyboardInterrupt.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: how long ``./crm down`` waits for a running ``up`` to stop everything
+DOWN_TIMEOUT = 120.0
 
 
 class UpError(RuntimeError):
@@ -58,7 +68,7 @@ def single_instance(run_dir: Path) -> Iterator[None]:
             fh.seek(0)
             other = fh.read().strip() or "?"
             raise UpError(f"another `./crm up` is already running (pid {other}); stop it first "
-                          "(Ctrl-C in its terminal)") from None
+                          "(Ctrl-C in its terminal, or ./crm down)") from None
         fh.seek(0)
         fh.truncate()
         fh.write(str(os.getpid()))
@@ -68,6 +78,72 @@ def single_instance(run_dir: Path) -> Iterator[None]:
         with contextlib.suppress(OSError):
             fh.truncate(0)
         fh.close()
+
+
+def _say_demo_data(root: Path, url: str) -> None:
+    """The demo employees' token commands once ``./crm seed`` has created them; before that,
+    how to create them (a token for an employee that does not exist finds nothing)."""
+    from crm_dev.seed import SeedError, missing_employees, print_employees
+
+    try:
+        missing = missing_employees(root, url)
+    except (httpx.HTTPError, SeedError) as exc:
+        say(f"Demo data: could not ask the gateway whether it is there ({exc}); ./crm seed "
+            "creates it")
+        return
+    if missing:
+        say("Demo data: none yet. Run ./crm seed (re-runnable, in another terminal): it creates "
+            "the demo")
+        say("  employees and clients and prints a token command for each employee.")
+        return
+    from crm_dev import seed_data
+
+    say("Demo data: there (./crm seed again is harmless).")
+    print_employees(seed_data.EMPLOYEES)
+
+
+def down(root: Path, *, timeout: float = DOWN_TIMEOUT) -> int:
+    """``./crm down``: stop the ``./crm up`` of this checkout from another terminal. The running
+    ``up`` holds the lock on ``.crm/run/up.lock`` and wrote its pid there; it gets SIGTERM and
+    stops everything it started, as after Ctrl-C. The exit code: 0 when it stopped (or nothing
+    was running), 1 when it was still running after ``timeout`` seconds."""
+    path = state_dir(root) / "run" / "up.lock"
+    if not path.is_file():
+        say("crm down: no `./crm up` is running here")
+        return 0
+    with path.open("r") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass  # held: an up is running
+        else:
+            say("crm down: no `./crm up` is running here")
+            return 0
+        raw = fh.read().strip()
+    if not raw.isdigit():
+        say(f"crm down: {path} holds no process id ({raw!r}); stop `./crm up` with Ctrl-C")
+        return 1
+    pid = int(raw)
+    say(f"crm down: stopping `./crm up` (pid {pid})")
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        say("crm down: it had already stopped")
+        return 0
+    deadline = time.monotonic() + timeout
+    with path.open("r") as fh:
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    say(f"crm down: pid {pid} is still stopping after {timeout:.0f} s; see "
+                        ".crm/logs/")
+                    return 1
+                time.sleep(0.1)
+            else:
+                say("crm down: everything stopped")
+                return 0
 
 
 def check_ports(gateway_port: int) -> None:
@@ -127,14 +203,22 @@ def _fail_with_log(child: procs.Child, root: Path, headline: str) -> UpError:
     return UpError(f"{headline}\n--- last lines of {where} ---\n{text}\n--- end of {where} ---")
 
 
+def _ignore_stop_signals() -> None:
+    """From here on, no further signal cuts the clean-up short (no traceback, no process left
+    behind)."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+
+
 def _raise_shutdown(signum: int, frame: FrameType | None) -> NoReturn:
+    _ignore_stop_signals()  # before anything else: a second signal lands nowhere
     raise Shutdown(signal.Signals(signum).name)
 
 
 def run(root: Path, *, gateway_port: int = GATEWAY_PORT) -> int:
     """Start everything, watch it, stop it all; the exit code (0 after Ctrl-C / SIGTERM)."""
     state = state_dir(root)
-    previous = {s: signal.signal(s, _raise_shutdown) for s in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {s: signal.signal(s, _raise_shutdown) for s in STOP_SIGNALS}
     supervisor = procs.Supervisor()
     try:
         with single_instance(state / "run"):
@@ -144,29 +228,25 @@ def run(root: Path, *, gateway_port: int = GATEWAY_PORT) -> int:
                 ensure_keys(root)
                 logs_dir(root).mkdir(parents=True, exist_ok=True)
                 return _start_and_watch(root, supervisor, gateway_port)
-            except KeyboardInterrupt:
-                say("\ncrm up: interrupted")
-                return 0
-            except Shutdown as exc:
-                say(f"crm up: got {exc}")
+            except (KeyboardInterrupt, Shutdown) as exc:
+                _ignore_stop_signals()
+                say(f"\ncrm up: got {exc or 'SIGINT'}, stopping")
                 return 0
             finally:
                 _stop(supervisor)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Shutdown):  # a signal before the lock was taken
         return 0
     except (UpError, infra.InfraError, compose.ComposeError, FileNotFoundError, OSError) as exc:
         say(f"crm up: {exc}")
         return 1
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
 def _stop(supervisor: procs.Supervisor) -> None:
     # No second Ctrl-C may cut the clean-up short and leave processes behind.
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_IGN)
+    _ignore_stop_signals()
     if supervisor.children:
         names = ", ".join(c.name for c in reversed(supervisor.children))
         say(f"crm up: stopping {names}")
@@ -262,18 +342,7 @@ def _banner(root: Path, gateway_port: int, mongodb_url: str) -> None:
     say(f"  mongo      {mongodb_url}  (data: .crm/mongo/, log: {logs}/mongo.log)")
     say("A token:   ./crm token --role manager --employee <uuid> [--name NAME]")
     say("           then send it as  Authorization: Bearer <token>")
-    employees: list[dict[str, str]] | None
-    try:
-        from crm_dev import seed_data
-    except Exception:  # noqa: BLE001 - seed data is optional here
-        employees = None
-    else:
-        employees = seed_data.EMPLOYEES
-    if employees is not None:
-        from crm_dev.seed import print_employees
-
-        say("Demo data: ./crm seed   (re-runnable)")
-        print_employees(employees)
-    say("Stop with Ctrl-C.")
+    _say_demo_data(root, f"http://127.0.0.1:{gateway_port}/graphql")
+    say("Stop with Ctrl-C (or ./crm down from another terminal).")
     say("=" * 78)
     sys.stdout.flush()

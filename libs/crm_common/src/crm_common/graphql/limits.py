@@ -43,6 +43,7 @@ from strawberry.types.execution import ExecutionResult as StrawberryExecutionRes
 
 from crm_common.correlation import correlation_id
 from crm_common.graphql.errors import InputErrorCodes
+from crm_common.graphql.text_arguments import ControlCharacters
 from crm_common.settings import Settings
 
 log = logging.getLogger("crm.graphql")
@@ -89,6 +90,25 @@ class TraceMaskErrors(MaskErrors):
             path=error.path,
             extensions={"code": "INTERNAL_SERVER_ERROR", "traceId": trace},
         )
+
+
+def is_database_fault(error: GraphQLError) -> bool:
+    """A fault raised by the database driver or SQLAlchemy: its text carries SQL (statement,
+    parameters), which no caller may see in any mode."""
+    original = error.original_error
+    if not is_fault(error) or original is None:
+        return False
+    module = type(original).__module__
+    return module.startswith(("sqlalchemy", "asyncpg", "psycopg"))
+
+
+class DatabaseMaskErrors(TraceMaskErrors):
+    """Development's masking: a fault keeps its message (for the developer), except one from
+    the database, masked as in production (issue 14: no SQL text reaches a caller in any
+    mode)."""
+
+    def __init__(self) -> None:
+        MaskErrors.__init__(self, should_mask_error=is_database_fault)
 
 
 # --- depth ----------------------------------------------------------------------------------
@@ -244,7 +264,7 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         InputErrorCodes,
+        ControlCharacters,
     ]
-    if not settings.development:
-        extensions.append(TraceMaskErrors)
+    extensions.append(DatabaseMaskErrors if settings.development else TraceMaskErrors)
     return extensions

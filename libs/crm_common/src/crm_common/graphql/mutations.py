@@ -9,6 +9,8 @@ work and calls the service layer), hands it to :func:`mutate` and builds its pay
   the service layer) become ``userErrors`` with the service's name on their metric;
 - the DataLoader entries a successful command made stale are dropped, so that the payload, loaded
   through the same request's loaders, shows the state after the change;
+- text no field may hold (control characters, ``crm_common.graphql.text_arguments``) is
+  refused as ``CONTROL_CHARACTERS`` userErrors before the command runs;
 - anything every mutation must do later lives: an idempotency key (issue 14) would be read from
   ``info`` here, a stored outcome returned instead of running ``action`` again, and the new
   outcome stored, without touching a single resolver.
@@ -23,6 +25,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from crm_common.graphql.errors import UserError, user_errors
+from crm_common.graphql.text_arguments import control_character_problems
 from crm_common.problems import Problems
 
 T = TypeVar("T")
@@ -67,6 +70,9 @@ async def mutate(
     ``info`` is the request: unused today, it is where cross-cutting concerns of every mutation
     (the idempotency key of issue 14) will be read, so that resolvers need not change for them.
     """
+    refused = control_character_problems(info)
+    if refused:  # never handed to the command (PostgreSQL cannot store a NUL)
+        return Outcome(None, user_errors(refused, service))
     try:
         value = await action()
     except Problems as exc:

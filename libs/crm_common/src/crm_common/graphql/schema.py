@@ -21,6 +21,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionContext
 
 from crm_common.correlation import correlation_id
+from crm_common.graphql.decimals import SCALAR_OVERRIDES
 from crm_common.graphql.limits import is_fault
 
 log = logging.getLogger("crm.graphql")
@@ -58,7 +59,9 @@ Extensions = Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]]
 def subgraph_schema(*, query: type, mutation: type | None = None, types: Sequence[type] = (),
                     extensions: Extensions | None = None) -> strawberry.Schema:
     """A service's subgraph schema: its root types, the entity types it extends, and the request
-    extensions (``limits.schema_extensions(settings)``; none when only the SDL is wanted)."""
+    extensions (``limits.schema_extensions(settings)``; none when only the SDL is wanted). Its
+    ``Decimal`` is the kit's (``graphql.decimals``): a malformed one reaches the field's rule."""
     return FederationSchema(query=query, mutation=mutation, types=list(types),
                             extensions=list(extensions or []),
-                            federation_version=FEDERATION_VERSION)
+                            federation_version=FEDERATION_VERSION,
+                            scalar_overrides=dict(SCALAR_OVERRIDES))

@@ -44,6 +44,16 @@ async def _history(info: strawberry.Info, entity_id: str, first: int | None,
                                     first, after)
 
 
+
+#: Fields that point into the clients service are nullable: the gateway fetches the client or
+#: employee from there, and a client the caller may no longer see (a past meeting's, after the
+#: grace period) is answered null there; a non-null field would null the whole meeting or
+#: activity, and with it the whole list (issue 14). ``clientId`` / ``employeeId`` still name it.
+CLIENT_REF = ("The client; null when the caller may no longer see it (clientId still names "
+              "it).")
+EMPLOYEE_REF = ("The employee; null when the staff directory does not answer for it "
+                "(employeeId still names it).")
+
 @strawberry.federation.type(keys=["id"], description="An employee (the clients service owns "
                                                       "the staff directory).")
 class Employee:
@@ -106,12 +116,12 @@ class Activity:
             meeting_id=_opt_id(r["meeting_id"]), created_by=_id(r["created_by"]),
             created_at=r["created_at"])
 
-    @strawberry.field
-    def client(self) -> Client:
+    @strawberry.field(description=CLIENT_REF)
+    def client(self) -> Client | None:
         return Client(id=self.client_id)
 
-    @strawberry.field
-    def employee(self) -> Employee:
+    @strawberry.field(description=EMPLOYEE_REF)
+    def employee(self) -> Employee | None:
         return Employee(id=self.employee_id)
 
     @strawberry.field
@@ -148,12 +158,12 @@ class Meeting:
             cancel_reason=r["cancel_reason"], activity_id=_opt_id(r["activity_id"]),
             version=r["version"], created_at=r["created_at"], updated_at=r["updated_at"])
 
-    @strawberry.field
-    def client(self) -> Client:
+    @strawberry.field(description=CLIENT_REF)
+    def client(self) -> Client | None:
         return Client(id=self.client_id)
 
-    @strawberry.field
-    def employee(self) -> Employee:
+    @strawberry.field(description=EMPLOYEE_REF)
+    def employee(self) -> Employee | None:
         return Employee(id=self.employee_id)
 
     @strawberry.field

@@ -92,7 +92,9 @@ class Employee:
 @strawberry.type(description="A client in a top list.")
 class ClientRanking:
     rank: int
-    client: Client
+    client: Client | None = strawberry.field(description=(
+        "The client; null when the clients service does not answer for it (issue 14: a "
+        "non-null client would null the whole list)."))
     turnover: Money
     previous_year_turnover: Money
     change: Money

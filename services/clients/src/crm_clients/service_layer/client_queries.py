@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -134,6 +135,44 @@ _KEY_TYPES: dict[str, type] = {"NAME": str, "CODE": str, "CREATED_AT": datetime}
 _SCORE = Float()
 #: words shorter than this do not filter search results, they only rank them
 SIGNIFICANT_WORD = 4
+#: the word similarity (pg_trgm's ``%>``, its default threshold) that makes a match on its own
+SIMILAR = 0.6
+#: a word of the names this long forgives one slip in what was typed: a letter missing, added
+#: or wrong, or two swapped (docs/clients.md; ``crm_slip_match``); trigram similarity alone does
+#: not (a letter dropped from "тракийски" leaves 0.58). A typed word of four letters can be
+#: such a word with a letter missing.
+SLIP_WORD = 5
+#: set on the connection before each search (the reader is in autocommit mode, so not SET
+#: LOCAL): ``%>`` keeps pg_trgm's default, ``%>>`` (used by nothing else) gets
+#: :func:`slip_candidates` of the term
+_THRESHOLDS = text(
+    f"SELECT set_config('pg_trgm.word_similarity_threshold', '{SIMILAR}', false), "
+    "set_config('pg_trgm.strict_word_similarity_threshold', :slip, false)")
+
+
+def _slip_words(term: str) -> list[str]:
+    """The words of ``term`` that may be one slip from a word of a client's names: the
+    significant ones (four letters or more: a five-letter word with a letter missing) made of
+    letters only (an EIK or a phone number is matched as a substring, never with a slip)."""
+    return [w for w in dict.fromkeys(term.split())
+            if len(w) >= SLIP_WORD - 1 and w.isalpha()]
+
+
+def slip_candidates(term: str) -> float:
+    """The strict word similarity (pg_trgm, ``%>>``) below which no word of ``term`` can be one
+    slip from a name's word, for the index to find the candidates of ``crm_slip_match``. A word
+    of n letters has n + 1 trigrams; the worst slip, two neighbours swapped, changes four of
+    them: at least (n - 3) shared of at most n + 5, e.g. 0.2 for five letters, 0.55 for
+    thirteen. A typed word of four letters can only be a five-letter word with a letter
+    missing: 3 shared of 8, 0.375. The shortest word decides (one threshold per statement); a
+    small margin stays below the bound. 1 when no word can slip (the branch is not in the
+    statement then)."""
+    words = _slip_words(term)
+    if not words:
+        return 1.0
+    n = min(len(w) for w in words)
+    bound = 3 / 8 if n == SLIP_WORD - 1 else (n - 3) / (n + 5)
+    return bound - 0.02
 
 
 # A contract that was in force on a day: activated once (expired and terminated ones were),
@@ -160,9 +199,17 @@ def _relevance(term: str) -> ColumnElement[float]:
 
 
 def _word_matches(word: str) -> ColumnElement[bool]:
+    """``word`` is a substring of the client's search document, or similar to a word of its
+    names (word similarity at least :data:`SIMILAR`), or one slip from one of its words of
+    :data:`SLIP_WORD` letters or more. Each branch is found through a trigram index; the
+    cheap ones come first, so the exact slip rule runs only on what they left."""
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return or_(clients.c.search_names.op("%>")(word),
-               clients.c.search_document.like(f"%{escaped}%", escape="\\"))
+    names = clients.c.search_names
+    branches: list[ColumnElement[bool]] = [
+        clients.c.search_document.like(f"%{escaped}%", escape="\\"), names.op("%>")(word)]
+    if _slip_words(word):  # migration 0006
+        branches.append(and_(names.op("%>>")(word), func.crm_slip_match(word, names)))
+    return or_(*branches)
 
 
 def _matches(term: str) -> ColumnElement[bool]:
@@ -212,6 +259,7 @@ async def _search_page(reader: AsyncEngine, stmt: Select[Any], term: str, *, fir
         ))
     stmt = stmt.order_by(score.desc(), clients.c.legal_name, clients.c.id).limit(first + 1)
     async with reader.connect() as conn:
+        await conn.execute(_THRESHOLDS, {"slip": f"{slip_candidates(term):.3f}"})
         rows = list((await conn.execute(stmt)).mappings())
     return Page.of(rows, first, lambda r: encode_cursor(
         [float(r["relevance"]), r["legal_name"], str(r["id"])]))

@@ -8,8 +8,13 @@ those plus the code, EIK, VAT number, phones (E.164 and national ``0…`` form) 
 client and its contacts. Each has a GIN trigram index (``pg_trgm``). Every word of four letters
 or more of the term must match, either way:
 
-* ``search_names %> word`` — word similarity above ``pg_trgm.word_similarity_threshold`` (0.6 by
-  default): tolerates a slip in a word of five letters or more;
+* ``search_names %> word`` — word similarity of at least 0.6 (pg_trgm's default threshold);
+* one slip (``crm_slip_match``, migration 0006): a word of the names of five letters
+  or more is one letter missing, added or wrong, or two neighbours swapped away from ``word``
+  (similarity alone let "тракиски" miss "тракийски", 0.58). The index finds its candidates
+  through ``search_names %>> word`` (strict word similarity) at the lowest similarity one slip
+  can leave for the term's shortest word (``client_queries.slip_candidates``); words with
+  digits (EIKs, phones) never take this branch;
 * ``search_document LIKE %word%`` — exact substrings, e.g. the middle of a phone number or an EIK.
 
 Shorter words only rank. Results are ordered by ``word_similarity(term, search_names)`` (then

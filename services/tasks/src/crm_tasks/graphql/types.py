@@ -42,6 +42,12 @@ strawberry.enum(TaskStatus, description=(
 strawberry.enum(TaskOutcome, name="TaskOutcome", description="The client's answer.")
 
 
+
+#: Fields that point into the clients service are nullable: the gateway fetches the employee
+#: from its staff directory, and one it does not answer for would otherwise null the whole
+#: task, and with it the whole list (issue 14).
+EMPLOYEE_REF = "The employee; null when the staff directory does not answer for it."
+
 @strawberry.enum(description="Which of an employee's tasks: assigned to them, or by them.")
 class EmployeeTaskRole(enum.Enum):
     ASSIGNEE = "assignee"
@@ -156,7 +162,7 @@ class Attachment:
     size: int | None
     sha256: str | None
     status: AttachmentStatus
-    created_by: Employee
+    created_by: Employee | None = strawberry.field(description=EMPLOYEE_REF)
     created_at: dt.datetime
     stored_at: dt.datetime | None
     version: int
@@ -191,15 +197,19 @@ class Task:
     status: TaskStatus
     outcome: TaskOutcome | None
     refusal_reason: str | None
-    client: Client | None
+    client: Client | None = strawberry.field(description=(
+        "The client, if the task is about one; null also when the caller may not see it "
+        "(a task assigned to a rep stays visible to the rep)."))
     activity_id: strawberry.ID | None
     meeting_id: strawberry.ID | None
     contract_id: strawberry.ID | None
-    assignee: Employee
-    assigned_by: Employee
+    assignee: Employee | None = strawberry.field(description=EMPLOYEE_REF)
+    assigned_by: Employee | None = strawberry.field(description=EMPLOYEE_REF)
     due_date: dt.date
     priority: Priority
-    watchers: list[Employee]
+    watchers: list[Employee | None] = strawberry.field(description=(
+        "Who follows the task; an entry is null when the staff directory does not answer "
+        "for that employee."))
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
