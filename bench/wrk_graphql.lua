@@ -4,6 +4,9 @@
 --   wrk -t1 -c16 -d20s --latency -s bench/wrk_graphql.lua http://127.0.0.1:18101/graphql \
 --       -- BODIES_FILE TOKEN_FILE
 --
+-- A line "TOKEN<TAB>BODY" sends that body with its own token (bench/reps_morning.py: each rep
+-- asks for their own morning); other lines use the token of TOKEN_FILE.
+--
 -- A bad answer: HTTP status other than 200, or a body with "errors", "data":null or "client":null.
 -- done() prints one line "BENCH_JSON {...}" that load.py parses.
 
@@ -17,8 +20,10 @@ function setup(thread)
 end
 
 local bodies = {}
+local tokens = {}
 local nbodies = 0
 local headers = {}
+local default_auth = ""
 
 bad = 0          -- globals: read by done() through thread:get()
 sample = ""
@@ -28,7 +33,13 @@ function init(args)
   for line in io.lines(bodies_file) do
     if #line > 0 then
       nbodies = nbodies + 1
-      bodies[nbodies] = line
+      local tab = line:find("\t", 1, true)
+      if tab then
+        tokens[nbodies] = "Bearer " .. line:sub(1, tab - 1)
+        bodies[nbodies] = line:sub(tab + 1)
+      else
+        bodies[nbodies] = line
+      end
     end
   end
   local f = assert(io.open(token_file, "r"))
@@ -36,12 +47,15 @@ function init(args)
   f:close()
   headers["Content-Type"] = "application/json"
   headers["Accept"] = "application/json"
-  headers["Authorization"] = "Bearer " .. token
+  default_auth = "Bearer " .. token
+  headers["Authorization"] = default_auth
   math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
 end
 
 function request()
-  return wrk.format("POST", nil, headers, bodies[math.random(nbodies)])
+  local i = math.random(nbodies)
+  headers["Authorization"] = tokens[i] or default_auth
+  return wrk.format("POST", nil, headers, bodies[i])
 end
 
 function response(status, hdrs, body)
