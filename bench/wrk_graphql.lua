@@ -7,7 +7,11 @@
 -- A line "TOKEN<TAB>BODY" sends that body with its own token (bench/reps_morning.py: each rep
 -- asks for their own morning); other lines use the token of TOKEN_FILE.
 --
--- A bad answer: HTTP status other than 200, or a body with "errors", "data":null or "client":null.
+-- A third argument "seq" sends the lines in order instead (each once while they last: mutations,
+-- whose bodies carry a version or an EIK that works once).
+--
+-- A bad answer: HTTP status other than 200, or a body with "errors", "data":null, "client":null
+-- or a userError.
 -- done() prints one line "BENCH_JSON {...}" that load.py parses.
 
 local threads = {}
@@ -24,12 +28,15 @@ local tokens = {}
 local nbodies = 0
 local headers = {}
 local default_auth = ""
+local sequential = false
+local next_line = 0
 
 bad = 0          -- globals: read by done() through thread:get()
 sample = ""
 
 function init(args)
   local bodies_file, token_file = args[1], args[2]
+  sequential = args[3] == "seq"
   for line in io.lines(bodies_file) do
     if #line > 0 then
       nbodies = nbodies + 1
@@ -53,14 +60,20 @@ function init(args)
 end
 
 function request()
-  local i = math.random(nbodies)
+  local i
+  if sequential then
+    next_line = next_line % nbodies + 1
+    i = next_line
+  else
+    i = math.random(nbodies)
+  end
   headers["Authorization"] = tokens[i] or default_auth
   return wrk.format("POST", nil, headers, bodies[i])
 end
 
 function response(status, hdrs, body)
   if status ~= 200 or body:find('"errors"', 1, true) or body:find('"data":null', 1, true)
-      or body:find('"client":null', 1, true) then
+      or body:find('"client":null', 1, true) or body:find('"userErrors":[{', 1, true) then
     bad = bad + 1
     if sample == "" then
       sample = tostring(status) .. " " .. body:sub(1, 300)
