@@ -369,6 +369,19 @@ def check(endpoint: str, lines: list[str], reps: list[uuid.UUID]) -> dict[str, A
             "response_bytes": [min(sizes), max(sizes)]}
 
 
+def rss(groups: dict[str, int]) -> dict[str, float]:
+    """Resident memory of each process group now (after the load), MiB."""
+    out = {}
+    for name, pgid in groups.items():
+        total = 0
+        for pid in load._group_pids(pgid):
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as f:
+                total += next((int(line.split()[1]) for line in f
+                               if line.startswith("VmRSS:")), 0)
+        out[name] = round(total / 1024, 1)
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     from crm_common.devkeys import ensure_key_files
 
@@ -400,6 +413,8 @@ def run(args: argparse.Namespace) -> int:
                         r = load.measure(wrk, f"~{size}", "morning", "gateway", st["gateway"],
                                          files[size][0], tmpdir / "token", opts, st["groups"])
                         results.append(r)
+                meta["rss_mib"] = rss(st["groups"])
+                print(f"resident memory (MiB, every process of the group): {meta['rss_mib']}")
         except BaseException:
             for log in sorted(tmpdir.glob("*.log")):
                 print(f"--- {log.name} (tail)\n{log.read_text()[-2500:]}", file=sys.stderr)
