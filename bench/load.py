@@ -38,6 +38,7 @@ import contextlib
 import json
 import os
 import random
+import secrets
 import shutil
 import subprocess
 import sys
@@ -527,12 +528,12 @@ def writer(case: str, database_url: str, args: argparse.Namespace) -> Any:
     """For a mutation case, what writes fresh bodies to a file before each run; else None."""
     if case not in MUTATIONS:
         return None
-    runs = iter(range(1_000_000))
     # more bodies than a run can send at the highest rate seen (~1,000/s)
     n = max(1000, int(1000 * max(args.duration, args.warmup)) + 1000)
 
     def write(path: Path) -> None:
-        lines = asyncio.run(mutation_bodies(database_url, case, n, args.seed * 1000 + next(runs)))
+        # a fresh seed per run: a create's EIK works once, in this run and any earlier one
+        lines = asyncio.run(mutation_bodies(database_url, case, n, secrets.randbits(64)))
         path.write_text("\n".join(lines) + "\n")
     return write
 
