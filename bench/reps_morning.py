@@ -321,6 +321,10 @@ def stack(keys: Path, logs: Path, args: argparse.Namespace) -> Iterator[dict[str
                    # the scheduled jobs off: the tasks reminders would publish ~35,000 overdue
                    # events at the first start, measured as the tasks service's CPU
                    "RUN_CONTRACT_JOB": "false", "RUN_SCHEDULER": "false",
+                   # no consumers: the projections are filled by `fill`, and queues bound to the
+                   # bench exchange would fill up with the events of load.py's writes between
+                   # runs and be drained (and measured) at the next start
+                   "RUN_CONSUMERS": "false",
                    **dict(args.service_env)}
             child = procs.spawn(service, [str(exe), "serve"], env=env, cwd=ROOT,
                                 log=logs / f"{service}.log")
