@@ -153,3 +153,33 @@ async def test_a_client_without_children_snapshots_empty_lists(service: Service,
     stored, _ = await _stored(service, cid)
     assert events[0]["data"]["client"] == stored
     assert stored["addresses"] == stored["contactPersons"] == stored["bankAccounts"] == []
+
+
+async def test_create_snapshots_what_it_inserted_without_reading_it_back(
+        service: Service, tap: EventTap) -> None:
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        created = (await service.data(service.token("manager"), CREATE, {"input": company(
+            f"Нова {uuid.uuid4().hex[:8]} ЕООД", fresh_eik(),
+            addresses=[{"kind": "OFFICE", "city": "Варна", "street": "ул. Преслав 3"},
+                       {"kind": "BILLING", "city": "Русе", "street": "ул. Борисова 9"},
+                       {"kind": "DELIVERY", "city": "Бургас", "street": "ул. Оборище 1"}],
+            contactPersons=[{"name": f"Лице {i}"} for i in range(4)],
+            bankAccounts=[{"iban": "BG80BNBG96611020345678"}])}))["createClient"]
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert created["userErrors"] == []
+    cid = created["client"]["id"]
+    assert not [s for s in seen if s.lstrip().upper().startswith("SELECT") and (
+        "ORDER BY addresses.created_at, addresses.id" in s
+        or "ORDER BY contact_persons.created_at, contact_persons.id" in s)]
+    events = await tap.wait_for(lambda e: e["subject"] == cid
+                                and e["type"] == "crm.clients.client.created")
+    stored, _ = await _stored(service, cid)
+    assert events[0]["data"]["client"] == stored
+    assert len(stored["addresses"]) == 3 and len(stored["contactPersons"]) == 4

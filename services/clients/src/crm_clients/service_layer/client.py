@@ -196,23 +196,26 @@ async def create_client(uow: UnitOfWork, principal: Principal, raw: Mapping[str,
     }
     try:
         async with session.begin_nested():
-            await session.execute(insert(clients).values(**values))
+            row = (await session.execute(insert(clients).values(**values).returning(
+                *clients.c))).mappings().one()
     except IntegrityError:
         # a concurrent create with the same EIK or VAT number won the race (unique indexes)
         for field in ("eik", "vat_number"):
             if (dup := await _duplicate(session, field, data.get(field))) is not None:
                 raise _duplicate_problem(field, dup) from None
         raise
-    for row in address_rows:
-        await session.execute(insert(addresses).values(id=uuid.uuid4(), client_id=client_id, **row))
-    for row in contact_rows:
-        await session.execute(
-            insert(contact_persons).values(id=uuid.uuid4(), client_id=client_id, **row))
-    for row in account_rows:
-        await session.execute(
-            insert(bank_accounts).values(id=uuid.uuid4(), client_id=client_id, **row))
+    # each row comes back from its INSERT, so the event's snapshot needs no reads after them
+    # (issue 15); in the snapshot's order (created_at, id): one transaction, one created_at
+    children = [[
+        (await session.execute(insert(table).values(id=uuid.uuid4(), client_id=client_id, **child)
+                               .returning(*table.c))).mappings().one()
+        for child in rows]
+        for table, rows in ((bank_accounts, account_rows), (addresses, address_rows),
+                            (contact_persons, contact_rows))]
+    accounts, addr, contacts = (sorted(rows, key=lambda r: (r["created_at"], r["id"]))
+                                for rows in children)
     await refresh_search_document(session, client_id)
-    snap = await client_snapshot(session, client_id)
+    snap = _snapshot(row, accounts, addr, contacts)
     await record_history(session, actor=principal.subject, client_id=client_id,
                          entity_type="client", entity_id=client_id, operation="create",
                          changes={"new": snap})
