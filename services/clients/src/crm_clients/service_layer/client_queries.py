@@ -233,8 +233,8 @@ async def similar_clients(reader: AsyncEngine, legal_name: str, *,
     ``pg_trgm.similarity_threshold``, 0.3 by default: at 100,000 clients the index handed
     7,000–25,000 candidates to the recheck to return ~25, 64–93 ms a create (issue 15). The
     setting is raised to just under ``threshold`` on the connection for this statement (and reset
-    after), so the index hands over only what the filter keeps: the same rows, 2.6–3.2× faster
-    (``bench/similar_names.py`` compares both on the bench data)."""
+    after), so the index hands over only what the filter keeps: the same rows for 300 names, 2.6×
+    faster on average (``bench/similar_names.py`` compares both on the bench data)."""
     name = legal_name.lower()
     similarity = func.similarity(func.lower(clients.c.legal_name), name)
     stmt = (select(clients.c.id, clients.c.code, clients.c.legal_name,
