@@ -18,10 +18,16 @@ its next request as soon as the previous answer arrives) for ``--warmup`` second
   an ``after`` cursor at a random client (different variables on every request: the gateway merges
   identical in-flight requests);
 
+- ``update`` (issue 15): ``updateClient`` changing the notes of a random client with the version
+  it has (bodies built from the database just before each run and sent in order, each once);
+- ``create`` (issue 15): ``createClient`` of a company with a realistic Cyrillic name (as
+  ``generate_clients.py`` makes them: the similar-name warning finds its neighbours), a fresh
+  valid EIK and an address and a contact person, sent in order, each once;
+
 and the targets ``direct`` (the subgraph's /graphql) and ``gateway``. Every response is checked
-(HTTP 200, no "errors", no null data/client). The CPU time of wrk, the service, the gateway and
-PostgreSQL during each measured run is read from /proc. Processes are always stopped (finally).
-Only 127.0.0.1 is targeted. Results: a table on stdout and JSON in ``--out``.
+(HTTP 200, no "errors", no null data/client, no userErrors). The CPU time of wrk, the service,
+the gateway and PostgreSQL during each measured run is read from /proc. Processes are always
+stopped (finally). Only 127.0.0.1 is targeted. Results: a table on stdout and JSON in ``--out``.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import contextlib
 import json
 import os
 import random
+import secrets
 import shutil
 import subprocess
 import sys
@@ -76,6 +83,23 @@ LIST_QUERY = """query ClientList($first: Int, $after: String, $filter: ClientFil
     pageInfo { hasNextPage endCursor }
   }
 }"""
+
+
+UPDATE_MUTATION = """mutation Update($input: UpdateClientInput!) {
+  updateClient(input: $input) { client { id version notes updatedAt }
+                                userErrors { field code message } }
+}"""
+
+CREATE_MUTATION = """mutation Create($input: CreateClientInput!) {
+  createClient(input: $input) {
+    client { id code legalName version }
+    duplicateWarnings { id code legalName similarity }
+    userErrors { field code message }
+  }
+}"""
+
+#: the cases whose bodies work once (a version, an EIK): built per run, sent in order
+MUTATIONS = ("update", "create")
 
 
 # --------------------------------------------------------------------- helpers
@@ -133,6 +157,43 @@ async def build_bodies(database_url: str, n: int, seed: int) -> tuple[list[str],
         lists.append(json.dumps({"query": LIST_QUERY, "variables": variables},
                                 ensure_ascii=False, separators=(",", ":")))
     return dossier, lists, {"clients": len(ids), "reps": len(reps)}
+
+
+async def mutation_bodies(database_url: str, case: str, n: int, seed: int) -> list[str]:
+    """``n`` bodies of a mutation case that each work once, from the database as it is now."""
+    rng = random.Random(seed)
+    lines = []
+    if case == "update":
+        conn = await asyncpg.connect(pg_dsn(database_url))
+        try:
+            rows = await conn.fetch("SELECT id, version FROM clients WHERE status <> 'archived' "
+                                    "ORDER BY random() LIMIT $1", n)
+        finally:
+            await conn.close()
+        for r in rows:
+            lines.append({"query": UPDATE_MUTATION, "variables": {"input": {
+                "id": str(r["id"]), "version": r["version"],
+                "notes": f"Посещение {rng.randrange(10**9)}: договорихме мостри."}}})
+    elif case == "create":
+        import generate_clients as gen  # bench/, on sys.path as the script's folder
+
+        from crm_common.identifiers import eik_check_digit
+        for _ in range(n):
+            base = f"{rng.choice(gen.NAME_FIRST)} {rng.choice(gen.NAME_SECOND)}"
+            if rng.random() < 0.3:
+                base += f" {rng.randrange(1, 100)}"
+            first8 = f"{rng.randrange(10**7, 10**8):08d}"
+            eik = first8 + eik_check_digit(first8)
+            lines.append({"query": CREATE_MUTATION, "variables": {"input": {
+                "kind": "COMPANY", "legalName": f"{base} {rng.choice(gen.LEGAL_FORMS)}",
+                "eik": eik, "vatNumber": f"BG{eik}", "status": "PROSPECT",
+                "phones": [gen.mobile(rng)],
+                "addresses": [{"kind": "REGISTERED", "city": "София", "postalCode": "1000",
+                               "street": f"ул. Шипка {rng.randrange(1, 200)}"}],
+                "contactPersons": [{"name": gen.person(rng), "phones": [gen.mobile(rng)]}]}}})
+    else:
+        raise ValueError(case)
+    return [json.dumps(b, ensure_ascii=False, separators=(",", ":")) for b in lines]
 
 
 def http_json(url: str, body: str, token: str, timeout: float = 10) -> tuple[int, Any]:
@@ -238,9 +299,12 @@ class Result:
 
 
 def run_wrk(wrk: str, url: str, bodies_file: Path, token_file: Path, *, concurrency: int,
-            threads: int, seconds: float, groups: dict[str, int]) -> tuple[dict, dict[str, float]]:
+            threads: int, seconds: float, groups: dict[str, int],
+            sequential: bool = False) -> tuple[dict, dict[str, float]]:
     cmd = [wrk, f"-t{threads}", f"-c{concurrency}", f"-d{max(1, round(seconds))}s",
            "--timeout", "10s", "-s", str(LUA), url, "--", str(bodies_file), str(token_file)]
+    if sequential:
+        cmd.append("seq")
     before = CpuSnapshot.take(groups)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
@@ -261,13 +325,22 @@ def run_wrk(wrk: str, url: str, bodies_file: Path, token_file: Path, *, concurre
 
 
 def measure(wrk: str, dataset: str, case: str, target: str, url: str, bodies_file: Path,
-            token_file: Path, args: argparse.Namespace, groups: dict[str, int]) -> Result:
+            token_file: Path, args: argparse.Namespace, groups: dict[str, int],
+            fresh: Any = None) -> Result:
+    """``fresh(path)`` (mutations) writes new once-only bodies to ``path`` before each wrk run;
+    they are then sent in order."""
+    sequential = fresh is not None
     if args.warmup > 0:
+        if fresh:
+            fresh(bodies_file)
         run_wrk(wrk, url, bodies_file, token_file, concurrency=args.concurrency,
-                threads=args.threads, seconds=args.warmup, groups=groups)
+                threads=args.threads, seconds=args.warmup, groups=groups, sequential=sequential)
+    if fresh:
+        fresh(bodies_file)
     ru0 = os.times()
     stats, cpu = run_wrk(wrk, url, bodies_file, token_file, concurrency=args.concurrency,
-                         threads=args.threads, seconds=args.duration, groups=groups)
+                         threads=args.threads, seconds=args.duration, groups=groups,
+                         sequential=sequential)
     ru1 = os.times()
     cpu["wrk"] = (ru1.children_user - ru0.children_user) + (ru1.children_system
                                                               - ru0.children_system)
@@ -334,10 +407,16 @@ def smoke(urls: dict[str, str], bodies: dict[str, list[str]], token: str) -> dic
     for case, lines in bodies.items():
         for target in ("direct", "gateway"):
             for body in lines[:3]:
-                status, data = http_json(urls[target], body, token)
-                if status != 200 or not isinstance(data, dict) or data.get("errors") \
-                        or not data.get("data") or any(v is None for v in data["data"].values()):
-                    raise RuntimeError(f"smoke {case} {target}: {status} {str(data)[:500]}")
+                for attempt in range(3):
+                    status, data = http_json(urls[target], body, token)
+                    if status == 200 and isinstance(data, dict) and not data.get("errors") \
+                            and data.get("data") \
+                            and all(v is not None for v in data["data"].values()):
+                        break
+                    if attempt == 2:
+                        raise RuntimeError(f"smoke {case} {target}: {status} {str(data)[:500]}")
+                    # a pooled connection closed under it (on a shared server): once more
+                    time.sleep(1)
                 sizes[f"{case}/{target}"] = len(json.dumps(data, ensure_ascii=False).encode())
     return sizes
 
@@ -348,7 +427,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--small-database-url", default=DEFAULT_SMALL,
                    help="the small (1k) bench database, for the list-page ratio")
     p.add_argument("--skip-small", action="store_true", help="do not run the 1k database")
-    p.add_argument("--cases", default="dossier,list", help="comma-separated: dossier,list")
+    p.add_argument("--cases", default="dossier,list",
+                   help="comma-separated: dossier,list,update,create (the last two write: they "
+                        "change the bench database)")
     p.add_argument("--targets", default="direct,gateway")
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--duration", type=float, default=20, help="measured seconds per run")
@@ -412,8 +493,9 @@ def main(argv: list[str] | None = None) -> int:
                     for case in ds_cases:
                         for target in targets:
                             results.append(measure(wrk, dataset, case, target, st[target],
-                                                   files[case], token_file, args,
-                                                   st["groups"]))
+                                                   files.get(case, tmpdir / f"{case}.jsonl"),
+                                                   token_file, args, st["groups"],
+                                                   fresh=writer(case, url, args)))
                     if dataset == "100k" and args.overhead_concurrency:
                         # unloaded latency: the gateway's own cost without queueing behind a
                         # saturated service
@@ -425,8 +507,10 @@ def main(argv: list[str] | None = None) -> int:
                         for case in ds_cases:
                             for target in targets:
                                 results.append(measure(wrk, dataset, case, target, st[target],
-                                                       files[case], token_file, quiet,
-                                                       st["groups"]))
+                                                       files.get(case,
+                                                                 tmpdir / f"{case}.jsonl"),
+                                                       token_file, quiet, st["groups"],
+                                                       fresh=writer(case, url, args)))
             except BaseException:
                 for log in sorted(logs.glob(f"*-{dataset}.log")):
                     print(f"--- {log.name} (tail)\n{log.read_text()[-3000:]}", file=sys.stderr)
@@ -444,6 +528,20 @@ def main(argv: list[str] | None = None) -> int:
                                    ensure_ascii=False, indent=2) + "\n")
     print(f"results: {args.out}")
     return 0
+
+
+def writer(case: str, database_url: str, args: argparse.Namespace) -> Any:
+    """For a mutation case, what writes fresh bodies to a file before each run; else None."""
+    if case not in MUTATIONS:
+        return None
+    # more bodies than a run can send at the highest rate seen (~1,000/s)
+    n = max(1000, int(1000 * max(args.duration, args.warmup)) + 1000)
+
+    def write(path: Path) -> None:
+        # a fresh seed per run: a create's EIK works once, in this run and any earlier one
+        lines = asyncio.run(mutation_bodies(database_url, case, n, secrets.randbits(64)))
+        path.write_text("\n".join(lines) + "\n")
+    return write
 
 
 def print_summary(results: list[Result]) -> None:

@@ -69,6 +69,15 @@ const LOG_LEVEL = (() => {
   return (known as readonly string[]).includes(lvl) ? (lvl as (typeof known)[number]) : 'info';
 })();
 const CORRELATION_HEADER = 'x-correlation-id';
+// Query planner: 'js' (Hive Gateway's own, the default) or 'rust' (@graphql-hive/router-runtime,
+// the Hive Router's planner; issue 15 measured both: docs/benchmarks.md). The package is loaded
+// only when asked for.
+const QUERY_PLANNER = str('GATEWAY_QUERY_PLANNER', 'js').toLowerCase();
+if (QUERY_PLANNER !== 'js' && QUERY_PLANNER !== 'rust') {
+  throw new Error(`GATEWAY_QUERY_PLANNER must be js or rust, got "${QUERY_PLANNER}"`);
+}
+const unifiedGraphHandler =
+  QUERY_PLANNER === 'rust' ? (await import('@graphql-hive/router-runtime')).unifiedGraphHandler : undefined;
 
 if (!JWT_PUBLIC_KEY_FILE) {
   throw new Error('JWT_PUBLIC_KEY_FILE is required: the PEM public key (RS256) that verifies bearer tokens');
@@ -401,6 +410,7 @@ class QuietTokenRefusals implements LogWriter {
 
 export const gatewayConfig = defineConfig({
   supergraph: SUPERGRAPH,
+  ...(unifiedGraphHandler ? { unifiedGraphHandler } : {}),
   host: HOST,
   port: PORT,
   fork: 1,

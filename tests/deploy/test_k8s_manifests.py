@@ -683,3 +683,19 @@ def test_readme_says_what_was_not_run() -> None:
     assert "none of this has been built or applied" in text
     assert "kubectl apply -k deploy/k8s" in text
     assert "--build-arg SERVICE=clients" in text
+
+
+def _cores(quantity: str) -> float:
+    return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+@pytest.mark.parametrize("dep", SERVICE_DEPLOYMENTS, ids=SERVICE_IDS)
+def test_workers_fit_the_cpu_limit_and_the_connection_budget(dep: dict) -> None:
+    """WEB_CONCURRENCY worker processes (issue 15): a core each within the limit, and
+    WEB_CONCURRENCY × DB_POOL_SIZE within the 20 connections a pod may open (deploy/README.md)."""
+    main = _main(dep)
+    env = {e["name"]: e.get("value") for e in main["env"]}
+    workers = int(env["WEB_CONCURRENCY"])
+    pool = int(env["DB_POOL_SIZE"])
+    assert 1 <= workers <= _cores(str(main["resources"]["limits"]["cpu"]))
+    assert workers * pool <= 20

@@ -177,3 +177,92 @@ async def _drop(name: str) -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+def test_web_concurrency_is_a_bounded_whole_number(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _cli(tmp_path).settings().web_concurrency == 1
+    assert _cli(tmp_path, WEB_CONCURRENCY=" 3 ").settings().web_concurrency == 3
+    for bad, says in (("two", "must be a whole number, not 'two'"), ("0", "at least 1"),
+                      ("-1", "at least 1"), ("100000", "at most 32"), ("1.5", "whole number")):
+        cli = _cli(tmp_path, WEB_CONCURRENCY=bad)
+        assert cli.main(["serve"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("crm-demo: WEB_CONCURRENCY ") and says in err, err
+
+
+WORKER_SERVICE = '''
+import os
+from pathlib import Path
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from crm_common.cli import ServiceCli
+
+def create_app(settings):
+    async def who(request):
+        return JSONResponse({"pid": os.getpid(), "relay": settings.run_relay,
+                             "consumers": settings.run_consumers,
+                             "job": os.environ.get("RUN_DEMO_JOB", "true")})
+    return Starlette(routes=[Route("/", who)])
+
+cli = ServiceCli(name="demo", default_port=8199, migrations=Path("."),
+                 build_schema=lambda: None, create_app=create_app,
+                 background_switches=("RUN_DEMO_JOB",), import_name="demo_workers:cli")
+'''
+
+
+@pytest.mark.timeout(90)
+def test_workers_serve_and_exactly_one_runs_the_background_work(tmp_path: Path) -> None:
+    """WEB_CONCURRENCY=2: two processes answer; one runs the relay, consumers and the service's
+    job, the other none of them; when the one dies, its replacement takes the work over."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from crm_dev import procs
+
+    (tmp_path / "demo_workers.py").write_text(WORKER_SERVICE)
+    port = procs.free_port()
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "JWT_PUBLIC_KEY": PUBLIC,
+           "SERVICE_PORT": str(port), "WEB_CONCURRENCY": "2", "LOG_LEVEL": "WARNING"}
+    code = "import demo_workers, sys; sys.exit(demo_workers.cli.main(['serve']))"
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def workers(until: float) -> dict[int, dict[str, Any]]:
+        seen: dict[int, dict[str, Any]] = {}
+        while time.monotonic() < until and len(seen) < 2:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                    answer = json.loads(r.read())
+                seen[answer["pid"]] = answer
+            except OSError:
+                time.sleep(0.1)
+        return seen
+
+    try:
+        seen = workers(time.monotonic() + 40)
+        assert len(seen) == 2, seen
+        background = [a for a in seen.values() if a["relay"]]
+        assert len(background) == 1, seen
+        assert background[0]["consumers"] and background[0]["job"] == "true"
+        web = [a for a in seen.values() if not a["relay"]][0]
+        assert not web["consumers"] and web["job"] == "false"
+        os.kill(background[0]["pid"], signal.SIGKILL)
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            now = workers(time.monotonic() + 5)
+            if background[0]["pid"] not in now and len(now) == 2:
+                break
+        assert background[0]["pid"] not in now and len(now) == 2, now
+        assert len([a for a in now.values() if a["relay"]]) == 1, now
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)

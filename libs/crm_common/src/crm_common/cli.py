@@ -7,7 +7,9 @@ own sub-commands, declared once in the service's ``cli.py``::
                                        run_contracts_job, arguments=add_today)])
     main = cli.main        # the console script: crm-clients = "crm_clients.cli:main"
 
-``serve`` reads the settings (``Settings.from_env``) and runs the app under uvicorn; ``migrate``
+``serve`` reads the settings (``Settings.from_env``) and runs the app under uvicorn, in
+``WEB_CONCURRENCY`` worker processes (default 1; see :meth:`ServiceCli.serve` for how the relay,
+the consumers and the scheduled jobs stay in one of them); ``migrate``
 needs only ``DATABASE_URL``; ``sdl`` prints the subgraph SDL. A command's ``run(args)`` may be
 a coroutine function (run with ``asyncio.run``); what it returns is printed: a string as it is,
 a mapping or a list as JSON, anything else through ``str``, None not at all. Bad arguments exit
@@ -18,9 +20,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
+import importlib
 import inspect
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +35,13 @@ from typing import Any
 from crm_common.settings import Settings, SettingsError, database_url
 
 Runner = Callable[[argparse.Namespace], Any]
+
+#: set by ``serve`` for its worker processes: the ``module:attribute`` of the ServiceCli, and the
+#: directory of the lock that elects the one worker running the background work
+SERVICE_CLI_ENV = "CRM_SERVICE_CLI"
+WORKER_LOCK_ENV = "CRM_WORKER_LOCK_DIR"
+#: the switches of the kit's background work (a service adds its own: ``background_switches``)
+KIT_BACKGROUND_SWITCHES = ("RUN_RELAY", "RUN_CONSUMERS")
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,12 @@ class ServiceCli:
     commands: Sequence[Command] = ()
     #: the help of ``serve`` (what the process runs)
     serve_help: str = "run the service (GraphQL, outbox relay, consumers)"
+    #: the service's own switches of background work (scheduled jobs, publishers) that only one
+    #: worker process runs when ``WEB_CONCURRENCY`` > 1, e.g. ``("RUN_CONTRACT_JOB",)``
+    background_switches: Sequence[str] = ()
+    #: where a worker process finds this object (``module:attribute``); default
+    #: ``crm_<name>.cli:cli``
+    import_name: str = ""
     environ: Mapping[str, str] | None = field(default=None, compare=False)
 
     @property
@@ -77,11 +96,30 @@ class ServiceCli:
         return str(self.build_schema().as_str()) + "\n"
 
     def serve(self) -> None:
+        """Run the app under uvicorn: in this process when ``WEB_CONCURRENCY`` is 1, else in that
+        many worker processes (uvicorn's supervisor restarts a worker that dies).
+
+        With several workers, every worker serves HTTP and exactly one runs the background work
+        (outbox relay, event consumers and the service's ``background_switches``): the first to
+        take an exclusive ``flock`` on a file in a directory this process creates (inherited
+        through ``CRM_WORKER_LOCK_DIR``). The others start with those switches forced to false
+        (a switch the operator set to false stays false). The kernel drops the lock when its
+        holder dies; the worker uvicorn starts in its place takes it. Correctness does not rest
+        on this (the relay's ``SKIP LOCKED`` batches, the consumers' inbox and the jobs' advisory
+        locks make several runners safe, as across replicas); it saves the CPU of duplicate
+        runners (a relay woken by every NOTIFY in every worker)."""
         import uvicorn
 
         settings = self.settings()
-        uvicorn.run(self.create_app(settings), host=settings.host, port=settings.port,
-                    log_config=None, access_log=False, lifespan="on")
+        options: dict[str, Any] = {"host": settings.host, "port": settings.port,
+                                   "log_config": None, "access_log": False, "lifespan": "on"}
+        if settings.web_concurrency == 1:
+            uvicorn.run(self.create_app(settings), **options)
+            return
+        os.environ[SERVICE_CLI_ENV] = self.import_name or f"crm_{self.name}.cli:cli"
+        os.environ[WORKER_LOCK_ENV] = tempfile.mkdtemp(prefix=f"crm-{self.name}-workers-")
+        uvicorn.run("crm_common.cli:worker_app", factory=True,
+                    workers=settings.web_concurrency, **options)
 
     def parser(self) -> argparse.ArgumentParser:
         parser = argparse.ArgumentParser(prog=self.prog)
@@ -121,6 +159,37 @@ class ServiceCli:
             result = asyncio.run(_awaited(result))
         _print(result)
         return 0
+
+
+#: the open lock file of the worker that runs the background work (held for the process's life)
+_held: list[int] = []
+
+
+def claim_background(lock_dir: str) -> bool:
+    """Whether this process is the one worker that runs the background work: it is if it takes
+    the exclusive lock on ``<lock_dir>/background.lock`` (kept until the process ends)."""
+    fd = os.open(os.path.join(lock_dir, "background.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return False
+    _held.append(fd)
+    return True
+
+
+def worker_app() -> Any:
+    """The app of one uvicorn worker process (``serve`` with ``WEB_CONCURRENCY`` > 1): the
+    ServiceCli named by ``CRM_SERVICE_CLI``, its background work switched off unless this worker
+    holds the background lock."""
+    module_name, _, attribute = os.environ[SERVICE_CLI_ENV].partition(":")
+    cli = getattr(importlib.import_module(module_name), attribute)
+    if not isinstance(cli, ServiceCli):
+        raise TypeError(f"{SERVICE_CLI_ENV} names {type(cli).__name__}, not a ServiceCli")
+    if not claim_background(os.environ[WORKER_LOCK_ENV]):
+        for name in (*KIT_BACKGROUND_SWITCHES, *cli.background_switches):
+            os.environ[name] = "false"
+    return cli.create_app(cli.settings())
 
 
 async def _awaited(awaitable: Any) -> Any:

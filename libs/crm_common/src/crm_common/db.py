@@ -19,12 +19,19 @@ def make_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
     pool, and the next request connects afresh; writes in that one request roll back whole.
 
     The pool is sized for the concurrency one process serves (DataLoaders of one request check
-    out connections in parallel): connections beyond ``pool_size`` are closed when returned, and
-    opening them again under load cost a third of the throughput (docs/benchmarks.md)."""
+    out connections in parallel). It keeps ``pool_size`` connections and opens no more: a
+    checkout beyond them waits for one to come back. With overflow connections (formerly half as
+    many again) the dossier at concurrency 16 opened and closed a PostgreSQL connection every
+    6–18 requests (four loader checkouts per request went past the pool, and overflow
+    connections are closed when returned; a new backend costs PostgreSQL a fork and the service
+    a handshake; issue 15). Waiting a moment for a kept connection is cheaper. ``pool_size``
+    is per process: with ``WEB_CONCURRENCY`` workers a pod opens up to that many times
+    ``DB_POOL_SIZE``.
+    """
     return create_async_engine(
         database_url,
         pool_size=pool_size,
-        max_overflow=pool_size // 2,
+        max_overflow=0,
         pool_pre_ping=False,
         pool_recycle=1800,
         connect_args={"server_settings": {"application_name": "crm"}},

@@ -8,8 +8,9 @@ a date or a moment, and its id).
 
 :func:`keyset_page` is the whole of a list query's paging; :func:`after_condition`,
 :func:`keyset_order` and :func:`fetch_page` are its parts, for a statement that needs its own
-order; :func:`pages_by_parent` is one page per parent in one statement (a DataLoader's batch),
-:func:`keyset_pages_by_parent` the same after a cursor in the (key, id) order,
+order; :func:`pages_by_parent` is one page per parent in one statement (a DataLoader's batch;
+:func:`parent_pages_statement` and :func:`run_parent_pages` its two halves, for a statement built
+once), :func:`keyset_pages_by_parent` the same after a cursor in the (key, id) order,
 :func:`by_ids` rows by id in one statement.
 """
 
@@ -139,23 +140,41 @@ async def keyset_page(reader: AsyncEngine, statement: Select[Any], *, key: Colum
 _PARENTS = bindparam("parents", type_=ARRAY(UUID(as_uuid=True)))
 
 
+def parent_pages_statement(parent_col: ColumnElement[Any], statement: Select[Any],
+                           first: int) -> Select[Any]:
+    """The statement of :func:`pages_by_parent`: ``unnest(:parents) CROSS JOIN LATERAL
+    (statement AND parent = p LIMIT first + 1)``. Build it once where the statement does not
+    change between calls and run it with :func:`run_parent_pages` (no per-call construction)."""
+    parents = func.unnest(_PARENTS).table_valued("parent_id").render_derived("p")
+    sub = statement.where(parent_col == parents.c.parent_id).limit(first + 1).lateral("x")
+    return select(parents.c.parent_id, sub).select_from(parents.join(sub, true()))
+
+
+async def run_parent_pages(reader: AsyncEngine, joined: Select[Any],
+                           parent_ids: Sequence[uuid.UUID], first: int, key_name: str,
+                           params: dict[str, Any] | None = None) -> list[Page]:
+    """Run a :func:`parent_pages_statement` (built with the same ``first``) for ``parent_ids``,
+    with the statement's other ``params``: one page per parent, in the order asked."""
+    unique = list(dict.fromkeys(parent_ids))
+    if not unique:
+        return []
+    grouped: dict[uuid.UUID, list[RowMapping]] = defaultdict(list)
+    async with reader.connect() as conn:
+        for row in (await conn.execute(joined, {**(params or {}), "parents": unique})).mappings():
+            grouped[row["parent_id"]].append(row)
+    return [page_of(grouped.get(p, []), first, key_name) for p in parent_ids]
+
+
 async def pages_by_parent(reader: AsyncEngine, parent_ids: Sequence[uuid.UUID],
                           parent_col: ColumnElement[Any], statement: Select[Any], first: int,
                           key_name: str) -> list[Page]:
     """One page per parent (a client's activities, a competitor's observations) in ONE statement:
     ``unnest(:parents) CROSS JOIN LATERAL (statement AND parent = p LIMIT n + 1)``; each lateral
     is an index scan, so the cost grows with the parents asked for, not with the rows stored."""
-    unique = list(dict.fromkeys(parent_ids))
-    if not unique:
+    if not parent_ids:
         return []
-    parents = func.unnest(_PARENTS).table_valued("parent_id").render_derived("p")
-    sub = statement.where(parent_col == parents.c.parent_id).limit(first + 1).lateral("x")
-    joined = select(parents.c.parent_id, sub).select_from(parents.join(sub, true()))
-    grouped: dict[uuid.UUID, list[RowMapping]] = defaultdict(list)
-    async with reader.connect() as conn:
-        for row in (await conn.execute(joined, {"parents": unique})).mappings():
-            grouped[row["parent_id"]].append(row)
-    return [page_of(grouped.get(p, []), first, key_name) for p in parent_ids]
+    return await run_parent_pages(reader, parent_pages_statement(parent_col, statement, first),
+                                  parent_ids, first, key_name)
 
 
 async def keyset_pages_by_parent(reader: AsyncEngine, parent_ids: Sequence[uuid.UUID],

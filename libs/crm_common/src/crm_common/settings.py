@@ -174,6 +174,8 @@ class Settings:
     access_grace_hours: float = 24.0
     #: prepended to the names of the queues this service consumes from (tests use their own)
     queue_prefix: str = ""
+    #: uvicorn worker processes of ``serve`` (``crm_common.cli``): one serves what one core can
+    web_concurrency: int = 1
 
     @property
     def development(self) -> bool:
@@ -229,6 +231,7 @@ class Settings:
             db_pool_size=env.integer("DB_POOL_SIZE", 20, min=1),
             access_grace_hours=env.number("ACCESS_GRACE_HOURS", 24.0, min=0),
             queue_prefix=env.text("QUEUE_PREFIX", ""),
+            web_concurrency=env.integer("WEB_CONCURRENCY", 1, min=1, max=32),
         )
 
 

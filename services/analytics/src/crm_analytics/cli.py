@@ -13,6 +13,7 @@ from crm_common.cli import ServiceCli
 cli = ServiceCli(
     name=SERVICE, default_port=DEFAULT_PORT, migrations=Path(__file__).parent / "migrations",
     build_schema=build_schema, create_app=create_app,
+    background_switches=("RUN_TURNOVER_EVENTS", "RUN_REPORT_JOBS", "RUN_REPORT_SWEEPER"),
     serve_help="run the service (GraphQL, relay, ERP feed and event consumers, turnover events)",
     commands=[import_command],
 )

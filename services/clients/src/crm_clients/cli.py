@@ -24,6 +24,7 @@ async def _contracts_job(args: argparse.Namespace) -> MaintenanceResult:
 cli = ServiceCli(
     name=SERVICE, default_port=DEFAULT_PORT, migrations=Path(__file__).parent / "migrations",
     build_schema=build_schema, create_app=create_app,
+    background_switches=("RUN_CONTRACT_JOB",),
     commands=[Command("contracts-job", "run the daily contract job once (renew, expire, expiry "
                       "notices); the relay of a running service publishes its events",
                       _contracts_job, arguments=_today)],

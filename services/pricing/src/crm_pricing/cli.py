@@ -11,6 +11,7 @@ from crm_pricing.graphql.schema import build_schema
 cli = ServiceCli(
     name=SERVICE, default_port=DEFAULT_PORT, migrations=Path(__file__).parent / "migrations",
     build_schema=build_schema, create_app=create_app,
+    background_switches=("RUN_SCHEDULER",),
     serve_help="run the service (GraphQL, relay, ERP catalogue and event consumers)",
 )
 main = cli.main

@@ -59,6 +59,7 @@ async def _sweep(args: argparse.Namespace) -> dict[str, int]:
 cli = ServiceCli(
     name=SERVICE, default_port=DEFAULT_PORT, migrations=Path(__file__).parent / "migrations",
     build_schema=build_schema, create_app=create_app,
+    background_switches=("RUN_SCHEDULER",),
     serve_help="run the service (GraphQL, uploads, relay, consumers, scheduler)",
     commands=[
         Command("reminders", "publish due-soon and overdue reminders once, now", _reminders,

@@ -6,14 +6,24 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import RowMapping, Select, select
+from sqlalchemy import DateTime, RowMapping, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_activities.adapters.tables import meetings
 from crm_activities.domain.meeting import MeetingStatus
-from crm_activities.service_layer.visibility import Access, meeting_visible
-from crm_common.paging import Page, after_condition, by_ids, fetch_page, pages_by_parent
+from crm_activities.service_layer.visibility import Access, meeting_rule, meeting_visible
+from crm_common.paging import (
+    Page,
+    after_condition,
+    by_ids,
+    fetch_page,
+    pages_by_parent,
+    parent_pages_statement,
+    run_parent_pages,
+)
 
 _ORDER = (meetings.c.starts_at, meetings.c.id)
 
@@ -52,21 +62,38 @@ async def list_meetings(reader: AsyncEngine, who: Access, flt: MeetingFilter, *,
     return await fetch_page(reader, statement.order_by(*_ORDER), first, "starts_at")
 
 
+_WINDOW_START = bindparam("window_start", type_=DateTime(timezone=True))
+_WINDOW_END = bindparam("window_end", type_=DateTime(timezone=True))
+
+
+def _agenda_statement(sees_all: bool) -> Select[Any]:
+    return select(meetings).where(
+        meetings.c.status != MeetingStatus.CANCELLED.value,
+        meetings.c.starts_at < _WINDOW_END, meetings.c.ends_at > _WINDOW_START,
+        meeting_rule(sees_all))
+
+
+@lru_cache(maxsize=256)
+def _first_agenda_pages(sees_all: bool, first: int) -> Select[Any]:
+    """The first page of each employee's agenda, built once per shape (issue 15)."""
+    return parent_pages_statement(meetings.c.employee_id,
+                                  _agenda_statement(sees_all).order_by(*_ORDER), first)
+
+
 async def agendas(reader: AsyncEngine, who: Access, employee_ids: Sequence[uuid.UUID],
                   window: tuple[dt.datetime, dt.datetime], *, first: int,
                   after: str | None = None) -> list[Page]:
     """A keyset page, earliest first, of each employee's meetings that overlap ``window``
     (cancelled ones left out); one statement for all the employees. Raises ``InvalidCursor``."""
-    start, end = window
-    statement = select(meetings).where(
-        meetings.c.status != MeetingStatus.CANCELLED.value,
-        meetings.c.starts_at < end, meetings.c.ends_at > start,
-        meeting_visible(who.principal, who.now, who.grace))
-    if after:
-        statement = statement.where(after_condition(
-            after, meetings.c.starts_at, dt.datetime, meetings.c.id, descending=False))
-    return await pages_by_parent(reader, employee_ids, meetings.c.employee_id,
-                                 statement.order_by(*_ORDER), first, "starts_at")
+    sees_all = who.principal.sees_all_clients
+    params = {**who.params, _WINDOW_START.key: window[0], _WINDOW_END.key: window[1]}
+    if not after:
+        return await run_parent_pages(reader, _first_agenda_pages(sees_all, first),
+                                      employee_ids, first, "starts_at", params)
+    statement = _agenda_statement(sees_all).where(after_condition(
+        after, meetings.c.starts_at, dt.datetime, meetings.c.id, descending=False))
+    joined = parent_pages_statement(meetings.c.employee_id, statement.order_by(*_ORDER), first)
+    return await run_parent_pages(reader, joined, employee_ids, first, "starts_at", params)
 
 
 def _upcoming(who: Access) -> Select[tuple[object, ...]]:

@@ -24,7 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm_activities.adapters.tables import access, activities, meetings, observations
 from crm_activities.domain import access as rules
 from crm_common.auth import Principal
-from crm_common.client_access import active_employee, visible_client_condition
+from crm_common.client_access import (
+    GRACE,
+    ME,
+    NOW,
+    active_employee,
+    rep_client_condition,
+    rule_params,
+    visible_client_condition,
+)
 from crm_common.client_access import can_see_client as _can_see_client
 from crm_common.problems import forbidden, not_found, problem
 
@@ -36,6 +44,12 @@ class Access:
     principal: Principal
     now: dt.datetime
     grace: dt.timedelta
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The values of the rule's bind parameters, for the statements built once over
+        :func:`activity_rule` and :func:`meeting_rule`."""
+        return rule_params(self.principal, self.now, self.grace)
 
 
 def client_visible(principal: Principal, client_id: ColumnElement[Any], now: dt.datetime,
@@ -73,6 +87,27 @@ def observation_visible(principal: Principal, now: dt.datetime,
     return or_(observations.c.client_id.is_(None),
                observations.c.reported_by == principal.subject,
                client_visible(principal, observations.c.client_id, now, grace))
+
+
+# The same rules over bind parameters (crm_common.client_access.ME, NOW, GRACE): the hot reads
+# (a client's activities and last contact, an agenda) build their statements once per shape and
+# run them with ``Access.params`` instead of building and compiling a statement on every call.
+
+
+def activity_rule(sees_all: bool) -> ColumnElement[bool]:
+    """:func:`activity_visible` over bind parameters (one of two shapes)."""
+    if sees_all:
+        return true()
+    return or_(activities.c.employee_id == ME, activities.c.created_by == ME,
+               rep_client_condition(access, activities.c.client_id, ME, NOW, GRACE))
+
+
+def meeting_rule(sees_all: bool) -> ColumnElement[bool]:
+    """:func:`meeting_visible` over bind parameters (one of two shapes)."""
+    if sees_all:
+        return true()
+    return or_(meetings.c.employee_id == ME,
+               rep_client_condition(access, meetings.c.client_id, ME, NOW, GRACE))
 
 
 # The checks the command handlers share: a client and an employee against this service's

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, func, insert, select, update
+from sqlalchemy import JSON, RowMapping, Table, delete, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,7 +42,7 @@ from crm_clients.domain.client import (
 from crm_clients.service_layer.employee import active_employee
 from crm_clients.service_layer.group import usable_group
 from crm_clients.service_layer.history import diff, record_history
-from crm_clients.service_layer.search import refresh_search_document
+from crm_clients.service_layer.search import changes_search, refresh_search_document
 from crm_clients.service_layer.visibility import can_see_client
 from crm_common.auth import Principal
 from crm_common.jsonvalues import jsonable, snapshot
@@ -82,11 +83,41 @@ async def client_snapshot(session: AsyncSession, client_id: uuid.UUID) -> dict[s
         select(bank_accounts).where(bank_accounts.c.client_id == client_id)
         .order_by(bank_accounts.c.created_at, bank_accounts.c.id)
     )).mappings().all()
+    return _snapshot(row, accounts, addr, contacts)
+
+
+def _snapshot(row: Mapping[Any, Any], accounts: Any, addr: Any, contacts: Any) -> dict[str, Any]:
     snap = snapshot(row, CLIENT_FIELDS)
     snap["bankAccounts"] = [snapshot(b, BANK_ACCOUNT_FIELDS) for b in accounts]
     snap["addresses"] = [snapshot(a, ADDRESS_FIELDS) for a in addr]
     snap["contactPersons"] = [snapshot(c, CONTACT_FIELDS) for c in contacts]
     return snap
+
+
+def _children_json(table: Table, fields: tuple[str, ...], label: str) -> Any:
+    """The client's rows of ``table`` as one JSON array of their snapshot ``fields``, in the
+    snapshot's order (a scalar subquery for the client's UPDATE ... RETURNING). The children's
+    snapshot fields are text, booleans, integers, arrays of text and UUIDs, which JSON carries
+    as :func:`client_snapshot` writes them (UUIDs as their canonical text)."""
+    obj = func.json_build_object(*(part for f in fields for part in (literal(f), table.c[f])))
+    agg = func.json_agg(aggregate_order_by(obj, table.c.created_at, table.c.id))
+    return (select(func.coalesce(agg, func.json_build_array(type_=JSON)).label(label))
+            .where(table.c.client_id == clients.c.id)
+            .scalar_subquery().label(label))
+
+
+_CHILD_LISTS = (_children_json(bank_accounts, BANK_ACCOUNT_FIELDS, "_accounts"),
+                _children_json(addresses, ADDRESS_FIELDS, "_addresses"),
+                _children_json(contact_persons, CONTACT_FIELDS, "_contacts"))
+
+
+async def _update_returning_snapshot(session: AsyncSession, statement: Any
+                                     ) -> dict[str, Any]:
+    """Run the client's UPDATE and return the new snapshot from its RETURNING: the row and its
+    three child lists in the same statement, instead of four reads after it (issue 15)."""
+    row = (await session.execute(statement.returning(
+        *clients.c, *_CHILD_LISTS))).mappings().one()
+    return _snapshot(row, row["_accounts"], row["_addresses"], row["_contacts"])
 
 
 async def _event(uow: UnitOfWork, type_: str, client_id: uuid.UUID, **extra: Any) -> None:
@@ -165,23 +196,26 @@ async def create_client(uow: UnitOfWork, principal: Principal, raw: Mapping[str,
     }
     try:
         async with session.begin_nested():
-            await session.execute(insert(clients).values(**values))
+            row = (await session.execute(insert(clients).values(**values).returning(
+                *clients.c))).mappings().one()
     except IntegrityError:
         # a concurrent create with the same EIK or VAT number won the race (unique indexes)
         for field in ("eik", "vat_number"):
             if (dup := await _duplicate(session, field, data.get(field))) is not None:
                 raise _duplicate_problem(field, dup) from None
         raise
-    for row in address_rows:
-        await session.execute(insert(addresses).values(id=uuid.uuid4(), client_id=client_id, **row))
-    for row in contact_rows:
-        await session.execute(
-            insert(contact_persons).values(id=uuid.uuid4(), client_id=client_id, **row))
-    for row in account_rows:
-        await session.execute(
-            insert(bank_accounts).values(id=uuid.uuid4(), client_id=client_id, **row))
+    # each row comes back from its INSERT, so the event's snapshot needs no reads after them
+    # (issue 15); in the snapshot's order (created_at, id): one transaction, one created_at
+    children = [[
+        (await session.execute(insert(table).values(id=uuid.uuid4(), client_id=client_id, **child)
+                               .returning(*table.c))).mappings().one()
+        for child in rows]
+        for table, rows in ((bank_accounts, account_rows), (addresses, address_rows),
+                            (contact_persons, contact_rows))]
+    accounts, addr, contacts = (sorted(rows, key=lambda r: (r["created_at"], r["id"]))
+                                for rows in children)
     await refresh_search_document(session, client_id)
-    snap = await client_snapshot(session, client_id)
+    snap = _snapshot(row, accounts, addr, contacts)
     await record_history(session, actor=principal.subject, client_id=client_id,
                          entity_type="client", entity_id=client_id, operation="create",
                          changes={"new": snap})
@@ -215,15 +249,19 @@ async def update_client(uow: UnitOfWork, principal: Principal, client_id: uuid.U
     changes = diff(row, data)
     if not changes:
         return client_id
-    await session.execute(
-        update(clients).where(clients.c.id == client_id, clients.c.version == version).values(
+    # one statement writes the change and returns the event's snapshot; the search document is
+    # rebuilt only when a column it is made of changed (not for notes, terms, group, …)
+    snap = await _update_returning_snapshot(session, update(clients).where(
+        clients.c.id == client_id, clients.c.version == version).values(
             **data, version=clients.c.version + 1, updated_at=func.now(),
             updated_by=principal.subject))
-    await refresh_search_document(session, client_id)
+    if changes_search(changes):
+        await refresh_search_document(session, client_id)
     await record_history(session, actor=principal.subject, client_id=client_id,
                          entity_type="client", entity_id=client_id, operation="update",
                          changes=changes)
-    await _event(uow, EVENT_UPDATED, client_id, changed=sorted(changes))
+    uow.record(DomainEvent(type=EVENT_UPDATED, subject=str(client_id),
+                           data={"client": snap, "changed": sorted(changes)}))
     await uow.commit()
     return client_id
 

@@ -26,6 +26,7 @@ slower). Terms shorter than two characters are refused (they match everything).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,17 @@ MIN_TERM = 2
 MAX_TERM = 200
 
 _REFRESH = text("SELECT crm_refresh_search(:id)")
+
+
+#: the client's columns ``crm_refresh_search`` reads (with its contact persons' names, phones and
+#: e-mails): a change to any other column (notes, terms, group, …) leaves the document as it is
+SEARCHED_COLUMNS = frozenset({"legal_name", "trade_name", "code", "eik", "vat_number", "phones",
+                              "emails"})
+
+
+def changes_search(changed: Iterable[str]) -> bool:
+    """Whether a change of these client columns changes the client's search document."""
+    return not SEARCHED_COLUMNS.isdisjoint(changed)
 
 
 async def refresh_search_document(session: AsyncSession, client_id: uuid.UUID) -> None:

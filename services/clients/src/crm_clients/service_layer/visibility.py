@@ -11,10 +11,11 @@ the inventory's commands). Every read
 of anything hanging off a client (addresses, contacts, bank accounts, contracts, history) goes
 through the client first.
 
-The rep's condition is built once, over bind parameters (:data:`ME`, :data:`NOW`,
-:data:`GRACE`): statements that use it as it is (``client_queries._VISIBLE_CLIENTS_BY_IDS``) are
-built and compiled once and take the rule's values as parameters (``rule.params``). The grace period
-has one source, the settings (``ACCESS_GRACE_HOURS``); every function takes it explicitly.
+The rep's condition is built once, over the kit's bind parameters of the rule
+(``crm_common.client_access.ME``, ``NOW``, ``GRACE``): statements that use it as it is
+(``client_queries._VISIBLE_CLIENTS_BY_IDS``) are built and compiled once and take the rule's
+values as parameters (``rule.params``). The grace period has one source, the settings
+(``ACCESS_GRACE_HOURS``); every function takes it explicitly.
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    DateTime,
-    Interval,
     RowMapping,
     bindparam,
     exists,
@@ -41,12 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_clients.adapters.tables import assets, clients, meeting_grants, placements
 from crm_common.auth import Principal
-from crm_common.client_access import standing_grant
-
-#: the rule's parameters: who asks, at which moment, with which grace period
-ME = bindparam("visible_me", type_=UUID(as_uuid=True))
-NOW = bindparam("visible_now", type_=DateTime(timezone=True))
-GRACE = bindparam("visible_grace", type_=Interval())
+from crm_common.client_access import GRACE, ME, NOW, standing_grant
 
 #: every client (managers, admins)
 EVERY_CLIENT: ColumnElement[bool] = true()

@@ -1,0 +1,185 @@
+"""updateClient's statements (issue 15): the event's snapshot comes from the UPDATE's RETURNING
+(the same snapshot the four reads after it made), and the search document is rebuilt only when a
+column it is made of changed."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from crm_clients.adapters.tables import clients
+from crm_clients.service_layer.client import client_snapshot
+
+from .conftest import EventTap, Service
+from .fragments import CREATE, UPDATE, company, fresh_eik
+
+pytestmark = pytest.mark.integration
+
+SEARCH = """query($s: String!) { clients(first: 5, filter: {search: $s}) {
+  edges { node { id } } } }"""
+
+
+async def _update(service: Service, variables: dict[str, Any]) -> tuple[dict[str, Any],
+                                                                        list[str]]:
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
+        if "outbox" not in statement and not statement.lstrip().upper().startswith(
+                ("SELECT 1", "LISTEN", "NOTIFY")):
+            seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        payload = (await service.data(service.token("manager"), UPDATE,
+                                      {"input": variables}))["updateClient"]
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    return payload, seen
+
+
+async def _stored(service: Service, client_id: str) -> tuple[dict[str, Any], str]:
+    engine = create_async_engine(service.settings.database_url)
+    try:
+        async with AsyncSession(engine) as session:
+            snap = await client_snapshot(session, uuid.UUID(client_id))
+            document = await session.scalar(select(clients.c.search_document).where(
+                clients.c.id == uuid.UUID(client_id)))
+        return snap, str(document)
+    finally:
+        await engine.dispose()
+
+
+async def test_the_event_snapshot_is_the_stored_dossier_and_notes_keep_the_search_document(
+        service: Service, tap: EventTap) -> None:
+    marker = uuid.uuid4().hex[:8]
+    eik = fresh_eik()
+    created = (await service.data(service.token("manager"), CREATE, {"input": company(
+        f"Снимка {marker} ООД", eik,
+        addresses=[{"kind": "OFFICE", "city": "София", "street": "ул. Шипка 1"},
+                   {"kind": "DELIVERY", "city": "Пловдив", "street": "бул. Марица 5"}],
+        contactPersons=[{"name": "Иван Петров", "phones": ["+359888123456"],
+                         "emails": ["ivan@example.bg"]}, {"name": "Мария Иванова"}],
+        bankAccounts=[{"iban": "BG80BNBG96611020345678", "bic": "BNBGBGSF"}]),
+    }))["createClient"]["client"]
+    cid = created["id"]
+    _, document_before = await _stored(service, cid)
+
+    payload, statements = await _update(service, {"id": cid, "version": 1,
+                                                  "notes": "само бележка"})
+    assert payload["userErrors"] == []
+    assert not [s for s in statements if "crm_refresh_search" in s]
+    # the client is not read again after its UPDATE (its snapshot comes back with it)
+    updates = [s for s in statements if s.lstrip().upper().startswith("UPDATE CLIENTS")]
+    assert len(updates) == 1 and "RETURNING" in updates[0]
+    # (the answer's loaders read the lists after the commit, by ANY(ids) and in their own order)
+    assert not [s for s in statements if s.lstrip().upper().startswith("SELECT") and (
+        "ORDER BY addresses.created_at, addresses.id" in s
+        or "ORDER BY bank_accounts.created_at, bank_accounts.id" in s)]
+
+    stored, document_after = await _stored(service, cid)
+    assert document_after == document_before
+    events = await tap.wait_for(lambda e: e["subject"] == cid
+                                and e["type"] == "crm.clients.client.updated")
+    assert events[0]["data"]["client"] == stored
+    assert events[0]["data"]["changed"] == ["notes"]
+    assert sorted(a["city"] for a in stored["addresses"]) == ["Пловдив", "София"]
+    assert len(stored["contactPersons"]) == 2 and len(stored["bankAccounts"]) == 1
+
+    # a searched column: the document is rebuilt and the new name is found
+    payload, statements = await _update(service, {"id": cid, "version": 2,
+                                                  "legalName": f"Преименувана {marker} ЕООД"})
+    assert payload["userErrors"] == []
+    assert len([s for s in statements if "crm_refresh_search" in s]) == 1
+    _, document_renamed = await _stored(service, cid)
+    assert "преименувана" in document_renamed and document_renamed != document_before
+    found = await service.data(service.token("manager"), SEARCH,
+                               {"s": f"Преименувана {marker}"})
+    assert [e["node"]["id"] for e in found["clients"]["edges"]] == [cid]
+    events = await tap.wait_for(lambda e: e["subject"] == cid and e["data"].get("changed")
+                                == ["legal_name"])
+    stored, _ = await _stored(service, cid)
+    assert events[0]["data"]["client"] == stored
+
+
+async def test_a_refused_update_changes_nothing_stored(service: Service) -> None:
+    created = (await service.data(service.token("manager"), CREATE, {"input": company(
+        f"Отказ {uuid.uuid4().hex[:8]}", fresh_eik())}))["createClient"]["client"]
+    cid = created["id"]
+    before = await _stored(service, cid)
+    for bad in ({"notes": "x" * 100_000}, {"legalName": ""}, {"legalName": "\x00злонамерено"},
+                {"eik": "123"}, {"phones": ["не е телефон"]}):
+        payload, _ = await _update(service, {"id": cid, "version": 1, **bad})
+        assert payload["userErrors"], bad
+        field = payload["userErrors"][0]["field"]
+        assert field[0] == "input" and len(field) >= 2, payload
+    assert await _stored(service, cid) == before
+    assert (await service.data(service.token("manager"), "query($id: ID!) { client(id: $id) "
+                               "{ version } }", {"id": cid}))["client"]["version"] == 1
+
+
+async def test_search_document_column_list_is_what_the_sql_function_reads(
+        service: Service) -> None:
+    """SEARCHED_COLUMNS must name every client column crm_refresh_search reads."""
+    from crm_clients.service_layer.search import SEARCHED_COLUMNS
+
+    engine = create_async_engine(service.settings.database_url)
+    try:
+        async with engine.connect() as conn:
+            body = await conn.scalar(text(
+                "SELECT prosrc FROM pg_proc WHERE proname = 'crm_refresh_search'"))
+    finally:
+        await engine.dispose()
+    assert body
+    read = {c.name for c in clients.columns
+            if f"c.{c.name}" in body or f"c2.{c.name}" in body}
+    read -= {"id", "search_names", "search_document"}
+    assert read == SEARCHED_COLUMNS
+
+
+async def test_a_client_without_children_snapshots_empty_lists(service: Service,
+                                                               tap: EventTap) -> None:
+    created = (await service.data(service.token("manager"), CREATE, {"input": company(
+        f"Без деца {uuid.uuid4().hex[:8]}")}))["createClient"]["client"]
+    cid = created["id"]
+    payload, _ = await _update(service, {"id": cid, "version": 1, "website": "https://x.bg"})
+    assert payload["userErrors"] == []
+    events = await tap.wait_for(lambda e: e["subject"] == cid
+                                and e["type"] == "crm.clients.client.updated")
+    stored, _ = await _stored(service, cid)
+    assert events[0]["data"]["client"] == stored
+    assert stored["addresses"] == stored["contactPersons"] == stored["bankAccounts"] == []
+
+
+async def test_create_snapshots_what_it_inserted_without_reading_it_back(
+        service: Service, tap: EventTap) -> None:
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        created = (await service.data(service.token("manager"), CREATE, {"input": company(
+            f"Нова {uuid.uuid4().hex[:8]} ЕООД", fresh_eik(),
+            addresses=[{"kind": "OFFICE", "city": "Варна", "street": "ул. Преслав 3"},
+                       {"kind": "BILLING", "city": "Русе", "street": "ул. Борисова 9"},
+                       {"kind": "DELIVERY", "city": "Бургас", "street": "ул. Оборище 1"}],
+            contactPersons=[{"name": f"Лице {i}"} for i in range(4)],
+            bankAccounts=[{"iban": "BG80BNBG96611020345678"}])}))["createClient"]
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert created["userErrors"] == []
+    cid = created["client"]["id"]
+    assert not [s for s in seen if s.lstrip().upper().startswith("SELECT") and (
+        "ORDER BY addresses.created_at, addresses.id" in s
+        or "ORDER BY contact_persons.created_at, contact_persons.id" in s)]
+    events = await tap.wait_for(lambda e: e["subject"] == cid
+                                and e["type"] == "crm.clients.client.created")
+    stored, _ = await _stored(service, cid)
+    assert events[0]["data"]["client"] == stored
+    assert len(stored["addresses"]) == 3 and len(stored["contactPersons"]) == 4
