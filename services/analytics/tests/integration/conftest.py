@@ -43,7 +43,7 @@ RUN = uuid.uuid4().hex[:10]
 QUEUE_PREFIX = f"test.{RUN}."
 QUEUES = [f"{QUEUE_PREFIX}analytics.{name}{suffix}"
           for name in ("erp-feed", "clients", "access-meetings", "access-employees")
-          for suffix in ("", ".dlq")]
+          for suffix in ("", ".retry", ".dlq")]
 
 pytestmark = pytest.mark.integration
 

@@ -117,7 +117,7 @@ async def exchange_name() -> AsyncIterator[str]:
     name = f"crm.events.test.{RUN}"
     yield name
     await delete_broker_objects(name, [QUEUE_PREFIX + q + suffix for q in QUEUES
-                                       for suffix in ("", ".dlq")])
+                                       for suffix in ("", ".retry", ".dlq")])
 
 
 @pytest.fixture(scope="session")
