@@ -103,16 +103,14 @@ async def _rabbitmqctl(*args: str) -> None:
     reason="CRM_TEST_BROKER_RESTART=0: do not restart the shared broker",
 )
 async def test_relay_keeps_going_across_a_broker_restart(db, rabbit, h, caplog):
+    """Every step waits on a condition, not a fixed time (it flaked on a loaded machine), and
+    both the relay and a consumer are back at work within 3 s of the broker's return (issue
+    14: it was 17.7 s for the relay and 10-16 s for the consumers, with a 30 s back-off cap)."""
     caplog.set_level(logging.INFO, logger="crm_common.messaging.relay")
     queue = f"{rabbit.prefix}.durable"
     await rabbit.bind_queue(queue, ["#"])  # durable quorum queue, bound before the restart
-    relay = OutboxRelay(
-        db,
-        rabbit.url,
-        rabbit.exchange,
-        idle_poll_seconds=0.5,
-        archive=False,
-        reconnect_max_seconds=1.0,
+    relay = OutboxRelay(  # the default reconnect back-off: what production runs
+        db, rabbit.url, rabbit.exchange, idle_poll_seconds=0.5, archive=False
     )
     written: list[str] = []
 
@@ -125,44 +123,59 @@ async def test_relay_keeps_going_across_a_broker_restart(db, rabbit, h, caplog):
         rabbit.exchange,
         service_name=f"{rabbit.prefix}.svc",
         dead_letter_exchange=rabbit.dlx,
-        reconnect_max_seconds=1.0,
     )
     runner.register("apply", [EVENT_TYPE], apply)
     rabbit.track(*runner.queue_names())
+    enough = asyncio.Event()
 
-    async def produce(count: int, pause: float) -> None:
-        for _ in range(count):
+    async def produce() -> None:  # commits throughout, until told to stop
+        while not enough.is_set():
             written.append(await write_thing(db, h, len(written)))
-            await asyncio.sleep(pause)
+            await asyncio.sleep(0.05)
 
+    loop = asyncio.get_running_loop()
     broker_stopped = False
     try:
         async with h.running(relay.run), h.running(runner.run):
             await h.wait_until(lambda: _true(relay.healthy and runner.attached), 10, "ready")
-            producer = asyncio.ensure_future(produce(30, 0.1))  # keeps writing throughout
-            await asyncio.sleep(0.5)
+            producer = asyncio.ensure_future(produce())
+            await h.wait_until(lambda: _true(len(written) >= 3), 10, "commits before the outage")
             broker_stopped = True
             await _rabbitmqctl("stop_app")
+            await h.wait_until(
+                lambda: _true(not relay.broker_connected and not runner.attached), 15, "outage seen"
+            )
             written_before_outage = len(written)
-            await asyncio.sleep(1.0)  # the broker is down; the service keeps committing
-            written_during_outage = len(written) - written_before_outage
+            await h.wait_until(  # the broker is down; the service keeps committing
+                lambda: _true(len(written) >= written_before_outage + 3), 15, "outage commits"
+            )
+            assert relay.database_ok and relay.details()["broker"] is False
             await _rabbitmqctl("start_app")
             await _rabbitmqctl("await_startup")
+            broker_up = loop.time()
             broker_stopped = False
+            await h.wait_until(
+                lambda: _true(relay.broker_connected and runner.attached), 30, "back at work"
+            )
+            back_after = loop.time() - broker_up
+            enough.set()
             await asyncio.wait_for(producer, timeout=30)
-            await produce(5, 0.0)
+            for _ in range(5):
+                written.append(await write_thing(db, h, len(written)))
             await h.wait_until(lambda: _eq(unpublished(db, h), 0), 45, "outbox drained")
             assert relay.healthy
-            await h.wait_until(lambda: _eq(_applied(db, h), 35), 30, "consumer applied all")
+            await h.wait_until(
+                lambda: _eq(_applied(db, h), len(written)), 30, "consumer applied all"
+            )
             assert runner.attached
     finally:
+        enough.set()
         if broker_stopped:
             await _rabbitmqctl("start_app")
             await _rabbitmqctl("await_startup")
     await rabbit.reset_connection()  # the test's own connection died with the broker
     received = {m.message_id for m in await rabbit.drain(queue)}
-    assert len(written) == 35
-    assert written_during_outage >= 3
+    assert back_after <= 3.0, f"relay and consumer back {back_after:.1f}s after the broker"
     connects = [r for r in caplog.records if "connected to broker" in r.getMessage()]
     assert len(connects) >= 2  # it really lost the broker and came back
     assert set(written) <= received, f"missing: {set(written) - received}"
@@ -172,7 +185,8 @@ async def test_relay_keeps_going_across_a_broker_restart(db, rabbit, h, caplog):
     async with db.connect() as conn:  # applied exactly once each, duplicates or not
         applied_ids = list(await conn.scalars(sa.select(h.applied.c.event_id)))
     assert sorted(applied_ids) == sorted(written)
-    print(f"restart test: {len(written)} events, {attempts} failed publish attempts recorded")
+    print(f"restart test: {len(written)} events, {attempts} failed publish attempts recorded, "
+          f"back {back_after:.2f}s after the broker")
 
 
 async def test_unroutable_event_is_not_marked_sent_and_is_retried(db, rabbit, h):

@@ -115,8 +115,10 @@ async def test_the_context_routes_and_checks_read_the_lifespan_state(
         assert (await http.get("/extra")).json() == {"service": "statetest", "store": "gridfs"}
         ready = await http.get("/readyz")
         assert ready.status_code == 200
-        assert ready.json()["checks"] == {"database": True, "broker": True, "consumers": True,
-                                          "store": True}
+        assert ready.json()["checks"] == {"database": True, "store": True}
+        details = await http.get("/healthz/details")
+        assert details.status_code == 200
+        assert details.json()["checks"] == {"database": True, "store": True}
     assert events == ["opened for statetest"]
 
 

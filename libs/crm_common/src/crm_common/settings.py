@@ -174,6 +174,8 @@ class Settings:
     access_grace_hours: float = 24.0
     #: prepended to the names of the queues this service consumes from (tests use their own)
     queue_prefix: str = ""
+    #: the direct exchange of the dead-letter, retry-return and replay routes (``crm.dlx``)
+    dead_letter_exchange: str = "crm.dlx"
 
     @property
     def development(self) -> bool:
@@ -229,6 +231,7 @@ class Settings:
             db_pool_size=env.integer("DB_POOL_SIZE", 20, min=1),
             access_grace_hours=env.number("ACCESS_GRACE_HOURS", 24.0, min=0),
             queue_prefix=env.text("QUEUE_PREFIX", ""),
+            dead_letter_exchange=env.text("DEAD_LETTER_EXCHANGE", "crm.dlx"),
         )
 
 
