@@ -327,7 +327,9 @@ class OutboxRelay:
             )
         except Exception as exc:
             log.debug("could not count the outbox backlog: %r", exc)
+            self._db_ok = False
             return
+        self._db_ok = True  # a database round trip, also while the broker is away
         self._deferred = deferred
         self._set_pending(pending)
 
