@@ -124,13 +124,13 @@ async def consume(url: str, broker: Broker, *, fail: bool, until: int,
     task = asyncio.ensure_future(runner.run(stop))
     try:
         async with asyncio.timeout(30):
-            while not runner.attached:
+            while not runner.attached:  # noqa: ASYNC110 - the runner connects in its task
                 await asyncio.sleep(0.05)
             if fail:
-                while await broker.count(dlq_name(broker.queue)) < until:
+                while await broker.count(dlq_name(broker.queue)) < until:  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
             else:
-                while len(applied) < until:
+                while len(applied) < until:  # noqa: ASYNC110 - applied by the runner's task
                     await asyncio.sleep(0.05)
     finally:
         stop.set()
