@@ -231,7 +231,7 @@ class Service:
         assert self.server.started, "tasks service did not start"
 
         async def ready() -> bool:  # consumers attached: their queues exist and are bound
-            return (await self.client.get(f"{self.url}/readyz")).status_code == 200
+            return (await self.client.get(f"{self.url}/healthz/details")).status_code == 200
 
         await wait_until(ready, within=30)
 
