@@ -58,6 +58,23 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextlib.asynccontextmanager
+async def _serving(app: Any, port: int) -> AsyncIterator[str]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                                           access_log=False, lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    assert server.started
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=20)
+
+
 @pytest.fixture
 async def served(engine: AsyncEngine) -> AsyncIterator[tuple[str, list[str]]]:
     port = _free_port()
@@ -87,19 +104,8 @@ async def served(engine: AsyncEngine) -> AsyncIterator[tuple[str, list[str]]]:
         settings, strawberry.federation.Schema(query=Query), make_context=make_context,
         extra_routes=[Route("/extra", extra)], extra_lifespan=own,
         ready_checks={"store": store_ready})
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    assert server.started
-    try:
-        yield f"http://127.0.0.1:{port}", events
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=20)
+    async with _serving(app, port) as url:
+        yield url, events
     assert events == ["opened for statetest", "closed"]
 
 
@@ -126,23 +132,6 @@ def test_outside_a_lifespan_there_is_no_runtime() -> None:
     request = Request({"type": "http", "state": {}})
     with pytest.raises(RuntimeError, match="no runtime in the lifespan state"):
         runtime_of(request)
-
-
-@contextlib.asynccontextmanager
-async def _serving(app: Any, port: int) -> AsyncIterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    assert server.started
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=20)
 
 
 CLOSED_BROKER = "amqp://guest:guest@127.0.0.1:1/"  # nothing listens there
