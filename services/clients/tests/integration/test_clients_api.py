@@ -292,7 +292,8 @@ async def test_health_readiness_and_metrics(service: Service) -> None:
     assert alive.status_code == 200 and alive.json()["status"] == "alive"
     ready = await service.client.get(f"{service.url}/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": True}  # the broker is no part of readiness
+    # the broker is no part of readiness; MongoDB (the inventory's files) is
+    assert ready.json()["checks"] == {"database": True, "mongodb": True}
     for _ in range(200):  # the relay and the consumers connect in the background
         details = await service.client.get(f"{service.url}/healthz/details")
         if details.status_code == 200:
