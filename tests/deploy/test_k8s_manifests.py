@@ -334,8 +334,15 @@ def test_every_deployment_has_a_pdb_and_an_hpa() -> None:
 # ---------------------------------------------------------------------------------- services
 
 
-SERVICE_DEPLOYMENTS = [d for d in DEPLOYMENTS if not _is_gateway(d)]
+def _component(dep: dict) -> str:
+    return str(dep["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/component"))
+
+
+#: the services' API Deployments (the relays, `<service>-relay`, are checked on their own below)
+SERVICE_DEPLOYMENTS = [d for d in DEPLOYMENTS if not _is_gateway(d) and _component(d) != "relay"]
 SERVICE_IDS = [d["metadata"]["name"] for d in SERVICE_DEPLOYMENTS]
+RELAY_DEPLOYMENTS = [d for d in DEPLOYMENTS if _component(d) == "relay"]
+RELAY_IDS = [d["metadata"]["name"] for d in RELAY_DEPLOYMENTS]
 
 
 def _pyproject(service: str) -> dict:
@@ -525,6 +532,70 @@ def test_network_policies_admit_only_the_gateway_to_services() -> None:
                 for port in rule["ports"]:
                     assert _container_port(_main(dep), port["port"]) is not None, port
         assert from_gateway
+
+
+def test_every_service_has_a_relay_deployment_and_its_api_runs_none() -> None:
+    """Issue 14: the relay as its own process (``crm-<service> relay``), API replicas with
+    ``RUN_RELAY=false``."""
+    relays = {d["metadata"]["name"]: d for d in RELAY_DEPLOYMENTS}
+    assert set(relays) == {f"{d['metadata']['name']}-relay" for d in SERVICE_DEPLOYMENTS}
+    for api in SERVICE_DEPLOYMENTS:
+        name = api["metadata"]["name"]
+        api_env = {e["name"]: e for e in _main(api)["env"]}
+        assert api_env["RUN_RELAY"]["value"] == "false", name
+        relay = relays[f"{name}-relay"]
+        container = _main(relay)
+        assert container["args"] == ["relay"]
+        assert "command" not in container, "the image's entry point is crm-<service>"
+        assert container["image"] == _main(api)["image"], "the relay of the code that serves"
+        assert not _pod(relay).get("initContainers"), "the API Deployment migrates"
+        assert _pod(relay)["serviceAccountName"] == _pod(api)["serviceAccountName"]
+        env = {e["name"]: e for e in container["env"]}
+        for var in ("DATABASE_URL", "AMQP_URL", "EVENTS_EXCHANGE", "CRM_ENV"):
+            assert env[var].get("valueFrom") == api_env[var].get("valueFrom"), (name, var)
+        assert "RUN_RELAY" not in env, "the relay process does not read it"
+        assert env["SERVICE_PORT"]["value"] == api_env["SERVICE_PORT"]["value"]
+        labels = relay["spec"]["template"]["metadata"]["labels"]
+        assert not any(_matches(svc["spec"]["selector"], labels) for svc in _of_kind("Service")), \
+            "no Service may send API traffic to a relay"
+
+
+def test_network_policies_admit_only_monitoring_to_relays() -> None:
+    policies = _of_kind("NetworkPolicy")
+    for dep in RELAY_DEPLOYMENTS:
+        labels = dep["spec"]["template"]["metadata"]["labels"]
+        selecting = [p for p in policies if p["spec"]["podSelector"]
+                     and _matches(p["spec"]["podSelector"]["matchLabels"], labels)]
+        assert selecting, f"no policy admits Prometheus to {dep['metadata']['name']}"
+        for policy in selecting:
+            for rule in policy["spec"]["ingress"]:
+                for peer in rule["from"]:
+                    assert peer == {"namespaceSelector": {"matchLabels": {
+                        "kubernetes.io/metadata.name": "monitoring"}}}, peer
+                for port in rule["ports"]:
+                    assert _container_port(_main(dep), port["port"]) is not None, port
+
+
+def test_the_alert_rules_watch_metrics_the_services_export() -> None:
+    path = ROOT / "deploy" / "monitoring" / "crm-events.rules.yaml"
+    (rule,) = _load(path)
+    assert rule["kind"] == "PrometheusRule"
+    assert rule["apiVersion"] == "monitoring.coreos.com/v1"
+    exported = set(re.findall(
+        r'(?:Gauge|Counter|Histogram)\(\s*"(crm_\w+)"',
+        (ROOT / "libs/crm_common/src/crm_common/metrics.py").read_text()))
+    alerts = [r for group in rule["spec"]["groups"] for r in group["rules"]]
+    names = {a["alert"] for a in alerts}
+    assert {"CrmRelayBrokerDown", "CrmOutboxBacklogGrowing", "CrmRelayLagHigh",
+            "CrmConsumersDetached", "CrmDeadLetters"} <= names
+    for alert in alerts:
+        used = set(re.findall(r"\bcrm_\w+", alert["expr"]))
+        assert used, alert["alert"]
+        for metric in used:  # a histogram's series end in _bucket, _sum, _count
+            base = re.sub(r"_(bucket|sum|count)$", "", metric)
+            assert base in exported or metric in exported, (alert["alert"], metric, exported)
+        assert alert["labels"]["severity"] in {"warning", "critical"}
+        assert alert["annotations"]["summary"]
 
 
 def test_the_ingress_routes_the_api_and_the_public_routes() -> None:

@@ -132,7 +132,8 @@ def platform() -> Iterator[Platform]:
             subprocess.run([sys.executable, "-m", _module(service), "migrate"], env=env,
                            check=True)
             start(service.name, [sys.executable, "-m", _module(service), "serve"], env,
-                  f"http://127.0.0.1:{ports[service.name]}/readyz")
+                  # all of it up, consumers attached: their queues exist before the tests
+                  f"http://127.0.0.1:{ports[service.name]}/healthz/details")
             gateway_env[service.url_env] = f"http://127.0.0.1:{ports[service.name]}/graphql"
         start("gateway", *gateway_launch(ROOT, gateway_port, gateway_env),
               f"http://127.0.0.1:{gateway_port}/readiness")

@@ -266,3 +266,18 @@ def test_workers_serve_and_exactly_one_runs_the_background_work(tmp_path: Path) 
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_relay_runs_the_relay_app_under_uvicorn(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+    from starlette.applications import Starlette
+
+    ran: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: ran.append({"app": app, **kw}))
+    assert _cli(tmp_path, SERVICE_PORT="8187").main(["relay"]) == 0
+    assert isinstance(ran[0]["app"], Starlette) and ran[0]["port"] == 8187
+    paths = {route.path for route in ran[0]["app"].routes}
+    assert paths == {"/healthz", "/healthz/details", "/readyz", "/metrics"}
+    with pytest.raises(ValueError, match="relay"):
+        _cli(tmp_path, Command("relay", "mine", lambda args: None)).parser()

@@ -309,3 +309,75 @@ async def test_runner_purges_the_inbox_periodically(db, h):
         assert not runner.attached
     assert metric("crm_inbox_purged_total", service=service) == len(old) + 1
     assert metric("crm_broker_connected", service=service, role="consumer") == 0
+
+
+async def test_fifty_poison_messages_do_not_hold_up_a_good_one(db, rabbit, h):
+    """Retries wait in the retry queue, not in a prefetch slot (issue 14, "poison never
+    blocks"): with prefetch 16 and a 5 s back-off, 50 poison messages used to stall the good
+    one for several back-off waves; now it is applied within a second."""
+    tries: dict[str, int] = {}
+
+    async def handler(session: AsyncSession, env: dict) -> None:
+        await session.execute(sa.insert(h.applied).values(event_id=env["id"], consumer="p"))
+        if env["type"].endswith(".failed"):
+            tries[env["id"]] = tries.get(env["id"], 0) + 1
+            raise RuntimeError("poison")
+
+    runner = ConsumerRunner(
+        db, rabbit.url, rabbit.exchange, service_name=f"{rabbit.prefix}.svc", max_attempts=3,
+        prefetch=16, dead_letter_exchange=rabbit.dlx, retry_backoff_seconds=5.0,
+        max_retry_backoff_seconds=5.0,
+    )
+    queue = runner.register("poison", ["crm.test.#"], handler)
+    rabbit.track(*runner.queue_names())
+    poisons = [envelope("crm.test.thing.failed", n) for n in range(50)]
+    good = envelope("crm.test.thing.created", 100)
+    loop = asyncio.get_running_loop()
+    async with h.running(runner.run):
+        await h.wait_until(lambda: _true(runner.attached), 10, "consumer attached")
+        for env in poisons:
+            await publish(rabbit, env)
+        await publish(rabbit, good)
+        sent = loop.time()
+        await h.wait_until(lambda: _eq(count_applied(db, h, event_id=good["id"]), 1), 10, "good")
+        waited = loop.time() - sent
+        assert waited <= 1.0, f"the good event waited {waited:.2f}s behind the poison"
+        # every poison message was tried once and now waits in the retry queue, acknowledged
+        await h.wait_until(lambda: _true(len(tries) == 50), 5, "first tries")
+        assert await rabbit.count(queue) == 0
+        assert await rabbit.count(f"{queue}.retry") == 50
+    assert all(n == 1 for n in tries.values())
+
+
+async def test_a_retried_message_comes_back_after_its_delay_and_dead_letters_at_the_limit(
+        db, rabbit, h):
+    seen: list[float] = []
+
+    async def handler(session: AsyncSession, env: dict) -> None:
+        seen.append(asyncio.get_running_loop().time())
+        raise RuntimeError("always fails")
+
+    runner = ConsumerRunner(
+        db, rabbit.url, rabbit.exchange, service_name=f"{rabbit.prefix}.svc", max_attempts=3,
+        dead_letter_exchange=rabbit.dlx, retry_backoff_seconds=0.3,
+        max_retry_backoff_seconds=0.4,
+    )
+    queue = runner.register("retry", ["crm.test.#"], handler)
+    rabbit.track(*runner.queue_names())
+    poison = envelope("crm.test.thing.failed", 1)
+    async with h.running(runner.run):
+        await h.wait_until(lambda: _true(runner.attached), 10, "consumer attached")
+        await publish(rabbit, poison)
+        await h.wait_until(lambda: _eq(rabbit.count(dlq_name(queue)), 1), 15, "dead-lettered")
+        depths = await runner.measure_dlq_depth()
+    assert len(seen) == 3  # exactly max_attempts tries
+    gaps = [b - a for a, b in zip(seen, seen[1:], strict=False)]
+    assert gaps[0] >= 0.25 and gaps[1] >= 0.35, gaps  # 0.3 s, then 0.4 s (capped)
+    assert depths == {dlq_name(queue): 1}
+    assert metric("crm_dlq_depth", service=runner.service_name, queue=dlq_name(queue)) == 1
+    (dead,) = await rabbit.drain(dlq_name(queue))
+    assert dead.message_id == poison["id"]
+    assert dead.headers["x-crm-attempts"] == 2
+    assert dead.headers["x-death"][0]["queue"] == queue
+    assert dead.headers["x-death"][0]["reason"] == "rejected"
+    assert await rabbit.count(f"{queue}.retry") == 0

@@ -103,16 +103,14 @@ async def _rabbitmqctl(*args: str) -> None:
     reason="CRM_TEST_BROKER_RESTART=0: do not restart the shared broker",
 )
 async def test_relay_keeps_going_across_a_broker_restart(db, rabbit, h, caplog):
+    """Every step waits on a condition, not a fixed time (it flaked on a loaded machine), and
+    both the relay and a consumer are back at work within 3 s of the broker's return (issue
+    14: it was 17.7 s for the relay and 10-16 s for the consumers, with a 30 s back-off cap)."""
     caplog.set_level(logging.INFO, logger="crm_common.messaging.relay")
     queue = f"{rabbit.prefix}.durable"
     await rabbit.bind_queue(queue, ["#"])  # durable quorum queue, bound before the restart
-    relay = OutboxRelay(
-        db,
-        rabbit.url,
-        rabbit.exchange,
-        idle_poll_seconds=0.5,
-        archive=False,
-        reconnect_max_seconds=1.0,
+    relay = OutboxRelay(  # the default reconnect back-off: what production runs
+        db, rabbit.url, rabbit.exchange, idle_poll_seconds=0.5, archive=False
     )
     written: list[str] = []
 
@@ -125,44 +123,59 @@ async def test_relay_keeps_going_across_a_broker_restart(db, rabbit, h, caplog):
         rabbit.exchange,
         service_name=f"{rabbit.prefix}.svc",
         dead_letter_exchange=rabbit.dlx,
-        reconnect_max_seconds=1.0,
     )
     runner.register("apply", [EVENT_TYPE], apply)
     rabbit.track(*runner.queue_names())
+    enough = asyncio.Event()
 
-    async def produce(count: int, pause: float) -> None:
-        for _ in range(count):
+    async def produce() -> None:  # commits throughout, until told to stop
+        while not enough.is_set():
             written.append(await write_thing(db, h, len(written)))
-            await asyncio.sleep(pause)
+            await asyncio.sleep(0.05)
 
+    loop = asyncio.get_running_loop()
     broker_stopped = False
     try:
         async with h.running(relay.run), h.running(runner.run):
             await h.wait_until(lambda: _true(relay.healthy and runner.attached), 10, "ready")
-            producer = asyncio.ensure_future(produce(30, 0.1))  # keeps writing throughout
-            await asyncio.sleep(0.5)
+            producer = asyncio.ensure_future(produce())
+            await h.wait_until(lambda: _true(len(written) >= 3), 10, "commits before the outage")
             broker_stopped = True
             await _rabbitmqctl("stop_app")
+            await h.wait_until(
+                lambda: _true(not relay.broker_connected and not runner.attached), 15, "outage seen"
+            )
             written_before_outage = len(written)
-            await asyncio.sleep(1.0)  # the broker is down; the service keeps committing
-            written_during_outage = len(written) - written_before_outage
+            await h.wait_until(  # the broker is down; the service keeps committing
+                lambda: _true(len(written) >= written_before_outage + 3), 15, "outage commits"
+            )
+            assert relay.database_ok and relay.details()["broker"] is False
             await _rabbitmqctl("start_app")
             await _rabbitmqctl("await_startup")
+            broker_up = loop.time()
             broker_stopped = False
+            await h.wait_until(
+                lambda: _true(relay.broker_connected and runner.attached), 30, "back at work"
+            )
+            back_after = loop.time() - broker_up
+            enough.set()
             await asyncio.wait_for(producer, timeout=30)
-            await produce(5, 0.0)
+            for _ in range(5):
+                written.append(await write_thing(db, h, len(written)))
             await h.wait_until(lambda: _eq(unpublished(db, h), 0), 45, "outbox drained")
             assert relay.healthy
-            await h.wait_until(lambda: _eq(_applied(db, h), 35), 30, "consumer applied all")
+            await h.wait_until(
+                lambda: _eq(_applied(db, h), len(written)), 30, "consumer applied all"
+            )
             assert runner.attached
     finally:
+        enough.set()
         if broker_stopped:
             await _rabbitmqctl("start_app")
             await _rabbitmqctl("await_startup")
     await rabbit.reset_connection()  # the test's own connection died with the broker
     received = {m.message_id for m in await rabbit.drain(queue)}
-    assert len(written) == 35
-    assert written_during_outage >= 3
+    assert back_after <= 3.0, f"relay and consumer back {back_after:.1f}s after the broker"
     connects = [r for r in caplog.records if "connected to broker" in r.getMessage()]
     assert len(connects) >= 2  # it really lost the broker and came back
     assert set(written) <= received, f"missing: {set(written) - received}"
@@ -172,7 +185,8 @@ async def test_relay_keeps_going_across_a_broker_restart(db, rabbit, h, caplog):
     async with db.connect() as conn:  # applied exactly once each, duplicates or not
         applied_ids = list(await conn.scalars(sa.select(h.applied.c.event_id)))
     assert sorted(applied_ids) == sorted(written)
-    print(f"restart test: {len(written)} events, {attempts} failed publish attempts recorded")
+    print(f"restart test: {len(written)} events, {attempts} failed publish attempts recorded, "
+          f"back {back_after:.2f}s after the broker")
 
 
 async def test_unroutable_event_is_not_marked_sent_and_is_retried(db, rabbit, h):
@@ -419,3 +433,124 @@ async def test_relay_metrics_follow_publishes_and_refusals(db, rabbit, h):
         await h.wait_until(all_published, 10, "published counted, backlog 0")
     assert metric("crm_broker_connected", service=service, role="relay") == 0
     assert len(await rabbit.drain(queue)) == 3
+
+
+# -- keeping up (issue 14) -------------------------------------------------------------------
+
+
+async def write_many(db: AsyncEngine, h, first: int, count: int) -> list[str]:
+    """``count`` business rows and their events in one transaction; the event ids in order."""
+    ids = []
+    async with AsyncSession(db) as session:
+        envelopes = []
+        for n in range(first, first + count):
+            await session.execute(sa.insert(h.things).values(id=n, name=f"thing {n}"))
+            envelopes.append(to_cloudevent(
+                DomainEvent(EVENT_TYPE, str(n % 7), {"n": n}), source="crm/test",
+                actor_id="tester"))
+        await write_to_outbox(session, envelopes)
+        await session.commit()
+        ids = [e["id"] for e in envelopes]
+    return ids
+
+
+class CountingRelay(OutboxRelay):
+    """Observes how many publishes wait for their confirm at once."""
+
+    in_flight = 0
+    most_in_flight = 0
+
+    async def _publish(self, stored, routing_key):  # type: ignore[no-untyped-def]
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await super()._publish(stored, routing_key)
+        finally:
+            self.in_flight -= 1
+
+
+async def test_a_burst_is_published_with_many_confirms_in_flight_and_in_commit_order(
+        db, rabbit, h):
+    """It used to await each confirm before the next publish (one in flight: ~25-50 events/s
+    under load); a batch now goes out whole and waits for its confirms together."""
+    queue = f"{rabbit.prefix}.burst"
+    await rabbit.bind_queue(queue, ["#"])
+    ids = await write_many(db, h, 0, 1200)
+    relay = CountingRelay(db, rabbit.url, rabbit.exchange, idle_poll_seconds=60.0, archive=False,
+                          batch_size=500)
+    async with h.running(relay.run):
+        await h.wait_until(lambda: _eq(unpublished(db, h), 0), 60, "burst published")
+    assert relay.most_in_flight >= 400, relay.most_in_flight
+    received = [m.message_id for m in await rabbit.drain(queue)]
+    assert received == ids  # every one, once, in commit order (so per aggregate too)
+
+
+async def test_the_backlog_gauge_is_kept_from_the_cycles_not_counted_in_each(
+        db, rabbit, h, monkeypatch):
+    """It counted the whole backlog (``SELECT count``) after every wake-up: ~2-3 ms of CPU per
+    event. Now one count at start-up, then only every ``backlog_refresh_seconds``."""
+    from crm_common.messaging import relay as relay_module
+
+    counts = 0
+    real_count = relay_module.count_backlog
+
+    async def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal counts
+        counts += 1
+        return await real_count(*args, **kwargs)
+
+    monkeypatch.setattr(relay_module, "count_backlog", counting)
+    service = f"{rabbit.prefix}.gauge"
+    queue = f"{rabbit.prefix}.gauge"
+    await rabbit.bind_queue(queue, ["#"])
+    await write_many(db, h, 0, 3)  # waiting before the relay starts: the first count sees them
+    relay = OutboxRelay(db, rabbit.url, rabbit.exchange, idle_poll_seconds=60.0, archive=False,
+                        service_name=service, backlog_refresh_seconds=3600.0)
+    async with h.running(relay.run):
+        await h.wait_until(lambda: _eq(unpublished(db, h), 0), 10, "first rows")
+        for n in range(3, 23):  # 20 commits, each its own wake-up
+            await write_thing(db, h, n)
+        await h.wait_until(lambda: _eq(rabbit.count(queue), 23), 15, "all published")
+        await h.wait_until(
+            lambda: _true(metric("crm_outbox_pending", service=service) == 0), 5, "gauge 0")
+    assert counts == 1
+
+
+async def test_notifies_arriving_together_are_taken_in_one_cycle(db, rabbit, h):
+    queue = f"{rabbit.prefix}.coalesce"
+    await rabbit.bind_queue(queue, ["#"])
+    batches: list[int] = []
+
+    class Observed(OutboxRelay):
+        async def _publish_batch(self) -> tuple[int, int]:
+            selected, published = await super()._publish_batch()
+            if selected:
+                batches.append(selected)
+            return selected, published
+
+    relay = Observed(db, rabbit.url, rabbit.exchange, idle_poll_seconds=60.0, archive=False,
+                     notify_coalesce_seconds=0.5)
+    async with h.running(relay.run):
+        await h.wait_until(lambda: _true(relay.healthy and relay.listening), 10, "listening")
+        for n in range(20):  # 20 commits, 20 NOTIFYs, well within the coalescing window
+            await write_thing(db, h, n)
+        await h.wait_until(lambda: _eq(rabbit.count(queue), 20), 15, "all published")
+    assert sum(batches) == 20
+    assert len(batches) <= 10, batches  # not one cycle per NOTIFY
+
+
+async def test_a_database_failure_is_not_reported_as_the_broker(rabbit, h, engine):
+    """The relay's health said "broker: false" when the database round trip failed."""
+    missing = create_async_engine(engine.url.set(database="crm_relay_no_such_database"))
+    relay = OutboxRelay(missing, rabbit.url, rabbit.exchange, idle_poll_seconds=0.2,
+                        archive=False)
+    try:
+        async with h.running(relay.run):
+            await h.wait_until(
+                lambda: _true(relay.details()["lastErrorSide"] == "database"), 10, "db failure")
+            details = relay.details()
+            assert details["broker"] is True and details["database"] is False
+            assert "crm_relay_no_such_database" in details["lastError"]
+            assert not relay.healthy
+    finally:
+        await missing.dispose()

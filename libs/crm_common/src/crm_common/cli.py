@@ -1,5 +1,5 @@
-"""The command line of every service: ``crm-<service> serve | migrate | sdl`` plus the service's
-own sub-commands, declared once in the service's ``cli.py``::
+"""The command line of every service: ``crm-<service> serve | relay | migrate | sdl | dlq`` plus
+the service's own sub-commands, declared once in the service's ``cli.py``::
 
     cli = ServiceCli(name="clients", default_port=8101, migrations=HERE / "migrations",
                      build_schema=build_schema, create_app=create_app,
@@ -9,10 +9,16 @@ own sub-commands, declared once in the service's ``cli.py``::
 
 ``serve`` reads the settings (``Settings.from_env``) and runs the app under uvicorn, in
 ``WEB_CONCURRENCY`` worker processes (default 1; see :meth:`ServiceCli.serve` for how the relay,
-the consumers and the scheduled jobs stay in one of them); ``migrate``
-needs only ``DATABASE_URL``; ``sdl`` prints the subgraph SDL. A command's ``run(args)`` may be
-a coroutine function (run with ``asyncio.run``); what it returns is printed: a string as it is,
-a mapping or a list as JSON, anything else through ``str``, None not at all. Bad arguments exit
+the consumers and the scheduled jobs stay in one of them); ``relay`` runs the outbox relay
+alone, with ``/healthz``, ``/readyz``, ``/healthz/details`` and ``/metrics`` on ``SERVICE_PORT``
+(``crm_common.service.create_relay_app``; the API replicas then run with ``RUN_RELAY=false``);
+``migrate`` needs only ``DATABASE_URL``; ``sdl`` prints the subgraph SDL; ``dlq list [--limit N]``
+prints (JSON) what the service's dead-letter queues hold and ``dlq replay [--id ID ...]`` sends
+all of it, or the events with those ids, back to their queues through the dead-letter exchange of
+the settings (``DEAD_LETTER_EXCHANGE``) — ``crm_common.messaging.dlq``; an id that is in no DLQ
+exits with status 1. A command's ``run(args)`` may be a coroutine function (run with
+``asyncio.run``); what it returns is printed: a string as it is, a mapping or a list as JSON,
+anything else through ``str``, None not at all. Bad arguments exit
 with status 2 (argparse), a bad setting with status 2 and one line naming the variable.
 """
 
@@ -35,6 +41,15 @@ from typing import Any
 from crm_common.settings import Settings, SettingsError, database_url
 
 Runner = Callable[[argparse.Namespace], Any]
+#: the commands of every service (a service's own may not take these names)
+BUILT_IN = frozenset({"serve", "relay", "migrate", "sdl", "dlq"})
+
+
+def _positive(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 #: set by ``serve`` for its worker processes: the ``module:attribute`` of the ServiceCli, and the
 #: directory of the lock that elects the one worker running the background work
@@ -121,14 +136,66 @@ class ServiceCli:
         uvicorn.run("crm_common.cli:worker_app", factory=True,
                     workers=settings.web_concurrency, **options)
 
+    def relay(self) -> None:
+        import uvicorn
+
+        from crm_common.service import create_relay_app
+
+        settings = self.settings()
+        uvicorn.run(create_relay_app(settings), host=settings.host, port=settings.port,
+                    log_config=None, access_log=False, lifespan="on")
+
+    def work_queues(self, settings: Settings) -> list[str]:
+        """The queues the service's consumers declare (from the consumer set-up the app was
+        built with; nothing is connected)."""
+        from crm_common.db import make_engine, make_reader, make_session_factory
+        from crm_common.service import Runtime, consumer_runner
+
+        app = self.create_app(settings)
+        setup = getattr(getattr(getattr(app, "app", app), "state", None), "consumer_setup", None)
+        if setup is None:
+            return []
+        engine = make_engine(settings.database_url)  # never connects: nothing runs
+        runtime = Runtime(settings, engine, make_session_factory(engine), make_reader(engine))
+        runner = consumer_runner(settings, engine)
+        setup(runner, runtime)
+        return runner.work_queue_names()
+
+    async def dlq(self, args: argparse.Namespace) -> int:
+        from crm_common.messaging.dlq import list_dead_letters, replay_dead_letters
+
+        settings = self.settings()
+        queues = self.work_queues(settings)
+        if args.dlq_command == "list":
+            _print(await list_dead_letters(settings.amqp_url, queues, limit=args.limit))
+            return 0
+        ids = args.ids or None
+        replayed = await replay_dead_letters(settings.amqp_url, queues,
+                                             settings.dead_letter_exchange, ids=ids)
+        _print(replayed)
+        missing = sorted(set(ids or ()) - {m["id"] for m in replayed})
+        if missing:
+            sys.stderr.write(f"{self.prog}: not in any dead-letter queue: {', '.join(missing)}\n")
+            return 1
+        return 0
+
     def parser(self) -> argparse.ArgumentParser:
         parser = argparse.ArgumentParser(prog=self.prog)
         sub = parser.add_subparsers(dest="command", required=True)
         sub.add_parser("serve", help=self.serve_help)
+        sub.add_parser("relay", help="run the outbox relay alone (API replicas: RUN_RELAY=false)")
         sub.add_parser("migrate", help="create the database if missing and migrate it to head")
         sub.add_parser("sdl", help="print the subgraph SDL")
+        dlq = sub.add_parser("dlq", help="list or replay the dead-letter queues' messages")
+        dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True)
+        listing = dlq_sub.add_parser("list", help="print the dead-lettered messages (JSON)")
+        listing.add_argument("--limit", type=_positive, default=1000,
+                             help="at most this many per queue (1000)")
+        replay = dlq_sub.add_parser("replay", help="send dead-lettered messages back")
+        replay.add_argument("--id", dest="ids", action="append", metavar="EVENT_ID",
+                            help="only this event (repeatable); all of them without it")
         for command in self.commands:
-            if command.name in {"serve", "migrate", "sdl"}:
+            if command.name in BUILT_IN:
                 raise ValueError(f"{command.name} is a command of every service")
             own = sub.add_parser(command.name, help=command.help)
             if command.arguments is not None:
@@ -147,6 +214,11 @@ class ServiceCli:
         if args.command == "serve":
             self.serve()
             return 0
+        if args.command == "relay":
+            self.relay()
+            return 0
+        if args.command == "dlq":
+            return asyncio.run(self.dlq(args))
         if args.command == "migrate":
             self.migrate()
             return 0

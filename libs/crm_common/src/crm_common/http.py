@@ -76,7 +76,8 @@ class ServiceMiddleware:
         cid = accept_or_new(_header(scope, b"x-correlation-id"))
         token = correlation_id.set(cid)
         path: str = scope.get("path", "")
-        metric_path = path if path in {"/graphql", "/healthz", "/readyz", "/metrics"} else "other"
+        metric_path = path if path in {"/graphql", "/healthz", "/healthz/details", "/readyz",
+                                       "/metrics"} else "other"
         started = time.perf_counter()
         status_holder = {"status": 500}
 

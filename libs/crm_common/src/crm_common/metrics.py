@@ -20,6 +20,10 @@ label. Event plumbing (see docs/events.md, "Metrics"):
     (``role="consumer"``) are attached to every queue; evaluated at scrape time.
 ``crm_outbox_purged_total{service}`` / ``crm_inbox_purged_total{service}``
     Rows deleted by the retention purges.
+``crm_dlq_depth{service,queue}``
+    Messages in each dead-letter queue of the service's consumers.
+``crm_outbox_relay_lag_seconds{service}``
+    Histogram: from an event's outbox row (written in the business transaction) to its confirm.
 """
 
 from __future__ import annotations
@@ -68,6 +72,17 @@ OUTBOX_PURGED = Counter(
     "crm_outbox_purged_total", "Published outbox rows deleted by retention", ["service"]
 )
 INBOX_PURGED = Counter("crm_inbox_purged_total", "Inbox rows deleted by retention", ["service"])
+DLQ_DEPTH = Gauge(
+    "crm_dlq_depth",
+    "Messages in a dead-letter queue (read by the consumers every 30 s while attached)",
+    ["service", "queue"],
+)
+RELAY_LAG = Histogram(
+    "crm_outbox_relay_lag_seconds",
+    "From an event's commit (its outbox row's created_at) to the broker's confirm of it",
+    ["service"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
 
 
 async def metrics_endpoint(_request: Request) -> Response:

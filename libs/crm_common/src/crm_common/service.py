@@ -1,5 +1,18 @@
 """Builds a service's ASGI app: GraphQL, health, metrics, relay and consumers in one lifespan.
 
+Health (decision, issue 14): ``/healthz`` says the process is alive; ``/readyz`` says it can serve
+requests — its database answers, plus the service's own ``ready_checks`` (the tasks service's
+file store) — and is what Kubernetes' readiness probe reads. The broker is *not* part of it:
+mutations keep succeeding through the outbox while RabbitMQ is away, so a broker outage must not
+take every pod out of its Service. ``/healthz/details`` reports everything, each part on its own
+— the database, the relay (its database and broker sides separately, backlog, last error), the
+consumers (attached or not), the own checks — answering 200 when all are well and 503 otherwise;
+it is for operators and for start-up tooling that must wait for the consumers' queues to exist
+(``./crm up``, the end-to-end tests), never a probe. The same states are metrics (``/metrics``).
+
+:func:`create_relay_app` is the process ``crm-<service> relay`` runs (the relay alone, with the
+same health routes and metrics), so that API replicas can run with ``RUN_RELAY=false``.
+
 A service's ``app.py`` calls :func:`create_service_app` with its settings, its schema and two
 callbacks (the per-request GraphQL context, and the consumer registrations). Resources (engine,
 broker connections) are created in the lifespan and handed down through the lifespan state, as
@@ -13,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -143,7 +157,8 @@ def create_service_app(
     route enforces its own limit while reading);
     ``ready_checks`` are more dependencies ``/readyz`` reports (name → async check of the
     request, returning True when usable; an exception or 2 s without an answer counts as not
-    ready)."""
+    ready). The consumer set-up is kept in the app's state (``consumer_setup``) for the
+    command line's ``dlq`` tools."""
     configure_logging(settings.service_name, settings.log_level)
     verifier = TokenVerifier(settings.jwt_public_key, settings.jwt_issuer, settings.jwt_audience)
     graphql_app = _GraphQLApp(schema, make_context, settings.development)
@@ -153,19 +168,10 @@ def create_service_app(
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         runtime = Runtime(settings, engine, make_session_factory(engine), make_reader(engine))
         if settings.run_relay:
-            runtime.relay = OutboxRelay(
-                engine, settings.amqp_url, exchange=settings.events_exchange,
-                service_name=settings.service_name,
-            )
+            runtime.relay = outbox_relay(settings, engine)
             runtime.tasks.append(asyncio.create_task(runtime.relay.run(runtime.stop)))
         if settings.run_consumers and setup_consumers is not None:
-            runtime.consumers = ConsumerRunner(
-                engine,
-                settings.amqp_url,
-                exchange=settings.events_exchange,
-                service_name=settings.service_name,
-                queue_prefix=settings.queue_prefix,
-            )
+            runtime.consumers = consumer_runner(settings, engine)
             setup_consumers(runtime.consumers, runtime)
             runtime.tasks.append(asyncio.create_task(runtime.consumers.run(runtime.stop)))
         # Objects alive after start-up (schema, modules) live as long as the process: move them
@@ -189,45 +195,15 @@ def create_service_app(
             await engine.dispose()
             log.info("service %s stopped", settings.service_name)
 
-    async def healthz(_request: Request) -> Response:
-        return JSONResponse({"status": "alive", "service": settings.service_name})
-
-    async def readyz(request: Request) -> Response:
-        runtime = getattr(request.state, RUNTIME, None)
-        checks: dict[str, bool] = {"database": False, "broker": False, "consumers": False}
-        if runtime is not None:
-            try:
-                async with runtime.engine.connect() as conn:
-                    await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=2)
-                checks["database"] = True
-            except Exception:  # noqa: BLE001 - readiness reports, it does not raise
-                log.warning("readiness: database unreachable", exc_info=True)
-            checks["broker"] = runtime.relay.healthy if runtime.relay is not None else True
-            checks["consumers"] = (
-                runtime.consumers.attached if runtime.consumers is not None else True
-            )
-        for name, check in (ready_checks or {}).items():
-            try:
-                checks[name] = bool(await asyncio.wait_for(check(request), timeout=2))
-            except Exception:  # noqa: BLE001 - readiness reports, it does not raise
-                log.warning("readiness: %s unreachable", name, exc_info=True)
-                checks[name] = False
-        ready = all(checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": checks},
-            status_code=200 if ready else 503,
-        )
-
     app = Starlette(
         routes=[
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *health_routes(settings, ready_checks),
             Route("/graphql", _GraphQLEndpoint(graphql_app), methods=["GET", "POST"]),
             *extra_routes,
         ],
         lifespan=lifespan,
     )
+    app.state.consumer_setup = setup_consumers  # what ``crm-<service> dlq`` declares
     return ServiceMiddleware(
         app,
         service=settings.service_name,
@@ -235,6 +211,119 @@ def create_service_app(
         max_body_bytes=settings.max_body_bytes,
         body_limit_exempt=body_limit_exempt,
     )
+
+
+def outbox_relay(settings: Settings, engine: AsyncEngine) -> OutboxRelay:
+    """The service's outbox relay, configured from its settings."""
+    return OutboxRelay(engine, settings.amqp_url, exchange=settings.events_exchange,
+                       service_name=settings.service_name)
+
+
+def consumer_runner(settings: Settings, engine: AsyncEngine) -> ConsumerRunner:
+    """The service's consumer runner (no registrations yet), configured from its settings."""
+    return ConsumerRunner(
+        engine,
+        settings.amqp_url,
+        exchange=settings.events_exchange,
+        service_name=settings.service_name,
+        queue_prefix=settings.queue_prefix,
+        dead_letter_exchange=settings.dead_letter_exchange,
+    )
+
+
+async def _check(name: str, check: Callable[[], Awaitable[Any]]) -> bool:
+    """Run one check within 2 s; an exception or no answer counts as False."""
+    try:
+        return bool(await asyncio.wait_for(check(), timeout=2))
+    except Exception:  # noqa: BLE001 - health reports, it does not raise
+        log.warning("health: %s unreachable", name, exc_info=True)
+        return False
+
+
+async def _database_answers(runtime: Runtime) -> bool:
+    async with runtime.engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+    return True
+
+
+def health_routes(settings: Settings,
+                  ready_checks: Mapping[str, ReadyCheck] | None = None) -> list[BaseRoute]:
+    """``/healthz``, ``/readyz``, ``/healthz/details`` and ``/metrics`` (see the module
+    docstring); they find the :class:`Runtime` in the lifespan state."""
+    own = dict(ready_checks or {})
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "alive", "service": settings.service_name})
+
+    async def serving_checks(request: Request) -> dict[str, bool]:
+        runtime = getattr(request.state, RUNTIME, None)
+        checks = {"database": False}
+        if runtime is not None:
+            checks["database"] = await _check("database", lambda: _database_answers(runtime))
+        for name, check in own.items():
+            checks[name] = await _check(name, functools.partial(check, request))
+        return checks
+
+    async def readyz(request: Request) -> Response:
+        checks = await serving_checks(request)
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    async def details(request: Request) -> Response:
+        checks: dict[str, Any] = dict(await serving_checks(request))
+        runtime = getattr(request.state, RUNTIME, None)
+        relay = runtime.relay if runtime is not None else None
+        consumers = runtime.consumers if runtime is not None else None
+        well = all(checks.values())
+        if relay is not None:
+            checks["relay"] = relay.details()
+            well = well and relay.healthy
+        if consumers is not None:
+            checks["consumers"] = {"attached": consumers.attached,
+                                   "queues": consumers.work_queue_names()}
+            well = well and consumers.attached
+        return JSONResponse(
+            {"status": "ok" if well else "degraded", "service": settings.service_name,
+             "checks": checks},
+            status_code=200 if well else 503,
+        )
+
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/healthz/details", details, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+    ]
+
+
+def create_relay_app(settings: Settings) -> Starlette:
+    """The outbox relay as a process of its own (``crm-<service> relay``): the relay and the
+    health routes, nothing else. ``RUN_RELAY`` is not consulted (this process *is* the relay);
+    replicas may run side by side (``FOR UPDATE SKIP LOCKED``)."""
+    configure_logging(settings.service_name, settings.log_level)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        engine = make_engine(settings.database_url, pool_size=min(settings.db_pool_size, 5))
+        runtime = Runtime(settings, engine, make_session_factory(engine), make_reader(engine))
+        runtime.relay = outbox_relay(settings, engine)
+        runtime.tasks.append(asyncio.create_task(runtime.relay.run(runtime.stop)))
+        log.info("relay of %s started on %s:%s", settings.service_name, settings.host,
+                 settings.port)
+        try:
+            yield {RUNTIME: runtime}
+        finally:
+            runtime.stop.set()
+            _done, pending = await asyncio.wait(runtime.tasks, timeout=10)
+            for task in pending:
+                task.cancel()
+            await engine.dispose()
+            log.info("relay of %s stopped", settings.service_name)
+
+    return Starlette(routes=health_routes(settings), lifespan=lifespan)
 
 
 class _GraphQLEndpoint:

@@ -176,6 +176,8 @@ class Settings:
     queue_prefix: str = ""
     #: uvicorn worker processes of ``serve`` (``crm_common.cli``): one serves what one core can
     web_concurrency: int = 1
+    #: the direct exchange of the dead-letter, retry-return and replay routes (``crm.dlx``)
+    dead_letter_exchange: str = "crm.dlx"
 
     @property
     def development(self) -> bool:
@@ -232,6 +234,7 @@ class Settings:
             access_grace_hours=env.number("ACCESS_GRACE_HOURS", 24.0, min=0),
             queue_prefix=env.text("QUEUE_PREFIX", ""),
             web_concurrency=env.integer("WEB_CONCURRENCY", 1, min=1, max=32),
+            dead_letter_exchange=env.text("DEAD_LETTER_EXCHANGE", "crm.dlx"),
         )
 
 

@@ -201,7 +201,9 @@ class ServiceUnderTest:
         return list(body["errors"])
 
     async def start(self) -> None:
-        """Serve, then wait until ``/readyz`` says the consumers are attached."""
+        """Serve, then wait until ``/healthz/details`` says everything is up: the relay
+        connected and the consumers attached, their queues declared (``/readyz`` is the
+        database alone)."""
         import uvicorn
 
         self.server = uvicorn.Server(uvicorn.Config(
@@ -214,7 +216,7 @@ class ServiceUnderTest:
             await asyncio.sleep(0.05)
         assert self.server.started, f"{self.name} service did not start"
         for _ in range(300):
-            ready = await self.client.get(f"{self.url}/readyz")
+            ready = await self.client.get(f"{self.url}/healthz/details")
             if ready.status_code == 200:
                 return
             await asyncio.sleep(0.05)

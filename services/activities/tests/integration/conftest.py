@@ -35,7 +35,7 @@ RUN = uuid.uuid4().hex[:10]
 QUEUE_PREFIX = f"test.{RUN}."
 QUEUES = [f"{QUEUE_PREFIX}activities.{name}{suffix}"
           for name in ("access-clients", "access-meetings", "access-employees")
-          for suffix in ("", ".dlq")]
+          for suffix in ("", ".retry", ".dlq")]
 
 pytestmark = pytest.mark.integration
 

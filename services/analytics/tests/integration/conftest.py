@@ -49,7 +49,7 @@ QUEUE_PREFIX = f"test.{RUN}."
 QUEUES = [f"{QUEUE_PREFIX}analytics.{name}{suffix}"
           for name in ("erp-feed", "clients", "access-meetings", "access-employees",
                        "reporting", "pricing-tiers")
-          for suffix in ("", ".dlq")]
+          for suffix in ("", ".retry", ".dlq")]
 
 pytestmark = pytest.mark.integration
 

@@ -54,8 +54,8 @@ EventTap = CaughtEvents
 async def exchange_name() -> AsyncIterator[str]:
     name = f"crm.events.test.{RUN}"
     yield name
-    await delete_broker_objects(name, [QUEUE_PREFIX + q for q in (
-        "clients.access-meetings", "clients.access-meetings.dlq")])
+    await delete_broker_objects(name, [QUEUE_PREFIX + "clients.access-meetings" + suffix
+                                       for suffix in ("", ".retry", ".dlq")])
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,7 @@ QUEUE_PREFIX = f"test.{RUN}."
 QUEUES = [f"{QUEUE_PREFIX}pricing.{name}{suffix}"
           for name in ("erp-catalog", "turnover", "clients", "client-groups", "contracts",
                        "access-meetings", "access-employees")
-          for suffix in ("", ".dlq")]
+          for suffix in ("", ".retry", ".dlq")]
 
 pytestmark = pytest.mark.integration
 

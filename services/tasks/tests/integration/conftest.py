@@ -100,7 +100,7 @@ async def exchange_name() -> AsyncIterator[str]:
     name = f"crm.events.test.{RUN}"
     yield name
     await delete_broker_objects(name, [QUEUE_PREFIX + q + suffix for q in QUEUES
-                                       for suffix in ("", ".dlq")])
+                                       for suffix in ("", ".retry", ".dlq")])
 
 
 @pytest.fixture(scope="session")
@@ -214,7 +214,7 @@ class Service:
         assert self.server.started, "tasks service did not start"
 
         async def ready() -> bool:  # consumers attached: their queues exist and are bound
-            return (await self.client.get(f"{self.url}/readyz")).status_code == 200
+            return (await self.client.get(f"{self.url}/healthz/details")).status_code == 200
 
         await wait_until(ready, within=30)
 

@@ -284,7 +284,8 @@ def _start_and_watch(root: Path, supervisor: procs.Supervisor, gateway_port: int
         started.append((service, child))
 
     for service, child in started:
-        url = f"http://127.0.0.1:{service.port}/readyz"
+        # everything up, its consumers' queues declared (/readyz is the database alone)
+        url = f"http://127.0.0.1:{service.port}/healthz/details"
         try:
             procs.wait_http(url, timeout=READY_TIMEOUT, child=child)
         except procs.ChildDied as exc:

@@ -5,7 +5,7 @@ transaction, :class:`OutboxRelay` publishes. Consumer: :class:`ConsumerRunner` w
 ``async (session, envelope) -> None`` that run in the same transaction as the inbox claim.
 """
 
-from .consumer import ConsumerRunner, Handler, dlq_name
+from .consumer import ConsumerRunner, Handler, dlq_name, retry_queue_name
 from .context import correlation_id
 from .envelope import (
     DomainEvent,
@@ -34,6 +34,7 @@ __all__ = [
     "parse_envelope",
     "purge_inbox",
     "purge_published",
+    "retry_queue_name",
     "to_cloudevent",
     "validate_envelope",
     "write_to_outbox",

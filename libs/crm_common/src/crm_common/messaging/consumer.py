@@ -2,10 +2,15 @@
 
 Topology, per registration ``name`` of service ``svc``
     * queue ``svc.name``: durable quorum queue bound to the events exchange with each routing key,
-      ``x-delivery-limit`` = ``max_attempts``, dead-lettering to the durable direct exchange
-      ``crm.dlx`` with routing key ``svc.name.dlq`` (``x-dead-letter-strategy: at-least-once``,
-      which RabbitMQ allows with ``x-overflow: reject-publish``; the queue has no length limit, so
-      this never refuses a publish);
+      and to the dead-letter exchange (``crm.dlx``, direct; ``DEAD_LETTER_EXCHANGE``) with its own
+      name as routing key (the way back from the retry queue and from ``dlq replay``);
+      ``x-delivery-limit`` = ``max_attempts``, dead-lettering to ``crm.dlx`` with routing key
+      ``svc.name.dlq`` (``x-dead-letter-strategy: at-least-once``, which RabbitMQ allows with
+      ``x-overflow: reject-publish``; the queue has no length limit, so this never refuses a
+      publish);
+    * queue ``svc.name.retry``: durable quorum queue with no consumer; a failed message waits in
+      it for its per-try TTL (the message's ``expiration``), then dead-letters back to
+      ``svc.name`` through ``crm.dlx``;
     * queue ``svc.name.dlq``: durable quorum queue bound to ``crm.dlx`` with key ``svc.name.dlq``.
 
 Processing one message
@@ -16,25 +21,35 @@ Processing one message
     the ``correlation_id`` context variable while the handler runs.
 
 Failures and retries (decision)
-    On a handler exception the transaction rolls back. Attempt ``n`` is ``x-delivery-count + 1``
-    (the header RabbitMQ quorum queues put on redeliveries). If ``n < max_attempts`` the message is
-    nacked with requeue after a short back-off (``retry_backoff_seconds`` doubling, capped; the
-    message holds one prefetch slot meanwhile, other messages keep flowing since each delivery is
-    handled in its own task); at ``n >= max_attempts`` it is rejected without requeue, which
-    dead-letters it. So a poison message is tried exactly ``max_attempts`` times; the queue's
-    ``x-delivery-limit`` is the broker-side backstop (e.g. a consumer crashing mid-handler).
-    An ack/nack that fails because the channel died is ignored: the broker redelivers and the
-    inbox turns the redelivery into a no-op. Infrastructure failures (the service's own database
-    down) count as attempts too: an outage longer than the back-off sum dead-letters the messages
-    that arrive meanwhile; they are intact in the DLQ and can be shovelled back.
+    On a handler exception the transaction rolls back. Attempt ``n`` is the tries recorded on the
+    message (header ``x-crm-attempts``, set when it went to the retry queue) plus
+    ``x-delivery-count`` (redeliveries, e.g. after a consumer crash) plus one. If
+    ``n < max_attempts`` a copy of the message (same body and properties, ``x-crm-attempts`` =
+    ``n``, ``expiration`` = ``retry_backoff_seconds`` doubling per try, capped at
+    ``max_retry_backoff_seconds``) is published to the retry queue on a channel with publisher
+    confirms, and the original is acknowledged only after that confirm. The wait therefore holds
+    no prefetch slot: 50 poison messages in a row cost the good message behind them a few
+    milliseconds each, not their back-off. If the copy cannot be published the original is
+    nacked with requeue (never lost). At ``n >= max_attempts`` the message is rejected without
+    requeue, which dead-letters it. So a poison message is tried exactly ``max_attempts`` times;
+    the queue's ``x-delivery-limit`` is the broker-side backstop (e.g. a consumer crashing
+    mid-handler). Per-message TTLs in one queue expire from its head only, so a short retry can
+    wait behind a longer one (at most ``max_retry_backoff_seconds``); it never delays a fresh
+    message. An ack/nack that fails because the channel died is ignored: the broker redelivers
+    and the inbox turns the redelivery into a no-op. Infrastructure failures (the service's own
+    database down) count as attempts too: an outage longer than the back-off sum dead-letters the
+    messages that arrive meanwhile; they are intact in the DLQ and ``crm-<service> dlq replay``
+    sends them back (:mod:`crm_common.messaging.dlq`).
 
 Concurrency and order
     Up to ``prefetch`` messages per queue are handled concurrently, so consumers must not rely on
     delivery order; handlers should compare versions / timestamps carried in the payload.
 
 Broker restarts
-    The runner notices the lost connection, backs off (jittered, exponential), reconnects,
-    re-declares the topology and re-attaches every consumer. ``attached`` is False meanwhile.
+    The runner notices the lost connection, backs off (jittered, exponential, capped at
+    ``reconnect_max_seconds``, 2 s by default, so that it is back within ~3 s of the broker),
+    reconnects, re-declares the topology and re-attaches every consumer. ``attached`` is False
+    meanwhile.
 
 Consumers cancelled by the broker
     RabbitMQ cancels a consumer (``basic.cancel`` from the server, e.g. when its queue is deleted)
@@ -54,7 +69,9 @@ Inbox retention
 Metrics (``crm_common.metrics``, label ``service`` = ``service_name``)
     ``crm_events_consumed_total{queue,outcome}`` with outcome ``applied``, ``duplicate``,
     ``failed`` (will be retried) or ``dead_lettered``; ``crm_broker_connected{role="consumer"}``
-    (= ``attached``, evaluated at scrape time); ``crm_inbox_purged_total``.
+    (= ``attached``, evaluated at scrape time); ``crm_inbox_purged_total``; ``crm_dlq_depth{queue}``
+    (messages in each dead-letter queue, read by a passive declare every
+    ``dlq_depth_interval_seconds`` while attached).
 """
 
 from __future__ import annotations
@@ -67,11 +84,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aio_pika
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, ConsumerTag
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from crm_common.metrics import BROKER_CONNECTED, EVENTS_CONSUMED, INBOX_PURGED
+from crm_common.metrics import BROKER_CONNECTED, DLQ_DEPTH, EVENTS_CONSUMED, INBOX_PURGED
 
 from .broker import (
     DEFAULT_DLX,
@@ -95,6 +113,10 @@ Handler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
 BatchHandler = Callable[[AsyncSession, list[dict[str, Any]]], Awaitable[None]]
 
 DEFAULT_INBOX_RETENTION_SECONDS = 30 * 24 * 3600.0
+#: header counting the failed tries of a message sent through the retry queue
+ATTEMPTS_HEADER = "x-crm-attempts"
+#: reconnect back-off cap: back at work within ~3 s of the broker's return
+DEFAULT_RECONNECT_MAX_SECONDS = 2.0
 #: a cancellation this long after the previous one starts the re-attach back-off afresh
 _CANCEL_QUIET_SECONDS = 60.0
 
@@ -159,12 +181,13 @@ class ConsumerRunner:
         dead_letter_exchange: str = DEFAULT_DLX,
         retry_backoff_seconds: float = 0.5,
         max_retry_backoff_seconds: float = 10.0,
-        reconnect_max_seconds: float = 30.0,
+        reconnect_max_seconds: float = DEFAULT_RECONNECT_MAX_SECONDS,
         shutdown_grace_seconds: float = 10.0,
         inbox_retention_seconds: float | None = DEFAULT_INBOX_RETENTION_SECONDS,
         purge_interval_seconds: float = 600.0,
         purge_batch_size: int = PURGE_BATCH_SIZE,
         queue_prefix: str = "",
+        dlq_depth_interval_seconds: float = 30.0,
     ) -> None:
         if not service_name:
             raise ValueError("service_name is required (it prefixes the queue names)")
@@ -202,6 +225,9 @@ class ConsumerRunner:
         self._link: BrokerLink | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
         self._running = False
+        self._dlq_interval = dlq_depth_interval_seconds
+        #: a channel with publisher confirms for the copies sent to the retry queues
+        self._retry_channel: AbstractChannel | None = None
 
     # -- configuration -----------------------------------------------------------------------
 
@@ -248,11 +274,15 @@ class ConsumerRunner:
         return queue_name
 
     def queue_names(self) -> list[str]:
-        """Every queue this runner declares (work queues and their DLQs)."""
+        """Every queue this runner declares (work queues, their retry queues and DLQs)."""
         names = []
         for reg in self._registrations.values():
-            names += [reg.queue_name, dlq_name(reg.queue_name)]
+            names += [reg.queue_name, retry_queue_name(reg.queue_name), dlq_name(reg.queue_name)]
         return names
+
+    def work_queue_names(self) -> list[str]:
+        """The queues the handlers consume (each has ``<name>.retry`` and ``<name>.dlq``)."""
+        return [reg.queue_name for reg in self._registrations.values()]
 
     @property
     def attached(self) -> bool:
@@ -279,6 +309,8 @@ class ConsumerRunner:
                 purger = asyncio.create_task(
                     run_periodically(stop, self._purge_interval, self.purge, "inbox purge")
                 )
+        depth = asyncio.create_task(
+            run_periodically(stop, self._dlq_interval, self.measure_dlq_depth, "DLQ depth"))
         try:
             while not stop.is_set():
                 try:
@@ -295,9 +327,11 @@ class ConsumerRunner:
         finally:
             try:
                 await self._detach(graceful=False)
+                await finish_task(depth, grace=1.0)
                 if purger is not None:
                     await finish_task(purger, grace=5.0)
             finally:
+                depth.cancel()
                 if purger is not None:
                     purger.cancel()  # in case we were cancelled before finish_task
                 connected.set_function(lambda: 0.0)  # and drop the reference to this runner
@@ -316,6 +350,25 @@ class ConsumerRunner:
         if deleted:
             log.info("inbox purge: deleted %d rows", deleted)
         return deleted
+
+    async def measure_dlq_depth(self) -> dict[str, int]:
+        """Read the depth of every dead-letter queue (passive declares on a channel of its own)
+        into ``crm_dlq_depth``; return it. Nothing while the consumers are not attached."""
+        link = self._link
+        if link is None or not link.usable:
+            return {}
+        depths: dict[str, int] = {}
+        channel = await link.connection.channel()
+        try:
+            for reg in self._registrations.values():
+                dead = dlq_name(reg.queue_name)
+                queue = await channel.declare_queue(dead, passive=True)
+                depths[dead] = queue.declaration_result.message_count or 0
+                DLQ_DEPTH.labels(self.service_name, dead).set(depths[dead])
+        finally:
+            if not channel.is_closed:
+                await channel.close()
+        return depths
 
     async def _watch(self, stop: asyncio.Event) -> None:
         """Return on ``stop`` or a lost link; re-attach consumers the broker cancelled."""
@@ -362,6 +415,8 @@ class ConsumerRunner:
         )
         self._link = link
         self._cancelled.clear()
+        self._retry_channel = await link.connection.channel(publisher_confirms=True)
+        self._retry_channel.close_callbacks.add(link.on_lost)
         underlay = await link.channel.get_underlay_channel()
         underlay.on_consumer_cancel_callbacks.add(self._on_consumer_cancel)
         registrations = list(self._registrations.values())
@@ -395,6 +450,17 @@ class ConsumerRunner:
             dead = dlq_name(reg.queue_name)
             dlq = await channel.declare_queue(dead, durable=True, arguments=quorum_arguments())
             await dlq.bind(dlx, routing_key=dead)
+            retry = await channel.declare_queue(
+                retry_queue_name(reg.queue_name),
+                durable=True,
+                arguments=quorum_arguments(
+                    x_dead_letter_exchange=self.dead_letter_exchange,
+                    x_dead_letter_routing_key=reg.queue_name,
+                    x_dead_letter_strategy="at-least-once",
+                    x_overflow="reject-publish",
+                ),
+            )
+            del retry  # nobody consumes it: its messages expire back to the work queue
             queue = await (reg.channel or channel).declare_queue(
                 reg.queue_name,
                 durable=True,
@@ -408,6 +474,7 @@ class ConsumerRunner:
             )
             for key in reg.routing_keys:
                 await queue.bind(exchange, routing_key=key)
+            await queue.bind(dlx, routing_key=reg.queue_name)  # back from retry, dlq replay
             reg.queue = queue
 
     async def _consume(self, registrations: list[_Registration]) -> None:
@@ -424,6 +491,7 @@ class ConsumerRunner:
                 else:  # unacknowledged: the broker redelivers them
                     reg.batch.pending.clear()
         link, self._link = self._link, None
+        self._retry_channel = None  # closed with the connection
         for reg in self._registrations.values():
             if graceful and link is not None and link.usable and reg.queue and reg.consumer_tag:
                 try:
@@ -559,9 +627,41 @@ class ConsumerRunner:
         if envelope is not None:
             await self._process(reg, message, envelope)
 
+    async def _send_to_retry(self, reg: _Registration, message: AbstractIncomingMessage,
+                             attempt: int, delay: float) -> bool:
+        """Publish a copy of ``message`` to the registration's retry queue, to come back after
+        ``delay`` seconds as try ``attempt + 1``; True once the broker confirmed it."""
+        channel = self._retry_channel
+        if channel is None or channel.is_closed:
+            return False
+        headers = {key: value for key, value in (message.headers or {}).items()
+                   if key != "x-delivery-count"}
+        headers[ATTEMPTS_HEADER] = attempt
+        copy = aio_pika.Message(
+            message.body,
+            headers=headers,
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            correlation_id=message.correlation_id,
+            message_id=message.message_id,
+            timestamp=message.timestamp,
+            type=message.type,
+            app_id=message.app_id,
+            expiration=max(delay, 0.001),
+        )
+        try:
+            await channel.default_exchange.publish(
+                copy, retry_queue_name(reg.queue_name), timeout=10)
+        except Exception as exc:
+            log.warning("could not send %s to the retry queue of %s: %r",
+                        message.message_id, reg.queue_name, exc)
+            return False
+        return True
+
     async def _process(self, reg: _Registration, message: AbstractIncomingMessage,
                        envelope: dict[str, Any]) -> None:
-        attempt = _delivery_count(message) + 1
+        attempt = _attempts_so_far(message) + 1
         token = correlation_id.set(envelope.get("correlationid"))
         duplicate = False
         try:
@@ -596,8 +696,10 @@ class ConsumerRunner:
                 )
                 self._count(reg, "failed")
                 delay = min(self._max_retry_backoff, self._retry_backoff * 2 ** (attempt - 1))
-                await asyncio.sleep(delay)
-                await _settle(message.nack(requeue=True))
+                if await self._send_to_retry(reg, message, attempt, delay):
+                    await _settle(message.ack())
+                else:  # not lost: the broker hands it out again at once
+                    await _settle(message.nack(requeue=True))
                 self._note_settled(reg, message)
             return
         finally:
@@ -615,10 +717,22 @@ def dlq_name(queue_name: str) -> str:
     return f"{queue_name}.dlq"
 
 
-def _delivery_count(message: AbstractIncomingMessage) -> int:
-    raw = (message.headers or {}).get("x-delivery-count", 0)
+def retry_queue_name(queue_name: str) -> str:
+    """Name of the retry queue of ``queue_name`` (failed messages wait there for their TTL)."""
+    return f"{queue_name}.retry"
+
+
+def _attempts_so_far(message: AbstractIncomingMessage) -> int:
+    """Failed tries of ``message``: those recorded when it went through the retry queue, plus
+    the broker's redeliveries of this copy (a consumer that died mid-handler)."""
+    headers = message.headers or {}
+    return _header_int(headers, ATTEMPTS_HEADER) + _header_int(headers, "x-delivery-count")
+
+
+def _header_int(headers: Any, name: str) -> int:
+    raw = headers.get(name, 0)
     try:
-        return int(raw)  # type: ignore[arg-type]
+        return max(0, int(raw))
     except (TypeError, ValueError):
         return 0
 

@@ -112,13 +112,19 @@ async def purge_published(
     return await delete_in_batches(engine, statement, batch_size)
 
 
-async def count_unpublished(engine: AsyncEngine, *, cap: int | None = None) -> int:
-    """Number of unpublished outbox rows, counting at most ``cap`` (uses the partial index)."""
+async def count_backlog(engine: AsyncEngine, *, cap: int | None = None) -> tuple[int, int]:
+    """Unpublished outbox rows and, among them, those waiting for a retry (``next_attempt_at``
+    in the future), counting at most ``cap`` rows (uses the partial index)."""
     t = outbox_table
-    pending = sa.select(sa.literal(1)).select_from(t).where(t.c.published_at.is_(None))
+    pending = (
+        sa.select(t.c.next_attempt_at).select_from(t).where(t.c.published_at.is_(None))
+    )
     if cap is not None:
         pending = pending.limit(cap)
+    rows = pending.subquery()
+    waiting = sa.func.count().filter(rows.c.next_attempt_at > sa.func.now())
     async with engine.connect() as conn:
-        return int(
-            await conn.scalar(sa.select(sa.func.count()).select_from(pending.subquery())) or 0
-        )
+        total, deferred = (
+            await conn.execute(sa.select(sa.func.count(), waiting).select_from(rows))
+        ).one()
+    return int(total or 0), int(deferred or 0)

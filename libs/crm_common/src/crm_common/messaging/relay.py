@@ -3,10 +3,16 @@
 Loop
     In one transaction: ``SELECT … FROM outbox WHERE published_at IS NULL AND next_attempt_at is
     due ORDER BY created_at LIMIT batch_size FOR UPDATE SKIP LOCKED`` (several relays may run
-    side by side), publish the rows one after the other in ``created_at`` order, and set
-    ``published_at`` only for those the broker confirmed. The loop sleeps until ``NOTIFY outbox``
-    (a LISTEN on a dedicated asyncpg connection) or ``idle_poll_seconds`` elapse, whichever comes
-    first; if LISTEN is not available it just polls.
+    side by side), publish every row of the batch with its confirm still outstanding (up to
+    ``batch_size`` confirms in flight, 500 by default), wait for the confirms, and set
+    ``published_at`` only for the rows the broker confirmed, each after its own confirm. The
+    publishes leave in ``created_at`` order on one channel (each is queued behind the previous
+    one on the channel's FIFO lock before the first one waits for anything), so the broker
+    routes them, and a queue delivers them, in commit order: per-aggregate order holds. The loop
+    then sleeps until ``NOTIFY outbox`` (a LISTEN on a dedicated asyncpg connection) or
+    ``idle_poll_seconds`` elapse, whichever comes first; if LISTEN is not available it just
+    polls. Wake-ups are coalesced: every NOTIFY that arrives while a cycle runs, and within
+    ``notify_coalesce_seconds`` (10 ms) of the first, leads to one more cycle, not one each.
 
 Messages
     Persistent, ``content_type=application/cloudevents+json``, ``message_id`` = envelope id,
@@ -22,8 +28,19 @@ What counts as sent
     ``max_retry_backoff_seconds``), so one stuck event does not spin the loop; the rest of the
     batch is still published. A connection/channel failure or a confirm timeout aborts the batch
     (the row in flight gets ``attempts``/``last_error``), the confirmed part is committed, and the
-    relay reconnects with jittered exponential back-off. A crash between publish and the commit of
-    ``published_at`` causes a re-send: consumers de-duplicate by envelope id (inbox).
+    relay reconnects with jittered exponential back-off, capped at ``reconnect_max_seconds`` (2 s
+    by default: back at work within ~3 s of the broker's return). A database failure does not
+    touch the broker link, and the other way round: ``database_ok`` and ``broker_connected``
+    say which side failed. A crash between publish and the commit of ``published_at`` causes a
+    re-send: consumers de-duplicate by envelope id (inbox).
+
+Order when the broker refuses one event (limit)
+    The batch is published before any confirm is read, so when the broker refuses one event
+    (nack, or unroutable when the archive queue is off) a later event of the same aggregate in
+    the same batch may already be confirmed; the refused one follows after its back-off. The
+    archive queue makes "unroutable" impossible in practice, and a nack means a full queue,
+    where the later event is normally refused too. Consumers compare the ``version`` in the
+    payload in any case (DESIGN §5: handlers do not rely on delivery order).
 
 Unroutable events (decision)
     An event nobody has subscribed to yet must neither block the outbox nor be silently dropped.
@@ -46,14 +63,19 @@ Metrics (``crm_common.metrics``, label ``service`` = ``service_name``)
     ``crm_events_published_total{type}`` after the commit of ``published_at``;
     ``crm_events_publish_failures_total{reason}`` per failed attempt (``unroutable``, ``nacked``,
     ``unconfirmed``, ``timeout``, ``connection``); ``crm_broker_connected{role="relay"}``
-    evaluated at scrape time; ``crm_outbox_purged_total``; and ``crm_outbox_pending``, the
-    number of unpublished rows (including those waiting for a retry), counted (decision) by the
-    relay itself at the end of every cycle — i.e. after each wake-up (NOTIFY, poll interval) or
-    failed attempt — and every ``backlog_refresh_seconds`` during a long drain. The count is
-    one index-only scan of the partial index on unpublished rows, capped at
-    ``backlog_count_cap`` (100,000: the gauge then reads "at least that many"). It is not done
-    on scrape because a Prometheus collector is synchronous and must not wait for the database.
-    While the database is unreachable the gauge keeps its last value.
+    evaluated at scrape time; ``crm_outbox_purged_total``; ``crm_outbox_relay_lag_seconds``, a
+    histogram of the time from each event's outbox row to the commit of its ``published_at``
+    (measured on the database's clock); and ``crm_outbox_pending``, the number of unpublished
+    rows (including those waiting for a retry), kept (decision) from what each cycle already
+    knows rather than counted per cycle: a batch that comes back short means no due row is left,
+    so the gauge is then the number of rows the relay knows to be waiting for a retry; a full
+    batch lowers it by what was published. It is counted exactly — one index-only scan of the
+    partial index on unpublished rows, capped at ``backlog_count_cap`` (100,000: the gauge then
+    reads "at least that many") — at start-up and then at most every
+    ``backlog_refresh_seconds`` (5 s) while the relay drains a backlog or cannot reach the
+    broker, so the figure keeps rising during an outage. It is not counted on scrape because a
+    Prometheus collector is synchronous and must not wait for the database. While the database is
+    unreachable the gauge keeps its last value.
 """
 
 from __future__ import annotations
@@ -78,6 +100,7 @@ from crm_common.metrics import (
     EVENTS_PUBLISHED,
     OUTBOX_PENDING,
     OUTBOX_PURGED,
+    RELAY_LAG,
 )
 
 from .broker import (
@@ -94,7 +117,7 @@ from .envelope import dumps
 from .outbox import (
     NOTIFY_CHANNEL,
     PURGE_BATCH_SIZE,
-    count_unpublished,
+    count_backlog,
     outbox_table,
     purge_published,
 )
@@ -106,6 +129,12 @@ _ERROR_TEXT_LIMIT = 2000
 
 
 DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600.0
+#: reconnect back-off cap: publishing again within ~3 s of the broker's return
+DEFAULT_RECONNECT_MAX_SECONDS = 2.0
+
+
+class _BrokerFailure(Exception):
+    """The broker link failed during a cycle (the database round trip did not)."""
 
 
 class _PerMessageFailure(Exception):
@@ -124,7 +153,7 @@ class OutboxRelay:
         engine: AsyncEngine,
         amqp_url: str,
         exchange: str = DEFAULT_EXCHANGE,
-        batch_size: int = 100,
+        batch_size: int = 500,
         idle_poll_seconds: float = 5.0,
         *,
         archive: bool = True,
@@ -132,13 +161,14 @@ class OutboxRelay:
         publish_timeout: float = 10.0,
         retry_backoff_seconds: float = 1.0,
         max_retry_backoff_seconds: float = 300.0,
-        reconnect_max_seconds: float = 30.0,
+        reconnect_max_seconds: float = DEFAULT_RECONNECT_MAX_SECONDS,
         service_name: str = "unknown",
         retention_seconds: float | None = DEFAULT_RETENTION_SECONDS,
         purge_interval_seconds: float = 600.0,
         purge_batch_size: int = PURGE_BATCH_SIZE,
         backlog_count_cap: int = 100_000,
         backlog_refresh_seconds: float = 5.0,
+        notify_coalesce_seconds: float = 0.01,
     ) -> None:
         if retention_seconds is not None and retention_seconds <= 0:
             raise ValueError("retention_seconds must be positive (or None to keep rows)")
@@ -149,7 +179,11 @@ class OutboxRelay:
         self._purge_batch_size = purge_batch_size
         self._backlog_cap = backlog_count_cap
         self._backlog_refresh = backlog_refresh_seconds
-        self._backlog_counted_at = 0.0
+        self._backlog_counted_at = float("-inf")
+        #: the gauge's value and the rows known to wait for a retry (see the module docstring)
+        self._pending = 0
+        self._deferred = 0
+        self._coalesce = notify_coalesce_seconds
         self._amqp_url = amqp_url
         self.exchange_name = exchange
         self._batch_size = batch_size
@@ -166,6 +200,9 @@ class OutboxRelay:
         self._listen_conn: AsyncConnection | None = None
         self._listen_raw: Any = None  # asyncpg.Connection
         self._db_ok = False
+        #: the last failure of a cycle, for ``/healthz/details`` (None after a good cycle)
+        self.last_error: str | None = None
+        self._last_error_side: str | None = None
 
     @property
     def archive_queue_name(self) -> str:
@@ -186,6 +223,28 @@ class OutboxRelay:
         """True while the publishing channel is open."""
         return self._link is not None and self._link.usable
 
+    @property
+    def database_ok(self) -> bool:
+        """True when the last database round trip of the relay succeeded."""
+        return self._db_ok
+
+    @property
+    def pending(self) -> int:
+        """What ``crm_outbox_pending`` shows (see the module docstring)."""
+        return self._pending
+
+    def details(self) -> dict[str, Any]:
+        """The relay's state for ``/healthz/details``: each side reported on its own, so that a
+        failed database round trip never reads as a broker problem."""
+        return {
+            "database": self._db_ok,
+            "broker": self.broker_connected,
+            "listening": self.listening,
+            "pending": self._pending,
+            "lastError": self.last_error,
+            "lastErrorSide": self._last_error_side,
+        }
+
     # -- main loop ---------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -200,25 +259,34 @@ class OutboxRelay:
             )
         try:
             while not stop.is_set():
-                broker_step = True
                 try:
-                    await self._ensure_broker()
-                    broker_step = False
+                    try:
+                        await self._ensure_broker()
+                    except Exception as exc:
+                        raise _BrokerFailure(_describe(exc)) from exc
                     await self._ensure_listener()
                     self._wakeup.clear()
                     await self._drain(stop)
                     self._reconnect.reset()
+                    self.last_error = self._last_error_side = None
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
                     delay = self._reconnect.next_delay()
-                    log.warning("outbox relay cycle failed (%r); retrying in %.1fs", exc, delay)
-                    await self._drop_broker_if_broken(exc)
-                    if broker_step or self._db_ok:  # the broker failed: show the backlog grow
-                        await self._refresh_backlog()
+                    broker = isinstance(exc, _BrokerFailure)
+                    cause = exc.__cause__ if broker and exc.__cause__ is not None else exc
+                    self.last_error = _describe(cause)[:_ERROR_TEXT_LIMIT]
+                    self._last_error_side = "broker" if broker else "database"
+                    if not broker:
+                        self._db_ok = False
+                    log.warning("outbox relay cycle failed on the %s (%r); retrying in %.1fs",
+                                self._last_error_side, cause, delay)
+                    if broker:
+                        await self._drop_broker_if_broken(cause)
+                        # the broker failed: show the backlog grow (at most every refresh)
+                        await self._refresh_backlog(force=False)
                     await sleep_unless(stop, delay)
                     continue
-                await self._refresh_backlog()
                 await self._idle(stop)
         finally:
             try:
@@ -246,17 +314,28 @@ class OutboxRelay:
             log.info("outbox purge: deleted %d published rows", deleted)
         return deleted
 
-    async def _refresh_backlog(self) -> None:
-        """Update ``crm_outbox_pending`` (best effort)."""
-        self._backlog_counted_at = time.monotonic()
+    async def _refresh_backlog(self, *, force: bool) -> None:
+        """Count the backlog exactly into ``crm_outbox_pending`` (best effort), unless it was
+        counted less than ``backlog_refresh_seconds`` ago and ``force`` is False."""
+        now = time.monotonic()
+        if not force and now - self._backlog_counted_at < self._backlog_refresh:
+            return
+        self._backlog_counted_at = now
         try:
-            pending = await asyncio.wait_for(
-                count_unpublished(self._engine, cap=self._backlog_cap), timeout=5.0
+            pending, deferred = await asyncio.wait_for(
+                count_backlog(self._engine, cap=self._backlog_cap), timeout=5.0
             )
         except Exception as exc:
             log.debug("could not count the outbox backlog: %r", exc)
+            self._db_ok = False
             return
-        OUTBOX_PENDING.labels(self.service_name).set(pending)
+        self._db_ok = True  # a database round trip, also while the broker is away
+        self._deferred = deferred
+        self._set_pending(pending)
+
+    def _set_pending(self, value: int) -> None:
+        self._pending = max(0, value)
+        OUTBOX_PENDING.labels(self.service_name).set(self._pending)
 
     async def _idle(self, stop: asyncio.Event) -> None:
         """Wait for a NOTIFY, the poll interval, a broker loss or ``stop``."""
@@ -270,27 +349,36 @@ class OutboxRelay:
         finally:
             for waiter in waiters:
                 waiter.cancel()
+        if self._wakeup.is_set() and self._coalesce > 0 and not stop.is_set():
+            # a burst of commits sends a burst of NOTIFYs: take them in one cycle
+            await asyncio.sleep(self._coalesce)
 
     async def _drain(self, stop: asyncio.Event) -> None:
         """Publish batches until no due row is left (refused rows are deferred, so this ends)."""
+        if self._backlog_counted_at == float("-inf"):
+            await self._refresh_backlog(force=True)  # the first figure, at start-up
         while not stop.is_set():
-            if await self._publish_batch() < self._batch_size:
+            selected, published = await self._publish_batch()
+            if selected < self._batch_size:
+                self._set_pending(self._deferred)  # no due row left: only those in back-off
                 return
-            if time.monotonic() - self._backlog_counted_at >= self._backlog_refresh:
-                await self._refresh_backlog()
+            self._set_pending(max(self._pending - published, self._deferred + 1))
+            await self._refresh_backlog(force=False)
 
     # -- one batch ---------------------------------------------------------------------------
 
-    async def _publish_batch(self) -> int:
-        """Publish one batch; return how many rows it selected."""
+    async def _publish_batch(self) -> tuple[int, int]:
+        """Publish one batch; return how many rows it selected and how many were published."""
         t = outbox_table
         broker_error: BaseException | None = None
+        lags: list[float] = []
         try:
             async with self._engine.begin() as conn:
                 rows = (
                     await conn.execute(
                         sa.select(
-                            t.c.id, t.c.event_type, t.c.routing_key, t.c.envelope, t.c.attempts
+                            t.c.id, t.c.event_type, t.c.routing_key, t.c.envelope, t.c.attempts,
+                            t.c.next_attempt_at,
                         )
                         .where(
                             t.c.published_at.is_(None),
@@ -305,40 +393,56 @@ class OutboxRelay:
                     )
                 ).all()
                 self._db_ok = True
+                # every publish is queued on the channel, in order, before any confirm is read
+                confirms = [asyncio.ensure_future(self._publish(row.envelope, row.routing_key))
+                            for row in rows]
+                outcomes = await asyncio.gather(*confirms, return_exceptions=True)
                 published: list[Any] = []
-                for row in rows:
-                    try:
-                        await self._publish(row.envelope, row.routing_key)
-                    except _PerMessageFailure as exc:
-                        log.warning("event %s not accepted by the broker: %s", row.id, exc)
-                        self._count_failure(exc.reason)
+                for row, outcome in zip(rows, outcomes, strict=True):
+                    if isinstance(outcome, asyncio.CancelledError):
+                        raise outcome
+                    if isinstance(outcome, _PerMessageFailure):
+                        log.warning("event %s not accepted by the broker: %s", row.id, outcome)
+                        self._count_failure(outcome.reason)
                         delay = min(self._max_retry_backoff, self._retry_backoff * 2**row.attempts)
-                        await self._record_failure(conn, row.id, str(exc), delay)
+                        await self._record_failure(conn, row.id, str(outcome), delay)
+                        if row.next_attempt_at is None:
+                            self._deferred += 1  # newly waiting for a retry
                         continue
-                    except Exception as exc:  # channel/connection problem or confirm timeout
-                        broker_error = exc
-                        self._count_failure(
-                            "timeout" if isinstance(exc, TimeoutError) else "connection"
-                        )
-                        await self._record_failure(conn, row.id, _describe(exc), None)
-                        break
+                    if isinstance(outcome, BaseException):  # channel/connection, confirm timeout
+                        if broker_error is None:  # the row in flight when the link failed
+                            broker_error = outcome
+                            self._count_failure(
+                                "timeout" if isinstance(outcome, TimeoutError) else "connection"
+                            )
+                            await self._record_failure(conn, row.id, _describe(outcome), None)
+                        continue
                     published.append(row)
                 if published:
-                    await conn.execute(
+                    result = await conn.execute(
                         sa.update(t)
                         .where(t.c.id.in_([r.id for r in published]))
                         .values(published_at=sa.func.now())
+                        .returning(
+                            sa.extract("epoch", sa.func.clock_timestamp() - t.c.created_at)
+                        )
                     )
+                    lags = [float(lag) for (lag,) in result]
         except Exception:
             self._db_ok = False
             raise
+        lag = RELAY_LAG.labels(self.service_name)
+        for seconds in lags:
+            lag.observe(seconds)
         for row in published:  # committed: count each event once
             EVENTS_PUBLISHED.labels(self.service_name, row.event_type).inc()
+            if row.next_attempt_at is not None:
+                self._deferred = max(0, self._deferred - 1)  # a retry that went through
         if rows:
             log.debug("outbox batch: %d selected, %d published", len(rows), len(published))
         if broker_error is not None:
-            raise broker_error
-        return len(rows)
+            raise _BrokerFailure(_describe(broker_error)) from broker_error
+        return len(rows), len(published)
 
     def _count_failure(self, reason: str) -> None:
         EVENT_PUBLISH_FAILURES.labels(self.service_name, reason).inc()
