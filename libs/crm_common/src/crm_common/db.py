@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 import asyncpg
 from sqlalchemy import Delete
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -12,11 +16,19 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+T = TypeVar("T")
+
+#: how many times :func:`read_retrying` runs a read whose connection was lost
+READ_ATTEMPTS = 3
+
 
 def make_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
-    """The service's engine. No pre-ping (it costs a round trip per checkout): when PostgreSQL
-    restarts, the first statement on a stale connection fails, SQLAlchemy invalidates the whole
-    pool, and the next request connects afresh; writes in that one request roll back whole.
+    """The service's engine. Pre-ping on: every checkout first tests the pooled connection (an
+    empty statement, one round trip) and replaces it when the server dropped it (a restart, an
+    idle timeout, ``pg_terminate_backend``). Without it a committed change was answered as an
+    error when the read of its payload drew a stale connection, and the caller's retry created
+    the object twice (issue 14). A connection that dies between the ping and the statement is
+    what :func:`read_retrying` (and every DataLoader, ``crm_common.graphql.context``) covers.
 
     The pool is sized for the concurrency one process serves (DataLoaders of one request check
     out connections in parallel): connections beyond ``pool_size`` are closed when returned, and
@@ -25,10 +37,25 @@ def make_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
         database_url,
         pool_size=pool_size,
         max_overflow=pool_size // 2,
-        pool_pre_ping=False,
+        pool_pre_ping=True,
         pool_recycle=1800,
         connect_args={"server_settings": {"application_name": "crm"}},
     )
+
+
+async def read_retrying(read: Callable[[], Awaitable[T]], *,
+                        attempts: int = READ_ATTEMPTS) -> T:
+    """Run ``read`` (a query that changes nothing) and, when its connection was lost under it
+    (SQLAlchemy invalidated it: the server closed it), run it again on a fresh connection, up to
+    ``attempts`` times in all. Any other error is raised at once. Used for what is read after a
+    change committed, so that the committed change is not answered as an error."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await read()
+        except DBAPIError as exc:
+            if not exc.connection_invalidated or attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 def make_reader(engine: AsyncEngine) -> AsyncEngine:
