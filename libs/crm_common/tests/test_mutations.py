@@ -13,7 +13,7 @@ from crm_common.metrics import USER_ERRORS
 from crm_common.parsing import parse_id
 from crm_common.problems import FieldProblem, Problems, problem
 
-INFO: Any = object()  # the request; mutate does not read it yet (issue 14 will)
+INFO: Any = object()  # the request; mutate reads it only when an Idempotency-Key was sent
 
 
 def _counting_loader() -> tuple[DataLoader[uuid.UUID, str], list[list[uuid.UUID]]]:
