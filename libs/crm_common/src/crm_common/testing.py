@@ -183,8 +183,13 @@ class ServiceUnderTest:
                           **claims)
 
     async def gql(self, token: str | None, query: str,
-                  variables: dict[str, Any] | None = None) -> Any:
-        headers = {"authorization": f"Bearer {token}"} if token else {}
+                  variables: dict[str, Any] | None = None,
+                  headers: dict[str, str] | None = None) -> Any:
+        """POST a GraphQL request with ``token``; ``headers`` are sent besides (an
+        ``idempotency-key``, an ``x-correlation-id``)."""
+        headers = dict(headers or {})
+        if token:
+            headers["authorization"] = f"Bearer {token}"
         return await self.client.post(f"{self.url}/graphql",
                                       json={"query": query, "variables": variables or {}},
                                       headers=headers)
@@ -322,3 +327,29 @@ def connections_dropped_at_commit(correlation: str, *, which: str) -> Iterator[l
     finally:
         event.remove(Session, "before_commit", before_commit)
         event.remove(Session, "after_commit", after_commit)
+
+
+async def lost_and_retried(service: Any, token: str, query: str,
+                           variables: dict[str, Any], field: str) -> list[dict[str, Any]]:
+    """The drill of issue 14 for one mutation of a service running in this process: the first
+    attempt, sent with an Idempotency-Key, loses its database connection at commit (the caller
+    gets GraphQL errors, nothing is stored); then the same request with the same key is sent
+    twice. Returns the two retries' payloads (``data[field]``), each checked free of errors.
+    ``service`` has ``gql(token, query, variables, headers=...)`` (``ServiceUnderTest``)."""
+    key = str(uuid.uuid4())
+    cid = f"drill-{uuid.uuid4().hex}"
+    with connections_dropped_at_commit(cid, which="own") as fired:
+        first = (await service.gql(token, query, variables,
+                                   headers={"idempotency-key": key, "x-correlation-id": cid})
+                 ).json()
+    assert fired == ["own"], "the drill's commit never happened"
+    assert first.get("errors"), first
+    payloads = []
+    for _ in range(2):
+        body = (await service.gql(token, query, variables,
+                                  headers={"idempotency-key": key})).json()
+        assert "errors" not in body, body
+        payload = body["data"][field]
+        assert payload["userErrors"] == [], payload
+        payloads.append(payload)
+    return payloads
