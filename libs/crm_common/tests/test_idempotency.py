@@ -150,6 +150,8 @@ async def test_read_retrying_does_not_repeat_other_errors(engine: AsyncEngine) -
 
 async def test_the_service_engine_replaces_dropped_connections_at_checkout(
         engine: AsyncEngine) -> None:
+    """make_engine's closed-connection check: every pooled connection terminated, the next
+    checkout still works (a plain engine fails here: the test above)."""
     service = make_engine(engine.url.render_as_string(hide_password=False), pool_size=4)
     try:
         await _warm(service)

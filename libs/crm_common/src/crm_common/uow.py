@@ -1,6 +1,7 @@
 """The unit of work: one transaction that holds a change, its audit history and its events.
 
-Handlers open a unit of work, change rows through ``uow.session``, record domain events with
+Handlers open a unit of work (its transaction begins on a connection that answered a ping,
+``crm_common.db.begin_checked``), change rows through ``uow.session``, record domain events with
 ``uow.record(...)`` and call ``commit()``; ``commit`` writes the events to the outbox in the same
 transaction, so an event exists exactly when its change does (DESIGN section 5). Leaving the
 ``async with`` block without ``commit()`` rolls everything back.
@@ -20,6 +21,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_common.correlation import correlation_id as current_correlation_id
+from crm_common.db import begin_checked
 from crm_common.idempotency import Claim, Replay, current_claim
 from crm_common.messaging.envelope import DomainEvent, to_cloudevent
 from crm_common.messaging.outbox import write_to_outbox
@@ -49,12 +51,11 @@ class UnitOfWork:
         return self._session
 
     async def __aenter__(self) -> UnitOfWork:
-        session = self._session = self._factory()
+        session = self._session = await begin_checked(self._factory)
         self._events = []
         self.committed = False
         self._claim = None
         try:
-            await session.begin()
             claim = current_claim.get()
             if claim is not None and claim.owner is None:
                 stored = await claim.lock_and_find(session)

@@ -25,6 +25,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 import strawberry
 from graphql import OperationType
 from strawberry.dataloader import DataLoader
+from strawberry.types.nodes import SelectedField
 
 from crm_common import idempotency
 from crm_common.graphql.errors import UserError, user_errors
@@ -103,7 +104,8 @@ def _claim_of(info: strawberry.Info) -> idempotency.Claim | None:
     if info.operation.operation is not OperationType.MUTATION or info.path.prev is not None:
         return None
     key = idempotency.check_key(raw)
-    (selected,) = info.selected_fields  # this field, its arguments with the variables in place
+    selected = info.selected_fields[0]  # this field, its arguments with the variables in place
+    assert isinstance(selected, SelectedField)
     return idempotency.Claim(
         principal=info.context.principal.subject, key=key, operation=str(info.path.key),
         request_hash=idempotency.fingerprint(selected.name, selected.arguments))
