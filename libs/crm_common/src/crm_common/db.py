@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
@@ -20,8 +21,11 @@ from sqlalchemy.ext.asyncio import (
 
 T = TypeVar("T")
 
-#: how many times :func:`read_retrying` runs a read whose connection was lost
+#: how many times :func:`read_retrying` runs a read whose connection was lost (and
+#: :func:`begin_checked` tries a connection)
 READ_ATTEMPTS = 3
+#: the pause before trying again after a lost connection
+LOST_PAUSE_SECONDS = 0.01
 
 
 def make_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
@@ -100,7 +104,16 @@ async def read_retrying(read: Callable[[], Awaitable[T]], *,
         except Exception as exc:
             if attempt == attempts or not connection_lost(exc):
                 raise
+        await _let_asyncpg_notice()
     raise AssertionError("unreachable")
+
+
+async def _let_asyncpg_notice() -> None:
+    """A connection was found dead: the server probably closed its siblings at the same moment
+    (a restart, a failover). Yield to the event loop briefly so that asyncpg reads their end
+    too, and the checkout check (``make_engine``) discards them instead of handing the next
+    one out."""
+    await asyncio.sleep(LOST_PAUSE_SECONDS)
 
 
 def _ping(sync_connection: Connection) -> None:
@@ -110,9 +123,10 @@ def _ping(sync_connection: Connection) -> None:
 
 async def begin_checked(factory: async_sessionmaker[AsyncSession]) -> AsyncSession:
     """A session with its transaction begun on a connection that answered a ping: a write
-    never starts on a connection the database dropped (a second connection is tried when the
-    first is found dead). One round trip per unit of work, not per read (``make_engine``)."""
-    for attempt in (1, 2):
+    never starts on a connection the database dropped (another is tried when one is found dead,
+    :data:`READ_ATTEMPTS` in all). One round trip per unit of work, not per read
+    (``make_engine``)."""
+    for attempt in range(1, READ_ATTEMPTS + 1):
         session = factory()
         try:
             await session.begin()
@@ -126,8 +140,9 @@ async def begin_checked(factory: async_sessionmaker[AsyncSession]) -> AsyncSessi
                     await (await session.connection()).invalidate()
             with contextlib.suppress(Exception):
                 await session.close()
-            if attempt == 2 or not lost:
+            if attempt == READ_ATTEMPTS or not lost:
                 raise
+        await _let_asyncpg_notice()
     raise AssertionError("unreachable")
 
 
