@@ -96,6 +96,36 @@ _META = sa.MetaData()
 _TABLE = define_idempotency_table(_META)
 
 
+def create_table_in_migration() -> None:
+    """The ``upgrade()`` of each service's migration that adds the table (Alembic's ``op``);
+    the table is the same in every service. A later change to it is a new function here and a
+    new migration in each service, never an edit of this one."""
+    from alembic import op
+    from sqlalchemy.dialects import postgresql
+
+    op.create_table(
+        TABLE,
+        sa.Column("principal", sa.UUID(), nullable=False),
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("operation", sa.Text(), nullable=False),
+        sa.Column("request_hash", sa.Text(), nullable=False),
+        sa.Column("outcome", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
+                  nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("principal", "key", "operation"),
+    )
+    op.create_index("ix_idempotency_keys_expires_at", TABLE, ["expires_at"], unique=False)
+
+
+def drop_table_in_migration() -> None:
+    """The matching ``downgrade()``."""
+    from alembic import op
+
+    op.drop_index("ix_idempotency_keys_expires_at", table_name=TABLE)
+    op.drop_table(TABLE)
+
+
 def check_key(raw: str) -> str:
     """The key as sent, when it is 1–255 visible ASCII characters; else ``Problems``
     (``INVALID_IDEMPOTENCY_KEY``, field ``Idempotency-Key``)."""

@@ -14,13 +14,16 @@ import asyncpg
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from crm_clients.app import create_app
 from crm_common import idempotency
 from crm_common.settings import Settings
-from crm_common.testing import connections_dropped_at_commit, terminate_service_connections
+from crm_common.testing import (
+    ServiceUnderTest,
+    connections_dropped_at_commit,
+    terminate_service_connections,
+)
 from crm_dev import procs
 
 from .conftest import EventTap, Service
@@ -28,44 +31,39 @@ from .fragments import CREATE, UPDATE, company
 
 pytestmark = pytest.mark.integration
 
+SEARCH = """query($s: String!) {
+  clients(first: 5, filter: {search: $s}) { edges { node { id } } } }"""
+#: the session's service, or the second process of it (``quiet``)
+AnyService = Service | ServiceUnderTest
+
 
 @pytest.fixture(scope="module")
-async def quiet(service: Service) -> AsyncIterator[Service]:
+async def quiet(service: Service) -> AsyncIterator[ServiceUnderTest]:
     """A second process of the service on the same database without its relay and consumers:
     nothing but the request under test touches its pool, so that a dead pooled connection is
     drawn by that request and not first noticed (and the pool reset) by the relay."""
     port = procs.free_port()
-    environ = {"CRM_ENV": "test", "SERVICE_PORT": str(port),
-               "DATABASE_URL": service.settings.database_url,
-               "AMQP_URL": service.settings.amqp_url,
-               "EVENTS_EXCHANGE": service.settings.events_exchange,
-               "JWT_PUBLIC_KEY": service.settings.jwt_public_key,
-               "QUEUE_PREFIX": service.settings.queue_prefix,
-               "RUN_RELAY": "false", "RUN_CONSUMERS": "false", "RUN_CONTRACT_JOB": "false"}
-    settings = Settings.from_env("clients", port, environ=environ)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_config=None, access_log=False, lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    assert server.started, "second clients process did not start"
+    base = service.settings
+    settings = Settings.from_env("clients", port, environ={
+        "CRM_ENV": "test", "SERVICE_PORT": str(port), "DATABASE_URL": base.database_url,
+        "AMQP_URL": base.amqp_url, "EVENTS_EXCHANGE": base.events_exchange,
+        "JWT_PUBLIC_KEY": base.jwt_public_key, "QUEUE_PREFIX": base.queue_prefix,
+        "RUN_RELAY": "false", "RUN_CONSUMERS": "false"})
     async with httpx.AsyncClient(timeout=30) as client:
-        yield Service(f"http://127.0.0.1:{port}", service.private_key, settings, client)
-    server.should_exit = True
-    await asyncio.wait_for(task, timeout=20)
+        second = ServiceUnderTest("clients", f"http://127.0.0.1:{port}", service.private_key,
+                                  settings, client, base.database_url,
+                                  make_app=lambda: create_app(settings))
+        await second.start()
+        yield second
+        await second.stop()
 
-SEARCH = """query($s: String!) {
-  clients(first: 5, filter: {search: $s}) { edges { node { id } } } }"""
 
-
-async def _db(service: Service) -> asyncpg.Connection:
+async def _db(service: AnyService) -> asyncpg.Connection:
     url = sa.make_url(service.settings.database_url).set(drivername="postgresql")
     return await asyncpg.connect(url.render_as_string(hide_password=False))
 
 
-async def _count(service: Service, legal_name: str) -> int:
+async def _count(service: AnyService, legal_name: str) -> int:
     conn = await _db(service)
     try:
         return int(await conn.fetchval("SELECT count(*) FROM clients WHERE legal_name = $1",
@@ -74,12 +72,12 @@ async def _count(service: Service, legal_name: str) -> int:
         await conn.close()
 
 
-async def _warm_pool(service: Service, token: str) -> None:
+async def _warm_pool(service: AnyService, token: str) -> None:
     """Several pooled connections in the service, so that dead ones are drawn afterwards."""
     await asyncio.gather(*(service.data(token, SEARCH, {"s": "загрявка"}) for _ in range(6)))
 
 
-async def _create(service: Service, token: str, legal_name: str, *, key: str | None = None,
+async def _create(service: AnyService, token: str, legal_name: str, *, key: str | None = None,
                   correlation: str | None = None, **extra: Any) -> httpx.Response:
     headers = {}
     if key is not None:
@@ -100,7 +98,8 @@ def _created(response: httpx.Response) -> dict[str, Any]:
 
 # -- a committed change is answered as committed -----------------------------------------------
 
-async def test_a_create_after_the_pool_was_dropped_is_answered_once(quiet: Service) -> None:
+async def test_a_create_after_the_pool_was_dropped_is_answered_once(
+        quiet: ServiceUnderTest) -> None:
     """Every pooled connection dead (a database restart): the next create is committed and
     answered with its client, not an error."""
     service = quiet
@@ -114,7 +113,7 @@ async def test_a_create_after_the_pool_was_dropped_is_answered_once(quiet: Servi
 
 
 async def test_connections_dropped_between_commit_and_read_still_answer_the_change(
-        quiet: Service) -> None:
+        quiet: ServiceUnderTest) -> None:
     """The other pooled connections die just before the create commits: the payload (the
     client, its children, the duplicate warnings) is read after the commit on dead connections,
     and must still come back."""
