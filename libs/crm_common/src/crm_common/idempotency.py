@@ -3,17 +3,19 @@
 Mobile apps on field networks retry. A caller sends ``Idempotency-Key: <key>`` with a mutation;
 the kit's mutation helper (``crm_common.graphql.mutations.mutate``) then
 
-- looks for a stored outcome of ``(principal, key, field)`` (``field`` is the mutation's response
-  key: its alias, else its name, so one request may carry several mutations under one key);
-- finds one made from the same input (a SHA-256 of the field's name and coerced arguments):
-  returns it without running the command again;
+- runs the command under a claim of ``(principal, key, field)`` (``field`` is the mutation's
+  response key: its alias, else its name, so one request may carry several mutations under one
+  key). The first unit of work the command opens (``crm_common.uow``) takes a transaction-level
+  advisory lock on the claim, then looks for a stored outcome; a concurrent request with the
+  same key waits at the lock until the first one ends, and so finds the first one's outcome;
+- finds one made from the same input (a SHA-256 of the field's name and its arguments): the
+  command stops there (``Replay``) and the stored outcome is the answer, the work not done again;
 - finds one made from another input: the userError ``IDEMPOTENCY_KEY_REUSED``;
-- finds none: runs the command. Its unit of work (``crm_common.uow``) takes a transaction-level
-  advisory lock on the key as its first statement and looks again, so a concurrent request with
-  the same key waits there until the first one ends, then returns the first one's outcome instead
-  of doing the work twice. The command's ``commit()`` is handed over to the helper, which writes
-  the outcome into ``idempotency_keys`` in **the same transaction** as the change, then commits:
-  a committed change always has its stored outcome, and a change that rolled back has none.
+- finds none: the command runs. Its ``commit()`` is handed over to the helper, which writes the
+  outcome into ``idempotency_keys`` in **the same transaction** as the change, then commits: a
+  committed change always has its stored outcome, and a change that rolled back has none.
+  Three statements more than without a key (lock, look, store), all in the command's
+  transaction.
 
 What is stored is the command's outcome (the id of the changed object, a grant, a job's counts),
 not the HTTP response: a retry gets the same object, shown as it is now. A command refused with
@@ -47,7 +49,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from crm_common.db import delete_in_batches
@@ -94,6 +95,22 @@ def define_idempotency_table(metadata: sa.MetaData) -> sa.Table:
 
 _META = sa.MetaData()
 _TABLE = define_idempotency_table(_META)
+
+# The statements of a claim, written once (built per call they cost ~0.3 ms of CPU each).
+_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:lock, 0))")
+_FIND = sa.text(
+    f"SELECT request_hash, outcome FROM {TABLE} WHERE principal = :principal AND key = :key "
+    "AND operation = :operation AND expires_at > now()"
+).columns(request_hash=sa.Text, outcome=JSONB)
+#: the outcome's row; it replaces an expired one the sweeper has not reached yet, never an
+#: unexpired one (the first outcome stored for the key stays)
+_UPSERT = sa.text(
+    f"INSERT INTO {TABLE} AS k (principal, key, operation, request_hash, outcome, expires_at) "
+    "VALUES (:principal, :key, :operation, :request_hash, CAST(:outcome AS jsonb), "
+    "now() + :keep) "
+    "ON CONFLICT (principal, key, operation) DO UPDATE SET request_hash = "
+    "excluded.request_hash, outcome = excluded.outcome, created_at = now(), "
+    "expires_at = excluded.expires_at WHERE k.expires_at <= now()")
 
 
 def create_table_in_migration() -> None:
@@ -280,44 +297,37 @@ class Claim:
     #: that transaction, once the command called ``commit()``: the helper commits it
     session: AsyncSession | None = None
 
-    def _where(self) -> Any:
-        return sa.and_(_TABLE.c.principal == self.principal, _TABLE.c.key == self.key,
-                       _TABLE.c.operation == self.operation)
+    def _params(self) -> dict[str, Any]:
+        return {"principal": self.principal, "key": self.key, "operation": self.operation}
 
     async def find(self, conn: AsyncSession | Any) -> Stored | None:
         """The unexpired outcome stored for this claim, if any."""
-        row = (await conn.execute(
-            sa.select(_TABLE.c.request_hash, _TABLE.c.outcome)
-            .where(self._where(), _TABLE.c.expires_at > sa.func.now()))).first()
+        row = (await conn.execute(_FIND, self._params())).first()
         return None if row is None else Stored(row.request_hash, decode(row.outcome))
 
     async def lock_and_find(self, session: AsyncSession) -> Stored | None:
         """First statements of the owning transaction: wait for the key's lock (held until a
-        concurrent request with the key commits or rolls back), drop an expired outcome the
-        sweeper has not reached yet, and return the outcome stored meanwhile, if any."""
-        lock_id = f"{self.principal}:{self.key}:{self.operation}"
-        await session.execute(sa.select(sa.func.pg_advisory_xact_lock(
-            sa.func.hashtextextended(lock_id, 0))))
-        await session.execute(sa.delete(_TABLE).where(self._where(),
-                                                      _TABLE.c.expires_at <= sa.func.now()))
+        concurrent request with the key commits or rolls back), then return the unexpired
+        outcome stored for the key, if any. Two statements: the SELECT must take its snapshot
+        after the lock was granted, to see what the request it waited for committed."""
+        await session.execute(_LOCK, {"lock": f"{self.principal}:{self.key}:{self.operation}"})
         return await self.find(session)
+
+    def _row(self, value: Any) -> dict[str, Any]:
+        return {**self._params(), "request_hash": self.request_hash,
+                "outcome": json.dumps(encode(value), ensure_ascii=False),
+                "keep": KEEP}
 
     async def store(self, session: AsyncSession, value: Any) -> None:
         """Write the outcome in ``session``'s transaction (committed by the caller)."""
-        await session.execute(sa.insert(_TABLE).values(
-            principal=self.principal, key=self.key, operation=self.operation,
-            request_hash=self.request_hash, outcome=encode(value),
-            expires_at=sa.func.now() + KEEP))
+        await session.execute(_UPSERT, self._row(value))
 
     async def store_alone(self, engine: AsyncEngine, value: Any) -> None:
-        """Write the outcome in a transaction of its own (a command without a unit of work);
-        the first outcome stored for the key stays."""
-        stmt = (pg_insert(_TABLE).values(
-            principal=self.principal, key=self.key, operation=self.operation,
-            request_hash=self.request_hash, outcome=encode(value),
-            expires_at=sa.func.now() + KEEP).on_conflict_do_nothing())
+        """Write the outcome in a transaction of its own (a command that committed no unit of
+        work); the first outcome stored for the key stays."""
+        row = self._row(value)
         async with engine.begin() as conn:
-            await conn.execute(stmt)
+            await conn.execute(_UPSERT, row)
 
     async def abandon(self) -> None:
         """Roll back and close a handed-over transaction that is not to be committed."""

@@ -120,10 +120,6 @@ def _answer(claim: idempotency.Claim, stored: idempotency.Stored) -> Any:
 async def _run_claimed(info: strawberry.Info, claim: idempotency.Claim,
                        action: Callable[[], Awaitable[T]]) -> T:
     runtime = info.context.runtime
-    async with runtime.reader.connect() as conn:
-        stored = await claim.find(conn)
-    if stored is not None:
-        return _answer(claim, stored)  # type: ignore[no-any-return]
     token = idempotency.current_claim.set(claim)
     try:
         value = await action()
@@ -136,7 +132,9 @@ async def _run_claimed(info: strawberry.Info, claim: idempotency.Claim,
     finally:
         idempotency.current_claim.reset(token)
     session, claim.session = claim.session, None
-    if session is None:  # no unit of work committed: the outcome is stored on its own
+    if session is None:  # no unit of work committed: the outcome is stored on its own, after
+        # the fact (a command that changes nothing through a unit of work is run again on a
+        # retry; every mutation of the platform commits through one)
         try:
             await claim.store_alone(runtime.engine, value)
         except TypeError:
