@@ -18,6 +18,7 @@ work and calls the service layer), hands it to :func:`mutate` and builds its pay
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -147,7 +148,9 @@ async def _run_claimed(info: strawberry.Info, claim: idempotency.Claim,
             log.exception("outcome of %s not stored under its idempotency key", claim.operation)
         await session.commit()
     except BaseException:
-        await session.rollback()
+        # the cause is what the caller must see, not a rollback refused after a COMMIT
+        with contextlib.suppress(Exception):
+            await session.rollback()
         raise
     finally:
         await session.close()
