@@ -21,6 +21,14 @@ ARG UV_VERSION=0.13.9
 RUN test -n "${SERVICE}" || { echo "build arg SERVICE is required (e.g. --build-arg SERVICE=clients)" >&2; exit 1; }
 
 RUN pip install --no-cache-dir "uv==${UV_VERSION}"
+# The analytics service lays out PDFs with WeasyPrint (Pango, HarfBuzz) in DejaVu Sans, the font
+# its report files and client briefs embed (docs/reports.md, "Files"); the others need no libraries.
+RUN if [ "${SERVICE}" = "analytics" ]; then \
+        apt-get update \
+     && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+            libharfbuzz-subset0 fonts-dejavu-core \
+     && rm -rf /var/lib/apt/lists/*; \
+    fi
 
 # The venv lives at /app/.venv in both stages (console scripts carry its absolute path); workspace
 # members are installed as wheels (--no-editable), so the runtime stage needs no source tree.
@@ -42,6 +50,14 @@ RUN /app/.venv/bin/crm-${SERVICE} --help > /dev/null \
 # --------------------------------------------------------------------------- runtime
 FROM ${PYTHON_IMAGE} AS runtime
 ARG SERVICE
+# The analytics service lays out PDFs with WeasyPrint (Pango, HarfBuzz) in DejaVu Sans, the font
+# its report files and client briefs embed (docs/reports.md, "Files"); the others need no libraries.
+RUN if [ "${SERVICE}" = "analytics" ]; then \
+        apt-get update \
+     && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+            libharfbuzz-subset0 fonts-dejavu-core \
+     && rm -rf /var/lib/apt/lists/*; \
+    fi
 
 RUN groupadd --system --gid 10001 crm \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \

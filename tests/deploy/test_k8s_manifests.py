@@ -489,7 +489,8 @@ def test_exchanges_are_the_event_catalogues() -> None:
 
 
 #: services that serve a route of their own through the ingress (ingress.yaml), not via the gateway
-PUBLIC_ROUTES = {"tasks": "/attachments/", "activities": "/calendar/", "pricing": "/exports/"}
+PUBLIC_ROUTES = {"tasks": "/attachments/", "activities": "/calendar/", "pricing": "/exports/",
+                 "clients": "/inventory/", "analytics": "/report-files/"}
 INGRESS_NAMESPACE = {"kubernetes.io/metadata.name": "ingress-nginx"}
 
 
@@ -544,6 +545,7 @@ def test_the_ingress_routes_the_api_and_the_public_routes() -> None:
     assert env["tasks"]["PUBLIC_BASE_URL"] == host
     assert env["activities"]["CALENDAR_BASE_URL"] == host
     assert env["pricing"]["PUBLIC_BASE_URL"] == host
+    assert env["analytics"]["PUBLIC_BASE_URL"] == host
     admitted = {p["spec"]["podSelector"]["matchLabels"].get("app.kubernetes.io/name")
                 for p in _of_kind("NetworkPolicy")
                 if any(peer.get("namespaceSelector", {}).get("matchLabels") == INGRESS_NAMESPACE

@@ -8,7 +8,15 @@ import uuid
 
 import pytest
 
-from crm_common.signing import BadSignature, sign, signed_params, verify
+from crm_common.settings import EnvReader, SettingsError
+from crm_common.signing import (
+    MIN_SECRET_BYTES,
+    BadSignature,
+    secret_from_env,
+    sign,
+    signed_params,
+    verify,
+)
 
 SECRET = b"k" * 32
 
@@ -67,3 +75,22 @@ def test_the_message_is_the_one_the_tasks_service_signed_before() -> None:
 def test_signed_params() -> None:
     params = signed_params(SECRET, "p", "s", 42)
     assert params == {"expires": "42", "sig": sign(SECRET, "p", "s", 42)}
+
+
+def test_secret_from_env_is_the_variable_when_long_enough() -> None:
+    value = "k" * MIN_SECRET_BYTES
+    assert secret_from_env(EnvReader({"X_SECRET": f"  {value} "}), "X_SECRET",
+                           production=True) == value.encode()
+
+
+def test_secret_from_env_refuses_a_short_one_and_a_missing_one_in_production() -> None:
+    with pytest.raises(SettingsError, match="X_SECRET must be at least 32 bytes"):
+        secret_from_env(EnvReader({"X_SECRET": "short"}), "X_SECRET", production=False)
+    with pytest.raises(SettingsError, match="X_SECRET is required in production"):
+        secret_from_env(EnvReader({"X_SECRET": "  "}), "X_SECRET", production=True)
+
+
+def test_secret_from_env_outside_production_is_random_per_call() -> None:
+    first = secret_from_env(EnvReader({}), "X_SECRET", production=False)
+    second = secret_from_env(EnvReader({}), "X_SECRET", production=False)
+    assert len(first) == MIN_SECRET_BYTES and first != second

@@ -35,7 +35,7 @@ import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, overload
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID, insert
@@ -169,8 +169,22 @@ def event_uuid(data: dict[str, Any], key: str, *, optional: bool = False) -> uui
         raise MalformedEvent(f"{key} is not a UUID: {raw!r}"[:200]) from exc
 
 
-def _moment(data: dict[str, Any], key: str) -> dt.datetime:
+@overload
+def event_moment(data: dict[str, Any], key: str, *,
+                 optional: Literal[False] = False) -> dt.datetime: ...
+
+
+@overload
+def event_moment(data: dict[str, Any], key: str, *, optional: bool) -> dt.datetime | None: ...
+
+
+def event_moment(data: dict[str, Any], key: str, *,
+                 optional: bool = False) -> dt.datetime | None:
+    """``data[key]`` as a timezone-aware moment (RFC 3339; None when absent and ``optional``);
+    ``MalformedEvent`` else."""
     raw = data.get(key)
+    if raw is None and optional:
+        return None
     try:
         moment = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
     except ValueError as exc:
@@ -228,7 +242,7 @@ async def apply_meeting_event(
     data = envelope.get("data")
     if not isinstance(data, dict):
         raise MalformedEvent(f"{envelope.get('type')} carries no data")
-    starts_at, ends_at = _moment(data, "startsAt"), _moment(data, "endsAt")
+    starts_at, ends_at = event_moment(data, "startsAt"), event_moment(data, "endsAt")
     status = data.get("status")
     if not isinstance(status, str):
         raise MalformedEvent(f"status is not a string: {status!r}")

@@ -19,9 +19,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import secrets
 
-__all__ = ["MAX_EXPIRY_DIGITS", "MIN_SECRET_BYTES", "BadSignature", "sign", "signed_params",
-           "verify"]
+from crm_common.settings import EnvReader, SettingsError
+
+__all__ = ["MAX_EXPIRY_DIGITS", "MIN_SECRET_BYTES", "BadSignature", "secret_from_env", "sign",
+           "signed_params", "verify"]
+
+log = logging.getLogger("crm.signing")
 
 MIN_SECRET_BYTES = 32
 MAX_EXPIRY_DIGITS = 12
@@ -69,3 +75,22 @@ def verify(secret: bytes, purpose: str, subject: str, expires: str | None,
         raise BadSignature("bad signature")
     if int(expires) < now:
         raise BadSignature("expired")
+
+
+def secret_from_env(env: EnvReader, name: str, *, production: bool) -> bytes:
+    """The HMAC key in variable ``name``: at least :data:`MIN_SECRET_BYTES`; required in
+    production; elsewhere, when unset, a random per-process key with a warning (URLs it signs
+    work only in this process and only until it restarts: fine for one development process,
+    wrong for replicas)."""
+    text = env.raw(name)
+    if text:
+        secret = text.encode()
+        if len(secret) < MIN_SECRET_BYTES:
+            raise SettingsError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
+        return secret
+    if production:
+        raise SettingsError(f"{name} is required in production (at least {MIN_SECRET_BYTES} "
+                            "bytes, the same on every replica)")
+    log.warning("%s is not set: signing URLs with a random per-process key (set it in "
+                "production)", name)
+    return secrets.token_bytes(MIN_SECRET_BYTES)

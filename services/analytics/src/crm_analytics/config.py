@@ -22,6 +22,12 @@ class AnalyticsConfig:
     #: ABC cut-offs: A up to this cumulative share of turnover (%), B up to the next
     abc_a_cutoff: Decimal = Decimal("80")
     abc_b_cutoff: Decimal = Decimal("95")
+    #: a report run with more rows than this becomes a background job (``REPORT_INLINE_ROWS``)
+    report_inline_rows: int = 10_000
+    #: run background report jobs and schedules in this process (``RUN_REPORT_JOBS``)
+    run_report_jobs: bool = True
+    #: seconds between looks for queued jobs and due schedules (``REPORT_JOB_INTERVAL_SECONDS``)
+    report_job_interval_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AnalyticsConfig:
@@ -34,4 +40,8 @@ class AnalyticsConfig:
             erp_exchange=env.text("ERP_EXCHANGE", "erp.events"),
             turnover_debounce_seconds=env.number("TURNOVER_DEBOUNCE_SECONDS", 5.0, min=0),
             run_turnover_events=env.boolean("RUN_TURNOVER_EVENTS", True),
-            abc_a_cutoff=a, abc_b_cutoff=b)
+            abc_a_cutoff=a, abc_b_cutoff=b,
+            report_inline_rows=env.integer("REPORT_INLINE_ROWS", 10_000, min=1),
+            run_report_jobs=env.boolean("RUN_REPORT_JOBS", True),
+            report_job_interval_seconds=env.number("REPORT_JOB_INTERVAL_SECONDS", 1.0,
+                                                   min=0.05))

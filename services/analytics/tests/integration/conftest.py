@@ -8,13 +8,15 @@ run's exchanges; every event the service publishes is checked against the catalo
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import datetime as dt
 import importlib.util
 import json
 import pathlib
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -25,6 +27,9 @@ import pytest
 from crm_analytics.app import create_app
 from crm_analytics.cli import migrate
 from crm_analytics.config import AnalyticsConfig
+from crm_analytics.reports.files.settings import BUCKET, FileSettings
+from crm_common.attachments import AttachmentStore
+from crm_common.attachments.settings import StoreSettings
 from crm_common.db import drop_database
 from crm_common.devkeys import generate_key_pair
 from crm_common.settings import Settings
@@ -36,16 +41,22 @@ from crm_common.testing import (
     open_tap,
 )
 from crm_common.testing import wait_until as _wait_until
-from crm_dev import procs
+from crm_dev import mongo, procs
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 RUN = uuid.uuid4().hex[:10]
 QUEUE_PREFIX = f"test.{RUN}."
 QUEUES = [f"{QUEUE_PREFIX}analytics.{name}{suffix}"
-          for name in ("erp-feed", "clients", "access-meetings", "access-employees")
+          for name in ("erp-feed", "clients", "access-meetings", "access-employees",
+                       "reporting", "pricing-tiers")
           for suffix in ("", ".dlq")]
 
 pytestmark = pytest.mark.integration
+
+URL_SECRET = b"report-files-test-secret-0123456789abcdef"
+#: the run's caps on the rows of a CSV/XLSX file and of a PDF
+ROW_CAP = 5000
+PDF_ROW_CAP = 300
 
 
 def load_reference() -> ModuleType:
@@ -75,6 +86,36 @@ async def database_url() -> AsyncIterator[str]:
     await asyncio.to_thread(migrate, url)
     yield url
     await drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def mongodb_url() -> Iterator[str]:
+    with mongo.url_for_tests("crm-analytics-mongo-") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def mongodb_database(mongodb_url: str) -> AsyncIterator[str]:
+    name = f"crm_analytics_test_{RUN}"
+    yield name
+    await mongo.drop_test_database(mongodb_url, name)
+
+
+def file_settings(mongodb_url: str, mongodb_database: str, port: int) -> FileSettings:
+    """The report files' settings of a test service: the run's own MongoDB database, a known
+    URL secret, row caps small enough to test, the sweeper driven by the tests alone."""
+    return FileSettings(
+        store=StoreSettings(mongodb_url=mongodb_url, mongodb_database=mongodb_database,
+                            url_secret=URL_SECRET, public_base_url=f"http://127.0.0.1:{port}"),
+        max_rows=ROW_CAP, pdf_max_rows=PDF_ROW_CAP, run_sweeper=False)
+
+
+@pytest.fixture(scope="session")
+async def store(mongodb_url: str, mongodb_database: str) -> AsyncIterator[AttachmentStore]:
+    """The test's own view of the service's GridFS bucket of report files."""
+    s = AttachmentStore.connect(mongodb_url, mongodb_database, bucket=BUCKET)
+    yield s
+    await s.close()
 
 
 @pytest.fixture(scope="module")
@@ -155,12 +196,19 @@ async def publisher(exchange_name: str, erp_exchange_name: str) -> AsyncIterator
 
 
 class Service(ServiceUnderTest):
-    """The running analytics service (``sql`` runs a statement on its database)."""
+    """The running analytics service (``sql`` runs a statement on its database; ``files``:
+    its report files' settings)."""
+
+    files: FileSettings
 
 
-@pytest.fixture(scope="module")
-async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
-                  erp_exchange_name: str, tap: CaughtEvents) -> AsyncIterator[Service]:
+@contextlib.asynccontextmanager
+async def serving(database_url: str, keys: tuple[str, str], exchange_name: str,
+                  config: AnalyticsConfig, mongodb: tuple[str, str], *,
+                  max_rows: int = ROW_CAP,
+                  pdf_max_rows: int = PDF_ROW_CAP) -> AsyncIterator[Service]:
+    """The service on a free port with ``config`` (a test module may want its own), its report
+    files in the run's MongoDB database ``mongodb`` (url, database) with these row caps."""
     private, public = keys
     port = procs.free_port()
     settings = Settings.from_env("analytics", port, environ={
@@ -168,14 +216,26 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
         "AMQP_URL": AMQP_URL, "EVENTS_EXCHANGE": exchange_name, "QUEUE_PREFIX": QUEUE_PREFIX,
         "JWT_PUBLIC_KEY": public,
     })
-    config = AnalyticsConfig(erp_exchange=erp_exchange_name, turnover_debounce_seconds=0.5)
+    files = dataclasses.replace(file_settings(*mongodb, port), max_rows=max_rows,
+                                pdf_max_rows=pdf_max_rows)
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
         svc = Service("analytics", f"http://127.0.0.1:{port}", private, settings, client,
-                      database_url, make_app=lambda: create_app(settings, config))
+                      database_url, make_app=lambda: create_app(settings, config, files))
+        svc.files = files
         await svc.start()
         yield svc
         if svc.server is not None:
             await svc.stop()
+
+
+@pytest.fixture(scope="module")
+async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
+                  erp_exchange_name: str, tap: CaughtEvents, mongodb_url: str,
+                  mongodb_database: str) -> AsyncIterator[Service]:
+    config = AnalyticsConfig(erp_exchange=erp_exchange_name, turnover_debounce_seconds=0.5)
+    async with serving(database_url, keys, exchange_name, config,
+                       (mongodb_url, mongodb_database)) as svc:
+        yield svc
 
 
 async def wait_until(check: Any, within: float = 30.0) -> Any:

@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import datetime as dt
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from starlette.requests import Request
+
+from crm_clients.adapters.tables import audit_photos, placement_protocols
 from crm_clients.consumers import setup_consumers
 from crm_clients.graphql.context import JOB_SETTINGS, make_context
 from crm_clients.graphql.schema import build_schema
-from crm_clients.service_layer import contract_jobs
+from crm_clients.resources import (
+    FILES,
+    PHOTO_BUCKET,
+    PROTOCOL_BUCKET,
+    InventoryFiles,
+    Urls,
+    files_of,
+)
+from crm_clients.service_layer import contract_jobs, inventory_files
+from crm_common.attachments import (
+    AttachmentMount,
+    AttachmentStore,
+    StoreSettings,
+    UploadPolicy,
+    image_types,
+    sweeper,
+)
 from crm_common.graphql.limits import schema_extensions
 from crm_common.http import ServiceMiddleware
 from crm_common.service import Runtime, create_service_app
@@ -18,16 +40,75 @@ from crm_common.settings import Settings
 SERVICE = "clients"
 DEFAULT_PORT = 8101
 
+log = logging.getLogger("crm.clients")
 
-def create_app(settings: Settings | None = None) -> ServiceMiddleware:
+
+def _pdf_or_image(detected: str | None) -> bool:
+    """A signed protocol: the PDF, or a photo or scan of the paper."""
+    return detected == "application/pdf" or image_types(detected)
+
+
+def create_app(settings: Settings | None = None,
+               store_settings: StoreSettings | None = None) -> ServiceMiddleware:
     settings = settings or Settings.from_env(SERVICE, DEFAULT_PORT)
     job = contract_jobs.JobSettings.from_env()  # the daily contract job (RUN_CONTRACT_JOB)
+    store_cfg = store_settings or StoreSettings.from_env(settings)
+    urls = Urls.of(store_cfg)
+    mounts = [
+        AttachmentMount(
+            table=placement_protocols, urls=urls.protocols,
+            store_of=lambda request: files_of(request).protocols,
+            policy=UploadPolicy(store_cfg.max_bytes, accepts=_pdf_or_image,
+                                accepted="a PDF or an image"),
+            on_stored=inventory_files.protocol_stored, authorise=inventory_files.authorise),
+        AttachmentMount(
+            table=audit_photos, urls=urls.photos,
+            store_of=lambda request: files_of(request).photos,
+            policy=UploadPolicy(store_cfg.max_bytes, accepts=image_types, accepted="an image"),
+            on_stored=inventory_files.photo_stored, authorise=inventory_files.authorise),
+    ]
     schema = build_schema(schema_extensions(settings))
 
     @contextlib.asynccontextmanager
     async def lifespan(runtime: Runtime) -> AsyncIterator[dict[str, Any]]:
-        async with contract_jobs.contract_job_lifespan(runtime, job):
-            yield {JOB_SETTINGS: job}  # runContractMaintenance runs with the same settings
+        protocols = AttachmentStore.connect(store_cfg.mongodb_url, store_cfg.mongodb_database,
+                                            bucket=PROTOCOL_BUCKET)
+        photos = AttachmentStore.connect(store_cfg.mongodb_url, store_cfg.mongodb_database,
+                                         bucket=PHOTO_BUCKET)
+        stop = asyncio.Event()
+        sweeping = asyncio.create_task(_sweep_files(runtime, protocols, photos, store_cfg, stop))
+        try:
+            async with contract_jobs.contract_job_lifespan(runtime, job):
+                # runContractMaintenance runs with the job's settings
+                yield {JOB_SETTINGS: job,
+                       FILES: InventoryFiles(store_cfg, urls, protocols, photos)}
+        finally:
+            stop.set()
+            await asyncio.wait([sweeping], timeout=10)
+            await protocols.close()
+            await photos.close()
 
-    return create_service_app(settings, schema, make_context=make_context,
-                              setup_consumers=setup_consumers, extra_lifespan=lifespan)
+    async def mongodb_ready(request: Request) -> bool:
+        files = files_of(request)
+        return await files.protocols.ping() and await files.photos.ping()
+
+    return create_service_app(
+        settings, schema, make_context=make_context, setup_consumers=setup_consumers,
+        extra_lifespan=lifespan, extra_routes=[r for m in mounts for r in m.routes()],
+        body_limit_exempt=(urls.protocols.prefix, urls.photos.prefix),
+        ready_checks={"mongodb": mongodb_ready})
+
+
+async def _sweep_files(runtime: Runtime, protocols: AttachmentStore, photos: AttachmentStore,
+                       cfg: StoreSettings, stop: asyncio.Event) -> None:
+    """The kit's sweeper over both file tables, every ``SWEEPER_INTERVAL_SECONDS``: abandoned
+    uploads and removed files are deleted (retried where the file server refuses)."""
+    while not stop.is_set():
+        for table, store in ((placement_protocols, protocols), (audit_photos, photos)):
+            try:
+                await sweeper.sweep(runtime.engine, table, store, now=dt.datetime.now(dt.UTC),
+                                    stale_after=cfg.stale_upload_after)
+            except Exception:  # noqa: BLE001 - a background job must outlive a bad round
+                log.exception("sweeping %s failed; retrying next round", table.name)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=cfg.sweeper_interval)

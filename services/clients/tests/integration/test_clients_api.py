@@ -291,7 +291,8 @@ async def test_health_readiness_and_metrics(service: Service) -> None:
     assert alive.status_code == 200 and alive.json()["status"] == "alive"
     ready = await service.client.get(f"{service.url}/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": True, "broker": True, "consumers": True}
+    assert ready.json()["checks"] == {"database": True, "broker": True, "consumers": True,
+                                      "mongodb": True}  # the inventory's files
     await service.data(service.token("manager"), CREATE, {"input": company("Метрики ООД")})
     metrics = await service.client.get(f"{service.url}/metrics")
     assert metrics.status_code == 200

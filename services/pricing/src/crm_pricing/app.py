@@ -3,13 +3,16 @@ GraphQL, the outbox relay, and the consumers of the ERP catalogue and of the pla
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import datetime as dt
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from starlette.requests import Request
 
 from crm_common.auth import Principal
+from crm_common.background import every
 from crm_common.graphql.limits import schema_extensions
 from crm_common.http import ServiceMiddleware
 from crm_common.messaging.consumer import ConsumerRunner
@@ -20,7 +23,8 @@ from crm_pricing.consumers import register_consumers
 from crm_pricing.graphql.context import Context
 from crm_pricing.graphql.schema import build_schema
 from crm_pricing.http.exports import export_routes
-from crm_pricing.service_layer.pricing_inputs import RuleBook
+from crm_pricing.service_layer.pricing_inputs import RuleBook, RuleIndex
+from crm_pricing.service_layer.tiers import sweep_tiers
 
 SERVICE = "pricing"
 DEFAULT_PORT = 8104
@@ -39,8 +43,31 @@ def create_app(settings: Settings | None = None,
                        rules=state_of(request, "rules", RuleBook))
 
     @contextlib.asynccontextmanager
-    async def resources(_runtime: Runtime) -> AsyncIterator[Mapping[str, Any] | None]:
-        yield {"rules": book, "pricing_config": config}
+    async def resources(runtime: Runtime) -> AsyncIterator[Mapping[str, Any] | None]:
+        stop = asyncio.Event()
+        swept: dict[str, dt.date | RuleIndex] = {}
+
+        async def sweep_when_due() -> object:
+            """Sweep the tiers when the date or the rules moved since the last sweep."""
+            async with runtime.reader.connect() as conn:
+                index = await book.index(conn)
+            day = dt.datetime.now(dt.UTC).date()
+            if swept.get("day") == day and swept.get("rules") is index:
+                return None
+            moved = await sweep_tiers(runtime.engine, book, source=settings.source, today=day)
+            if moved is not None:  # None: another process was sweeping; try again next round
+                swept.update(day=day, rules=index)
+            return moved
+
+        sweeper = asyncio.create_task(every(config.tier_sweep_interval.total_seconds(), stop,
+                                            "tier sweep", sweep_when_due)) \
+            if config.run_scheduler else None
+        try:
+            yield {"rules": book, "pricing_config": config}
+        finally:
+            stop.set()
+            if sweeper is not None:
+                await asyncio.wait([sweeper], timeout=10)
 
     def setup_consumers(runner: ConsumerRunner, _runtime: Runtime) -> None:
         register_consumers(runner, erp_exchange=config.erp_exchange, source=settings.source,

@@ -9,8 +9,8 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from crm_common.settings import EnvReader, Settings, SettingsError
-from crm_common.signing import MIN_SECRET_BYTES
+from crm_common.settings import EnvReader, Settings
+from crm_common.signing import MIN_SECRET_BYTES, secret_from_env
 
 log = logging.getLogger("crm.pricing")
 
@@ -28,22 +28,15 @@ class PricingConfig:
     public_base_url: str = "http://127.0.0.1:8104"
     #: how long a signed export URL works
     export_url_ttl: dt.timedelta = dt.timedelta(minutes=5)
+    #: run the tier sweep in this process (``service_layer.tiers.sweep_tiers``)
+    run_scheduler: bool = True
+    #: how often the process checks whether the date or the rules moved (then it sweeps)
+    tier_sweep_interval: dt.timedelta = dt.timedelta(minutes=10)
 
     @classmethod
     def from_env(cls, base: Settings, environ: Mapping[str, str] | None = None) -> PricingConfig:
         env = EnvReader(environ)
-        secret_text = env.raw("EXPORT_URL_SECRET")
-        if secret_text:
-            secret = secret_text.encode()
-            if len(secret) < MIN_SECRET_BYTES:
-                raise SettingsError(f"EXPORT_URL_SECRET must be at least {MIN_SECRET_BYTES} bytes")
-        elif base.env == "production":
-            raise SettingsError("EXPORT_URL_SECRET is required in production (at least "
-                                f"{MIN_SECRET_BYTES} bytes, the same on every replica)")
-        else:
-            log.warning("EXPORT_URL_SECRET is not set: signing export URLs with a random "
-                        "per-process key (set it in production)")
-            secret = secrets.token_bytes(MIN_SECRET_BYTES)
+        secret = secret_from_env(env, "EXPORT_URL_SECRET", production=base.env == "production")
         priority_text = env.raw("CONTRACT_DISCOUNT_PRIORITY")
         return cls(
             erp_exchange=env.text("ERP_EXCHANGE", "erp.events"),
@@ -53,4 +46,7 @@ class PricingConfig:
             public_base_url=env.url("PUBLIC_BASE_URL", f"http://{base.host}:{base.port}"),
             export_url_ttl=env.duration("EXPORT_URL_TTL_SECONDS", dt.timedelta(seconds=300),
                                         positive=True),
+            run_scheduler=env.boolean("RUN_SCHEDULER", True),
+            tier_sweep_interval=env.duration("TIER_SWEEP_INTERVAL_SECONDS",
+                                             dt.timedelta(minutes=10), positive=True),
         )

@@ -257,8 +257,15 @@ class Service(ServiceUnderTest):
 
 
 @pytest.fixture(scope="module")
+def pricing_overrides() -> dict[str, Any]:
+    """``PricingConfig`` fields a test module sets for its service (a module overrides this)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
-                  erp_exchange_name: str, tap: CaughtEvents) -> AsyncIterator[Service]:
+                  erp_exchange_name: str, tap: CaughtEvents,
+                  pricing_overrides: dict[str, Any]) -> AsyncIterator[Service]:
     private, public = keys
     port = procs.free_port()
     settings = Settings.from_env("pricing", port, environ={
@@ -267,7 +274,7 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
         "JWT_PUBLIC_KEY": public,
     })
     config = PricingConfig(erp_exchange=erp_exchange_name, url_secret=EXPORT_SECRET,
-                           public_base_url=f"http://127.0.0.1:{port}")
+                           public_base_url=f"http://127.0.0.1:{port}", **pricing_overrides)
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
         svc = Service("pricing", f"http://127.0.0.1:{port}", private, settings, client,
                       database_url, make_app=lambda: create_app(settings, config))

@@ -13,9 +13,12 @@ from typing import Any
 
 import pytest
 
+from crm_common.db import make_engine
 from crm_common.testing import CaughtEvents
 from crm_pricing.adapters.tables import ERP_PRICE_LIST_ID
 from crm_pricing.domain.turnover import Basis, Window, add_months, basis_period
+from crm_pricing.service_layer.pricing_inputs import RuleBook
+from crm_pricing.service_layer.tiers import sweep_tiers
 
 from .conftest import Publisher, Service, wait_until
 
@@ -419,3 +422,40 @@ async def test_malformed_turnover_changes_nothing(service: Service, publisher: P
         return await service.sql("SELECT version FROM client_turnover WHERE client_id = :c",
                                  c=client)
     assert (await wait_until(good_one))[0]["version"] == 3
+
+
+async def test_a_sweep_moves_a_tier_when_the_period_turns_once_however_often_it_runs(
+        service: Service, publisher: Publisher, tap: CaughtEvents, world: dict[str, Any],
+        database_url: str) -> None:
+    """No new turnover, but the next quarter starts: its previous closed quarter is the one with
+    no figures, so the client falls out of its tier; the sweep publishes that once, also when two
+    sweeps race and when it runs again."""
+    client = uuid.uuid4()
+    await publisher.client(client, owner=REP)
+    today = dt.datetime.now(dt.UTC).date()
+    await publisher.turnover(client, 1, [{"month": m, "invoicedNet": "15000"}
+                                         for m in _previous_quarter_months(today)])
+    await tap.wait_for(lambda e: e["type"] == "crm.pricing.client_tier.changed"
+                       and e["subject"] == str(client) and e["data"]["tier"] == 1)
+    engine = make_engine(database_url, pool_size=4)
+    try:
+        book = RuleBook()
+        # the same day, the same rules: the sweep finds this client where the consumer left it
+        await sweep_tiers(engine, book, source="crm/pricing", today=today)
+        quarter_start = basis_period(Window.QUARTER, Basis.PREVIOUS_CLOSED, today).end \
+            + dt.timedelta(days=1)  # the first day of this quarter
+        next_quarter = add_months(quarter_start, 3)
+        results = await asyncio.gather(
+            sweep_tiers(engine, book, source="crm/pricing", today=next_quarter),
+            sweep_tiers(engine, book, source="crm/pricing", today=next_quarter))
+        assert any(r is not None for r in results), results
+        await tap.wait_for(lambda e: e["type"] == "crm.pricing.client_tier.changed"
+                           and e["subject"] == str(client) and e["data"]["tier"] is None)
+        assert await sweep_tiers(engine, book, source="crm/pricing", today=next_quarter) is not None
+        await asyncio.sleep(1.0)  # the relay publishes after commit
+        moves = tap.of_type("crm.pricing.client_tier.changed", str(client))
+        assert [e["data"]["tier"] for e in moves] == [1, None], moves
+        assert moves[1]["data"]["previousTier"] == 1
+        assert moves[1]["data"]["basisPeriod"]["start"] == quarter_start.isoformat()
+    finally:
+        await engine.dispose()

@@ -6,23 +6,25 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
 
+from crm_common.attachments import AttachmentMount, AttachmentStore, UploadPolicy, sweeper
+from crm_common.background import every
 from crm_common.graphql.limits import schema_extensions
 from crm_common.http import ServiceMiddleware
 from crm_common.service import Runtime, create_service_app
 from crm_common.settings import Settings
-from crm_tasks.adapters.files import AttachmentStore
+from crm_tasks.adapters.tables import attachments
 from crm_tasks.config import TasksSettings
-from crm_tasks.consumers import setup_consumers
+from crm_tasks.consumers import consumer_setup
 from crm_tasks.graphql.context import make_context
 from crm_tasks.graphql.schema import build_schema
-from crm_tasks.http.content import PREFIX, content_routes
-from crm_tasks.resources import RESOURCES, Resources, resources_of
-from crm_tasks.service_layer import reminder, sweeper
+from crm_tasks.resources import RESOURCES, Resources, attachment_urls, resources_of
+from crm_tasks.service_layer import reminder
+from crm_tasks.service_layer.attachment import attachment_stored
 
 SERVICE = "tasks"
 DEFAULT_PORT = 8103
@@ -30,27 +32,20 @@ DEFAULT_PORT = 8103
 log = logging.getLogger("crm.tasks")
 
 
-async def _every(seconds: float, stop: asyncio.Event, name: str,
-                 job: Callable[[], Awaitable[object]]) -> None:
-    """Run ``job`` now and then every ``seconds`` until ``stop``; a failure is logged and the
-    next round runs as planned."""
-    while not stop.is_set():
-        try:
-            await job()
-        except Exception:  # noqa: BLE001 - a background job must outlive a bad round
-            log.exception("%s failed; retrying in %.0f s", name, seconds)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=seconds)
-
-
 def create_app(settings: Settings | None = None,
                tasks_settings: TasksSettings | None = None) -> ServiceMiddleware:
     settings = settings or Settings.from_env(SERVICE, DEFAULT_PORT)
     cfg = tasks_settings or TasksSettings.from_env(settings)
+    store_cfg = cfg.store
+    urls = attachment_urls(cfg)
+    # task attachments: any type, up to ATTACHMENT_MAX_BYTES; the signed URL alone authorises
+    mount = AttachmentMount(
+        table=attachments, urls=urls, store_of=lambda request: resources_of(request).store,
+        policy=UploadPolicy(store_cfg.max_bytes), on_stored=attachment_stored)
 
     @contextlib.asynccontextmanager
     async def lifespan(runtime: Runtime) -> AsyncIterator[dict[str, Any]]:
-        store = AttachmentStore.connect(cfg.mongodb_url, cfg.mongodb_database)
+        store = AttachmentStore.connect(store_cfg.mongodb_url, store_cfg.mongodb_database)
         stop = asyncio.Event()
         workers: list[asyncio.Task[None]] = []
         if cfg.run_scheduler:
@@ -61,16 +56,16 @@ def create_app(settings: Settings | None = None,
                     lead=cfg.reminder_lead, now=dt.datetime.now(dt.UTC))
 
             async def sweep() -> object:
-                return await sweeper.sweep(runtime.engine, store, now=dt.datetime.now(dt.UTC),
-                                           upload_ttl=cfg.upload_url_ttl,
-                                           stale_after=cfg.stale_upload_after)
+                return await sweeper.sweep(runtime.engine, attachments, store,
+                                           now=dt.datetime.now(dt.UTC),
+                                           stale_after=store_cfg.stale_upload_after)
 
             workers = [
-                asyncio.create_task(_every(cfg.reminder_interval, stop, "reminders", remind)),
-                asyncio.create_task(_every(cfg.sweeper_interval, stop, "sweeper", sweep)),
+                asyncio.create_task(every(cfg.reminder_interval, stop, "reminders", remind)),
+                asyncio.create_task(every(store_cfg.sweeper_interval, stop, "sweeper", sweep)),
             ]
         try:
-            yield {RESOURCES: Resources(cfg, store)}
+            yield {RESOURCES: Resources(cfg, store, urls)}
         finally:
             stop.set()
             if workers:
@@ -83,7 +78,7 @@ def create_app(settings: Settings | None = None,
     schema = build_schema(schema_extensions(settings))
     return create_service_app(
         settings, schema, make_context=make_context,
-        setup_consumers=setup_consumers, extra_routes=content_routes(),
-        extra_lifespan=lifespan, body_limit_exempt=(PREFIX,),
+        setup_consumers=consumer_setup(cfg), extra_routes=mount.routes(),
+        extra_lifespan=lifespan, body_limit_exempt=(urls.prefix,),
         ready_checks={"mongodb": mongodb_ready},
     )

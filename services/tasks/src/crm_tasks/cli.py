@@ -6,13 +6,14 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from crm_common.attachments import AttachmentStore, sweeper
 from crm_common.cli import Command, ServiceCli
 from crm_common.db import make_engine
-from crm_tasks.adapters.files import AttachmentStore
+from crm_tasks.adapters.tables import attachments
 from crm_tasks.app import DEFAULT_PORT, SERVICE, create_app
 from crm_tasks.config import TasksSettings
 from crm_tasks.graphql.schema import build_schema
-from crm_tasks.service_layer import reminder, sweeper
+from crm_tasks.service_layer import reminder
 
 
 def _moment(value: str) -> dt.datetime:
@@ -42,13 +43,13 @@ async def _reminders(args: argparse.Namespace) -> dict[str, int]:
 
 async def _sweep(args: argparse.Namespace) -> dict[str, int]:
     settings = cli.settings()
-    tasks_settings = TasksSettings.from_env(settings)
+    store_settings = TasksSettings.from_env(settings).store
     engine = make_engine(settings.database_url, pool_size=2)
-    store = AttachmentStore.connect(tasks_settings.mongodb_url, tasks_settings.mongodb_database)
+    store = AttachmentStore.connect(store_settings.mongodb_url, store_settings.mongodb_database)
     try:
-        swept = await sweeper.sweep(engine, store, now=args.now or dt.datetime.now(dt.UTC),
-                                    upload_ttl=tasks_settings.upload_url_ttl,
-                                    stale_after=tasks_settings.stale_upload_after)
+        swept = await sweeper.sweep(engine, attachments, store,
+                                    now=args.now or dt.datetime.now(dt.UTC),
+                                    stale_after=store_settings.stale_upload_after)
         return swept.as_dict()
     finally:
         await store.close()

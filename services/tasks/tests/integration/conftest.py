@@ -7,13 +7,9 @@ against the catalogue like every event the service publishes (``EventTap``)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aio_pika
@@ -21,15 +17,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 import uvicorn
-from pymongo import AsyncMongoClient
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from crm_common.attachments import AttachmentStore
 from crm_common.db import drop_database
 from crm_common.devkeys import generate_key_pair, mint_token
 from crm_common.settings import Settings
 from crm_common.testing import CaughtEvents, delete_broker_objects, event_message, open_tap
 from crm_dev import mongo, procs
-from crm_tasks.adapters.files import AttachmentStore
 from crm_tasks.app import create_app
 from crm_tasks.cli import migrate
 from crm_tasks.config import TasksSettings
@@ -38,7 +33,8 @@ AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 RUN = uuid.uuid4().hex[:10]
 QUEUE_PREFIX = f"test.{RUN}."
 SECRET = "integration-test-secret-" + "x" * 16
-QUEUES = ("tasks.access-clients", "tasks.access-meetings", "tasks.access-employees")
+QUEUES = ("tasks.access-clients", "tasks.access-meetings", "tasks.access-employees",
+          "tasks.asset-audits")
 
 pytestmark = pytest.mark.integration
 
@@ -76,28 +72,15 @@ async def db(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture(scope="session")
 def mongodb_url() -> Iterator[str]:
     """``MONGODB_URL`` of the run (./crm test exports one), else an nx-27017 of our own."""
-    if os.environ.get("MONGODB_URL"):
-        yield os.environ["MONGODB_URL"]
-        return
-    workdir = Path(tempfile.mkdtemp(prefix="crm-tasks-mongo-"))
-    try:
-        with mongo.start(workdir / "data", log=workdir / "mongo.log", run_dir=workdir) as server:
-            yield server.url
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with mongo.url_for_tests("crm-tasks-mongo-") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 async def mongodb_database(mongodb_url: str) -> AsyncIterator[str]:
     name = f"crm_tasks_test_{RUN}"
     yield name
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url)
-    try:
-        await client.drop_database(name)
-    except Exception:  # noqa: BLE001 - the stand-in may not drop; the name is unique anyway
-        pass
-    finally:
-        await client.close()
+    await mongo.drop_test_database(mongodb_url, name)
 
 
 @pytest.fixture(scope="session")

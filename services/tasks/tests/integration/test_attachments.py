@@ -16,11 +16,13 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import httpx
 import pytest
 
+from crm_common.attachments import Action, AttachmentStore, sweeper
+from crm_common.attachments.files import new_file_id
+from crm_common.attachments.urls import sign
 from crm_common.settings import Settings
-from crm_tasks.adapters.files import AttachmentStore, new_file_id
+from crm_tasks.adapters.tables import attachments
 from crm_tasks.config import TasksSettings
-from crm_tasks.domain.signing import Action, sign
-from crm_tasks.service_layer import sweeper
+from crm_tasks.resources import URL_PURPOSE
 
 from .conftest import SECRET, EventTap, Service, World, service_environ, wait_until
 from .helpers import GET, REMOVE_ATTACHMENT, REQUEST_UPLOAD, commitment, nodes
@@ -183,10 +185,10 @@ async def test_altered_expired_and_misused_urls_are_refused(service: Service, wo
         url.split("?")[0],
         url.replace(grant["attachment"]["id"], str(other)),
         # a valid signature, but for downloading
-        _tamper(url, sig=sign(SECRET.encode(), Action.DOWNLOAD,
+        _tamper(url, sig=sign(SECRET.encode(), URL_PURPOSE, Action.DOWNLOAD,
                               uuid.UUID(grant["attachment"]["id"]), int(exp))),
         # expired, correctly signed
-        _tamper(url, exp="1000", sig=sign(SECRET.encode(), Action.UPLOAD,
+        _tamper(url, exp="1000", sig=sign(SECRET.encode(), URL_PURPOSE, Action.UPLOAD,
                                           uuid.UUID(grant["attachment"]["id"]), 1000)),
     ]
     for candidate in bad:
@@ -331,8 +333,7 @@ async def test_the_sweeper_retries_refused_deletes_and_clears_dead_uploads(
             id=attachment_id, task=uuid.UUID(task["id"]), file=file_id, status=status,
             state=state, by=world.manager, exp=now - dt.timedelta(hours=1), started=started,
             next=now if state == "to_delete" else None)
-    result = await sweeper.sweep(service.db, store, now=now,
-                                 upload_ttl=dt.timedelta(minutes=15),
+    result = await sweeper.sweep(service.db, attachments, store, now=now,
                                  stale_after=dt.timedelta(hours=1))
     assert result.expired >= 1 and result.stale >= 1
     rows = {r["id"]: r for r in await service.sql(
@@ -343,12 +344,12 @@ async def test_the_sweeper_retries_refused_deletes_and_clears_dead_uploads(
     assert refused["file_state"] == "to_delete" and refused["delete_attempts"] == 1
     assert refused["last_delete_error"] and refused["next_delete_at"] > now
     # not due again yet: the next pass leaves it alone; a later one tries again (back-off)
-    await sweeper.sweep(service.db, store, now=now, upload_ttl=dt.timedelta(minutes=15),
+    await sweeper.sweep(service.db, attachments, store, now=now,
                         stale_after=dt.timedelta(hours=1))
     (again,) = await service.sql("SELECT * FROM attachments WHERE id = :id", id=ids[0])
     assert again["delete_attempts"] == 1
     later = refused["next_delete_at"] + dt.timedelta(seconds=1)
-    await sweeper.sweep(service.db, store, now=later, upload_ttl=dt.timedelta(minutes=15),
+    await sweeper.sweep(service.db, attachments, store, now=later,
                         stale_after=dt.timedelta(hours=1))
     (again,) = await service.sql("SELECT * FROM attachments WHERE id = :id", id=ids[0])
     assert again["delete_attempts"] == 2

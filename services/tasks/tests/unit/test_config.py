@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from crm_common.settings import Settings, SettingsError
-from crm_tasks.config import MIN_SECRET_BYTES, TasksSettings
+from crm_common.signing import MIN_SECRET_BYTES
+from crm_tasks.config import TasksSettings
 
 
 def _base(env: str) -> Settings:
@@ -26,8 +27,8 @@ def test_a_short_secret_is_refused() -> None:
 def test_outside_production_a_random_key_is_used(env: str) -> None:
     one = TasksSettings.from_env(_base(env), {})
     two = TasksSettings.from_env(_base(env), {})
-    assert one.url_secret != two.url_secret
-    assert len(one.url_secret) >= MIN_SECRET_BYTES
+    assert one.store.url_secret != two.store.url_secret
+    assert len(one.store.url_secret) >= MIN_SECRET_BYTES
 
 
 @pytest.mark.parametrize(("name", "value"), [
@@ -36,6 +37,8 @@ def test_outside_production_a_random_key_is_used(env: str) -> None:
     ("REMINDER_INTERVAL_SECONDS", "0"), ("SWEEPER_INTERVAL_SECONDS", "x"),
     ("STALE_UPLOAD_SECONDS", "nan"), ("RUN_SCHEDULER", "sometimes"),
     ("TASKS_TIMEZONE", "Mars/Olympus"), ("PUBLIC_BASE_URL", "tasks.example.com"),
+    ("AUDIT_TASK_DUE_DAYS", "-1"), ("AUDIT_TASK_DUE_DAYS", "366"),
+    ("AUDIT_TASK_DUE_DAYS", "a week"),
 ])
 def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):

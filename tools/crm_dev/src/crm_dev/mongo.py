@@ -7,7 +7,12 @@ the data directory.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,3 +117,32 @@ def start(
             supervisor.children.remove(child)
         raise
     return server
+
+
+@contextlib.contextmanager
+def url_for_tests(prefix: str) -> Iterator[str]:
+    """The MongoDB-wire server of a test session: ``MONGODB_URL`` when the run set one
+    (``./crm test`` does), else an nx-27017 of its own in a temporary directory (the services'
+    integration conftests)."""
+    if os.environ.get("MONGODB_URL"):
+        yield os.environ["MONGODB_URL"]
+        return
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        with start(workdir / "data", log=workdir / "mongo.log", run_dir=workdir) as server:
+            yield server.url
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def drop_test_database(url: str, name: str) -> None:
+    """Drop a test run's database (the stand-in may refuse: the name is unique anyway)."""
+    from pymongo import AsyncMongoClient
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url)
+    try:
+        await client.drop_database(name)
+    except Exception:  # noqa: BLE001 - best effort: the database name is the run's own
+        pass
+    finally:
+        await client.close()

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from crm_dev.seed_inventory import seed_inventory
 from crm_dev.seed_pricing import seed_rules
 from crm_dev.tokens import token, token_command
 from crm_dev.workspace import GATEWAY_PORT
@@ -45,11 +46,12 @@ class SeedReport:
     existing: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (name, why)
     pricing: list[str] = field(default_factory=list)  # what the pricing policy's seeding said
+    inventory: list[str] = field(default_factory=list)  # what the inventory's seeding said
 
     @property
     def ok(self) -> bool:
         return not self.failed and not any(line.lstrip().startswith("FAILED")
-                                           for line in self.pricing)
+                                           for line in self.pricing + self.inventory)
 
 
 def _label(client: dict[str, Any]) -> str:
@@ -140,6 +142,7 @@ def seed(root: Path, url: str = DEFAULT_URL, *, timeout: float = 30.0) -> SeedRe
             body = _post(http, url, {"input": client})
             classify(client, body, report)
         report.pricing = seed_rules(http, url, dt.date.today().year)
+        report.inventory = seed_inventory(http, url, dt.date.today())
     return report
 
 
@@ -155,7 +158,7 @@ def print_report(report: SeedReport, url: str) -> None:
     total = len(report.created) + len(report.existing) + len(report.failed)
     print(f"seed: {len(report.created)} created, {len(report.existing)} already there, "
           f"{len(report.failed)} failed ({total} clients, through {url})")
-    for line in report.pricing:
+    for line in report.pricing + report.inventory:
         print(line)
     print_employees(seed_data.EMPLOYEES)
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from crm_common.attachments.tables import define_attachment_table
 from crm_common.client_access import define_client_access_tables
 from crm_common.idempotency import define_idempotency_table
 from crm_common.messaging.inbox import define_inbox_table
@@ -250,6 +251,304 @@ erp_imports = Table(
     Column("parked", BigInteger, nullable=False),
     Column("started_at", _tz(), nullable=False, server_default=func.now()),
     Column("finished_at", _tz()),
+)
+
+# -- the reporting read model (docs/reports.md): projections of the other services' events ------
+# Each row keeps the newest ``version`` its entity's events carried (an older or repeated event
+# changes nothing); rows of events that carry no version (an activity logged, an observation
+# recorded: recorded once, never changed) are inserted once.
+
+#: clients with what reports group them by (group, owner, city of the default address, status)
+rm_clients = Table(
+    "rm_clients",
+    metadata,
+    Column("client_id", UUID(as_uuid=True), primary_key=True),
+    Column("code", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("owner_id", UUID(as_uuid=True)),
+    Column("group_id", UUID(as_uuid=True)),
+    Column("city", Text),
+    Column("created_at", _tz()),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    Index("ix_rm_clients_owner", "owner_id"),
+    Index("ix_rm_clients_group", "group_id"),
+)
+
+rm_client_groups = Table(
+    "rm_client_groups",
+    metadata,
+    Column("group_id", UUID(as_uuid=True), primary_key=True),
+    Column("code", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("archived", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+)
+
+#: contracts; ``value`` stays null: the contract events carry no amount (docs/reports.md)
+rm_contracts = Table(
+    "rm_contracts",
+    metadata,
+    Column("contract_id", UUID(as_uuid=True), primary_key=True),
+    Column("client_id", UUID(as_uuid=True), nullable=False),
+    Column("number", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("signed_on", Date),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_until", Date),
+    Column("terminated_on", Date),
+    Column("auto_renew", Boolean, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("value", _money()),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    Index("ix_rm_contracts_client", "client_id"),
+    Index("ix_rm_contracts_valid_until", "valid_until"),
+)
+
+#: done contacts (``source`` activity: visits, calls, e-mails, ... and completed meetings) and
+#: meetings not (yet) done (``source`` meeting, status scheduled or cancelled; a completed
+#: meeting is counted once, through the activity it became)
+rm_contacts = Table(
+    "rm_contacts",
+    metadata,
+    Column("contact_id", UUID(as_uuid=True), primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("client_id", UUID(as_uuid=True), nullable=False),
+    Column("employee_id", UUID(as_uuid=True), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("direction", Text),
+    Column("status", Text, nullable=False),
+    Column("occurred_at", _tz(), nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("meeting_id", UUID(as_uuid=True)),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    CheckConstraint("source IN ('activity', 'meeting')", name="ck_rm_contacts_source"),
+    Index("ix_rm_contacts_occurred", "occurred_at"),
+    Index("ix_rm_contacts_client", "client_id"),
+    Index("ix_rm_contacts_employee", "employee_id", "occurred_at"),
+)
+
+rm_competitor_observations = Table(
+    "rm_competitor_observations",
+    metadata,
+    Column("observation_id", UUID(as_uuid=True), primary_key=True),
+    Column("competitor_id", UUID(as_uuid=True), nullable=False),
+    Column("competitor_name", Text, nullable=False),
+    Column("observed_on", Date, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("impact", Text, nullable=False),
+    Column("client_id", UUID(as_uuid=True)),
+    Column("product_group", Text),
+    Column("reported_by", UUID(as_uuid=True), nullable=False),
+    Column("created_at", _tz(), nullable=False),
+    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    Index("ix_rm_competitor_observations_observed", "observed_on"),
+)
+
+#: tasks and commitments
+rm_tasks = Table(
+    "rm_tasks",
+    metadata,
+    Column("task_id", UUID(as_uuid=True), primary_key=True),
+    Column("number", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("commitment_type", Text),
+    Column("client_id", UUID(as_uuid=True)),
+    Column("assignee_id", UUID(as_uuid=True), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("outcome", Text),
+    Column("priority", Text, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("created_at", _tz(), nullable=False),
+    Column("closed_at", _tz()),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    Index("ix_rm_tasks_assignee", "assignee_id"),
+    Index("ix_rm_tasks_client", "client_id"),
+    Index("ix_rm_tasks_due", "due_date"),
+)
+
+#: advertising inventory: each asset's status (in_stock, placed, in_repair, lost, written_off),
+#: its current (or last) placement and last audit, from
+#: ``crm.clients.asset.placed/.returned/.audited/.missing/.written_off``
+rm_assets = Table(
+    "rm_assets",
+    metadata,
+    Column("asset_id", UUID(as_uuid=True), primary_key=True),
+    Column("inventory_number", Text),
+    Column("asset_type_name", Text),
+    Column("client_id", UUID(as_uuid=True)),
+    Column("placement_id", UUID(as_uuid=True)),
+    Column("status", Text, nullable=False),
+    Column("placed_at", _tz()),
+    Column("returned_at", _tz()),
+    Column("next_audit_due", Date),
+    Column("last_audit_at", _tz()),
+    Column("last_audit_result", Text),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    Index("ix_rm_assets_client", "client_id"),
+)
+
+#: every audited asset line (``crm.clients.asset.audited``)
+rm_asset_audits = Table(
+    "rm_asset_audits",
+    metadata,
+    Column("audit_id", UUID(as_uuid=True), nullable=False),
+    Column("asset_id", UUID(as_uuid=True), nullable=False),
+    Column("inventory_number", Text),
+    Column("asset_type_name", Text),
+    Column("client_id", UUID(as_uuid=True)),
+    Column("placement_id", UUID(as_uuid=True)),
+    Column("result", Text, nullable=False),
+    Column("condition", Text),
+    Column("audited_by", UUID(as_uuid=True)),
+    Column("audited_at", _tz(), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("audit_id", "asset_id"),
+    Index("ix_rm_asset_audits_audited", "audited_at"),
+)
+
+#: the time of the latest event applied to each part of the read model (a report's "data as of")
+rm_watermarks = Table(
+    "rm_watermarks",
+    metadata,
+    Column("part", Text, primary_key=True),
+    Column("as_of", _tz(), nullable=False),
+)
+
+# -- saved reports, runs, schedules (docs/reports.md) --------------------------------------------
+
+#: a saved report: its current definition; every version is in ``saved_report_versions``
+saved_reports = Table(
+    "saved_reports",
+    metadata,
+    Column("report_id", UUID(as_uuid=True), primary_key=True),
+    Column("builtin_key", Text),
+    Column("owner_id", UUID(as_uuid=True)),
+    Column("name", Text, nullable=False),
+    Column("description", Text),
+    Column("shared_with", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("definition", JSONB, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", _tz(), nullable=False, server_default=func.now()),
+    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    Column("archived_at", _tz()),
+    Index("ix_saved_reports_builtin", "builtin_key", unique=True,
+          postgresql_where=text("builtin_key IS NOT NULL")),
+    Index("ix_saved_reports_owner", "owner_id"),
+)
+
+saved_report_versions = Table(
+    "saved_report_versions",
+    metadata,
+    Column("report_id", UUID(as_uuid=True), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("shared_with", JSONB, nullable=False),
+    Column("definition", JSONB, nullable=False),
+    Column("changed_by", UUID(as_uuid=True)),
+    Column("changed_at", _tz(), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("report_id", "version"),
+)
+
+#: a saved report's schedule: a cron expression (UTC) and the employees it runs for
+report_schedules = Table(
+    "report_schedules",
+    metadata,
+    Column("schedule_id", UUID(as_uuid=True), primary_key=True),
+    Column("report_id", UUID(as_uuid=True), nullable=False),
+    Column("cron", Text, nullable=False),
+    Column("recipients", JSONB, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_by", UUID(as_uuid=True), nullable=False),
+    Column("next_run_at", _tz(), nullable=False),
+    Column("last_run_at", _tz()),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    Index("ix_report_schedules_due", "next_run_at", postgresql_where=text("active")),
+)
+
+#: a background run (a big run, or a scheduled one for one recipient)
+report_jobs = Table(
+    "report_jobs",
+    metadata,
+    Column("job_id", UUID(as_uuid=True), primary_key=True),
+    Column("report_id", UUID(as_uuid=True)),
+    Column("report_version", Integer),
+    Column("schedule_id", UUID(as_uuid=True)),
+    Column("definition", JSONB, nullable=False),
+    Column("requested_by", UUID(as_uuid=True), nullable=False),
+    Column("roles", JSONB, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("rows_done", BigInteger, nullable=False, server_default=text("0")),
+    Column("rows_total", BigInteger),
+    Column("cancel_requested", Boolean, nullable=False, server_default=text("false")),
+    Column("error", Text),
+    Column("file", JSONB),
+    Column("created_at", _tz(), nullable=False, server_default=func.now()),
+    Column("started_at", _tz()),
+    Column("heartbeat_at", _tz()),
+    Column("finished_at", _tz()),
+    CheckConstraint("status IN ('queued', 'running', 'completed', 'failed', 'cancelled')",
+                    name="ck_report_jobs_status"),
+    Index("ix_report_jobs_queued", "created_at", postgresql_where=text("status = 'queued'")),
+    Index("ix_report_jobs_requested_by", "requested_by", "created_at"),
+)
+
+#: report files and client briefs made on request: the kit's attachment table
+#: (``crm_common.attachments``), owned by the employee who asked, written by the service itself
+#: (``crm_analytics.reports.files.service``) and kept in GridFS until ``expires_at``. The kit's
+#: statuses read: ``uploading`` being written, ``stored`` ready, ``failed``, ``removed``
+#: expired (its file queued for the sweeper).
+report_files = define_attachment_table(
+    metadata,
+    Column("kind", Text, nullable=False),
+    Column("format", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    #: what it was made of (the saved report, the client of a brief)
+    Column("subject", Text),
+    Column("row_count", Integer),
+    Column("error_code", Text),
+    Column("expires_at", _tz(), nullable=False),
+    name="report_files",
+    owner=("requester", Column("requested_by", UUID(as_uuid=True), nullable=False)),
+)
+report_files.append_constraint(
+    CheckConstraint("kind IN ('report', 'client_brief')", name="ck_report_files_kind"))
+report_files.append_constraint(
+    CheckConstraint("format IN ('csv', 'xlsx', 'pdf')", name="ck_report_files_format"))
+Index("ix_report_files_expiry", report_files.c.expires_at,
+      postgresql_where=text("status = 'stored'"))
+
+#: the pricing tiers each client is in, per turnover rule, from ``crm.pricing.client_tier.changed``
+#: (newest ``turnoverVersion`` wins), for the client brief's "next tier"
+client_tiers = Table(
+    "client_tiers",
+    metadata,
+    Column("client_id", UUID(as_uuid=True), nullable=False),
+    Column("rule_id", UUID(as_uuid=True), nullable=False),
+    Column("rule_code", Text, nullable=False),
+    Column("window", Text, nullable=False),
+    Column("metric", Text, nullable=False),
+    Column("product_group_code", Text),
+    Column("reached", Numeric(18, 3), nullable=False),
+    Column("tier", Integer),
+    Column("tier_effect", Text),
+    Column("next_threshold", Numeric(18, 3)),
+    Column("next_tier_effect", Text),
+    Column("turnover_version", Integer, nullable=False),
+    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("client_id", "rule_id"),
 )
 
 access = define_client_access_tables(metadata)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_analytics.config import AnalyticsConfig
 from crm_analytics.graphql.loaders import Loaders, make_loaders
+from crm_analytics.reports.files.resources import FileResources
 from crm_analytics.service_layer import turnover_queries as q
 from crm_analytics.service_layer.client_metrics import Ranking, RankingCache
 from crm_analytics.service_layer.visibility import Access
@@ -21,6 +22,8 @@ from crm_common.graphql.context import RequestContext
 class Context(RequestContext):
     config: AnalyticsConfig = field(default_factory=AnalyticsConfig)
     rankings: RankingCache = field(default_factory=RankingCache)
+    #: the report files' store, URLs and background jobs (from the lifespan state)
+    report_files: FileResources | None = None
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     loaders: Loaders = field(init=False)
     _as_of: asyncio.Task[dt.datetime | None] | None = field(default=None, init=False)
@@ -32,6 +35,12 @@ class Context(RequestContext):
         """ABC and RFM of every client, through the process's cache."""
         return await self.rankings.get(conn, self.today, a_cutoff=self.config.abc_a_cutoff,
                                        b_cutoff=self.config.abc_b_cutoff)
+
+    @property
+    def files(self) -> FileResources:
+        if self.report_files is None:
+            raise RuntimeError("the report files are not set up in this process")
+        return self.report_files
 
     @property
     def access(self) -> Access:

@@ -25,6 +25,7 @@ from crm_analytics.graphql.entities import (
     TurnoverReport,
     TurnoverRow,
 )
+from crm_analytics.graphql.report_files import ReportFileMutation, ReportFileQuery
 from crm_analytics.graphql.report_types import (
     ClientRankingBy,
     ErpDocument,
@@ -35,6 +36,7 @@ from crm_analytics.graphql.report_types import (
     YearOnYear,
     check_first,
 )
+from crm_analytics.graphql.reports import ReportMutation, ReportQuery
 from crm_analytics.graphql.resolvers import context, period_of, require_admin, scoped_turnover
 from crm_analytics.service_layer import ledger_queries
 from crm_analytics.service_layer import turnover_queries as q
@@ -146,7 +148,7 @@ class ParkedErpMessageConnection:
 
 
 @strawberry.type
-class Query:
+class Query(ReportQuery, ReportFileQuery):
     @strawberry.field(description="Turnover of the clients a filter names (default: all you may "
                                   "see), with rows grouped by client, client group, owner, "
                                   "product group, product or month. For managers; a sales rep "
@@ -296,6 +298,11 @@ class Query:
             total_count=counts["parked"])
 
 
+@strawberry.type
+class Mutation(ReportMutation, ReportFileMutation):
+    pass
+
+
 def build_schema(extensions: Extensions | None = None) -> strawberry.Schema:
-    return subgraph_schema(query=Query, types=[Client, ClientGroup, Employee],
-                           extensions=extensions)
+    return subgraph_schema(query=Query, mutation=Mutation,
+                           types=[Client, ClientGroup, Employee], extensions=extensions)

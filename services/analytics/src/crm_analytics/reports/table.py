@@ -1,8 +1,9 @@
 """What a report run produces, and what every file renderer reads: a table with typed columns.
 
-This is the seam between the report engine (definitions, datasets, running) and the files (CSV, XLSX,
-PDF): the engine builds a :class:`ReportTable`, the renderers write it. Rows are an async iterator so
-that a 100,000-row export streams from the database to the file without holding the rows in memory.
+This is the seam between the report engine (definitions, datasets, running) and the files (CSV,
+XLSX, PDF): the engine builds a :class:`ReportTable`, the renderers write it. Rows are an async
+iterator so that a 100,000-row export streams from the database to the file without holding the
+rows in memory.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 ColumnKind = Literal["text", "integer", "decimal", "money", "percent", "date", "datetime"]
-"""How a column's values are typed and shown: ``money`` is EUR (Decimal, 2 places shown), ``percent``
-is a Decimal fraction *in percent* (12.5 means 12.5 %), ``date`` a ``datetime.date``."""
+"""How a column's values are typed and shown: ``money`` is EUR (Decimal, 2 places shown),
+``percent`` is a Decimal *in percent* (12.5 means 12.5 %), ``date`` a ``datetime.date``."""
 
 Cell = Any
-"""A cell: ``str``, ``int``, ``decimal.Decimal``, ``datetime.date``, ``datetime.datetime`` or None."""
+"""A cell: ``str``, ``int``, ``decimal.Decimal``, ``datetime.date``, ``datetime.datetime``, or
+None."""
 
 
 @dataclass(frozen=True)

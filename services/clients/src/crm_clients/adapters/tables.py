@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
+from crm_common.attachments.tables import define_attachment_table
 from crm_common.client_access import define_client_access_tables
 from crm_common.history import define_history_table
 from crm_common.idempotency import define_idempotency_table
@@ -261,3 +262,162 @@ contract_notices = Table(
     Column("valid_until", sa.Date, primary_key=True),
     Column("sent_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+# --- advertising inventory (tables of the inventory module; keep them below this line) ---
+# Amounts are euros (Numeric(14, 2)); docs/clients.md ("Advertising inventory").
+
+asset_types = Table(
+    "asset_types",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("category", Text, nullable=False),
+    Column("tracking", Text, nullable=False),  # serialized | bulk
+    Column("unit", Text),  # bulk material's unit ("pcs", "pack")
+    Column("value", Numeric(14, 2)),  # of one unit, EUR
+    Column("service_life_months", Integer),
+    Column("audit_interval_days", Integer, nullable=False),
+    Column("active", Boolean, nullable=False, server_default="true"),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    sa.CheckConstraint("tracking IN ('serialized', 'bulk')", name="ck_asset_types_tracking"),
+    sa.CheckConstraint("audit_interval_days > 0", name="ck_asset_types_interval"),
+)
+Index("ux_asset_types_name", func.lower(asset_types.c.name), unique=True)
+
+assets = Table(
+    "assets",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("type_id", UUID(as_uuid=True), ForeignKey("asset_types.id"), nullable=False),
+    Column("inventory_number", Text, nullable=False),
+    Column("tag_code", Text, nullable=False),
+    Column("serial_number", Text),
+    Column("owner_company", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("condition", Text, nullable=False),
+    Column("purchase_date", sa.Date),
+    Column("purchase_value", Numeric(14, 2)),
+    Column("notes", Text),
+    Column("last_audited_at", DateTime(timezone=True)),
+    Column("written_off_on", sa.Date),
+    Column("written_off_reason", Text),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_by", UUID(as_uuid=True)),
+    Column("updated_by", UUID(as_uuid=True)),
+)
+Index("ux_assets_inventory_number", func.lower(assets.c.inventory_number), unique=True)
+Index("ux_assets_tag_code", func.lower(assets.c.tag_code), unique=True)
+Index("ix_assets_number", assets.c.inventory_number, assets.c.id)
+Index("ix_assets_status_number", assets.c.status, assets.c.inventory_number, assets.c.id)
+Index("ix_assets_type_number", assets.c.type_id, assets.c.inventory_number, assets.c.id)
+
+placements = Table(
+    "placements",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("asset_id", UUID(as_uuid=True), ForeignKey("assets.id"), nullable=False),
+    Column("client_id", UUID(as_uuid=True), ForeignKey("clients.id"), nullable=False),
+    Column("address_id", UUID(as_uuid=True), ForeignKey("addresses.id"), nullable=False),
+    Column("contract_id", UUID(as_uuid=True), ForeignKey("contracts.id")),
+    Column("protocol_number", Text, nullable=False),
+    Column("placed_on", sa.Date, nullable=False),
+    Column("expected_return_on", sa.Date),
+    Column("deposit", Numeric(14, 2)),
+    Column("terms", Text),
+    Column("minimum_monthly_purchase", Numeric(14, 2)),
+    Column("client_signatory", Text, nullable=False),
+    Column("our_signatory_id", UUID(as_uuid=True)),
+    Column("last_audited_on", sa.Date),
+    Column("next_audit_due", sa.Date, nullable=False),
+    Column("returned_on", sa.Date),  # null while the placement is open
+    Column("return_condition", Text),
+    Column("return_notes", Text),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_by", UUID(as_uuid=True)),
+    Column("updated_by", UUID(as_uuid=True)),
+    sa.CheckConstraint("returned_on IS NULL OR returned_on >= placed_on",
+                       name="ck_placements_return"),
+    sa.CheckConstraint("expected_return_on IS NULL OR expected_return_on >= placed_on",
+                       name="ck_placements_expected_return"),
+)
+#: at most one open placement per asset: the database's answer to concurrent placements
+Index("ux_placements_open_asset", placements.c.asset_id, unique=True,
+      postgresql_where=text("returned_on IS NULL"))
+Index("ix_placements_asset", placements.c.asset_id, placements.c.placed_on)
+Index("ix_placements_client_open", placements.c.client_id, placements.c.placed_on,
+      postgresql_where=text("returned_on IS NULL"))
+Index("ix_placements_due", placements.c.next_audit_due, placements.c.id,
+      postgresql_where=text("returned_on IS NULL"))
+
+material_issues = Table(
+    "material_issues",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("type_id", UUID(as_uuid=True), ForeignKey("asset_types.id"), nullable=False),
+    Column("client_id", UUID(as_uuid=True), ForeignKey("clients.id"), nullable=False),
+    Column("address_id", UUID(as_uuid=True), ForeignKey("addresses.id")),
+    Column("quantity", Integer, nullable=False),
+    Column("issued_on", sa.Date, nullable=False),
+    Column("activity_id", UUID(as_uuid=True)),
+    Column("notes", Text),
+    Column("issued_by", UUID(as_uuid=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    sa.CheckConstraint("quantity > 0", name="ck_material_issues_quantity"),
+)
+Index("ix_material_issues_client", material_issues.c.client_id, material_issues.c.issued_on,
+      material_issues.c.id)
+
+audits = Table(
+    "audits",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("client_id", UUID(as_uuid=True), ForeignKey("clients.id"), nullable=False),
+    Column("address_id", UUID(as_uuid=True), ForeignKey("addresses.id")),
+    Column("activity_id", UUID(as_uuid=True)),
+    Column("meeting_id", UUID(as_uuid=True)),
+    Column("audited_at", DateTime(timezone=True), nullable=False),
+    Column("audited_by", UUID(as_uuid=True), nullable=False),
+    Column("latitude", Numeric(9, 6)),
+    Column("longitude", Numeric(9, 6)),
+    Column("accuracy_meters", Integer),
+    Column("notes", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    sa.CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="ck_audits_geo"),
+)
+Index("ix_audits_client", audits.c.client_id, audits.c.audited_at, audits.c.id)
+
+audit_lines = Table(
+    "audit_lines",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("audit_id", UUID(as_uuid=True), ForeignKey("audits.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("asset_id", UUID(as_uuid=True), ForeignKey("assets.id"), nullable=False),
+    Column("placement_id", UUID(as_uuid=True), ForeignKey("placements.id")),
+    Column("result", Text, nullable=False),
+    Column("condition", Text),
+    Column("notes", Text),
+    Column("audited_at", DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("audit_id", "asset_id", name="uq_audit_lines_asset"),
+)
+Index("ix_audit_lines_audit", audit_lines.c.audit_id, audit_lines.c.position)
+Index("ix_audit_lines_asset", audit_lines.c.asset_id, audit_lines.c.audited_at)
+Index("ix_audit_lines_placement", audit_lines.c.placement_id, audit_lines.c.audited_at)
+
+# Files of the inventory, through the kit's attachment store (crm_common.attachments): signed
+# handover protocols of placements (PDF or an image) and photos of audits (any image format).
+placement_protocols = define_attachment_table(
+    metadata, name="placement_protocols",
+    owner=("placement", Column("placement_id", UUID(as_uuid=True), ForeignKey("placements.id"),
+                               nullable=False)))
+audit_photos = define_attachment_table(
+    metadata, Column("asset_id", UUID(as_uuid=True), ForeignKey("assets.id")),
+    name="audit_photos",
+    owner=("audit", Column("audit_id", UUID(as_uuid=True), ForeignKey("audits.id"),
+                           nullable=False)))

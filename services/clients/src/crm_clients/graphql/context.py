@@ -12,6 +12,8 @@ from strawberry.dataloader import DataLoader
 
 from crm_clients.adapters.tables import history
 from crm_clients.graphql.contract_types import contract_loaders
+from crm_clients.graphql.inventory_types import inventory_loaders
+from crm_clients.resources import InventoryFiles, files_of
 from crm_clients.service_layer import client_queries, employee_queries, group_queries
 from crm_clients.service_layer.contract_jobs import JobSettings
 from crm_common.auth import Principal
@@ -38,11 +40,26 @@ class Loaders:
     contract: DataLoader[uuid.UUID, Any]
     contracts_by_client: DataLoader[Any, Page]
     contract_discounts: DataLoader[uuid.UUID, list[Any]]
+    # the advertising inventory (inventory_types.inventory_loaders)
+    asset_type: DataLoader[uuid.UUID, Any]
+    asset: DataLoader[uuid.UUID, Any]
+    placement: DataLoader[uuid.UUID, Any]
+    open_placements: DataLoader[uuid.UUID, list[Any]]
+    placements_by_asset: DataLoader[uuid.UUID, list[Any]]
+    placed_value: DataLoader[uuid.UUID, Any]
+    audit: DataLoader[uuid.UUID, Any]
+    lines_by_audit: DataLoader[uuid.UUID, list[Any]]
+    last_audit_line: DataLoader[uuid.UUID, Any]
+    lines_by_asset: DataLoader[uuid.UUID, list[Any]]
+    material_by_client: DataLoader[Any, Page]
+    protocols: DataLoader[uuid.UUID, list[Any]]
+    photos: DataLoader[uuid.UUID, list[Any]]
 
 
 @dataclass
 class Context(RequestContext):
     contract_job: JobSettings
+    files: InventoryFiles
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -58,9 +75,11 @@ class Context(RequestContext):
             entity_history=HistoryLoader(reader, history, "entity_id"),
             group=batch_loader(partial(group_queries.groups_by_ids, reader)),
             **contract_loaders(reader, principal, grace),
+            **inventory_loaders(reader, principal, grace),
         )
 
 
 def make_context(request: Request, principal: Principal, runtime: Runtime) -> Context:
     return Context(principal=principal, runtime=runtime,
-                   contract_job=state_of(request, JOB_SETTINGS, JobSettings))
+                   contract_job=state_of(request, JOB_SETTINGS, JobSettings),
+                   files=files_of(request))

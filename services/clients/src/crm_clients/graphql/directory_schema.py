@@ -7,6 +7,7 @@ import uuid
 import strawberry
 
 from crm_clients.graphql import SERVICE
+from crm_clients.graphql.client_types import Employee
 from crm_clients.graphql.directory_inputs import (
     CreateClientGroupInput,
     CreateEmployeeInput,
@@ -15,7 +16,7 @@ from crm_clients.graphql.directory_inputs import (
     UpdateEmployeeInput,
     VersionedIdInput,
 )
-from crm_clients.graphql.directory_types import ClientGroup, Employee
+from crm_clients.graphql.directory_types import ClientGroup
 from crm_clients.service_layer import employee, employee_queries, group, group_queries
 from crm_common.graphql.connections import PageInfo, connection_of, requested_page_size
 from crm_common.graphql.context import load_node

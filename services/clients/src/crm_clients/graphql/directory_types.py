@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 import strawberry
 
@@ -17,10 +17,11 @@ from crm_common.parsing import lookup_id
 strawberry.enum(EmployeeRole)
 
 
-@strawberry.federation.type(
-    keys=["id"],
-    description="An employee of the staff directory; `id` is the subject of their tokens.")
-class Employee:
+@strawberry.type
+class EmployeeFields:
+    """An employee's own fields. The GraphQL type ``Employee`` (in :mod:`client_types`, as its
+    audits due refer to clients' placements) adds its relations."""
+
     id: strawberry.ID
     full_name: str
     email: str | None
@@ -33,28 +34,12 @@ class Employee:
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, r: Mapping[Any, Any]) -> Employee:
+    def from_row(cls, r: Mapping[Any, Any]) -> Self:
         return cls(id=strawberry.ID(str(r["id"])), full_name=r["full_name"], email=r["email"],
                    phone=r["phone"], role=EmployeeRole(r["role"]),
                    manager_id=strawberry.ID(str(r["manager_id"])) if r["manager_id"] else None,
                    active=r["active"], version=r["version"], created_at=r["created_at"],
                    updated_at=r["updated_at"])
-
-    @classmethod
-    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Employee | None:
-        return await load_node(info.context.loaders.employee, lookup_id(id), cls.from_row)
-
-    @strawberry.field
-    async def manager(self, info: strawberry.Info) -> Employee | None:
-        return await load_node(info.context.loaders.employee, lookup_id(self.manager_id),
-                               Employee.from_row)
-
-    @strawberry.field(description="Changes to this employee, newest first.")
-    async def history(self, info: strawberry.Info, first: int | None = None,
-                      after: str | None = None) -> HistoryConnection:
-        return await history_connection(info, info.context.loaders.entity_history,
-                                        uuid.UUID(str(self.id)),
-                                        first, after)
 
 
 @strawberry.federation.type(keys=["id"], description="A group of clients (the pricing service "

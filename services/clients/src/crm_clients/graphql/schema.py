@@ -32,10 +32,11 @@ from crm_clients.graphql.client_types import (
     ClientConnection,
     ClientEdge,
     ContactPerson,
+    Employee,
 )
 from crm_clients.graphql.contract_schema import ContractMutation, ContractQuery
 from crm_clients.graphql.directory_schema import DirectoryMutation, DirectoryQuery
-from crm_clients.graphql.directory_types import Employee
+from crm_clients.graphql.inventory_schema import InventoryMutation, InventoryQuery
 from crm_clients.service_layer import client as handlers
 from crm_clients.service_layer import client_queries
 from crm_clients.service_layer.search import normalise_term
@@ -106,7 +107,7 @@ class CreateClientPayload:
 
 
 @strawberry.type
-class Query(DirectoryQuery, ContractQuery):
+class Query(DirectoryQuery, ContractQuery, InventoryQuery):
     @strawberry.field(description="One client's dossier; null when it does not exist or you may "
                                   "not see it.")
     async def client(self, info: strawberry.Info, id: strawberry.ID) -> Client | None:
@@ -151,7 +152,7 @@ class Query(DirectoryQuery, ContractQuery):
 
 
 @strawberry.type
-class Mutation(DirectoryMutation, ContractMutation):
+class Mutation(DirectoryMutation, ContractMutation, InventoryMutation):
     @strawberry.mutation(description="Create a client with its addresses, contact persons and "
                                      "bank accounts. Refused when a non-archived client has the "
                                      "same EIK or VAT number; a very similar name is a warning.")

@@ -17,14 +17,14 @@ from sqlalchemy import RowMapping, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_clients.adapters.tables import clients, contract_discounts, contracts
+from crm_clients.adapters.tables import contract_discounts, contracts
 from crm_clients.domain import contract as domain
 from crm_clients.domain.access import Decision
 from crm_clients.domain.client import ClientStatus
 from crm_clients.domain.contract import Action, ContractStatus
 from crm_clients.service_layer.history import diff
 from crm_clients.service_layer.history import record_history as write_history
-from crm_clients.service_layer.visibility import visible_clients
+from crm_clients.service_layer.visibility import client_for_command
 from crm_common.auth import Principal
 from crm_common.jsonvalues import snapshot
 from crm_common.messaging.envelope import DomainEvent
@@ -99,22 +99,11 @@ async def record_event(uow: UnitOfWork, type_: str, contract_id: uuid.UUID,
 
 # --- reading what a command needs ----------------------------------------------------------------
 
-async def _client(session: AsyncSession, principal: Principal, client_id: uuid.UUID,
-                  grace: dt.timedelta, *, lock: bool) -> tuple[RowMapping | None, bool]:
-    """The client row and whether the principal may see it (DESIGN §6)."""
-    stmt = select(clients.c.id, clients.c.owner_id, clients.c.status,
-                  visible_clients(principal, grace=grace).label("visible")
-                  ).where(clients.c.id == client_id)
-    if lock:
-        stmt = stmt.with_for_update(of=clients)
-    row = (await session.execute(stmt)).mappings().one_or_none()
-    return row, bool(row and row["visible"])
-
-
 async def _locked_contract(session: AsyncSession, principal: Principal, contract_id: uuid.UUID,
                            grace: dt.timedelta) -> tuple[RowMapping, RowMapping]:
     row = await lock_row(session, contracts, contract_id, what=WHAT)
-    client, visible = await _client(session, principal, row["client_id"], grace, lock=False)
+    client, visible = await client_for_command(session, principal, row["client_id"], grace,
+                                               lock=False)
     if client is None or not visible:
         raise not_found(WHAT)
     return row, client
@@ -169,7 +158,7 @@ async def create_contract(uow: UnitOfWork, principal: Principal, raw: Mapping[st
     c.done()
     assert client_id is not None and data is not None
     session = uow.session
-    client, visible = await _client(session, principal, client_id, grace, lock=True)
+    client, visible = await client_for_command(session, principal, client_id, grace, lock=True)
     field = ("input", "client_id")
     _check(domain.decide(principal, client["owner_id"] if client else None,
                          visible=visible, action="create"),

@@ -10,6 +10,8 @@ entity type, so that ``changes`` carry them as the API spells them (``ACTIVE``, 
 from __future__ import annotations
 
 from crm_clients.adapters.tables import history
+from crm_clients.domain.asset import AssetCategory, AssetStatus, Condition, Tracking
+from crm_clients.domain.audit import AuditResult
 from crm_clients.domain.client import AddressKind, ClientKind, ClientStatus, DocumentKind
 from crm_clients.domain.contract import ContractKind, ContractStatus
 from crm_clients.domain.employee import EmployeeRole
@@ -24,6 +26,9 @@ SPELLING: dict[str, Spelling] = {
     "address": _ADDRESS,
     "contract": {"kind": ContractKind, "status": ContractStatus},
     "employee": {"role": EmployeeRole},
+    "asset_type": {"category": AssetCategory, "tracking": Tracking},
+    "asset": {"status": AssetStatus, "condition": Condition, "returnCondition": Condition,
+              "assetStatus": AssetStatus, "result": AuditResult},
 }
 
 record_history = HistoryWriter(history, SPELLING)

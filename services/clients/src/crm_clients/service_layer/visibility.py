@@ -6,7 +6,8 @@ else sees none.
 This is the one place the rule is stated: :func:`client_rule` decides it, and everything calls
 it: the list and by-ids queries (:mod:`client_queries`, :mod:`contract_queries`), the loaders and
 the federation references (through ``client_queries.clients_by_ids``) and the commands
-(:func:`can_see_client` in :mod:`client`, :func:`visible_clients` in :mod:`contract`). Every read
+(:func:`can_see_client` in :mod:`client`, :func:`client_for_command` in :mod:`contract` and
+the inventory's commands). Every read
 of anything hanging off a client (addresses, contacts, bank accounts, contracts, history) goes
 through the client first.
 
@@ -27,6 +28,7 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     Interval,
+    RowMapping,
     bindparam,
     exists,
     false,
@@ -37,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_clients.adapters.tables import clients, meeting_grants
+from crm_clients.adapters.tables import assets, clients, meeting_grants, placements
 from crm_common.auth import Principal
 from crm_common.client_access import standing_grant
 
@@ -110,3 +112,30 @@ async def can_see_client(session: AsyncSession, principal: Principal, client_id:
     if rule.condition is not OWNED_OR_GRANTED:
         return rule.condition is EVERY_CLIENT
     return bool(await session.scalar(_SEEN, {"client_id": client_id, **rule.params}))
+
+
+async def client_for_command(session: AsyncSession, principal: Principal, client_id: uuid.UUID,
+                             grace: dt.timedelta, *, lock: bool
+                             ) -> tuple[RowMapping | None, bool]:
+    """The client row a command on its dossier needs (id, owner, status; locked ``FOR UPDATE``
+    when ``lock``) and whether the principal may see it, in one statement."""
+    stmt = select(clients.c.id, clients.c.owner_id, clients.c.status,
+                  visible_clients(principal, grace=grace).label("visible")
+                  ).where(clients.c.id == client_id)
+    if lock:
+        stmt = stmt.with_for_update(of=clients)
+    row = (await session.execute(stmt)).mappings().one_or_none()
+    return row, bool(row and row["visible"])
+
+
+def visible_assets(principal: Principal, now: dt.datetime | None = None, *,
+                   grace: dt.timedelta) -> ColumnElement[bool]:
+    """A condition on ``assets``: managers and admins see every asset (stock included); anyone
+    else sees an asset while it is placed at a client they see (DESIGN §6: the inventory is
+    part of the client's dossier)."""
+    rule = client_rule(principal, now, grace=grace)
+    if rule.condition is EVERY_CLIENT:
+        return EVERY_CLIENT
+    return exists().where(placements.c.asset_id == assets.c.id,
+                          placements.c.returned_on.is_(None),
+                          clients.c.id == placements.c.client_id, rule.bound())

@@ -221,12 +221,12 @@ async def load_clients(conn: AsyncConnection,
 
 
 async def names(conn: AsyncConnection) -> dict[str, str]:
-    """Display names for the explanations: product groups by code, client groups by id."""
-    found = {r.code.upper(): r.name for r in await conn.execute(
-        sa.select(product_groups.c.code, product_groups.c.name))}
-    found.update({str(r.id): r.name for r in await conn.execute(
-        sa.select(client_groups.c.id, client_groups.c.name))})
-    return found
+    """Display names for the explanations: product groups by code, client groups by id (one
+    statement: a round trip less on every quote)."""
+    statement = sa.union_all(
+        sa.select(sa.func.upper(product_groups.c.code).label("key"), product_groups.c.name),
+        sa.select(sa.cast(client_groups.c.id, sa.Text).label("key"), client_groups.c.name))
+    return {r.key: r.name for r in await conn.execute(statement)}
 
 
 # --- products and base prices ------------------------------------------------------------------

@@ -7,9 +7,14 @@ domain's ``pricing_tiers`` over the active rules, compared with the stored ones,
 moved is stored and published through the outbox. An older or repeated turnover event stores
 nothing and so publishes nothing (``projections.apply_turnover`` keeps the highest version).
 
-What does not move a stored tier (documented limits): a new period starting without new turnover
-(the next turnover event of the client catches it up), and a rule being activated or changed
-(tiers of that rule are first stored with the client's next turnover event).
+Two things move a tier without new turnover: a new period starting (a previous-closed basis now
+counts another quarter), and a rule being activated, changed or retired. :func:`sweep_tiers`
+catches both up: it refreshes every client with turnover, in batches of :data:`SWEEP_BATCH`
+clients per transaction, and the app runs it when the date or the rules' stamp has moved since
+the last sweep (checked every ``TIER_SWEEP_INTERVAL_SECONDS``, 10 minutes by default). One
+process sweeps at a time (a session advisory lock; another replica skips), and each batch locks
+its clients' turnover rows in client order, as the turnover consumer's upsert does, so a sweep
+and a turnover event of the same client never both publish the same move.
 """
 
 from __future__ import annotations
@@ -20,17 +25,21 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from crm_common.messaging.envelope import DomainEvent, to_cloudevent
 from crm_common.messaging.outbox import write_to_outbox
-from crm_pricing.adapters.tables import client_tiers
+from crm_pricing.adapters.tables import client_tiers, client_turnover
 from crm_pricing.domain.conditions import TierStatus, pricing_tiers
 from crm_pricing.domain.rule import RuleStatus
 from crm_pricing.service_layer.pricing_inputs import RuleBook, load_clients
 
 EVENT_TIER_CHANGED = "crm.pricing.client_tier.changed"
 NO_TIER = 0
+#: clients refreshed per transaction by a sweep
+SWEEP_BATCH = 200
+#: pg_try_advisory_lock key of the sweep ("crm.pricing.tier-sweep")
+SWEEP_LOCK_KEY = 0x70726963_74696572
 
 
 def _payload(client_id: uuid.UUID, rule_id: uuid.UUID, version: int, status: TierStatus,
@@ -98,3 +107,32 @@ async def refresh_client_tiers(session: AsyncSession, client_id: uuid.UUID, vers
     if envelopes:
         await write_to_outbox(session, envelopes)
     return len(envelopes)
+
+
+async def sweep_tiers(engine: AsyncEngine, book: RuleBook, *, source: str,
+                      today: dt.date | None = None, batch: int = SWEEP_BATCH) -> int | None:
+    """Refresh the tiers of every client with turnover for ``today``; publish each that moved.
+    Returns how many moved, or None when another process holds the sweep (nothing done)."""
+    day = today or dt.datetime.now(dt.UTC).date()
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with engine.connect() as holder:
+        await holder.execution_options(isolation_level="AUTOCOMMIT")
+        if not await holder.scalar(sa.select(sa.func.pg_try_advisory_lock(SWEEP_LOCK_KEY))):
+            return None
+        try:
+            moved, after = 0, None
+            while True:
+                async with sessions() as session, session.begin():
+                    query = sa.select(client_turnover.c.client_id, client_turnover.c.version) \
+                        .order_by(client_turnover.c.client_id).limit(batch).with_for_update()
+                    if after is not None:
+                        query = query.where(client_turnover.c.client_id > after)
+                    rows = (await session.execute(query)).all()
+                    for row in rows:
+                        moved += await refresh_client_tiers(session, row.client_id, row.version,
+                                                            source=source, book=book, today=day)
+                if len(rows) < batch:
+                    return moved
+                after = rows[-1].client_id
+        finally:
+            await holder.execute(sa.select(sa.func.pg_advisory_unlock(SWEEP_LOCK_KEY)))

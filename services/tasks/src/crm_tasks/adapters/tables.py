@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     Column,
     Date,
     DateTime,
@@ -20,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
+from crm_common.attachments.tables import define_attachment_table
 from crm_common.client_access import define_client_access_tables
 from crm_common.history import define_history_table
 from crm_common.idempotency import define_idempotency_table
@@ -89,40 +89,25 @@ task_reminders = Table(
     PrimaryKeyConstraint("task_id", "kind", "due_date", name="pk_task_reminders"),
 )
 
-attachments = Table(
-    "attachments",
+#: the attachments of tasks: the kit's attachment table (crm_common.attachments), owned by a task
+attachments = define_attachment_table(
+    metadata, name="attachments",
+    owner=("task", Column("task_id", UUID(as_uuid=True), ForeignKey("tasks.id"),
+                          nullable=False)))
+
+# the task each missing or damaged inventory audit line raised: the primary key makes the
+# second event of a line (a redelivery, or crm.clients.asset.missing beside .audited) a no-op
+audit_line_tasks = Table(
+    "audit_line_tasks",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("task_id", UUID(as_uuid=True), ForeignKey("tasks.id"), nullable=False),
-    # the GridFS file id (ObjectId hex), chosen and recorded before a byte is written
-    Column("file_id", Text, nullable=False, unique=True),
-    Column("file_name", Text, nullable=False),
-    Column("declared_type", Text),
-    Column("detected_type", Text),
-    Column("size", BigInteger),
-    Column("sha256", Text),
-    # business state: pending → uploading → stored → removed; or failed
-    Column("status", Text, nullable=False),
-    # the GridFS file: none → writing → present → to_delete → deleted
-    Column("file_state", Text, nullable=False),
-    Column("created_by", UUID(as_uuid=True), nullable=False),
+    Column("audit_id", UUID(as_uuid=True), nullable=False),
+    Column("asset_id", UUID(as_uuid=True), nullable=False),
+    Column("task_id", UUID(as_uuid=True),
+           ForeignKey("tasks.id", deferrable=True, initially="DEFERRED"), nullable=False),
+    Column("result", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("upload_expires_at", DateTime(timezone=True), nullable=False),
-    Column("upload_started_at", DateTime(timezone=True)),
-    Column("stored_at", DateTime(timezone=True)),
-    Column("removed_at", DateTime(timezone=True)),
-    Column("removed_by", UUID(as_uuid=True)),
-    Column("failure", Text),
-    Column("delete_attempts", Integer, nullable=False, server_default="0"),
-    Column("next_delete_at", DateTime(timezone=True)),
-    Column("last_delete_error", Text),
-    Column("version", Integer, nullable=False, server_default="1"),
+    PrimaryKeyConstraint("audit_id", "asset_id", name="pk_audit_line_tasks"),
 )
-Index("ix_attachments_task", attachments.c.task_id, attachments.c.created_at)
-Index("ix_attachments_sweep", attachments.c.file_state, attachments.c.next_delete_at,
-      postgresql_where=text("file_state IN ('writing', 'to_delete')"))
-Index("ix_attachments_pending", attachments.c.upload_expires_at,
-      postgresql_where=text("status = 'pending'"))
 
 outbox = define_outbox_table(metadata)
 inbox = define_inbox_table(metadata)

@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 
+from crm_common.attachments import Action, sweeper
 from crm_common.db import read_retrying
 from crm_common.graphql.context import load_node
 from crm_common.graphql.cursors import InvalidCursor
@@ -17,7 +18,7 @@ from crm_common.graphql.inputs import filter_id
 from crm_common.graphql.mutations import changed_in, mutate
 from crm_common.graphql.schema import Extensions, subgraph_schema
 from crm_common.parsing import lookup_id, parse_id
-from crm_tasks.domain.signing import Action
+from crm_tasks.adapters.tables import attachments
 from crm_tasks.domain.task import (
     Outcome,
     TaskStatus,
@@ -50,7 +51,7 @@ from crm_tasks.graphql.types import (
     _first,
     task_connection,
 )
-from crm_tasks.service_layer import attachment, attachment_queries, sweeper, task, task_queries
+from crm_tasks.service_layer import attachment, attachment_queries, task, task_queries
 
 SERVICE = "tasks"
 MAX_DUE_WITHIN_DAYS = 3660
@@ -240,20 +241,20 @@ class Mutation:
         self, info: strawberry.Info, input: RequestAttachmentUploadInput  # noqa: A002
     ) -> AttachmentUploadPayload:
         ctx = info.context
-        settings = ctx.resources.settings
+        settings = ctx.resources.settings.store
 
         async def act() -> attachment.UploadGrant:
             async with ctx.uow() as uow:
                 return await attachment.request_upload(
-                    uow, ctx.principal, to_raw(input), max_bytes=settings.max_attachment_bytes,
+                    uow, ctx.principal, to_raw(input), max_bytes=settings.max_bytes,
                     ttl=settings.upload_url_ttl, now=dt.datetime.now(dt.UTC), grace=ctx.grace)
 
         grant, errors = await mutate(info, act, service=SERVICE)
         if grant is None:
             return AttachmentUploadPayload(upload_url=None, expires_at=None, attachment=None,
                                            user_errors=errors)
-        url, expires = ctx.resources.signed_url(Action.UPLOAD, grant.attachment_id,
-                                                grant.expires_at)
+        url, expires = ctx.resources.urls.signed_url(Action.UPLOAD, grant.attachment_id,
+                                                     grant.expires_at)
         row = await read_retrying(lambda: attachment_queries.attachment_by_id(
             ctx.runtime.reader, grant.attachment_id))
         return AttachmentUploadPayload(upload_url=url, expires_at=expires,
@@ -276,7 +277,7 @@ class Mutation:
                                                                    r["task_id"])])
         if row is None:
             return RemoveAttachmentPayload(removed_id=None, task=None, user_errors=errors)
-        await sweeper.delete_now(ctx.runtime.engine, ctx.resources.store, row["id"],
+        await sweeper.delete_now(ctx.runtime.engine, attachments, ctx.resources.store, row["id"],
                                  row["file_id"], dt.datetime.now(dt.UTC))
         return RemoveAttachmentPayload(removed_id=strawberry.ID(str(row["id"])),
                                        task=await _task(info, row["task_id"]), user_errors=[])

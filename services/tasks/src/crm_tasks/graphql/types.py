@@ -16,11 +16,11 @@ from typing import Any
 
 import strawberry
 
+from crm_common.attachments import Action
 from crm_common.graphql.connections import PageInfo, connection_of, load_page, requested_page_size
 from crm_common.graphql.history import HistoryConnection, history_connection
 from crm_common.paging import Page
 from crm_tasks.domain import task
-from crm_tasks.domain.signing import Action
 from crm_tasks.domain.workflow import targets
 from crm_tasks.service_layer import task_queries
 from crm_tasks.service_layer.history import transition
@@ -166,7 +166,8 @@ class Attachment:
     def download_url(self, info: strawberry.Info) -> str | None:
         if self.status is not AttachmentStatus.STORED:
             return None
-        url, _ = info.context.resources.signed_url(Action.DOWNLOAD, uuid.UUID(str(self.id)))
+        url, _ = info.context.resources.urls.signed_url(Action.DOWNLOAD,
+                                                        uuid.UUID(str(self.id)))
         return url  # type: ignore[no-any-return]
 
     @classmethod

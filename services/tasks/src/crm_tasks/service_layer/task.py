@@ -108,25 +108,37 @@ async def create_task(uow: UnitOfWork, principal: Principal, raw: Mapping[str, A
     if data["client_id"] is not None:
         await _check_client(checks, session, principal, data["client_id"], grace)
     checks.done()
+    row = await insert_task(session, data, assigned_by=principal.subject)
+    _event(uow, EVENT_CREATED, row)
+    await uow.commit()
+    task_id: uuid.UUID = row["id"]
+    return task_id
+
+
+async def insert_task(session: AsyncSession, data: Mapping[str, Any], *,
+                      assigned_by: uuid.UUID, task_id: uuid.UUID | None = None,
+                      extra_history: Mapping[str, Any] | None = None) -> RowMapping:
+    """Insert a new, assigned task from validated ``data`` (``validate_new_task``'s shape) with
+    its number and its ``created`` history entry (by ``assigned_by``); the caller publishes
+    ``crm.tasks.task.created`` and commits. ``extra_history`` joins the entry's changes (what
+    raised the task, when it was not a person's request)."""
     number = format_number(int(await session.scalar(select(task_number_seq.next_value())) or 0))
-    task_id = uuid.uuid4()
     values = {
         **data,
-        "id": task_id,
+        "id": task_id or uuid.uuid4(),
         "number": number,
         "kind": data["kind"].value,
         "commitment_type": data["commitment_type"].value if data["commitment_type"] else None,
         "priority": data["priority"].value,
         "status": TaskStatus.ASSIGNED.value,
-        "assigned_by": principal.subject,
+        "assigned_by": assigned_by,
     }
-    row = (await session.execute(insert(tasks).values(**values).returning(tasks))).mappings().one()
-    await record_history(session, actor=principal.subject, task_id=task_id, operation="created",
+    row: RowMapping = (await session.execute(insert(tasks).values(**values).returning(tasks))
+                       ).mappings().one()
+    await record_history(session, actor=assigned_by, task_id=row["id"], operation="created",
                          to_status=TaskStatus.ASSIGNED.value,
-                         changes={"task": task_snapshot(row)})
-    _event(uow, EVENT_CREATED, row)
-    await uow.commit()
-    return task_id
+                         changes={"task": task_snapshot(row), **(extra_history or {})})
+    return row
 
 
 async def _lock(session: AsyncSession, principal: Principal, task_id: uuid.UUID,

@@ -4,13 +4,13 @@ The kit's table (``crm_common.idempotency``), the same in every service: one row
 key and mutation field, kept 24 hours, written in the transaction of the change it answers.
 
 Revision ID: clients_idempotency
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-07 17:00:00
 """
 from crm_common.idempotency import create_table_in_migration, drop_table_in_migration
 
 revision = 'clients_idempotency'
-down_revision = '0003'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

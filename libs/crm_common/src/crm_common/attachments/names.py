@@ -1,5 +1,5 @@
 """An attachment's file name as input: the last path segment, bounded, without control or
-quoting characters.
+quoting characters; and its plain-ASCII form for the ``filename=`` of a download.
 
 (Free text is :func:`crm_common.text.clean_text`, the same rule in every service.)
 """

@@ -8,6 +8,9 @@ API, plus one query on the chunks of exactly the shape GridFS itself sends (``fi
 range of ``n``) to read a file a few chunks at a time. A failed upload is *closed* (its partial
 file becomes a complete, deletable one) and then deleted; where the server refuses, the caller
 records the file for the sweeper.
+
+One :class:`AttachmentStore` is one bucket (``<bucket>.files`` / ``<bucket>.chunks``) of one
+database; a service with several uses may share a bucket or open one per use.
 """
 
 from __future__ import annotations
@@ -25,12 +28,14 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
+#: the bucket of the tasks service (and the default)
 BUCKET = "attachments"
 CHUNK_SIZE = 255 * 1024
 #: PyMongo's upload stream keeps chunk documents in memory until they reach 48 MB (one
 #: insert_many per message), i.e. a whole attachment below that. Make it send every 4 chunks
 #: (~1 MB) instead, so that an upload holds about a megabyte whatever the file's size (the
-#: memory test in tests/integration/test_memory.py fails without this).
+#: memory test in services/tasks/tests/integration/test_memory.py fails without this). PyMongo
+#: reads the module constant at each flush, so this applies to every bucket of the process.
 UPLOAD_BATCH_BYTES = 4 * (CHUNK_SIZE + 60)
 if not hasattr(_grid_file, "_UPLOAD_BUFFER_SIZE"):  # pragma: no cover - a PyMongo change
     raise ImportError("gridfs.asynchronous.grid_file._UPLOAD_BUFFER_SIZE is gone: re-check "
@@ -119,12 +124,16 @@ class AttachmentStore:
     chunks: AsyncCollection[dict[str, Any]]
 
     @classmethod
-    def connect(cls, url: str, database: str) -> AttachmentStore:
+    def connect(cls, url: str, database: str, bucket: str = BUCKET) -> AttachmentStore:
+        """A client of ``url`` and the bucket ``bucket`` of ``database`` (nothing is sent
+        until first use; :meth:`ping` checks the server)."""
+        if not bucket or not bucket.replace("_", "").isalnum():
+            raise ValueError(f"a bucket name is letters, digits and _, not {bucket!r}")
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             url, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000, socketTimeoutMS=60000,
             tz_aware=True)
         db = client[database]
-        return cls(client, AsyncGridFSBucket(db, bucket_name=BUCKET), db[f"{BUCKET}.chunks"])
+        return cls(client, AsyncGridFSBucket(db, bucket_name=bucket), db[f"{bucket}.chunks"])
 
     def writer(self, file_id: str, file_name: str, metadata: dict[str, Any]) -> Writer:
         return Writer(self.bucket, file_id, file_name, metadata)

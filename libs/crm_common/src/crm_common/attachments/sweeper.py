@@ -1,6 +1,7 @@
 """The file sweeper: deletes the GridFS files of attachments that never completed or were
 removed, through the file ids recorded in PostgreSQL (DESIGN §8), retrying with back-off where
-the file server refuses.
+the file server refuses. A service runs it per attachment table and its store (bucket), on a
+timer (the tasks service: ``SWEEPER_INTERVAL_SECONDS``) and from its command line.
 
 One pass: (1) pending attachments whose upload URL expired unused become ``failed`` (no file
 was written); (2) uploads still ``writing`` long after they started (their process died) are
@@ -15,14 +16,13 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crm_tasks.adapters.files import AttachmentStore, FileRefused
-from crm_tasks.adapters.tables import attachments
-from crm_tasks.service_layer.attachment import record_deleted, record_refusal
+from crm_common.attachments.files import AttachmentStore, FileRefused
+from crm_common.attachments.records import record_deleted, record_refusal
 
-log = logging.getLogger("crm.tasks.sweeper")
+log = logging.getLogger("crm.attachments.sweeper")
 BATCH = 200
 #: grace after a pending URL's expiry before the row is declared failed
 PENDING_GRACE = dt.timedelta(minutes=1)
@@ -40,8 +40,10 @@ class SweepResult:
         return dict(self.__dict__)
 
 
-async def sweep(engine: AsyncEngine, store: AttachmentStore, *, now: dt.datetime,
-                upload_ttl: dt.timedelta, stale_after: dt.timedelta) -> SweepResult:
+async def sweep(engine: AsyncEngine, attachments: Table, store: AttachmentStore, *,
+                now: dt.datetime, stale_after: dt.timedelta) -> SweepResult:
+    """One pass over ``attachments`` whose files live in ``store``; ``stale_after``: how long
+    an upload may stay ``writing`` before its process is taken for dead."""
     result = SweepResult()
     a = attachments.c
     async with engine.begin() as conn:
@@ -74,27 +76,27 @@ async def sweep(engine: AsyncEngine, store: AttachmentStore, *, now: dt.datetime
             try:
                 await store.delete(row["file_id"])
             except FileRefused as exc:
-                state = await record_refusal(engine, row["id"], row["delete_attempts"] + 1,
-                                             str(exc), now)
+                state = await record_refusal(engine, attachments, row["id"],
+                                             row["delete_attempts"] + 1, str(exc), now)
                 result.refused += 1
                 if state == "abandoned":
                     result.abandoned += 1
                     log.error("gave up deleting file %s of attachment %s: %s", row["file_id"],
                               row["id"], exc)
                 continue
-            await record_deleted(engine, row["id"])
+            await record_deleted(engine, attachments, row["id"])
             result.deleted += 1
         if len(due) < BATCH:
             return result
 
 
-async def delete_now(engine: AsyncEngine, store: AttachmentStore, attachment_id: uuid.UUID,
-                     file_id: str, now: dt.datetime) -> bool:
+async def delete_now(engine: AsyncEngine, attachments: Table, store: AttachmentStore,
+                     attachment_id: uuid.UUID, file_id: str, now: dt.datetime) -> bool:
     """Try once to delete a removed attachment's file right away; the sweeper retries."""
     try:
         await store.delete(file_id)
     except FileRefused as exc:
-        await record_refusal(engine, attachment_id, 1, str(exc), now)
+        await record_refusal(engine, attachments, attachment_id, 1, str(exc), now)
         return False
-    await record_deleted(engine, attachment_id)
+    await record_deleted(engine, attachments, attachment_id)
     return True

@@ -1,11 +1,12 @@
-"""The background loop of the reminder scheduler and the sweeper: runs at once and then every
-interval, survives a failing round, stops when told."""
+"""The kit's background loop (``crm_common.background.every``: the tasks service's reminders and
+sweeper, the analytics service's report-file sweeper): runs at once and then every interval,
+survives a failing round, stops when told."""
 
 from __future__ import annotations
 
 import asyncio
 
-from crm_tasks.app import _every
+from crm_common.background import every
 
 
 async def test_runs_repeatedly_survives_failures_and_stops() -> None:
@@ -19,7 +20,7 @@ async def test_runs_repeatedly_survives_failures_and_stops() -> None:
         if len(calls) == 4:
             stop.set()
 
-    await asyncio.wait_for(_every(0.01, stop, "test", job), timeout=5)
+    await asyncio.wait_for(every(0.01, stop, "test", job), timeout=5)
     assert calls == [0, 1, 2, 3]
 
 
@@ -31,5 +32,5 @@ async def test_an_already_stopped_loop_does_nothing() -> None:
     async def job() -> None:
         ran.append(True)
 
-    await _every(60, stop, "test", job)
+    await every(60, stop, "test", job)
     assert ran == []
