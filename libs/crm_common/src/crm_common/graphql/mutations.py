@@ -134,8 +134,8 @@ async def _run_claimed(info: strawberry.Info, claim: idempotency.Claim,
         idempotency.current_claim.reset(token)
     session, claim.session = claim.session, None
     if session is None:  # no unit of work committed: the outcome is stored on its own, after
-        # the fact (a command that changes nothing through a unit of work is run again on a
-        # retry; every mutation of the platform commits through one)
+        # the fact: not in the change's transaction, and two concurrent requests with the key
+        # may both run (analytics' report mutations use transactions of their own; docs/api.md)
         try:
             await claim.store_alone(runtime.engine, value)
         except TypeError:
