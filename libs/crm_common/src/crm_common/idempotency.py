@@ -3,19 +3,20 @@
 Mobile apps on field networks retry. A caller sends ``Idempotency-Key: <key>`` with a mutation;
 the kit's mutation helper (``crm_common.graphql.mutations.mutate``) then
 
-- runs the command under a claim of ``(principal, key, field)`` (``field`` is the mutation's
+- looks for a stored outcome of ``(principal, key, field)`` (``field`` is the mutation's
   response key: its alias, else its name, so one request may carry several mutations under one
-  key). The first unit of work the command opens (``crm_common.uow``) takes a transaction-level
-  advisory lock on the claim, then looks for a stored outcome; a concurrent request with the
-  same key waits at the lock until the first one ends, and so finds the first one's outcome;
+  key), then runs the command under that claim. The first unit of work the command opens
+  (``crm_common.uow``) takes a transaction-level advisory lock on the claim and looks again; a
+  concurrent request with the same key waits at the lock until the first one ends, and so finds
+  the first one's outcome;
 - finds one made from the same input (a SHA-256 of the field's name and its arguments): the
   command stops there (``Replay``) and the stored outcome is the answer, the work not done again;
 - finds one made from another input: the userError ``IDEMPOTENCY_KEY_REUSED``;
 - finds none: the command runs. Its ``commit()`` is handed over to the helper, which writes the
   outcome into ``idempotency_keys`` in **the same transaction** as the change, then commits: a
   committed change always has its stored outcome, and a change that rolled back has none.
-  Three statements more than without a key (lock, look, store), all in the command's
-  transaction.
+  Four statements more than without a key: a look before, then lock, look and store in the
+  command's transaction.
 
 What is stored is the command's outcome (the id of the changed object, a grant, a job's counts),
 not the HTTP response: a retry gets the same object, shown as it is now. A command refused with

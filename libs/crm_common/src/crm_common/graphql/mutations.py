@@ -121,6 +121,13 @@ def _answer(claim: idempotency.Claim, stored: idempotency.Stored) -> Any:
 async def _run_claimed(info: strawberry.Info, claim: idempotency.Claim,
                        action: Callable[[], Awaitable[T]]) -> T:
     runtime = info.context.runtime
+    # answered here without a transaction when the outcome is stored; the unit of work looks
+    # again under the key's lock (a concurrent twin), and a command that commits through
+    # transactions of its own is only ever answered from here
+    async with runtime.reader.connect() as conn:
+        stored = await claim.find(conn)
+    if stored is not None:
+        return _answer(claim, stored)  # type: ignore[no-any-return]
     token = idempotency.current_claim.set(claim)
     try:
         value = await action()
