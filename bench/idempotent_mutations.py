@@ -71,7 +71,7 @@ async def main(args: Any) -> None:
     private, public = generate_key_pair()
     port = procs.free_port()
     settings = Settings.from_env("clients", port, environ={
-        "CRM_ENV": "production", "SERVICE_PORT": str(port), "DATABASE_URL": url,
+        "CRM_ENV": "test", "SERVICE_PORT": str(port), "DATABASE_URL": url,
         "EVENTS_EXCHANGE": f"crm.events.bench.{uuid.uuid4().hex[:6]}", "JWT_PUBLIC_KEY": public,
         "RUN_RELAY": "false", "RUN_CONSUMERS": "false", "LOG_LEVEL": "WARNING"})
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
