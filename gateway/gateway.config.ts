@@ -78,6 +78,7 @@ if (QUERY_PLANNER !== 'js' && QUERY_PLANNER !== 'rust') {
 }
 const unifiedGraphHandler =
   QUERY_PLANNER === 'rust' ? (await import('@graphql-hive/router-runtime')).unifiedGraphHandler : undefined;
+const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 if (!JWT_PUBLIC_KEY_FILE) {
   throw new Error('JWT_PUBLIC_KEY_FILE is required: the PEM public key (RS256) that verifies bearer tokens');
@@ -435,9 +436,17 @@ export const gatewayConfig = defineConfig({
     // The subgraphs verify the forwarded Authorization header themselves; no JWT payload in extensions.
     forward: { payload: false, token: false },
   },
+  // Idempotency-Key (issue 14; docs/api.md): every subgraph's mutation helper stores a mutation's
+  // outcome under it, so a mobile app's retry is answered without doing the work twice. Forwarded
+  // as sent; the subgraphs check it (1-255 visible ASCII characters).
   propagateHeaders: {
     fromClientToSubgraphs({ request }) {
-      return { authorization: request.headers.get('authorization') };
+      const headers: Record<string, string | null> = {
+        authorization: request.headers.get('authorization'),
+      };
+      const key = request.headers.get(IDEMPOTENCY_HEADER);
+      if (key !== null) headers[IDEMPOTENCY_HEADER] = key;
+      return headers;
     },
   },
   // Correlation ids are handled by useCorrelationId() below.
@@ -450,7 +459,7 @@ export const gatewayConfig = defineConfig({
   cors: {
     origin: CORS_ORIGINS.includes('*') ? '*' : CORS_ORIGINS,
     methods: ['GET', 'POST', 'OPTIONS'],
-    allowedHeaders: ['authorization', 'content-type', CORRELATION_HEADER],
+    allowedHeaders: ['authorization', 'content-type', CORRELATION_HEADER, IDEMPOTENCY_HEADER],
     exposedHeaders: [CORRELATION_HEADER],
     credentials: false,
     maxAge: 600,

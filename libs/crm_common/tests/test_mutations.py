@@ -14,7 +14,8 @@ from crm_common.metrics import USER_ERRORS
 from crm_common.parsing import parse_id
 from crm_common.problems import FieldProblem, Problems, problem
 
-#: a request whose mutation field has no arguments (mutate reads them for control characters;
+#: a request whose mutation field has no arguments (mutate reads them for control characters,
+#: and the request's Idempotency-Key only when one was sent;
 #: libs/crm_common/tests/test_text_arguments.py runs it through a real schema)
 INFO: Any = SimpleNamespace(_raw_info=SimpleNamespace(field_nodes=[], variable_values={}))
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
+
 import asyncpg
-from sqlalchemy import Delete
-from sqlalchemy.engine import make_url
+import asyncpg.exceptions
+from sqlalchemy import Delete, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -12,11 +19,31 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+T = TypeVar("T")
+
+#: how many times :func:`read_retrying` runs a read whose connection was lost (and
+#: :func:`begin_checked` tries a connection)
+READ_ATTEMPTS = 3
+#: the pause before trying again after a lost connection
+LOST_PAUSE_SECONDS = 0.01
+
 
 def make_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
-    """The service's engine. No pre-ping (it costs a round trip per checkout): when PostgreSQL
-    restarts, the first statement on a stale connection fails, SQLAlchemy invalidates the whole
-    pool, and the next request connects afresh; writes in that one request roll back whole.
+    """The service's engine. A pooled connection the server closed (a restart, a failover, an
+    idle timeout, ``pg_terminate_backend``) is replaced at checkout (:func:`_replace_closed`):
+    without that, a committed change was answered as an error when the read of its payload drew
+    a stale connection, and the caller's retry created the object twice (issue 14).
+
+    This is the equivalent of ``pool_pre_ping`` without its round trip on every checkout:
+    asyncpg already knows a connection whose socket the server closed, so the check costs no
+    statement. Pre-ping took ~95 µs of CPU per checkout (+70 % over a checkout and ``SELECT
+    1``) and a round trip, and every DataLoader checks out: docs/benchmarks.md, "Pre-ping or
+    not". What the check cannot see (a connection the server terminated a moment ago, whose
+    end asyncpg has not read yet) is covered for reads by :func:`read_retrying` (every
+    DataLoader uses it, ``crm_common.graphql.context``) and for writes by a ping when the unit
+    of work begins (:func:`begin_checked`, one round trip per change); a write that loses its
+    connection later rolls back whole, and its retry with the ``Idempotency-Key`` is safe
+    (``crm_common.idempotency``).
 
     The pool is sized for the concurrency one process serves (DataLoaders of one request check
     out connections in parallel). It keeps ``pool_size`` connections and opens no more: a
@@ -28,7 +55,7 @@ def make_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
     is per process: with ``WEB_CONCURRENCY`` workers a pod opens up to that many times
     ``DB_POOL_SIZE``.
     """
-    return create_async_engine(
+    engine = create_async_engine(
         database_url,
         pool_size=pool_size,
         max_overflow=0,
@@ -36,6 +63,94 @@ def make_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
         pool_recycle=1800,
         connect_args={"server_settings": {"application_name": "crm"}},
     )
+    event.listen(engine.sync_engine, "checkout", _replace_closed)
+    return engine
+
+
+def _replace_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Pool checkout hook: a connection the server has closed is discarded and the pool opens a
+    new one in its place (SQLAlchemy's ``DisconnectionError`` protocol)."""
+    raw = getattr(dbapi_connection, "_connection", None)  # asyncpg's Connection
+    if raw is not None and raw.is_closed():
+        raise DisconnectionError("the database closed this pooled connection")
+
+
+#: what a connection that died under a statement raises (asyncpg's own classes; SQLAlchemy wraps
+#: them, and does not recognise all of them as a disconnect: a connection terminated while idle
+#: can answer "cannot switch to state ...; another operation is in progress")
+_LOST = (asyncpg.exceptions.InterfaceError, asyncpg.exceptions.InternalClientError,
+         asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.AdminShutdownError,
+         asyncpg.exceptions.CrashShutdownError, asyncpg.exceptions.CannotConnectNowError,
+         ConnectionError)
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """True when ``exc`` says the database connection was lost (closed by the server, or left
+    unusable by it), as opposed to an error of the statement itself."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    seen: BaseException | None = exc
+    for _ in range(6):  # SQLAlchemy's error -> the adapter's -> asyncpg's
+        if seen is None:
+            return False
+        if isinstance(seen, _LOST):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
+async def read_retrying(read: Callable[[], Awaitable[T]], *,
+                        attempts: int = READ_ATTEMPTS) -> T:
+    """Run ``read`` (a query that changes nothing) and, when its connection was lost under it
+    (:func:`connection_lost`), run it again on a fresh connection, up to ``attempts`` times in
+    all. Any other error is raised at once. Used for what is read after a change committed, so
+    that the committed change is not answered as an error."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await read()
+        except Exception as exc:
+            if attempt == attempts or not connection_lost(exc):
+                raise
+        await _let_asyncpg_notice()
+    raise AssertionError("unreachable")
+
+
+async def _let_asyncpg_notice() -> None:
+    """A connection was found dead: the server probably closed its siblings at the same moment
+    (a restart, a failover). Yield to the event loop briefly so that asyncpg reads their end
+    too, and the checkout check (``make_engine``) discards them instead of handing the next
+    one out."""
+    await asyncio.sleep(LOST_PAUSE_SECONDS)
+
+
+def _ping(sync_connection: Connection) -> None:
+    """asyncpg's ping through SQLAlchemy's adapter (an empty statement; raises when dead)."""
+    cast(Any, sync_connection.connection.dbapi_connection).ping()
+
+
+async def begin_checked(factory: async_sessionmaker[AsyncSession]) -> AsyncSession:
+    """A session with its transaction begun on a connection that answered a ping: a write
+    never starts on a connection the database dropped (another is tried when one is found dead,
+    :data:`READ_ATTEMPTS` in all). One round trip per unit of work, not per read
+    (``make_engine``)."""
+    for attempt in range(1, READ_ATTEMPTS + 1):
+        session = factory()
+        try:
+            await session.begin()
+            conn = await session.connection()
+            await conn.run_sync(_ping)
+            return session
+        except Exception as exc:
+            lost = connection_lost(exc)
+            if lost:
+                with contextlib.suppress(Exception):
+                    await (await session.connection()).invalidate()
+            with contextlib.suppress(Exception):
+                await session.close()
+            if attempt == READ_ATTEMPTS or not lost:
+                raise
+        await _let_asyncpg_notice()
+    raise AssertionError("unreachable")
 
 
 def make_reader(engine: AsyncEngine) -> AsyncEngine:

@@ -9,6 +9,7 @@ from typing import Any
 
 from crm_common.auth import AuthenticationError, TokenVerifier
 from crm_common.correlation import accept_or_new, correlation_id
+from crm_common.idempotency import requested_key
 from crm_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 Scope = MutableMapping[str, Any]
@@ -46,7 +47,9 @@ def graphql_error(message: str, code: str) -> dict[str, Any]:
 
 
 class ServiceMiddleware:
-    """Correlation id in and out; request body limit; bearer token on GraphQL paths; metrics.
+    """Correlation id in and out; request body limit; bearer token on GraphQL paths; metrics;
+    the ``Idempotency-Key`` header, as sent, for the mutation helper
+    (``crm_common.idempotency.requested_key``).
 
     The principal is put in ``scope["state"]["principal"]`` for the GraphQL context.
     """
@@ -75,6 +78,7 @@ class ServiceMiddleware:
             return
         cid = accept_or_new(_header(scope, b"x-correlation-id"))
         token = correlation_id.set(cid)
+        key_token = requested_key.set(_header(scope, b"idempotency-key"))
         path: str = scope.get("path", "")
         metric_path = path if path in {"/graphql", "/healthz", "/healthz/details", "/readyz",
                                        "/metrics"} else "other"
@@ -120,6 +124,7 @@ class ServiceMiddleware:
             HTTP_REQUESTS.labels(self.service, metric_path, str(status_holder["status"])).inc()
             HTTP_LATENCY.labels(self.service, metric_path).observe(elapsed)
             correlation_id.reset(token)
+            requested_key.reset(key_token)
 
     def _limited(self, receive: Receive) -> Receive:
         """Refuse a chunked body that grows past the limit (no Content-Length to trust)."""

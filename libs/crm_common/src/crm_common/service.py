@@ -43,6 +43,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from strawberry.asgi import GraphQL
 
+from crm_common import idempotency
 from crm_common.auth import Principal, TokenVerifier
 from crm_common.db import make_engine, make_reader, make_session_factory
 from crm_common.http import BodyTooLarge, ServiceMiddleware
@@ -170,6 +171,7 @@ def create_service_app(
         if settings.run_relay:
             runtime.relay = outbox_relay(settings, engine)
             runtime.tasks.append(asyncio.create_task(runtime.relay.run(runtime.stop)))
+        runtime.tasks.append(asyncio.create_task(idempotency.run_sweeper(engine, runtime.stop)))
         if settings.run_consumers and setup_consumers is not None:
             runtime.consumers = consumer_runner(settings, engine)
             setup_consumers(runtime.consumers, runtime)

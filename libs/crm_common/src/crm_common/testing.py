@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aio_pika
+import asyncpg
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.orm import Session
 
+from crm_common.correlation import correlation_id
 from crm_common.db import drop_database
 from crm_common.messaging.catalogue import Catalogue
 from crm_common.messaging.envelope import DomainEvent, dumps, to_cloudevent
@@ -178,8 +183,13 @@ class ServiceUnderTest:
                           **claims)
 
     async def gql(self, token: str | None, query: str,
-                  variables: dict[str, Any] | None = None) -> Any:
-        headers = {"authorization": f"Bearer {token}"} if token else {}
+                  variables: dict[str, Any] | None = None,
+                  headers: dict[str, str] | None = None) -> Any:
+        """POST a GraphQL request with ``token``; ``headers`` are sent besides (an
+        ``idempotency-key``, an ``x-correlation-id``)."""
+        headers = dict(headers or {})
+        if token:
+            headers["authorization"] = f"Bearer {token}"
         return await self.client.post(f"{self.url}/graphql",
                                       json={"query": query, "variables": variables or {}},
                                       headers=headers)
@@ -255,3 +265,93 @@ async def wait_until(check: Callable[[], Any], within: float = 15.0,
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+# -- database connections dropped under a request (issue 14) ----------------------------------
+
+_TERMINATE_OTHERS = ("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                     "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                     "AND application_name = 'crm'")
+
+
+async def terminate_service_connections(database_url: str) -> int:
+    """``pg_terminate_backend`` every connection a service process (application name ``crm``)
+    holds to the database of ``database_url``, as a database restart or a failover would; returns
+    how many there were."""
+    url = sa.make_url(database_url).set(drivername="postgresql")
+    conn = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        return int(await conn.fetchval(_TERMINATE_OTHERS))
+    finally:
+        await conn.close()
+
+
+@contextlib.contextmanager
+def connections_dropped_at_commit(correlation: str, *, which: str) -> Iterator[list[str]]:
+    """While inside: at the commit of the first transaction of the request whose
+    ``x-correlation-id`` is ``correlation`` (the service runs in this process), the database
+    connections are terminated:
+
+    - ``which="own"``: the transaction's own connection, just before COMMIT: the commit fails
+      and the change is lost, the caller gets an error (a connection dropped mid-request);
+    - ``which="others"``: every other connection of the service, just before COMMIT: the commit
+      succeeds and whatever is read after it draws dead pooled connections;
+    - ``which="after"``: the commit succeeds, then an error is raised as if the answer were lost
+      on the way (the caller gets an error for a committed change).
+
+    Yields a list that records what happened (``"own"``, ``"others"``, ``"after"``)."""
+    if which not in ("own", "others", "after"):
+        raise ValueError(which)
+    fired: list[str] = []
+
+    def mine(session: Session) -> bool:  # a SAVEPOINT's release is no commit
+        return (not fired and correlation_id.get() == correlation
+                and not session.in_nested_transaction())
+
+    def before_commit(session: Session) -> None:
+        if which == "after" or not mine(session):
+            return
+        fired.append(which)
+        if which == "own":
+            session.connection().exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
+        else:
+            session.connection().exec_driver_sql(_TERMINATE_OTHERS)
+
+    def after_commit(session: Session) -> None:
+        if which == "after" and mine(session):
+            fired.append(which)
+            raise ConnectionResetError("the answer was lost on its way to the caller (test)")
+
+    event.listen(Session, "before_commit", before_commit)
+    event.listen(Session, "after_commit", after_commit)
+    try:
+        yield fired
+    finally:
+        event.remove(Session, "before_commit", before_commit)
+        event.remove(Session, "after_commit", after_commit)
+
+
+async def lost_and_retried(service: Any, token: str, query: str,
+                           variables: dict[str, Any], field: str) -> list[dict[str, Any]]:
+    """The drill of issue 14 for one mutation of a service running in this process: the first
+    attempt, sent with an Idempotency-Key, loses its database connection at commit (the caller
+    gets GraphQL errors, nothing is stored); then the same request with the same key is sent
+    twice. Returns the two retries' payloads (``data[field]``), each checked free of errors.
+    ``service`` has ``gql(token, query, variables, headers=...)`` (``ServiceUnderTest``)."""
+    key = str(uuid.uuid4())
+    cid = f"drill-{uuid.uuid4().hex}"
+    with connections_dropped_at_commit(cid, which="own") as fired:
+        first = (await service.gql(token, query, variables,
+                                   headers={"idempotency-key": key, "x-correlation-id": cid})
+                 ).json()
+    assert fired == ["own"], "the drill's commit never happened"
+    assert first.get("errors"), first
+    payloads = []
+    for _ in range(2):
+        body = (await service.gql(token, query, variables,
+                                  headers={"idempotency-key": key})).json()
+        assert "errors" not in body, body
+        payload = body["data"][field]
+        assert payload["userErrors"] == [], payload
+        payloads.append(payload)
+    return payloads

@@ -180,9 +180,11 @@ class Service:
     def token(self, role: str, subject: uuid.UUID | None = None) -> str:
         return mint_token(self.private_key, subject=subject or uuid.uuid4(), roles=[role])
 
-    async def gql(self, token: str | None, query: str, variables: dict[str, Any] | None = None
-                  ) -> httpx.Response:
-        headers = {"authorization": f"Bearer {token}"} if token else {}
+    async def gql(self, token: str | None, query: str, variables: dict[str, Any] | None = None,
+                  headers: dict[str, str] | None = None) -> httpx.Response:
+        headers = dict(headers or {})
+        if token:
+            headers["authorization"] = f"Bearer {token}"
         return await self.client.post(f"{self.url}/graphql",
                                       json={"query": query, "variables": variables or {}},
                                       headers=headers)

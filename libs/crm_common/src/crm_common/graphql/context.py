@@ -16,6 +16,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from crm_common.auth import Principal
+from crm_common.db import read_retrying
 from crm_common.service import Runtime
 from crm_common.uow import UnitOfWork
 
@@ -28,8 +29,13 @@ MAX_BATCH = 500
 
 
 def batch_loader(load_fn: Callable[[list[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
-    """A per-request DataLoader that answers up to :data:`MAX_BATCH` keys per call."""
-    return DataLoader(load_fn=load_fn, max_batch_size=MAX_BATCH)
+    """A per-request DataLoader that answers up to :data:`MAX_BATCH` keys per call; a batch
+    whose connection was lost under it is read again on a fresh one (``read_retrying``), so the
+    payload of a committed change is not answered as an error."""
+    async def load(keys: list[K]) -> list[V]:
+        return await read_retrying(lambda: load_fn(keys))
+
+    return DataLoader(load_fn=load, max_batch_size=MAX_BATCH)
 
 
 @dataclass

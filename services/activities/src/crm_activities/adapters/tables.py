@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from crm_common.client_access import define_client_access_tables
 from crm_common.history import define_history_table
+from crm_common.idempotency import define_idempotency_table
 from crm_common.messaging.inbox import define_inbox_table
 from crm_common.messaging.outbox import define_outbox_table
 
@@ -138,6 +139,8 @@ Index("ix_history_entity", history.c.entity_id, history.c.id.desc())
 
 outbox = define_outbox_table(metadata)
 inbox = define_inbox_table(metadata)
+#: the stored outcomes of mutations sent with an Idempotency-Key (crm_common.idempotency)
+idempotency_keys = define_idempotency_table(metadata)
 
 #: projections of clients, employees and meeting grants (crm_common.client_access)
 access = define_client_access_tables(metadata)

@@ -46,6 +46,7 @@ from crm_activities.service_layer import activity_queries, competitor_queries, m
 from crm_activities.service_layer import calendar_feed as calendar_feed_commands
 from crm_activities.service_layer import competitor as competitor_commands
 from crm_activities.service_layer import meeting as meeting_commands
+from crm_common.db import read_retrying
 from crm_common.graphql.connections import requested_page_size
 from crm_common.graphql.context import load_node
 from crm_common.graphql.cursors import InvalidCursor
@@ -322,8 +323,8 @@ class Mutation:
         observation_id, errors = await mutate(info, act, service=SERVICE)
         row = None
         if observation_id is not None:
-            (row,) = await competitor_queries.observations_by_ids(
-                ctx.runtime.reader, ctx.access, [observation_id])
+            (row,) = await read_retrying(lambda: competitor_queries.observations_by_ids(
+                ctx.runtime.reader, ctx.access, [observation_id]))
         return CompetitorObservationPayload(
             observation=CompetitorObservation.from_row(row) if row else None, user_errors=errors)
 

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from crm_common.attachments.tables import define_attachment_table
 from crm_common.client_access import define_client_access_tables
 from crm_common.history import define_history_table
+from crm_common.idempotency import define_idempotency_table
 from crm_common.messaging.inbox import define_inbox_table
 from crm_common.messaging.outbox import define_outbox_table
 
@@ -187,6 +188,8 @@ Index("ix_history_entity", history.c.entity_id, history.c.id.desc())
 
 outbox = define_outbox_table(metadata)
 inbox = define_inbox_table(metadata)
+#: the stored outcomes of mutations sent with an Idempotency-Key (crm_common.idempotency)
+idempotency_keys = define_idempotency_table(metadata)
 
 #: meeting grants (crm.activities.meeting.* events); clients and employees are owned here
 access = define_client_access_tables(metadata, clients=False, employees=False)

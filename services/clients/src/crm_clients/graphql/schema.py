@@ -40,6 +40,7 @@ from crm_clients.graphql.inventory_schema import InventoryMutation, InventoryQue
 from crm_clients.service_layer import client as handlers
 from crm_clients.service_layer import client_queries
 from crm_clients.service_layer.search import normalise_term
+from crm_common.db import read_retrying
 from crm_common.graphql.connections import connection_of, requested_page_size
 from crm_common.graphql.context import load_node
 from crm_common.graphql.cursors import InvalidCursor
@@ -167,8 +168,8 @@ class Mutation(DirectoryMutation, ContractMutation, InventoryMutation):
                                          changed=changed_in(ctx.loaders.client))
         warnings = []
         if client_id is not None:
-            similar = await client_queries.similar_clients(ctx.runtime.reader, input.legal_name,
-                                                    exclude=client_id)
+            similar = await read_retrying(lambda: client_queries.similar_clients(
+                ctx.runtime.reader, input.legal_name, exclude=client_id))
             warnings = [DuplicateCandidate(id=strawberry.ID(str(r["id"])), code=r["code"],
                                            legal_name=r["legal_name"],
                                            similarity=float(r["similarity"])) for r in similar]

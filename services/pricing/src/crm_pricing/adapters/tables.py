@@ -38,6 +38,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from crm_common.client_access import define_client_access_tables
 from crm_common.history import define_history_table
+from crm_common.idempotency import define_idempotency_table
 from crm_common.messaging.inbox import define_inbox_table
 from crm_common.messaging.outbox import define_outbox_table
 
@@ -234,6 +235,8 @@ client_tiers = Table(
 
 access = define_client_access_tables(metadata)
 inbox = define_inbox_table(metadata)
+#: the stored outcomes of mutations sent with an Idempotency-Key (crm_common.idempotency)
+idempotency_keys = define_idempotency_table(metadata)
 outbox = define_outbox_table(metadata)
 history = define_history_table(metadata)
 Index("ix_history_entity", history.c.entity_id, history.c.id.desc())

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from crm_common.attachments.tables import define_attachment_table
 from crm_common.client_access import define_client_access_tables
 from crm_common.history import define_history_table
+from crm_common.idempotency import define_idempotency_table
 from crm_common.messaging.inbox import define_inbox_table
 from crm_common.messaging.outbox import define_outbox_table
 
@@ -110,4 +111,6 @@ audit_line_tasks = Table(
 
 outbox = define_outbox_table(metadata)
 inbox = define_inbox_table(metadata)
+#: the stored outcomes of mutations sent with an Idempotency-Key (crm_common.idempotency)
+idempotency_keys = define_idempotency_table(metadata)
 access = define_client_access_tables(metadata)

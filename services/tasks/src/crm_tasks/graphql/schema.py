@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 
 from crm_common.attachments import Action, sweeper
+from crm_common.db import read_retrying
 from crm_common.graphql.context import load_node
 from crm_common.graphql.cursors import InvalidCursor
 from crm_common.graphql.errors import UserError, bad_input
@@ -254,7 +255,8 @@ class Mutation:
                                            user_errors=errors)
         url, expires = ctx.resources.urls.signed_url(Action.UPLOAD, grant.attachment_id,
                                                      grant.expires_at)
-        row = await attachment_queries.attachment_by_id(ctx.runtime.reader, grant.attachment_id)
+        row = await read_retrying(lambda: attachment_queries.attachment_by_id(
+            ctx.runtime.reader, grant.attachment_id))
         return AttachmentUploadPayload(upload_url=url, expires_at=expires,
                                        attachment=Attachment.from_row(row) if row else None,
                                        user_errors=[])
