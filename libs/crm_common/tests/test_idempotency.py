@@ -101,7 +101,8 @@ async def _terminate(engine: AsyncEngine, application_name: str) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(sa.text(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE application_name = :name"), {"name": application_name})).scalar_one())
+            "WHERE application_name = :name AND datname = current_database() "
+            "AND pid <> pg_backend_pid()"), {"name": application_name})).scalar_one())
 
 
 async def _warm(engine: AsyncEngine, n: int = 4) -> None:
