@@ -934,12 +934,18 @@ async def test_bad_parameters_and_saving_bad_reports(service: Service, world: Wo
     big_page = await run(service, token, definition=sales_yoy(w), first=100_000)
     assert big_page["userErrors"][0]["field"] == ["input", "first"]
     before = await rows_of(service, "SELECT count(*) AS n FROM saved_reports")
-    saved = await service.data(token, """
+    save = """
       mutation S($input: SaveReportInput!) { saveReport(input: $input) {
-        savedReport { id } userErrors { field code } } }""",
-                               {"input": {"name": "\x00", "sharedWith": ["root"],
-                                          "definition": {"dataset": "SALES",
-                                                         "columns": ["nope"]}}})
+        savedReport { id } userErrors { field code } } }"""
+    # a control character is refused by the kit before the command reads anything else
+    saved = await service.data(token, save, {"input": {
+        "name": "\x00", "sharedWith": ["root"],
+        "definition": {"dataset": "SALES", "columns": ["nope"]}}})
+    assert [(e["field"], e["code"]) for e in saved["saveReport"]["userErrors"]] == [
+        (["input", "name"], "CONTROL_CHARACTERS")]
+    saved = await service.data(token, save, {"input": {
+        "name": "", "sharedWith": ["root"],
+        "definition": {"dataset": "SALES", "columns": ["nope"]}}})
     fields = [e["field"] for e in saved["saveReport"]["userErrors"]]
     assert ["input", "name"] in fields and ["input", "sharedWith", "0"] in fields
     huge = await service.data(token, """
