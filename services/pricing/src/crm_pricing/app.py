@@ -44,30 +44,26 @@ def create_app(settings: Settings | None = None,
 
     @contextlib.asynccontextmanager
     async def resources(runtime: Runtime) -> AsyncIterator[Mapping[str, Any] | None]:
-        stop = asyncio.Event()
-        swept: dict[str, dt.date | RuleIndex] = {}
+        last_swept: tuple[dt.date, RuleIndex] | None = None
 
         async def sweep_when_due() -> object:
             """Sweep the tiers when the date or the rules moved since the last sweep."""
+            nonlocal last_swept
             async with runtime.reader.connect() as conn:
                 index = await book.index(conn)
             day = dt.datetime.now(dt.UTC).date()
-            if swept.get("day") == day and swept.get("rules") is index:
+            if last_swept is not None and last_swept[0] == day and last_swept[1] is index:
                 return None
             moved = await sweep_tiers(runtime.engine, book, source=settings.source, today=day)
             if moved is not None:  # None: another process was sweeping; try again next round
-                swept.update(day=day, rules=index)
+                last_swept = (day, index)
             return moved
 
-        sweeper = asyncio.create_task(every(config.tier_sweep_interval.total_seconds(), stop,
-                                            "tier sweep", sweep_when_due)) \
-            if config.run_scheduler else None
-        try:
-            yield {"rules": book, "pricing_config": config}
-        finally:
-            stop.set()
-            if sweeper is not None:
-                await asyncio.wait([sweeper], timeout=10)
+        if config.run_scheduler:  # stopped and awaited by the kit with its own background tasks
+            runtime.tasks.append(asyncio.create_task(every(
+                config.tier_sweep_interval.total_seconds(), runtime.stop, "tier sweep",
+                sweep_when_due)))
+        yield {"rules": book, "pricing_config": config}
 
     def setup_consumers(runner: ConsumerRunner, _runtime: Runtime) -> None:
         register_consumers(runner, erp_exchange=config.erp_exchange, source=settings.source,
