@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from sqlalchemy import Table
 from starlette.requests import Request
 
 from crm_clients.adapters.tables import audit_photos, placement_protocols
@@ -32,6 +32,7 @@ from crm_common.attachments import (
     image_types,
     sweeper,
 )
+from crm_common.background import every
 from crm_common.graphql.limits import schema_extensions
 from crm_common.http import ServiceMiddleware
 from crm_common.service import Runtime, create_service_app
@@ -40,7 +41,6 @@ from crm_common.settings import Settings
 SERVICE = "clients"
 DEFAULT_PORT = 8101
 
-log = logging.getLogger("crm.clients")
 
 
 def _pdf_or_image(detected: str | None) -> bool:
@@ -76,7 +76,19 @@ def create_app(settings: Settings | None = None,
         photos = AttachmentStore.connect(store_cfg.mongodb_url, store_cfg.mongodb_database,
                                          bucket=PHOTO_BUCKET)
         stop = asyncio.Event()
-        sweeping = asyncio.create_task(_sweep_files(runtime, protocols, photos, store_cfg, stop))
+
+        def sweep_of(table: Table, store: AttachmentStore) -> Callable[[], Awaitable[object]]:
+            """The kit's sweeper over one file table: abandoned uploads and removed files."""
+            async def sweep() -> object:
+                return await sweeper.sweep(runtime.engine, table, store,
+                                           now=dt.datetime.now(dt.UTC),
+                                           stale_after=store_cfg.stale_upload_after)
+            return sweep
+
+        # one loop per table, so that a failing one does not hold the other back
+        sweeping = [asyncio.create_task(every(store_cfg.sweeper_interval, stop,
+                                              f"sweeping {table.name}", sweep_of(table, store)))
+                    for table, store in ((placement_protocols, protocols), (audit_photos, photos))]
         try:
             async with contract_jobs.contract_job_lifespan(runtime, job):
                 # runContractMaintenance runs with the job's settings
@@ -84,7 +96,7 @@ def create_app(settings: Settings | None = None,
                        FILES: InventoryFiles(store_cfg, urls, protocols, photos)}
         finally:
             stop.set()
-            await asyncio.wait([sweeping], timeout=10)
+            await asyncio.wait(sweeping, timeout=10)
             await protocols.close()
             await photos.close()
 
@@ -98,17 +110,3 @@ def create_app(settings: Settings | None = None,
         body_limit_exempt=(urls.protocols.prefix, urls.photos.prefix),
         ready_checks={"mongodb": mongodb_ready})
 
-
-async def _sweep_files(runtime: Runtime, protocols: AttachmentStore, photos: AttachmentStore,
-                       cfg: StoreSettings, stop: asyncio.Event) -> None:
-    """The kit's sweeper over both file tables, every ``SWEEPER_INTERVAL_SECONDS``: abandoned
-    uploads and removed files are deleted (retried where the file server refuses)."""
-    while not stop.is_set():
-        for table, store in ((placement_protocols, protocols), (audit_photos, photos)):
-            try:
-                await sweeper.sweep(runtime.engine, table, store, now=dt.datetime.now(dt.UTC),
-                                    stale_after=cfg.stale_upload_after)
-            except Exception:  # noqa: BLE001 - a background job must outlive a bad round
-                log.exception("sweeping %s failed; retrying next round", table.name)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=cfg.sweeper_interval)
