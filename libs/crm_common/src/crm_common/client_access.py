@@ -204,16 +204,17 @@ def event_version(data: dict[str, Any]) -> int:
 
 async def upsert_newer(
     session: AsyncSession, table: sa.Table, key: str, values: dict[str, Any]
-) -> None:
-    """Insert, or overwrite only when the incoming version is higher than the stored one."""
+) -> bool:
+    """Insert, or overwrite only when the incoming version is higher than the stored one;
+    whether the row was written (False: an older or repeated version, nothing changed)."""
     values = {**values, "updated_at": sa.func.now()}
     statement = insert(table).values(**values)
-    statement = statement.on_conflict_do_update(
+    upsert = statement.on_conflict_do_update(
         index_elements=[key],
         set_={name: statement.excluded[name] for name in values if name != key},
         where=table.c.version < statement.excluded.version,
-    )
-    await session.execute(statement)
+    ).returning(table.c[key])
+    return (await session.execute(upsert)).first() is not None
 
 
 async def apply_client_event(

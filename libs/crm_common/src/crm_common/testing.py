@@ -147,6 +147,15 @@ async def publish_event(exchange_name: str, type_: str, subject: str, data: dict
     return envelope
 
 
+async def queue_depth(name: str, amqp_url: str = AMQP_URL) -> int:
+    """The messages waiting in queue ``name`` (a passive declare: the queue must exist)."""
+    conn = await aio_pika.connect(amqp_url)
+    async with conn:
+        channel = await conn.channel()
+        queue = await channel.declare_queue(name, passive=True)
+        return int(queue.declaration_result.message_count or 0)
+
+
 async def delete_broker_objects(exchange_name: str, queues: list[str],
                                 amqp_url: str = AMQP_URL) -> None:
     """Remove a run's exchange, the relay's archive queue of it, and the given queues."""

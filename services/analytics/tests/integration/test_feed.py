@@ -13,26 +13,18 @@ from decimal import Decimal
 from types import ModuleType
 from typing import Any
 
-import aio_pika
 import pytest
 from prometheus_client import REGISTRY
 
 from crm_common.messaging.envelope import InvalidEnvelope, parse_envelope
+from crm_common.testing import queue_depth
 from crm_pricing.domain.turnover import turnover_from_event
 
-from .conftest import AMQP_URL, QUEUE_PREFIX, Publisher, Service, wait_until
+from .conftest import QUEUE_PREFIX, Publisher, Service, wait_until
 
 pytestmark = pytest.mark.integration
 
 ZERO = Decimal(0)
-
-
-async def queue_depth(name: str) -> int:
-    conn = await aio_pika.connect(AMQP_URL)
-    async with conn:
-        channel = await conn.channel()
-        queue = await channel.declare_queue(name, passive=True)
-        return int(queue.declaration_result.message_count or 0)
 
 
 FEED_QUEUE = f"{QUEUE_PREFIX}analytics.erp-feed"

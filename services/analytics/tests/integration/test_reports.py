@@ -1107,8 +1107,9 @@ async def test_hostile_events_go_to_the_dead_letter_queue_and_the_rest_flows(
     or hostile values) store nothing and are dead-lettered after the retries; a good event
     published after them is applied."""
     w = world
+    from crm_common.testing import queue_depth
+
     from .conftest import QUEUE_PREFIX
-    from .test_feed import queue_depth
 
     dlq = f"{QUEUE_PREFIX}analytics.reporting.dlq"
     dead_before = await queue_depth(dlq)

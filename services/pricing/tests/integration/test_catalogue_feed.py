@@ -10,13 +10,12 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-import aio_pika
 import pytest
 
-from crm_common.testing import CaughtEvents
+from crm_common.testing import CaughtEvents, queue_depth
 from crm_pricing.adapters.tables import ERP_PRICE_LIST_ID
 
-from .conftest import AMQP_URL, QUEUE_PREFIX, Publisher, Service, wait_until
+from .conftest import QUEUE_PREFIX, Publisher, Service, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -26,14 +25,6 @@ UPDATED = "crm.pricing.price_list.updated"
 
 def _code(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6].upper()}"
-
-
-async def queue_depth(name: str) -> int:
-    conn = await aio_pika.connect(AMQP_URL)
-    async with conn:
-        channel = await conn.channel()
-        queue = await channel.declare_queue(name, passive=True)
-        return int(queue.declaration_result.message_count or 0)
 
 
 async def product_row(service: Service, code: str) -> dict[str, Any] | None:

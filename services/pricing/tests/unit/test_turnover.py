@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from crm_pricing.domain.money import format_eur, round_cents, to_eur
+from crm_common.erp.money import to_eur
+from crm_pricing.domain.money import format_eur, round_cents
 from crm_pricing.domain.turnover import (
     Basis,
     Figures,

@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from crm_common.attachments.tables import define_attachment_table
 from crm_common.client_access import define_client_access_tables
+from crm_common.erp.tables import define_catalogue_tables
 from crm_common.idempotency import define_idempotency_table
 from crm_common.messaging.inbox import define_inbox_table
 from crm_common.messaging.outbox import define_outbox_table
@@ -66,30 +67,15 @@ client_profiles = Table(
     Index("ix_client_profiles_group", "group_id"),
 )
 
-erp_product_groups = Table(
-    "erp_product_groups",
-    metadata,
-    Column("code", Text, primary_key=True),
-    Column("name", Text, nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
-)
-
-erp_products = Table(
-    "erp_products",
-    metadata,
-    Column("code", Text, primary_key=True),
-    Column("name", Text, nullable=False),
-    Column("group_code", Text, nullable=False),
-    Column("unit", Text, nullable=False),
-    Column("vat_rate", Numeric(5, 2), nullable=False),
-    Column("active", Boolean, nullable=False),
-    Column("base_amount", _money()),
-    Column("base_currency", Text),
-    Column("version", Integer, nullable=False),
-    Column("event_time", _tz(), nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
-    Index("ix_erp_products_event_time", "event_time"),
-)
+#: ``erp_product_groups`` and ``erp_products``: the kit's definition, with the base price as
+#: the ERP sent it and the envelope's time; versions are INTEGER here
+erp_product_groups, erp_products = define_catalogue_tables(
+    metadata, prefix="erp_", version_type=Integer, extra=[
+        Column("base_amount", _money()),
+        Column("base_currency", Text),
+        Column("event_time", _tz(), nullable=False),
+        Index("ix_erp_products_event_time", "event_time"),
+    ])
 
 #: orders (``doc_type`` ``order``) and invoices and credit notes (``doc_type`` ``invoice``, one id
 #: space in the ERP), at the newest version received; ``lines`` as the ERP sent them plus the EUR

@@ -1,11 +1,14 @@
 """The ERP's messages (DESIGN §9) as values, checked against the contract, and what a document
 adds to the monthly figures. Pure: no I/O.
 
-:func:`read_message` turns a CloudEvent into a :class:`Product`, :class:`Document` or
-:class:`Payment`, or raises :class:`Unusable` with the reason when the message breaks the contract
-in a way no retry can mend (a currency with no fixed rate to the euro, a negative quantity, a
-missing field). Such a message is *parked* by the service: kept with its reason for an operator,
-never applied, never retried.
+:func:`read_message` turns a CloudEvent into an :class:`~crm_common.erp.catalogue.ErpProduct`,
+a :class:`Document` or a :class:`Payment`, or raises
+:class:`~crm_common.erp.contract.ContractError` with the reason when the message breaks the
+contract in a way no retry can mend (a currency with no fixed rate to the euro, a negative
+quantity, a missing field). Such a message is *parked* by the service: kept with its reason for
+an operator, never applied, never retried. Products are read by the kit
+(:func:`crm_common.erp.catalogue.parse_product`, shared with pricing); so are the version, the
+currency and the conversion to euros (:mod:`crm_common.erp`).
 
 :func:`contribution` is what a document, as it stands, adds to the figures of its client: by
 month (orders by order date, invoices and credit notes by issue date) and by product group and
@@ -20,22 +23,22 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
 
-EUR = "EUR"
-BGN = "BGN"
-#: the fixed conversion rate of the Bulgarian lev (1 EUR = 1.95583 BGN)
-BGN_PER_EUR = Decimal("1.95583")
-CENT = Decimal("0.01")
+from crm_common.erp.catalogue import PRODUCT_UPSERTED, ErpProduct, parse_product
+from crm_common.erp.contract import ContractError, read_version
+from crm_common.erp.money import EUR, read_currency, to_eur_cents
+
 #: what NUMERIC(18, 2) and NUMERIC(18, 3) hold
 MAX_AMOUNT = Decimal("9999999999999999.99")
 MAX_QUANTITY = Decimal("999999999999999.999")
 #: lines one document may carry (the ERP's own limit is far below this)
 MAX_LINES = 100_000
+#: the ledger's ``version`` columns are INTEGER
+MAX_STORED_VERSION = 2**31 - 1
 
-PRODUCT_UPSERTED = "erp.catalog.product.upserted"
 ORDER_CONFIRMED = "erp.sales.order.confirmed"
 ORDER_CANCELLED = "erp.sales.order.cancelled"
 INVOICE_POSTED = "erp.sales.invoice.posted"
@@ -47,36 +50,6 @@ TYPES = (PRODUCT_UPSERTED, ORDER_CONFIRMED, ORDER_CANCELLED, INVOICE_POSTED, INV
 ORDER = "order"
 INVOICE = "invoice"
 CREDIT_NOTE = "credit_note"
-
-
-class Unusable(ValueError):
-    """The message breaks the ERP contract; the text says how (it is what an operator reads)."""
-
-
-def to_eur(amount: Decimal, currency: str) -> Decimal:
-    """``amount`` in EUR, rounded half-up to the cent (BGN at the fixed 1.95583)."""
-    if currency == EUR:
-        exponent = amount.as_tuple().exponent
-        if isinstance(exponent, int) and -2 <= exponent <= 0:
-            return amount
-        return amount.quantize(CENT, ROUND_HALF_UP)
-    if currency == BGN:
-        return (amount / BGN_PER_EUR).quantize(CENT, ROUND_HALF_UP)
-    raise Unusable(f"currency {currency!r} has no fixed rate to the euro (EUR and BGN only)")
-
-
-@dataclass(frozen=True)
-class Product:
-    code: str
-    name: str
-    group_code: str
-    group_name: str
-    unit: str
-    vat_rate: Decimal
-    active: bool
-    base_amount: Decimal | None
-    base_currency: str | None
-    version: int
 
 
 @dataclass(slots=True)
@@ -147,7 +120,7 @@ class Document:
 
     @property
     def gross_amount_eur(self) -> Decimal | None:
-        return None if self.gross_amount is None else to_eur(self.gross_amount, self.currency)
+        return None if self.gross_amount is None else to_eur_cents(self.gross_amount, self.currency)
 
     def crm_client_uuid(self) -> uuid.UUID | None:
         """The CRM client id the ERP sent, when it is one (a UUID)."""
@@ -174,23 +147,23 @@ class Payment:
     version: int
 
 
-Message = Product | Document | Payment
+Message = ErpProduct | Document | Payment
 
 
 # -- reading a message -------------------------------------------------------------------------
 
 
 def read_message(envelope: Mapping[str, Any]) -> Message:
-    """The ERP message ``envelope`` (a parsed CloudEvent) as a value; :class:`Unusable` when it
+    """The ERP message ``envelope`` (a parsed CloudEvent) as a value; :class:`ContractError` when it
     breaks the contract."""
     type_ = envelope.get("type")
     data = envelope.get("data")
     if type_ not in TYPES:
-        raise Unusable(f"type {type_!r} is not an ERP message this service reads")
+        raise ContractError(f"type {type_!r} is not an ERP message this service reads")
     if not isinstance(data, dict):
-        raise Unusable("data is not a JSON object")
+        raise ContractError("data is not a JSON object")
     if type_ == PRODUCT_UPSERTED:
-        return _product(data)
+        return parse_product(data, max_version=MAX_STORED_VERSION)
     if type_ == PAYMENT_RECEIVED:
         return _payment(data)
     return _document(data, str(type_))
@@ -202,11 +175,11 @@ def _text(data: Mapping[str, Any], key: str, *, optional: bool = False,
     if raw is None and optional:
         return None
     if not isinstance(raw, str) or not raw.strip():
-        raise Unusable(f"{key} is missing or not a non-empty string")
+        raise ContractError(f"{key} is missing or not a non-empty string")
     if len(raw) > limit:
-        raise Unusable(f"{key} is longer than {limit} characters")
+        raise ContractError(f"{key} is longer than {limit} characters")
     if "\x00" in raw:
-        raise Unusable(f"{key} contains a NUL character")
+        raise ContractError(f"{key} contains a NUL character")
     return raw
 
 
@@ -243,23 +216,23 @@ def _decimal(raw: Any, what: str, *, maximum: Decimal, places: int) -> Decimal:
     elif isinstance(raw, int | float) and not isinstance(raw, bool):
         text = str(raw)
     elif isinstance(raw, str):
-        raise Unusable(f"{what} is not a decimal number of a sensible size")
+        raise ContractError(f"{what} is not a decimal number of a sensible size")
     else:
-        raise Unusable(f"{what} is not a decimal number: {raw!r}")
+        raise ContractError(f"{what} is not a decimal number: {raw!r}")
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise Unusable(f"{what} is not a decimal number: {text.strip()[:40]!r}") from None
+        raise ContractError(f"{what} is not a decimal number: {text.strip()[:40]!r}") from None
     if not value.is_finite():
-        raise Unusable(f"{what} is not a finite number: {text!r}")
+        raise ContractError(f"{what} is not a finite number: {text!r}")
     if value < 0:
-        raise Unusable(f"{what} is negative ({text}); the contract sends positive amounts and "
+        raise ContractError(f"{what} is negative ({text}); the contract sends positive amounts and "
                        "quantities (a credit note reduces turnover)")
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -places and value != round(value, places):
-        raise Unusable(f"{what} has more than {places} decimal places: {text}")
+        raise ContractError(f"{what} has more than {places} decimal places: {text}")
     if value > maximum:
-        raise Unusable(f"{what} is too large: {text}")
+        raise ContractError(f"{what} is too large: {text}")
     return value + _ZERO  # normalises -0 to 0
 
 
@@ -275,63 +248,34 @@ def _date(data: Mapping[str, Any], key: str, *, optional: bool = False) -> dt.da
     if raw is None and optional:
         return None
     if not isinstance(raw, str):
-        raise Unusable(f"{key} is missing or not an ISO date")
+        raise ContractError(f"{key} is missing or not an ISO date")
     if not _ISO_DATE.match(raw):
-        raise Unusable(f"{key} is not an ISO date (YYYY-MM-DD): {raw[:40]!r}")
+        raise ContractError(f"{key} is not an ISO date (YYYY-MM-DD): {raw[:40]!r}")
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        raise Unusable(f"{key} is not a date of the calendar: {raw!r}") from None
+        raise ContractError(f"{key} is not a date of the calendar: {raw!r}") from None
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
 
 def _version(data: Mapping[str, Any]) -> int:
-    raw = data.get("version")
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1 or raw > 2**31 - 1:
-        raise Unusable(f"version is not a positive integer: {raw!r}")
-    return raw
+    return read_version(data.get("version"), maximum=MAX_STORED_VERSION)
 
 
 def _currency(data: Mapping[str, Any]) -> str:
-    raw = data.get("currency")
-    if raw not in (EUR, BGN):
-        raise Unusable(f"currency {raw!r} has no fixed rate to the euro (EUR and BGN only)")
-    return str(raw)
-
-
-def _product(data: Mapping[str, Any]) -> Product:
-    group = data.get("productGroup")
-    if not isinstance(group, dict):
-        raise Unusable("productGroup is missing or not an object")
-    price = data.get("basePrice")
-    base_amount = base_currency = None
-    if price is not None:
-        if not isinstance(price, dict):
-            raise Unusable("basePrice is not an object")
-        base_currency = _currency(price)
-        base_amount = _amount(price.get("amount"), "basePrice.amount")
-    active = data.get("active")
-    if not isinstance(active, bool):
-        raise Unusable("active is missing or not a boolean")
-    return Product(
-        code=_required(data, "code", 64), name=_required(data, "name", 500),
-        group_code=_required(group, "code", 64), group_name=_required(group, "name", 500),
-        unit=_required(data, "unit", 32),
-        vat_rate=_decimal(data.get("vatRate"), "vatRate", maximum=Decimal(100), places=2),
-        active=active, base_amount=base_amount, base_currency=base_currency,
-        version=_version(data))
+    return read_currency(data.get("currency"))
 
 
 def _client(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
     client = data.get("client")
     if not isinstance(client, dict):
-        raise Unusable("client is missing or not an object")
+        raise ContractError("client is missing or not an object")
     crm_id = _text(client, "id", optional=True, limit=64)
     eik = _text(client, "eik", optional=True, limit=32)
     if crm_id is None and eik is None:
-        raise Unusable("client names neither a CRM id nor an EIK")
+        raise ContractError("client names neither a CRM id nor an EIK")
     return crm_id, eik
 
 
@@ -344,28 +288,29 @@ def _document(data: Mapping[str, Any], type_: str) -> Document:
     if not is_order:
         raw_kind = data.get("kind")
         if raw_kind not in (INVOICE, CREDIT_NOTE):
-            raise Unusable(f"kind {raw_kind!r} is neither invoice nor credit_note")
+            raise ContractError(f"kind {raw_kind!r} is neither invoice nor credit_note")
         kind = str(raw_kind)
         if kind == CREDIT_NOTE:
             credited = _required(data, "creditedDocumentId", 64)
     currency = _currency(data)
     raw_lines = data.get("lines")
     if not isinstance(raw_lines, list):
-        raise Unusable("lines is missing or not a list")
+        raise ContractError("lines is missing or not a list")
     if len(raw_lines) > MAX_LINES:
-        raise Unusable(f"a document of {len(raw_lines)} lines is more than the {MAX_LINES} read")
+        raise ContractError(f"a document of {len(raw_lines)} lines is more than the {MAX_LINES} "
+                            "read")
     lines: list[Line] = []
     seen: set[str] = set()
     net_sum = quantity_sum = _ZERO
     for index, raw in enumerate(raw_lines):
         if type(raw) is not dict:
-            raise Unusable(f"lines[{index}] is not an object")
+            raise ContractError(f"lines[{index}] is not an object")
         line_id = raw.get("lineId")
         if type(line_id) is not str or not line_id or len(line_id) > 64:
-            raise Unusable(f"lines[{index}].lineId is missing or not a string of at most 64 "
+            raise ContractError(f"lines[{index}].lineId is missing or not a string of at most 64 "
                            "characters")
         if line_id in seen:
-            raise Unusable(f"lines[{index}].lineId {line_id!r} appears twice")
+            raise ContractError(f"lines[{index}].lineId {line_id!r} appears twice")
         seen.add(line_id)
         product = raw.get("productCode")
         if not _code(product):
@@ -377,17 +322,17 @@ def _document(data: Mapping[str, Any], type_: str) -> Document:
         raw_net = raw.get("netAmount")
         if type(raw_net) is str and _plain(raw_net, 2):  # at most 2 places: EUR as it is
             net = Decimal(raw_net)
-            net_eur = net if currency == EUR else to_eur(net, currency)
+            net_eur = net if currency == EUR else to_eur_cents(net, currency)
         else:
             net = _amount(raw_net, f"lines[{index}].netAmount")
-            net_eur = to_eur(net, currency)
+            net_eur = to_eur_cents(net, currency)
         quantity = _decimal(raw.get("quantity"), f"lines[{index}].quantity",
                             maximum=MAX_QUANTITY, places=3)
         lines.append(Line(line_id, product, group, quantity, net, net_eur))
         net_sum += net
         quantity_sum += quantity
     if net_sum > MAX_AMOUNT or quantity_sum > MAX_QUANTITY:
-        raise Unusable("the lines add up to more than an amount or quantity can hold "
+        raise ContractError("the lines add up to more than an amount or quantity can hold "
                        "(16 integer digits)")
     gross = None if is_order else _amount(data.get("totalGross"), "totalGross")
     notes: list[str] = []
@@ -415,7 +360,7 @@ def _payment(data: Mapping[str, Any]) -> Payment:
     assert paid_on is not None
     return Payment(payment_id=_required(data, "paymentId", 64),
                    document_id=_required(data, "documentId", 64), paid_on=paid_on,
-                   amount=amount, currency=currency, amount_eur=to_eur(amount, currency),
+                   amount=amount, currency=currency, amount_eur=to_eur_cents(amount, currency),
                    version=_version(data))
 
 
@@ -508,7 +453,7 @@ def newest(messages: Iterable[Message]) -> list[Message]:
 
 
 def _key(message: Message) -> tuple[str, str]:
-    if isinstance(message, Product):
+    if isinstance(message, ErpProduct):
         return ("product", message.code)
     if isinstance(message, Payment):
         return ("payment", message.payment_id)

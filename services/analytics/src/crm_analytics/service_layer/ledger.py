@@ -56,12 +56,12 @@ from crm_analytics.domain.ledger import (
     Document,
     Line,
     Payment,
-    Product,
-    Unusable,
     newest,
     read_message,
 )
 from crm_common.bulk import bulk_upsert, columns_except
+from crm_common.erp.catalogue import ErpProduct
+from crm_common.erp.contract import ContractError
 
 
 @dataclass
@@ -85,7 +85,7 @@ class Outcome:
 class Received:
     """A message read, with the envelope attributes the ledger keeps."""
 
-    message: Product | Document | Payment
+    message: ErpProduct | Document | Payment
     event_id: str
     event_time: dt.datetime
 
@@ -143,7 +143,7 @@ def read_envelopes(envelopes: Iterable[Mapping[str, Any]], *, source: str,
     for envelope in envelopes:
         try:
             message = read_message(envelope)
-        except Unusable as exc:
+        except ContractError as exc:
             batch.refused.append(Refused(
                 str(exc), source, json.dumps(envelope, ensure_ascii=False, default=str),
                 envelope))
@@ -167,7 +167,7 @@ async def apply_batch(session: AsyncSession, batch: ReadBatch) -> Outcome:
                    envelope=refused.envelope)
         outcome.parked += 1
     received = batch.received
-    products = [r for r in received if isinstance(r.message, Product)]
+    products = [r for r in received if isinstance(r.message, ErpProduct)]
     documents = [r for r in received if isinstance(r.message, Document)]
     payments = [r for r in received if isinstance(r.message, Payment)]
     if products:
@@ -198,11 +198,13 @@ async def _apply_products(session: AsyncSession, received: Sequence[Received]) -
     now = dt.datetime.now(dt.UTC)
     for r in kept:
         p = r.message
-        assert isinstance(p, Product)
+        assert isinstance(p, ErpProduct)
         groups[p.group_code] = p.group_name
         rows.append({"code": p.code, "name": p.name, "group_code": p.group_code, "unit": p.unit,
-                     "vat_rate": p.vat_rate, "active": p.active, "base_amount": p.base_amount,
-                     "base_currency": p.base_currency, "version": p.version,
+                     "vat_rate": p.vat_rate, "active": p.active,
+                     "base_amount": p.base_price.amount if p.base_price else None,
+                     "base_currency": p.base_price.currency if p.base_price else None,
+                     "version": p.version,
                      "event_time": r.event_time, "updated_at": now})
     await bulk_upsert(session, erp_product_groups,
                       [{"code": code, "name": name, "updated_at": now}

@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from crm_common.client_access import define_client_access_tables
+from crm_common.erp.tables import define_catalogue_tables
 from crm_common.history import define_history_table
 from crm_common.idempotency import define_idempotency_table
 from crm_common.messaging.inbox import define_inbox_table
@@ -61,29 +62,9 @@ metadata = MetaData()
 
 # --- the catalogue (from erp.catalog.product.upserted) ------------------------------------------
 
-product_groups = Table(
-    "product_groups",
-    metadata,
-    Column("code", Text, primary_key=True),
-    Column("name", Text, nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
-)
-
-products = Table(
-    "products",
-    metadata,
-    Column("code", Text, primary_key=True),
-    Column("name", Text, nullable=False),
-    Column("group_code", Text, nullable=False),
-    Column("unit", Text, nullable=False),
-    Column("vat_rate", Numeric(5, 2), nullable=False),
-    #: a product the ERP deactivated is not quoted and not listed
-    Column("active", Boolean, nullable=False),
-    #: the ERP's version of the product record (older or repeated versions change nothing)
-    Column("version", BigInteger, nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
-    Index("ix_products_group", "group_code", "code"),
-)
+#: ``product_groups`` and ``products``: the kit's definition, with an index to list a group
+product_groups, products = define_catalogue_tables(
+    metadata, extra=[Index("ix_products_group", "group_code", "code")])
 
 # --- price lists ------------------------------------------------------------------------------
 

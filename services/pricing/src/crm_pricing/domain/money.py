@@ -1,5 +1,6 @@
 """Money in the pricing domain: ``Decimal`` euros, rounded half-up to the cent once, never below
-zero; BGN history converted at the fixed rate (DESIGN §4); amounts spelt for sentences."""
+zero; amounts spelt for sentences. BGN history converts at the fixed rate (DESIGN §4) through the
+kit's ``crm_common.erp.money.to_eur``."""
 
 from __future__ import annotations
 
@@ -9,10 +10,6 @@ from decimal import ROUND_HALF_UP, Decimal
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
-#: the fixed conversion rate: 1 EUR = 1.95583 BGN (the lev's euro changeover, 2026-01-01)
-BGN_PER_EUR = Decimal("1.95583")
-EUR = "EUR"
-BGN = "BGN"
 
 
 def not_negative(amount: Decimal) -> Decimal:
@@ -23,17 +20,6 @@ def not_negative(amount: Decimal) -> Decimal:
 def round_cents(amount: Decimal) -> Decimal:
     """Half-up to the cent (0.005 → 0.01), never below zero. The one rounding of a unit price."""
     return not_negative(amount).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def to_eur(amount: Decimal, currency: str) -> Decimal:
-    """An amount in EUR or BGN as unrounded euros (the rate is exact; rounding happens for show
-    and at the price's documented step, never on the way)."""
-    code = currency.upper()
-    if code == EUR:
-        return amount
-    if code == BGN:
-        return amount / BGN_PER_EUR
-    raise ValueError(f"no fixed rate for {currency!r}: only EUR and BGN are known")
 
 
 def format_eur(amount: Decimal) -> str:

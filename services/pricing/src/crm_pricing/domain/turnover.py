@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from crm_pricing.domain.money import EUR, ZERO, to_eur
+from crm_common.erp.money import EUR, to_eur
+from crm_pricing.domain.money import ZERO
 
 
 class Window(enum.Enum):

@@ -1,8 +1,9 @@
 """The ERP's catalogue (``erp.catalog.product.upserted``, DESIGN §9) applied to ``products`` and
 ``product_groups``, and its base prices to the ERP's own price list.
 
-- The message is checked first (``domain.catalogue.read_product``); one that breaks the contract
-  raises ``MalformedEvent`` and is dead-lettered, nothing stored.
+- The message is checked first (``domain.catalogue.read_product``, the kit's
+  ``crm_common.erp.catalogue.parse_product``); one that breaks the contract raises
+  ``MalformedEvent`` and is dead-lettered, nothing stored.
 - The highest ``version`` per product wins: an older or repeated one changes nothing at all (not
   the group, not the price).
 - The product's group is upserted with the name the newest message of any of its products gives.
@@ -25,11 +26,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_common.client_access import upsert_newer
 from crm_common.correlation import correlation_id
+from crm_common.erp.catalogue import ErpProduct
+from crm_common.erp.money import EUR
 from crm_common.messaging.envelope import to_cloudevent
 from crm_common.messaging.outbox import write_to_outbox
 from crm_pricing.adapters.tables import ERP_PRICE_LIST_ID, price_lists, product_groups, products
-from crm_pricing.domain.catalogue import ProductMessage, read_product
+from crm_pricing.domain.catalogue import erp_price_eur, read_product
 from crm_pricing.service_layer.price_list import (
     ENTITY,
     load_row,
@@ -43,30 +47,25 @@ from crm_pricing.service_layer.price_list import (
 SOURCE = "crm/pricing"
 
 
-async def _newer_product(session: AsyncSession, product: ProductMessage) -> bool:
+async def _newer_product(session: AsyncSession, product: ErpProduct) -> bool:
     """Store the product when its version is higher than the stored one (or it is new);
     whether it was stored."""
-    values = {"code": product.code, "name": product.name, "group_code": product.group_code,
-              "unit": product.unit, "vat_rate": product.vat_rate, "active": product.active,
-              "version": product.version, "updated_at": func.now()}
-    statement = insert(products).values(**values)
-    upsert = statement.on_conflict_do_update(
-        index_elements=["code"],
-        set_={k: statement.excluded[k] for k in values if k != "code"},
-        where=products.c.version < statement.excluded.version,
-    ).returning(products.c.code)
-    return (await session.execute(upsert)).first() is not None
+    return await upsert_newer(session, products, "code", {
+        "code": product.code, "name": product.name, "group_code": product.group_code,
+        "unit": product.unit, "vat_rate": product.vat_rate, "active": product.active,
+        "version": product.version})
 
 
-async def _group(session: AsyncSession, product: ProductMessage) -> None:
+async def _group(session: AsyncSession, product: ErpProduct) -> None:
     statement = insert(product_groups).values(code=product.group_code, name=product.group_name)
     await session.execute(statement.on_conflict_do_update(
         index_elements=["code"], set_={"name": statement.excluded.name, "updated_at": func.now()},
         where=product_groups.c.name != statement.excluded.name))
 
 
-async def _erp_price(session: AsyncSession, product: ProductMessage) -> None:
-    if product.base_price_eur is None:
+async def _erp_price(session: AsyncSession, product: ErpProduct) -> None:
+    price = product.base_price
+    if price is None:
         return
     # Lock the list's row first: concurrent ERP messages serialise here. Taken after the
     # prices were written, it deadlocked: each writer's insert holds a KEY SHARE lock on the
@@ -75,15 +74,14 @@ async def _erp_price(session: AsyncSession, product: ProductMessage) -> None:
     await session.execute(select(price_lists.c.id).where(
         price_lists.c.id == ERP_PRICE_LIST_ID).with_for_update())
     changes = await write_prices(session, ERP_PRICE_LIST_ID,
-                                 {product.code: product.base_price_eur})
+                                 {product.code: erp_price_eur(price)})
     if not changes:
         return
     await session.execute(update(price_lists).where(price_lists.c.id == ERP_PRICE_LIST_ID)
                           .values(version=price_lists.c.version + 1, updated_at=func.now()))
     entry = price_changes(changes)
-    if product.base_price_original is not None and product.base_price_original[1] != "EUR":
-        amount, currency = product.base_price_original
-        entry["erp_price"] = {"amount": amount, "currency": currency}
+    if price.currency != EUR:
+        entry["erp_price"] = {"amount": price.amount, "currency": price.currency}
     await record_history(session, actor=None, entity_type=ENTITY, entity_id=ERP_PRICE_LIST_ID,
                          operation="erp_prices", changes=entry)
     event = price_list_event(await load_row(session, ERP_PRICE_LIST_ID), "erp_prices",

@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crm_common.erp.money import to_eur
 from crm_pricing.adapters.tables import (
     client_groups,
     client_profiles,
@@ -37,7 +38,6 @@ from crm_pricing.adapters.tables import (
     product_groups,
     products,
 )
-from crm_pricing.domain.money import to_eur
 from crm_pricing.domain.resolution import Client, Contract, ContractDiscount
 from crm_pricing.domain.rule import Rule, RuleStatus, ScopeKind, parse_rule
 from crm_pricing.domain.turnover import Turnover, turnover_from_event
