@@ -27,7 +27,7 @@ from crm_analytics.service_layer.client_metrics import RankingCache
 from crm_analytics.service_layer.turnover_events import run_publisher
 from crm_common.attachments import AttachmentStore
 from crm_common.auth import Principal
-from crm_common.background import every
+from crm_common.background import Job, running
 from crm_common.graphql.limits import schema_extensions
 from crm_common.http import ServiceMiddleware
 from crm_common.messaging.consumer import ConsumerRunner
@@ -75,29 +75,27 @@ def create_app(settings: Settings | None = None,
                 grace=settings.access_grace, interval=config.report_job_interval_seconds,
                 make_file=report_file.job_file_maker(runtime.engine, resources),
                 before_each=lambda: report_schedules.enqueue_due(runtime.engine))))
-        stop_sweeper = asyncio.Event()
-        sweeper = None
+        sweeping: list[Job] = []
         if files.run_sweeper:
 
             async def sweep() -> object:
                 return await report_file.sweep(runtime.engine, report_files, store, files,
                                                dt.datetime.now(dt.UTC))
 
-            sweeper = asyncio.create_task(every(files.store.sweeper_interval, stop_sweeper,
-                                                "report-file sweeper", sweep))
+            sweeping.append((files.store.sweeper_interval, "report-file sweeper", sweep))
         try:
-            yield {"rankings": RankingCache(), RESOURCES: resources}
+            # the report files last: the job worker below writes them too
+            async with running(sweeping):
+                try:
+                    yield {"rankings": RankingCache(), RESOURCES: resources}
+                finally:
+                    if tasks:
+                        runtime.stop.set()
+                        for task in tasks:
+                            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                                await asyncio.wait_for(task, timeout=10)
+                    await jobs.stop()
         finally:
-            if tasks:
-                runtime.stop.set()
-                for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                        await asyncio.wait_for(task, timeout=10)
-            # the report files last: the job worker above writes them too
-            stop_sweeper.set()
-            await jobs.stop()
-            if sweeper is not None:
-                await asyncio.wait([sweeper], timeout=10)
             await store.close()
 
     async def mongodb_ready(request: Request) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -32,7 +31,7 @@ from crm_common.attachments import (
     image_types,
     sweeper,
 )
-from crm_common.background import every
+from crm_common.background import Job, running
 from crm_common.graphql.limits import schema_extensions
 from crm_common.http import ServiceMiddleware
 from crm_common.service import Runtime, create_service_app
@@ -75,8 +74,6 @@ def create_app(settings: Settings | None = None,
                                             bucket=PROTOCOL_BUCKET)
         photos = AttachmentStore.connect(store_cfg.mongodb_url, store_cfg.mongodb_database,
                                          bucket=PHOTO_BUCKET)
-        stop = asyncio.Event()
-
         def sweep_of(table: Table, store: AttachmentStore) -> Callable[[], Awaitable[object]]:
             """The kit's sweeper over one file table: abandoned uploads and removed files."""
             async def sweep() -> object:
@@ -85,18 +82,16 @@ def create_app(settings: Settings | None = None,
                                            stale_after=store_cfg.stale_upload_after)
             return sweep
 
-        # one loop per table, so that a failing one does not hold the other back
-        sweeping = [asyncio.create_task(every(store_cfg.sweeper_interval, stop,
-                                              f"sweeping {table.name}", sweep_of(table, store)))
-                    for table, store in ((placement_protocols, protocols), (audit_photos, photos))]
+        # one loop per table (the kit's), stopped before the stores close
+        sweeping: list[Job] = [
+            (store_cfg.sweeper_interval, f"sweeping {table.name}", sweep_of(table, store))
+            for table, store in ((placement_protocols, protocols), (audit_photos, photos))]
         try:
-            async with contract_jobs.contract_job_lifespan(runtime, job):
+            async with running(sweeping), contract_jobs.contract_job_lifespan(runtime, job):
                 # runContractMaintenance runs with the job's settings
                 yield {JOB_SETTINGS: job,
                        FILES: InventoryFiles(store_cfg, urls, protocols, photos)}
         finally:
-            stop.set()
-            await asyncio.wait(sweeping, timeout=10)
             await protocols.close()
             await photos.close()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -12,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 
 from crm_common.attachments import AttachmentMount, AttachmentStore, UploadPolicy, sweeper
-from crm_common.background import every
+from crm_common.background import Job, running
 from crm_common.graphql.limits import schema_extensions
 from crm_common.http import ServiceMiddleware
 from crm_common.service import Runtime, create_service_app
@@ -46,8 +45,7 @@ def create_app(settings: Settings | None = None,
     @contextlib.asynccontextmanager
     async def lifespan(runtime: Runtime) -> AsyncIterator[dict[str, Any]]:
         store = AttachmentStore.connect(store_cfg.mongodb_url, store_cfg.mongodb_database)
-        stop = asyncio.Event()
-        workers: list[asyncio.Task[None]] = []
+        jobs: list[Job] = []
         if cfg.run_scheduler:
 
             async def remind() -> object:
@@ -60,16 +58,13 @@ def create_app(settings: Settings | None = None,
                                            now=dt.datetime.now(dt.UTC),
                                            stale_after=store_cfg.stale_upload_after)
 
-            workers = [
-                asyncio.create_task(every(cfg.reminder_interval, stop, "reminders", remind)),
-                asyncio.create_task(every(store_cfg.sweeper_interval, stop, "sweeper", sweep)),
-            ]
+            jobs = [(cfg.reminder_interval, "reminders", remind),
+                    (store_cfg.sweeper_interval, "sweeper", sweep)]
         try:
-            yield {RESOURCES: Resources(cfg, store, urls)}
+            # the kit's loops, stopped before the store closes
+            async with running(jobs):
+                yield {RESOURCES: Resources(cfg, store, urls)}
         finally:
-            stop.set()
-            if workers:
-                await asyncio.wait(workers, timeout=10)
             await store.close()
 
     async def mongodb_ready(request: Request) -> bool:
