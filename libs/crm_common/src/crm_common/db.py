@@ -41,8 +41,8 @@ def make_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
     1``) and a round trip, and every DataLoader checks out: docs/benchmarks.md, "Pre-ping or
     not". What the check cannot see (a connection the server terminated a moment ago, whose
     end asyncpg has not read yet) is covered for reads by :func:`read_retrying` (every
-    DataLoader uses it, ``crm_common.graphql.context``) and for writes by a ping when the unit
-    of work begins (:func:`begin_checked`, one round trip per change); a write that loses its
+    DataLoader uses it, ``crm_common.graphql.context``) and for writes by the unit of work's
+    BEGIN, sent at once (:func:`begin_checked`, one round trip per change); a write that loses its
     connection later rolls back whole, and its retry with the ``Idempotency-Key`` is safe
     (``crm_common.idempotency``).
 
