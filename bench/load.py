@@ -379,6 +379,8 @@ def stack(dataset: str, database_url: str, keys_dir: Path, args: argparse.Namesp
         "AMQP_URL": args.amqp_url, "JWT_PUBLIC_KEY_FILE": str(keys_dir / "jwt_public.pem"),
         "EVENTS_EXCHANGE": "crm.events.bench", "LOG_LEVEL": "WARNING",
     })
+    # production mode requires the attachment links' key (the inventory's files); any will do here
+    env.setdefault("ATTACHMENT_URL_SECRET", secrets.token_hex(32))
     children: list[procs.Child] = []
     try:
         service = procs.spawn("clients", command, env=env, cwd=ROOT,

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_
 
 T = TypeVar("T")
 
@@ -40,8 +41,8 @@ def make_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
     1``) and a round trip, and every DataLoader checks out: docs/benchmarks.md, "Pre-ping or
     not". What the check cannot see (a connection the server terminated a moment ago, whose
     end asyncpg has not read yet) is covered for reads by :func:`read_retrying` (every
-    DataLoader uses it, ``crm_common.graphql.context``) and for writes by a ping when the unit
-    of work begins (:func:`begin_checked`, one round trip per change); a write that loses its
+    DataLoader uses it, ``crm_common.graphql.context``) and for writes by the unit of work's
+    BEGIN, sent at once (:func:`begin_checked`, one round trip per change); a write that loses its
     connection later rolls back whole, and its retry with the ``Idempotency-Key`` is safe
     (``crm_common.idempotency``).
 
@@ -123,22 +124,36 @@ async def _let_asyncpg_notice() -> None:
     await asyncio.sleep(LOST_PAUSE_SECONDS)
 
 
-def _ping(sync_connection: Connection) -> None:
-    """asyncpg's ping through SQLAlchemy's adapter (an empty statement; raises when dead)."""
-    cast(Any, sync_connection.connection.dbapi_connection).ping()
+def _begin_on_server(sync_connection: Connection) -> None:
+    """Send the transaction's BEGIN now, as the round trip that shows the connection alive
+    (raises when it is dead).
+
+    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with the first statement, and its
+    ``ping()`` on a connection with no transaction open is BEGIN, an empty statement and
+    ROLLBACK: three round trips, and then the first statement sent BEGIN again: four before
+    the command's first statement (issue 15). Beginning the transaction itself is one, and the
+    command's statements then run in it. When the adapter is not the one this knows (no
+    ``_start_transaction``, or a transaction already open), its ``ping()`` is used instead."""
+    adapted = cast(Any, sync_connection.connection.dbapi_connection)
+    start = getattr(adapted, "_start_transaction", None)
+    if start is None or getattr(adapted, "_transaction", True) is not None:
+        adapted.ping()
+        return
+    await_(start())
 
 
 async def begin_checked(factory: async_sessionmaker[AsyncSession]) -> AsyncSession:
-    """A session with its transaction begun on a connection that answered a ping: a write
-    never starts on a connection the database dropped (another is tried when one is found dead,
-    :data:`READ_ATTEMPTS` in all). One round trip per unit of work, not per read
-    (``make_engine``)."""
+    """A session with its transaction begun on a connection that answered: a write never
+    starts on a connection the database dropped (another is tried when one is found dead,
+    :data:`READ_ATTEMPTS` in all). The check is the transaction's own BEGIN, sent at once
+    (:func:`_begin_on_server`): one round trip per unit of work, not per read
+    (``make_engine``), and none added to the command's."""
     for attempt in range(1, READ_ATTEMPTS + 1):
         session = factory()
         try:
             await session.begin()
             conn = await session.connection()
-            await conn.run_sync(_ping)
+            await conn.run_sync(_begin_on_server)
             return session
         except Exception as exc:
             lost = connection_lost(exc)

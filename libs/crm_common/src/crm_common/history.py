@@ -221,6 +221,16 @@ def diff(old: Mapping[Any, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]
 
 # --- the writer -----------------------------------------------------------------------------------
 
+_INSERTS: dict[sa.Table, sa.Insert] = {}
+
+
+def _insert_of(table: sa.Table) -> sa.Insert:
+    statement = _INSERTS.get(table)
+    if statement is None:
+        statement = _INSERTS[table] = sa.insert(table)
+    return statement
+
+
 async def record_history(session: AsyncSession, table: sa.Table, *, actor: uuid.UUID | None,
                          entity_type: str, entity_id: uuid.UUID, operation: str,
                          changes: Mapping[str, Any], client_id: uuid.UUID | None = None,
@@ -241,7 +251,9 @@ async def record_history(session: AsyncSession, table: sa.Table, *, actor: uuid.
         if entity_type != expected or client_id is not None:
             raise ValueError(f"{table.name} is the history of {expected} entities only")
         values[column] = entity_id
-    await session.execute(sa.insert(table).values(**values))
+    # the values as parameters of the plain INSERT: its SQL is compiled once per table and
+    # set of columns, not built and keyed anew on every entry (issue 15)
+    await session.execute(_insert_of(table), values)
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,10 @@ async def test_the_event_snapshot_is_the_stored_dossier_and_notes_keep_the_searc
     # the client is not read again after its UPDATE (its snapshot comes back with it)
     updates = [s for s in statements if s.lstrip().upper().startswith("UPDATE CLIENTS")]
     assert len(updates) == 1 and "RETURNING" in updates[0]
+    # the answer's client is the row the UPDATE returned, not read again after the commit
+    assert not [s for s in statements if s.lstrip().upper().startswith("SELECT")
+                and "FROM clients" in s and "ANY" in s]
+    assert payload["client"]["version"] == 2 and payload["client"]["notes"] == "само бележка"
     # (the answer's loaders read the lists after the commit, by ANY(ids) and in their own order)
     assert not [s for s in statements if s.lstrip().upper().startswith("SELECT") and (
         "ORDER BY addresses.created_at, addresses.id" in s
@@ -175,6 +179,15 @@ async def test_create_snapshots_what_it_inserted_without_reading_it_back(
         event.remove(Engine, "before_cursor_execute", count)
     assert created["userErrors"] == []
     cid = created["client"]["id"]
+    # the code comes from the sequence inside the INSERT, a race on the EIK is the INSERT's ON
+    # CONFLICT (no savepoint), the EIK and the VAT number are checked in one statement, and the
+    # answer's client is the row the INSERT returned
+    assert not [s for s in seen if s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE"))]
+    assert len([s for s in seen if "nextval" in s]) == 1
+    assert len([s for s in seen if "vat_number =" in s and "LIMIT" in s]) == 1
+    assert not [s for s in seen if s.lstrip().upper().startswith("SELECT")
+                and "FROM clients" in s and "ANY" in s]
+    assert created["client"]["code"].startswith("C")
     assert not [s for s in seen if s.lstrip().upper().startswith("SELECT") and (
         "ORDER BY addresses.created_at, addresses.id" in s
         or "ORDER BY contact_persons.created_at, contact_persons.id" in s)]
@@ -183,3 +196,58 @@ async def test_create_snapshots_what_it_inserted_without_reading_it_back(
     stored, _ = await _stored(service, cid)
     assert events[0]["data"]["client"] == stored
     assert len(stored["addresses"]) == 3 and len(stored["contactPersons"]) == 4
+
+
+async def test_client_codes_keep_six_digits_and_grow_past_them(service: Service) -> None:
+    """The code is made in the INSERT from the sequence: C + at least six digits, all of them
+    once the sequence passes 999,999 (never cut to six)."""
+    engine = create_async_engine(service.settings.database_url)
+    try:
+        async with engine.begin() as conn:
+            current = await conn.scalar(text("SELECT last_value FROM client_code_seq"))
+            if current < 999_998:
+                await conn.execute(text("SELECT setval('client_code_seq', 999998)"))
+    finally:
+        await engine.dispose()
+    codes = []
+    for i in range(2):
+        created = (await service.data(service.token("manager"), CREATE, {"input": company(
+            f"Номер {i} {uuid.uuid4().hex[:8]} ООД", fresh_eik())}))["createClient"]
+        assert created["userErrors"] == []
+        codes.append(created["client"]["code"])
+    numbers = [int(code[1:]) for code in codes]
+    assert numbers[0] >= 999_999 and numbers[1] > numbers[0]
+    assert codes == [f"C{n:06d}" for n in numbers]
+    assert codes[-1] != codes[-1][:7]  # seven digits at least: nothing was cut
+
+
+async def test_a_create_refused_for_its_eik_or_vat_number_names_the_field(
+        service: Service) -> None:
+    """The EIK and VAT checks are one statement: a live client with the same EIK is named on
+    ``eik``, one with only the same VAT number on ``vatNumber``; when one client has the EIK
+    and another the VAT number, the EIK is named (the order of the two checks it replaced)."""
+    manager = service.token("manager")
+
+    async def create(identifiers: dict[str, object]) -> dict[str, Any]:
+        payload: dict[str, Any] = (await service.data(manager, CREATE, {"input": {
+            **company(f"Двойник {uuid.uuid4().hex[:8]}"), **identifiers}}))["createClient"]
+        return payload
+
+    eik_only, vat_only = fresh_eik(), fresh_eik()
+    for identifiers in ({"eik": eik_only, "status": "ACTIVE"},  # no VAT number
+                        {"vatNumber": f"BG{vat_only}"}):  # a prospect with no EIK
+        assert (await create(identifiers))["userErrors"] == []
+    cases = [({"eik": eik_only}, "eik"),
+             ({"vatNumber": f"BG{vat_only}"}, "vatNumber"),
+             ({"eik": vat_only, "vatNumber": f"BG{vat_only}"}, "vatNumber"),
+             ({"eik": eik_only, "vatNumber": f"BG{eik_only}"}, "eik")]
+    # and a client with the EIK and another with its VAT number: the EIK is named
+    both = fresh_eik()
+    assert (await create({"eik": both, "status": "ACTIVE"}))["userErrors"] == []
+    assert (await create({"vatNumber": f"BG{both}"}))["userErrors"] == []
+    cases.append(({"eik": both, "vatNumber": f"BG{both}"}, "eik"))
+    for identifiers, field in cases:
+        refused = await create(identifiers)
+        assert refused["client"] is None, identifiers
+        assert [(e["field"], e["code"]) for e in refused["userErrors"]] == [
+            (["input", field], "DUPLICATE")], identifiers

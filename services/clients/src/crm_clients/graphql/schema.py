@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import strawberry
@@ -53,6 +53,26 @@ from crm_common.parsing import lookup_id, parse_id
 
 async def _client(info: strawberry.Info, client_id: uuid.UUID | None) -> Client | None:
     return await load_node(info.context.loaders.client, client_id, Client.from_row)
+
+
+class _Written:
+    """The client row a command returned (its INSERT's or UPDATE's RETURNING): the answer's
+    client is made from it, not read again after the commit (one checkout and one SELECT fewer
+    per write, issue 15). A command not run in this request (an idempotent replay) leaves it
+    empty, and the answer is read through the loader as before."""
+
+    def __init__(self) -> None:
+        self.row: Mapping[Any, Any] | None = None
+
+    def keep(self, row: Mapping[Any, Any]) -> uuid.UUID:
+        self.row = row
+        client_id: uuid.UUID = row["id"]
+        return client_id
+
+    async def client(self, info: strawberry.Info, client_id: uuid.UUID | None) -> Client | None:
+        if client_id is not None and self.row is not None and self.row["id"] == client_id:
+            return Client.from_row(self.row)
+        return await _client(info, client_id)
 
 
 @strawberry.type
@@ -159,10 +179,12 @@ class Mutation(DirectoryMutation, ContractMutation, InventoryMutation):
     async def create_client(self, info: strawberry.Info,
                             input: CreateClientInput) -> CreateClientPayload:
         ctx = info.context
+        written = _Written()
 
         async def act() -> uuid.UUID:
             async with ctx.uow() as uow:
-                return await handlers.create_client(uow, ctx.principal, to_raw(input))
+                return written.keep(await handlers.create_client(uow, ctx.principal,
+                                                                 to_raw(input)))
 
         client_id, errors = await mutate(info, act, service=SERVICE,
                                          changed=changed_in(ctx.loaders.client))
@@ -174,7 +196,7 @@ class Mutation(DirectoryMutation, ContractMutation, InventoryMutation):
                                            legal_name=r["legal_name"],
                                            similarity=float(r["similarity"])) for r in similar]
         return CreateClientPayload(
-            client=await _client(info, client_id) if client_id else None,
+            client=await written.client(info, client_id),
             user_errors=errors, duplicate_warnings=warnings)
 
     @strawberry.mutation(description="Give a client to another employee (managers, admins).")
@@ -200,18 +222,18 @@ class Mutation(DirectoryMutation, ContractMutation, InventoryMutation):
     async def update_client(self, info: strawberry.Info, input: UpdateClientInput) -> ClientPayload:
         ctx = info.context
         raw = to_raw(input)
+        written = _Written()
 
         async def act() -> uuid.UUID:
             cid = parse_id(raw.pop("id"), ("input", "id"))
             version = raw.pop("version")
             async with ctx.uow() as uow:
-                return await handlers.update_client(uow, ctx.principal, cid, version, raw,
-                                               grace=ctx.grace)
+                return written.keep(await handlers.update_client(
+                    uow, ctx.principal, cid, version, raw, grace=ctx.grace))
 
         client_id, errors = await mutate(info, act, service=SERVICE,
                                          changed=changed_in(ctx.loaders.client))
-        return ClientPayload(client=await _client(info, client_id) if client_id else None,
-                             user_errors=errors)
+        return ClientPayload(client=await written.client(info, client_id), user_errors=errors)
 
     @strawberry.mutation(description="Archive a client (managers and admins). Nothing is deleted.")
     async def archive_client(self, info: strawberry.Info,

@@ -11,11 +11,26 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, RowMapping, Table, delete, func, insert, literal, select, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    RowMapping,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_clients.adapters.tables import (
@@ -111,13 +126,31 @@ _CHILD_LISTS = (_children_json(bank_accounts, BANK_ACCOUNT_FIELDS, "_accounts"),
                 _children_json(contact_persons, CONTACT_FIELDS, "_contacts"))
 
 
-async def _update_returning_snapshot(session: AsyncSession, statement: Any
-                                     ) -> dict[str, Any]:
-    """Run the client's UPDATE and return the new snapshot from its RETURNING: the row and its
-    three child lists in the same statement, instead of four reads after it (issue 15)."""
-    row = (await session.execute(statement.returning(
-        *clients.c, *_CHILD_LISTS))).mappings().one()
-    return _snapshot(row, row["_accounts"], row["_addresses"], row["_contacts"])
+@lru_cache(maxsize=128)
+def _update_statement(fields: tuple[str, ...]) -> Any:
+    """The client's UPDATE of ``fields`` (sorted) at a version, returning the new snapshot:
+    the row and its three child lists in the same statement, instead of four reads after it.
+    Built once per set of fields, over bind parameters (``new_<field>``, ``client_id``,
+    ``at_version``, ``actor``; none is named as a column), so SQLAlchemy computes its cache
+    key and compiles it once, not on every update (issue 15)."""
+    return (update(clients)
+            .where(clients.c.id == bindparam("client_id"),
+                   clients.c.version == bindparam("at_version"))
+            .values(**{f: bindparam(f"new_{f}", type_=clients.c[f].type) for f in fields},
+                    version=clients.c.version + 1, updated_at=func.now(),
+                    updated_by=bindparam("actor", type_=clients.c.updated_by.type))
+            .returning(*clients.c, *_CHILD_LISTS))
+
+
+async def _update_returning_snapshot(session: AsyncSession, client_id: uuid.UUID,
+                                     version: int, data: Mapping[str, Any],
+                                     actor: uuid.UUID) -> tuple[RowMapping, dict[str, Any]]:
+    """Run the client's UPDATE; the row as it is now and the event's snapshot."""
+    params = {f"new_{f}": v for f, v in data.items()}
+    params.update(client_id=client_id, at_version=version, actor=actor)
+    row = (await session.execute(_update_statement(tuple(sorted(data))), params)
+           ).mappings().one()
+    return row, _snapshot(row, row["_accounts"], row["_addresses"], row["_contacts"])
 
 
 async def _event(uow: UnitOfWork, type_: str, client_id: uuid.UUID, **extra: Any) -> None:
@@ -125,10 +158,12 @@ async def _event(uow: UnitOfWork, type_: str, client_id: uuid.UUID, **extra: Any
     uow.record(DomainEvent(type=type_, subject=str(client_id), data={"client": snap, **extra}))
 
 
+_LOCK_CLIENT = select(clients).where(clients.c.id == bindparam("client_id")).with_for_update()
+
+
 async def _lock_client(session: AsyncSession, client_id: uuid.UUID) -> RowMapping | None:
-    return (await session.execute(
-        select(clients).where(clients.c.id == client_id).with_for_update()
-    )).mappings().one_or_none()
+    return (await session.execute(_LOCK_CLIENT, {"client_id": client_id})
+            ).mappings().one_or_none()
 
 
 async def _check_refs(session: AsyncSession, data: Mapping[str, Any]) -> None:
@@ -161,13 +196,62 @@ async def _duplicate(session: AsyncSession, field: str, value: str | None,
     return (await session.execute(stmt.limit(1))).mappings().one_or_none()
 
 
+_EIK, _VAT = bindparam("eik", type_=clients.c.eik.type), \
+    bindparam("vat_number", type_=clients.c.vat_number.type)
+#: createClient's two duplicate checks in one statement: a client with the EIK comes first, then
+#: one with the VAT number (the order of the two checks it replaces)
+_DUPLICATES = (
+    select(clients.c.id, clients.c.code, clients.c.legal_name,
+           func.coalesce(clients.c.eik == _EIK, False).label("same_eik"))
+    .where(or_(clients.c.eik == _EIK, clients.c.vat_number == _VAT),
+           clients.c.status != ClientStatus.ARCHIVED.value)
+    .order_by(literal_column("same_eik").desc()).limit(1))
+
+
+async def _raise_duplicates(session: AsyncSession, data: Mapping[str, Any]) -> None:
+    """``DUPLICATE`` on ``eik`` or ``vat_number`` when a non-archived client has either."""
+    eik, vat = data.get("eik") or None, data.get("vat_number") or None
+    if eik is None and vat is None:
+        return
+    dup = (await session.execute(_DUPLICATES, {"eik": eik, "vat_number": vat})
+           ).mappings().one_or_none()
+    if dup is not None:
+        raise _duplicate_problem("eik" if dup["same_eik"] else "vat_number", dup)
+
+
+#: the next client code, C000001 …, in the INSERT itself (one round trip fewer than asking the
+#: sequence first): six digits at least, all of them past 999,999, as ``f"C{n:06d}"`` wrote it
+_NEXT_CODE: ColumnElement[str] = literal_column(
+    f"(SELECT 'C' || lpad(n::text, greatest(6, length(n::text)), '0') "
+    f"FROM nextval('{client_code_seq.name}') AS n)")
+
+
+@lru_cache(maxsize=128)
+def _insert_statement(fields: tuple[str, ...]) -> Any:
+    """The client's INSERT of ``fields`` (sorted; bind parameters ``new_<field>``), its code
+    from the sequence, returning the row; a conflict with a unique index (a concurrent create
+    with the same EIK or VAT number) returns no row instead of failing the transaction, so no
+    savepoint is needed around it. Built once per set of fields."""
+    return (pg_insert(clients)
+            .values(**{f: bindparam(f"new_{f}", type_=clients.c[f].type) for f in fields},
+                    code=_NEXT_CODE)
+            .on_conflict_do_nothing()
+            .returning(*clients.c))
+
+
+_CHILD_INSERTS = {table.name: insert(table).returning(*table.c)
+                  for table in (bank_accounts, addresses, contact_persons)}
+
+
 def _duplicate_problem(field: str, dup: Mapping[Any, Any]) -> Exception:
     return problem(("input", field), "DUPLICATE",
                    f"client {dup['code']} ({dup['legal_name']}, id {dup['id']}) already has this "
                    f"{'EIK' if field == 'eik' else 'VAT number'}")
 
 
-async def create_client(uow: UnitOfWork, principal: Principal, raw: Mapping[str, Any]) -> uuid.UUID:
+async def create_client(uow: UnitOfWork, principal: Principal, raw: Mapping[str, Any]
+                        ) -> RowMapping:
+    """Returns the new client's row (as its INSERT returned it, for the answer)."""
     c = Collector()
     data = c.merge(validate_client, raw, creating=True)
     address_rows = c.merge(validate_children, raw.get("addresses"), key="addresses",
@@ -185,30 +269,24 @@ async def create_client(uow: UnitOfWork, principal: Principal, raw: Mapping[str,
     session = uow.session
     # a manager's named owner must be in the staff directory; a rep's own id is their token's
     await _check_refs(session, {**data, "owner_id": owner if principal.sees_all_clients else None})
-    for field in ("eik", "vat_number"):
-        if (dup := await _duplicate(session, field, data.get(field))) is not None:
-            raise _duplicate_problem(field, dup)
+    await _raise_duplicates(session, data)
     client_id = uuid.uuid4()
-    seq = await session.scalar(client_code_seq.next_value())
-    values = {
-        "id": client_id, "code": f"C{seq:06d}", "owner_id": owner,
-        "created_by": principal.subject, "updated_by": principal.subject, **data,
-    }
-    try:
-        async with session.begin_nested():
-            row = (await session.execute(insert(clients).values(**values).returning(
-                *clients.c))).mappings().one()
-    except IntegrityError:
+    values = {"id": client_id, "owner_id": owner, "created_by": principal.subject,
+              "updated_by": principal.subject, **data}
+    row = (await session.execute(_insert_statement(tuple(sorted(values))),
+                                 {f"new_{f}": v for f, v in values.items()})
+           ).mappings().one_or_none()
+    if row is None:
         # a concurrent create with the same EIK or VAT number won the race (unique indexes)
-        for field in ("eik", "vat_number"):
-            if (dup := await _duplicate(session, field, data.get(field))) is not None:
-                raise _duplicate_problem(field, dup) from None
-        raise
+        await _raise_duplicates(session, data)
+        raise RuntimeError("the new client conflicts with a unique index, but no live client "
+                           "has its EIK or VAT number")
     # each row comes back from its INSERT, so the event's snapshot needs no reads after them
     # (issue 15); in the snapshot's order (created_at, id): one transaction, one created_at
     children = [[
-        (await session.execute(insert(table).values(id=uuid.uuid4(), client_id=client_id, **child)
-                               .returning(*table.c))).mappings().one()
+        (await session.execute(_CHILD_INSERTS[table.name],
+                               {"id": uuid.uuid4(), "client_id": client_id, **child})
+         ).mappings().one()
         for child in rows]
         for table, rows in ((bank_accounts, account_rows), (addresses, address_rows),
                             (contact_persons, contact_rows))]
@@ -221,11 +299,14 @@ async def create_client(uow: UnitOfWork, principal: Principal, raw: Mapping[str,
                          changes={"new": snap})
     uow.record(DomainEvent(type=EVENT_CREATED, subject=str(client_id), data={"client": snap}))
     await uow.commit()
-    return client_id
+    return row
 
 
 async def update_client(uow: UnitOfWork, principal: Principal, client_id: uuid.UUID,
-                        version: int, raw: Mapping[str, Any], *, grace: timedelta) -> uuid.UUID:
+                        version: int, raw: Mapping[str, Any], *, grace: timedelta
+                        ) -> RowMapping:
+    """Returns the client's row as it is after the command (its UPDATE returned it), for the
+    answer."""
     data = validate_client(raw, creating=False)
     if "owner_id" in data:
         raise problem(("input", "ownerId"), "NOT_SUPPORTED",
@@ -248,13 +329,11 @@ async def update_client(uow: UnitOfWork, principal: Principal, client_id: uuid.U
         raise Problems(rule_problems)
     changes = diff(row, data)
     if not changes:
-        return client_id
+        return row
     # one statement writes the change and returns the event's snapshot; the search document is
     # rebuilt only when a column it is made of changed (not for notes, terms, group, …)
-    snap = await _update_returning_snapshot(session, update(clients).where(
-        clients.c.id == client_id, clients.c.version == version).values(
-            **data, version=clients.c.version + 1, updated_at=func.now(),
-            updated_by=principal.subject))
+    new, snap = await _update_returning_snapshot(session, client_id, version, data,
+                                                 principal.subject)
     if changes_search(changes):
         await refresh_search_document(session, client_id)
     await record_history(session, actor=principal.subject, client_id=client_id,
@@ -263,7 +342,7 @@ async def update_client(uow: UnitOfWork, principal: Principal, client_id: uuid.U
     uow.record(DomainEvent(type=EVENT_UPDATED, subject=str(client_id),
                            data={"client": snap, "changed": sorted(changes)}))
     await uow.commit()
-    return client_id
+    return new
 
 
 async def archive_client(uow: UnitOfWork, principal: Principal, client_id: uuid.UUID,
