@@ -55,7 +55,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from crm_dev import procs
+from crm_dev import mongo, procs
 from crm_dev.up import gateway_launch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -382,6 +382,11 @@ def stack(dataset: str, database_url: str, keys_dir: Path, args: argparse.Namesp
     # production mode requires the attachment links' key (the inventory's files); any will do here
     env.setdefault("ATTACHMENT_URL_SECRET", secrets.token_hex(32))
     children: list[procs.Child] = []
+    # the inventory's file store: /readyz answers 200 only when it does (a MongoDB-wire server)
+    server = None if "MONGODB_URL" in env else mongo.start(logs / "mongo-data",
+                                                            log=logs / "mongo.log")
+    if server is not None:
+        env.update({"MONGODB_URL": server.url, "MONGODB_DATABASE": "crm_clients_bench_files"})
     try:
         service = procs.spawn("clients", command, env=env, cwd=ROOT,
                               log=logs / f"service-{dataset}.log")
@@ -401,6 +406,8 @@ def stack(dataset: str, database_url: str, keys_dir: Path, args: argparse.Namesp
                "groups": {"service": service.pid, "gateway": gateway.pid}}
     finally:
         procs.stop(list(reversed(children)))
+        if server is not None:
+            server.stop()
 
 
 def smoke(urls: dict[str, str], bodies: dict[str, list[str]], token: str) -> dict[str, int]:
