@@ -1,5 +1,4 @@
-"""What every quote reads, on a real database: the products with their base prices in one
-statement (the same as the two reads it replaces), the clients' turnover parsed once per stored
+"""What every quote reads, on a real database: the clients' turnover parsed once per stored
 version, and the rule book's indexed rules and display names re-read when their tables move."""
 
 from __future__ import annotations
@@ -15,15 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_common.db import make_engine
-from crm_pricing.adapters.tables import ERP_PRICE_LIST_ID
 from crm_pricing.domain.resolution import Contract, ContractDiscount
 from crm_pricing.service_layer.pricing_inputs import (
     RuleBook,
     TurnoverCache,
-    base_prices,
     load_clients,
-    load_products,
-    products_and_base_prices,
 )
 
 pytestmark = pytest.mark.integration
@@ -45,46 +40,6 @@ def turnover(client: uuid.UUID, version: int, amount: str) -> str:
     return json.dumps({"clientId": str(client), "version": version,
                        "asOf": "2026-12-01T00:00:00Z", "currency": "EUR",
                        "months": [{"month": "2026-10", "invoicedNet": amount}]})
-
-
-async def test_products_and_base_prices_read_what_the_two_reads_do(engine: AsyncEngine) -> None:
-    await run(engine, "INSERT INTO product_groups (code, name) VALUES ('PI-G', 'Група')")
-    for code, active in [("PI-1", True), ("PI-2", True), ("PI-3", False), ("PI-4", True),
-                         ("pi-5", True)]:
-        await run(engine, "INSERT INTO products (code, name, group_code, unit, vat_rate, "
-                  "active, version) VALUES (:c, :c, 'PI-G', 'pcs', 20, :a, 1)", c=code, a=active)
-    default, other, archived = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    # a manager's list becomes the default (the ERP's was), valid in the first half of 2026
-    await run(engine, "UPDATE price_lists SET is_default = false WHERE id = :id",
-              id=ERP_PRICE_LIST_ID)
-    await run(engine, "INSERT INTO price_lists (id, code, name, currency, valid_from, "
-              "valid_until, is_default) VALUES (:id, 'PI-DEFAULT', 'd', 'BGN', '2026-01-01', "
-              "'2026-06-30', true)", id=default)
-    await run(engine, "INSERT INTO price_lists (id, code, name) VALUES (:id, 'PI-OTHER', 'o')",
-              id=other)
-    await run(engine, "INSERT INTO price_lists (id, code, name, archived_at) VALUES "
-              "(:id, 'PI-OLD', 'a', now())", id=archived)
-    for list_id, code, price in [(ERP_PRICE_LIST_ID, "PI-1", "10.00"),
-                                 (ERP_PRICE_LIST_ID, "PI-2", "20.00"),
-                                 (ERP_PRICE_LIST_ID, "PI-3", "30.00"),
-                                 (default, "PI-1", "9.78"), (default, "pi-5", "1.00"),
-                                 (other, "PI-2", "1.00"), (archived, "PI-4", "1.00"),
-                                 (other, "PI-4", "2.00")]:
-        await run(engine, "INSERT INTO price_list_items (price_list_id, product_code, price) "
-                  "VALUES (:l, :c, :p)", l=list_id, c=code, p=Decimal(price))
-    codes = ["PI-1", "PI-2", "PI-3", "PI-4", "pi-5", "PI-5", "PI-1", "NOPE", "", "pi-1"]
-    async with engine.connect() as conn:
-        for day in (dt.date(2026, 3, 1), dt.date(2026, 9, 1)):
-            found, base = await products_and_base_prices(conn, codes, day)
-            assert found == await load_products(conn, codes)
-            assert base == await base_prices(conn, list(found), day)
-        found, base = await products_and_base_prices(conn, codes, dt.date(2026, 3, 1))
-        assert set(found) == {"PI-1", "PI-2", "PI-3", "PI-4", "pi-5"}
-        # the default list (BGN) wins while valid; the ERP's price otherwise; none for PI-4
-        assert base["PI-1"].price_list_code == "PI-DEFAULT" and "PI-4" not in base
-        assert base["PI-2"].price == Decimal("20.00") and base["pi-5"].price_list_code \
-            == "PI-DEFAULT"
-        assert await products_and_base_prices(conn, [], dt.date(2026, 3, 1)) == ({}, {})
 
 
 async def test_turnover_is_parsed_once_per_stored_version(engine: AsyncEngine) -> None:

@@ -183,9 +183,10 @@ TURNOVER_CACHE_SIZE = 500
 
 #: what moves when a rule or a display name changes (count, latest change, sum of versions),
 #: in one statement
-_STAMP = sa.select(*(c for t in (_stamp_of(pricing_rules, versioned=True),
-                                 _stamp_of(product_groups, versioned=False),
-                                 _stamp_of(client_groups, versioned=True)) for c in t.c))
+_STAMPS = (_stamp_of(pricing_rules, versioned=True), _stamp_of(product_groups, versioned=False),
+           _stamp_of(client_groups, versioned=True))
+_STAMP = sa.select(*(c for t in _STAMPS for c in t.c)).select_from(
+    _STAMPS[0].join(_STAMPS[1], sa.true()).join(_STAMPS[2], sa.true()))
 _RULES_STAMP = 3
 
 
@@ -436,29 +437,6 @@ async def base_prices(conn: AsyncConnection, codes: Sequence[str],
         .where(price_list_items.c.product_code.in_(list(dict.fromkeys(codes))),
                _base_lists(day)))
     return _base_price_of(rows)
-
-
-async def products_and_base_prices(conn: AsyncConnection, codes: Sequence[str], day: dt.date
-                                   ) -> tuple[dict[str, ProductRow], dict[str, BasePrice]]:
-    """``load_products`` and ``base_prices`` of the found products in one statement: a row per
-    product and base-price candidate (none: the price columns are null)."""
-    if not codes:
-        return {}, {}
-    prices = sa.select(price_list_items.c.product_code, price_list_items.c.price,
-                       price_lists.c.currency, price_lists.c.code.label("list_code"),
-                       price_lists.c.is_default) \
-        .select_from(price_list_items.join(
-            price_lists, price_lists.c.id == price_list_items.c.price_list_id)) \
-        .where(_base_lists(day)).subquery()
-    rows = list(await conn.execute(
-        sa.select(*_PRODUCT_COLUMNS, prices.c.product_code, prices.c.price, prices.c.currency,
-                  prices.c.list_code, prices.c.is_default)
-        .select_from(products.outerjoin(
-            product_groups, product_groups.c.code == products.c.group_code)
-            .outerjoin(prices, prices.c.product_code == products.c.code))
-        .where(products.c.code.in_(list(dict.fromkeys(codes))))))
-    return ({r.code: product_from_row(r) for r in rows},
-            _base_price_of(r for r in rows if r.product_code is not None))
 
 
 def active_rules(rules: Iterable[Rule]) -> list[Rule]:

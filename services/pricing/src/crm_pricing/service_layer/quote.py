@@ -46,8 +46,8 @@ from crm_pricing.service_layer.pricing_inputs import (
     TurnoverCache,
     base_prices,
     load_clients,
+    load_products,
     product_from_row,
-    products_and_base_prices,
 )
 from crm_pricing.service_layer.visibility import Access
 
@@ -167,9 +167,9 @@ async def price_quote(reader: AsyncEngine, book: RuleBook, access: Access, raw: 
         facts = await visible_client_facts(conn, access, request.client_id, book.turnovers)
         if facts is None:
             raise _not_found(("input", "client_id"), "client")
-        found, base = await products_and_base_prices(
-            conn, [code for code, _ in request.lines], request.date)
+        found = await load_products(conn, [code for code, _ in request.lines])
         by_upper = {code.upper(): row for code, row in found.items()}
+        base = await base_prices(conn, list(found), request.date)
         inputs = await book.read(conn)
     p: list[FieldProblem] = []
     lines: list[QuoteLine] = []
