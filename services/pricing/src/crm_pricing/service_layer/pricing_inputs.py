@@ -359,12 +359,12 @@ async def load_clients(conn: AsyncConnection, client_ids: Sequence[uuid.UUID],
     out: dict[uuid.UUID, ClientFacts] = {}
     for cid in ids:
         group = groups.get(cid)
-        turnover = turnovers.get(cid)
+        read = turnovers.get(cid)
         out[cid] = ClientFacts(
             Client(id=str(cid), group_ids=frozenset([str(group)]) if group else frozenset(),
-                   turnover=turnover[0] if turnover else None,
+                   turnover=read[0] if read else None,
                    contracts=tuple(by_client.get(cid, ()))),
-            turnover[1] if turnover else None, turnover[2] if turnover else None)
+            read[1] if read else None, read[2] if read else None)
     return out
 
 
