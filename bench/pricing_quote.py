@@ -1,45 +1,59 @@
 """Pricing at the size of issue 11: 10,000 products, 1,000 active rules, 5,000 clients with
 turnover.
 
-    uv run python bench/pricing_quote.py [--requests 400] [--concurrency 8] [--no-gateway]
-                                         [--drop]
+    uv run python bench/pricing_quote.py [--duration 15] [--concurrency 8] [--no-gateway]
+                                         [--quotes-only] [--drop]
+    (run it under `flock /tmp/crm-bench.lock`)
 
 Targets (issue 11): a 50-line quote through the gateway at p50 ≤ 15 ms and p99 ≤ 50 ms with 8
 concurrent clients; a price-list page within 1.5× at 10,000 products of the same at 100; a full
 price-list export of 10,000 products in ≤ 3 s with memory flat.
 
 The data is written straight into a bench database (``crm_pricing_bench_<products>``, the
-service's migrations) as the service's consumers and commands would leave it: products in 20
-groups with ERP base prices; rules spread as a real policy is (65 % on one product, 33 % on a
-group, 2 % on everything; half for everyone, 30 % for a client group, 20 % for one client;
-turnover, order-quantity and payment-term conditions with tiers; a fifth cumulative); 5,000
-clients in 50 groups with 25 months of turnover by group and a contract with discounts for
-every tenth. Then ``crm-pricing serve`` runs on it as its own process (no consumers, no relay)
-and, unless ``--no-gateway``, the Hive Gateway in front of it with the committed supergraph.
+service's migrations; made once, reused) as the service's consumers and commands would leave
+it: products in 20 groups with ERP base prices; rules spread as a real policy is (65 % on one
+product, 33 % on a group, 2 % on everything; half for everyone, 30 % for a client group, 20 % for
+one client; turnover, order-quantity and payment-term conditions with tiers; a fifth
+cumulative); 5,000 clients in 50 groups with 25 months of turnover by group and a contract with
+discounts for every tenth. Then ``crm-pricing serve`` runs on it as its own process group (no
+consumers, no relay) and, unless ``--no-gateway``, the Hive Gateway in front of it with the
+committed supergraph.
 
-Measured: one worker, then ``--concurrency`` closed-loop workers, each sending quotes of 50
-random lines for random clients as a manager (p50/p90/p99 and requests/s), straight to the
-subgraph and through the gateway; a 100-product price-list page (``Client.priceList(first:
-100)`` through ``_entities``, so on the subgraph only: the gateway has no root field to reach a
-client without the clients service) at 100 and at 10,000 products; the export
-(``Client.priceListExport`` then a GET of its signed URL, CSV and XLSX) with the service's
-peak RSS before and after. Prints the figures with the machine's cores and load average.
+The load is driven by wrk (``bench/wrk_graphql.lua``, closed loop, keep-alive; the driver costs
+next to nothing, unlike Python threads on the same cores), with bodies built beforehand, a
+different one per request (the gateway merges identical in-flight requests):
+
+- ``quote50``: ``quote`` of 50 random lines (random quantities, payment term 7/30/60 days) for a
+  random client, as a manager;
+- ``quote1``: the same with one line;
+- ``floor``: ``product(code)`` of a random product (one primary-key read): what the stack costs
+  before any pricing work;
+
+each at concurrency 1 and ``--concurrency``, straight to the subgraph and through the gateway.
+For every row: requests/s, p50/p99, and the **CPU time per request** of the service, the
+gateway, PostgreSQL (every backend alive at the end: the neighbours' too, an upper bound) and
+wrk, from /proc (``bench/load.py``'s accounting). Unless ``--quotes-only``, also a 100-product
+price-list page (``Client.priceList(first: 100)`` through ``_entities``, so on the subgraph only:
+the gateway has no root field to reach a client without the clients service) at 100 and at
+10,000 products, and the export (``Client.priceListExport`` then a GET of its signed URL, CSV and
+XLSX) with the service's peak RSS before and after. Prints the machine's cores and load average.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
+import contextlib
 import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import threading
+import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -50,8 +64,12 @@ from sqlalchemy import text
 from crm_common.db import drop_database, make_engine
 from crm_common.devkeys import generate_key_pair, mint_token
 from crm_dev import procs
+from crm_dev.up import gateway_launch
 from crm_pricing.adapters.tables import ERP_PRICE_LIST_ID
 from crm_pricing.cli import migrate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import load  # noqa: E402  (bench/load.py: wrk, CPU accounting)
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/"
@@ -62,6 +80,9 @@ GROUPS = 20
 QUOTE = """query($input: QuoteInput!) { quote(input: $input) {
   quote { total { amount } lines { unitPrice { amount } steps { ruleCode } } }
   userErrors { code message } } }"""
+
+#: the floor: the cheapest query of the pricing subgraph (one product by its primary key)
+FLOOR = """query($code: String!) { product(code: $code) { code name } }"""
 
 PAGE = """query($reps: [_Any!]!, $after: String) { _entities(representations: $reps) {
   ... on Client { priceList(first: 100, after: $after) { edges { node { product { code }
@@ -202,54 +223,41 @@ async def fill(url: str, products: int) -> None:
         await engine.dispose()
 
 
-def _gateway_module():  # type: ignore[no-untyped-def]
-    path = ROOT / "gateway" / "gateway_process.py"
-    spec = importlib.util.spec_from_file_location("gateway_process", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def percentiles(name: str, times: list[float], wall: float | None = None) -> dict[str, float]:
+def percentiles(name: str, times: list[float]) -> dict[str, float]:
     q = statistics.quantiles(times, n=100)
     figures = {"p50": statistics.median(times), "p90": q[89], "p99": q[98]}
-    rate = f"   {len(times) / wall:6.1f} req/s" if wall else ""
     print(f"    {name:22} p50 {figures['p50']:6.1f} ms   p90 {figures['p90']:6.1f} ms   "
-          f"p99 {figures['p99']:6.1f} ms   ({len(times)} requests){rate}")
+          f"p99 {figures['p99']:6.1f} ms   ({len(times)} requests)")
     return figures
 
 
-def quotes(url: str, token: str, products: int, requests: int,
-           concurrency: int) -> tuple[list[float], float]:
-    times: list[float] = []
-    lock = threading.Lock()
+def quote_bodies(products: int, lines: int, n: int, seed: int) -> list[str]:
+    """``n`` quote bodies of ``lines`` random lines for random clients (one JSON a line)."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        variables = {"input": {
+            "clientId": client_id(rng.randrange(CLIENTS)),
+            "paymentTermDays": rng.choice([7, 30, 60]),
+            "lines": [{"productCode": product_code(rng.randrange(products)),
+                       "quantity": str(rng.randrange(1, 20))} for _ in range(lines)]}}
+        out.append(json.dumps({"query": QUOTE, "variables": variables}, separators=(",", ":")))
+    return out
 
-    def worker(seed: int) -> None:
-        rng = random.Random(seed)
-        with httpx.Client(timeout=30, headers={"authorization": f"Bearer {token}"}) as http:
-            for i in range(requests // concurrency + 5):
-                lines = [{"productCode": product_code(rng.randrange(products)),
-                          "quantity": str(rng.randrange(1, 20))} for _ in range(50)]
-                variables = {"input": {"clientId": client_id(rng.randrange(CLIENTS)),
-                                       "paymentTermDays": rng.choice([7, 30, 60]),
-                                       "lines": lines}}
-                began = time.perf_counter()
-                response = http.post(url, json={"query": QUOTE, "variables": variables})
-                elapsed = (time.perf_counter() - began) * 1000
-                body = response.json()
-                assert response.status_code == 200 and "errors" not in body, body
-                assert body["data"]["quote"]["quote"], body
-                if i >= 5:
-                    with lock:
-                        times.append(elapsed)
-    threads = [threading.Thread(target=worker, args=(s,)) for s in range(concurrency)]
-    began = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return times, time.perf_counter() - began
+
+def floor_bodies(products: int, n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [json.dumps({"query": FLOOR, "variables": {"code": product_code(
+        rng.randrange(products))}}, separators=(",", ":")) for _ in range(n)]
+
+
+def check(url: str, token: str, body: str) -> None:
+    """One answer: HTTP 200, no errors, a quote (or the product) in it."""
+    response = httpx.post(url, content=body, timeout=30, headers={
+        "authorization": f"Bearer {token}", "content-type": "application/json"})
+    data = response.json()
+    assert response.status_code == 200 and "errors" not in data, data
+    assert data["data"].get("product") or (data["data"].get("quote") or {}).get("quote"), data
 
 
 def pages(url: str, token: str, count: int) -> list[float]:
@@ -299,79 +307,163 @@ def export(url: str, token: str, pid: int, fmt: str) -> None:
           f"{after[1] / 1024:.0f} MiB)")
 
 
-def run(products: int, args: argparse.Namespace, keys: tuple[str, str], *,
+@contextlib.contextmanager
+def stack(url: str, keys: tuple[str, str], logs: Path, *,
+          gateway: bool) -> Iterator[dict[str, Any]]:
+    """The pricing service (and the gateway in front of it), each in its own process group (the
+    CPU accounting reads the groups); stopped on exit, always."""
+    key_file = logs / "jwt_public.pem"
+    key_file.write_text(keys[1])
+    port = procs.free_port()
+    env = {**os.environ, "DATABASE_URL": url, "SERVICE_HOST": "127.0.0.1",
+           "SERVICE_PORT": str(port), "CRM_ENV": "test", "JWT_PUBLIC_KEY_FILE": str(key_file),
+           "RUN_CONSUMERS": "false", "RUN_RELAY": "false", "RUN_SCHEDULER": "false",
+           "LOG_LEVEL": "WARNING", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    children: list[procs.Child] = []
+    try:
+        service = procs.spawn("service", [sys.executable, "-m", "crm_pricing.cli", "serve"],
+                              env=env, cwd=ROOT, log=logs / "service.log")
+        children.append(service)
+        procs.wait_http(f"http://127.0.0.1:{port}/healthz", timeout=60, child=service)
+        found: dict[str, Any] = {"subgraph": f"http://127.0.0.1:{port}/graphql",
+                                 "groups": {"service": service.pid}, "service_pid": service.pid}
+        if gateway:
+            gport = procs.free_port()
+            argv, genv = gateway_launch(ROOT, gport, {
+                "CRM_ENV": "production", "JWT_PUBLIC_KEY_FILE": str(key_file),
+                "PRICING_URL": found["subgraph"], "GATEWAY_LOG_LEVEL": "warn",
+                "GATEWAY_HOST": "127.0.0.1"})
+            child = procs.spawn("gateway", argv, env=genv, log=logs / "gateway.log")
+            children.append(child)
+            procs.wait_http(f"http://127.0.0.1:{gport}/readiness", timeout=60, child=child)
+            found["gateway"] = f"http://127.0.0.1:{gport}/graphql"
+            found["groups"]["gateway"] = child.pid
+        yield found
+    except BaseException:
+        for log in sorted(logs.glob("*.log")):
+            print(f"--- {log.name} (tail)\n{procs.tail(log)}", file=sys.stderr)
+        raise
+    finally:
+        procs.stop(list(reversed(children)))
+
+
+@dataclass
+class Row:
+    case: str
+    target: str
+    concurrency: int
+    requests: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    #: CPU ms per request: service, gateway, postgres, wrk
+    cpu_ms: dict[str, float]
+    machine_busy: float
+    load_average: float
+
+
+def measure(wrk: str, case: str, target: str, st: dict[str, Any], bodies: Path, token: Path,
+            args: argparse.Namespace, concurrency: int) -> Row:
+    opts = argparse.Namespace(warmup=args.warmup, duration=args.duration,
+                              concurrency=concurrency, threads=1)
+    r = load.measure(wrk, "10k", case, target, st[target], bodies, token, opts, st["groups"])
+    cpu = {k: round(1000 * v / max(1, r.requests), 2) for k, v in r.cpu_s.items()}
+    return Row(case, target, concurrency, r.requests, r.rps, r.p50_ms, r.p99_ms, r.errors, cpu,
+               r.cpu_share.get("machine_busy", 0.0), round(os.getloadavg()[0], 2))
+
+
+def quote_rows(wrk: str, st: dict[str, Any], tmp: Path, token: str, products: int,
+               args: argparse.Namespace) -> list[Row]:
+    files = {"quote50": quote_bodies(products, 50, args.bodies, 11),
+             "quote1": quote_bodies(products, 1, args.bodies, 12),
+             "floor": floor_bodies(products, args.bodies, 13)}
+    token_file = tmp / "token"
+    token_file.write_text(token + "\n")
+    targets = ["subgraph"] + (["gateway"] if "gateway" in st else [])
+    rows = []
+    for case, lines in files.items():
+        path = tmp / f"{case}.txt"
+        path.write_text("\n".join(lines) + "\n")
+        for target in targets:
+            check(st[target], token, lines[0])
+            for concurrency in dict.fromkeys([1, args.concurrency]):
+                rows.append(measure(wrk, case, target, st, path, token_file, args, concurrency))
+    return rows
+
+
+def table(rows: list[Row]) -> None:
+    print("\n| case | target | concurrency | req/s | p50 ms | p99 ms | errors | CPU ms per "
+          "request: service / gateway / PostgreSQL* / wrk | sum (without wrk) | load avg |")
+    print("|---|---|---:|---:|---:|---:|---:|---|---:|---:|")
+    for r in rows:
+        c = r.cpu_ms
+        total = c.get("service", 0) + c.get("gateway", 0) + c.get("postgres", 0)
+        print(f"| {r.case} | {r.target} | {r.concurrency} | {r.rps:.1f} | {r.p50_ms:.1f} | "
+              f"{r.p99_ms:.1f} | {r.errors} | {c.get('service', 0):.1f} / "
+              f"{c.get('gateway', 0):.1f} / {c.get('postgres', 0):.1f} / {c.get('wrk', 0):.1f} | "
+              f"{total:.1f} | {r.load_average:.2f} |")
+
+
+def run(products: int, args: argparse.Namespace, keys: tuple[str, str], wrk: str | None, *,
         full: bool) -> dict[str, Any]:
     url = BASE + f"crm_pricing_bench_{products}"
     migrate(url)
     asyncio.run(fill(url, products))
-    private, public = keys
-    key_file = ROOT / ".crm" / "bench_jwt_public.pem"
-    key_file.parent.mkdir(exist_ok=True)
-    key_file.write_text(public)
-    port = procs.free_port()
-    env = {**os.environ, "DATABASE_URL": url, "SERVICE_PORT": str(port), "CRM_ENV": "test",
-           "JWT_PUBLIC_KEY_FILE": str(key_file), "RUN_CONSUMERS": "false", "RUN_RELAY": "false",
-           "LOG_LEVEL": "WARNING", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
-    service = subprocess.Popen([sys.executable, "-m", "crm_pricing.cli", "serve"], env=env)
-    gateway = None
     result: dict[str, Any] = {"products": products}
+    token = mint_token(keys[0], subject=uuid.uuid4(), roles=["manager"])
     try:
-        subgraph = f"http://127.0.0.1:{port}/graphql"
-        for _ in range(200):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        token = mint_token(private, subject=uuid.uuid4(), roles=["manager"])
-        print(f"  {products:,} products, {RULES:,} rules, {CLIENTS:,} clients:")
-        result["page"] = percentiles("price-list page", pages(subgraph, token, 100))
-        if full:
-            result["quote_subgraph_1"] = percentiles("quote, subgraph, c=1", *quotes(
-                subgraph, token, products, args.requests // 4, 1))
-            result["quote_subgraph"] = percentiles(
-                f"quote, subgraph, c={args.concurrency}", *quotes(
-                    subgraph, token, products, args.requests, args.concurrency))
-            export(subgraph, token, service.pid, "CSV")
-            export(subgraph, token, service.pid, "XLSX")
-            if not args.no_gateway:
-                gp = _gateway_module()
-                gport = procs.free_port()
-                gateway = gp.start_gateway(port=gport, env={
-                    "JWT_PUBLIC_KEY_FILE": str(key_file), "PRICING_URL": subgraph,
-                    "CRM_ENV": "production", "LOG_LEVEL": "warn"})
-                gp.wait_ready(gateway, port=gport)
-                gw = f"http://127.0.0.1:{gport}/graphql"
-                result["quote_gateway_1"] = percentiles("quote, gateway, c=1", *quotes(
-                    gw, token, products, args.requests // 4, 1))
-                result["quote_gateway"] = percentiles(
-                    f"quote, gateway, c={args.concurrency}", *quotes(
-                        gw, token, products, args.requests, args.concurrency))
+        with tempfile.TemporaryDirectory(prefix="crm-pricing-bench-") as tmp, \
+                stack(url, keys, Path(tmp), gateway=full and not args.no_gateway) as st:
+            print(f"  {products:,} products, {RULES:,} rules, {CLIENTS:,} clients:")
+            if not args.quotes_only:
+                result["page"] = percentiles("price-list page", pages(st["subgraph"], token, 100))
+            if full:
+                assert wrk is not None
+                result["rows"] = [asdict(r) for r in quote_rows(wrk, st, Path(tmp), token,
+                                                                products, args)]
+                if not args.quotes_only:
+                    export(st["subgraph"], token, st["service_pid"], "CSV")
+                    export(st["subgraph"], token, st["service_pid"], "XLSX")
     finally:
-        if gateway is not None:
-            _gateway_module().stop_gateway(gateway)
-        service.terminate()
-        service.wait(timeout=20)
         if args.drop:
             asyncio.run(drop_database(url))
     return result
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=400)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--duration", type=float, default=15, help="measured seconds per row")
+    parser.add_argument("--warmup", type=float, default=3, help="discarded seconds before each")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--bodies", type=int, default=2000, help="distinct bodies per case")
     parser.add_argument("--no-gateway", action="store_true")
+    parser.add_argument("--quotes-only", action="store_true",
+                        help="only the quote and floor rows (no price-list page, no export)")
     parser.add_argument("--drop", action="store_true")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "pricing_quote.json")
     args = parser.parse_args()
-    keys = generate_key_pair()
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
-    small = run(100, args, keys, full=False)
-    big = run(10_000, args, keys, full=True)
-    print(f"  price-list page p50 ratio 10,000 / 100 products: "
-          f"{big['page']['p50'] / small['page']['p50']:.2f}")
-    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    if not (1 <= args.concurrency <= 64 and 1 <= args.duration <= 600 and
+            0 <= args.warmup <= 60 and 1 <= args.bodies <= 100_000):
+        parser.error("out of range: concurrency 1..64, duration 1..600, warmup 0..60, "
+                     "bodies 1..100000")
+    wrk = load.ensure_wrk()
+    private, public = generate_key_pair()
+    keys = (private, public)
+    began = os.getloadavg()[0]
+    print(f"machine: {os.cpu_count()} cores, load average {began:.2f}")
+    small = None if args.quotes_only else run(100, args, keys, None, full=False)
+    big = run(10_000, args, keys, wrk, full=True)
+    if small is not None:
+        print(f"  price-list page p50 ratio 10,000 / 100 products: "
+              f"{big['page']['p50'] / small['page']['p50']:.2f}")
+    table([Row(**r) for r in big["rows"]])
+    ended = os.getloadavg()[0]
+    print(f"load average: {began:.2f} at the start, {ended:.2f} at the end")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"load_average": [began, ended], "small": small, "big": big},
+                                   ensure_ascii=False, indent=2) + "\n")
+    print(f"results: {args.out}")
 
 
 if __name__ == "__main__":

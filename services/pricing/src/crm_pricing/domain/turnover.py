@@ -63,7 +63,7 @@ class Metric(enum.Enum):
     QUANTITY = "quantity"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Figures:
     """One month's (or one product group's in a month) figures."""
 
@@ -73,7 +73,7 @@ class Figures:
     ordered_quantity: Decimal = ZERO
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Month:
     """One month of the series: ``month`` is its first day; ``currency`` EUR, or BGN for history
     recorded before the changeover."""
@@ -223,8 +223,12 @@ _FIGURES = (("invoiced_net", "invoicedNet"), ("invoiced_quantity", "invoicedQuan
             ("ordered_net", "orderedNet"), ("ordered_quantity", "orderedQuantity"))
 
 
+def _amount(raw: Any) -> Decimal:
+    return Decimal(str(raw)) if raw and raw != "0" else ZERO  # one zero shared by every figure
+
+
 def _figures(data: Mapping[str, Any]) -> Figures:
-    return Figures(**{ours: Decimal(str(data.get(theirs) or 0)) for ours, theirs in _FIGURES})
+    return Figures(**{ours: _amount(data.get(theirs)) for ours, theirs in _FIGURES})
 
 
 def turnover_from_event(data: Mapping[str, Any]) -> Turnover:

@@ -108,7 +108,7 @@ async def download(request: Request) -> Response:
     book = state_of(request, "rules", RuleBook)
     access = Access(principal, dt.datetime.now(dt.UTC), runtime.settings.access_grace)
     async with runtime.reader.connect() as conn:
-        facts = await visible_client_facts(conn, access, client_id)
+        facts = await visible_client_facts(conn, access, client_id, book.turnovers)
         if facts is None:
             return _error(404, "NOT_FOUND", "no such client")
         c = access_tables.require_clients().c

@@ -17,21 +17,20 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_common.erp.money import to_eur
 from crm_pricing.adapters.tables import (
     client_groups,
-    client_profiles,
-    client_turnover,
-    contracts,
     price_list_items,
     price_lists,
     pricing_rules,
@@ -39,7 +38,7 @@ from crm_pricing.adapters.tables import (
     products,
 )
 from crm_pricing.domain.resolution import Client, Contract, ContractDiscount
-from crm_pricing.domain.rule import Rule, RuleStatus, ScopeKind, parse_rule
+from crm_pricing.domain.rule import AudienceKind, Rule, RuleStatus, ScopeKind, parse_rule
 from crm_pricing.domain.turnover import Turnover, turnover_from_event
 
 
@@ -63,14 +62,60 @@ class StoredRule:
 
 
 @dataclass
-class RuleIndex:
-    """The rules that are not retired, by what their scope names."""
+class ScopeIndex:
+    """Rules by what their scope names: a product, a product group, everything."""
 
-    rules: list[StoredRule] = field(default_factory=list)
     by_product: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))
     by_group: dict[str, list[Rule]] = field(default_factory=lambda: defaultdict(list))
     everywhere: list[Rule] = field(default_factory=list)
+
+    def add(self, rule: Rule) -> None:
+        scope = rule.scope
+        if scope.kind is ScopeKind.PRODUCT:
+            self.by_product[(scope.code or "").upper()].append(rule)
+        elif scope.kind is ScopeKind.PRODUCT_GROUP:
+            self.by_group[(scope.code or "").upper()].append(rule)
+        else:
+            self.everywhere.append(rule)
+
+    def extend(self, found: list[Rule], code: str, group_code: str | None) -> None:
+        """Add the rules whose scope may cover the product to ``found``."""
+        found += self.everywhere
+        found += self.by_product.get(code, ())
+        if group_code:
+            found += self.by_group.get(group_code, ())
+
+
+@dataclass(frozen=True)
+class ClientRules:
+    """The rules whose audience may cover one client: the parts of a :class:`RuleIndex` for
+    everyone, for each of the client's groups and for the client (a few dict lookups)."""
+
+    parts: tuple[ScopeIndex, ...]
+
+    def for_product(self, code: str, group_code: str | None) -> list[Rule]:
+        """Every rule whose scope may cover the product (the resolution checks scope and
+        audience again, and sorts by code)."""
+        found: list[Rule] = []
+        upper, group = code.upper(), group_code.upper() if group_code else None
+        for part in self.parts:
+            part.extend(found, upper, group)
+        return found
+
+
+@dataclass
+class RuleIndex:
+    """The rules that are not retired, by what their scope names and by their audience."""
+
+    rules: list[StoredRule] = field(default_factory=list)
     ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    scopes: ScopeIndex = field(default_factory=ScopeIndex)
+    #: by audience: for everyone, for a client group (by its id), for a client (by its id)
+    everyone: ScopeIndex = field(default_factory=ScopeIndex)
+    by_client_group: dict[str | None, ScopeIndex] = field(
+        default_factory=lambda: defaultdict(ScopeIndex))
+    by_client: dict[str | None, ScopeIndex] = field(
+        default_factory=lambda: defaultdict(ScopeIndex))
 
     @classmethod
     def of(cls, stored: Iterable[StoredRule]) -> RuleIndex:
@@ -78,33 +123,36 @@ class RuleIndex:
         for s in stored:
             index.rules.append(s)
             index.ids[s.rule.code] = s.id
-            scope = s.rule.scope
-            if scope.kind is ScopeKind.PRODUCT:
-                index.by_product[(scope.code or "").upper()].append(s.rule)
-            elif scope.kind is ScopeKind.PRODUCT_GROUP:
-                index.by_group[(scope.code or "").upper()].append(s.rule)
+            index.scopes.add(s.rule)
+            audience = s.rule.audience
+            if audience.kind is AudienceKind.ALL:
+                index.everyone.add(s.rule)
+            elif audience.kind is AudienceKind.CLIENT_GROUP:
+                index.by_client_group[audience.id].add(s.rule)
             else:
-                index.everywhere.append(s.rule)
+                index.by_client[audience.id].add(s.rule)
         return index
 
     def for_product(self, code: str, group_code: str | None) -> list[Rule]:
         """Every rule whose scope may cover the product (the audience is checked by the
         resolution)."""
-        found = list(self.everywhere)
-        found += self.by_product.get(code.upper(), ())
-        if group_code:
-            found += self.by_group.get(group_code.upper(), ())
+        found: list[Rule] = []
+        self.scopes.extend(found, code.upper(), group_code.upper() if group_code else None)
         return found
 
     @property
     def all_rules(self) -> list[Rule]:
         return [s.rule for s in self.rules]
 
-    def for_client(self, client: Client) -> RuleIndex:
-        """The rules whose audience covers ``client`` (evaluated once, not per line)."""
-        groups = client.group_ids
-        return RuleIndex.of(s for s in self.rules
-                            if s.rule.audience.covers(client.id, groups))
+    def for_client(self, client: Client) -> ClientRules:
+        """The rules whose audience covers ``client`` (``Audience.covers``: everyone, one of
+        its groups by id, the client by id)."""
+        parts = [self.everyone]
+        parts += (self.by_client_group[g] for g in sorted(client.group_ids)
+                  if g in self.by_client_group)
+        if client.id in self.by_client:
+            parts.append(self.by_client[client.id])
+        return ClientRules(tuple(parts))
 
 
 def rule_from_row(row: Any) -> Rule:
@@ -123,33 +171,75 @@ async def read_rules(conn: AsyncConnection, *,
     return [StoredRule(row.id, rule_from_row(row)) for row in rows]
 
 
-_STAMP = sa.select(sa.func.count(), sa.func.max(pricing_rules.c.updated_at),
-                   sa.func.coalesce(sa.func.sum(pricing_rules.c.version), 0)) \
-    .select_from(pricing_rules)
+def _stamp_of(table: sa.Table, *, versioned: bool) -> sa.Subquery:
+    parts: list[Any] = [sa.func.count().label("n"), sa.func.max(table.c.updated_at).label("at")]
+    if versioned:
+        parts.append(sa.func.coalesce(sa.func.sum(table.c.version), 0).label("v"))
+    return sa.select(*parts).select_from(table).subquery()
+
+
+#: clients whose parsed turnover a process keeps (~55 KB each for 25 months of five groups)
+TURNOVER_CACHE_SIZE = 500
+
+#: what moves when a rule or a display name changes (count, latest change, sum of versions),
+#: in one statement
+_STAMPS = (_stamp_of(pricing_rules, versioned=True), _stamp_of(product_groups, versioned=False),
+           _stamp_of(client_groups, versioned=True))
+_STAMP = sa.select(*(c for t in _STAMPS for c in t.c)).select_from(
+    _STAMPS[0].join(_STAMPS[1], sa.true()).join(_STAMPS[2], sa.true()))
+_RULES_STAMP = 3
+
+
+@dataclass(frozen=True)
+class Book:
+    """What every quote reads besides its own rows: the indexed rules and the display names."""
+
+    index: RuleIndex
+    names: dict[str, str]
 
 
 class RuleBook:
-    """The process's parsed and indexed rules, re-read when the table's stamp (count, latest
-    change, sum of versions) moves. One per process (the app's lifespan); safe to share between
-    concurrent requests."""
+    """The process's parsed and indexed rules and the display names, re-read when the stamp of
+    their tables (count, latest change, sum of versions) moves: one cheap statement per request.
+    One per process (the app's lifespan); safe to share between concurrent requests. It also
+    keeps the clients' parsed turnover (:class:`TurnoverCache`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, turnover_cache_size: int = TURNOVER_CACHE_SIZE) -> None:
         self._stamp: tuple[Any, ...] | None = None
-        self._index = RuleIndex()
+        self._book = Book(RuleIndex(), {})
         self._lock = asyncio.Lock()
+        self.turnovers = TurnoverCache(turnover_cache_size)
 
-    async def index(self, conn: AsyncConnection) -> RuleIndex:
+    async def read(self, conn: AsyncConnection) -> Book:
         stamp = tuple((await conn.execute(_STAMP)).one())
         if stamp == self._stamp:
-            return self._index
+            return self._book
         async with self._lock:
             if stamp != self._stamp:
-                self._index = RuleIndex.of(await read_rules(conn))
+                old = self._stamp
+                index = self._book.index
+                if old is None or stamp[:_RULES_STAMP] != old[:_RULES_STAMP]:
+                    index = RuleIndex.of(await read_rules(conn))
+                names_ = self._book.names
+                if old is None or stamp[_RULES_STAMP:] != old[_RULES_STAMP:]:
+                    names_ = await names(conn)
+                self._book = Book(index, names_)
                 self._stamp = stamp
-        return self._index
+        return self._book
+
+    async def index(self, conn: AsyncConnection) -> RuleIndex:
+        return (await self.read(conn)).index
 
 
 # --- clients -----------------------------------------------------------------------------------
+
+
+def _contract_of(row: Mapping[str, Any]) -> Contract:
+    """A contract as ``_CLIENT_ROWS`` reads it (JSON: the days as ISO strings)."""
+    return _contract(SimpleNamespace(**{
+        **row, "valid_from": dt.date.fromisoformat(row["valid_from"]),
+        "valid_until": dt.date.fromisoformat(row["valid_until"]) if row["valid_until"]
+        else None}))
 
 
 def _contract(row: Any) -> Contract:
@@ -187,36 +277,94 @@ class ClientFacts:
     turnover_version: int | None
 
 
-async def load_clients(conn: AsyncConnection,
-                       client_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ClientFacts]:
-    """Group, latest turnover and contracts of each client (three statements). A client pricing
-    has heard nothing of is still priced: no group, no turnover, no contracts."""
+class TurnoverCache:
+    """The clients' parsed turnover (``turnover_from_event``), by client, with the stored row's
+    version and change time: a quote reads only those two when they have not moved, and reads
+    and parses the figures when they have. Bounded: the least recently used goes first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._kept: OrderedDict[uuid.UUID, tuple[int, dt.datetime, Turnover]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def known(self, client_id: uuid.UUID) -> tuple[int, dt.datetime, Turnover] | None:
+        found = self._kept.get(client_id)
+        if found is not None:
+            self._kept.move_to_end(client_id)
+        return found
+
+    def keep(self, client_id: uuid.UUID, version: int, at: dt.datetime,
+             turnover: Turnover) -> None:
+        if self.size <= 0:
+            return
+        self._kept[client_id] = (version, at, turnover)
+        self._kept.move_to_end(client_id)
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+
+
+#: each client's group and turnover; the figures only when they differ from the version and
+#: change time the process already parsed
+_CLIENT_ROWS = sa.text("""
+    SELECT k.id, cp.group_id, ct.version, ct.as_of, ct.updated_at,
+           CASE WHEN ct.version = k.version AND ct.updated_at = k.at THEN NULL
+                ELSE ct.data END AS data,
+           (SELECT json_agg(json_build_object(
+                       'number', c.number, 'status', c.status, 'valid_from', c.valid_from,
+                       'valid_until', c.valid_until, 'discounts', c.discounts,
+                       'version', c.version) ORDER BY c.number)
+            FROM contracts c WHERE c.client_id = k.id) AS contracts
+    FROM unnest(:ids, :versions, :ats) AS k(id, version, at)
+    LEFT JOIN client_profiles cp ON cp.client_id = k.id
+    LEFT JOIN client_turnover ct ON ct.client_id = k.id
+""").bindparams(sa.bindparam("ids", type_=ARRAY(UUID(as_uuid=True))),
+                sa.bindparam("versions", type_=ARRAY(sa.BigInteger)),
+                sa.bindparam("ats", type_=ARRAY(sa.DateTime(timezone=True)))) \
+    .columns(sa.column("id", UUID(as_uuid=True)), sa.column("group_id", UUID(as_uuid=True)),
+             sa.column("version", sa.BigInteger), sa.column("as_of", sa.DateTime(timezone=True)),
+             sa.column("updated_at", sa.DateTime(timezone=True)), sa.column("data", JSONB),
+             sa.column("contracts", JSONB))
+
+
+async def load_clients(conn: AsyncConnection, client_ids: Sequence[uuid.UUID],
+                       cache: TurnoverCache | None = None) -> dict[uuid.UUID, ClientFacts]:
+    """Group, latest turnover and contracts of each client (one statement; the turnover's
+    figures parsed once per version when a ``cache`` is given). A client pricing has heard
+    nothing of is still priced: no group, no turnover, no contracts."""
     ids = list(dict.fromkeys(client_ids))
     if not ids:
         return {}
-    groups = {r.client_id: r.group_id for r in await conn.execute(
-        sa.select(client_profiles.c.client_id, client_profiles.c.group_id)
-        .where(client_profiles.c.client_id.in_(ids)))}
+    known = {cid: cache.known(cid) for cid in ids} if cache is not None else {}
+    groups: dict[uuid.UUID, Any] = {}
     turnovers: dict[uuid.UUID, tuple[Turnover, Any, int]] = {}
-    for r in await conn.execute(
-            sa.select(client_turnover.c.client_id, client_turnover.c.data,
-                      client_turnover.c.as_of, client_turnover.c.version)
-            .where(client_turnover.c.client_id.in_(ids))):
-        turnovers[r.client_id] = (turnover_from_event(r.data), r.as_of, r.version)
-    by_client: dict[uuid.UUID, list[Contract]] = defaultdict(list)
-    for r in await conn.execute(
-            sa.select(contracts).where(contracts.c.client_id.in_(ids))
-            .order_by(contracts.c.number)):
-        by_client[r.client_id].append(_contract(r))
+    by_client: dict[uuid.UUID, list[Contract]] = {}
+    for r in await conn.execute(_CLIENT_ROWS, {
+            "ids": ids, "versions": [k[0] if (k := known.get(cid)) else None for cid in ids],
+            "ats": [k[1] if (k := known.get(cid)) else None for cid in ids]}):
+        groups[r.id] = r.group_id
+        by_client[r.id] = [_contract_of(c) for c in r.contracts or ()]
+        if r.version is None:
+            continue
+        if r.data is None:  # unchanged since it was parsed
+            kept = known[r.id]
+            assert kept is not None
+            turnover = kept[2]
+        else:
+            turnover = turnover_from_event(r.data)
+            if cache is not None:
+                cache.keep(r.id, r.version, r.updated_at, turnover)
+        turnovers[r.id] = (turnover, r.as_of, r.version)
     out: dict[uuid.UUID, ClientFacts] = {}
     for cid in ids:
         group = groups.get(cid)
-        turnover = turnovers.get(cid)
+        read = turnovers.get(cid)
         out[cid] = ClientFacts(
             Client(id=str(cid), group_ids=frozenset([str(group)]) if group else frozenset(),
-                   turnover=turnover[0] if turnover else None,
+                   turnover=read[0] if read else None,
                    contracts=tuple(by_client.get(cid, ()))),
-            turnover[1] if turnover else None, turnover[2] if turnover else None)
+            read[1] if read else None, read[2] if read else None)
     return out
 
 
@@ -260,6 +408,20 @@ class BasePrice:
     price_list_code: str
 
 
+def _base_lists(day: dt.date) -> sa.ColumnElement[bool]:
+    """The price lists a base price comes from (module docstring)."""
+    return sa.and_(price_lists.c.archived_at.is_(None),
+                   sa.or_(sa.and_(price_lists.c.is_default, _valid_on(day)),
+                          price_lists.c.source == "erp"))
+
+
+def _base_price_of(rows: Iterable[Any]) -> dict[str, BasePrice]:
+    found: dict[str, BasePrice] = {}
+    for r in sorted(rows, key=lambda r: r.is_default):  # the default list's price wins
+        found[r.product_code] = BasePrice(to_eur(Decimal(r.price), r.currency), r.list_code)
+    return found
+
+
 async def base_prices(conn: AsyncConnection, codes: Sequence[str],
                       day: dt.date) -> dict[str, BasePrice]:
     """The base price of each product on ``day`` (module docstring: the default list, else the
@@ -268,17 +430,13 @@ async def base_prices(conn: AsyncConnection, codes: Sequence[str],
         return {}
     rows = await conn.execute(
         sa.select(price_list_items.c.product_code, price_list_items.c.price,
-                  price_lists.c.currency, price_lists.c.code, price_lists.c.is_default)
+                  price_lists.c.currency, price_lists.c.code.label("list_code"),
+                  price_lists.c.is_default)
         .select_from(price_list_items.join(
             price_lists, price_lists.c.id == price_list_items.c.price_list_id))
         .where(price_list_items.c.product_code.in_(list(dict.fromkeys(codes))),
-               price_lists.c.archived_at.is_(None),
-               sa.or_(sa.and_(price_lists.c.is_default, _valid_on(day)),
-                      price_lists.c.source == "erp")))
-    found: dict[str, BasePrice] = {}
-    for r in sorted(rows, key=lambda r: r.is_default):  # the default list's price wins
-        found[r.product_code] = BasePrice(to_eur(Decimal(r.price), r.currency), r.code)
-    return found
+               _base_lists(day)))
+    return _base_price_of(rows)
 
 
 def active_rules(rules: Iterable[Rule]) -> list[Rule]:

@@ -40,13 +40,13 @@ from crm_pricing.domain.resolution import (
 from crm_pricing.service_layer.pricing_inputs import (
     BasePrice,
     ClientFacts,
+    ClientRules,
     ProductRow,
     RuleBook,
-    RuleIndex,
+    TurnoverCache,
     base_prices,
     load_clients,
     load_products,
-    names,
     product_from_row,
 )
 from crm_pricing.service_layer.visibility import Access
@@ -147,12 +147,12 @@ def _not_found(field: tuple[str, ...], what: str) -> Problems:
     return Problems([FieldProblem(field, "NOT_FOUND", f"{what} not found")])
 
 
-async def visible_client_facts(conn: AsyncConnection, access: Access,
-                               client_id: uuid.UUID) -> ClientFacts | None:
+async def visible_client_facts(conn: AsyncConnection, access: Access, client_id: uuid.UUID,
+                               cache: TurnoverCache | None = None) -> ClientFacts | None:
     """The client as pricing sees it, or None when ``access`` may not see it (DESIGN §6)."""
     if not await access.may_see(conn, client_id):
         return None
-    return (await load_clients(conn, [client_id]))[client_id]
+    return (await load_clients(conn, [client_id], cache))[client_id]
 
 
 def _settings(names_: Mapping[str, str], contract_priority: int | None) -> Settings:
@@ -164,15 +164,13 @@ async def price_quote(reader: AsyncEngine, book: RuleBook, access: Access, raw: 
     """Price a quote; ``Problems`` for bad input (nothing is stored either way)."""
     request = parse_quote(raw, today)
     async with reader.connect() as conn:
-        facts = await visible_client_facts(conn, access, request.client_id)
+        facts = await visible_client_facts(conn, access, request.client_id, book.turnovers)
         if facts is None:
             raise _not_found(("input", "client_id"), "client")
-        codes = [code for code, _ in request.lines]
-        found = await load_products(conn, codes)
+        found = await load_products(conn, [code for code, _ in request.lines])
         by_upper = {code.upper(): row for code, row in found.items()}
         base = await base_prices(conn, list(found), request.date)
-        index = await book.index(conn)
-        label = await names(conn)
+        inputs = await book.read(conn)
     p: list[FieldProblem] = []
     lines: list[QuoteLine] = []
     for i, (code, quantity) in enumerate(request.lines):
@@ -194,8 +192,8 @@ async def price_quote(reader: AsyncEngine, book: RuleBook, access: Access, raw: 
     if p:
         raise Problems(p)
     quote = Quote(request.date, tuple(lines), request.payment_term_days)
-    view = index.for_client(facts.client)
-    price = resolve_quote(quote, facts.client, (), _settings(label, contract_priority),
+    view = inputs.index.for_client(facts.client)
+    price = resolve_quote(quote, facts.client, (), _settings(inputs.names, contract_priority),
                           select=lambda p: view.for_product(p.code, p.group_code))
     used = sorted({(s.rule_code, s.rule_version) for lp in price.lines for s in lp.steps
                    if s.rule_code is not None and s.rule_version is not None}
@@ -211,7 +209,7 @@ async def client_tiers(reader: AsyncEngine, book: RuleBook, access: Access,
                        client_id: uuid.UUID, day: dt.date) -> list[TierStatus] | None:
     """``Client.pricingTier``: None when the client is not the caller's to see."""
     async with reader.connect() as conn:
-        facts = await visible_client_facts(conn, access, client_id)
+        facts = await visible_client_facts(conn, access, client_id, book.turnovers)
         if facts is None:
             return None
         index = await book.index(conn)
@@ -279,15 +277,16 @@ class ListPricer:
 
     facts: ClientFacts
     day: dt.date
-    view: RuleIndex
+    view: ClientRules
     settings: Settings
     memo: Memo = field(default_factory=lambda: Memo(one_unit=True))
 
     @classmethod
     async def make(cls, conn: AsyncConnection, book: RuleBook, facts: ClientFacts,
                    day: dt.date, contract_priority: int | None) -> ListPricer:
-        view = (await book.index(conn)).for_client(facts.client)
-        return cls(facts, day, view, _settings(await names(conn), contract_priority))
+        inputs = await book.read(conn)
+        return cls(facts, day, inputs.index.for_client(facts.client),
+                   _settings(inputs.names, contract_priority))
 
     def price(self, product: ProductRow, base: BasePrice) -> PriceListEntry:
         line = QuoteLine(Product(product.code, product.group_code), Decimal(1), base.price)
@@ -317,7 +316,7 @@ async def client_price_list(reader: AsyncEngine, book: RuleBook, access: Access,
                             contract_priority: int | None) -> PriceListPage | None:
     """``Client.priceList``: None when the client is not the caller's to see."""
     async with reader.connect() as conn:
-        facts = await visible_client_facts(conn, access, client_id)
+        facts = await visible_client_facts(conn, access, client_id, book.turnovers)
         if facts is None:
             return None
         pricer = await ListPricer.make(conn, book, facts, day, contract_priority)
