@@ -378,6 +378,8 @@ def stack(dataset: str, database_url: str, keys_dir: Path, args: argparse.Namesp
         "SERVICE_PORT": str(args.service_port), "DATABASE_URL": database_url,
         "AMQP_URL": args.amqp_url, "JWT_PUBLIC_KEY_FILE": str(keys_dir / "jwt_public.pem"),
         "EVENTS_EXCHANGE": "crm.events.bench", "LOG_LEVEL": "WARNING",
+        # production refuses to start without it (inventory files); the bench serves none
+        "ATTACHMENT_URL_SECRET": secrets.token_hex(32),
     })
     children: list[procs.Child] = []
     try:
