@@ -55,7 +55,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from crm_dev import procs
+from crm_dev import mongo, procs
 from crm_dev.up import gateway_launch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -382,6 +382,10 @@ def stack(dataset: str, database_url: str, keys_dir: Path, args: argparse.Namesp
         "ATTACHMENT_URL_SECRET": secrets.token_hex(32),
     })
     children: list[procs.Child] = []
+    # the service's /readyz checks its file store (inventory photos and protocols): a
+    # MongoDB-wire server for it, as `./crm up` starts one
+    server = mongo.start(logs / f"mongo-{dataset}", log=logs / f"mongo-{dataset}.log")
+    env.update({"MONGODB_URL": server.url, "MONGODB_DATABASE": "crm_clients_bench"})
     try:
         service = procs.spawn("clients", command, env=env, cwd=ROOT,
                               log=logs / f"service-{dataset}.log")
@@ -401,6 +405,7 @@ def stack(dataset: str, database_url: str, keys_dir: Path, args: argparse.Namesp
                "groups": {"service": service.pid, "gateway": gateway.pid}}
     finally:
         procs.stop(list(reversed(children)))
+        server.stop()
 
 
 def smoke(urls: dict[str, str], bodies: dict[str, list[str]], token: str) -> dict[str, int]:
