@@ -344,6 +344,8 @@ def stack(keys: Path, logs: Path, args: argparse.Namespace) -> Iterator[dict[str
                for s in ("clients", "activities", "tasks")},
             "GATEWAY_LOG_LEVEL": "warn", "GATEWAY_HOST": "127.0.0.1",
             **dict(args.gateway_env)})
+        if getattr(args, "node_flags", None):
+            argv = ["node", *args.node_flags, *argv]
         gateway = procs.spawn("gateway", argv, env=gateway_env, log=logs / "gateway.log")
         children.append(gateway)
         procs.wait_http(f"http://127.0.0.1:{PORTS['gateway']}/readiness", timeout=60,
@@ -469,8 +471,8 @@ def profile(args: argparse.Namespace) -> int:
         path = tmpdir / "morning.txt"
         path.write_text("\n".join(lines) + "\n")
         args.service_env = list(args.service_env)
-        args.gateway_env = [*args.gateway_env,
-                            ["NODE_OPTIONS", f"--cpu-prof --cpu-prof-dir={out}"]]
+        # node 20 refuses --cpu-prof in NODE_OPTIONS: it goes on node's own command line
+        args.node_flags = ["--cpu-prof", f"--cpu-prof-dir={out}"]
         with stack(tmpdir / "keys", tmpdir, args) as st:
             print(f"portfolio ~{args.size}: {check(st['gateway'], lines, reps)}", flush=True)
             load.run_wrk(wrk, st["gateway"], path, tmpdir / "token", concurrency=args.concurrency,
