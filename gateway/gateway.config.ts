@@ -209,6 +209,19 @@ function rootCause(error: unknown): unknown {
   while (e instanceof GraphQLError && e.originalError) e = e.originalError;
   return e;
 }
+// The onExecuteDone hook of a plugin that looks at (and may replace) every execution result, a
+// streamed one's included.
+type ResultPayload = { result: any; setResult: (r: any) => void };
+function onEveryResult(handle: (payload: ResultPayload) => void) {
+  return (payload: any) => {
+    if (payload.result && typeof payload.result[Symbol.asyncIterator] === 'function') {
+      return { onNext: handle };
+    }
+    handle(payload);
+    return undefined;
+  };
+}
+
 // A field that points into another subgraph (Meeting.client, Task.assignee, ...) is nullable
 // (issue 14): the subgraph that owns the entity answers null for one the caller may not see. The
 // gateway then still tries to complete the selected non-null fields of that null entity and
@@ -241,15 +254,7 @@ function useUnavailableReferences(): GatewayPlugin {
   };
   return {
     onExecute() {
-      return {
-        onExecuteDone(payload: any) {
-          if (payload.result && typeof payload.result[Symbol.asyncIterator] === 'function') {
-            return { onNext: drop };
-          }
-          drop(payload);
-          return undefined;
-        },
-      };
+      return { onExecuteDone: onEveryResult(drop) };
     },
   };
 }
@@ -269,15 +274,7 @@ function addMissingData({ result, setResult }: { result: any; setResult: (r: any
 function useDataOnFieldErrors(): GatewayPlugin {
   return {
     onExecute() {
-      return {
-        onExecuteDone(payload: any) {
-          if (payload.result && typeof payload.result[Symbol.asyncIterator] === 'function') {
-            return { onNext: addMissingData };
-          }
-          addMissingData(payload);
-          return undefined;
-        },
-      };
+      return { onExecuteDone: onEveryResult(addMissingData) };
     },
   };
 }
@@ -324,16 +321,7 @@ function useTraceIdOnFaults(rootLog: Logger): GatewayPlugin {
   };
   return {
     onExecute({ args }) {
-      const handle = fix(args.contextValue);
-      return {
-        onExecuteDone(payload: any) {
-          if (payload.result && typeof payload.result[Symbol.asyncIterator] === 'function') {
-            return { onNext: handle };
-          }
-          handle(payload);
-          return undefined;
-        },
-      };
+      return { onExecuteDone: onEveryResult(fix(args.contextValue)) };
     },
     onResultProcess({ request, result }) {
       const traceId = correlationIds.get(request);
