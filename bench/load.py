@@ -378,15 +378,14 @@ def stack(dataset: str, database_url: str, keys_dir: Path, args: argparse.Namesp
         "SERVICE_PORT": str(args.service_port), "DATABASE_URL": database_url,
         "AMQP_URL": args.amqp_url, "JWT_PUBLIC_KEY_FILE": str(keys_dir / "jwt_public.pem"),
         "EVENTS_EXCHANGE": "crm.events.bench", "LOG_LEVEL": "WARNING",
+        # production refuses to start without it (inventory files); the bench serves none
+        "ATTACHMENT_URL_SECRET": secrets.token_hex(32),
     })
-    # production mode requires the attachment links' key (the inventory's files); any will do here
-    env.setdefault("ATTACHMENT_URL_SECRET", secrets.token_hex(32))
     children: list[procs.Child] = []
-    # the inventory's file store: /readyz answers 200 only when it does (a MongoDB-wire server)
-    server = None if "MONGODB_URL" in env else mongo.start(logs / "mongo-data",
-                                                            log=logs / "mongo.log")
-    if server is not None:
-        env.update({"MONGODB_URL": server.url, "MONGODB_DATABASE": "crm_clients_bench_files"})
+    # the service's /readyz checks its file store (inventory photos and protocols): a
+    # MongoDB-wire server for it, as `./crm up` starts one
+    server = mongo.start(logs / f"mongo-{dataset}", log=logs / f"mongo-{dataset}.log")
+    env.update({"MONGODB_URL": server.url, "MONGODB_DATABASE": "crm_clients_bench"})
     try:
         service = procs.spawn("clients", command, env=env, cwd=ROOT,
                               log=logs / f"service-{dataset}.log")
@@ -406,8 +405,7 @@ def stack(dataset: str, database_url: str, keys_dir: Path, args: argparse.Namesp
                "groups": {"service": service.pid, "gateway": gateway.pid}}
     finally:
         procs.stop(list(reversed(children)))
-        if server is not None:
-            server.stop()
+        server.stop()
 
 
 def smoke(urls: dict[str, str], bodies: dict[str, list[str]], token: str) -> dict[str, int]:

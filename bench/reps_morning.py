@@ -4,6 +4,7 @@ one request through the gateway, for reps with ~500 and with ~5,000 clients.
     uv run python bench/reps_morning.py fill        # ~2 min: three bench databases
     flock /tmp/crm-bench.lock uv run python bench/reps_morning.py run     # ~2 min
     flock /tmp/crm-bench.lock uv run python bench/reps_morning.py explain # one request's plans
+    flock /tmp/crm-bench.lock uv run python bench/reps_morning.py profile # where the CPU goes
 
 ``fill`` makes three databases (names contain ``morning_bench``; dropped and recreated):
 
@@ -23,6 +24,12 @@ the gateway, checks one answer per rep, then runs wrk (``bench/wrk_graphql.lua``
 carries its rep's token) for each portfolio size at the given concurrencies, and prints req/s,
 p50/p99 and the CPU per request of each process (from /proc). Only 127.0.0.1 is used; all
 processes are stopped at the end.
+
+``profile`` runs the same stack under load (one size, one concurrency) with ``py-spy record``
+attached to each service (``uv pip install py-spy`` first; it is not a project dependency) and
+the gateway under ``node --cpu-prof``, and prints each process's functions and packages by
+share of the sampled CPU (self and inclusive). The raw profiles stay in ``--out-dir``
+(``*.pyspy`` collapsed stacks, ``*.cpuprofile`` for Chrome's DevTools).
 """
 
 from __future__ import annotations
@@ -337,6 +344,8 @@ def stack(keys: Path, logs: Path, args: argparse.Namespace) -> Iterator[dict[str
                for s in ("clients", "activities", "tasks")},
             "GATEWAY_LOG_LEVEL": "warn", "GATEWAY_HOST": "127.0.0.1",
             **dict(args.gateway_env)})
+        if getattr(args, "node_flags", None):
+            argv = ["node", *args.node_flags, *argv]
         gateway = procs.spawn("gateway", argv, env=gateway_env, log=logs / "gateway.log")
         children.append(gateway)
         procs.wait_http(f"http://127.0.0.1:{PORTS['gateway']}/readiness", timeout=60,
@@ -439,6 +448,146 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------- profile
+
+def profile(args: argparse.Namespace) -> int:
+    from crm_common.devkeys import ensure_key_files
+
+    pyspy = Path(sys.executable).parent / "py-spy"
+    if not pyspy.exists():
+        raise SystemExit(f"{pyspy} is missing: `uv pip install py-spy` (not a dependency)")
+    asyncio.run(to_today())
+    reps = asyncio.run(portfolios())[args.size]
+    wrk = load.ensure_wrk()
+    out = args.out_dir.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    for old in (*out.glob("*.cpuprofile"), *out.glob("*.pyspy")):
+        old.unlink()
+    with tempfile.TemporaryDirectory(prefix="crm-morning-") as tmp:
+        tmpdir = Path(tmp)
+        private, _public = ensure_key_files(tmpdir / "keys")
+        (tmpdir / "token").write_text("unused\n")
+        lines = bodies(reps, private.read_text(), args.bodies, args.seed)
+        path = tmpdir / "morning.txt"
+        path.write_text("\n".join(lines) + "\n")
+        args.service_env = list(args.service_env)
+        # node 20 refuses --cpu-prof in NODE_OPTIONS: it goes on node's own command line
+        args.node_flags = ["--cpu-prof", f"--cpu-prof-dir={out}"]
+        with stack(tmpdir / "keys", tmpdir, args) as st:
+            print(f"portfolio ~{args.size}: {check(st['gateway'], lines, reps)}", flush=True)
+            load.run_wrk(wrk, st["gateway"], path, tmpdir / "token", concurrency=args.concurrency,
+                         threads=1, seconds=args.warmup, groups=st["groups"])
+            spies = [subprocess.Popen(
+                [str(pyspy), "record", "--pid", str(pid), "--subprocesses", "--nonblocking",
+                 "--rate", str(args.rate), "--duration", str(round(args.duration)),
+                 "--format", "raw", "--output", str(out / f"{name}.pyspy")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for name, pid in st["groups"].items() if name != "gateway"]
+            stats, cpu = load.run_wrk(wrk, st["gateway"], path, tmpdir / "token",
+                                      concurrency=args.concurrency, threads=1,
+                                      seconds=args.duration, groups=st["groups"])
+            for spy in spies:
+                spy.wait(timeout=60)
+    n = max(1, stats["requests"])
+    print(f"\n{stats['requests']} requests at concurrency {args.concurrency} (profilers on: "
+          f"slower than a run), CPU ms per request: "
+          + ", ".join(f"{k} {1000 * v / n:.1f}" for k, v in cpu.items()
+                      if k != "machine_busy_share"))
+    for f in sorted(out.glob("*.pyspy")):
+        print_top(f.stem, pyspy_samples(f), args.top)
+    for f in sorted(out.glob("*.cpuprofile")):
+        print_top(f"gateway ({f.name})", cpuprofile_samples(f), args.top)
+    print(f"profiles: {out}")
+    return 0
+
+
+Stack = tuple[tuple[str, str], ...]  # (function, package/module) from the root to the leaf
+
+
+def pyspy_samples(path: Path) -> dict[Stack, int]:
+    """py-spy's collapsed stacks (``frame;frame;... count``; a frame is ``func (file:line)``),
+    idle frames (the event loop waiting in select/epoll) dropped."""
+    out: dict[Stack, int] = {}
+    for line in path.read_text().splitlines():
+        frames, _, count = line.rpartition(" ")
+        if not frames or not count.isdigit():
+            continue
+        stack = []
+        for frame in frames.split(";"):
+            func, _, where = frame.partition(" (")
+            file = where.rsplit(":", 1)[0]
+            stack.append((func, _module(file)))
+        if stack and stack[-1][0] in {"select", "poll", "epoll_wait", "_run_once"} and \
+                stack[-1][1].startswith(("selectors", "asyncio", "uvloop")):
+            continue
+        key = tuple(stack)
+        out[key] = out.get(key, 0) + int(count)
+    return out
+
+
+def _module(file: str) -> str:
+    """``site-packages/strawberry/schema/execute.py`` -> ``strawberry``; ours keep two parts."""
+    parts = Path(file).parts
+    for anchor in ("site-packages", "src"):
+        if anchor in parts:
+            rest = parts[parts.index(anchor) + 1:]
+            keep = 2 if rest and rest[0].startswith("crm_") else 1
+            return "/".join(rest[:keep]) or file
+    return Path(file).stem or file
+
+
+def cpuprofile_samples(path: Path) -> dict[Stack, int]:
+    """A V8 ``.cpuprofile``: every sample's stack, ``(idle)`` dropped (``(program)``, native
+    work, and ``(garbage collector)`` kept)."""
+    prof = json.loads(path.read_text())
+    nodes = {n["id"]: n for n in prof["nodes"]}
+    parent = {c: n["id"] for n in prof["nodes"] for c in n.get("children", [])}
+    counts: dict[int, int] = {}
+    for sample in prof["samples"]:
+        counts[sample] = counts.get(sample, 0) + 1
+    out: dict[Stack, int] = {}
+    for node_id, count in counts.items():
+        stack = []
+        cur: int | None = node_id
+        while cur is not None:
+            frame = nodes[cur]["callFrame"]
+            if frame["functionName"] != "(root)":
+                url = frame.get("url") or ""
+                if "node_modules/" in url:
+                    pkg = url.rsplit("node_modules/", 1)[1].split("/")
+                    where = "/".join(pkg[:2]) if pkg[0].startswith("@") else pkg[0]
+                elif url.startswith("node:"):
+                    where = "node"
+                else:
+                    where = Path(url).name or "native"
+                stack.append((frame["functionName"] or "(anonymous)", where))
+            cur = parent.get(cur)
+        if stack and stack[-1][0] == "(idle)":
+            continue
+        key = tuple(reversed(stack))
+        out[key] = out.get(key, 0) + count
+    return out
+
+
+def print_top(name: str, samples: dict[Stack, int], top: int) -> None:
+    total = sum(samples.values()) or 1
+    self_fn: dict[str, int] = {}
+    incl_fn: dict[str, int] = {}
+    self_pkg: dict[str, int] = {}
+    for stack, count in samples.items():
+        func, where = stack[-1]
+        self_fn[f"{func} [{where}]"] = self_fn.get(f"{func} [{where}]", 0) + count
+        self_pkg[where] = self_pkg.get(where, 0) + count
+        for label in {f"{f} [{w}]" for f, w in stack}:
+            incl_fn[label] = incl_fn.get(label, 0) + count
+    print(f"\n## {name}: {total} busy samples")
+    for title, table in (("self, by package/module", self_pkg), ("self, by function", self_fn),
+                         ("inclusive, by function", incl_fn)):
+        print(f"\n{title}:")
+        for label, count in sorted(table.items(), key=lambda kv: -kv[1])[:top]:
+            print(f"  {100 * count / total:5.1f} %  {label}")
+
+
 # --------------------------------------------------------------------- explain
 
 PG_LOG = Path("/var/log/postgresql/postgresql-15-main.log")
@@ -528,12 +677,29 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--gateway-env", type=lambda s: s.split("=", 1), action="append",
                    default=[], help="NAME=VALUE for the gateway (repeatable)")
     r.add_argument("--out", type=Path, default=BENCH / "results" / "morning.json")
+    q = sub.add_parser("profile", help="where the CPU goes: py-spy on the services, "
+                                       "node --cpu-prof on the gateway")
+    q.add_argument("--size", choices=["500", "5000"], default="5000")
+    q.add_argument("--concurrency", type=int, default=8)
+    q.add_argument("--duration", type=float, default=20)
+    q.add_argument("--warmup", type=float, default=3)
+    q.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
+    q.add_argument("--top", type=int, default=25)
+    q.add_argument("--bodies", type=int, default=2000)
+    q.add_argument("--seed", type=int, default=7)
+    q.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672/")
+    q.add_argument("--service-env", type=lambda s: s.split("=", 1), action="append", default=[])
+    q.add_argument("--gateway-env", type=lambda s: s.split("=", 1), action="append",
+                   default=[])
+    q.add_argument("--out-dir", type=Path, default=ROOT / "bench" / "out" / "profile")
     e = sub.add_parser("explain", help="the plan of every statement of one request per size")
     e.add_argument("--seed", type=int, default=7)
     e.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672/")
     args = p.parse_args(argv)
     if args.command == "explain":
         return explain(args)
+    if args.command == "profile":
+        return profile(args)
     if args.command == "fill":
         create()
         asyncio.run(fill(args))

@@ -69,10 +69,11 @@ const LOG_LEVEL = (() => {
   return (known as readonly string[]).includes(lvl) ? (lvl as (typeof known)[number]) : 'info';
 })();
 const CORRELATION_HEADER = 'x-correlation-id';
-// Query planner: 'js' (Hive Gateway's own, the default) or 'rust' (@graphql-hive/router-runtime,
-// the Hive Router's planner; issue 15 measured both: docs/benchmarks.md). The package is loaded
-// only when asked for.
-const QUERY_PLANNER = str('GATEWAY_QUERY_PLANNER', 'js').toLowerCase();
+// Query planner: 'rust' (the default: @graphql-hive/router-runtime, the Hive Router's planner and
+// executor) or 'js' (Hive Gateway's own). Issue 15 measured both on the rep's morning, the dossier
+// and the list (docs/benchmarks.md). The Rust runtime leaves `data` out of a result whose every
+// root field failed; useDataOnFieldErrors() below puts `"data": null` back, as the spec asks.
+const QUERY_PLANNER = str('GATEWAY_QUERY_PLANNER', 'rust').toLowerCase();
 if (QUERY_PLANNER !== 'js' && QUERY_PLANNER !== 'rust') {
   throw new Error(`GATEWAY_QUERY_PLANNER must be js or rust, got "${QUERY_PLANNER}"`);
 }
@@ -208,6 +209,19 @@ function rootCause(error: unknown): unknown {
   while (e instanceof GraphQLError && e.originalError) e = e.originalError;
   return e;
 }
+// The onExecuteDone hook of a plugin that looks at (and may replace) every execution result, a
+// streamed one's included.
+type ResultPayload = { result: any; setResult: (r: any) => void };
+function onEveryResult(handle: (payload: ResultPayload) => void) {
+  return (payload: any) => {
+    if (payload.result && typeof payload.result[Symbol.asyncIterator] === 'function') {
+      return { onNext: handle };
+    }
+    handle(payload);
+    return undefined;
+  };
+}
+
 // A field that points into another subgraph (Meeting.client, Task.assignee, ...) is nullable
 // (issue 14): the subgraph that owns the entity answers null for one the caller may not see. The
 // gateway then still tries to complete the selected non-null fields of that null entity and
@@ -240,15 +254,27 @@ function useUnavailableReferences(): GatewayPlugin {
   };
   return {
     onExecute() {
-      return {
-        onExecuteDone(payload: any) {
-          if (payload.result && typeof payload.result[Symbol.asyncIterator] === 'function') {
-            return { onNext: drop };
-          }
-          drop(payload);
-          return undefined;
-        },
-      };
+      return { onExecuteDone: onEveryResult(drop) };
+    },
+  };
+}
+
+// A result of execution that carries field errors (errors with a `path`) but no `data`: the Rust
+// runtime (@graphql-hive/router-runtime) answers so when every root field failed -- an unreachable
+// subgraph, say. The GraphQL spec (7.1.2, "Data") says `data` is present, null, once execution
+// started and an error nulled the root; Hive Gateway's JS planner answers that way. Request errors
+// (no path: bad variables, validation) keep their answer without `data`.
+function addMissingData({ result, setResult }: { result: any; setResult: (r: any) => void }) {
+  if (!result || typeof result !== 'object' || 'data' in result) return;
+  const errors: readonly any[] | undefined = result.errors;
+  if (errors?.length && errors.some((e) => Array.isArray(e?.path) && e.path.length > 0)) {
+    setResult({ ...result, data: null });
+  }
+}
+function useDataOnFieldErrors(): GatewayPlugin {
+  return {
+    onExecute() {
+      return { onExecuteDone: onEveryResult(addMissingData) };
     },
   };
 }
@@ -295,16 +321,7 @@ function useTraceIdOnFaults(rootLog: Logger): GatewayPlugin {
   };
   return {
     onExecute({ args }) {
-      const handle = fix(args.contextValue);
-      return {
-        onExecuteDone(payload: any) {
-          if (payload.result && typeof payload.result[Symbol.asyncIterator] === 'function') {
-            return { onNext: handle };
-          }
-          handle(payload);
-          return undefined;
-        },
-      };
+      return { onExecuteDone: onEveryResult(fix(args.contextValue)) };
     },
     onResultProcess({ request, result }) {
       const traceId = correlationIds.get(request);
@@ -508,6 +525,7 @@ export const gatewayConfig = defineConfig({
     maxAliasesPlugin({ n: MAX_ALIASES }) as GatewayPlugin,
     useErrorCodes(),
     useUnavailableReferences(),
+    useDataOnFieldErrors(),
     ...(DEV ? [] : [useTraceIdOnFaults(log)]),
   ],
 });

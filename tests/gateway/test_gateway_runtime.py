@@ -162,7 +162,9 @@ def supergraph(workdir: Path) -> Path:
 
 
 @contextmanager
-def _running_gateway(log_file: Path, keys: Keys, supergraph: Path, stub_url: str) -> Iterator[str]:
+def _running_gateway(
+    log_file: Path, keys: Keys, supergraph: Path, stub_url: str, planner: str | None = None
+) -> Iterator[str]:
     port = _free_port()
     log = open(log_file, "wb")
     proc = gateway_process.start_gateway(
@@ -176,6 +178,7 @@ def _running_gateway(log_file: Path, keys: Keys, supergraph: Path, stub_url: str
             "JWT_ISSUER": ISSUER,
             "JWT_AUDIENCE": AUDIENCE,
             "LOG_LEVEL": "WARNING",  # upper case as the services use it; the helper normalises it
+            **({"GATEWAY_QUERY_PLANNER": planner} if planner else {}),
         },
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -199,11 +202,13 @@ def gateway(workdir: Path, keys: Keys, stub_url: str, supergraph: Path) -> Itera
         yield url
 
 
-@pytest.fixture(scope="module")
-def gateway_down(workdir: Path, keys: Keys, supergraph: Path) -> Iterator[str]:
-    """A gateway whose subgraph URL has nothing listening behind it; its log is gateway_down.log."""
+@pytest.fixture(scope="module", params=["rust", "js"])
+def gateway_down(request, workdir: Path, keys: Keys, supergraph: Path) -> Iterator[str]:
+    """A gateway whose subgraph URL has nothing listening behind it, with each query planner
+    (the Rust one is the default; the JS one stays selectable); its log is gateway_down.log."""
     dead_url = f"http://127.0.0.1:{_free_port()}/graphql"
-    with _running_gateway(workdir / "gateway_down.log", keys, supergraph, dead_url) as url:
+    log = workdir / "gateway_down.log"
+    with _running_gateway(log, keys, supergraph, dead_url, planner=request.param) as url:
         yield url
 
 
@@ -549,6 +554,24 @@ def test_subgraph_fault_passes_through_with_its_trace_id(client, keys):
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert error["extensions"]["traceId"] == "corr-fault-1"
     assert response.headers["x-correlation-id"] == "corr-fault-1"
+
+
+def test_request_errors_answer_without_data(client, keys):
+    # errors about the request itself (no path): execution never started, so no "data" key,
+    # whatever the query planner (the gateway adds "data": null only to field errors)
+    h = {"content-type": "application/json", "authorization": f"Bearer {keys.token()}"}
+    bad_variable = client.post(
+        "/graphql",
+        content=json.dumps(
+            {"query": "query Q($v: Int!) { badInput(value: $v) }", "variables": {"v": "x"}}
+        ),
+        headers=h,
+    ).json()
+    assert "data" not in bad_variable, bad_variable
+    assert "path" not in bad_variable["errors"][0]
+    unknown_field = _post(client, "{ node { nope } }", keys.token()).json()
+    assert "data" not in unknown_field, unknown_field
+    assert unknown_field["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
 
 def test_subgraph_bad_user_input_keeps_its_message(client, keys):
