@@ -105,11 +105,10 @@ class ClientRules:
 
 @dataclass
 class RuleIndex:
-    """The rules that are not retired, by what their scope names and by their audience."""
+    """The rules that are not retired, by their audience and then by what their scope names."""
 
     rules: list[StoredRule] = field(default_factory=list)
     ids: dict[str, uuid.UUID] = field(default_factory=dict)
-    scopes: ScopeIndex = field(default_factory=ScopeIndex)
     #: by audience: for everyone, for a client group (by its id), for a client (by its id)
     everyone: ScopeIndex = field(default_factory=ScopeIndex)
     by_client_group: dict[str | None, ScopeIndex] = field(
@@ -123,7 +122,6 @@ class RuleIndex:
         for s in stored:
             index.rules.append(s)
             index.ids[s.rule.code] = s.id
-            index.scopes.add(s.rule)
             audience = s.rule.audience
             if audience.kind is AudienceKind.ALL:
                 index.everyone.add(s.rule)
@@ -132,13 +130,6 @@ class RuleIndex:
             else:
                 index.by_client[audience.id].add(s.rule)
         return index
-
-    def for_product(self, code: str, group_code: str | None) -> list[Rule]:
-        """Every rule whose scope may cover the product (the audience is checked by the
-        resolution)."""
-        found: list[Rule] = []
-        self.scopes.extend(found, code.upper(), group_code.upper() if group_code else None)
-        return found
 
     @property
     def all_rules(self) -> list[Rule]:
