@@ -55,7 +55,7 @@ from typing import Any
 import aio_pika
 import orjson
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from crm_analytics.cli import migrate
 from crm_analytics.consumers import register_consumers
@@ -122,9 +122,7 @@ async def autovacuum_stand_in() -> AsyncIterator[None]:
                     await asyncio.wait_for(stop.wait(), timeout=VACUUM_EVERY)
                 if stop.is_set():
                     return
-                async with engine.connect() as conn:
-                    await conn.execution_options(isolation_level="AUTOCOMMIT")
-                    await conn.execute(text("VACUUM (ANALYZE)"))
+                await vacuum_analyze(engine)
         finally:
             await engine.dispose()
 
@@ -136,22 +134,26 @@ async def autovacuum_stand_in() -> AsyncIterator[None]:
         await task
 
 
-async def vacuum_analyze() -> None:
+async def vacuum_analyze(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("VACUUM (ANALYZE)"))
+
+
+async def vacuum_analyze_once() -> None:
     engine = make_engine(URL, pool_size=1)
     try:
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text("VACUUM (ANALYZE)"))
+        await vacuum_analyze(engine)
     finally:
         await engine.dispose()
 
 
-async def bench_import(path: Path, *, vacuum: bool = True) -> tuple[float, float]:
+async def bench_import(path: Path) -> tuple[float, float]:
     engine = make_engine(URL, pool_size=2)
     try:
         cpu = time.process_time()
         started = time.perf_counter()
-        async with autovacuum_stand_in() if vacuum else contextlib.nullcontext():
+        async with autovacuum_stand_in():
             result = await import_file(async_sessionmaker(engine, expire_on_commit=False), path,
                                        progress=False)
         elapsed = time.perf_counter() - started
@@ -162,21 +164,27 @@ async def bench_import(path: Path, *, vacuum: bool = True) -> tuple[float, float
         await engine.dispose()
 
 
+def _runner(engine: AsyncEngine, run: str) -> ConsumerRunner:
+    """The service's consumers on the bench run's exchanges and queues."""
+    runner = ConsumerRunner(engine, AMQP, exchange=f"crm.events.bench.{run}",
+                            service_name="analytics", queue_prefix=f"bench.{run}.")
+    register_consumers(runner, erp_exchange=f"erp.events.bench.{run}")
+    return runner
+
+
 def _consumer_process(run: str, ready: Any, stop: Any) -> None:
     """The service's consumers in a process of their own (started with ``spawn``: none of the
     bench's memory, as in a service's pod) until ``stop`` is set."""
     async def consume() -> None:
         engine = make_engine(URL, pool_size=4)
-        r = ConsumerRunner(engine, AMQP, exchange=f"crm.events.bench.{run}",
-                           service_name="analytics", queue_prefix=f"bench.{run}.")
-        register_consumers(r, erp_exchange=f"erp.events.bench.{run}")
+        r = _runner(engine, run)
         halt = asyncio.Event()
         task = asyncio.create_task(r.run(halt))
         for _ in range(2400):
             if r.attached:
+                ready.set()  # otherwise the bench gives up waiting and kills this process
                 break
             await asyncio.sleep(0.05)
-        ready.set()
         # a multiprocessing event cannot be awaited: wait for it in a thread
         await asyncio.to_thread(stop.wait)
         halt.set()
@@ -247,8 +255,8 @@ async def bench_consumer(lines: list[bytes]) -> tuple[float, float]:
             # timed from the moment the consumer is attached (its start-up and imports not counted)
             process, stop = await asyncio.to_thread(start)
             started = time.perf_counter()
-            cpu = -_cpu_seconds(process.pid)
-            mark = (started, -cpu, len(lines))
+            cpu_at_start = _cpu_seconds(process.pid)
+            mark = (started, cpu_at_start, len(lines))
             async with autovacuum_stand_in():
                 while True:
                     await asyncio.sleep(0.2)
@@ -260,14 +268,11 @@ async def bench_consumer(lines: list[bytes]) -> tuple[float, float]:
                         async with engine.connect() as db:
                             inbox = await db.scalar(text("SELECT count(*) FROM inbox"))
                         if inbox >= len(lines) - 50:  # malformed ones are not claimed
-                            cpu += _cpu_seconds(process.pid)
+                            cpu = _cpu_seconds(process.pid) - cpu_at_start
                             break
             elapsed = time.perf_counter() - started
             await asyncio.to_thread(finish, process, stop)
-            names = ConsumerRunner(engine, AMQP, exchange=f"crm.events.bench.{run}",
-                                   service_name="analytics", queue_prefix=f"bench.{run}.")
-            register_consumers(names, erp_exchange=exchange_name)
-            for name in names.work_queue_names():
+            for name in _runner(engine, run).work_queue_names():
                 for suffix in ("", ".dlq", ".retry"):
                     await channel.queue_delete(f"{name}{suffix}")
             await channel.exchange_delete(exchange_name)
@@ -305,16 +310,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         measured = args.file
         if history:
-            measured = Path(tmp, "measured.ndjson")
-            measured.write_bytes(b"\n".join(lines) + b"\n")
             Path(tmp, "history.ndjson").write_bytes(b"\n".join(history) + b"\n")
+            if "import" in args.mode:  # the consumer publishes from memory
+                measured = Path(tmp, "measured.ndjson")
+                measured.write_bytes(b"\n".join(lines) + b"\n")
         for mode in args.mode:
             asyncio.run(fresh_database(clients))
             if history:
                 elapsed, _ = asyncio.run(bench_import(Path(tmp, "history.ndjson")))
                 print(f"  history imported in {elapsed:.0f} s (not counted); VACUUM (ANALYZE)",
                       flush=True)
-                asyncio.run(vacuum_analyze())
+                asyncio.run(vacuum_analyze_once())
             elapsed, cpu = asyncio.run(bench_import(measured) if mode == "import"
                                        else bench_consumer(lines))
             print(f"  {mode:8}: {elapsed:6.1f} s   {len(lines) / elapsed:7,.0f} messages/s   "
