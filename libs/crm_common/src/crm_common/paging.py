@@ -150,6 +150,17 @@ def parent_pages_statement(parent_col: ColumnElement[Any], statement: Select[Any
     return select(parents.c.parent_id, sub).select_from(parents.join(sub, true()))
 
 
+def keyset_parent_pages_statement(parent_col: ColumnElement[Any], statement: Select[Any], *,
+                                  key: ColumnElement[Any], id_col: ColumnElement[Any], first: int,
+                                  descending: bool = False) -> Select[Any]:
+    """The statement of :func:`keyset_pages_by_parent` without a cursor (every parent's first
+    page, ordered by (key, id)), for a caller that builds it once per shape (``lru_cache``) and
+    runs it with :func:`run_parent_pages`: building, and SQLAlchemy's cache key of, a LATERAL
+    statement cost more than the query itself (issue 15, the tasks of a rep's agenda)."""
+    ordered = statement.order_by(*keyset_order(key, id_col, descending=descending))
+    return parent_pages_statement(parent_col, ordered, first)
+
+
 async def run_parent_pages(reader: AsyncEngine, joined: Select[Any],
                            parent_ids: Sequence[uuid.UUID], first: int, key_name: str,
                            params: dict[str, Any] | None = None) -> list[Page]:

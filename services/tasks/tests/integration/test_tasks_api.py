@@ -160,6 +160,10 @@ async def test_reassign_reschedule_and_priority_are_recorded_and_published(
     assert (await service.data(rep, GET, {"id": task["id"]}))["task"] is not None
 
 
+CLIENT_TASKS = """query($reps: [_Any!]!) { _entities(representations: $reps) {
+  ... on Client { tasks(first: 100) { edges { node { id } } } } } }"""
+
+
 async def test_who_sees_what(service: Service, world: World, publisher: Publisher) -> None:
     rep, other = world.rep, world.other_rep
     # assigned to rep on other_rep's client; assigned by rep to other_rep without client;
@@ -175,8 +179,20 @@ async def test_who_sees_what(service: Service, world: World, publisher: Publishe
     async def visible(token: str, task_id: str) -> bool:
         return (await service.data(token, GET, {"id": task_id}))["task"] is not None
 
+    async def client_tasks(token: str, client: uuid.UUID) -> set[str]:
+        """``Client.tasks`` through ``_entities``: the statement built once per shape, the
+        access rule over bind parameters (not the ``task(id)`` path)."""
+        data = await service.data(token, CLIENT_TASKS, {"reps": [
+            {"__typename": "Client", "id": str(client)}]})
+        return {e["node"]["id"] for e in data["_entities"][0]["tasks"]["edges"]}
+
     assert await visible(rep_token, to_rep["id"])
     assert await visible(rep_token, by_rep["id"])
+    # on other_rep's client the rep sees only the task assigned to them
+    assert to_rep["id"] in await client_tasks(rep_token, world.other_client)
+    assert others["id"] not in await client_tasks(rep_token, world.other_client)
+    assert others["id"] in await client_tasks(service.token("sales_rep", other),
+                                              world.other_client)
     assert not await visible(rep_token, others["id"])
     assert not await visible(rep_token, private["id"])
     admin = service.token("admin")
@@ -192,6 +208,7 @@ async def test_who_sees_what(service: Service, world: World, publisher: Publishe
         return await visible(rep_token, others["id"])
 
     await wait_until(granted)
+    assert others["id"] in await client_tasks(rep_token, world.other_client)
     await publisher.publish("crm.activities.meeting.cancelled", meeting,
                             {**data, "status": "cancelled", "version": 2, "reason": "болест"},
                             "crm/activities")
@@ -200,8 +217,11 @@ async def test_who_sees_what(service: Service, world: World, publisher: Publishe
         return not await visible(rep_token, others["id"])
 
     await wait_until(revoked)
+    assert others["id"] not in await client_tasks(rep_token, world.other_client)
     # a rep changing a task they only see through a client is refused, not ignored
     rep_client_task = await commitment(service, world, assignee=other)
+    # ... but sees it on the client they own, though neither assignee nor assigner
+    assert rep_client_task["id"] in await client_tasks(rep_token, world.rep_client)
     payload = await mutate(service, rep_token, STATUS, "changeTaskStatus",
                            id=rep_client_task["id"], version=rep_client_task["version"],
                            to="IN_PROGRESS")

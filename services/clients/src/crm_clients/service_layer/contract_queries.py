@@ -13,8 +13,10 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import RowMapping, any_, select
+from sqlalchemy import RowMapping, Select, any_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_clients.adapters.tables import clients, contract_discounts, contracts
@@ -23,7 +25,14 @@ from crm_clients.service_layer import client_queries
 from crm_clients.service_layer.client_queries import contract_in_force as in_force_condition
 from crm_clients.service_layer.visibility import visible_clients
 from crm_common.auth import Principal
-from crm_common.paging import IDS, Page, keyset_page, keyset_pages_by_parent
+from crm_common.paging import (
+    IDS,
+    Page,
+    keyset_page,
+    keyset_pages_by_parent,
+    keyset_parent_pages_statement,
+    run_parent_pages,
+)
 
 Row = RowMapping
 
@@ -64,23 +73,40 @@ class ClientContractsKey:
     after: str | None = None
 
 
+@lru_cache(maxsize=256)
+def _first_pages(first: int, status: str | None) -> Select[Any]:
+    """Each client's first page of contracts for one (page size, status), built once."""
+    statement = select(contracts)
+    if status is not None:
+        statement = statement.where(contracts.c.status == status)
+    return keyset_parent_pages_statement(contracts.c.client_id, statement,
+                                         key=contracts.c.valid_from, id_col=contracts.c.id,
+                                         first=first, descending=True)
+
+
 async def contracts_by_client(reader: AsyncEngine, keys: Sequence[ClientContractsKey]
                               ) -> list[Page]:
     """Callers pass only ids of clients the principal may see (resolved through the client).
     A keyset page per client, latest validity first: one statement per distinct (page size,
-    status, cursor), whatever the number of clients. Raises ``InvalidCursor``."""
+    status, cursor), whatever the number of clients; the first pages' statements are built once
+    per shape. Raises ``InvalidCursor``."""
     groups: dict[tuple[int, str | None, str | None], list[uuid.UUID]] = defaultdict(list)
     for k in keys:
         groups[(k.first, k.status, k.after)].append(k.client_id)
     found: dict[ClientContractsKey, Page] = {}
     for (first, status, after), ids in groups.items():
-        statement = select(contracts)
-        if status is not None:
-            statement = statement.where(contracts.c.status == status)
-        # latest validity first: ``ix_contracts_client`` read backwards
-        pages = await keyset_pages_by_parent(
-            reader, ids, contracts.c.client_id, statement, key=contracts.c.valid_from,
-            key_type=dt.date, id_col=contracts.c.id, first=first, after=after, descending=True)
+        if after is None:
+            pages = await run_parent_pages(reader, _first_pages(first, status), ids, first,
+                                           "valid_from")
+        else:
+            statement = select(contracts)
+            if status is not None:
+                statement = statement.where(contracts.c.status == status)
+            # latest validity first: ``ix_contracts_client`` read backwards
+            pages = await keyset_pages_by_parent(
+                reader, ids, contracts.c.client_id, statement, key=contracts.c.valid_from,
+                key_type=dt.date, id_col=contracts.c.id, first=first, after=after,
+                descending=True)
         found.update({ClientContractsKey(i, first, status, after): p
                       for i, p in zip(ids, pages, strict=True)})
     return [found[k] for k in keys]

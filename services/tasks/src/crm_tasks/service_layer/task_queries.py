@@ -12,6 +12,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -26,10 +27,18 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_common.auth import Principal
-from crm_common.paging import IDS, Page, keyset_page, keyset_pages_by_parent
+from crm_common.client_access import rule_params
+from crm_common.paging import (
+    IDS,
+    Page,
+    keyset_page,
+    keyset_pages_by_parent,
+    keyset_parent_pages_statement,
+    run_parent_pages,
+)
 from crm_tasks.adapters.tables import tasks
 from crm_tasks.domain.task import OPEN_STATUSES, TaskStatus
-from crm_tasks.service_layer.visibility import visible_tasks
+from crm_tasks.service_layer.visibility import task_rule, visible_tasks
 
 Row = RowMapping
 _OPEN = [s.value for s in OPEN_STATUSES]
@@ -137,6 +146,20 @@ _OWNER_COLUMNS = {"client": tasks.c.client_id, "assignee": tasks.c.assignee_id,
                   "assigner": tasks.c.assigned_by}
 
 
+@lru_cache(maxsize=512)
+def _first_pages(side: str, first: int, statuses: tuple[str, ...], open_only: bool,
+                 sees_all: bool) -> Select[Any]:
+    """The first page of each owner's tasks for one shape, built once (the rule over bind
+    parameters): ``Client.tasks`` of a rep's agenda runs it without building a statement."""
+    inner = select(tasks).where(task_rule(sees_all))
+    if statuses:
+        inner = inner.where(tasks.c.status.in_(statuses))
+    if open_only:
+        inner = inner.where(tasks.c.status.in_(_OPEN))
+    return keyset_parent_pages_statement(_OWNER_COLUMNS[side], inner, key=tasks.c.due_date,
+                                         id_col=tasks.c.id, first=first)
+
+
 async def tasks_by_owner(reader: AsyncEngine, principal: Principal, keys: Sequence[OwnerKey],
                          *, grace: dt.timedelta) -> list[Page]:
     """A keyset page of tasks (soonest due first) for each of many clients or employees: one
@@ -147,15 +170,22 @@ async def tasks_by_owner(reader: AsyncEngine, principal: Principal, keys: Sequen
     for k in keys:
         groups[(k.side, k.first, k.statuses, k.open_only, k.after)].append(k.owner_id)
     found: dict[OwnerKey, Page] = {}
+    now = dt.datetime.now(dt.UTC)
     for (side, first, statuses, open_only, after), owners in groups.items():
-        inner = select(tasks).where(visible_tasks(principal, grace=grace))
-        if statuses:
-            inner = inner.where(tasks.c.status.in_(statuses))
-        if open_only:
-            inner = inner.where(tasks.c.status.in_(_OPEN))
-        pages = await keyset_pages_by_parent(
-            reader, owners, _OWNER_COLUMNS[side], inner, key=tasks.c.due_date, key_type=dt.date,
-            id_col=tasks.c.id, first=first, after=after)
+        if after is None:
+            pages = await run_parent_pages(
+                reader, _first_pages(side, first, statuses, open_only,
+                                     principal.sees_all_clients),
+                owners, first, "due_date", rule_params(principal, now, grace))
+        else:
+            inner = select(tasks).where(visible_tasks(principal, now, grace=grace))
+            if statuses:
+                inner = inner.where(tasks.c.status.in_(statuses))
+            if open_only:
+                inner = inner.where(tasks.c.status.in_(_OPEN))
+            pages = await keyset_pages_by_parent(
+                reader, owners, _OWNER_COLUMNS[side], inner, key=tasks.c.due_date,
+                key_type=dt.date, id_col=tasks.c.id, first=first, after=after)
         found.update({OwnerKey(o, first, statuses, open_only, side, after): p
                       for o, p in zip(owners, pages, strict=True)})
     return [found[k] for k in keys]

@@ -19,8 +19,14 @@ from sqlalchemy import ColumnElement, and_, or_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_common.auth import Principal
+from crm_common.client_access import (
+    GRACE,
+    ME,
+    NOW,
+    rep_client_condition,
+    visible_client_condition,
+)
 from crm_common.client_access import can_see_client as _can_see_client
-from crm_common.client_access import visible_client_condition
 from crm_tasks.adapters.tables import access, tasks
 from crm_tasks.domain.workflow import Relation
 
@@ -38,6 +44,17 @@ def visible_tasks(principal: Principal, now: dt.datetime | None = None, *,
              visible_client_condition(access, principal, tasks.c.client_id,
                                       now or dt.datetime.now(dt.UTC), grace)),
     )
+
+
+def task_rule(sees_all: bool) -> ColumnElement[bool]:
+    """:func:`visible_tasks` over bind parameters (``crm_common.client_access.ME``, ``NOW``,
+    ``GRACE``; values from ``rule_params``), for the hot reads that build their statement once
+    per shape (``Client.tasks`` of a rep's agenda)."""
+    if sees_all:
+        return true()
+    return or_(tasks.c.assignee_id == ME, tasks.c.assigned_by == ME,
+               and_(tasks.c.client_id.is_not(None),
+                    rep_client_condition(access, tasks.c.client_id, ME, NOW, GRACE)))
 
 
 async def can_see_client(session: AsyncSession, principal: Principal, client_id: uuid.UUID, *,
