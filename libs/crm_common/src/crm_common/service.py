@@ -33,6 +33,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import orjson
 import strawberry
 from cross_web import HTTPException  # what strawberry answers as an HTTP status
 from sqlalchemy import text
@@ -121,6 +122,13 @@ class _GraphQLApp(GraphQL[Any, Any]):
         except RecursionError:
             raise HTTPException(400, "Request body is nested too deeply to be read as JSON") \
                 from None
+
+    def encode_json(self, data: object) -> bytes:
+        """The answer as UTF-8 JSON (orjson): ~5× faster than ``json.dumps`` on a dossier, and
+        Cyrillic text goes out as itself (2 bytes a letter) instead of ``\\uXXXX`` escapes (6), so
+        the gateway reads a third of the bytes (issue 15). GraphQL has already turned every
+        value into a JSON type (the scalars serialise themselves)."""
+        return orjson.dumps(data)
 
     async def get_context(self, request: Request, response: Any) -> Any:  # type: ignore[override]
         principal = state_of(request, "principal", Principal)
