@@ -7,10 +7,8 @@ run's exchanges; every event the service publishes is checked against the catalo
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
-import datetime as dt
 import importlib.util
 import json
 import pathlib
@@ -21,7 +19,6 @@ from types import ModuleType
 from typing import Any
 
 import aio_pika
-import httpx
 import pytest
 
 from crm_analytics.app import create_app
@@ -30,26 +27,31 @@ from crm_analytics.config import AnalyticsConfig
 from crm_analytics.reports.files.settings import BUCKET, FileSettings
 from crm_common.attachments import AttachmentStore
 from crm_common.attachments.settings import StoreSettings
-from crm_common.db import drop_database
-from crm_common.devkeys import generate_key_pair
 from crm_common.settings import Settings
 from crm_common.testing import (
     CaughtEvents,
     ServiceUnderTest,
-    delete_broker_objects,
+    client_snapshot,
     event_message,
-    open_tap,
+    running_service,
+    service_environ,
 )
 from crm_common.testing import wait_until as _wait_until
+from crm_common.testing_fixtures import (
+    database_fixture,
+    declared_exchanges,
+    exchange_fixture,
+    keys_fixture,
+    queue_names,
+    tap_fixture,
+)
 from crm_dev import mongo, procs
 
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 RUN = uuid.uuid4().hex[:10]
 QUEUE_PREFIX = f"test.{RUN}."
-QUEUES = [f"{QUEUE_PREFIX}analytics.{name}{suffix}"
-          for name in ("erp-feed", "clients", "access-meetings", "access-employees",
-                       "reporting", "pricing-tiers")
-          for suffix in ("", ".retry", ".dlq")]
+QUEUES = queue_names(QUEUE_PREFIX, "analytics", ("erp-feed", "clients", "access-meetings",
+                                                 "access-employees", "reporting",
+                                                 "pricing-tiers"))
 
 pytestmark = pytest.mark.integration
 
@@ -75,17 +77,8 @@ def reference() -> ModuleType:
     return load_reference()
 
 
-@pytest.fixture(scope="session")
-def keys() -> tuple[str, str]:
-    return generate_key_pair()
-
-
-@pytest.fixture(scope="session")
-async def database_url() -> AsyncIterator[str]:
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/crm_analytics_test_{RUN}"
-    await asyncio.to_thread(migrate, url)
-    yield url
-    await drop_database(url)
+keys = keys_fixture()
+database_url = database_fixture("analytics", migrate, run=RUN)
 
 
 @pytest.fixture(scope="session")
@@ -118,27 +111,11 @@ async def store(mongodb_url: str, mongodb_database: str) -> AsyncIterator[Attach
     await s.close()
 
 
-@pytest.fixture(scope="module")
-async def exchange_name() -> AsyncIterator[str]:
-    name = f"crm.events.test.{RUN}"
-    yield name
-    await delete_broker_objects(name, QUEUES)
-
-
-@pytest.fixture(scope="module")
-async def erp_exchange_name() -> AsyncIterator[str]:
-    name = f"erp.events.test.{RUN}"
-    yield name
-    await delete_broker_objects(name, [])
-
-
-@pytest.fixture(scope="module")
-async def tap(exchange_name: str) -> AsyncIterator[CaughtEvents]:
-    caught = CaughtEvents()
-    conn = await open_tap(exchange_name, caught, binding="crm.analytics.#")
-    yield caught
-    await conn.close()
-    caught.assert_all_valid()  # every event the service published matches the catalogue
+#: the exchanges and the service are the test module's (the database is the run's)
+exchange_name = exchange_fixture(QUEUES, run=RUN, scope="module")
+erp_exchange_name = exchange_fixture(run=RUN, name="erp_exchange_name", prefix="erp.events",
+                                     scope="module")
+tap = tap_fixture("crm.analytics.#", scope="module")
 
 
 class Publisher:
@@ -153,17 +130,8 @@ class Publisher:
                      eik: str | None = None, group: uuid.UUID | None = None,
                      version: int = 1, name: str = "Тракия Дистрибуция АД",
                      term: int | None = 30) -> dict[str, Any]:
-        now = dt.datetime.now(dt.UTC).isoformat()
-        snapshot = {
-            "id": str(client_id), "code": f"C{uuid.uuid4().int % 10**6:06d}",
-            "kind": "company", "legalName": name, "tradeName": None, "eik": eik,
-            "vatNumber": None, "status": "active", "ownerId": str(owner) if owner else None,
-            "phones": [], "emails": [], "website": None, "notes": None, "tags": [],
-            "version": version, "createdAt": now, "updatedAt": now, "archivedAt": None,
-            "addresses": [], "contactPersons": [], "bankAccounts": [],
-            "groupId": str(group) if group else None, "paymentTermDays": term,
-            "currency": "EUR", "creditLimit": None, "documentDescriptions": {},
-        }
+        snapshot = client_snapshot(client_id, owner=owner, version=version, name=name,
+                                   eik=eik, group=group, payment_term_days=term)
         type_ = "crm.clients.client.created" if version == 1 else "crm.clients.client.updated"
         data: dict[str, Any] = {"client": snapshot}
         if version > 1:
@@ -185,14 +153,8 @@ class Publisher:
 
 @pytest.fixture(scope="module")
 async def publisher(exchange_name: str, erp_exchange_name: str) -> AsyncIterator[Publisher]:
-    conn = await aio_pika.connect(AMQP_URL)
-    channel = await conn.channel(publisher_confirms=True)
-    platform = await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.TOPIC,
-                                              durable=True)
-    erp = await channel.declare_exchange(erp_exchange_name, aio_pika.ExchangeType.TOPIC,
-                                         durable=True)
-    yield Publisher(platform, erp)
-    await conn.close()
+    async with declared_exchanges(exchange_name, erp_exchange_name) as (platform, erp):
+        yield Publisher(platform, erp)
 
 
 class Service(ServiceUnderTest):
@@ -211,21 +173,15 @@ async def serving(database_url: str, keys: tuple[str, str], exchange_name: str,
     files in the run's MongoDB database ``mongodb`` (url, database) with these row caps."""
     private, public = keys
     port = procs.free_port()
-    settings = Settings.from_env("analytics", port, environ={
-        "CRM_ENV": "test", "SERVICE_PORT": str(port), "DATABASE_URL": database_url,
-        "AMQP_URL": AMQP_URL, "EVENTS_EXCHANGE": exchange_name, "QUEUE_PREFIX": QUEUE_PREFIX,
-        "JWT_PUBLIC_KEY": public,
-    })
+    settings = Settings.from_env("analytics", port, environ=service_environ(
+        port, database_url, exchange_name, public, QUEUE_PREFIX))
     files = dataclasses.replace(file_settings(*mongodb, port), max_rows=max_rows,
                                 pdf_max_rows=pdf_max_rows)
-    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
-        svc = Service("analytics", f"http://127.0.0.1:{port}", private, settings, client,
-                      database_url, make_app=lambda: create_app(settings, config, files))
+    async with running_service(Service, "analytics", private, settings,
+                               lambda: create_app(settings, config, files),
+                               request_timeout=60) as svc:
         svc.files = files
-        await svc.start()
         yield svc
-        if svc.server is not None:
-            await svc.stop()
 
 
 @pytest.fixture(scope="module")
