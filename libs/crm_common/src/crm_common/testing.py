@@ -19,6 +19,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import Session
 
@@ -346,6 +347,31 @@ async def running_service(kind: type[S], name: str, private_key: str, settings: 
         yield svc
         if svc.server is not None:
             await svc.stop()
+
+
+@contextlib.contextmanager
+def statements_sent() -> Iterator[list[str]]:
+    """The SQL statements every engine of this process sends while the block runs, in order: a
+    service under test runs in this process, so they are its requests' and whatever its relay
+    and consumers send meanwhile (:func:`request_statements` leaves those out)."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+def request_statements(seen: list[str]) -> list[str]:
+    """``seen`` (:func:`statements_sent`) without what a service sends in the background: pool
+    pings, the relay's LISTEN and NOTIFY and its outbox polls, the consumers' inbox."""
+    return [s for s in seen
+            if not s.lstrip().upper().startswith(("SELECT 1", "LISTEN", "NOTIFY"))
+            and "outbox" not in s and "inbox" not in s]
 
 
 async def wait_until(check: Callable[[], Any], within: float = 15.0,
