@@ -42,6 +42,7 @@ from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from crm_common.auth import Principal
+from crm_common.columns import timestamptz, version_columns
 
 CLIENT_EVENTS = "crm.clients.client.*"
 MEETING_EVENTS = "crm.activities.meeting.*"
@@ -67,10 +68,6 @@ class ClientAccessTables:
         if self.employees is None:
             raise RuntimeError("this service keeps no access_employees projection")
         return self.employees
-
-
-def _tz() -> sa.DateTime:
-    return sa.DateTime(timezone=True)
 
 
 def define_client_access_tables(
@@ -104,8 +101,7 @@ def _clients_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("owner_id", UUID(as_uuid=True), nullable=True),
         sa.Column("status", sa.Text, nullable=False),
-        sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("updated_at", _tz(), nullable=False, server_default=sa.func.now()),
+        *version_columns(),
         sa.Index("ix_access_clients_owner", "owner_id"),
     )
 
@@ -117,11 +113,10 @@ def _grants_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("meeting_id", UUID(as_uuid=True), primary_key=True),
         sa.Column("client_id", UUID(as_uuid=True), nullable=False),
         sa.Column("employee_id", UUID(as_uuid=True), nullable=False),
-        sa.Column("starts_at", _tz(), nullable=False),
-        sa.Column("ends_at", _tz(), nullable=False),
+        sa.Column("starts_at", timestamptz(), nullable=False),
+        sa.Column("ends_at", timestamptz(), nullable=False),
         sa.Column("status", sa.Text, nullable=False),
-        sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("updated_at", _tz(), nullable=False, server_default=sa.func.now()),
+        *version_columns(),
         sa.Index("ix_access_meeting_grants_employee", "employee_id", "client_id"),
     )
 
@@ -136,8 +131,7 @@ def _employees_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("role", sa.Text, nullable=False),
         sa.Column("manager_id", UUID(as_uuid=True), nullable=True),
         sa.Column("active", sa.Boolean, nullable=False),
-        sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("updated_at", _tz(), nullable=False, server_default=sa.func.now()),
+        *version_columns(),
     )
 
 
@@ -324,14 +318,13 @@ def register_client_access(
 #: the rule's values as bind parameters, for statements built once and run with
 #: :func:`rule_params` (who asks, at which moment, with which grace period)
 ME = sa.bindparam("visible_me", type_=UUID(as_uuid=True))
-NOW = sa.bindparam("visible_now", type_=_tz())
+NOW = sa.bindparam("visible_now", type_=timestamptz())
 GRACE = sa.bindparam("visible_grace", type_=sa.Interval())
 
 
 def rule_params(principal: Principal, now: dt.datetime, grace: dt.timedelta) -> dict[str, Any]:
     """The values of :data:`ME`, :data:`NOW` and :data:`GRACE` for one request."""
     return {ME.key: principal.subject, NOW.key: now, GRACE.key: grace}
-
 
 
 def standing_grant(grants: sa.FromClause, employee_id: Any, now: Any,
