@@ -35,7 +35,7 @@ import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, overload
+from typing import Any, ClassVar, Literal, Protocol, overload
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID, insert
@@ -434,6 +434,35 @@ async def can_see_client(
         visible_client_condition(tables, principal, c.c.client_id, now, grace),
     )
     return (await conn.execute(statement)).first() is not None
+
+
+@dataclass(frozen=True)
+class ClientAccess:
+    """Who asks, and the moment and grace period the access rule is evaluated with: the
+    ``Access`` of a service's ``service_layer/visibility.py`` subclasses it, naming its access
+    projection (``tables = access``) and adding what else its rule says."""
+
+    principal: Principal
+    now: dt.datetime
+    grace: dt.timedelta
+    #: the service's access projection (set by the subclass)
+    tables: ClassVar[ClientAccessTables]
+
+    @property
+    def sees_all(self) -> bool:
+        return self.principal.sees_all_clients
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The values of the rule's bind parameters (:func:`rule_params`), for statements built
+        once over :data:`ME`, :data:`NOW` and :data:`GRACE`."""
+        return rule_params(self.principal, self.now, self.grace)
+
+    async def visible_among(self, conn: AsyncConnection | AsyncSession,
+                            client_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these clients the principal may see (one statement)."""
+        return await visible_client_ids(conn, self.tables, self.principal, client_ids,
+                                        self.now, self.grace)
 
 
 async def active_employee(
