@@ -14,40 +14,26 @@ import pytest
 
 from crm_activities.app import create_app
 from crm_activities.cli import migrate
+from crm_common import testing
+from crm_common import testing_fixtures as fixtures
 from crm_common.settings import Settings
-from crm_common.testing import (
-    CaughtEvents,
-    ServiceUnderTest,
-    client_snapshot,
-    employee_snapshot,
-    event_message,
-    running_service,
-    service_environ,
-)
+from crm_common.testing import CaughtEvents, ServiceUnderTest
 from crm_common.testing import wait_until as wait_until  # re-exported for the tests
-from crm_common.testing_fixtures import (
-    database_fixture,
-    declared_exchanges,
-    exchange_fixture,
-    keys_fixture,
-    queue_names,
-    tap_fixture,
-)
 from crm_dev import procs
 
 RUN = uuid.uuid4().hex[:10]
 QUEUE_PREFIX = f"test.{RUN}."
-QUEUES = queue_names(QUEUE_PREFIX, "activities",
-                     ("access-clients", "access-meetings", "access-employees"))
+QUEUES = fixtures.queue_names(QUEUE_PREFIX, "activities",
+                              ("access-clients", "access-meetings", "access-employees"))
 
 pytestmark = pytest.mark.integration
 
-keys = keys_fixture()
-database_url = database_fixture("activities", migrate, run=RUN)
-exchange_name = exchange_fixture(QUEUES, run=RUN)
+keys = fixtures.keys()
+database_url = fixtures.database("activities", migrate, run=RUN)
+exchange_name = fixtures.exchange(QUEUES, run=RUN)
 #: every event published on the run's exchange, validated against the catalogue
 EventTap = CaughtEvents
-tap = tap_fixture("#")
+tap = fixtures.tap("#")
 
 
 class Publisher:
@@ -58,15 +44,15 @@ class Publisher:
 
     async def publish(self, type_: str, subject: str, data: dict[str, Any],
                       source: str = "crm/clients") -> dict[str, Any]:
-        envelope, message = event_message(type_, subject, data, source=source,
-                                          correlation_id="test")
+        envelope, message = testing.event_message(type_, subject, data, source=source,
+                                                  correlation_id="test")
         await self.exchange.publish(message, routing_key=type_)
         return envelope
 
     async def client(self, client_id: uuid.UUID, *, owner: uuid.UUID | None, version: int = 1,
                      name: str = "Тракия Дистрибуция АД", status: str = "active",
                      type_: str = "crm.clients.client.created") -> dict[str, Any]:
-        data: dict[str, Any] = {"client": client_snapshot(
+        data: dict[str, Any] = {"client": testing.client_snapshot(
             client_id, owner=owner, version=version, name=name, status=status)}
         if type_.endswith(".updated"):
             data["changed"] = ["ownerId"]
@@ -78,13 +64,13 @@ class Publisher:
                        active: bool = True, version: int = 1,
                        name: str = "Иван Петров") -> dict[str, Any]:
         type_ = "crm.clients.employee.created" if active else "crm.clients.employee.deactivated"
-        return await self.publish(type_, str(employee_id), {"employee": employee_snapshot(
+        return await self.publish(type_, str(employee_id), {"employee": testing.employee_snapshot(
             employee_id, role=role, name=name, active=active, version=version)})
 
 
 @pytest.fixture(scope="session")
 async def publisher(exchange_name: str) -> AsyncIterator[Publisher]:
-    async with declared_exchanges(exchange_name) as (exchange,):
+    async with fixtures.declared_exchanges(exchange_name) as (exchange,):
         yield Publisher(exchange)
 
 
@@ -97,8 +83,8 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
                   tap: EventTap) -> AsyncIterator[Service]:
     private, public = keys
     port = procs.free_port()
-    settings = Settings.from_env("activities", port, environ=service_environ(
+    settings = Settings.from_env("activities", port, environ=testing.service_environ(
         port, database_url, exchange_name, public, QUEUE_PREFIX))
-    async with running_service(Service, "activities", private, settings,
-                               lambda: create_app(settings)) as svc:
+    async with testing.running_service(Service, "activities", private, settings,
+                                       lambda: create_app(settings)) as svc:
         yield svc

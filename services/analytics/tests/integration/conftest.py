@@ -14,7 +14,7 @@ import json
 import pathlib
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from types import ModuleType
 from typing import Any
 
@@ -25,33 +25,19 @@ from crm_analytics.app import create_app
 from crm_analytics.cli import migrate
 from crm_analytics.config import AnalyticsConfig
 from crm_analytics.reports.files.settings import BUCKET, FileSettings
+from crm_common import testing
+from crm_common import testing_fixtures as fixtures
 from crm_common.attachments import AttachmentStore
 from crm_common.attachments.settings import StoreSettings
 from crm_common.settings import Settings
-from crm_common.testing import (
-    CaughtEvents,
-    ServiceUnderTest,
-    client_snapshot,
-    event_message,
-    running_service,
-    service_environ,
-)
+from crm_common.testing import CaughtEvents, ServiceUnderTest
 from crm_common.testing import wait_until as _wait_until
-from crm_common.testing_fixtures import (
-    database_fixture,
-    declared_exchanges,
-    exchange_fixture,
-    keys_fixture,
-    queue_names,
-    tap_fixture,
-)
 from crm_dev import mongo, procs
 
 RUN = uuid.uuid4().hex[:10]
 QUEUE_PREFIX = f"test.{RUN}."
-QUEUES = queue_names(QUEUE_PREFIX, "analytics", ("erp-feed", "clients", "access-meetings",
-                                                 "access-employees", "reporting",
-                                                 "pricing-tiers"))
+QUEUES = fixtures.queue_names(QUEUE_PREFIX, "analytics", (
+    "erp-feed", "clients", "access-meetings", "access-employees", "reporting", "pricing-tiers"))
 
 pytestmark = pytest.mark.integration
 
@@ -77,21 +63,11 @@ def reference() -> ModuleType:
     return load_reference()
 
 
-keys = keys_fixture()
-database_url = database_fixture("analytics", migrate, run=RUN)
+keys = fixtures.keys()
+database_url = fixtures.database("analytics", migrate, run=RUN)
 
 
-@pytest.fixture(scope="session")
-def mongodb_url() -> Iterator[str]:
-    with mongo.url_for_tests("crm-analytics-mongo-") as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-async def mongodb_database(mongodb_url: str) -> AsyncIterator[str]:
-    name = f"crm_analytics_test_{RUN}"
-    yield name
-    await mongo.drop_test_database(mongodb_url, name)
+mongodb_url, mongodb_database = mongo.mongodb_fixtures("analytics", RUN)
 
 
 def file_settings(mongodb_url: str, mongodb_database: str, port: int) -> FileSettings:
@@ -112,10 +88,10 @@ async def store(mongodb_url: str, mongodb_database: str) -> AsyncIterator[Attach
 
 
 #: the exchanges and the service are the test module's (the database is the run's)
-exchange_name = exchange_fixture(QUEUES, run=RUN, scope="module")
-erp_exchange_name = exchange_fixture(run=RUN, name="erp_exchange_name", prefix="erp.events",
-                                     scope="module")
-tap = tap_fixture("crm.analytics.#", scope="module")
+exchange_name = fixtures.exchange(QUEUES, run=RUN, scope="module")
+erp_exchange_name = fixtures.exchange(run=RUN, name="erp_exchange_name", prefix="erp.events",
+                                      scope="module")
+tap = fixtures.tap("crm.analytics.#", scope="module")
 
 
 class Publisher:
@@ -130,13 +106,13 @@ class Publisher:
                      eik: str | None = None, group: uuid.UUID | None = None,
                      version: int = 1, name: str = "Тракия Дистрибуция АД",
                      term: int | None = 30) -> dict[str, Any]:
-        snapshot = client_snapshot(client_id, owner=owner, version=version, name=name,
-                                   eik=eik, group=group, payment_term_days=term)
+        snapshot = testing.client_snapshot(client_id, owner=owner, version=version, name=name,
+                                           eik=eik, group=group, payment_term_days=term)
         type_ = "crm.clients.client.created" if version == 1 else "crm.clients.client.updated"
         data: dict[str, Any] = {"client": snapshot}
         if version > 1:
             data["changed"] = ["eik"]
-        envelope, message = event_message(type_, str(client_id), data, source="crm/clients")
+        envelope, message = testing.event_message(type_, str(client_id), data, source="crm/clients")
         await self.platform.publish(message, routing_key=type_)
         return envelope
 
@@ -153,7 +129,7 @@ class Publisher:
 
 @pytest.fixture(scope="module")
 async def publisher(exchange_name: str, erp_exchange_name: str) -> AsyncIterator[Publisher]:
-    async with declared_exchanges(exchange_name, erp_exchange_name) as (platform, erp):
+    async with fixtures.declared_exchanges(exchange_name, erp_exchange_name) as (platform, erp):
         yield Publisher(platform, erp)
 
 
@@ -173,13 +149,13 @@ async def serving(database_url: str, keys: tuple[str, str], exchange_name: str,
     files in the run's MongoDB database ``mongodb`` (url, database) with these row caps."""
     private, public = keys
     port = procs.free_port()
-    settings = Settings.from_env("analytics", port, environ=service_environ(
+    settings = Settings.from_env("analytics", port, environ=testing.service_environ(
         port, database_url, exchange_name, public, QUEUE_PREFIX))
     files = dataclasses.replace(file_settings(*mongodb, port), max_rows=max_rows,
                                 pdf_max_rows=pdf_max_rows)
-    async with running_service(Service, "analytics", private, settings,
-                               lambda: create_app(settings, config, files),
-                               request_timeout=60) as svc:
+    async with testing.running_service(Service, "analytics", private, settings,
+                                       lambda: create_app(settings, config, files),
+                                       request_timeout=60) as svc:
         svc.files = files
         yield svc
 

@@ -11,15 +11,10 @@ import pytest
 
 from crm_clients.app import create_app
 from crm_clients.cli import migrate
+from crm_common import testing
+from crm_common import testing_fixtures as fixtures
 from crm_common.settings import Settings
-from crm_common.testing import CaughtEvents, ServiceUnderTest, running_service, service_environ
-from crm_common.testing_fixtures import (
-    database_fixture,
-    exchange_fixture,
-    keys_fixture,
-    queue_names,
-    tap_fixture,
-)
+from crm_common.testing import CaughtEvents, ServiceUnderTest
 from crm_dev import procs
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -33,13 +28,13 @@ mutation($input: CreateEmployeeInput!) {
   createEmployee(input: $input) { employee { id } userErrors { field code message } }
 }"""
 
-keys = keys_fixture()
-database_url = database_fixture("clients", migrate, run=RUN)
-exchange_name = exchange_fixture(queue_names(QUEUE_PREFIX, "clients", ("access-meetings",)),
-                                 run=RUN)
+keys = fixtures.keys()
+database_url = fixtures.database("clients", migrate, run=RUN)
+exchange_name = fixtures.exchange(
+    fixtures.queue_names(QUEUE_PREFIX, "clients", ("access-meetings",)), run=RUN)
 #: every event published on the run's exchange, validated against the catalogue
 EventTap = CaughtEvents
-tap = tap_fixture("#")
+tap = fixtures.tap("#")
 
 
 class Service(ServiceUnderTest):
@@ -62,8 +57,8 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
                   tap: EventTap) -> AsyncIterator[Service]:
     private, public = keys
     port = procs.free_port()
-    settings = Settings.from_env("clients", port, environ=service_environ(
+    settings = Settings.from_env("clients", port, environ=testing.service_environ(
         port, database_url, exchange_name, public, QUEUE_PREFIX))
-    async with running_service(Service, "clients", private, settings,
-                               lambda: create_app(settings)) as svc:
+    async with testing.running_service(Service, "clients", private, settings,
+                                       lambda: create_app(settings)) as svc:
         yield svc

@@ -16,24 +16,11 @@ from typing import Any
 import aio_pika
 import pytest
 
+from crm_common import testing
+from crm_common import testing_fixtures as fixtures
 from crm_common.settings import Settings
-from crm_common.testing import (
-    CaughtEvents,
-    ServiceUnderTest,
-    client_snapshot,
-    event_message,
-    running_service,
-    service_environ,
-)
+from crm_common.testing import CaughtEvents, ServiceUnderTest
 from crm_common.testing import wait_until as _wait_until
-from crm_common.testing_fixtures import (
-    database_fixture,
-    declared_exchanges,
-    exchange_fixture,
-    keys_fixture,
-    queue_names,
-    tap_fixture,
-)
 from crm_dev import procs
 from crm_pricing.app import create_app
 from crm_pricing.cli import migrate
@@ -41,7 +28,7 @@ from crm_pricing.config import PricingConfig
 
 RUN = uuid.uuid4().hex[:10]
 QUEUE_PREFIX = f"test.{RUN}."
-QUEUES = queue_names(QUEUE_PREFIX, "pricing", (
+QUEUES = fixtures.queue_names(QUEUE_PREFIX, "pricing", (
     "erp-catalog", "turnover", "clients", "client-groups", "contracts", "access-meetings",
     "access-employees"))
 
@@ -50,13 +37,13 @@ pytestmark = pytest.mark.integration
 #: the export URLs' key in tests (so that a test can sign an expired or altered URL)
 EXPORT_SECRET = b"pricing-export-secret-of-the-tests-0123456789"
 
-keys = keys_fixture()
+keys = fixtures.keys()
 #: a database, an exchange and a service for each test module
-database_url = database_fixture("pricing", migrate, scope="module")
-exchange_name = exchange_fixture(QUEUES, scope="module")
-erp_exchange_name = exchange_fixture(name="erp_exchange_name", prefix="erp.events",
-                                     scope="module")
-tap = tap_fixture("crm.pricing.#", scope="module")
+database_url = fixtures.database("pricing", migrate, scope="module")
+exchange_name = fixtures.exchange(QUEUES, scope="module")
+erp_exchange_name = fixtures.exchange(name="erp_exchange_name", prefix="erp.events",
+                                      scope="module")
+tap = fixtures.tap("crm.pricing.#", scope="module")
 
 
 def _now() -> str:
@@ -74,7 +61,7 @@ class Publisher:
 
     async def event(self, type_: str, subject: str, data: dict[str, Any],
                     source: str = "crm/clients") -> dict[str, Any]:
-        envelope, message = event_message(type_, subject, data, source=source)
+        envelope, message = testing.event_message(type_, subject, data, source=source)
         await self.platform.publish(message, routing_key=type_)
         return envelope
 
@@ -93,8 +80,8 @@ class Publisher:
                      group: uuid.UUID | None = None, version: int = 1,
                      name: str = "Тракия Дистрибуция АД", term: int | None = 30,
                      status: str = "active") -> dict[str, Any]:
-        snapshot = client_snapshot(client_id, owner=owner, version=version, name=name,
-                                   status=status, group=group, payment_term_days=term)
+        snapshot = testing.client_snapshot(client_id, owner=owner, version=version, name=name,
+                                           status=status, group=group, payment_term_days=term)
         type_ = "crm.clients.client.created" if version == 1 else "crm.clients.client.updated"
         data: dict[str, Any] = {"client": snapshot}
         if version > 1:
@@ -208,7 +195,7 @@ class Publisher:
 
 @pytest.fixture(scope="module")
 async def publisher(exchange_name: str, erp_exchange_name: str) -> AsyncIterator[Publisher]:
-    async with declared_exchanges(exchange_name, erp_exchange_name) as (platform, erp):
+    async with fixtures.declared_exchanges(exchange_name, erp_exchange_name) as (platform, erp):
         yield Publisher(platform, erp)
 
 
@@ -228,13 +215,13 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
                   pricing_overrides: dict[str, Any]) -> AsyncIterator[Service]:
     private, public = keys
     port = procs.free_port()
-    settings = Settings.from_env("pricing", port, environ=service_environ(
+    settings = Settings.from_env("pricing", port, environ=testing.service_environ(
         port, database_url, exchange_name, public, QUEUE_PREFIX))
     config = PricingConfig(erp_exchange=erp_exchange_name, url_secret=EXPORT_SECRET,
                            public_base_url=f"http://127.0.0.1:{port}", **pricing_overrides)
-    async with running_service(Service, "pricing", private, settings,
-                               lambda: create_app(settings, config),
-                               request_timeout=60) as svc:
+    async with testing.running_service(Service, "pricing", private, settings,
+                                       lambda: create_app(settings, config),
+                                       request_timeout=60) as svc:
         yield svc
 
 

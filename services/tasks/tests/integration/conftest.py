@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,25 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from crm_common import testing
+from crm_common import testing_fixtures as fixtures
 from crm_common.attachments import AttachmentStore
 from crm_common.settings import Settings
-from crm_common.testing import (
-    CaughtEvents,
-    ServiceUnderTest,
-    client_snapshot,
-    employee_snapshot,
-    event_message,
-    running_service,
-)
+from crm_common.testing import CaughtEvents, ServiceUnderTest
 from crm_common.testing import wait_until as wait_until  # re-exported for the tests
-from crm_common.testing_fixtures import (
-    database_fixture,
-    declared_exchanges,
-    exchange_fixture,
-    keys_fixture,
-    queue_names,
-    tap_fixture,
-)
 from crm_dev import mongo, procs
 from crm_tasks.app import create_app
 from crm_tasks.cli import migrate
@@ -46,8 +32,8 @@ AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 RUN = uuid.uuid4().hex[:10]
 QUEUE_PREFIX = f"test.{RUN}."
 SECRET = "integration-test-secret-" + "x" * 16
-QUEUES = queue_names(QUEUE_PREFIX, "tasks", ("access-clients", "access-meetings",
-                                             "access-employees", "asset-audits"))
+QUEUES = fixtures.queue_names(QUEUE_PREFIX, "tasks", ("access-clients", "access-meetings",
+                                                      "access-employees", "asset-audits"))
 
 pytestmark = pytest.mark.integration
 
@@ -56,8 +42,8 @@ pytestmark = pytest.mark.integration
 NOW = "2026-11-27T10:00:00+00:00"
 
 
-keys = keys_fixture()
-database_url = database_fixture("tasks", migrate, run=RUN)
+keys = fixtures.keys()
+database_url = fixtures.database("tasks", migrate, run=RUN)
 
 
 @pytest.fixture(scope="session")
@@ -67,18 +53,7 @@ async def db(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def mongodb_url() -> Iterator[str]:
-    """``MONGODB_URL`` of the run (./crm test exports one), else an nx-27017 of our own."""
-    with mongo.url_for_tests("crm-tasks-mongo-") as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-async def mongodb_database(mongodb_url: str) -> AsyncIterator[str]:
-    name = f"crm_tasks_test_{RUN}"
-    yield name
-    await mongo.drop_test_database(mongodb_url, name)
+mongodb_url, mongodb_database = mongo.mongodb_fixtures("tasks", RUN)
 
 
 @pytest.fixture(scope="session")
@@ -89,10 +64,10 @@ async def store(mongodb_url: str, mongodb_database: str) -> AsyncIterator[Attach
     await s.close()
 
 
-exchange_name = exchange_fixture(QUEUES, run=RUN)
+exchange_name = fixtures.exchange(QUEUES, run=RUN)
 #: every event published on the run's exchange, validated against the catalogue
 EventTap = CaughtEvents
-tap = tap_fixture("crm.tasks.#")
+tap = fixtures.tap("crm.tasks.#")
 
 
 @dataclass
@@ -104,7 +79,7 @@ class Publisher:
 
     async def publish(self, type_: str, subject: uuid.UUID, data: dict[str, Any],
                       source: str) -> None:
-        _, message = event_message(type_, str(subject), data, source=source)
+        _, message = testing.event_message(type_, str(subject), data, source=source)
         await self.exchange.publish(message, routing_key=type_)
 
     def _next(self, key: uuid.UUID) -> int:
@@ -116,15 +91,15 @@ class Publisher:
         version = self._next(employee_id)
         kind = "created" if version == 1 else "deactivated" if not active else "updated"
         await self.publish(f"crm.clients.employee.{kind}", employee_id, {"employee": (
-            employee_snapshot(employee_id, role=role, name=name, active=active,
-                              version=version, now=NOW))}, "crm/clients")
+            testing.employee_snapshot(employee_id, role=role, name=name, active=active,
+                                      version=version, now=NOW))}, "crm/clients")
 
     async def client(self, client_id: uuid.UUID, *, owner: uuid.UUID | None,
                      name: str = "Тракия Дистрибуция АД", status: str = "active") -> None:
         version = self._next(client_id)
         await self.publish(
             "crm.clients.client.created" if version == 1 else "crm.clients.client.updated",
-            client_id, {"client": client_snapshot(
+            client_id, {"client": testing.client_snapshot(
                 client_id, owner=owner, version=version, name=name, status=status,
                 code=f"C{version:06d}", now=NOW),
                 **({} if version == 1 else {"changed": ["ownerId"]})}, "crm/clients")
@@ -132,7 +107,7 @@ class Publisher:
 
 @pytest.fixture(scope="session")
 async def publisher(exchange_name: str) -> AsyncIterator[Publisher]:
-    async with declared_exchanges(exchange_name) as (exchange,):
+    async with fixtures.declared_exchanges(exchange_name) as (exchange,):
         yield Publisher(exchange)
 
 
@@ -156,9 +131,9 @@ async def serving(settings: Settings, environ: dict[str, str], private_key: str,
                   db: AsyncEngine) -> AsyncIterator[Service]:
     """The tasks service with ``settings`` (read from ``environ``), started and ready."""
     tasks_settings = TasksSettings.from_env(settings, environ)
-    async with running_service(Service, "tasks", private_key, settings,
-                               lambda: create_app(settings, tasks_settings),
-                               request_timeout=60) as svc:
+    async with testing.running_service(Service, "tasks", private_key, settings,
+                                       lambda: create_app(settings, tasks_settings),
+                                       request_timeout=60) as svc:
         svc.tasks_settings, svc.db = tasks_settings, db
         yield svc
 
