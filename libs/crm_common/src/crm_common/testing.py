@@ -179,6 +179,36 @@ def event_message(type_: str, subject: str, data: dict[str, Any], *, source: str
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
 
 
+class RunPublisher:
+    """Publishes onto a run's exchanges what the other services would (``platform``: CloudEvents
+    checked against the catalogue) and what the ERP would (``erp``: bodies as its connector
+    sends them); a service's conftest subclasses it with the events its tests need."""
+
+    #: where :meth:`erp_raw` sends a body unless told
+    erp_routing_key = "erp.sales.invoice.posted"
+
+    def __init__(self, platform: aio_pika.abc.AbstractExchange,
+                 erp: aio_pika.abc.AbstractExchange) -> None:
+        self.platform = platform
+        self.erp = erp
+
+    async def event(self, type_: str, subject: str, data: dict[str, Any],
+                    source: str = "crm/clients") -> dict[str, Any]:
+        """Publish an :func:`event_message` on the platform's exchange; the envelope."""
+        envelope, message = event_message(type_, subject, data, source=source)
+        await self.platform.publish(message, routing_key=type_)
+        return envelope
+
+    async def erp_raw(self, body: bytes, routing_key: str | None = None,
+                      message_id: str | None = None) -> None:
+        """Publish ``body`` as it is on the ERP's exchange (persistent, a CloudEvent's content
+        type), whatever it holds."""
+        await self.erp.publish(aio_pika.Message(
+            body, message_id=message_id, content_type="application/cloudevents+json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+            routing_key=routing_key or self.erp_routing_key)
+
+
 async def publish_event(exchange_name: str, type_: str, subject: str, data: dict[str, Any], *,
                         source: str, amqp_url: str = AMQP_URL) -> dict[str, Any]:
     """Publish one :func:`event_message` on its own confirmed connection; returns the envelope."""

@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator
 from types import ModuleType
 from typing import Any
 
-import aio_pika
 import pytest
 
 from crm_analytics.app import create_app
@@ -30,7 +29,7 @@ from crm_common import testing_fixtures as fixtures
 from crm_common.attachments import AttachmentStore
 from crm_common.attachments.settings import StoreSettings
 from crm_common.settings import Settings
-from crm_common.testing import CaughtEvents, ServiceUnderTest
+from crm_common.testing import CaughtEvents, RunPublisher, ServiceUnderTest
 from crm_common.testing import wait_until as _wait_until
 from crm_dev import mongo, procs
 
@@ -94,13 +93,8 @@ erp_exchange_name = fixtures.exchange(run=RUN, name="erp_exchange_name", prefix=
 tap = fixtures.tap("crm.analytics.#", scope="module")
 
 
-class Publisher:
+class Publisher(RunPublisher):
     """Publishes what the clients service (client and employee snapshots) and the ERP would."""
-
-    def __init__(self, platform: aio_pika.abc.AbstractExchange,
-                 erp: aio_pika.abc.AbstractExchange) -> None:
-        self.platform = platform
-        self.erp = erp
 
     async def client(self, client_id: uuid.UUID, *, owner: uuid.UUID | None = None,
                      eik: str | None = None, group: uuid.UUID | None = None,
@@ -112,19 +106,11 @@ class Publisher:
         data: dict[str, Any] = {"client": snapshot}
         if version > 1:
             data["changed"] = ["eik"]
-        envelope, message = testing.event_message(type_, str(client_id), data, source="crm/clients")
-        await self.platform.publish(message, routing_key=type_)
-        return envelope
+        return await self.event(type_, str(client_id), data)
 
     async def erp_envelope(self, envelope: dict[str, Any]) -> None:
         await self.erp_raw(json.dumps(envelope, ensure_ascii=False).encode(),
                            str(envelope.get("type", "erp.unknown")), str(envelope.get("id")))
-
-    async def erp_raw(self, body: bytes, routing_key: str = "erp.sales.invoice.posted",
-                      message_id: str | None = None) -> None:
-        await self.erp.publish(aio_pika.Message(
-            body, message_id=message_id, content_type="application/cloudevents+json",
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=routing_key)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import pytest
 from crm_common import testing
 from crm_common import testing_fixtures as fixtures
 from crm_common.settings import Settings
-from crm_common.testing import CaughtEvents, ServiceUnderTest
+from crm_common.testing import CaughtEvents, RunPublisher, ServiceUnderTest
 from crm_common.testing import wait_until as _wait_until
 from crm_dev import procs
 from crm_pricing.app import create_app
@@ -50,20 +50,15 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
 
-class Publisher:
+class Publisher(RunPublisher):
     """Publishes what the clients service, analytics and the ERP would."""
+
+    erp_routing_key = "erp.catalog.product.upserted"
 
     def __init__(self, platform: aio_pika.abc.AbstractExchange,
                  erp: aio_pika.abc.AbstractExchange) -> None:
-        self.platform = platform
-        self.erp = erp
+        super().__init__(platform, erp)
         self._erp_versions: dict[str, int] = {}
-
-    async def event(self, type_: str, subject: str, data: dict[str, Any],
-                    source: str = "crm/clients") -> dict[str, Any]:
-        envelope, message = testing.event_message(type_, subject, data, source=source)
-        await self.platform.publish(message, routing_key=type_)
-        return envelope
 
     async def unchecked(self, type_: str, subject: str, data: dict[str, Any],
                         source: str = "crm/analytics") -> None:
@@ -185,12 +180,6 @@ class Publisher:
         await self.erp_raw(json.dumps(envelope, ensure_ascii=False).encode(),
                            "erp.catalog.product.upserted", envelope["id"])
         return envelope
-
-    async def erp_raw(self, body: bytes, routing_key: str = "erp.catalog.product.upserted",
-                      message_id: str | None = None) -> None:
-        await self.erp.publish(aio_pika.Message(
-            body, message_id=message_id, content_type="application/cloudevents+json",
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=routing_key)
 
 
 @pytest.fixture(scope="module")
