@@ -17,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_common.auth import Principal
 from crm_common.client_access import (
+    ClientAccess,
     can_see_client,
     define_client_access_tables,
     rep_client_condition,
+    rule_params,
     standing_grant,
     visible_client_condition,
     visible_client_ids,
@@ -140,6 +142,23 @@ async def test_ids_and_single_checks_agree_with_the_former_form(portfolio: Async
             for cid in ask[:60:3] + UNKNOWN[:2]:
                 seen = await can_see_client(conn, tables, principal, cid, NOW, GRACE)
                 assert seen == (cid in old or (principal.sees_all_clients and cid in CLIENTS))
+
+
+class Access(ClientAccess):
+    """A service's ``visibility.Access``, over this module's projection."""
+
+    tables = tables
+
+
+async def test_a_services_access_answers_as_the_rule(portfolio: AsyncEngine) -> None:
+    ask = CLIENTS[::5] + UNKNOWN
+    for principal in PRINCIPALS:
+        access = Access(principal, NOW, GRACE)
+        assert access.sees_all == principal.sees_all_clients
+        assert access.params == rule_params(principal, NOW, GRACE)
+        async with portfolio.connect() as conn:
+            assert await access.visible_among(conn, ask) == await visible_client_ids(
+                conn, tables, principal, ask, NOW, GRACE)
 
 
 async def test_bind_parameters_take_the_rule_values(portfolio: AsyncEngine) -> None:

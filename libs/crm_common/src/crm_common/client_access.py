@@ -35,13 +35,14 @@ import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, overload
+from typing import Any, ClassVar, Literal, Protocol, overload
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from crm_common.auth import Principal
+from crm_common.columns import timestamptz, version_columns
 
 CLIENT_EVENTS = "crm.clients.client.*"
 MEETING_EVENTS = "crm.activities.meeting.*"
@@ -67,10 +68,6 @@ class ClientAccessTables:
         if self.employees is None:
             raise RuntimeError("this service keeps no access_employees projection")
         return self.employees
-
-
-def _tz() -> sa.DateTime:
-    return sa.DateTime(timezone=True)
 
 
 def define_client_access_tables(
@@ -104,8 +101,7 @@ def _clients_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("owner_id", UUID(as_uuid=True), nullable=True),
         sa.Column("status", sa.Text, nullable=False),
-        sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("updated_at", _tz(), nullable=False, server_default=sa.func.now()),
+        *version_columns(),
         sa.Index("ix_access_clients_owner", "owner_id"),
     )
 
@@ -117,11 +113,10 @@ def _grants_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("meeting_id", UUID(as_uuid=True), primary_key=True),
         sa.Column("client_id", UUID(as_uuid=True), nullable=False),
         sa.Column("employee_id", UUID(as_uuid=True), nullable=False),
-        sa.Column("starts_at", _tz(), nullable=False),
-        sa.Column("ends_at", _tz(), nullable=False),
+        sa.Column("starts_at", timestamptz(), nullable=False),
+        sa.Column("ends_at", timestamptz(), nullable=False),
         sa.Column("status", sa.Text, nullable=False),
-        sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("updated_at", _tz(), nullable=False, server_default=sa.func.now()),
+        *version_columns(),
         sa.Index("ix_access_meeting_grants_employee", "employee_id", "client_id"),
     )
 
@@ -136,8 +131,7 @@ def _employees_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("role", sa.Text, nullable=False),
         sa.Column("manager_id", UUID(as_uuid=True), nullable=True),
         sa.Column("active", sa.Boolean, nullable=False),
-        sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("updated_at", _tz(), nullable=False, server_default=sa.func.now()),
+        *version_columns(),
     )
 
 
@@ -324,14 +318,13 @@ def register_client_access(
 #: the rule's values as bind parameters, for statements built once and run with
 #: :func:`rule_params` (who asks, at which moment, with which grace period)
 ME = sa.bindparam("visible_me", type_=UUID(as_uuid=True))
-NOW = sa.bindparam("visible_now", type_=_tz())
+NOW = sa.bindparam("visible_now", type_=timestamptz())
 GRACE = sa.bindparam("visible_grace", type_=sa.Interval())
 
 
 def rule_params(principal: Principal, now: dt.datetime, grace: dt.timedelta) -> dict[str, Any]:
     """The values of :data:`ME`, :data:`NOW` and :data:`GRACE` for one request."""
     return {ME.key: principal.subject, NOW.key: now, GRACE.key: grace}
-
 
 
 def standing_grant(grants: sa.FromClause, employee_id: Any, now: Any,
@@ -441,6 +434,35 @@ async def can_see_client(
         visible_client_condition(tables, principal, c.c.client_id, now, grace),
     )
     return (await conn.execute(statement)).first() is not None
+
+
+@dataclass(frozen=True)
+class ClientAccess:
+    """Who asks, and the moment and grace period the access rule is evaluated with: the
+    ``Access`` of a service's ``service_layer/visibility.py`` subclasses it, naming its access
+    projection (``tables = access``) and adding what else its rule says."""
+
+    principal: Principal
+    now: dt.datetime
+    grace: dt.timedelta
+    #: the service's access projection (set by the subclass)
+    tables: ClassVar[ClientAccessTables]
+
+    @property
+    def sees_all(self) -> bool:
+        return self.principal.sees_all_clients
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The values of the rule's bind parameters (:func:`rule_params`), for statements built
+        once over :data:`ME`, :data:`NOW` and :data:`GRACE`."""
+        return rule_params(self.principal, self.now, self.grace)
+
+    async def visible_among(self, conn: AsyncConnection | AsyncSession,
+                            client_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these clients the principal may see (one statement)."""
+        return await visible_client_ids(conn, self.tables, self.principal, client_ids,
+                                        self.now, self.grace)
 
 
 async def active_employee(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aio_pika
 import asyncpg
@@ -18,6 +19,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,17 @@ from crm_common.db import drop_database
 from crm_common.messaging.catalogue import Catalogue
 from crm_common.messaging.envelope import DomainEvent, dumps, to_cloudevent
 from crm_common.migrations import alembic_config, upgrade
+
+
+@contextlib.asynccontextmanager
+async def migrated_database(service: str, migrate: Callable[[str], None],
+                            run: str) -> AsyncIterator[str]:
+    """The URL of a new database ``crm_<service>_test_<run>`` that ``migrate`` (the service's
+    ``cli.migrate``) brings to head; dropped on leaving."""
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/crm_{service}_test_{run}"
+    await asyncio.to_thread(migrate, url)
+    yield url
+    await drop_database(url)
 
 
 async def check_migrations(service: str, migrations: Path, metadata: sa.MetaData) -> None:
@@ -97,6 +110,37 @@ class CaughtEvents:
             "\n".join(self.invalid[:5])
 
 
+def client_snapshot(client_id: uuid.UUID, *, owner: uuid.UUID | None, version: int = 1,
+                    name: str = "Тракия Дистрибуция АД", status: str = "active",
+                    eik: str | None = None, group: uuid.UUID | None = None,
+                    payment_term_days: int | None = None, code: str | None = None,
+                    now: str | None = None) -> dict[str, Any]:
+    """A client as the clients service's ``crm.clients.client.*`` events carry it (a company,
+    no dossier), for a test that publishes them in that service's stead; ``code`` is a random
+    one and ``now`` (``createdAt``, ``updatedAt``) the present unless told."""
+    now = now or dt.datetime.now(dt.UTC).isoformat()
+    return {
+        "id": str(client_id), "code": code or f"C{uuid.uuid4().int % 10**6:06d}",
+        "kind": "company", "legalName": name, "tradeName": None, "eik": eik,
+        "vatNumber": None, "status": status, "ownerId": str(owner) if owner else None,
+        "phones": [], "emails": [], "website": None, "notes": None, "tags": [],
+        "version": version, "createdAt": now, "updatedAt": now, "archivedAt": None,
+        "addresses": [], "contactPersons": [], "bankAccounts": [],
+        "groupId": str(group) if group else None, "paymentTermDays": payment_term_days,
+        "currency": "EUR", "creditLimit": None, "documentDescriptions": {},
+    }
+
+
+def employee_snapshot(employee_id: uuid.UUID, *, role: str = "sales_rep",
+                      name: str = "Иван Петров", active: bool = True, version: int = 1,
+                      now: str | None = None) -> dict[str, Any]:
+    """An employee as the clients service's ``crm.clients.employee.*`` events carry it."""
+    now = now or dt.datetime.now(dt.UTC).isoformat()
+    return {"id": str(employee_id), "fullName": name, "email": None, "phone": None,
+            "role": role, "managerId": None, "active": active, "version": version,
+            "createdAt": now, "updatedAt": now}
+
+
 async def open_tap(exchange_name: str, caught: CaughtEvents, binding: str = "#",
                    amqp_url: str = AMQP_URL) -> aio_pika.abc.AbstractConnection:
     """Bind an exclusive queue to the run's exchange (declaring it) and record every event that
@@ -133,6 +177,36 @@ def event_message(type_: str, subject: str, data: dict[str, Any], *, source: str
         dumps(envelope), message_id=envelope["id"], type=type_,
         content_type="application/cloudevents+json",
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+
+
+class RunPublisher:
+    """Publishes onto a run's exchanges what the other services would (``platform``: CloudEvents
+    checked against the catalogue) and what the ERP would (``erp``: bodies as its connector
+    sends them); a service's conftest subclasses it with the events its tests need."""
+
+    #: where :meth:`erp_raw` sends a body unless told
+    erp_routing_key = "erp.sales.invoice.posted"
+
+    def __init__(self, platform: aio_pika.abc.AbstractExchange,
+                 erp: aio_pika.abc.AbstractExchange) -> None:
+        self.platform = platform
+        self.erp = erp
+
+    async def event(self, type_: str, subject: str, data: dict[str, Any],
+                    source: str = "crm/clients") -> dict[str, Any]:
+        """Publish an :func:`event_message` on the platform's exchange; the envelope."""
+        envelope, message = event_message(type_, subject, data, source=source)
+        await self.platform.publish(message, routing_key=type_)
+        return envelope
+
+    async def erp_raw(self, body: bytes, routing_key: str | None = None,
+                      message_id: str | None = None) -> None:
+        """Publish ``body`` as it is on the ERP's exchange (persistent, a CloudEvent's content
+        type), whatever it holds."""
+        await self.erp.publish(aio_pika.Message(
+            body, message_id=message_id, content_type="application/cloudevents+json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+            routing_key=routing_key or self.erp_routing_key)
 
 
 async def publish_event(exchange_name: str, type_: str, subject: str, data: dict[str, Any], *,
@@ -185,6 +259,8 @@ class ServiceUnderTest:
     make_app: Callable[[], Any]
     server: Any = None
     task: asyncio.Task[None] | None = None
+    #: how long :meth:`start` waits for ``/healthz/details`` to say everything is up
+    ready_within: float = 15.0
 
     def token(self, role: str, subject: uuid.UUID | None = None, **claims: Any) -> str:
         from crm_common.devkeys import mint_token
@@ -234,12 +310,15 @@ class ServiceUnderTest:
                 break
             await asyncio.sleep(0.05)
         assert self.server.started, f"{self.name} service did not start"
-        for _ in range(300):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.ready_within
+        while True:
             ready = await self.client.get(f"{self.url}/healthz/details")
             if ready.status_code == 200:
                 return
+            if loop.time() >= deadline:
+                raise AssertionError(f"{self.name} service not ready: {ready.text}")
             await asyncio.sleep(0.05)
-        raise AssertionError(f"{self.name} service not ready: {ready.text}")
 
     async def sql(self, statement: str, **params: object) -> list[dict[str, Any]]:
         """Run ``statement`` on the service's database (a connection of its own); the rows."""
@@ -259,6 +338,70 @@ class ServiceUnderTest:
         self.server.should_exit = True
         await asyncio.wait_for(self.task, timeout=20)
         self.server = self.task = None
+
+
+S = TypeVar("S", bound=ServiceUnderTest)
+
+
+def service_environ(port: int, database_url: str, exchange_name: str, public_key: str,
+                    queue_prefix: str, amqp_url: str = AMQP_URL) -> dict[str, str]:
+    """The environment a service under test reads its settings from (``Settings.from_env``):
+    the test environment, its port, database, broker, the run's exchange and queue prefix, and
+    the public key of the run's tokens."""
+    return {
+        "CRM_ENV": "test",
+        "SERVICE_PORT": str(port),
+        "DATABASE_URL": database_url,
+        "AMQP_URL": amqp_url,
+        "EVENTS_EXCHANGE": exchange_name,
+        "QUEUE_PREFIX": queue_prefix,
+        "JWT_PUBLIC_KEY": public_key,
+    }
+
+
+@contextlib.asynccontextmanager
+async def running_service(kind: type[S], name: str, private_key: str, settings: Any,
+                          make_app: Callable[[], Any], *, request_timeout: float = 30
+                          ) -> AsyncIterator[S]:
+    """A ``kind`` (:class:`ServiceUnderTest` or a subclass) serving ``make_app()`` on
+    ``settings.port``, started and ready, with its own HTTP client (``request_timeout`` seconds a
+    request); stopped on leaving unless a test stopped it."""
+    import httpx
+
+    # idle connections dropped before uvicorn closes them (5 s): no request on a closing socket
+    async with httpx.AsyncClient(timeout=request_timeout,
+                                 limits=httpx.Limits(keepalive_expiry=2)) as client:
+        svc = kind(name, f"http://127.0.0.1:{settings.port}", private_key, settings, client,
+                   settings.database_url, make_app=make_app)
+        await svc.start()
+        yield svc
+        if svc.server is not None:
+            await svc.stop()
+
+
+@contextlib.contextmanager
+def statements_sent() -> Iterator[list[str]]:
+    """The SQL statements every engine of this process sends while the block runs, in order: a
+    service under test runs in this process, so they are its requests' and whatever its relay
+    and consumers send meanwhile (:func:`request_statements` leaves those out)."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+def request_statements(seen: list[str]) -> list[str]:
+    """``seen`` (:func:`statements_sent`) without what a service sends in the background: pool
+    pings, the relay's LISTEN and NOTIFY and its outbox polls, the consumers' inbox."""
+    return [s for s in seen
+            if not s.lstrip().upper().startswith(("SELECT 1", "LISTEN", "NOTIFY"))
+            and "outbox" not in s and "inbox" not in s]
 
 
 async def wait_until(check: Callable[[], Any], within: float = 15.0,

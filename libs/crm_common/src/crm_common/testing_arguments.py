@@ -10,7 +10,7 @@ service and checks the answer (issue 14: a NUL in any string argument is a userE
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -240,3 +240,29 @@ async def check_deeply_nested_body(service: Any) -> None:
     assert response.status_code == 400, response.text
     assert "nested too deeply" in response.text
     assert (await service.gql(token, "{ __typename }")).status_code == 200
+
+
+class HostileArguments:
+    """Issue 14's checks of a running subgraph, for each service's
+    ``tests/integration/test_hostile_arguments.py`` to subclass (as ``TestHostileArguments``,
+    naming its ``build_schema`` and the ``minimum`` number of cases its schema must yield):
+
+    - a control character (NUL) in any string argument of any query or mutation is a
+      ``BAD_USER_INPUT`` error naming the argument (queries) or a ``CONTROL_CHARACTERS``
+      userError at its path (mutations); never a database error, never SQL text, and nothing
+      stored changes. The cases come from a walk over the schema (:func:`argument_cases`), so
+      a new argument is covered without touching the test;
+    - a 5,000-deep JSON body is a 400.
+
+    The tests take the service's ``service`` and ``database_url`` fixtures."""
+
+    build_schema: Callable[[], strawberry.Schema]
+    minimum: int
+
+    async def test_a_nul_in_any_string_argument_is_refused_and_changes_nothing(
+            self, service: Any, database_url: str) -> None:
+        await check_control_characters(service, database_url, self.build_schema(),
+                                       minimum=self.minimum)
+
+    async def test_deeply_nested_json_is_a_400_not_a_server_error(self, service: Any) -> None:
+        await check_deeply_nested_body(service)

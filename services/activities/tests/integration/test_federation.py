@@ -8,8 +8,8 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+
+from crm_common.testing import request_statements, statements_sent
 
 from .conftest import Publisher, Service
 from .helpers import LOG, SCHEDULE, make_world
@@ -47,19 +47,10 @@ async def _populate(service: Service, manager: str, client: uuid.UUID, employee:
 
 async def _entities(service: Service, token: str, reps: list[dict[str, str]]
                     ) -> tuple[list[Any], int]:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
-        if not statement.lstrip().upper().startswith(("SELECT 1", "LISTEN", "NOTIFY")):
-            seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
+    with statements_sent() as seen:
         data = await service.data(token, ENTITIES, {
             "reps": reps, "from": _now(days=-1).isoformat(), "to": _now(days=30).isoformat()})
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
-    ours = [s for s in seen if "outbox" not in s and "inbox" not in s and "access_" not in s[:60]]
+    ours = [s for s in request_statements(seen) if "access_" not in s[:60]]
     return data["_entities"], len(ours)
 
 

@@ -7,49 +7,36 @@ run's exchanges; every event the service publishes is checked against the catalo
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
-import datetime as dt
 import importlib.util
 import json
 import pathlib
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from types import ModuleType
 from typing import Any
 
-import aio_pika
-import httpx
 import pytest
 
 from crm_analytics.app import create_app
 from crm_analytics.cli import migrate
 from crm_analytics.config import AnalyticsConfig
 from crm_analytics.reports.files.settings import BUCKET, FileSettings
+from crm_common import testing
+from crm_common import testing_fixtures as fixtures
 from crm_common.attachments import AttachmentStore
 from crm_common.attachments.settings import StoreSettings
-from crm_common.db import drop_database
-from crm_common.devkeys import generate_key_pair
 from crm_common.settings import Settings
-from crm_common.testing import (
-    CaughtEvents,
-    ServiceUnderTest,
-    delete_broker_objects,
-    event_message,
-    open_tap,
-)
+from crm_common.testing import CaughtEvents, RunPublisher, ServiceUnderTest
 from crm_common.testing import wait_until as _wait_until
 from crm_dev import mongo, procs
 
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 RUN = uuid.uuid4().hex[:10]
 QUEUE_PREFIX = f"test.{RUN}."
-QUEUES = [f"{QUEUE_PREFIX}analytics.{name}{suffix}"
-          for name in ("erp-feed", "clients", "access-meetings", "access-employees",
-                       "reporting", "pricing-tiers")
-          for suffix in ("", ".retry", ".dlq")]
+QUEUES = fixtures.queue_names(QUEUE_PREFIX, "analytics", (
+    "erp-feed", "clients", "access-meetings", "access-employees", "reporting", "pricing-tiers"))
 
 pytestmark = pytest.mark.integration
 
@@ -75,30 +62,11 @@ def reference() -> ModuleType:
     return load_reference()
 
 
-@pytest.fixture(scope="session")
-def keys() -> tuple[str, str]:
-    return generate_key_pair()
+keys = fixtures.keys()
+database_url = fixtures.database("analytics", migrate, run=RUN)
 
 
-@pytest.fixture(scope="session")
-async def database_url() -> AsyncIterator[str]:
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/crm_analytics_test_{RUN}"
-    await asyncio.to_thread(migrate, url)
-    yield url
-    await drop_database(url)
-
-
-@pytest.fixture(scope="session")
-def mongodb_url() -> Iterator[str]:
-    with mongo.url_for_tests("crm-analytics-mongo-") as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-async def mongodb_database(mongodb_url: str) -> AsyncIterator[str]:
-    name = f"crm_analytics_test_{RUN}"
-    yield name
-    await mongo.drop_test_database(mongodb_url, name)
+mongodb_url, mongodb_database = mongo.mongodb_fixtures("analytics", RUN)
 
 
 def file_settings(mongodb_url: str, mongodb_database: str, port: int) -> FileSettings:
@@ -118,81 +86,37 @@ async def store(mongodb_url: str, mongodb_database: str) -> AsyncIterator[Attach
     await s.close()
 
 
-@pytest.fixture(scope="module")
-async def exchange_name() -> AsyncIterator[str]:
-    name = f"crm.events.test.{RUN}"
-    yield name
-    await delete_broker_objects(name, QUEUES)
+#: the exchanges and the service are the test module's (the database is the run's)
+exchange_name = fixtures.exchange(QUEUES, run=RUN, scope="module")
+erp_exchange_name = fixtures.exchange(run=RUN, name="erp_exchange_name", prefix="erp.events",
+                                      scope="module")
+tap = fixtures.tap("crm.analytics.#", scope="module")
 
 
-@pytest.fixture(scope="module")
-async def erp_exchange_name() -> AsyncIterator[str]:
-    name = f"erp.events.test.{RUN}"
-    yield name
-    await delete_broker_objects(name, [])
-
-
-@pytest.fixture(scope="module")
-async def tap(exchange_name: str) -> AsyncIterator[CaughtEvents]:
-    caught = CaughtEvents()
-    conn = await open_tap(exchange_name, caught, binding="crm.analytics.#")
-    yield caught
-    await conn.close()
-    caught.assert_all_valid()  # every event the service published matches the catalogue
-
-
-class Publisher:
+class Publisher(RunPublisher):
     """Publishes what the clients service (client and employee snapshots) and the ERP would."""
-
-    def __init__(self, platform: aio_pika.abc.AbstractExchange,
-                 erp: aio_pika.abc.AbstractExchange) -> None:
-        self.platform = platform
-        self.erp = erp
 
     async def client(self, client_id: uuid.UUID, *, owner: uuid.UUID | None = None,
                      eik: str | None = None, group: uuid.UUID | None = None,
                      version: int = 1, name: str = "Тракия Дистрибуция АД",
                      term: int | None = 30) -> dict[str, Any]:
-        now = dt.datetime.now(dt.UTC).isoformat()
-        snapshot = {
-            "id": str(client_id), "code": f"C{uuid.uuid4().int % 10**6:06d}",
-            "kind": "company", "legalName": name, "tradeName": None, "eik": eik,
-            "vatNumber": None, "status": "active", "ownerId": str(owner) if owner else None,
-            "phones": [], "emails": [], "website": None, "notes": None, "tags": [],
-            "version": version, "createdAt": now, "updatedAt": now, "archivedAt": None,
-            "addresses": [], "contactPersons": [], "bankAccounts": [],
-            "groupId": str(group) if group else None, "paymentTermDays": term,
-            "currency": "EUR", "creditLimit": None, "documentDescriptions": {},
-        }
+        snapshot = testing.client_snapshot(client_id, owner=owner, version=version, name=name,
+                                           eik=eik, group=group, payment_term_days=term)
         type_ = "crm.clients.client.created" if version == 1 else "crm.clients.client.updated"
         data: dict[str, Any] = {"client": snapshot}
         if version > 1:
             data["changed"] = ["eik"]
-        envelope, message = event_message(type_, str(client_id), data, source="crm/clients")
-        await self.platform.publish(message, routing_key=type_)
-        return envelope
+        return await self.event(type_, str(client_id), data)
 
     async def erp_envelope(self, envelope: dict[str, Any]) -> None:
         await self.erp_raw(json.dumps(envelope, ensure_ascii=False).encode(),
                            str(envelope.get("type", "erp.unknown")), str(envelope.get("id")))
 
-    async def erp_raw(self, body: bytes, routing_key: str = "erp.sales.invoice.posted",
-                      message_id: str | None = None) -> None:
-        await self.erp.publish(aio_pika.Message(
-            body, message_id=message_id, content_type="application/cloudevents+json",
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=routing_key)
-
 
 @pytest.fixture(scope="module")
 async def publisher(exchange_name: str, erp_exchange_name: str) -> AsyncIterator[Publisher]:
-    conn = await aio_pika.connect(AMQP_URL)
-    channel = await conn.channel(publisher_confirms=True)
-    platform = await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.TOPIC,
-                                              durable=True)
-    erp = await channel.declare_exchange(erp_exchange_name, aio_pika.ExchangeType.TOPIC,
-                                         durable=True)
-    yield Publisher(platform, erp)
-    await conn.close()
+    async with fixtures.declared_exchanges(exchange_name, erp_exchange_name) as (platform, erp):
+        yield Publisher(platform, erp)
 
 
 class Service(ServiceUnderTest):
@@ -211,21 +135,15 @@ async def serving(database_url: str, keys: tuple[str, str], exchange_name: str,
     files in the run's MongoDB database ``mongodb`` (url, database) with these row caps."""
     private, public = keys
     port = procs.free_port()
-    settings = Settings.from_env("analytics", port, environ={
-        "CRM_ENV": "test", "SERVICE_PORT": str(port), "DATABASE_URL": database_url,
-        "AMQP_URL": AMQP_URL, "EVENTS_EXCHANGE": exchange_name, "QUEUE_PREFIX": QUEUE_PREFIX,
-        "JWT_PUBLIC_KEY": public,
-    })
+    settings = Settings.from_env("analytics", port, environ=testing.service_environ(
+        port, database_url, exchange_name, public, QUEUE_PREFIX))
     files = dataclasses.replace(file_settings(*mongodb, port), max_rows=max_rows,
                                 pdf_max_rows=pdf_max_rows)
-    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
-        svc = Service("analytics", f"http://127.0.0.1:{port}", private, settings, client,
-                      database_url, make_app=lambda: create_app(settings, config, files))
+    async with testing.running_service(Service, "analytics", private, settings,
+                                       lambda: create_app(settings, config, files),
+                                       request_timeout=60) as svc:
         svc.files = files
-        await svc.start()
         yield svc
-        if svc.server is not None:
-            await svc.stop()
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+
+from crm_common.testing import request_statements, statements_sent
 
 from .conftest import Service
 from .test_contracts_api import ACTIVATE, act, create_contract, new_client
@@ -23,20 +23,10 @@ LIST = """query($id: ID!) { contracts(first: 100, filter: {clientId: $id}) { edg
 
 
 async def _statements_for(service: Service, document: str, variables: dict[str, Any]) -> int:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
-        if not statement.lstrip().upper().startswith(("SELECT 1", "LISTEN", "NOTIFY")):
-            seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
+    with statements_sent() as seen:
         data = await service.data(service.token("manager"), document, variables)
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
     assert data
-    # the relay and the consumers may poll meanwhile: count only statements on our tables
-    return len([s for s in seen if "outbox" not in s and "inbox" not in s])
+    return len(request_statements(seen))
 
 
 async def test_statement_count_does_not_grow_with_contracts(service: Service) -> None:

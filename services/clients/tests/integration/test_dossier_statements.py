@@ -5,8 +5,8 @@ many."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+
+from crm_common.testing import request_statements, statements_sent
 
 from .conftest import Service
 from .fragments import CREATE, company, fresh_eik
@@ -27,19 +27,9 @@ FULL_DOSSIER = """query($id: ID!) { client(id: $id) {
 
 
 async def _statements_for(service: Service, client_id: str, query: str = DOSSIER) -> int:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
-        if not statement.lstrip().upper().startswith(("SELECT 1", "LISTEN", "NOTIFY")):
-            seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
-        # the relay may poll the outbox meanwhile: count only statements on our tables
+    with statements_sent() as seen:
         await service.data(service.token("manager"), query, {"id": client_id})
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
-    return len([s for s in seen if "outbox" not in s])
+    return len(request_statements(seen))
 
 
 async def test_dossier_statement_count_does_not_grow_with_contacts(service: Service) -> None:
@@ -108,19 +98,10 @@ async def test_history_on_a_list_is_one_statement(service: Service) -> None:
     listing = """query($f: ClientFilterInput) { clients(first: 10, filter: $f) { edges { node {
       id history(first: 2) { edges { cursor node { operation } } pageInfo { hasNextPage } }
     } } } }"""
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
-        if "FROM history" in statement:
-            seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
+    with statements_sent() as seen:
         edges = (await service.data(manager, listing, {"f": {"search": f"история{marker}"}}))[
             "clients"]["edges"]
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
-    assert len(edges) == 6 and len(seen) == 1
+    assert len(edges) == 6 and len([s for s in seen if "FROM history" in s]) == 1
     for edge in edges:
         assert [e["node"]["operation"] for e in edge["node"]["history"]["edges"]] == ["create"]
         assert edge["node"]["history"]["pageInfo"]["hasNextPage"] is False

@@ -8,12 +8,12 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from crm_clients.adapters.tables import clients
 from crm_clients.service_layer.client import client_snapshot
+from crm_common.testing import request_statements, statements_sent
 
 from .conftest import EventTap, Service
 from .fragments import CREATE, UPDATE, company, fresh_eik
@@ -26,20 +26,10 @@ SEARCH = """query($s: String!) { clients(first: 5, filter: {search: $s}) {
 
 async def _update(service: Service, variables: dict[str, Any]) -> tuple[dict[str, Any],
                                                                         list[str]]:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
-        if "outbox" not in statement and not statement.lstrip().upper().startswith(
-                ("SELECT 1", "LISTEN", "NOTIFY")):
-            seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
+    with statements_sent() as seen:
         payload = (await service.data(service.token("manager"), UPDATE,
                                       {"input": variables}))["updateClient"]
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
-    return payload, seen
+    return payload, request_statements(seen)
 
 
 async def _stored(service: Service, client_id: str) -> tuple[dict[str, Any], str]:
@@ -161,13 +151,7 @@ async def test_a_client_without_children_snapshots_empty_lists(service: Service,
 
 async def test_create_snapshots_what_it_inserted_without_reading_it_back(
         service: Service, tap: EventTap) -> None:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
-        seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
+    with statements_sent() as seen:
         created = (await service.data(service.token("manager"), CREATE, {"input": company(
             f"Нова {uuid.uuid4().hex[:8]} ЕООД", fresh_eik(),
             addresses=[{"kind": "OFFICE", "city": "Варна", "street": "ул. Преслав 3"},
@@ -175,8 +159,6 @@ async def test_create_snapshots_what_it_inserted_without_reading_it_back(
                        {"kind": "DELIVERY", "city": "Бургас", "street": "ул. Оборище 1"}],
             contactPersons=[{"name": f"Лице {i}"} for i in range(4)],
             bankAccounts=[{"iban": "BG80BNBG96611020345678"}])}))["createClient"]
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
     assert created["userErrors"] == []
     cid = created["client"]["id"]
     # the code comes from the sequence inside the INSERT, a race on the EIK is the INSERT's ON

@@ -6,7 +6,6 @@ the catalogue."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import uuid
@@ -15,93 +14,51 @@ from decimal import Decimal
 from typing import Any
 
 import aio_pika
-import httpx
 import pytest
 
-from crm_common.db import drop_database
-from crm_common.devkeys import generate_key_pair
+from crm_common import testing
+from crm_common import testing_fixtures as fixtures
 from crm_common.settings import Settings
-from crm_common.testing import (
-    CaughtEvents,
-    ServiceUnderTest,
-    delete_broker_objects,
-    event_message,
-    open_tap,
-)
+from crm_common.testing import CaughtEvents, RunPublisher, ServiceUnderTest
 from crm_common.testing import wait_until as _wait_until
 from crm_dev import procs
 from crm_pricing.app import create_app
 from crm_pricing.cli import migrate
 from crm_pricing.config import PricingConfig
 
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 RUN = uuid.uuid4().hex[:10]
 QUEUE_PREFIX = f"test.{RUN}."
-QUEUES = [f"{QUEUE_PREFIX}pricing.{name}{suffix}"
-          for name in ("erp-catalog", "turnover", "clients", "client-groups", "contracts",
-                       "access-meetings", "access-employees")
-          for suffix in ("", ".retry", ".dlq")]
+QUEUES = fixtures.queue_names(QUEUE_PREFIX, "pricing", (
+    "erp-catalog", "turnover", "clients", "client-groups", "contracts", "access-meetings",
+    "access-employees"))
 
 pytestmark = pytest.mark.integration
 
 #: the export URLs' key in tests (so that a test can sign an expired or altered URL)
 EXPORT_SECRET = b"pricing-export-secret-of-the-tests-0123456789"
 
-
-@pytest.fixture(scope="session")
-def keys() -> tuple[str, str]:
-    return generate_key_pair()
-
-
-@pytest.fixture(scope="module")
-async def database_url() -> AsyncIterator[str]:
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/crm_pricing_test_{uuid.uuid4().hex[:10]}"
-    await asyncio.to_thread(migrate, url)
-    yield url
-    await drop_database(url)
-
-
-@pytest.fixture(scope="module")
-async def exchange_name() -> AsyncIterator[str]:
-    name = f"crm.events.test.{uuid.uuid4().hex[:10]}"
-    yield name
-    await delete_broker_objects(name, QUEUES)
-
-
-@pytest.fixture(scope="module")
-async def erp_exchange_name() -> AsyncIterator[str]:
-    name = f"erp.events.test.{uuid.uuid4().hex[:10]}"
-    yield name
-    await delete_broker_objects(name, [])
-
-
-@pytest.fixture(scope="module")
-async def tap(exchange_name: str) -> AsyncIterator[CaughtEvents]:
-    caught = CaughtEvents()
-    conn = await open_tap(exchange_name, caught, binding="crm.pricing.#")
-    yield caught
-    await conn.close()
-    caught.assert_all_valid()  # every event the service published matches the catalogue
+keys = fixtures.keys()
+#: a database, an exchange and a service for each test module
+database_url = fixtures.database("pricing", migrate, scope="module")
+exchange_name = fixtures.exchange(QUEUES, scope="module")
+erp_exchange_name = fixtures.exchange(name="erp_exchange_name", prefix="erp.events",
+                                      scope="module")
+tap = fixtures.tap("crm.pricing.#", scope="module")
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
 
-class Publisher:
+class Publisher(RunPublisher):
     """Publishes what the clients service, analytics and the ERP would."""
+
+    erp_routing_key = "erp.catalog.product.upserted"
 
     def __init__(self, platform: aio_pika.abc.AbstractExchange,
                  erp: aio_pika.abc.AbstractExchange) -> None:
-        self.platform = platform
-        self.erp = erp
+        super().__init__(platform, erp)
         self._erp_versions: dict[str, int] = {}
-
-    async def event(self, type_: str, subject: str, data: dict[str, Any],
-                    source: str = "crm/clients") -> dict[str, Any]:
-        envelope, message = event_message(type_, subject, data, source=source)
-        await self.platform.publish(message, routing_key=type_)
-        return envelope
 
     async def unchecked(self, type_: str, subject: str, data: dict[str, Any],
                         source: str = "crm/analytics") -> None:
@@ -118,17 +75,8 @@ class Publisher:
                      group: uuid.UUID | None = None, version: int = 1,
                      name: str = "Тракия Дистрибуция АД", term: int | None = 30,
                      status: str = "active") -> dict[str, Any]:
-        now = _now()
-        snapshot = {
-            "id": str(client_id), "code": f"C{uuid.uuid4().int % 10**6:06d}",
-            "kind": "company", "legalName": name, "tradeName": None, "eik": None,
-            "vatNumber": None, "status": status, "ownerId": str(owner) if owner else None,
-            "phones": [], "emails": [], "website": None, "notes": None, "tags": [],
-            "version": version, "createdAt": now, "updatedAt": now, "archivedAt": None,
-            "addresses": [], "contactPersons": [], "bankAccounts": [],
-            "groupId": str(group) if group else None, "paymentTermDays": term,
-            "currency": "EUR", "creditLimit": None, "documentDescriptions": {},
-        }
+        snapshot = testing.client_snapshot(client_id, owner=owner, version=version, name=name,
+                                           status=status, group=group, payment_term_days=term)
         type_ = "crm.clients.client.created" if version == 1 else "crm.clients.client.updated"
         data: dict[str, Any] = {"client": snapshot}
         if version > 1:
@@ -233,23 +181,11 @@ class Publisher:
                            "erp.catalog.product.upserted", envelope["id"])
         return envelope
 
-    async def erp_raw(self, body: bytes, routing_key: str = "erp.catalog.product.upserted",
-                      message_id: str | None = None) -> None:
-        await self.erp.publish(aio_pika.Message(
-            body, message_id=message_id, content_type="application/cloudevents+json",
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=routing_key)
-
 
 @pytest.fixture(scope="module")
 async def publisher(exchange_name: str, erp_exchange_name: str) -> AsyncIterator[Publisher]:
-    conn = await aio_pika.connect(AMQP_URL)
-    channel = await conn.channel(publisher_confirms=True)
-    platform = await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.TOPIC,
-                                              durable=True)
-    erp = await channel.declare_exchange(erp_exchange_name, aio_pika.ExchangeType.TOPIC,
-                                         durable=True)
-    yield Publisher(platform, erp)
-    await conn.close()
+    async with fixtures.declared_exchanges(exchange_name, erp_exchange_name) as (platform, erp):
+        yield Publisher(platform, erp)
 
 
 class Service(ServiceUnderTest):
@@ -268,20 +204,14 @@ async def service(database_url: str, keys: tuple[str, str], exchange_name: str,
                   pricing_overrides: dict[str, Any]) -> AsyncIterator[Service]:
     private, public = keys
     port = procs.free_port()
-    settings = Settings.from_env("pricing", port, environ={
-        "CRM_ENV": "test", "SERVICE_PORT": str(port), "DATABASE_URL": database_url,
-        "AMQP_URL": AMQP_URL, "EVENTS_EXCHANGE": exchange_name, "QUEUE_PREFIX": QUEUE_PREFIX,
-        "JWT_PUBLIC_KEY": public,
-    })
+    settings = Settings.from_env("pricing", port, environ=testing.service_environ(
+        port, database_url, exchange_name, public, QUEUE_PREFIX))
     config = PricingConfig(erp_exchange=erp_exchange_name, url_secret=EXPORT_SECRET,
                            public_base_url=f"http://127.0.0.1:{port}", **pricing_overrides)
-    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2)) as client:
-        svc = Service("pricing", f"http://127.0.0.1:{port}", private, settings, client,
-                      database_url, make_app=lambda: create_app(settings, config))
-        await svc.start()
+    async with testing.running_service(Service, "pricing", private, settings,
+                                       lambda: create_app(settings, config),
+                                       request_timeout=60) as svc:
         yield svc
-        if svc.server is not None:
-            await svc.stop()
 
 
 async def wait_until(check: Any, within: float = 30.0) -> Any:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+
+from crm_common.testing import request_statements, statements_sent
 
 from .conftest import Service
 from .test_rules_api import UPDATE, change, created, rule_input
@@ -20,20 +20,9 @@ LIST = """query($search: String) { pricingRules(first: 100, filter: {search: $se
 
 
 async def _statements_for(service: Service, variables: dict[str, Any]) -> tuple[int, int]:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
-        if not statement.lstrip().upper().startswith(("SELECT 1", "LISTEN", "NOTIFY")):
-            seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
+    with statements_sent() as seen:
         data = await service.data(service.token("sales_rep"), LIST, variables)
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
-    # the relay and the consumers may poll meanwhile: count only statements on our tables
-    return (len([s for s in seen if "outbox" not in s and "inbox" not in s]),
-            len(data["pricingRules"]["edges"]))
+    return len(request_statements(seen)), len(data["pricingRules"]["edges"])
 
 
 async def test_statement_count_does_not_grow_with_rules(service: Service) -> None:

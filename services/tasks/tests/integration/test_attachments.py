@@ -21,10 +21,9 @@ from crm_common.attachments.files import new_file_id
 from crm_common.attachments.urls import sign
 from crm_common.settings import Settings
 from crm_tasks.adapters.tables import attachments
-from crm_tasks.config import TasksSettings
 from crm_tasks.resources import URL_PURPOSE
 
-from .conftest import SECRET, EventTap, Service, World, service_environ, wait_until
+from .conftest import SECRET, EventTap, Service, World, service_environ, serving, wait_until
 from .helpers import GET, REMOVE_ATTACHMENT, REQUEST_UPLOAD, commitment, nodes
 
 pytestmark = pytest.mark.integration
@@ -224,11 +223,8 @@ async def small_limit(service: Service, keys: tuple[str, str], exchange_name: st
                "ATTACHMENT_MAX_BYTES": str(MB), "RUN_RELAY": "false",
                "RUN_CONSUMERS": "false"}
     settings = Settings.from_env("tasks", port, environ=environ)
-    other = Service(f"http://127.0.0.1:{port}", service.private_key, settings,
-                    TasksSettings.from_env(settings, environ), service.client, service.db)
-    await other.start()
-    yield other
-    await other.stop()
+    async with serving(settings, environ, service.private_key, service.db) as other:
+        yield other
 
 
 async def test_the_size_limit_is_enforced_while_streaming(small_limit: Service, world: World,

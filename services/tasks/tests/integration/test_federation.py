@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+
+from crm_common.testing import request_statements, statements_sent
 
 from .conftest import Publisher, Service, World, wait_until
 from .helpers import commitment
@@ -30,19 +30,9 @@ def _nodes(connection: object) -> list[dict[str, object]]:
 
 async def _count(service: Service, token: str, reps: list[dict[str, str]]
                  ) -> tuple[int, dict[str, object]]:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
-        if "outbox" not in statement and "inbox" not in statement \
-                and not statement.lstrip().upper().startswith(("SELECT 1", "LISTEN")):
-            seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
+    with statements_sent() as seen:
         data = await service.data(token, ENTITIES, {"reps": reps})
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
-    return len(seen), data
+    return len(request_statements(seen)), data
 
 
 async def test_client_and_employee_tasks_in_constant_statements(
@@ -110,18 +100,9 @@ async def test_history_on_a_list_of_tasks_is_one_statement(
         await commitment(service, world, client=client)
     query = """query($f: TaskFilterInput) { tasks(first: 10, filter: $f) { edges { node {
       id history(first: 5) { edges { node { changes } } pageInfo { hasNextPage } } } } } }"""
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
-        if "task_history" in statement:
-            seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
+    with statements_sent() as seen:
         data = await service.data(service.token("manager", world.manager), query,
                                   {"f": {"clientId": str(client)}})
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
     edges = data["tasks"]["edges"]
-    assert len(edges) == 5 and len(seen) == 1
+    assert len(edges) == 5 and len([s for s in seen if "task_history" in s]) == 1
     assert all(e["node"]["history"]["edges"] for e in edges)

@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,3 +146,23 @@ async def drop_test_database(url: str, name: str) -> None:
         pass
     finally:
         await client.close()
+
+
+def mongodb_fixtures(service: str, run: str) -> tuple[Any, Any]:
+    """The ``mongodb_url`` and ``mongodb_database`` fixtures of a service's integration tests
+    (session-scoped), for its conftest to bind: the run's server (:func:`url_for_tests`) and a
+    database ``crm_<service>_test_<run>`` on it, dropped at the end."""
+    import pytest
+
+    def mongodb_url() -> Iterator[str]:
+        """``MONGODB_URL`` of the run (./crm test exports one), else an nx-27017 of our own."""
+        with url_for_tests(f"crm-{service}-mongo-") as url:
+            yield url
+
+    async def mongodb_database(mongodb_url: str) -> AsyncIterator[str]:
+        name = f"crm_{service}_test_{run}"
+        yield name
+        await drop_test_database(mongodb_url, name)
+
+    return (pytest.fixture(scope="session", name="mongodb_url")(mongodb_url),
+            pytest.fixture(scope="session", name="mongodb_database")(mongodb_database))

@@ -8,16 +8,12 @@ compares)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 
+from crm_common.columns import updated_at
+
 __all__ = ["define_catalogue_tables"]
-
-
-def _updated_at() -> sa.Column[Any]:
-    return sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False,
-                     server_default=sa.func.now())
 
 
 def define_catalogue_tables(
@@ -34,7 +30,7 @@ def define_catalogue_tables(
         metadata,
         sa.Column("code", sa.Text, primary_key=True),
         sa.Column("name", sa.Text, nullable=False),
-        _updated_at(),
+        updated_at(),
     )
     products = sa.Table(
         f"{prefix}products",
@@ -48,7 +44,7 @@ def define_catalogue_tables(
         sa.Column("active", sa.Boolean, nullable=False),
         #: the ERP's version of the product (older or repeated versions change nothing)
         sa.Column("version", version_type, nullable=False),
-        _updated_at(),
+        updated_at(),
         *extra,
     )
     return groups, products

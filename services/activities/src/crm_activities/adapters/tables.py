@@ -7,7 +7,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -19,15 +18,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from crm_common.client_access import define_client_access_tables
+from crm_common.columns import created_at, timestamptz, updated_at
 from crm_common.history import define_history_table
 from crm_common.idempotency import define_idempotency_table
 from crm_common.messaging.inbox import define_inbox_table
 from crm_common.messaging.outbox import define_outbox_table
-
-
-def _tz() -> DateTime:
-    return DateTime(timezone=True)
-
 
 metadata = MetaData()
 
@@ -40,7 +35,7 @@ activities = Table(
     Column("employee_id", UUID(as_uuid=True), nullable=False),
     Column("kind", Text, nullable=False),
     Column("direction", Text, nullable=False),
-    Column("occurred_at", _tz(), nullable=False),
+    Column("occurred_at", timestamptz(), nullable=False),
     Column("duration_minutes", Integer, nullable=False),
     Column("location", Text),
     Column("subject", Text),
@@ -49,7 +44,7 @@ activities = Table(
     Column("next_steps", Text),
     Column("meeting_id", UUID(as_uuid=True), unique=True),
     Column("created_by", UUID(as_uuid=True), nullable=False),
-    Column("created_at", _tz(), nullable=False, server_default=func.now()),
+    created_at(),
     CheckConstraint("duration_minutes >= 0", name="ck_activities_duration"),
 )
 # the timeline: WHERE client_id = :c ORDER BY occurred_at DESC, id DESC (keyset)
@@ -67,8 +62,8 @@ meetings = Table(
     Column("employee_id", UUID(as_uuid=True), nullable=False),
     Column("contact_person_ids", ARRAY(UUID(as_uuid=True)), nullable=False,
            server_default="{}"),
-    Column("starts_at", _tz(), nullable=False),
-    Column("ends_at", _tz(), nullable=False),
+    Column("starts_at", timestamptz(), nullable=False),
+    Column("ends_at", timestamptz(), nullable=False),
     Column("place", Text),
     Column("purpose", Text),
     Column("status", Text, nullable=False),
@@ -76,9 +71,9 @@ meetings = Table(
     Column("activity_id", UUID(as_uuid=True)),
     Column("version", Integer, nullable=False, server_default="1"),
     Column("created_by", UUID(as_uuid=True), nullable=False),
-    Column("created_at", _tz(), nullable=False, server_default=func.now()),
+    created_at(),
     Column("updated_by", UUID(as_uuid=True), nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    updated_at(),
     CheckConstraint("ends_at > starts_at", name="ck_meetings_ends_after_start"),
 )
 Index("ix_meetings_employee_start", meetings.c.employee_id, meetings.c.starts_at, meetings.c.id)
@@ -96,9 +91,9 @@ competitors = Table(
     Column("notes", Text),
     Column("version", Integer, nullable=False, server_default="1"),
     Column("created_by", UUID(as_uuid=True), nullable=False),
-    Column("created_at", _tz(), nullable=False, server_default=func.now()),
+    created_at(),
     Column("updated_by", UUID(as_uuid=True), nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    updated_at(),
 )
 Index("ux_competitors_name", func.lower(competitors.c.name), unique=True)
 Index("ix_competitors_name_order", competitors.c.name, competitors.c.id)
@@ -116,7 +111,7 @@ observations = Table(
     Column("source", Text),
     Column("impact", Text, nullable=False),
     Column("reported_by", UUID(as_uuid=True), nullable=False),
-    Column("created_at", _tz(), nullable=False, server_default=func.now()),
+    created_at(),
 )
 Index("ix_observations_competitor", observations.c.competitor_id,
       observations.c.observed_on.desc(), observations.c.id.desc())
@@ -130,7 +125,7 @@ calendar_feeds = Table(
     Column("employee_id", UUID(as_uuid=True), primary_key=True),
     # SHA-256 of the secret in the URL; the secret itself is never stored
     Column("token_hash", Text, nullable=False, unique=True),
-    Column("rotated_at", _tz(), nullable=False, server_default=func.now()),
+    Column("rotated_at", timestamptz(), nullable=False, server_default=func.now()),
     Column("rotated_by", UUID(as_uuid=True), nullable=False),
 )
 

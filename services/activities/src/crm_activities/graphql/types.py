@@ -24,6 +24,7 @@ from crm_common.graphql.connections import (
     requested_page_size,
 )
 from crm_common.graphql.context import load_node
+from crm_common.graphql.entities import ExtendedEntity
 from crm_common.graphql.errors import bad_input
 from crm_common.graphql.history import HistoryConnection, history_connection
 from crm_common.paging import Page
@@ -56,13 +57,7 @@ EMPLOYEE_REF = ("The employee; null when the staff directory does not answer for
 
 @strawberry.federation.type(keys=["id"], description="An employee (the clients service owns "
                                                       "the staff directory).")
-class Employee:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Employee:
-        return cls(id=id)
-
+class Employee(ExtendedEntity):
     @strawberry.field(description="The employee's meetings overlapping [from, to) (at most 93 "
                                   "days), earliest first, keyset-paged; cancelled ones left "
                                   "out. A rep sees the meetings they may see.")
@@ -308,13 +303,7 @@ def observation_connection(page: Page) -> CompetitorObservationConnection:
 
 
 @strawberry.federation.type(keys=["id"], description="A client (the clients service owns it).")
-class Client:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Client:
-        return cls(id=id)
-
+class Client(ExtendedEntity):
     def _key(self) -> uuid.UUID | None:
         return lookup_id(self.id)
 

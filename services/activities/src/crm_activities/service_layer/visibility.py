@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, true
@@ -28,28 +27,21 @@ from crm_common.client_access import (
     GRACE,
     ME,
     NOW,
+    ClientAccess,
     active_employee,
     rep_client_condition,
-    rule_params,
     visible_client_condition,
 )
 from crm_common.client_access import can_see_client as _can_see_client
 from crm_common.problems import forbidden, not_found, problem
 
 
-@dataclass(frozen=True)
-class Access:
-    """Who asks, and the moment and grace period the access rule is evaluated with."""
+class Access(ClientAccess):
+    """Who asks, and the moment and grace period the access rule is evaluated with (``params``:
+    the values of the rule's bind parameters, for the statements built once over
+    :func:`activity_rule` and :func:`meeting_rule`)."""
 
-    principal: Principal
-    now: dt.datetime
-    grace: dt.timedelta
-
-    @property
-    def params(self) -> dict[str, Any]:
-        """The values of the rule's bind parameters, for the statements built once over
-        :func:`activity_rule` and :func:`meeting_rule`."""
-        return rule_params(self.principal, self.now, self.grace)
+    tables = access
 
 
 def client_visible(principal: Principal, client_id: ColumnElement[Any], now: dt.datetime,

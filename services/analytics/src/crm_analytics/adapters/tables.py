@@ -17,7 +17,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     Index,
     Integer,
     MetaData,
@@ -32,14 +31,11 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from crm_common.attachments.tables import define_attachment_table
 from crm_common.client_access import define_client_access_tables
+from crm_common.columns import created_at, timestamptz, updated_at, version_columns
 from crm_common.erp.tables import define_catalogue_tables
 from crm_common.idempotency import define_idempotency_table
 from crm_common.messaging.inbox import define_inbox_table
 from crm_common.messaging.outbox import define_outbox_table
-
-
-def _tz() -> DateTime:
-    return DateTime(timezone=True)
 
 
 def _money() -> Numeric[Decimal]:
@@ -61,8 +57,7 @@ client_profiles = Table(
     Column("eik", Text),
     Column("group_id", UUID(as_uuid=True)),
     Column("payment_term_days", Integer),
-    Column("version", Integer, nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    *version_columns(),
     Index("ix_client_profiles_eik", "eik"),
     Index("ix_client_profiles_group", "group_id"),
 )
@@ -73,7 +68,7 @@ erp_product_groups, erp_products = define_catalogue_tables(
     metadata, prefix="erp_", version_type=Integer, extra=[
         Column("base_amount", _money()),
         Column("base_currency", Text),
-        Column("event_time", _tz(), nullable=False),
+        Column("event_time", timestamptz(), nullable=False),
         Index("ix_erp_products_event_time", "event_time"),
     ])
 
@@ -106,8 +101,8 @@ erp_documents = Table(
     Column("notes", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("version", Integer, nullable=False),
     Column("event_id", Text, nullable=False),
-    Column("event_time", _tz(), nullable=False),
-    Column("received_at", _tz(), nullable=False, server_default=func.now()),
+    Column("event_time", timestamptz(), nullable=False),
+    Column("received_at", timestamptz(), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("doc_type", "erp_id"),
     CheckConstraint("doc_type IN ('order', 'invoice')", name="ck_erp_documents_doc_type"),
     CheckConstraint("kind IN ('order', 'invoice', 'credit_note')", name="ck_erp_documents_kind"),
@@ -136,8 +131,8 @@ erp_payments = Table(
     Column("amount_eur", _money(), nullable=False),
     Column("version", Integer, nullable=False),
     Column("event_id", Text, nullable=False),
-    Column("event_time", _tz(), nullable=False),
-    Column("received_at", _tz(), nullable=False, server_default=func.now()),
+    Column("event_time", timestamptz(), nullable=False),
+    Column("received_at", timestamptz(), nullable=False, server_default=func.now()),
     Index("ix_erp_payments_document", "document_id"),
     Index("ix_erp_payments_event_time", "event_time"),
 )
@@ -154,7 +149,7 @@ erp_parked = Table(
     Column("reason", Text, nullable=False),
     Column("source", Text, nullable=False),
     Column("body", Text, nullable=False),
-    Column("parked_at", _tz(), nullable=False, server_default=func.now()),
+    Column("parked_at", timestamptz(), nullable=False, server_default=func.now()),
     Index("ix_erp_parked_event", "event_id", unique=True,
           postgresql_where=text("event_id IS NOT NULL")),
 )
@@ -219,8 +214,8 @@ turnover_publications = Table(
     metadata,
     Column("client_id", UUID(as_uuid=True), primary_key=True),
     Column("version", Integer, nullable=False, server_default=text("0")),
-    Column("dirty_since", _tz()),
-    Column("published_at", _tz()),
+    Column("dirty_since", timestamptz()),
+    Column("published_at", timestamptz()),
     Index("ix_turnover_publications_dirty", "dirty_since",
           postgresql_where=text("dirty_since IS NOT NULL")),
 )
@@ -235,8 +230,8 @@ erp_imports = Table(
     Column("applied", BigInteger, nullable=False),
     Column("unchanged", BigInteger, nullable=False),
     Column("parked", BigInteger, nullable=False),
-    Column("started_at", _tz(), nullable=False, server_default=func.now()),
-    Column("finished_at", _tz()),
+    Column("started_at", timestamptz(), nullable=False, server_default=func.now()),
+    Column("finished_at", timestamptz()),
 )
 
 # -- the reporting read model (docs/reports.md): projections of the other services' events ------
@@ -256,9 +251,8 @@ rm_clients = Table(
     Column("owner_id", UUID(as_uuid=True)),
     Column("group_id", UUID(as_uuid=True)),
     Column("city", Text),
-    Column("created_at", _tz()),
-    Column("version", Integer, nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    Column("created_at", timestamptz()),
+    *version_columns(),
     Index("ix_rm_clients_owner", "owner_id"),
     Index("ix_rm_clients_group", "group_id"),
 )
@@ -270,8 +264,7 @@ rm_client_groups = Table(
     Column("code", Text, nullable=False),
     Column("name", Text, nullable=False),
     Column("archived", Boolean, nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    *version_columns(),
 )
 
 #: contracts; ``value`` stays null: the contract events carry no amount (docs/reports.md)
@@ -291,8 +284,7 @@ rm_contracts = Table(
     Column("auto_renew", Boolean, nullable=False),
     Column("currency", Text, nullable=False),
     Column("value", _money()),
-    Column("version", Integer, nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    *version_columns(),
     Index("ix_rm_contracts_client", "client_id"),
     Index("ix_rm_contracts_valid_until", "valid_until"),
 )
@@ -310,11 +302,10 @@ rm_contacts = Table(
     Column("kind", Text, nullable=False),
     Column("direction", Text),
     Column("status", Text, nullable=False),
-    Column("occurred_at", _tz(), nullable=False),
+    Column("occurred_at", timestamptz(), nullable=False),
     Column("duration_minutes", Integer, nullable=False),
     Column("meeting_id", UUID(as_uuid=True)),
-    Column("version", Integer, nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    *version_columns(),
     CheckConstraint("source IN ('activity', 'meeting')", name="ck_rm_contacts_source"),
     Index("ix_rm_contacts_occurred", "occurred_at"),
     Index("ix_rm_contacts_client", "client_id"),
@@ -333,8 +324,8 @@ rm_competitor_observations = Table(
     Column("client_id", UUID(as_uuid=True)),
     Column("product_group", Text),
     Column("reported_by", UUID(as_uuid=True), nullable=False),
-    Column("created_at", _tz(), nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    Column("created_at", timestamptz(), nullable=False),
+    updated_at(),
     Index("ix_rm_competitor_observations_observed", "observed_on"),
 )
 
@@ -353,10 +344,9 @@ rm_tasks = Table(
     Column("outcome", Text),
     Column("priority", Text, nullable=False),
     Column("due_date", Date, nullable=False),
-    Column("created_at", _tz(), nullable=False),
-    Column("closed_at", _tz()),
-    Column("version", Integer, nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    Column("created_at", timestamptz(), nullable=False),
+    Column("closed_at", timestamptz()),
+    *version_columns(),
     Index("ix_rm_tasks_assignee", "assignee_id"),
     Index("ix_rm_tasks_client", "client_id"),
     Index("ix_rm_tasks_due", "due_date"),
@@ -374,13 +364,12 @@ rm_assets = Table(
     Column("client_id", UUID(as_uuid=True)),
     Column("placement_id", UUID(as_uuid=True)),
     Column("status", Text, nullable=False),
-    Column("placed_at", _tz()),
-    Column("returned_at", _tz()),
+    Column("placed_at", timestamptz()),
+    Column("returned_at", timestamptz()),
     Column("next_audit_due", Date),
-    Column("last_audit_at", _tz()),
+    Column("last_audit_at", timestamptz()),
     Column("last_audit_result", Text),
-    Column("version", Integer, nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    *version_columns(),
     Index("ix_rm_assets_client", "client_id"),
 )
 
@@ -397,9 +386,8 @@ rm_asset_audits = Table(
     Column("result", Text, nullable=False),
     Column("condition", Text),
     Column("audited_by", UUID(as_uuid=True)),
-    Column("audited_at", _tz(), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    Column("audited_at", timestamptz(), nullable=False),
+    *version_columns(),
     PrimaryKeyConstraint("audit_id", "asset_id"),
     Index("ix_rm_asset_audits_audited", "audited_at"),
 )
@@ -409,7 +397,7 @@ rm_watermarks = Table(
     "rm_watermarks",
     metadata,
     Column("part", Text, primary_key=True),
-    Column("as_of", _tz(), nullable=False),
+    Column("as_of", timestamptz(), nullable=False),
 )
 
 # -- saved reports, runs, schedules (docs/reports.md) --------------------------------------------
@@ -426,9 +414,9 @@ saved_reports = Table(
     Column("shared_with", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("definition", JSONB, nullable=False),
     Column("version", Integer, nullable=False),
-    Column("created_at", _tz(), nullable=False, server_default=func.now()),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
-    Column("archived_at", _tz()),
+    created_at(),
+    updated_at(),
+    Column("archived_at", timestamptz()),
     Index("ix_saved_reports_builtin", "builtin_key", unique=True,
           postgresql_where=text("builtin_key IS NOT NULL")),
     Index("ix_saved_reports_owner", "owner_id"),
@@ -443,7 +431,7 @@ saved_report_versions = Table(
     Column("shared_with", JSONB, nullable=False),
     Column("definition", JSONB, nullable=False),
     Column("changed_by", UUID(as_uuid=True)),
-    Column("changed_at", _tz(), nullable=False, server_default=func.now()),
+    Column("changed_at", timestamptz(), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("report_id", "version"),
 )
 
@@ -457,10 +445,9 @@ report_schedules = Table(
     Column("recipients", JSONB, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("created_by", UUID(as_uuid=True), nullable=False),
-    Column("next_run_at", _tz(), nullable=False),
-    Column("last_run_at", _tz()),
-    Column("version", Integer, nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    Column("next_run_at", timestamptz(), nullable=False),
+    Column("last_run_at", timestamptz()),
+    *version_columns(),
     Index("ix_report_schedules_due", "next_run_at", postgresql_where=text("active")),
 )
 
@@ -481,10 +468,10 @@ report_jobs = Table(
     Column("cancel_requested", Boolean, nullable=False, server_default=text("false")),
     Column("error", Text),
     Column("file", JSONB),
-    Column("created_at", _tz(), nullable=False, server_default=func.now()),
-    Column("started_at", _tz()),
-    Column("heartbeat_at", _tz()),
-    Column("finished_at", _tz()),
+    created_at(),
+    Column("started_at", timestamptz()),
+    Column("heartbeat_at", timestamptz()),
+    Column("finished_at", timestamptz()),
     CheckConstraint("status IN ('queued', 'running', 'completed', 'failed', 'cancelled')",
                     name="ck_report_jobs_status"),
     Index("ix_report_jobs_queued", "created_at", postgresql_where=text("status = 'queued'")),
@@ -505,7 +492,7 @@ report_files = define_attachment_table(
     Column("subject", Text),
     Column("row_count", Integer),
     Column("error_code", Text),
-    Column("expires_at", _tz(), nullable=False),
+    Column("expires_at", timestamptz(), nullable=False),
     name="report_files",
     owner=("requester", Column("requested_by", UUID(as_uuid=True), nullable=False)),
 )
@@ -533,7 +520,7 @@ client_tiers = Table(
     Column("next_threshold", Numeric(18, 3)),
     Column("next_tier_effect", Text),
     Column("turnover_version", Integer, nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    updated_at(),
     PrimaryKeyConstraint("client_id", "rule_id"),
 )
 

@@ -18,6 +18,7 @@ from crm_analytics.graphql.report_types import (
     TurnoverGroupBy,
     YearOnYear,
 )
+from crm_common.graphql.entities import ExtendedEntity
 from crm_common.graphql.money import Money
 
 #: the first month of a report (``from`` is a reserved word in Python)
@@ -29,13 +30,7 @@ ToDate = Annotated[dt.date | None, strawberry.argument(
 
 
 @strawberry.federation.type(keys=["id"], description="A client (the clients service owns it).")
-class Client:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Client:
-        return cls(id=id)
-
+class Client(ExtendedEntity):
     @strawberry.field(description="Goods turnover over whole months (default: the 12 months "
                                   "ending with the current one); null when you may not see the "
                                   "client.")
@@ -54,13 +49,7 @@ class Client:
 
 @strawberry.federation.type(keys=["id"], description="A client group (the clients service owns "
                                                       "it).")
-class ClientGroup:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> ClientGroup:
-        return cls(id=id)
-
+class ClientGroup(ExtendedEntity):
     @strawberry.field(description="Turnover of the group's clients (those you may see).")
     async def turnover(self, info: strawberry.Info,
                        from_: FromDate = None,
@@ -72,13 +61,7 @@ class ClientGroup:
 
 @strawberry.federation.type(keys=["id"], description="An employee (the clients service owns "
                                                       "the staff directory).")
-class Employee:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Employee:
-        return cls(id=id)
-
+class Employee(ExtendedEntity):
     @strawberry.field(description="Turnover of the clients the employee owns (those you may "
                                   "see).")
     async def portfolio_turnover(self, info: strawberry.Info,

@@ -6,31 +6,19 @@ admins. This is the one place the rule is stated; the turnover reads take the sc
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_analytics.adapters.tables import access
 from crm_analytics.service_layer.turnover_queries import Scope
-from crm_common.auth import Principal
-from crm_common.client_access import visible_client_condition, visible_client_ids
+from crm_common.client_access import ClientAccess, visible_client_condition
 
 
-@dataclass(frozen=True)
-class Access:
+class Access(ClientAccess):
     """Who asks, and the moment and grace period the access rule is evaluated with."""
 
-    principal: Principal
-    now: dt.datetime
-    grace: dt.timedelta
-
-    @property
-    def sees_all(self) -> bool:
-        return self.principal.sees_all_clients
+    tables = access
 
     @property
     def is_admin(self) -> bool:
@@ -43,9 +31,3 @@ class Access:
         def condition(column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
             return visible_client_condition(access, principal, column, now, grace)
         return condition
-
-    async def visible_among(self, conn: AsyncConnection,
-                            client_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-        """Which of these clients the principal may see (one statement)."""
-        return await visible_client_ids(conn, access, self.principal, client_ids, self.now,
-                                        self.grace)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -21,6 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from crm_common.attachments.tables import define_attachment_table
 from crm_common.client_access import define_client_access_tables
+from crm_common.columns import created_at, timestamptz, updated_at
 from crm_common.history import define_history_table
 from crm_common.idempotency import define_idempotency_table
 from crm_common.messaging.inbox import define_inbox_table
@@ -38,9 +38,9 @@ client_groups = Table(
     Column("name", Text, nullable=False),
     Column("description", Text),
     Column("version", Integer, nullable=False, server_default="1"),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("archived_at", DateTime(timezone=True)),
+    created_at(),
+    updated_at(),
+    Column("archived_at", timestamptz()),
 )
 
 #: the staff directory; ``id`` is the employee's token subject
@@ -55,8 +55,8 @@ employees = Table(
     Column("manager_id", UUID(as_uuid=True), ForeignKey("employees.id")),
     Column("active", Boolean, nullable=False, server_default="true"),
     Column("version", Integer, nullable=False, server_default="1"),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    created_at(),
+    updated_at(),
 )
 Index("ix_employees_name", employees.c.full_name, employees.c.id)
 Index("ux_employees_email", func.lower(employees.c.email), unique=True,
@@ -80,11 +80,11 @@ clients = Table(
     Column("notes", Text),
     Column("tags", ARRAY(Text), nullable=False, server_default="{}"),
     Column("version", Integer, nullable=False, server_default="1"),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    created_at(),
+    updated_at(),
     Column("created_by", UUID(as_uuid=True)),
     Column("updated_by", UUID(as_uuid=True)),
-    Column("archived_at", DateTime(timezone=True)),
+    Column("archived_at", timestamptz()),
     # commercial terms
     Column("group_id", UUID(as_uuid=True), ForeignKey("client_groups.id")),
     Column("payment_term_days", Integer),
@@ -132,8 +132,8 @@ addresses = Table(
     Column("street", Text, nullable=False),
     Column("is_default", Boolean, nullable=False, server_default="false"),
     Column("version", Integer, nullable=False, server_default="1"),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    created_at(),
+    updated_at(),
 )
 Index("ix_addresses_client", addresses.c.client_id, addresses.c.created_at)
 Index("ix_addresses_city", func.lower(addresses.c.city), addresses.c.client_id)
@@ -154,8 +154,8 @@ contact_persons = Table(
     Column("is_primary", Boolean, nullable=False, server_default="false"),
     Column("notes", Text),
     Column("version", Integer, nullable=False, server_default="1"),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    created_at(),
+    updated_at(),
 )
 Index("ix_contacts_client", contact_persons.c.client_id, contact_persons.c.created_at)
 Index(
@@ -174,8 +174,8 @@ bank_accounts = Table(
     Column("currency", Text, nullable=False),
     Column("is_default", Boolean, nullable=False, server_default="false"),
     Column("version", Integer, nullable=False, server_default="1"),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    created_at(),
+    updated_at(),
 )
 Index("ix_bank_accounts_client", bank_accounts.c.client_id, bank_accounts.c.created_at)
 Index("ux_bank_accounts_iban", bank_accounts.c.client_id, bank_accounts.c.iban, unique=True)
@@ -226,8 +226,8 @@ contracts = Table(
     Column("terminated_on", sa.Date),  # last day in force of a terminated contract
     Column("termination_reason", Text),
     Column("version", Integer, nullable=False, server_default="1"),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    created_at(),
+    updated_at(),
     Column("created_by", UUID(as_uuid=True)),
     Column("updated_by", UUID(as_uuid=True)),
     sa.CheckConstraint("valid_until IS NULL OR valid_until >= valid_from",
@@ -263,7 +263,7 @@ contract_notices = Table(
     Column("contract_id", UUID(as_uuid=True), ForeignKey("contracts.id"), primary_key=True),
     Column("threshold_days", Integer, primary_key=True),
     Column("valid_until", sa.Date, primary_key=True),
-    Column("sent_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("sent_at", timestamptz(), nullable=False, server_default=func.now()),
 )
 
 # --- advertising inventory (tables of the inventory module; keep them below this line) ---
@@ -282,8 +282,8 @@ asset_types = Table(
     Column("audit_interval_days", Integer, nullable=False),
     Column("active", Boolean, nullable=False, server_default="true"),
     Column("version", Integer, nullable=False, server_default="1"),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    created_at(),
+    updated_at(),
     sa.CheckConstraint("tracking IN ('serialized', 'bulk')", name="ck_asset_types_tracking"),
     sa.CheckConstraint("audit_interval_days > 0", name="ck_asset_types_interval"),
 )
@@ -303,12 +303,12 @@ assets = Table(
     Column("purchase_date", sa.Date),
     Column("purchase_value", Numeric(14, 2)),
     Column("notes", Text),
-    Column("last_audited_at", DateTime(timezone=True)),
+    Column("last_audited_at", timestamptz()),
     Column("written_off_on", sa.Date),
     Column("written_off_reason", Text),
     Column("version", Integer, nullable=False, server_default="1"),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    created_at(),
+    updated_at(),
     Column("created_by", UUID(as_uuid=True)),
     Column("updated_by", UUID(as_uuid=True)),
 )
@@ -340,8 +340,8 @@ placements = Table(
     Column("return_condition", Text),
     Column("return_notes", Text),
     Column("version", Integer, nullable=False, server_default="1"),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    created_at(),
+    updated_at(),
     Column("created_by", UUID(as_uuid=True)),
     Column("updated_by", UUID(as_uuid=True)),
     sa.CheckConstraint("returned_on IS NULL OR returned_on >= placed_on",
@@ -370,7 +370,7 @@ material_issues = Table(
     Column("activity_id", UUID(as_uuid=True)),
     Column("notes", Text),
     Column("issued_by", UUID(as_uuid=True), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    created_at(),
     sa.CheckConstraint("quantity > 0", name="ck_material_issues_quantity"),
 )
 Index("ix_material_issues_client", material_issues.c.client_id, material_issues.c.issued_on,
@@ -384,13 +384,13 @@ audits = Table(
     Column("address_id", UUID(as_uuid=True), ForeignKey("addresses.id")),
     Column("activity_id", UUID(as_uuid=True)),
     Column("meeting_id", UUID(as_uuid=True)),
-    Column("audited_at", DateTime(timezone=True), nullable=False),
+    Column("audited_at", timestamptz(), nullable=False),
     Column("audited_by", UUID(as_uuid=True), nullable=False),
     Column("latitude", Numeric(9, 6)),
     Column("longitude", Numeric(9, 6)),
     Column("accuracy_meters", Integer),
     Column("notes", Text),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    created_at(),
     sa.CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="ck_audits_geo"),
 )
 Index("ix_audits_client", audits.c.client_id, audits.c.audited_at, audits.c.id)
@@ -406,7 +406,7 @@ audit_lines = Table(
     Column("result", Text, nullable=False),
     Column("condition", Text),
     Column("notes", Text),
-    Column("audited_at", DateTime(timezone=True), nullable=False),
+    Column("audited_at", timestamptz(), nullable=False),
     sa.UniqueConstraint("audit_id", "asset_id", name="uq_audit_lines_asset"),
 )
 Index("ix_audit_lines_audit", audit_lines.c.audit_id, audit_lines.c.position)

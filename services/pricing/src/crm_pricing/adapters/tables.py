@@ -22,7 +22,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -37,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from crm_common.client_access import define_client_access_tables
+from crm_common.columns import created_at, timestamptz, updated_at, version_columns
 from crm_common.erp.tables import define_catalogue_tables
 from crm_common.history import define_history_table
 from crm_common.idempotency import define_idempotency_table
@@ -46,10 +46,6 @@ from crm_common.messaging.outbox import define_outbox_table
 #: the price list the ERP's base prices feed (created by the first migration)
 ERP_PRICE_LIST_ID = uuid.UUID("00000000-0000-4000-8000-00000000e4b0")
 ERP_PRICE_LIST_CODE = "ERP"
-
-
-def _tz() -> DateTime:
-    return DateTime(timezone=True)
 
 
 def _price() -> Numeric[Decimal]:
@@ -81,11 +77,11 @@ price_lists = Table(
     Column("is_default", Boolean, nullable=False, server_default=text("false")),
     #: ``manual`` (managers keep it) or ``erp`` (the ERP's base prices; its prices are not edited)
     Column("source", Text, nullable=False, server_default=text("'manual'")),
-    Column("archived_at", _tz()),
+    Column("archived_at", timestamptz()),
     Column("version", Integer, nullable=False, server_default=text("1")),
-    Column("created_at", _tz(), nullable=False, server_default=func.now()),
+    created_at(),
     Column("created_by", UUID(as_uuid=True)),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    updated_at(),
     Column("updated_by", UUID(as_uuid=True)),
     CheckConstraint("source IN ('manual', 'erp')", name="ck_price_lists_source"),
     CheckConstraint("valid_until IS NULL OR valid_from IS NULL OR valid_from <= valid_until",
@@ -100,7 +96,7 @@ price_list_items = Table(
     Column("price_list_id", UUID(as_uuid=True), ForeignKey("price_lists.id"), nullable=False),
     Column("product_code", Text, nullable=False),
     Column("price", _price(), nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    updated_at(),
     PrimaryKeyConstraint("price_list_id", "product_code"),
     CheckConstraint("price >= 0", name="ck_price_list_items_price"),
 )
@@ -126,9 +122,9 @@ pricing_rules = Table(
     Column("valid_until", Date),
     Column("definition", JSONB, nullable=False),
     Column("version", Integer, nullable=False, server_default=text("1")),
-    Column("created_at", _tz(), nullable=False, server_default=func.now()),
+    created_at(),
     Column("created_by", UUID(as_uuid=True)),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    updated_at(),
     Column("updated_by", UUID(as_uuid=True)),
     CheckConstraint("status IN ('draft', 'active', 'retired')", name="ck_pricing_rules_status"),
     Index("ix_pricing_rules_status", "status", "code"),
@@ -142,7 +138,7 @@ pricing_rule_versions = Table(
     Column("version", Integer, nullable=False),
     Column("status", Text, nullable=False),
     Column("definition", JSONB, nullable=False),
-    Column("recorded_at", _tz(), nullable=False, server_default=func.now()),
+    Column("recorded_at", timestamptz(), nullable=False, server_default=func.now()),
     Column("recorded_by", UUID(as_uuid=True)),
     PrimaryKeyConstraint("rule_id", "version"),
 )
@@ -156,8 +152,7 @@ client_profiles = Table(
     Column("client_id", UUID(as_uuid=True), primary_key=True),
     Column("group_id", UUID(as_uuid=True)),
     Column("payment_term_days", Integer),
-    Column("version", Integer, nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    *version_columns(),
     Index("ix_client_profiles_group", "group_id"),
 )
 
@@ -168,8 +163,7 @@ client_groups = Table(
     Column("code", Text, nullable=False),
     Column("name", Text, nullable=False),
     Column("archived", Boolean, nullable=False, server_default=text("false")),
-    Column("version", Integer, nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    *version_columns(),
 )
 
 #: contracts with their negotiated discounts (``crm.clients.contract.*``), newest version
@@ -184,8 +178,7 @@ contracts = Table(
     Column("valid_until", Date),
     #: [{productCode, productGroupCode, percent, validFrom, validUntil}] as the event carries them
     Column("discounts", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
-    Column("version", Integer, nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    *version_columns(),
     Index("ix_contracts_client", "client_id"),
 )
 
@@ -195,9 +188,9 @@ client_turnover = Table(
     metadata,
     Column("client_id", UUID(as_uuid=True), primary_key=True),
     Column("version", BigInteger, nullable=False),
-    Column("as_of", _tz()),
+    Column("as_of", timestamptz()),
     Column("data", JSONB, nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    updated_at(),
 )
 
 #: the tier a client last reached under each active turnover rule, to publish
@@ -210,7 +203,7 @@ client_tiers = Table(
     Column("tier", Integer, nullable=False),
     Column("value", Numeric(20, 4), nullable=False),
     Column("turnover_version", BigInteger, nullable=False),
-    Column("updated_at", _tz(), nullable=False, server_default=func.now()),
+    updated_at(),
     PrimaryKeyConstraint("client_id", "rule_id"),
 )
 

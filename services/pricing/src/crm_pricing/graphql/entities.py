@@ -9,6 +9,7 @@ import strawberry
 
 from crm_common.graphql.connections import requested_page_size
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor
+from crm_common.graphql.entities import ExtendedEntity
 from crm_common.graphql.errors import bad_input
 from crm_common.parsing import lookup_id
 from crm_pricing.graphql.quote_types import (
@@ -42,13 +43,7 @@ def _day(info: strawberry.Info, date: dt.date | None) -> dt.date:
 
 
 @strawberry.federation.type(keys=["id"], description="A client (the clients service owns it).")
-class Client:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Client:
-        return cls(id=id)
-
+class Client(ExtendedEntity):
     @strawberry.field(description="Where the client stands on each turnover rule that concerns "
                                   "it: reached in the basis period, the tier, the next "
                                   "threshold, the gap and the date by which to reach it; null "

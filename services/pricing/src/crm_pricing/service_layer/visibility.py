@@ -8,29 +8,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crm_common.auth import Principal
-from crm_common.client_access import visible_client_ids
+from crm_common.client_access import ClientAccess
 from crm_common.problems import forbidden
 from crm_pricing.adapters.tables import access
 
 
-@dataclass(frozen=True)
-class Access:
+class Access(ClientAccess):
     """Who asks, and the moment and grace period the access rule is evaluated with."""
 
-    principal: Principal
-    now: dt.datetime
-    grace: dt.timedelta
-
-    @property
-    def sees_all(self) -> bool:
-        return self.principal.sees_all_clients
+    tables = access
 
     @property
     def manages_pricing(self) -> bool:
@@ -41,12 +31,6 @@ class Access:
         """A ``FORBIDDEN`` userError unless the principal manages pricing."""
         if not self.manages_pricing:
             raise forbidden(f"only managers and admins {what}")
-
-    async def visible_among(self, conn: AsyncConnection,
-                            client_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-        """Which of these clients the principal may see (one statement)."""
-        return await visible_client_ids(conn, access, self.principal, client_ids, self.now,
-                                        self.grace)
 
     async def may_see(self, conn: AsyncConnection, client_id: uuid.UUID) -> bool:
         return client_id in await self.visible_among(conn, [client_id])

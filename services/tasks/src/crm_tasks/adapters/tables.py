@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -21,6 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from crm_common.attachments.tables import define_attachment_table
 from crm_common.client_access import define_client_access_tables
+from crm_common.columns import created_at, timestamptz, updated_at
 from crm_common.history import define_history_table
 from crm_common.idempotency import define_idempotency_table
 from crm_common.messaging.inbox import define_inbox_table
@@ -54,9 +54,9 @@ tasks = Table(
     Column("refusal_reason", Text),
     Column("watchers", ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}"),
     Column("version", Integer, nullable=False, server_default="1"),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("closed_at", DateTime(timezone=True)),
+    created_at(),
+    updated_at(),
+    Column("closed_at", timestamptz()),
 )
 # every list is ordered by (due_date, id): one index per way in
 Index("ix_tasks_assignee_due", tasks.c.assignee_id, tasks.c.due_date, tasks.c.id)
@@ -85,7 +85,7 @@ task_reminders = Table(
     Column("task_id", UUID(as_uuid=True), ForeignKey("tasks.id"), nullable=False),
     Column("kind", Text, nullable=False),
     Column("due_date", Date, nullable=False),
-    Column("sent_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("sent_at", timestamptz(), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("task_id", "kind", "due_date", name="pk_task_reminders"),
 )
 
@@ -105,7 +105,7 @@ audit_line_tasks = Table(
     Column("task_id", UUID(as_uuid=True),
            ForeignKey("tasks.id", deferrable=True, initially="DEFERRED"), nullable=False),
     Column("result", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    created_at(),
     PrimaryKeyConstraint("audit_id", "asset_id", name="pk_audit_line_tasks"),
 )
 

@@ -18,6 +18,7 @@ import strawberry
 
 from crm_common.attachments import Action
 from crm_common.graphql.connections import PageInfo, connection_of, load_page, requested_page_size
+from crm_common.graphql.entities import ExtendedEntity
 from crm_common.graphql.history import HistoryConnection, history_connection
 from crm_common.paging import Page
 from crm_tasks.domain import task
@@ -75,13 +76,7 @@ def _statuses(values: list[task.TaskStatus] | None) -> tuple[str, ...]:
 
 @strawberry.federation.type(keys=["id"], description="A client (owned by the clients service); "
                                                      "this subgraph adds its tasks.")
-class Client:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Client:  # noqa: A002 - federation's name
-        return cls(id=id)
-
+class Client(ExtendedEntity):
     @strawberry.field(description="The client's tasks you may see, soonest due first, "
                                   "keyset-paged (first ≤ the page size cap).")
     async def tasks(self, info: strawberry.Info, first: int | None = None,
@@ -98,13 +93,7 @@ class Client:
 
 @strawberry.federation.type(keys=["id"], description="An employee (owned by the clients "
                                                      "service); this subgraph adds their tasks.")
-class Employee:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Employee:  # noqa: A002
-        return cls(id=id)
-
+class Employee(ExtendedEntity):
     @strawberry.field(description="The employee's tasks you may see (assigned to them by "
                                   "default, or by them), soonest due first, keyset-paged.")
     async def tasks(self, info: strawberry.Info, first: int | None = None,
