@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from crm_common.db import fetch_rows
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
 
 
@@ -161,31 +162,43 @@ def keyset_parent_pages_statement(parent_col: ColumnElement[Any], statement: Sel
     return parent_pages_statement(parent_col, ordered, first)
 
 
+def _pages(rows: Iterable[RowMapping], parent_ids: Sequence[uuid.UUID], first: int,
+           key_name: str) -> list[Page]:
+    grouped: dict[uuid.UUID, list[RowMapping]] = defaultdict(list)
+    for row in rows:
+        grouped[row["parent_id"]].append(row)
+    return [page_of(grouped.get(p, []), first, key_name) for p in parent_ids]
+
+
 async def run_parent_pages(reader: AsyncEngine, joined: Select[Any],
                            parent_ids: Sequence[uuid.UUID], first: int, key_name: str,
                            params: dict[str, Any] | None = None) -> list[Page]:
-    """Run a :func:`parent_pages_statement` (built with the same ``first``) for ``parent_ids``,
-    with the statement's other ``params``: one page per parent, in the order asked."""
+    """Run a :func:`parent_pages_statement` that was built once (a module constant or
+    ``lru_cache``d, built with the same ``first``) for ``parent_ids``, with the statement's other
+    ``params``: one page per parent, in the order asked. It goes through ``db.fetch_rows``, which
+    compiles a statement once and keeps it while it lives: a statement built per call goes
+    through :func:`pages_by_parent`."""
     unique = list(dict.fromkeys(parent_ids))
     if not unique:
         return []
-    grouped: dict[uuid.UUID, list[RowMapping]] = defaultdict(list)
-    async with reader.connect() as conn:
-        for row in (await conn.execute(joined, {**(params or {}), "parents": unique})).mappings():
-            grouped[row["parent_id"]].append(row)
-    return [page_of(grouped.get(p, []), first, key_name) for p in parent_ids]
+    rows = await fetch_rows(reader, joined, {**(params or {}), "parents": unique})
+    return _pages(rows, parent_ids, first, key_name)
 
 
 async def pages_by_parent(reader: AsyncEngine, parent_ids: Sequence[uuid.UUID],
                           parent_col: ColumnElement[Any], statement: Select[Any], first: int,
-                          key_name: str) -> list[Page]:
+                          key_name: str, params: dict[str, Any] | None = None) -> list[Page]:
     """One page per parent (a client's activities, a competitor's observations) in ONE statement:
     ``unnest(:parents) CROSS JOIN LATERAL (statement AND parent = p LIMIT n + 1)``; each lateral
-    is an index scan, so the cost grows with the parents asked for, not with the rows stored."""
-    if not parent_ids:
+    is an index scan, so the cost grows with the parents asked for, not with the rows stored.
+    For a statement built per call (SQLAlchemy's compiled cache serves it)."""
+    unique = list(dict.fromkeys(parent_ids))
+    if not unique:
         return []
-    return await run_parent_pages(reader, parent_pages_statement(parent_col, statement, first),
-                                  parent_ids, first, key_name)
+    joined = parent_pages_statement(parent_col, statement, first)
+    async with reader.connect() as conn:
+        rows = (await conn.execute(joined, {**(params or {}), "parents": unique})).mappings()
+        return _pages(rows, parent_ids, first, key_name)
 
 
 async def keyset_pages_by_parent(reader: AsyncEngine, parent_ids: Sequence[uuid.UUID],

@@ -92,8 +92,8 @@ async def agendas(reader: AsyncEngine, who: Access, employee_ids: Sequence[uuid.
                                       employee_ids, first, "starts_at", params)
     statement = _agenda_statement(sees_all).where(after_condition(
         after, meetings.c.starts_at, dt.datetime, meetings.c.id, descending=False))
-    joined = parent_pages_statement(meetings.c.employee_id, statement.order_by(*_ORDER), first)
-    return await run_parent_pages(reader, joined, employee_ids, first, "starts_at", params)
+    return await pages_by_parent(reader, employee_ids, meetings.c.employee_id,
+                                 statement.order_by(*_ORDER), first, "starts_at", params)
 
 
 def _upcoming(who: Access) -> Select[tuple[object, ...]]:

@@ -42,6 +42,7 @@ from crm_clients.adapters.tables import (
 from crm_clients.domain.contract import ContractStatus, business_today
 from crm_clients.service_layer import visibility
 from crm_common.auth import Principal
+from crm_common.db import fetch_rows
 from crm_common.graphql.cursors import InvalidCursor, decode_cursor, encode_cursor
 from crm_common.paging import IDS, Page, keyset_page
 
@@ -84,20 +85,16 @@ async def clients_by_ids(reader: AsyncEngine, principal: Principal,
     statement = (_CLIENTS_BY_IDS if rule.condition is visibility.EVERY_CLIENT
                  else _VISIBLE_CLIENTS_BY_IDS)
     params: dict[str, Any] = {"ids": list(ids), **rule.params}
-    async with reader.connect() as session:
-        rows = (await session.execute(statement, params)).mappings()
-        found = {r["id"]: r for r in rows}
+    found = {r["id"]: r for r in await fetch_rows(reader, statement, params)}
     return [found.get(i) for i in ids]
 
 
 async def _children_by_client(
     reader: AsyncEngine, statement: Select[Any], client_ids: Sequence[uuid.UUID],
 ) -> list[list[Row]]:
-    async with reader.connect() as session:
-        rows = (await session.execute(statement, {"ids": list(client_ids)})).mappings()
-        grouped: dict[uuid.UUID, list[Row]] = defaultdict(list)
-        for r in rows:
-            grouped[r["client_id"]].append(r)
+    grouped: dict[uuid.UUID, list[Row]] = defaultdict(list)
+    for r in await fetch_rows(reader, statement, {"ids": list(client_ids)}):
+        grouped[r["client_id"]].append(r)
     return [grouped.get(i, []) for i in client_ids]
 
 

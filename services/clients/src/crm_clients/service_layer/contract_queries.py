@@ -25,6 +25,7 @@ from crm_clients.service_layer import client_queries
 from crm_clients.service_layer.client_queries import contract_in_force as in_force_condition
 from crm_clients.service_layer.visibility import visible_clients
 from crm_common.auth import Principal
+from crm_common.db import fetch_rows
 from crm_common.paging import (
     IDS,
     Page,
@@ -115,11 +116,9 @@ async def contracts_by_client(reader: AsyncEngine, keys: Sequence[ClientContract
 async def discounts_by_contract(reader: AsyncEngine,
                                 contract_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
     """Callers pass only ids of contracts already read through the access rule."""
-    async with reader.connect() as conn:
-        grouped: dict[uuid.UUID, list[Row]] = defaultdict(list)
-        for r in (await conn.execute(_DISCOUNTS_BY_CONTRACT,
-                                     {"ids": list(contract_ids)})).mappings():
-            grouped[r["contract_id"]].append(r)
+    grouped: dict[uuid.UUID, list[Row]] = defaultdict(list)
+    for r in await fetch_rows(reader, _DISCOUNTS_BY_CONTRACT, {"ids": list(contract_ids)}):
+        grouped[r["contract_id"]].append(r)
     return [grouped.get(i, []) for i in contract_ids]
 
 

@@ -19,11 +19,14 @@ from sqlalchemy import (
     ColumnElement,
     RowMapping,
     Select,
+    Text,
     and_,
     any_,
     func,
+    literal,
     select,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm_common.auth import Principal
@@ -42,6 +45,7 @@ from crm_tasks.service_layer.visibility import task_rule, visible_tasks
 
 Row = RowMapping
 _OPEN = [s.value for s in OPEN_STATUSES]
+_STATUSES = ARRAY(Text)
 
 
 @dataclass(frozen=True)
@@ -152,10 +156,11 @@ def _first_pages(side: str, first: int, statuses: tuple[str, ...], open_only: bo
     """The first page of each owner's tasks for one shape, built once (the rule over bind
     parameters): ``Client.tasks`` of a rep's agenda runs it without building a statement."""
     inner = select(tasks).where(task_rule(sees_all))
+    # ``= ANY(array)``, not ``IN``: an IN list is rendered per call (db.fetch_rows refuses it)
     if statuses:
-        inner = inner.where(tasks.c.status.in_(statuses))
+        inner = inner.where(tasks.c.status == any_(literal(list(statuses), _STATUSES)))
     if open_only:
-        inner = inner.where(tasks.c.status.in_(_OPEN))
+        inner = inner.where(tasks.c.status == any_(literal(_OPEN, _STATUSES)))
     return keyset_parent_pages_statement(_OWNER_COLUMNS[side], inner, key=tasks.c.due_date,
                                          id_col=tasks.c.id, first=first)
 
