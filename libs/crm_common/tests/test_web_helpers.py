@@ -257,3 +257,17 @@ async def test_bad_variables_are_reported_not_masked() -> None:
     result = await schema.execute("query($n: Int!) { echo(n: $n) }", variable_values={"n": "x"})
     assert result.errors and "Unexpected error" not in result.errors[0].message
     assert "Int" in result.errors[0].message
+
+
+def test_cursors_given_out_before_orjson_still_decode() -> None:
+    """Cursors were json.dumps with \\u escapes for a text key; now UTF-8 (orjson): a client
+    holding an old cursor of a name ordering pages on from the same place."""
+    import base64
+    import json
+
+    values = ["Тракия Дистрибуция АД", "0b9f4d8e-2c1a-4c8e-9a51-1d2f3e4a5b6c"]
+    old = base64.urlsafe_b64encode(
+        json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+    new = encode_cursor(values)
+    assert old != new
+    assert decode_cursor(old, 2) == decode_cursor(new, 2) == values

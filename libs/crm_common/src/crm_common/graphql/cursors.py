@@ -7,13 +7,18 @@ import binascii
 import json
 from typing import Any
 
+import orjson
+
 
 class InvalidCursor(ValueError):
     pass
 
 
 def encode_cursor(values: list[Any]) -> str:
-    raw = json.dumps(values, separators=(",", ":"), default=str).encode()
+    """orjson, not json: every edge of every page gets one, ~4× cheaper (issue 15). A text key
+    goes in as UTF-8 (json escaped it); both decode alike, so cursors given out before still
+    work."""
+    raw = orjson.dumps(values, default=str)
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
