@@ -219,7 +219,7 @@ async def fetch_rows(reader: AsyncEngine, statement: Executable,
     column).
 
     The DataLoaders' hot reads use it. SQLAlchemy's ``Connection.execute`` and its result
-    wrapping cost ~170 µs of CPU per statement over asyncpg's own (355 against 185 µs for a
+    wrapping cost ~110–140 µs of CPU per statement more (343–352 against 213–238 µs for a
     client's addresses, ``bench/fetch_rows.py``), and the rep's morning sends 11 statements
     (issue 15). The statement is compiled at its first use and kept while it lives; the pool,
     its checkout check (``make_engine``) and its return are SQLAlchemy's. A connection that
