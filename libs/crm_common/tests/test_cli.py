@@ -279,5 +279,10 @@ def test_relay_runs_the_relay_app_under_uvicorn(
     assert isinstance(ran[0]["app"], Starlette) and ran[0]["port"] == 8187
     paths = {route.path for route in ran[0]["app"].routes}
     assert paths == {"/healthz", "/healthz/details", "/readyz", "/metrics"}
+    # an environment that sets WEB_CONCURRENCY for the API (uvicorn reads it) leaves the relay
+    # one process: with two workers uvicorn refuses an app object and exits with code 3
+    monkeypatch.setenv("WEB_CONCURRENCY", "2")
+    options = {k: v for k, v in ran[0].items() if k != "app"}
+    assert uvicorn.Config(ran[0]["app"], **options).workers == 1
     with pytest.raises(ValueError, match="relay"):
         _cli(tmp_path, Command("relay", "mine", lambda args: None)).parser()

@@ -142,8 +142,10 @@ class ServiceCli:
         from crm_common.service import create_relay_app
 
         settings = self.settings()
+        # workers=1: uvicorn reads WEB_CONCURRENCY itself, and with more than one worker it
+        # refuses an app object (exit 3); the relay is one process whatever the API runs
         uvicorn.run(create_relay_app(settings), host=settings.host, port=settings.port,
-                    log_config=None, access_log=False, lifespan="on")
+                    workers=1, log_config=None, access_log=False, lifespan="on")
 
     def work_queues(self, settings: Settings) -> list[str]:
         """The queues the service's consumers declare (from the consumer set-up the app was
