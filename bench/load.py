@@ -24,7 +24,9 @@ its next request as soon as the previous answer arrives) for ``--warmup`` second
   ``generate_clients.py`` makes them: the similar-name warning finds its neighbours), a fresh
   valid EIK and an address and a contact person, sent in order, each once;
 
-and the targets ``direct`` (the subgraph's /graphql) and ``gateway``. Every response is checked
+and the targets ``direct`` (the subgraph's /graphql) and ``gateway``. With ``--relay-process`` the
+outbox relay runs as a process of its own (``crm-clients relay``, the API with
+``RUN_RELAY=false``), as deployed, and its CPU is reported as ``relay``. Every response is checked
 (HTTP 200, no "errors", no null data/client, no userErrors). The CPU time of wrk, the service,
 the gateway and PostgreSQL during each measured run is read from /proc. Processes are always
 stopped (finally). Only 127.0.0.1 is targeted. Results: a table on stdout and JSON in ``--out``.
@@ -387,6 +389,19 @@ def stack(dataset: str, database_url: str, keys_dir: Path, args: argparse.Namesp
     server = mongo.start(logs / f"mongo-{dataset}", log=logs / f"mongo-{dataset}.log")
     env.update({"MONGODB_URL": server.url, "MONGODB_DATABASE": "crm_clients_bench"})
     try:
+        groups: dict[str, int] = {}
+        if args.relay_process:
+            # the relay in a process of its own, as the Kubernetes manifests run it
+            # (`crm-clients relay`, the API with RUN_RELAY=false); its CPU is counted apart
+            env["RUN_RELAY"] = "false"
+            relay = procs.spawn("relay", [str(exe), "relay"], cwd=ROOT,
+                                env={**env, "RUN_RELAY": "true",
+                                     "SERVICE_PORT": str(args.service_port + 1)},
+                                log=logs / f"relay-{dataset}.log")
+            children.append(relay)
+            procs.wait_http(f"http://127.0.0.1:{args.service_port + 1}/healthz", timeout=60,
+                            child=relay)
+            groups["relay"] = relay.pid
         service = procs.spawn("clients", command, env=env, cwd=ROOT,
                               log=logs / f"service-{dataset}.log")
         children.append(service)
@@ -402,7 +417,7 @@ def stack(dataset: str, database_url: str, keys_dir: Path, args: argparse.Namesp
                         child=gateway)
         yield {"direct": f"http://127.0.0.1:{args.service_port}/graphql",
                "gateway": f"http://127.0.0.1:{args.gateway_port}/graphql",
-               "groups": {"service": service.pid, "gateway": gateway.pid}}
+               "groups": {"service": service.pid, "gateway": gateway.pid, **groups}}
     finally:
         procs.stop(list(reversed(children)))
         server.stop()
@@ -451,6 +466,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gateway-port", type=int, default=14000)
     p.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672/")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--relay-process", action="store_true",
+                   help="run the outbox relay as its own process (`crm-clients relay`, the API "
+                        "with RUN_RELAY=false), as deployed; its CPU is reported as `relay`")
     p.add_argument("--service-cmd", default="",
                    help="alternative service command line (experiments); default crm-clients serve")
     p.add_argument("--out", type=Path, default=BENCH / "results" / "latest.json")
