@@ -148,3 +148,22 @@ async def test_an_in_list_is_refused_with_the_way_out(reader: AsyncEngine) -> No
     with pytest.raises(TypeError, match="any_"):
         await fetch_rows(reader, statement)
     assert reader.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_json_is_read_as_json_reads_it(reader: AsyncEngine) -> None:
+    """The engine reads JSON with orjson (make_engine's json_deserializer), as ``json`` would:
+    an integer beyond 64 bits stays an exact int, text stays text."""
+    import json
+
+    doc = {"big": 12345678901234567890123, "text": "Фактура \u2028 ✓", "n": [1.5, None, True],
+           "nested": {"k": [{"deep": "x"}]}}
+    row = _row(1, uuid.uuid4())
+    row["doc"] = doc
+    async with reader.connect() as conn:
+        await conn.execute(kinds.insert(), [row])
+        via_sqlalchemy = (await conn.execute(sa.select(kinds.c.doc).where(
+            kinds.c.id == row["id"]))).scalar_one()
+    (via_fetch,) = await fetch_rows(reader, BY_IDS, {"ids": [row["id"]]})
+    expected = json.loads(json.dumps(doc))
+    assert via_sqlalchemy == via_fetch["doc"] == expected
+    assert isinstance(via_fetch["doc"]["big"], int)
