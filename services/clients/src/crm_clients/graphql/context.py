@@ -17,7 +17,7 @@ from crm_clients.resources import InventoryFiles, files_of
 from crm_clients.service_layer import client_queries, employee_queries, group_queries
 from crm_clients.service_layer.contract_jobs import JobSettings
 from crm_common.auth import Principal
-from crm_common.graphql.context import RequestContext, batch_loader
+from crm_common.graphql.context import LazyLoaders, RequestContext, batch_loader
 from crm_common.history import HistoryLoader
 from crm_common.paging import Page
 from crm_common.service import Runtime, state_of
@@ -26,8 +26,9 @@ from crm_common.service import Runtime, state_of
 JOB_SETTINGS = "contract_job"
 
 
-@dataclass
-class Loaders:
+class Loaders(LazyLoaders):
+    """The clients service's loaders, each made when first asked for (``LazyLoaders``)."""
+
     client: DataLoader[uuid.UUID, Any]
     addresses: DataLoader[uuid.UUID, list[Any]]
     contacts: DataLoader[uuid.UUID, list[Any]]
@@ -64,19 +65,21 @@ class Context(RequestContext):
 
     def __post_init__(self) -> None:
         reader, principal, grace = self.runtime.reader, self.principal, self.grace
-        self.loaders = Loaders(
-            client=batch_loader(partial(client_queries.clients_by_ids, reader, principal,
-                                        grace=grace)),
-            addresses=batch_loader(partial(client_queries.addresses_by_client, reader)),
-            contacts=batch_loader(partial(client_queries.contacts_by_client, reader)),
-            bank_accounts=batch_loader(partial(client_queries.bank_accounts_by_client, reader)),
-            employee=batch_loader(partial(employee_queries.employees_by_ids, reader)),
-            client_history=HistoryLoader(reader, history, "client_id"),
-            entity_history=HistoryLoader(reader, history, "entity_id"),
-            group=batch_loader(partial(group_queries.groups_by_ids, reader)),
+        self.loaders = Loaders({
+            "client": lambda: batch_loader(partial(client_queries.clients_by_ids, reader,
+                                                   principal, grace=grace)),
+            "addresses": lambda: batch_loader(partial(client_queries.addresses_by_client,
+                                                      reader)),
+            "contacts": lambda: batch_loader(partial(client_queries.contacts_by_client, reader)),
+            "bank_accounts": lambda: batch_loader(partial(client_queries.bank_accounts_by_client,
+                                                          reader)),
+            "employee": lambda: batch_loader(partial(employee_queries.employees_by_ids, reader)),
+            "client_history": lambda: HistoryLoader(reader, history, "client_id"),
+            "entity_history": lambda: HistoryLoader(reader, history, "entity_id"),
+            "group": lambda: batch_loader(partial(group_queries.groups_by_ids, reader)),
             **contract_loaders(reader, principal, grace),
             **inventory_loaders(reader, principal, grace),
-        )
+        })
 
 
 def make_context(request: Request, principal: Principal, runtime: Runtime) -> Context:

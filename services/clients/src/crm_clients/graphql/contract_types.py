@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -96,13 +96,14 @@ class ContractFields:
 
 
 def contract_loaders(reader: AsyncEngine, principal: Principal,
-                     grace: timedelta) -> dict[str, Any]:
-    """The per-request DataLoaders of contracts (fields of the context's ``Loaders``)."""
+                     grace: timedelta) -> dict[str, Callable[[], Any]]:
+    """The factories of the per-request DataLoaders of contracts (loaders of the context's
+    ``Loaders``, made when first asked for)."""
     return {
-        "contract": batch_loader(partial(contract_queries.contracts_by_ids, reader, principal,
-                                         grace=grace)),
-        "contracts_by_client": batch_loader(partial(contract_queries.contracts_by_client,
-                                                    reader)),
-        "contract_discounts": batch_loader(partial(contract_queries.discounts_by_contract,
-                                                   reader)),
+        "contract": lambda: batch_loader(partial(contract_queries.contracts_by_ids, reader,
+                                                 principal, grace=grace)),
+        "contracts_by_client": lambda: batch_loader(partial(contract_queries.contracts_by_client,
+                                                            reader)),
+        "contract_discounts": lambda: batch_loader(partial(contract_queries.discounts_by_contract,
+                                                           reader)),
     }

@@ -8,7 +8,7 @@ composed in :mod:`client_types` from the own fields defined here (``AssetFields`
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -294,25 +294,27 @@ MAX_FILES = 50
 
 
 def inventory_loaders(reader: AsyncEngine, principal: Principal,
-                      grace: timedelta) -> dict[str, Any]:
-    """The per-request DataLoaders of the inventory (fields of the context's ``Loaders``)."""
+                      grace: timedelta) -> dict[str, Callable[[], Any]]:
+    """The factories of the per-request DataLoaders of the inventory (loaders of the context's
+    ``Loaders``, made when first asked for)."""
     q = asset_queries
     return {
-        "asset_type": batch_loader(partial(q.types_by_ids, reader)),
-        "asset": batch_loader(partial(q.assets_by_ids, reader, principal, grace=grace)),
-        "placement": batch_loader(partial(q.placements_by_ids, reader, principal, grace=grace)),
-        "open_placements": batch_loader(partial(q.open_placements_by_client, reader)),
-        "placements_by_asset": batch_loader(partial(q.placements_by_asset, reader, principal,
-                                                    grace=grace)),
-        "placed_value": batch_loader(partial(q.placed_value_by_client, reader)),
-        "audit": batch_loader(partial(q.audits_by_ids, reader, principal, grace=grace)),
-        "lines_by_audit": batch_loader(partial(q.lines_by_audit, reader)),
-        "last_audit_line": batch_loader(partial(q.last_line_by_placement, reader)),
-        "lines_by_asset": batch_loader(partial(q.lines_by_asset, reader, principal,
-                                               grace=grace)),
-        "material_by_client": batch_loader(partial(q.material_by_client, reader)),
-        "protocols": batch_loader(partial(_files, reader, placement_protocols)),
-        "photos": batch_loader(partial(_files, reader, audit_photos)),
+        "asset_type": lambda: batch_loader(partial(q.types_by_ids, reader)),
+        "asset": lambda: batch_loader(partial(q.assets_by_ids, reader, principal, grace=grace)),
+        "placement": lambda: batch_loader(partial(q.placements_by_ids, reader, principal,
+                                                  grace=grace)),
+        "open_placements": lambda: batch_loader(partial(q.open_placements_by_client, reader)),
+        "placements_by_asset": lambda: batch_loader(partial(q.placements_by_asset, reader,
+                                                            principal, grace=grace)),
+        "placed_value": lambda: batch_loader(partial(q.placed_value_by_client, reader)),
+        "audit": lambda: batch_loader(partial(q.audits_by_ids, reader, principal, grace=grace)),
+        "lines_by_audit": lambda: batch_loader(partial(q.lines_by_audit, reader)),
+        "last_audit_line": lambda: batch_loader(partial(q.last_line_by_placement, reader)),
+        "lines_by_asset": lambda: batch_loader(partial(q.lines_by_asset, reader, principal,
+                                                       grace=grace)),
+        "material_by_client": lambda: batch_loader(partial(q.material_by_client, reader)),
+        "protocols": lambda: batch_loader(partial(_files, reader, placement_protocols)),
+        "photos": lambda: batch_loader(partial(_files, reader, audit_photos)),
     }
 
 
