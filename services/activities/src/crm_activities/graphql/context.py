@@ -18,7 +18,7 @@ from crm_activities.service_layer import (
     meeting_queries,
 )
 from crm_activities.service_layer.visibility import Access
-from crm_common.graphql.context import RequestContext, batch_loader
+from crm_common.graphql.context import LazyLoaders, RequestContext, batch_loader
 from crm_common.history import HistoryLoader
 from crm_common.paging import Page
 
@@ -42,8 +42,9 @@ def _grouped(load: Any) -> Any:
     return load_fn
 
 
-@dataclass
-class Loaders:
+class Loaders(LazyLoaders):
+    """The activities service's loaders, each made when first asked for (``LazyLoaders``)."""
+
     activity: DataLoader[uuid.UUID, Any]
     meeting: DataLoader[uuid.UUID, Any]
     competitor: DataLoader[uuid.UUID, Any]
@@ -87,17 +88,19 @@ class Context(RequestContext):
             return await meeting_queries.agendas(reader, who, ids, window, first=first,
                                                  after=after)
 
-        self.loaders = Loaders(
-            activity=batch_loader(partial(activity_queries.activities_by_ids, reader, who)),
-            meeting=batch_loader(partial(meeting_queries.meetings_by_ids, reader, who)),
-            competitor=batch_loader(partial(competitor_queries.competitors_by_ids, reader)),
-            client_activities=batch_loader(_grouped(client_activities)),
-            client_observations=batch_loader(_grouped(observations("client"))),
-            competitor_observations=batch_loader(_grouped(observations("competitor"))),
-            last_contact=batch_loader(partial(activity_queries.last_contact_by_client, reader,
-                                              who)),
-            next_meeting=batch_loader(partial(meeting_queries.next_meeting_by_client, reader,
-                                              who)),
-            agenda=batch_loader(_grouped(agenda)),
-            history=HistoryLoader(reader, history, "entity_id"),
-        )
+        self.loaders = Loaders({
+            "activity": lambda: batch_loader(partial(activity_queries.activities_by_ids, reader,
+                                                     who)),
+            "meeting": lambda: batch_loader(partial(meeting_queries.meetings_by_ids, reader, who)),
+            "competitor": lambda: batch_loader(partial(competitor_queries.competitors_by_ids,
+                                                       reader)),
+            "client_activities": lambda: batch_loader(_grouped(client_activities)),
+            "client_observations": lambda: batch_loader(_grouped(observations("client"))),
+            "competitor_observations": lambda: batch_loader(_grouped(observations("competitor"))),
+            "last_contact": lambda: batch_loader(partial(activity_queries.last_contact_by_client,
+                                                         reader, who)),
+            "next_meeting": lambda: batch_loader(partial(meeting_queries.next_meeting_by_client,
+                                                         reader, who)),
+            "agenda": lambda: batch_loader(_grouped(agenda)),
+            "history": lambda: HistoryLoader(reader, history, "entity_id"),
+        })
