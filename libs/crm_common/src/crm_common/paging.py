@@ -205,11 +205,11 @@ async def keyset_pages_by_parent(reader: AsyncEngine, parent_ids: Sequence[uuid.
                                  parent_col: ColumnElement[Any], statement: Select[Any], *,
                                  key: ColumnElement[Any], key_type: type,
                                  id_col: ColumnElement[Any], first: int, after: str | None,
-                                 descending: bool = False,
-                                 key_name: str | None = None) -> list[Page]:
+                                 descending: bool = False, key_name: str | None = None,
+                                 params: dict[str, Any] | None = None) -> list[Page]:
     """:func:`keyset_page` for many parents at once (``Client.tasks`` for every client of a
-    list): each parent's page of ``statement`` after ``after`` in the (key, id) order, in ONE
-    statement (:func:`pages_by_parent`). Raises ``InvalidCursor``."""
+    list): each parent's page of ``statement`` (with its bind ``params``) after ``after`` in the
+    (key, id) order, in ONE statement (:func:`pages_by_parent`). Raises ``InvalidCursor``."""
     if after:
         statement = statement.where(after_condition(after, key, key_type, id_col,
                                                     descending=descending))
@@ -217,7 +217,7 @@ async def keyset_pages_by_parent(reader: AsyncEngine, parent_ids: Sequence[uuid.
     if name is None:
         raise ValueError("keyset_pages_by_parent: name the key's result column (key_name)")
     ordered = statement.order_by(*keyset_order(key, id_col, descending=descending))
-    return await pages_by_parent(reader, parent_ids, parent_col, ordered, first, name)
+    return await pages_by_parent(reader, parent_ids, parent_col, ordered, first, name, params)
 
 
 #: the ids of a batch as ONE array parameter (``= ANY(:ids)``): the SQL text is the same for any

@@ -64,17 +64,19 @@ async def test_client_and_employee_tasks_in_constant_statements(
     assert all(t["client"]["id"] == str(clients[1])  # type: ignore[index]
                for t in _nodes(entities[1]["tasks"]))  # type: ignore[index]
     # Client.tasks is a connection: keyset pages of 2 read the same tasks as one page
-    seen: list[object] = []
-    after = None
-    while True:
-        (entity,) = (await service.data(manager, PAGE, {
-            "reps": [{"__typename": "Client", "id": str(clients[1])}], "after": after}))[
-            "_entities"]
-        seen += [t["id"] for t in _nodes(entity["tasks"])]  # type: ignore[index]
-        if not entity["tasks"]["pageInfo"]["hasNextPage"]:  # type: ignore[index]
-            break
-        after = entity["tasks"]["pageInfo"]["endCursor"]  # type: ignore[index]
-    assert seen == [t["id"] for t in _nodes(entities[1]["tasks"])]  # type: ignore[index]
+    # (and for the rep who owns the client: the pages after a cursor apply the rep's rule)
+    for token in (manager, service.token("sales_rep", world.rep)):
+        seen: list[object] = []
+        after = None
+        while True:
+            (entity,) = (await service.data(token, PAGE, {
+                "reps": [{"__typename": "Client", "id": str(clients[1])}], "after": after}))[
+                "_entities"]
+            seen += [t["id"] for t in _nodes(entity["tasks"])]  # type: ignore[index]
+            if not entity["tasks"]["pageInfo"]["hasNextPage"]:  # type: ignore[index]
+                break
+            after = entity["tasks"]["pageInfo"]["endCursor"]  # type: ignore[index]
+        assert seen == [t["id"] for t in _nodes(entities[1]["tasks"])]  # type: ignore[index]
     # access: another rep sees none of those clients' tasks, and never an error
     _, data = await _count(service, service.token("sales_rep", world.other_rep), [
         {"__typename": "Client", "id": str(c)} for c in clients])

@@ -74,13 +74,15 @@ class ClientContractsKey:
     after: str | None = None
 
 
+def _with_status(status: str | None) -> Select[Any]:
+    statement = select(contracts)
+    return statement if status is None else statement.where(contracts.c.status == status)
+
+
 @lru_cache(maxsize=256)
 def _first_pages(first: int, status: str | None) -> Select[Any]:
     """Each client's first page of contracts for one (page size, status), built once."""
-    statement = select(contracts)
-    if status is not None:
-        statement = statement.where(contracts.c.status == status)
-    return keyset_parent_pages_statement(contracts.c.client_id, statement,
+    return keyset_parent_pages_statement(contracts.c.client_id, _with_status(status),
                                          key=contracts.c.valid_from, id_col=contracts.c.id,
                                          first=first, descending=True)
 
@@ -100,14 +102,11 @@ async def contracts_by_client(reader: AsyncEngine, keys: Sequence[ClientContract
             pages = await run_parent_pages(reader, _first_pages(first, status), ids, first,
                                            "valid_from")
         else:
-            statement = select(contracts)
-            if status is not None:
-                statement = statement.where(contracts.c.status == status)
             # latest validity first: ``ix_contracts_client`` read backwards
             pages = await keyset_pages_by_parent(
-                reader, ids, contracts.c.client_id, statement, key=contracts.c.valid_from,
-                key_type=dt.date, id_col=contracts.c.id, first=first, after=after,
-                descending=True)
+                reader, ids, contracts.c.client_id, _with_status(status),
+                key=contracts.c.valid_from, key_type=dt.date, id_col=contracts.c.id,
+                first=first, after=after, descending=True)
         found.update({ClientContractsKey(i, first, status, after): p
                       for i, p in zip(ids, pages, strict=True)})
     return [found[k] for k in keys]

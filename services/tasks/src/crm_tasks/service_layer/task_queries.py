@@ -151,18 +151,26 @@ _OWNER_COLUMNS = {"client": tasks.c.client_id, "assignee": tasks.c.assignee_id,
 
 
 @lru_cache(maxsize=512)
-def _first_pages(side: str, first: int, statuses: tuple[str, ...], open_only: bool,
-                 sees_all: bool) -> Select[Any]:
-    """The first page of each owner's tasks for one shape, built once (the rule over bind
-    parameters): ``Client.tasks`` of a rep's agenda runs it without building a statement."""
+def _owner_tasks(sees_all: bool, statuses: tuple[str, ...], open_only: bool) -> Select[Any]:
+    """The tasks one may see (the rule over bind parameters, values from ``rule_params``) with
+    the statuses asked for, built once per shape. ``= ANY(array)``, not ``IN``: an IN list is
+    rendered per call (``db.fetch_rows`` refuses it)."""
     inner = select(tasks).where(task_rule(sees_all))
-    # ``= ANY(array)``, not ``IN``: an IN list is rendered per call (db.fetch_rows refuses it)
     if statuses:
         inner = inner.where(tasks.c.status == any_(literal(list(statuses), _STATUSES)))
     if open_only:
         inner = inner.where(tasks.c.status == any_(literal(_OPEN, _STATUSES)))
-    return keyset_parent_pages_statement(_OWNER_COLUMNS[side], inner, key=tasks.c.due_date,
-                                         id_col=tasks.c.id, first=first)
+    return inner
+
+
+@lru_cache(maxsize=512)
+def _first_pages(side: str, first: int, statuses: tuple[str, ...], open_only: bool,
+                 sees_all: bool) -> Select[Any]:
+    """Each owner's first page of :func:`_owner_tasks`, built once: ``Client.tasks`` of a rep's
+    agenda runs it without building a statement."""
+    return keyset_parent_pages_statement(_OWNER_COLUMNS[side],
+                                         _owner_tasks(sees_all, statuses, open_only),
+                                         key=tasks.c.due_date, id_col=tasks.c.id, first=first)
 
 
 async def tasks_by_owner(reader: AsyncEngine, principal: Principal, keys: Sequence[OwnerKey],
@@ -175,22 +183,18 @@ async def tasks_by_owner(reader: AsyncEngine, principal: Principal, keys: Sequen
     for k in keys:
         groups[(k.side, k.first, k.statuses, k.open_only, k.after)].append(k.owner_id)
     found: dict[OwnerKey, Page] = {}
-    now = dt.datetime.now(dt.UTC)
+    params = rule_params(principal, dt.datetime.now(dt.UTC), grace)
+    sees_all = principal.sees_all_clients
     for (side, first, statuses, open_only, after), owners in groups.items():
         if after is None:
             pages = await run_parent_pages(
-                reader, _first_pages(side, first, statuses, open_only,
-                                     principal.sees_all_clients),
-                owners, first, "due_date", rule_params(principal, now, grace))
+                reader, _first_pages(side, first, statuses, open_only, sees_all), owners, first,
+                "due_date", params)
         else:
-            inner = select(tasks).where(visible_tasks(principal, now, grace=grace))
-            if statuses:
-                inner = inner.where(tasks.c.status.in_(statuses))
-            if open_only:
-                inner = inner.where(tasks.c.status.in_(_OPEN))
             pages = await keyset_pages_by_parent(
-                reader, owners, _OWNER_COLUMNS[side], inner, key=tasks.c.due_date,
-                key_type=dt.date, id_col=tasks.c.id, first=first, after=after)
+                reader, owners, _OWNER_COLUMNS[side], _owner_tasks(sees_all, statuses, open_only),
+                key=tasks.c.due_date, key_type=dt.date, id_col=tasks.c.id, first=first,
+                after=after, params=params)
         found.update({OwnerKey(o, first, statuses, open_only, side, after): p
                       for o, p in zip(owners, pages, strict=True)})
     return [found[k] for k in keys]
