@@ -7,13 +7,11 @@ database and the MongoDB-wire server (``MONGODB_URL``, else an nx-27017 started 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import hashlib
 import os
 import shutil
-import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -25,7 +23,6 @@ import httpx
 import pytest
 import sqlalchemy as sa
 import strawberry
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.requests import Request
 
@@ -46,6 +43,7 @@ from crm_common.devkeys import generate_key_pair
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.service import Runtime, create_service_app, state_of
 from crm_common.settings import Settings
+from crm_common.testing import free_port, serving
 from crm_common.uow import UnitOfWork
 
 _, PUBLIC = generate_key_pair()
@@ -118,12 +116,6 @@ class Mounted:
                 {"s": str(attachment_id)})).scalar_one())
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @strawberry.type
 class Query:
     ok: bool = True
@@ -133,7 +125,7 @@ class Query:
 async def mounted(engine: AsyncEngine, mongodb_url: str) -> AsyncIterator[Mounted]:
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
-    port = _free_port()
+    port = free_port()
     settings = Settings.from_env("mounttest", port, environ={
         "JWT_PUBLIC_KEY": PUBLIC, "CRM_ENV": "test", "RUN_RELAY": "false",
         "RUN_CONSUMERS": "false",
@@ -165,21 +157,11 @@ async def mounted(engine: AsyncEngine, mongodb_url: str) -> AsyncIterator[Mounte
     app = create_service_app(
         settings, strawberry.federation.Schema(query=Query), make_context=make_context,
         extra_routes=mount.routes(), extra_lifespan=own, body_limit_exempt=(urls.prefix,))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    assert server.started
     store = AttachmentStore.connect(mongodb_url, database, bucket="asset_files")
     try:
-        async with httpx.AsyncClient(timeout=60) as http:
-            yield Mounted(f"http://127.0.0.1:{port}", urls, engine, store, http)
+        async with serving(app, port) as url, httpx.AsyncClient(timeout=60) as http:
+            yield Mounted(url, urls, engine, store, http)
     finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=20)
         await store.close()
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 import strawberry
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -25,6 +23,7 @@ from crm_common.auth import Principal
 from crm_common.devkeys import generate_key_pair, mint_token
 from crm_common.service import Runtime, create_service_app, runtime_of, state_of
 from crm_common.settings import Settings
+from crm_common.testing import free_port, serving
 
 PRIVATE, PUBLIC = generate_key_pair()
 
@@ -52,32 +51,9 @@ class Query:
         return f"{ctx.runtime.settings.service_name}/{ctx.store.name}/{ctx.principal.subject}"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def _serving(app: Any, port: int) -> AsyncIterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    assert server.started
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=20)
-
-
 @pytest.fixture
 async def served(engine: AsyncEngine) -> AsyncIterator[tuple[str, list[str]]]:
-    port = _free_port()
+    port = free_port()
     settings = Settings.from_env("statetest", port, environ={
         "JWT_PUBLIC_KEY": PUBLIC, "CRM_ENV": "test", "RUN_RELAY": "false",
         "RUN_CONSUMERS": "false",
@@ -104,7 +80,7 @@ async def served(engine: AsyncEngine) -> AsyncIterator[tuple[str, list[str]]]:
         settings, strawberry.federation.Schema(query=Query), make_context=make_context,
         extra_routes=[Route("/extra", extra)], extra_lifespan=own,
         ready_checks={"store": store_ready})
-    async with _serving(app, port) as url:
+    async with serving(app, port) as url:
         yield url, events
     assert events == ["opened for statetest", "closed"]
 
@@ -141,7 +117,7 @@ async def test_a_broker_outage_leaves_the_service_ready_and_shows_in_the_details
         engine: AsyncEngine) -> None:
     """Issue 14: /readyz went 503 on every service for a whole RabbitMQ outage although every
     mutation kept succeeding through the outbox."""
-    port = _free_port()
+    port = free_port()
     settings = Settings.from_env("brokerless", port, environ={
         "JWT_PUBLIC_KEY": PUBLIC, "CRM_ENV": "test", "RUN_RELAY": "true",
         "RUN_CONSUMERS": "true", "AMQP_URL": CLOSED_BROKER,
@@ -155,7 +131,7 @@ async def test_a_broker_outage_leaves_the_service_ready_and_shows_in_the_details
 
     app = create_service_app(settings, strawberry.federation.Schema(query=Query),
                              make_context=lambda *a: None, setup_consumers=consumers)
-    async with _serving(app, port) as url, httpx.AsyncClient(base_url=url) as http:
+    async with serving(app, port) as url, httpx.AsyncClient(base_url=url) as http:
         for _ in range(200):  # until the relay has tried the database and the broker once
             relay = (await http.get("/healthz/details")).json()["checks"]["relay"]
             if relay["lastError"] is not None and relay["database"]:
@@ -180,13 +156,13 @@ async def test_the_relay_process_serves_health_and_relays(engine: AsyncEngine) -
     """``crm-<service> relay``: the relay alone, with the health routes and metrics."""
     from crm_common.service import create_relay_app
 
-    port = _free_port()
+    port = free_port()
     settings = Settings.from_env("relayonly", port, environ={
         "JWT_PUBLIC_KEY": PUBLIC, "CRM_ENV": "test", "RUN_RELAY": "false",
         "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/",
         "EVENTS_EXCHANGE": f"test.relayonly.{uuid.uuid4().hex[:8]}",
         "DATABASE_URL": engine.url.render_as_string(hide_password=False)})
-    async with _serving(create_relay_app(settings), port) as url, \
+    async with serving(create_relay_app(settings), port) as url, \
             httpx.AsyncClient(base_url=url) as http:
         for _ in range(200):
             details = await http.get("/healthz/details")
