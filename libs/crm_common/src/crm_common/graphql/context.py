@@ -79,6 +79,19 @@ class RequestContext:
     def max_page_size(self) -> int:
         return self.runtime.settings.max_page_size
 
+    def release(self) -> None:
+        """Drop everything the request's context holds, once the answer is sent (the service's
+        GraphQL app calls this).
+
+        graphql-core's and Strawberry's execution objects refer to each other in cycles and to
+        this context, so without this the context, its DataLoaders, their caches and every row
+        they read (the morning's ~600 records, UUIDs and lists per request) waited for the
+        cyclic garbage collector, which was ~8 % of a service's CPU (issue 15). Cleared here,
+        they are freed at once by reference counting. Objects a resolver handed on (a
+        background job's runtime or access) are not affected; using the context itself after
+        its request raises ``AttributeError``."""
+        self.__dict__.clear()
+
     def uow(self) -> UnitOfWork:
         """A unit of work acting as the principal (its events carry the actor)."""
         return UnitOfWork(self.runtime.session_factory, source=self.runtime.settings.source,
