@@ -134,11 +134,15 @@ async def cancel(session: AsyncSession, principal: Principal, job_id: uuid.UUID)
 
 
 async def claim(engine: AsyncEngine) -> Job | None:
-    """Take the oldest queued job (or one whose worker stopped beating)."""
+    """Take the oldest queued job whose time has come (or one whose worker stopped beating).
+
+    A job is queued with the database's ``now()``; one dated later is not taken before then
+    (a test queues one an hour ahead to cancel it before any worker can take it)."""
     t = report_jobs
     stale = sa.and_(t.c.status == "running",
                     t.c.heartbeat_at < sa.func.now() - sa.text("interval '5 minutes'"))
-    pick = sa.select(t.c.job_id).where(sa.or_(t.c.status == "queued", stale)) \
+    queued = sa.and_(t.c.status == "queued", t.c.created_at <= sa.func.now())
+    pick = sa.select(t.c.job_id).where(sa.or_(queued, stale)) \
         .order_by(t.c.created_at).limit(1).with_for_update(skip_locked=True).scalar_subquery()
     async with engine.begin() as conn:
         row = (await conn.execute(sa.update(t).where(t.c.job_id == pick).values(
