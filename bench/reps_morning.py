@@ -29,7 +29,10 @@ processes are stopped at the end.
 attached to each service (``uv pip install py-spy`` first; it is not a project dependency) and
 the gateway under ``node --cpu-prof``, and prints each process's functions and packages by
 share of the sampled CPU (self and inclusive). The raw profiles stay in ``--out-dir``
-(``*.pyspy`` collapsed stacks, ``*.cpuprofile`` for Chrome's DevTools).
+(``*.pyspy`` collapsed stacks, ``*.cpuprofile`` for Chrome's DevTools). With ``--native`` py-spy
+also samples C frames: without it, time spent in C (the cyclic garbage collector, system calls,
+asyncpg's Cython) is charged to the Python frame that called into it. The fourth round found
+the collector that way, charged to uvicorn's ``send`` (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -478,7 +481,8 @@ def profile(args: argparse.Namespace) -> int:
             load.run_wrk(wrk, st["gateway"], path, tmpdir / "token", concurrency=args.concurrency,
                          threads=1, seconds=args.warmup, groups=st["groups"])
             spies = [subprocess.Popen(
-                [str(pyspy), "record", "--pid", str(pid), "--subprocesses", "--nonblocking",
+                [str(pyspy), "record", "--pid", str(pid), "--subprocesses",
+                 *(["--native"] if args.native else ["--nonblocking"]),
                  "--rate", str(args.rate), "--duration", str(round(args.duration)),
                  "--format", "raw", "--output", str(out / f"{name}.pyspy")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -504,6 +508,9 @@ def profile(args: argparse.Namespace) -> int:
 Stack = tuple[tuple[str, str], ...]  # (function, package/module) from the root to the leaf
 
 
+_IDLE = {"select", "poll", "epoll_wait", "epoll_pwait", "_run_once"}
+
+
 def pyspy_samples(path: Path) -> dict[Stack, int]:
     """py-spy's collapsed stacks (``frame;frame;... count``; a frame is ``func (file:line)``),
     idle frames (the event loop waiting in select/epoll) dropped."""
@@ -517,8 +524,9 @@ def pyspy_samples(path: Path) -> dict[Stack, int]:
             func, _, where = frame.partition(" (")
             file = where.rsplit(":", 1)[0]
             stack.append((func, _module(file)))
-        if stack and stack[-1][0] in {"select", "poll", "epoll_wait", "_run_once"} and \
-                stack[-1][1].startswith(("selectors", "asyncio", "uvloop")):
+        # the event loop waiting; with --native the wait itself is libc's epoll_pwait
+        if stack and stack[-1][0] in _IDLE and \
+                stack[-1][1].startswith(("selectors", "asyncio", "uvloop", "libc")):
             continue
         key = tuple(stack)
         out[key] = out.get(key, 0) + int(count)
@@ -684,6 +692,9 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--duration", type=float, default=20)
     q.add_argument("--warmup", type=float, default=3)
     q.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
+    q.add_argument("--native", action="store_true",
+                   help="py-spy --native: C frames too (the garbage collector, system calls, "
+                        "asyncpg's Cython); stops each service briefly per sample")
     q.add_argument("--top", type=int, default=25)
     q.add_argument("--bodies", type=int, default=2000)
     q.add_argument("--seed", type=int, default=7)
