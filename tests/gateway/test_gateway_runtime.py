@@ -16,7 +16,6 @@ import hmac
 import importlib.util
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from crm_dev.procs import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 GATEWAY = ROOT / "gateway"
 STUB = Path(__file__).resolve().parent / "stub_subgraph.py"
@@ -41,12 +42,6 @@ _spec.loader.exec_module(gateway_process)
 
 ISSUER = "crm-dev"
 AUDIENCE = "crm"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _private_key() -> rsa.RSAPrivateKey:
@@ -113,7 +108,7 @@ def keys(workdir: Path) -> Keys:
 
 @pytest.fixture(scope="module")
 def stub_url(workdir: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     log = open(workdir / "stub.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, str(STUB), "--port", str(port)],
@@ -165,7 +160,7 @@ def supergraph(workdir: Path) -> Path:
 def _running_gateway(
     log_file: Path, keys: Keys, supergraph: Path, stub_url: str, planner: str | None = None
 ) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     log = open(log_file, "wb")
     proc = gateway_process.start_gateway(
         port=port,
@@ -206,7 +201,7 @@ def gateway(workdir: Path, keys: Keys, stub_url: str, supergraph: Path) -> Itera
 def gateway_down(request, workdir: Path, keys: Keys, supergraph: Path) -> Iterator[str]:
     """A gateway whose subgraph URL has nothing listening behind it, with each query planner
     (the Rust one is the default; the JS one stays selectable); its log is gateway_down.log."""
-    dead_url = f"http://127.0.0.1:{_free_port()}/graphql"
+    dead_url = f"http://127.0.0.1:{free_port()}/graphql"
     log = workdir / "gateway_down.log"
     with _running_gateway(log, keys, supergraph, dead_url, planner=request.param) as url:
         yield url

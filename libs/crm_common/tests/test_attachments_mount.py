@@ -43,8 +43,9 @@ from crm_common.devkeys import generate_key_pair
 from crm_common.messaging.envelope import DomainEvent
 from crm_common.service import Runtime, create_service_app, state_of
 from crm_common.settings import Settings
-from crm_common.testing import free_port, serving
+from crm_common.testing import serving
 from crm_common.uow import UnitOfWork
+from crm_dev.procs import free_port
 
 _, PUBLIC = generate_key_pair()
 SECRET = b"m" * 32

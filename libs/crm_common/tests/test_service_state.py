@@ -23,7 +23,8 @@ from crm_common.auth import Principal
 from crm_common.devkeys import generate_key_pair, mint_token
 from crm_common.service import Runtime, create_service_app, runtime_of, state_of
 from crm_common.settings import Settings
-from crm_common.testing import free_port, serving
+from crm_common.testing import serving
+from crm_dev.procs import free_port
 
 PRIVATE, PUBLIC = generate_key_pair()
 

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -245,6 +244,28 @@ async def delete_broker_objects(exchange_name: str, queues: list[str],
 # -- a service under test ------------------------------------------------------------------------
 
 
+async def start_server(app: Any, port: int, name: str) -> tuple[Any, asyncio.Task[None]]:
+    """Serve ``app`` with uvicorn on 127.0.0.1:``port`` inside the running event loop (its
+    lifespan on); returns once it listens: the server and the task serving it."""
+    import uvicorn  # a service dependency; imported here to keep this module light
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                                           access_log=False, lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    assert server.started, f"{name} did not start"
+    return server, task
+
+
+async def stop_server(server: Any, task: asyncio.Task[None]) -> None:
+    """Stop what :func:`start_server` started (its lifespan's shutdown included)."""
+    server.should_exit = True
+    await asyncio.wait_for(task, timeout=20)
+
+
 @dataclass
 class ServiceUnderTest:
     """A service's ASGI app served by uvicorn on a free port inside the test's event loop, and an
@@ -300,17 +321,8 @@ class ServiceUnderTest:
         """Serve, then wait until ``/healthz/details`` says everything is up: the relay
         connected and the consumers attached, their queues declared (``/readyz`` is the
         database alone)."""
-        import uvicorn
-
-        self.server = uvicorn.Server(uvicorn.Config(
-            self.make_app(), host="127.0.0.1", port=self.settings.port, log_config=None,
-            access_log=False, lifespan="on"))
-        self.task = asyncio.create_task(self.server.serve())
-        for _ in range(200):
-            if self.server.started:
-                break
-            await asyncio.sleep(0.05)
-        assert self.server.started, f"{self.name} service did not start"
+        self.server, self.task = await start_server(self.make_app(), self.settings.port,
+                                                    f"{self.name} service")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.ready_within
         while True:
@@ -336,8 +348,7 @@ class ServiceUnderTest:
 
     async def stop(self) -> None:
         assert self.server is not None and self.task is not None
-        self.server.should_exit = True
-        await asyncio.wait_for(self.task, timeout=20)
+        await stop_server(self.server, self.task)
         self.server = self.task = None
 
 
@@ -510,29 +521,12 @@ async def lost_and_retried(service: Any, token: str, query: str,
     return payloads
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on at the moment of asking."""
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.asynccontextmanager
 async def serving(app: Any, port: int) -> AsyncIterator[str]:
     """``app`` under a real uvicorn server in this process (its lifespan on), for the test's
     block; yields its base URL."""
-    import uvicorn  # a service dependency; imported here to keep this module light
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    assert server.started, "the server did not start"
+    server, task = await start_server(app, port, "the server")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=20)
+        await stop_server(server, task)
