@@ -25,7 +25,8 @@ from crm_common.devkeys import generate_key_pair, mint_token
 from crm_common.graphql.context import RequestContext
 from crm_common.service import GC_THRESHOLDS, Runtime, create_service_app
 from crm_common.settings import Settings
-from crm_common.testing import free_port, serving
+from crm_common.testing import serving
+from crm_dev.procs import free_port
 
 PRIVATE, PUBLIC = generate_key_pair()
 
@@ -93,6 +94,14 @@ def collector_off() -> Iterator[None]:
         gc.enable()
 
 
+def _assert_released() -> None:
+    """The request's context is empty (the object itself may still sit in the execution's
+    cycles) and its loader, with its cache, is gone."""
+    context = seen["context"]()
+    assert context is None or vars(context) == {}
+    assert seen["loader"]() is None
+
+
 def _headers() -> dict[str, str]:
     token = mint_token(PRIVATE, subject=uuid.uuid4(), roles=["sales_rep"])
     return {"authorization": f"Bearer {token}"}
@@ -105,10 +114,7 @@ async def test_the_rows_a_request_read_are_freed_when_it_is_answered(served: str
             answer = await http.post("/graphql", json={"query": "{ keys(n: 3) }"},
                                      headers=_headers())
             assert answer.json() == {"data": {"keys": [0, 1, 2]}}
-            # the context object itself may still sit in the execution's cycles, but empty
-            context = seen["context"]()
-            assert context is None or vars(context) == {}
-            assert seen["loader"]() is None
+            _assert_released()
             assert [r() for r in seen["rows"]] == [None, None, None]
 
 
@@ -120,11 +126,9 @@ async def test_a_request_that_fails_releases_its_context_too(served: str) -> Non
                                      headers=_headers())
             body = answer.json()
             assert body["data"] is None and body["errors"]
-            # the loader and its cache are freed; what the failed resolver's own frame held
-            # (its traceback is kept with the error, in a cycle) waits for the collector
-            context = seen["context"]()
-            assert context is None or vars(context) == {}
-            assert seen["loader"]() is None
+            # what the failed resolver's own frame held (its traceback is kept with the
+            # error, in a cycle) waits for the collector
+            _assert_released()
 
 
 async def test_a_released_context_says_so_when_used() -> None:
