@@ -10,7 +10,8 @@ a date or a moment, and its id).
 :func:`keyset_order` and :func:`fetch_page` are its parts, for a statement that needs its own
 order; :func:`pages_by_parent` is one page per parent in one statement (a DataLoader's batch;
 :func:`parent_pages_statement` and :func:`run_parent_pages` its two halves, for a statement built
-once), :func:`keyset_pages_by_parent` the same after a cursor in the (key, id) order,
+once), :func:`keyset_pages_by_parent` the same in the (key, id) order, from a cursor on (with
+``built_once``, the first pages of a statement built once are built once too),
 :func:`by_ids` rows by id in one statement.
 """
 
@@ -21,6 +22,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -151,13 +153,14 @@ def parent_pages_statement(parent_col: ColumnElement[Any], statement: Select[Any
     return select(parents.c.parent_id, sub).select_from(parents.join(sub, true()))
 
 
-def keyset_parent_pages_statement(parent_col: ColumnElement[Any], statement: Select[Any], *,
-                                  key: ColumnElement[Any], id_col: ColumnElement[Any], first: int,
-                                  descending: bool = False) -> Select[Any]:
-    """The statement of :func:`keyset_pages_by_parent` without a cursor (every parent's first
-    page, ordered by (key, id)), for a caller that builds it once per shape (``lru_cache``) and
-    runs it with :func:`run_parent_pages`: building, and SQLAlchemy's cache key of, a LATERAL
-    statement cost more than the query itself (issue 15, the tasks of a rep's agenda)."""
+@lru_cache(maxsize=1024)
+def _first_pages_statement(parent_col: ColumnElement[Any], statement: Select[Any],
+                           key: ColumnElement[Any], id_col: ColumnElement[Any], first: int,
+                           descending: bool) -> Select[Any]:
+    """Every parent's first page of a ``statement`` built once, ordered by (key, id), built once
+    per (statement, shape): building, and SQLAlchemy's cache key of, a LATERAL statement cost
+    more than the query itself (issue 15, the tasks of a rep's agenda). The cache holds the
+    statements by identity, so it only serves statements built once."""
     ordered = statement.order_by(*keyset_order(key, id_col, descending=descending))
     return parent_pages_statement(parent_col, ordered, first)
 
@@ -206,16 +209,25 @@ async def keyset_pages_by_parent(reader: AsyncEngine, parent_ids: Sequence[uuid.
                                  key: ColumnElement[Any], key_type: type,
                                  id_col: ColumnElement[Any], first: int, after: str | None,
                                  descending: bool = False, key_name: str | None = None,
-                                 params: dict[str, Any] | None = None) -> list[Page]:
+                                 params: dict[str, Any] | None = None,
+                                 built_once: bool = False) -> list[Page]:
     """:func:`keyset_page` for many parents at once (``Client.tasks`` for every client of a
     list): each parent's page of ``statement`` (with its bind ``params``) after ``after`` in the
-    (key, id) order, in ONE statement (:func:`pages_by_parent`). Raises ``InvalidCursor``."""
-    if after:
-        statement = statement.where(after_condition(after, key, key_type, id_col,
-                                                    descending=descending))
+    (key, id) order, in ONE statement (:func:`pages_by_parent`). Raises ``InvalidCursor``.
+
+    ``built_once``: ``statement`` is built once (a module constant or ``lru_cache``d, the
+    caller's values in ``params``). The first pages' statement is then built once too and sent
+    through ``db.fetch_rows`` (:func:`run_parent_pages`); pages after a cursor, whose statement
+    carries the cursor, are built per call either way."""
     name = key_name or key.key
     if name is None:
         raise ValueError("keyset_pages_by_parent: name the key's result column (key_name)")
+    if built_once and not after:
+        joined = _first_pages_statement(parent_col, statement, key, id_col, first, descending)
+        return await run_parent_pages(reader, joined, parent_ids, first, name, params)
+    if after:
+        statement = statement.where(after_condition(after, key, key_type, id_col,
+                                                    descending=descending))
     ordered = statement.order_by(*keyset_order(key, id_col, descending=descending))
     return await pages_by_parent(reader, parent_ids, parent_col, ordered, first, name, params)
 

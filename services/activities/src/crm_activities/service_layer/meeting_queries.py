@@ -20,9 +20,8 @@ from crm_common.paging import (
     after_condition,
     by_ids,
     fetch_page,
+    keyset_pages_by_parent,
     pages_by_parent,
-    parent_pages_statement,
-    run_parent_pages,
 )
 
 _ORDER = (meetings.c.starts_at, meetings.c.id)
@@ -66,18 +65,14 @@ _WINDOW_START = bindparam("window_start", type_=DateTime(timezone=True))
 _WINDOW_END = bindparam("window_end", type_=DateTime(timezone=True))
 
 
+@lru_cache(maxsize=2)
 def _agenda_statement(sees_all: bool) -> Select[Any]:
+    """The meetings of an agenda one may see, the window and the rule over bind parameters,
+    built once (issue 15)."""
     return select(meetings).where(
         meetings.c.status != MeetingStatus.CANCELLED.value,
         meetings.c.starts_at < _WINDOW_END, meetings.c.ends_at > _WINDOW_START,
         meeting_rule(sees_all))
-
-
-@lru_cache(maxsize=256)
-def _first_agenda_pages(sees_all: bool, first: int) -> Select[Any]:
-    """The first page of each employee's agenda, built once per shape (issue 15)."""
-    return parent_pages_statement(meetings.c.employee_id,
-                                  _agenda_statement(sees_all).order_by(*_ORDER), first)
 
 
 async def agendas(reader: AsyncEngine, who: Access, employee_ids: Sequence[uuid.UUID],
@@ -87,13 +82,10 @@ async def agendas(reader: AsyncEngine, who: Access, employee_ids: Sequence[uuid.
     (cancelled ones left out); one statement for all the employees. Raises ``InvalidCursor``."""
     sees_all = who.principal.sees_all_clients
     params = {**who.params, _WINDOW_START.key: window[0], _WINDOW_END.key: window[1]}
-    if not after:
-        return await run_parent_pages(reader, _first_agenda_pages(sees_all, first),
-                                      employee_ids, first, "starts_at", params)
-    statement = _agenda_statement(sees_all).where(after_condition(
-        after, meetings.c.starts_at, dt.datetime, meetings.c.id, descending=False))
-    return await pages_by_parent(reader, employee_ids, meetings.c.employee_id,
-                                 statement.order_by(*_ORDER), first, "starts_at", params)
+    return await keyset_pages_by_parent(
+        reader, employee_ids, meetings.c.employee_id, _agenda_statement(sees_all),
+        key=meetings.c.starts_at, key_type=dt.datetime, id_col=meetings.c.id, first=first,
+        after=after, params=params, built_once=True)
 
 
 def _upcoming(who: Access) -> Select[tuple[object, ...]]:

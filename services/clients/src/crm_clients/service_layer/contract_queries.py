@@ -31,8 +31,6 @@ from crm_common.paging import (
     Page,
     keyset_page,
     keyset_pages_by_parent,
-    keyset_parent_pages_statement,
-    run_parent_pages,
 )
 
 Row = RowMapping
@@ -74,17 +72,11 @@ class ClientContractsKey:
     after: str | None = None
 
 
+@lru_cache(maxsize=16)
 def _with_status(status: str | None) -> Select[Any]:
+    """The contracts of one status (any with None), built once per status."""
     statement = select(contracts)
     return statement if status is None else statement.where(contracts.c.status == status)
-
-
-@lru_cache(maxsize=256)
-def _first_pages(first: int, status: str | None) -> Select[Any]:
-    """Each client's first page of contracts for one (page size, status), built once."""
-    return keyset_parent_pages_statement(contracts.c.client_id, _with_status(status),
-                                         key=contracts.c.valid_from, id_col=contracts.c.id,
-                                         first=first, descending=True)
 
 
 async def contracts_by_client(reader: AsyncEngine, keys: Sequence[ClientContractsKey]
@@ -98,15 +90,11 @@ async def contracts_by_client(reader: AsyncEngine, keys: Sequence[ClientContract
         groups[(k.first, k.status, k.after)].append(k.client_id)
     found: dict[ClientContractsKey, Page] = {}
     for (first, status, after), ids in groups.items():
-        if after is None:
-            pages = await run_parent_pages(reader, _first_pages(first, status), ids, first,
-                                           "valid_from")
-        else:
-            # latest validity first: ``ix_contracts_client`` read backwards
-            pages = await keyset_pages_by_parent(
-                reader, ids, contracts.c.client_id, _with_status(status),
-                key=contracts.c.valid_from, key_type=dt.date, id_col=contracts.c.id,
-                first=first, after=after, descending=True)
+        # latest validity first: ``ix_contracts_client`` read backwards
+        pages = await keyset_pages_by_parent(
+            reader, ids, contracts.c.client_id, _with_status(status), key=contracts.c.valid_from,
+            key_type=dt.date, id_col=contracts.c.id, first=first, after=after, descending=True,
+            built_once=True)
         found.update({ClientContractsKey(i, first, status, after): p
                       for i, p in zip(ids, pages, strict=True)})
     return [found[k] for k in keys]

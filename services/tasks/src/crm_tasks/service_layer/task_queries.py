@@ -36,8 +36,6 @@ from crm_common.paging import (
     Page,
     keyset_page,
     keyset_pages_by_parent,
-    keyset_parent_pages_statement,
-    run_parent_pages,
 )
 from crm_tasks.adapters.tables import tasks
 from crm_tasks.domain.task import OPEN_STATUSES, TaskStatus
@@ -163,16 +161,6 @@ def _owner_tasks(sees_all: bool, statuses: tuple[str, ...], open_only: bool) -> 
     return inner
 
 
-@lru_cache(maxsize=512)
-def _first_pages(side: str, first: int, statuses: tuple[str, ...], open_only: bool,
-                 sees_all: bool) -> Select[Any]:
-    """Each owner's first page of :func:`_owner_tasks`, built once: ``Client.tasks`` of a rep's
-    agenda runs it without building a statement."""
-    return keyset_parent_pages_statement(_OWNER_COLUMNS[side],
-                                         _owner_tasks(sees_all, statuses, open_only),
-                                         key=tasks.c.due_date, id_col=tasks.c.id, first=first)
-
-
 async def tasks_by_owner(reader: AsyncEngine, principal: Principal, keys: Sequence[OwnerKey],
                          *, grace: dt.timedelta) -> list[Page]:
     """A keyset page of tasks (soonest due first) for each of many clients or employees: one
@@ -186,15 +174,10 @@ async def tasks_by_owner(reader: AsyncEngine, principal: Principal, keys: Sequen
     params = rule_params(principal, dt.datetime.now(dt.UTC), grace)
     sees_all = principal.sees_all_clients
     for (side, first, statuses, open_only, after), owners in groups.items():
-        if after is None:
-            pages = await run_parent_pages(
-                reader, _first_pages(side, first, statuses, open_only, sees_all), owners, first,
-                "due_date", params)
-        else:
-            pages = await keyset_pages_by_parent(
-                reader, owners, _OWNER_COLUMNS[side], _owner_tasks(sees_all, statuses, open_only),
-                key=tasks.c.due_date, key_type=dt.date, id_col=tasks.c.id, first=first,
-                after=after, params=params)
+        pages = await keyset_pages_by_parent(
+            reader, owners, _OWNER_COLUMNS[side], _owner_tasks(sees_all, statuses, open_only),
+            key=tasks.c.due_date, key_type=dt.date, id_col=tasks.c.id, first=first,
+            after=after, params=params, built_once=True)
         found.update({OwnerKey(o, first, statuses, open_only, side, after): p
                       for o, p in zip(owners, pages, strict=True)})
     return [found[k] for k in keys]
