@@ -55,6 +55,8 @@ REP_VIEW = f"""query($from: DateTime!, $to: DateTime!) {{
     watchers {{ {EMPLOYEE} }} }} }} }}
   me {{ id agenda(from: $from, to: $to) {{ edges {{ node {{ id client {{ legalName }} }} }} }} }}
 }}"""
+MY_MORNING = """query($from: DateTime!, $to: DateTime!) {
+  me { id fullName agenda(from: $from, to: $to) { edges { node { id } } } } }"""
 BY_ID = f"""query($meeting: ID!, $activity: ID!, $task: ID!) {{
   meeting(id: $meeting) {{ id employeeId employee {{ {EMPLOYEE} }} client {{ legalName }} }}
   activity(id: $activity) {{ id employeeId employee {{ {EMPLOYEE} }} client {{ legalName }} }}
@@ -177,3 +179,11 @@ def test_references_into_other_services_stay_answerable(platform: Platform) -> N
     assert after["task"]["watchers"] == [None]
     (attachment,) = [e["node"] for e in after["task"]["attachments"]["edges"]]
     assert attachment["createdBy"] is None
+
+    # ``me { fullName agenda }`` is one call to the activities service: its ``me`` provides the
+    # name from its copy of the directory (issue 15), which still has the rep. ``me { email }``
+    # is the clients service's alone, and there the rep is gone.
+    mine = platform.data(rep, MY_MORNING, window)["me"]
+    assert mine["id"] == str(rep_id) and mine["fullName"] == "Иван Петров"
+    assert {"node": {"id": meeting["id"]}} in mine["agenda"]["edges"]
+    assert platform.data(rep, "{ me { id email } }")["me"] is None

@@ -32,6 +32,7 @@ and in queries, ``visible_client_condition(tables, principal, client_col, now, g
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -39,10 +40,12 @@ from typing import Any, ClassVar, Literal, Protocol, overload
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID, insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from crm_common.auth import Principal
 from crm_common.columns import timestamptz, version_columns
+from crm_common.db import fetch_rows
+from crm_common.paging import IDS
 
 CLIENT_EVENTS = "crm.clients.client.*"
 MEETING_EVENTS = "crm.activities.meeting.*"
@@ -472,3 +475,20 @@ async def active_employee(
     e = tables.require_employees()
     statement = sa.select(e.c.active).where(e.c.employee_id == employee_id)
     return bool((await conn.execute(statement)).scalar())
+
+
+@functools.cache
+def _projected_employees_statement(employees: sa.Table) -> sa.Select[Any]:
+    return sa.select(employees).where(employees.c.employee_id == sa.any_(IDS))
+
+
+async def projected_employees(reader: AsyncEngine, tables: ClientAccessTables,
+                              ids: Sequence[uuid.UUID]) -> list[sa.RowMapping | None]:
+    """The staff directory projection's rows for these employees (one statement; ``None`` for
+    one it does not know), in the order asked: a DataLoader's function. The rows are as the
+    last ``crm.clients.employee.*`` event left them, so a rename shows here once its event is
+    consumed (the clients service's ``Employee`` has it at once)."""
+    rows = await fetch_rows(reader, _projected_employees_statement(tables.require_employees()),
+                            {"ids": list(ids)})
+    found = {r["employee_id"]: r for r in rows}
+    return [found.get(i) for i in ids]

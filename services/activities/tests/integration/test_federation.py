@@ -11,7 +11,7 @@ import pytest
 
 from crm_common.testing import request_statements, statements_sent
 
-from .conftest import Publisher, Service
+from .conftest import Publisher, Service, wait_until
 from .helpers import LOG, SCHEDULE, make_world
 
 pytestmark = pytest.mark.integration
@@ -130,3 +130,45 @@ async def test_the_agenda_is_a_keyset_connection(service: Service, publisher: Pu
     assert len(seen) == 5 and seen == sorted(seen, key=dt.datetime.fromisoformat)
     bad = await service.gql(manager, AGENDA, {**window, "after": "garbage"})
     assert bad.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+ME = """query($from: DateTime!, $to: DateTime!) { me { id fullName
+  agenda(from: $from, to: $to) { edges { node { clientId } } } } }"""
+NAMES = """query($reps: [_Any!]!) { _entities(representations: $reps) {
+  ... on Employee { id fullName } } }"""
+
+
+async def test_me_and_the_name_from_the_directory_copy(service: Service,
+                                                       publisher: Publisher) -> None:
+    """``me`` is answered here too (shareable with the clients service) and provides
+    ``Employee.fullName`` from the access_employees projection, so the gateway can start a rep's
+    morning here (issue 15): the caller's entry, null for a caller the directory does not know,
+    a rename once its event is in. Asked here directly for an employee (the gateway does not:
+    the field is external here), the name comes from the copy too, NOT_FOUND when unknown."""
+    w = await make_world(service, publisher)
+    await _populate(service, service.token("manager", w.manager), w.rep_client, w.rep, 1)
+    window = {"from": _now(days=-1).isoformat(), "to": _now(days=30).isoformat()}
+    rep = service.token("sales_rep", w.rep)
+    me = (await service.data(rep, ME, window))["me"]
+    assert me["id"] == str(w.rep) and me["fullName"] == "Иван Петров"
+    assert [e["node"]["clientId"] for e in me["agenda"]["edges"]] == [str(w.rep_client)]
+
+    assert (await service.data(service.token("sales_rep"), ME, window))["me"] is None
+
+    await publisher.employee(w.rep, name="Иван Петров-Стоянов", version=2)
+
+    async def renamed() -> bool:
+        return bool((await service.data(rep, ME, window))["me"]["fullName"]
+                    == "Иван Петров-Стоянов")
+
+    await wait_until(renamed)
+
+    stranger = uuid.uuid4()
+    body = (await service.gql(rep, NAMES, {"reps": [
+        {"__typename": "Employee", "id": str(w.other_rep)},
+        {"__typename": "Employee", "id": str(stranger)}]})).json()
+    assert body["data"]["_entities"] == [{"id": str(w.other_rep), "fullName": "Петър Иванов"},
+                                         None]
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "NOT_FOUND" and str(stranger) in error["message"]
+    assert error["path"] == ["_entities", 1, "fullName"]

@@ -11,13 +11,14 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from crm_activities.adapters.tables import history
+from crm_activities.adapters.tables import access, history
 from crm_activities.service_layer import (
     activity_queries,
     competitor_queries,
     meeting_queries,
 )
 from crm_activities.service_layer.visibility import Access
+from crm_common.client_access import projected_employees
 from crm_common.graphql.context import LazyLoaders, RequestContext, batch_loader
 from crm_common.history import HistoryLoader
 from crm_common.paging import Page
@@ -55,6 +56,8 @@ class Loaders(LazyLoaders):
     next_meeting: DataLoader[uuid.UUID, Any]
     agenda: DataLoader[PageKey, Page]
     history: HistoryLoader
+    #: the staff directory projection's rows (``me`` and ``Employee.fullName``)
+    employee: DataLoader[uuid.UUID, Any]
 
 
 @dataclass
@@ -103,4 +106,5 @@ class Context(RequestContext):
                                                          reader, who)),
             "agenda": lambda: batch_loader(_grouped(agenda)),
             "history": lambda: HistoryLoader(reader, history, "entity_id"),
+            "employee": lambda: batch_loader(partial(projected_employees, reader, access)),
         })

@@ -73,7 +73,9 @@ async def _group(info: strawberry.Info, group_id: uuid.UUID | None) -> ClientGro
 
 @strawberry.type
 class DirectoryQuery:
-    @strawberry.field(description="The staff directory entry of the caller (token subject).")
+    # shareable: the activities service answers it too, from its copy of the directory
+    @strawberry.federation.field(shareable=True, description=(
+        "The staff directory entry of the caller (token subject); null when unknown."))
     async def me(self, info: strawberry.Info) -> Employee | None:
         return await _employee(info, info.context.principal.subject)
 

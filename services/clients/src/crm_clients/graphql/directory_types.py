@@ -23,7 +23,10 @@ class EmployeeFields:
     audits due refer to clients' placements) adds its relations."""
 
     id: strawberry.ID
-    full_name: str
+    #: shareable: the activities service provides it under its ``Query.me`` (``@provides``, from
+    #: its copy of the directory), so the gateway answers ``me { fullName agenda }`` there alone
+    full_name: str = strawberry.federation.field(shareable=True,
+                                                 description="The employee's full name.")
     email: str | None
     phone: str | None = strawberry.field(description="E.164.")
     role: EmployeeRole
