@@ -16,6 +16,6 @@ def test_every_declared_loader_has_a_factory_and_is_made_once() -> None:
     principal: Any = SimpleNamespace(subject=None, sees_all_clients=False)
     ctx = Context(principal=principal, runtime=runtime, calendar_base_url="https://x")
     factories = set(vars(ctx.loaders)["_factories"])
-    assert Loaders.declared() == factories and len(factories) == 10
+    assert Loaders.declared() == factories and len(factories) == 11
     made = {name: getattr(ctx.loaders, name) for name in sorted(factories)}
     assert all(getattr(ctx.loaders, name) is loader for name, loader in made.items())
