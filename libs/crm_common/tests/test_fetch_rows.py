@@ -167,3 +167,20 @@ async def test_json_is_read_as_json_reads_it(reader: AsyncEngine) -> None:
     expected = json.loads(json.dumps(doc))
     assert via_sqlalchemy == via_fetch["doc"] == expected
     assert isinstance(via_fetch["doc"]["big"], int)
+
+
+SETTINGS = sa.select(sa.func.current_setting("pg_trgm.similarity_threshold", True).label("t"),
+                     sa.func.pg_backend_pid().label("pid"))
+
+
+async def test_settings_are_set_on_the_statements_connection_first(reader: AsyncEngine) -> None:
+    """``settings`` go to the connection the statement runs on, before it (on a pool of two,
+    each call may draw either connection), and a bad one is PostgreSQL's error, the connection
+    kept."""
+    for value in ("0.41", "0.59", "0.33", "0.7"):
+        (row,) = await fetch_rows(reader, SETTINGS,
+                                  settings={"pg_trgm.similarity_threshold": value})
+        assert row["t"] == value
+    with pytest.raises(asyncpg.PostgresError):
+        await fetch_rows(reader, SETTINGS, settings={"no_such_setting": "1"})
+    assert reader.pool.checkedout() == 0  # type: ignore[attr-defined]

@@ -214,10 +214,12 @@ class _Prepared:
 
 
 _PREPARED: weakref.WeakKeyDictionary[Executable, _Prepared] = weakref.WeakKeyDictionary()
+_SET_CONFIG = "SELECT set_config($1, $2, false)"
 
 
 async def fetch_rows(reader: AsyncEngine, statement: Executable,
-                     params: Mapping[str, Any] | None = None) -> list[RowMapping]:
+                     params: Mapping[str, Any] | None = None, *,
+                     settings: Mapping[str, str] | None = None) -> list[RowMapping]:
     """The rows of a read statement that is built once (a module constant or ``lru_cache``d),
     sent through asyncpg on a connection of ``reader``'s pool: asyncpg's records, read as
     ``row["column"]`` like SQLAlchemy's ``RowMapping``, the same values (asyncpg decodes every
@@ -233,7 +235,12 @@ async def fetch_rows(reader: AsyncEngine, statement: Executable,
     discarded, not returned to the pool. Errors are asyncpg's (``read_retrying`` knows the
     lost-connection ones). Listeners of SQLAlchemy's ``before_cursor_execute`` are called with the
     SQL and the arguments (no connection, cursor or context): the tests' statement counters.
-    Only statements built once belong here: each new statement object is compiled anew."""
+    Only statements built once belong here: each new statement object is compiled anew.
+
+    ``settings`` are run-time settings the statement depends on (pg_trgm's thresholds, which
+    its operators read): each is set on the same connection just before the statement
+    (``set_config(name, value, false)``, one round trip each) and left so, the reader being in
+    autocommit mode; a statement that depends on a setting sets it itself."""
     prepared = _PREPARED.get(statement)
     if prepared is None:
         prepared = _PREPARED[statement] = _Prepared(reader, statement)
@@ -243,7 +250,10 @@ async def fetch_rows(reader: AsyncEngine, statement: Executable,
         seen(None, None, prepared.sql, tuple(args), None, False)
     pooled = await reader.raw_connection()
     try:
-        records = await pooled.driver_connection.fetch(prepared.sql, *args)  # type: ignore[union-attr]
+        driver = pooled.driver_connection
+        for name, value in (settings or {}).items():
+            await driver.execute(_SET_CONFIG, name, value)  # type: ignore[union-attr]
+        records = await driver.fetch(prepared.sql, *args)  # type: ignore[union-attr]
         # typed as RowMapping, which callers read alike (``row["c"]``, ``get``, ``keys``,
         # ``items``, ``in``); unlike it, iterating a record gives its values, not its keys
         return cast(list[RowMapping], records)

@@ -12,13 +12,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Integer,
     RowMapping,
     Select,
+    Text,
     and_,
     any_,
     bindparam,
@@ -279,29 +282,38 @@ async def similar_clients(reader: AsyncEngine, legal_name: str, *,
     The ``%`` operator (what the GIN trigram index answers) uses the setting
     ``pg_trgm.similarity_threshold``, 0.3 by default: at 100,000 clients the index handed
     7,000–25,000 candidates to the recheck to return ~25, 64–93 ms a create (issue 15). The
-    setting is raised to just under ``threshold`` on the connection for this statement (and reset
-    after), so the index hands over only what the filter keeps: the same rows for 300 names, 2.6×
-    faster on average (``bench/similar_names.py`` compares both on the bench data)."""
-    name = legal_name.lower()
+    setting is raised to just under ``threshold`` on the connection for this statement, so the
+    index hands over only what the filter keeps: the same rows for 300 names, 2.6× faster on
+    average (``bench/similar_names.py`` compares both on the bench data). It is left so, as the
+    search leaves its thresholds (the reader is in autocommit mode, so not SET LOCAL): nothing
+    else uses ``%``, and every use sets it first. The statement is built once (two shapes: with
+    and without ``exclude``) and sent through asyncpg (``fetch_rows``): built per call through
+    SQLAlchemy, with a third round trip to reset the setting, it had cost the service ~2 ms of
+    CPU per create (docs/benchmarks.md, fifth round)."""
+    index_threshold = max(0.0, min(1.0, threshold - _INDEX_MARGIN))
+    params: dict[str, Any] = {"name": legal_name.lower(), "threshold": threshold,
+                              "limit": limit}
+    if exclude is not None:
+        params["exclude"] = exclude
+    return await fetch_rows(reader, _similar_statement(exclude is not None), params,
+                            settings={"pg_trgm.similarity_threshold": str(index_threshold)})
+
+
+@lru_cache(maxsize=2)
+def _similar_statement(excluding: bool) -> Select[Any]:
+    name = bindparam("name", type_=Text())
     similarity = func.similarity(func.lower(clients.c.legal_name), name)
     stmt = (select(clients.c.id, clients.c.code, clients.c.legal_name,
                    similarity.label("similarity"))
-            .where(func.lower(clients.c.legal_name).op("%")(name), similarity >= threshold,
+            .where(func.lower(clients.c.legal_name).op("%")(name),
+                   similarity >= bindparam("threshold", type_=Float()),
                    clients.c.status != "archived")
-            .order_by(similarity.desc(), clients.c.id).limit(limit))
-    if exclude is not None:
-        stmt = stmt.where(clients.c.id != exclude)
-    index_threshold = max(0.0, min(1.0, threshold - _INDEX_MARGIN))
-    async with reader.connect() as conn:
-        await conn.execute(_SET_TRGM, {"value": str(index_threshold)})
-        try:
-            return list((await conn.execute(stmt)).mappings())
-        finally:
-            await conn.execute(_RESET_TRGM)
+            .order_by(similarity.desc(), clients.c.id)
+            .limit(bindparam("limit", type_=Integer())))
+    if excluding:
+        stmt = stmt.where(clients.c.id != bindparam("exclude", type_=clients.c.id.type))
+    return stmt
 
-
-_SET_TRGM = select(func.set_config("pg_trgm.similarity_threshold", bindparam("value"), False))
-_RESET_TRGM = text("RESET pg_trgm.similarity_threshold")
 
 
 async def list_clients(reader: AsyncEngine, principal: Principal,
