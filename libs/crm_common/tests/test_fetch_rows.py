@@ -169,8 +169,7 @@ async def test_json_is_read_as_json_reads_it(reader: AsyncEngine) -> None:
     assert isinstance(via_fetch["doc"]["big"], int)
 
 
-SETTINGS = sa.select(sa.func.current_setting("pg_trgm.similarity_threshold", True).label("t"),
-                     sa.func.pg_backend_pid().label("pid"))
+SETTINGS = sa.select(sa.func.current_setting("pg_trgm.similarity_threshold", True).label("t"))
 
 
 async def test_settings_are_set_on_the_statements_connection_first(reader: AsyncEngine) -> None:
